@@ -1,0 +1,17 @@
+// Package asm holds the AVX2 and AVX-512 kernels of simdbn, generated with
+// avo by the programs in ../gen (a module of its own, so that importers never
+// pull avo). Every kernel has the signature of its namesake in package
+// fallback and produces exactly the same bits; see that package's doc for
+// the summation order they share.
+//
+// Under -tags purego (or noasm), on other architectures and with gccgo the
+// package is empty: Impls returns nothing and package reduce runs the
+// fallback kernels. Normal callers use package bn or reduce, never this one.
+//
+// Rebuild every generated file from the repository root with
+//
+//	go generate ./...
+package asm
+
+//go:generate go -C ../gen run ./statscf -isa avx512 -out ../asm/statscf_avx512_amd64.s -stubs ../asm/statscf_avx512_amd64.go -pkg asm
+//go:generate go -C ../gen run ./statscf -isa avx2 -out ../asm/statscf_avx2_amd64.s -stubs ../asm/statscf_avx2_amd64.go -pkg asm

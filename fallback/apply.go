@@ -1,0 +1,98 @@
+package fallback
+
+// ApplyCF normalizes a channels-first block: for n samples and c channels
+// of s values each, the run of channel j of sample i is
+// x[i*stride+j*s : i*stride+j*s+s], and with
+// hi, lo, a, b := p[j*ParamStrideCF+0 .. +3]
+//
+//	y = ((x - hi) - lo)*a + b      (float32, product rounded first)
+//
+// y may be the very same slice as x.
+func ApplyCF(y, x []float32, n, c, s, stride int, p []float32) {
+	for i := 0; i < n; i++ {
+		for j := 0; j < c; j++ {
+			off := i*stride + j*s
+			q := (*[4]float32)(p[j*ParamStrideCF : j*ParamStrideCF+4])
+			hi, lo, a, b := q[0], q[1], q[2], q[3]
+			xs := x[off : off+s]
+			ys := y[off : off+s]
+			ys = ys[:len(xs)]
+			for k, v := range xs {
+				t := v - hi
+				t -= lo
+				ys[k] = float32(t*a) + b
+			}
+		}
+	}
+}
+
+// ApplyCL normalizes rows channels-last rows of C values: with the planar
+// parameters hi, lo, a, b = p[c], p[C+c], p[2C+c], p[3C+c],
+//
+//	y[r*C+c] = ((x[r*C+c] - hi) - lo)*a + b   (product rounded first)
+//
+// y may be the very same slice as x.
+func ApplyCL(y, x []float32, rows, C int, p []float32) {
+	hi, lo, a, b := p[:C], p[C:2*C], p[2*C:3*C], p[3*C:4*C]
+	for r := 0; r < rows; r++ {
+		xs := x[r*C : r*C+C]
+		ys := y[r*C : r*C+C]
+		ys, hi, lo, a, b = ys[:len(xs)], hi[:len(xs)], lo[:len(xs)], a[:len(xs)], b[:len(xs)]
+		for k, v := range xs {
+			t := v - hi[k]
+			t -= lo[k]
+			ys[k] = float32(t*a[k]) + b[k]
+		}
+	}
+}
+
+// BackwardApplyCF computes dx of a channels-first block with the geometry
+// of ApplyCF: with hi, lo, k2, k3, k1 := p[j*ParamStrideCF+0 .. +4],
+//
+//	t  = ((x - hi) - lo)*k3        (product rounded)
+//	dx = ((dy - k2) - t)*k1
+//
+// dx may be the very same slice as dy or x.
+func BackwardApplyCF(dx, dy, x []float32, n, c, s, stride int, p []float32) {
+	for i := 0; i < n; i++ {
+		for j := 0; j < c; j++ {
+			off := i*stride + j*s
+			q := (*[5]float32)(p[j*ParamStrideCF : j*ParamStrideCF+5])
+			hi, lo, k2, k3, k1 := q[0], q[1], q[2], q[3], q[4]
+			xs := x[off : off+s]
+			gs := dy[off : off+s]
+			ds := dx[off : off+s]
+			gs, ds = gs[:len(xs)], ds[:len(xs)]
+			for k, v := range xs {
+				t := v - hi
+				t -= lo
+				t = float32(t * k3)
+				u := gs[k] - k2
+				u -= t
+				ds[k] = u * k1
+			}
+		}
+	}
+}
+
+// BackwardApplyCL computes dx of rows channels-last rows: with the planar
+// parameters hi, lo, k2, k3, k1 = p[c], p[C+c], p[2C+c], p[3C+c], p[4C+c],
+// the formula of BackwardApplyCF.
+func BackwardApplyCL(dx, dy, x []float32, rows, C int, p []float32) {
+	hi, lo, k2, k3, k1 := p[:C], p[C:2*C], p[2*C:3*C], p[3*C:4*C], p[4*C:5*C]
+	for r := 0; r < rows; r++ {
+		xs := x[r*C : r*C+C]
+		gs := dy[r*C : r*C+C]
+		ds := dx[r*C : r*C+C]
+		n := len(xs)
+		gs, ds, hi, lo, k2, k3, k1 = gs[:n], ds[:n], hi[:n], lo[:n], k2[:n], k3[:n], k1[:n]
+		for k, v := range xs {
+			t := v - hi[k]
+			t -= lo[k]
+			t = float32(t * k3[k])
+			u := gs[k] - k2[k]
+			u -= t
+			ds[k] = u * k1[k]
+		}
+	}
+}

@@ -1,0 +1,75 @@
+// Package fallback holds the pure-Go kernels of simdbn. They run on every
+// platform, and they are the exact reference for the generated AVX2 and
+// AVX-512 kernels in package asm: every kernel there has the same signature
+// and must produce the same bits as its namesake here.
+//
+// Callers normally go through package reduce, which chooses an
+// implementation, cuts the work into the calls described below and combines
+// their float64 results. The kernels check nothing: the caller guarantees
+// the lengths stated in each doc comment.
+//
+// # Arithmetic
+//
+// Every kernel uses float32 operations with round-to-nearest-even, one
+// rounding per operation, in the order written in its doc comment. There is
+// no fused multiply-add anywhere: an explicit float32(...) conversion around
+// each product keeps the Go compiler from fusing it with the following add
+// (it may fuse across statements otherwise, on amd64 v3 and on arm64). The
+// SIMD kernels reproduce this with separate multiply and add instructions.
+//
+// # Summation order of the reductions
+//
+// The reductions (StatsCF, StatsCL, BackwardCF, BackwardCL) accumulate
+// float32 values in a fixed set of float32 lanes, and flush those lanes into
+// float64 lanes at fixed points. Flushing means: for every lane l,
+// acc64[l] += float64(acc32[l]), then acc32[l] = 0. The float64 lanes are
+// the kernel's output; the caller reduces them (see package reduce).
+//
+// Channels first (StatsCF, BackwardCF): a call covers nruns runs of runLen
+// contiguous values, run r starting at x[r*stride]. The value at offset s
+// of a run goes to float32 lane s % Lanes (Lanes = 32), in increasing s and
+// then increasing r; each lane accumulates in that order. A run is cut into
+// segments of FlushCF (1024) values; the lanes are flushed after every
+// segment that does not end its run, and after the last segment of run r
+// when (r+1) % group == 0 or r == nruns-1. (reduce passes group = 1 when
+// runLen > FlushCF and group = FlushCF/runLen otherwise, so no float32 lane
+// ever takes more than FlushCF/Lanes = 32 additions between flushes.)
+//
+// Channels last (StatsCL, BackwardCL): a call covers rows rows of C values;
+// value (r, c) is x[r*C+c]. Channel c has Phases (4) float32 lanes; row r
+// goes to lane r % Phases of its channel, rows in increasing order. The
+// lanes are flushed after every FlushRowsCL (128) rows counted from the
+// start of the call, and after the last row. The float64 lanes are laid out
+// phase-major: acc64[k*Phases*C + u*C + c] for quantity k, phase u,
+// channel c.
+//
+// Lanes of a masked or partial vector that hold no value take no part: a
+// SIMD kernel must leave their accumulators unchanged (adding +0 to a lane
+// is allowed, since a lane sum can never be -0).
+//
+// # Element-wise kernels
+//
+// ApplyCF/ApplyCL compute y = ((x - hi) - lo)*a + b, and BackwardApplyCF/
+// BackwardApplyCL compute dx = ((dy - k2) - ((x - hi) - lo)*k3)*k1, with
+// per-channel constants. Each element is computed independently, so the
+// output may be the very same slice as an input.
+package fallback
+
+// The constants of the summation order; package asm and reduce use the same
+// values.
+const (
+	// Lanes is the number of float32 lanes of a channels-first reduction.
+	Lanes = 32
+	// FlushCF is the segment length, in values, after which the
+	// channels-first lanes are flushed into float64.
+	FlushCF = 1024
+	// Phases is the number of float32 lanes per channel of a channels-last
+	// reduction (row r goes to lane r % Phases).
+	Phases = 4
+	// FlushRowsCL is the number of rows after which the channels-last lanes
+	// are flushed into float64.
+	FlushRowsCL = 128
+	// ParamStrideCF is the number of float32 parameters per channel in the
+	// parameter slice of the channels-first element-wise kernels.
+	ParamStrideCF = 8
+)
