@@ -1,0 +1,140 @@
+package reduce
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"sync/atomic"
+
+	"github.com/simdbn/simdbn/asm"
+	"github.com/simdbn/simdbn/fallback"
+)
+
+// ErrImpl is wrapped by the error of Use for an unknown or unsupported
+// implementation name.
+var ErrImpl = errors.New("unknown or unsupported implementation")
+
+// EnvImpl is the environment variable read once at start-up: when it names
+// an implementation this CPU runs (SIMDBN_IMPL=avx2, SIMDBN_IMPL=generic),
+// that one is used instead of the fastest.
+const EnvImpl = "SIMDBN_IMPL"
+
+// kernels is one implementation: a full set of kernels with the signatures
+// and the exact results of package fallback.
+type kernels struct {
+	name            string
+	statsCF         func(acc []float64, x []float32, nruns, runLen, stride, group int, pivot float32)
+	statsCL         func(acc []float64, x []float32, rows, C int, pivot []float32)
+	backwardCF      func(acc []float64, dy, x []float32, nruns, runLen, stride, group int, mean float32)
+	backwardCL      func(acc []float64, dy, x []float32, rows, C int, mean []float32)
+	applyCF         func(y, x []float32, n, c, s, stride int, p []float32)
+	applyCL         func(y, x []float32, rows, C int, p []float32)
+	backwardApplyCF func(dx, dy, x []float32, n, c, s, stride int, p []float32)
+	backwardApplyCL func(dx, dy, x []float32, rows, C int, p []float32)
+}
+
+var generic = &kernels{
+	name:            "generic",
+	statsCF:         fallback.StatsCF,
+	statsCL:         fallback.StatsCL,
+	backwardCF:      fallback.BackwardCF,
+	backwardCL:      fallback.BackwardCL,
+	applyCF:         fallback.ApplyCF,
+	applyCL:         fallback.ApplyCL,
+	backwardApplyCF: fallback.BackwardApplyCF,
+	backwardApplyCL: fallback.BackwardApplyCL,
+}
+
+// available lists the implementations this CPU runs, fastest first; generic
+// is always last.
+var available = buildAvailable()
+
+var active atomic.Pointer[kernels]
+
+func init() {
+	active.Store(available[0])
+	if name := os.Getenv(EnvImpl); name != "" {
+		if k := lookup(name); k != nil {
+			active.Store(k)
+		}
+	}
+}
+
+func buildAvailable() []*kernels {
+	var list []*kernels
+	for _, im := range asm.Impls() {
+		if !im.Available {
+			continue
+		}
+		list = append(list, fromAsm(im))
+	}
+	return append(list, generic)
+}
+
+// fromAsm turns an asm tier into a kernel set. A kernel the tier lacks is
+// taken from fallback, which gives the same bits.
+func fromAsm(im asm.Impl) *kernels {
+	k := *generic
+	k.name = im.Name
+	if im.StatsCF != nil {
+		k.statsCF = im.StatsCF
+	}
+	if im.StatsCL != nil {
+		k.statsCL = im.StatsCL
+	}
+	if im.BackwardCF != nil {
+		k.backwardCF = im.BackwardCF
+	}
+	if im.BackwardCL != nil {
+		k.backwardCL = im.BackwardCL
+	}
+	if im.ApplyCF != nil {
+		k.applyCF = im.ApplyCF
+	}
+	if im.ApplyCL != nil {
+		k.applyCL = im.ApplyCL
+	}
+	if im.BackwardApplyCF != nil {
+		k.backwardApplyCF = im.BackwardApplyCF
+	}
+	if im.BackwardApplyCL != nil {
+		k.backwardApplyCL = im.BackwardApplyCL
+	}
+	return &k
+}
+
+func lookup(name string) *kernels {
+	for _, k := range available {
+		if k.name == name {
+			return k
+		}
+	}
+	return nil
+}
+
+// Impls returns the names of the implementations this CPU runs, fastest
+// first: some of "avx512", "avx2", and always "generic" last.
+func Impls() []string {
+	names := make([]string, len(available))
+	for i, k := range available {
+		names[i] = k.name
+	}
+	return names
+}
+
+// Impl returns the name of the implementation in use.
+func Impl() string { return active.Load().name }
+
+// Use selects the implementation for the whole process and returns a
+// function that restores the previous one. It is meant for start-up and for
+// tests that do not run in parallel with other users of the package.
+func Use(name string) (restore func(), err error) {
+	k := lookup(name)
+	if k == nil {
+		return nil, fmt.Errorf("reduce: Use(%q): %w (this CPU runs %v)", name, ErrImpl, Impls())
+	}
+	prev := active.Swap(k)
+	return func() { active.Store(prev) }, nil
+}
+
+func current() *kernels { return active.Load() }
