@@ -19,20 +19,30 @@ func BackwardCF(acc []float64, dy, x []float32, nruns, runLen, stride, group int
 		for off := 0; off < runLen; off += FlushCF {
 			end := min(off+FlushCF, runLen)
 			segX, segDy := runX[off:end], runDy[off:end]
-			i := 0
-			for ; i+Lanes <= len(segX); i += Lanes {
-				vx := (*[Lanes]float32)(segX[i : i+Lanes])
-				vdy := (*[Lanes]float32)(segDy[i : i+Lanes])
-				for l := range Lanes {
-					d := vx[l] - mean
-					g := vdy[l]
-					sdy[l] += g
-					p[l] += float32(g * d)
-					rs[l] += d
+			segDy = segDy[:len(segX)]
+			full := len(segX) / Lanes * Lanes
+			// Lane-block outer, values inner, as in StatsCF.
+			for l0 := 0; l0 < Lanes; l0 += 4 {
+				g0, g1, g2, g3 := sdy[l0], sdy[l0+1], sdy[l0+2], sdy[l0+3]
+				p0, p1, p2, p3 := p[l0], p[l0+1], p[l0+2], p[l0+3]
+				r0, r1, r2, r3 := rs[l0], rs[l0+1], rs[l0+2], rs[l0+3]
+				for i := l0; i < full; i += Lanes {
+					vx := (*[4]float32)(segX[i : i+4])
+					vg := (*[4]float32)(segDy[i : i+4])
+					d0, d1, d2, d3 := vx[0]-mean, vx[1]-mean, vx[2]-mean, vx[3]-mean
+					g0, g1, g2, g3 = g0+vg[0], g1+vg[1], g2+vg[2], g3+vg[3]
+					p0 += float32(vg[0] * d0)
+					p1 += float32(vg[1] * d1)
+					p2 += float32(vg[2] * d2)
+					p3 += float32(vg[3] * d3)
+					r0, r1, r2, r3 = r0+d0, r1+d1, r2+d2, r3+d3
 				}
+				sdy[l0], sdy[l0+1], sdy[l0+2], sdy[l0+3] = g0, g1, g2, g3
+				p[l0], p[l0+1], p[l0+2], p[l0+3] = p0, p1, p2, p3
+				rs[l0], rs[l0+1], rs[l0+2], rs[l0+3] = r0, r1, r2, r3
 			}
-			tailDy := segDy[i:]
-			for l, v := range segX[i:] {
+			tailDy := segDy[full:]
+			for l, v := range segX[full:] {
 				d := v - mean
 				g := tailDy[l]
 				sdy[l] += g
@@ -61,39 +71,44 @@ func BackwardCF(acc []float64, dy, x []float32, nruns, runLen, stride, group int
 //
 // with u = r % Phases; len(acc) >= 3*Phases*C.
 func BackwardCL(acc []float64, dy, x []float32, rows, C int, mean []float32) {
-	const tile = 16
 	accS := acc[:Phases*C]
 	accP := acc[Phases*C : 2*Phases*C]
 	accR := acc[2*Phases*C : 3*Phases*C]
+	x = x[:rows*C]
+	dy = dy[:rows*C]
 	for r0 := 0; r0 < rows; r0 += FlushRowsCL {
 		r1 := min(r0+FlushRowsCL, rows)
-		for c0 := 0; c0 < C; c0 += tile {
-			w := min(tile, C-c0)
-			m := mean[c0 : c0+w]
-			var sdy, p, rs [Phases][tile]float32
-			for r := r0; r < r1; r++ {
-				u := r % Phases
-				su, pu, ru := &sdy[u], &p[u], &rs[u]
-				rowX := x[r*C+c0 : r*C+c0+w]
-				rowDy := dy[r*C+c0 : r*C+c0+w]
-				rowDy = rowDy[:len(m)]
-				for j, v := range rowX[:len(m)] {
-					d := v - m[j]
-					g := rowDy[j]
-					su[j] += g
-					pu[j] += float32(g * d)
-					ru[j] += d
-				}
+		// Channel outer, rows inner, as in StatsCL.
+		for c := range C {
+			m := mean[c]
+			var g0, g1, g2, g3, p0, p1, p2, p3, s0, s1, s2, s3 float32
+			r := r0
+			for ; r+4 <= r1; r += 4 {
+				i := r*C + c
+				d0, d1, d2, d3 := x[i]-m, x[i+C]-m, x[i+2*C]-m, x[i+3*C]-m
+				w0, w1, w2, w3 := dy[i], dy[i+C], dy[i+2*C], dy[i+3*C]
+				g0, g1, g2, g3 = g0+w0, g1+w1, g2+w2, g3+w3
+				p0 += float32(w0 * d0)
+				p1 += float32(w1 * d1)
+				p2 += float32(w2 * d2)
+				p3 += float32(w3 * d3)
+				s0, s1, s2, s3 = s0+d0, s1+d1, s2+d2, s3+d3
+			}
+			g := [Phases]float32{g0, g1, g2, g3}
+			p := [Phases]float32{p0, p1, p2, p3}
+			rs := [Phases]float32{s0, s1, s2, s3}
+			// r0 is a multiple of Phases, so the tail's phases are 0, 1, 2.
+			for u := 0; r < r1; r, u = r+1, u+1 {
+				d := x[r*C+c] - m
+				w := dy[r*C+c]
+				g[u] += w
+				p[u] += float32(w * d)
+				rs[u] += d
 			}
 			for u := range Phases {
-				as := accS[u*C+c0 : u*C+c0+w]
-				ap := accP[u*C+c0 : u*C+c0+w]
-				ar := accR[u*C+c0 : u*C+c0+w]
-				for j := range as {
-					as[j] += float64(sdy[u][j])
-					ap[j] += float64(p[u][j])
-					ar[j] += float64(rs[u][j])
-				}
+				accS[u*C+c] += float64(g[u])
+				accP[u*C+c] += float64(p[u])
+				accR[u*C+c] += float64(rs[u])
 			}
 		}
 	}

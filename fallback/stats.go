@@ -18,16 +18,25 @@ func StatsCF(acc []float64, x []float32, nruns, runLen, stride, group int, pivot
 		for off := 0; off < runLen; off += FlushCF {
 			end := min(off+FlushCF, runLen)
 			seg := run[off:end]
-			i := 0
-			for ; i+Lanes <= len(seg); i += Lanes {
-				v := (*[Lanes]float32)(seg[i : i+Lanes])
-				for l := range Lanes {
-					d := v[l] - pivot
-					s[l] += d
-					q[l] += float32(d * d)
+			full := len(seg) / Lanes * Lanes
+			// Lane-block outer, values inner: the same per-lane order,
+			// with four lanes' sums kept in registers.
+			for l0 := 0; l0 < Lanes; l0 += 4 {
+				s0, s1, s2, s3 := s[l0], s[l0+1], s[l0+2], s[l0+3]
+				q0, q1, q2, q3 := q[l0], q[l0+1], q[l0+2], q[l0+3]
+				for i := l0; i < full; i += Lanes {
+					v := (*[4]float32)(seg[i : i+4])
+					d0, d1, d2, d3 := v[0]-pivot, v[1]-pivot, v[2]-pivot, v[3]-pivot
+					s0, s1, s2, s3 = s0+d0, s1+d1, s2+d2, s3+d3
+					q0 += float32(d0 * d0)
+					q1 += float32(d1 * d1)
+					q2 += float32(d2 * d2)
+					q3 += float32(d3 * d3)
 				}
+				s[l0], s[l0+1], s[l0+2], s[l0+3] = s0, s1, s2, s3
+				q[l0], q[l0+1], q[l0+2], q[l0+3] = q0, q1, q2, q3
 			}
-			for l, v := range seg[i:] {
+			for l, v := range seg[full:] {
 				d := v - pivot
 				s[l] += d
 				q[l] += float32(d * d)
@@ -55,33 +64,53 @@ func StatsCF(acc []float64, x []float32, nruns, runLen, stride, group int, pivot
 //
 // len(x) >= rows*C, len(pivot) >= C, len(acc) >= 2*Phases*C.
 func StatsCL(acc []float64, x []float32, rows, C int, pivot []float32) {
-	const tile = 16
 	accS := acc[:Phases*C]
 	accQ := acc[Phases*C : 2*Phases*C]
+	x = x[:rows*C]
 	for r0 := 0; r0 < rows; r0 += FlushRowsCL {
 		r1 := min(r0+FlushRowsCL, rows)
-		for c0 := 0; c0 < C; c0 += tile {
-			w := min(tile, C-c0)
-			p := pivot[c0 : c0+w]
-			var s, q [Phases][tile]float32
-			for r := r0; r < r1; r++ {
-				u := r % Phases
-				su, qu := &s[u], &q[u]
-				row := x[r*C+c0 : r*C+c0+w]
-				for j, v := range row[:len(p)] {
-					d := v - p[j]
-					su[j] += d
-					qu[j] += float32(d * d)
-				}
+		// Channel outer, rows inner: each channel's four phase sums stay
+		// in registers; the block's rows stay in cache across channels.
+		for c := range C {
+			p := pivot[c]
+			var s0, s1, s2, s3, q0, q1, q2, q3 float32
+			r := r0
+			for ; r+4 <= r1; r += 4 {
+				i := r*C + c
+				d0 := x[i] - p
+				d1 := x[i+C] - p
+				d2 := x[i+2*C] - p
+				d3 := x[i+3*C] - p
+				s0, s1, s2, s3 = s0+d0, s1+d1, s2+d2, s3+d3
+				q0 += float32(d0 * d0)
+				q1 += float32(d1 * d1)
+				q2 += float32(d2 * d2)
+				q3 += float32(d3 * d3)
 			}
-			for u := range Phases {
-				as := accS[u*C+c0 : u*C+c0+w]
-				aq := accQ[u*C+c0 : u*C+c0+w]
-				for j := range as {
-					as[j] += float64(s[u][j])
-					aq[j] += float64(q[u][j])
-				}
+			// r0 is a multiple of Phases, so the tail's phases are 0, 1, 2.
+			if r < r1 {
+				d := x[r*C+c] - p
+				s0 += d
+				q0 += float32(d * d)
 			}
+			if r+1 < r1 {
+				d := x[(r+1)*C+c] - p
+				s1 += d
+				q1 += float32(d * d)
+			}
+			if r+2 < r1 {
+				d := x[(r+2)*C+c] - p
+				s2 += d
+				q2 += float32(d * d)
+			}
+			accS[c] += float64(s0)
+			accS[C+c] += float64(s1)
+			accS[2*C+c] += float64(s2)
+			accS[3*C+c] += float64(s3)
+			accQ[c] += float64(q0)
+			accQ[C+c] += float64(q1)
+			accQ[2*C+c] += float64(q2)
+			accQ[3*C+c] += float64(q3)
 		}
 	}
 }
