@@ -1,0 +1,158 @@
+package bench
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"slices"
+
+	"github.com/simdbn/simdbn/bn"
+)
+
+// Impls returns the implementations to measure: bn.Impls() (fastest
+// first, generic last) followed by NaiveImpl.
+func Impls() []string { return append(slices.Clone(bn.Impls()), NaiveImpl) }
+
+// Buffers are the tensors every Kernel slices its operands from, allocated
+// once at the largest size so that nothing is allocated per case. X and DY
+// hold N(0,1) values from a fixed seed; Y and DX are outputs.
+type Buffers struct {
+	X, Y, DY, DX []float32
+}
+
+// NewBuffers allocates and fills buffers of n elements each.
+func NewBuffers(n int) *Buffers {
+	b := &Buffers{
+		X:  make([]float32, n),
+		Y:  make([]float32, n),
+		DY: make([]float32, n),
+		DX: make([]float32, n),
+	}
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range b.X {
+		b.X[i] = float32(r.NormFloat64())
+	}
+	for i := range b.DY {
+		b.DY[i] = float32(r.NormFloat64())
+	}
+	// Touch the outputs so that no page fault lands in a timed loop.
+	for i := range b.Y {
+		b.Y[i], b.DX[i] = 1, 1
+	}
+	return b
+}
+
+// Copy returns the reference operation for a tensor of n elements:
+// copy(Y[:n], X[:n]).
+func (b *Buffers) Copy(n int) func() {
+	dst, src := b.Y[:n], b.X[:n]
+	return func() { copy(dst, src) }
+}
+
+// SetWorkers passes a goroutine count to the layer when package bn has a
+// worker option (an int field named Workers on BatchNorm) and returns the
+// count in effect: n when it was set, else 1 (the library then runs every
+// call on the calling goroutine).
+func SetWorkers(b *bn.BatchNorm, n int) int {
+	if n <= 0 {
+		n = 1
+	}
+	f := reflect.ValueOf(b).Elem().FieldByName("Workers")
+	if !f.IsValid() || !f.CanSet() || f.Kind() < reflect.Int || f.Kind() > reflect.Int64 {
+		return 1
+	}
+	f.SetInt(int64(n))
+	return n
+}
+
+// HasWorkers reports whether bn.BatchNorm has a Workers option.
+func HasWorkers() bool {
+	f, ok := reflect.TypeFor[bn.BatchNorm]().FieldByName("Workers")
+	return ok && f.Type.Kind() >= reflect.Int && f.Type.Kind() <= reflect.Int64
+}
+
+// Kernel is one measured case: an op on one shape and layout by one
+// implementation, with its operands ready. NewKernel selects the
+// implementation for the whole process (bn.Use); Close restores the
+// previous one.
+type Kernel struct {
+	Op      Op
+	Dims    Dims
+	Layout  bn.Layout
+	Impl    string
+	Bytes   int64 // bytes charged per call (see the package documentation)
+	Workers int   // goroutines in effect
+
+	run     func() error
+	restore func()
+}
+
+// NewKernel prepares op on the first d.Len() elements of buf. For backward
+// it first runs Train to get the saved statistics. It makes one call, so
+// that errors show here and the call is warm.
+func NewKernel(buf *Buffers, op Op, d Dims, l bn.Layout, impl string, goroutines int) (*Kernel, error) {
+	n := d.Len()
+	if n > len(buf.X) {
+		return nil, fmt.Errorf("shape %s needs %d elements, buffers hold %d", d.Name, n, len(buf.X))
+	}
+	k := &Kernel{Op: op, Dims: d, Layout: l, Impl: impl, Bytes: op.BytesPerElem() * int64(n)}
+	if impl != NaiveImpl {
+		restore, err := bn.Use(impl)
+		if err != nil {
+			return nil, err
+		}
+		k.restore = restore
+	}
+	x, y, dy, dx := buf.X[:n], buf.Y[:n], buf.DY[:n], buf.DX[:n]
+	s := d.Shape(l)
+	layer := bn.New(d.C)
+	k.Workers = SetWorkers(layer, goroutines)
+	st := &bn.Stats{Mean: make([]float32, d.C), InvStd: make([]float32, d.C)}
+	dgamma, dbeta := make([]float32, d.C), make([]float32, d.C)
+	acc := make([]float64, NaiveScratch(d.C))
+
+	naive := impl == NaiveImpl
+	switch op {
+	case Train:
+		if naive {
+			k.run = func() error { NaiveTrain(layer, y, x, s, st, acc); return nil }
+		} else {
+			k.run = func() error { return layer.Train(y, x, s, st) }
+		}
+	case Infer:
+		if naive {
+			k.run = func() error { NaiveInfer(layer, y, x, s, acc); return nil }
+		} else {
+			k.run = func() error { return layer.Infer(y, x, s) }
+		}
+	case Backward:
+		if err := layer.Train(y, x, s, st); err != nil {
+			k.Close()
+			return nil, err
+		}
+		if naive {
+			k.run = func() error { NaiveBackward(layer, dx, dgamma, dbeta, dy, x, s, st, acc); return nil }
+		} else {
+			k.run = func() error { return layer.Backward(dx, dgamma, dbeta, dy, x, s, st) }
+		}
+	default:
+		k.Close()
+		return nil, fmt.Errorf("unknown op %q", op)
+	}
+	if err := k.run(); err != nil {
+		k.Close()
+		return nil, err
+	}
+	return k, nil
+}
+
+// Run makes one call of the op.
+func (k *Kernel) Run() error { return k.run() }
+
+// Close restores the implementation that was in use before NewKernel.
+func (k *Kernel) Close() {
+	if k.restore != nil {
+		k.restore()
+		k.restore = nil
+	}
+}

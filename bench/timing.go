@@ -1,0 +1,97 @@
+package bench
+
+import (
+	"slices"
+	"time"
+)
+
+// Result is the outcome of Compare.
+type Result struct {
+	Time     time.Duration // median time of one call of the kernel
+	CopyTime time.Duration // median time of one call of the reference (copy)
+	Ratio    float64       // median over the samples of kernel time / reference time
+	Samples  int
+	Reps     int // kernel calls per sample
+	CopyReps int // reference calls per sample
+}
+
+// Reps is the number of calls of f that take about target, at least 1.
+// It times a few calls of f (f should be warm).
+func Reps(f func(), target time.Duration) int {
+	const maxReps = 1 << 20
+	n := 1
+	for {
+		t0 := time.Now()
+		for range n {
+			f()
+		}
+		d := time.Since(t0)
+		if d >= target/4 || n >= maxReps {
+			per := d / time.Duration(n)
+			if per <= 0 {
+				return maxReps
+			}
+			return int(min(max(int64(target/per), 1), maxReps))
+		}
+		n *= 4
+	}
+}
+
+// Compare times kernel against ref interleaved in this process: each
+// sample runs ref for about target, then kernel for about target, and
+// takes the ratio of their times per call. Machines are shared and noisy,
+// so the two sides of each ratio see the same conditions; the result is
+// the median over samples.
+func Compare(kernel, ref func(), samples int, target time.Duration) Result {
+	samples = max(samples, 1)
+	kernel()
+	ref()
+	rk, rc := Reps(kernel, target), Reps(ref, target)
+	ratios := make([]float64, samples)
+	tk := make([]float64, samples)
+	tc := make([]float64, samples)
+	for i := range samples {
+		t0 := time.Now()
+		for range rc {
+			ref()
+		}
+		t1 := time.Now()
+		for range rk {
+			kernel()
+		}
+		t2 := time.Now()
+		tc[i] = float64(t1.Sub(t0)) / float64(rc)
+		tk[i] = float64(t2.Sub(t1)) / float64(rk)
+		ratios[i] = tk[i] / tc[i]
+	}
+	return Result{
+		Time:     time.Duration(Median(tk)),
+		CopyTime: time.Duration(Median(tc)),
+		Ratio:    Median(ratios),
+		Samples:  samples,
+		Reps:     rk,
+		CopyReps: rc,
+	}
+}
+
+// Median returns the median of v (the mean of the middle two for an even
+// count); v is sorted in place.
+func Median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	slices.Sort(v)
+	h := len(v) / 2
+	if len(v)%2 == 1 {
+		return v[h]
+	}
+	return (v[h-1] + v[h]) / 2
+}
+
+// GBps is bytes per duration in GB/s (10^9 bytes per second).
+func GBps(bytes int64, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(bytes) / d.Seconds() / 1e9
+}
