@@ -15,3 +15,9 @@ package asm
 
 //go:generate go -C ../gen run ./statscf -isa avx512 -out ../asm/statscf_avx512_amd64.s -stubs ../asm/statscf_avx512_amd64.go -pkg asm
 //go:generate go -C ../gen run ./statscf -isa avx2 -out ../asm/statscf_avx2_amd64.s -stubs ../asm/statscf_avx2_amd64.go -pkg asm
+//go:generate go -C ../gen run ./backwardcf -isa avx512 -out ../asm/backwardcf_avx512_amd64.s -stubs ../asm/backwardcf_avx512_amd64.go -pkg asm
+//go:generate go -C ../gen run ./backwardcf -isa avx2 -out ../asm/backwardcf_avx2_amd64.s -stubs ../asm/backwardcf_avx2_amd64.go -pkg asm
+//go:generate go -C ../gen run ./applycf -isa avx512 -out ../asm/applycf_avx512_amd64.s -stubs ../asm/applycf_avx512_amd64.go -pkg asm
+//go:generate go -C ../gen run ./applycf -isa avx2 -out ../asm/applycf_avx2_amd64.s -stubs ../asm/applycf_avx2_amd64.go -pkg asm
+//go:generate go -C ../gen run ./backwardapplycf -isa avx512 -out ../asm/backwardapplycf_avx512_amd64.s -stubs ../asm/backwardapplycf_avx512_amd64.go -pkg asm
+//go:generate go -C ../gen run ./backwardapplycf -isa avx2 -out ../asm/backwardapplycf_avx2_amd64.s -stubs ../asm/backwardapplycf_avx2_amd64.go -pkg asm

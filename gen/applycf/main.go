@@ -1,0 +1,8 @@
+// Command applycf generates the ApplyCF kernel of package asm for one tier:
+//
+//	go run ./applycf -isa avx512|avx2 -out ... -stubs ... -pkg asm
+package main
+
+import "github.com/simdbn/simdbn/gen/internal/cf"
+
+func main() { cf.Run(cf.ApplyCF) }

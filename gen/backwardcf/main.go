@@ -1,0 +1,8 @@
+// Command backwardcf generates the BackwardCF kernel of package asm for one tier:
+//
+//	go run ./backwardcf -isa avx512|avx2 -out ... -stubs ... -pkg asm
+package main
+
+import "github.com/simdbn/simdbn/gen/internal/cf"
+
+func main() { cf.Run(cf.BackwardCF) }

@@ -1,0 +1,197 @@
+package cf
+
+import (
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	. "github.com/mmcloughlin/avo/reg"
+)
+
+// ApplyCF generates applyCF<ISA>, the form of fallback.ApplyCF.
+func ApplyCF(isa ISA) { elementwise(isa, false) }
+
+// BackwardApplyCF generates backwardApplyCF<ISA>, the form of
+// fallback.BackwardApplyCF.
+func BackwardApplyCF(isa ISA) { elementwise(isa, true) }
+
+// paramStrideCF is fallback.ParamStrideCF, in bytes.
+const paramStrideCF = 8 * 4
+
+// unroll is the number of vectors per iteration of the main loop.
+const unroll = 4
+
+// elementwise emits ApplyCF (backward false) or BackwardApplyCF.
+//
+// One offset register walks the block: run (i, j) starts at byte offset
+// 4*(i*stride + j*s), right after run (i, j-1). Each run broadcasts its
+// channel's parameters once, then runs unroll-vector iterations, single
+// vectors, and one masked vector for the last s % W values.
+func elementwise(isa ISA, backward bool) {
+	var name, sig, prefix string
+	var np int
+	if backward {
+		name, prefix, np = "backwardApplyCF"+isa.Suffix, "backwardApplyCF", 5
+		sig = "func(dx, dy, x []float32, n, c, s, stride int, p []float32)"
+	} else {
+		name, prefix, np = "applyCF"+isa.Suffix, "applyCF", 4
+		sig = "func(y, x []float32, n, c, s, stride int, p []float32)"
+	}
+	tab := maskTable(isa, prefix)
+
+	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape")
+	if backward {
+		Doc(name+" is the "+isa.Suffix+" form of fallback.BackwardApplyCF, with the same bits.",
+			"dx may be the very same slice as dy or x.")
+	} else {
+		Doc(name+" is the "+isa.Suffix+" form of fallback.ApplyCF, with the same bits.",
+			"y may be the very same slice as x.")
+	}
+
+	var out, in1, in2 Mem // in1: x; in2: dy (backward)
+	if backward {
+		out = Mem{Base: Load(Param("dx").Base(), GP64()), Scale: 1}
+		in2 = Mem{Base: Load(Param("dy").Base(), GP64()), Scale: 1}
+	} else {
+		out = Mem{Base: Load(Param("y").Base(), GP64()), Scale: 1}
+	}
+	in1 = Mem{Base: Load(Param("x").Base(), GP64()), Scale: 1}
+	pp := Load(Param("p").Base(), GP64())
+
+	n := Load(Param("n"), GP64())
+	TESTQ(n, n)
+	JZ(LabelRef(lbl(name, "done")))
+	s := Load(Param("s"), GP64())
+	TESTQ(s, s)
+	JZ(LabelRef(lbl(name, "done")))
+	CMPQ(paramAddr("c"), U8(0))
+	JLE(LabelRef(lbl(name, "done")))
+
+	// Per call: nbig = s / (unroll*W), nvec = s / W % unroll, t = s % W.
+	shift := 4
+	if !isa.Z {
+		shift = 3
+	}
+	nbig, nvec := GP64(), GP64()
+	MOVQ(s, nbig)
+	SHRQ(U8(shift+2), nbig)
+	MOVQ(s, nvec)
+	SHRQ(U8(shift), nvec)
+	ANDQ(U8(unroll-1), nvec)
+	t := s
+	ANDQ(U8(isa.W-1), t)
+	var k Register
+	var m VecVirtual
+	tb := Mem{Base: GP64()}
+	LEAQ(tab, tb.Base)
+	if isa.Z {
+		k = K()
+		KMOVW(tb.Idx(t, 4), k)
+	} else {
+		negt := GP64()
+		MOVQ(t, negt)
+		NEGQ(negt)
+		m = isa.Vec()
+		VMOVDQU(tb.Idx(negt, 4).Offset(4*Lanes), m)
+	}
+
+	rowOff := GP64() // 4*i*stride
+	XORQ(rowOff, rowOff)
+	off := GP64()
+	pc, cnt, pcur := GP64(), GP64(), GP64()
+
+	params := make([]VecVirtual, np)
+	for i := range params {
+		params[i] = isa.Vec()
+	}
+
+	// vec computes one vector at byte offset d from off.
+	vec := func(d int, masked bool) {
+		at := func(b Mem) Mem { return b.Idx(off, 1).Offset(d) }
+		load := func(b Mem, r VecVirtual) {
+			switch {
+			case !masked:
+				VMOVUPS(at(b), r)
+			case isa.Z:
+				VMOVUPS_Z(at(b), k, r)
+			default:
+				VMASKMOVPS(at(b), m, r)
+			}
+		}
+		t := isa.Vec()
+		load(in1, t)
+		VSUBPS(params[0], t, t) // t = x - hi
+		VSUBPS(params[1], t, t) // t -= lo
+		var r VecVirtual
+		if backward {
+			VMULPS(params[3], t, t) // t = t*k3
+			r = isa.Vec()
+			load(in2, r)
+			VSUBPS(params[2], r, r) // u = dy - k2
+			VSUBPS(t, r, r)         // u -= t
+			VMULPS(params[4], r, r) // u*k1
+		} else {
+			VMULPS(params[2], t, t) // t*a
+			VADDPS(params[3], t, t) // + b
+			r = t
+		}
+		switch {
+		case !masked:
+			VMOVUPS(r, at(out))
+		case isa.Z:
+			VMOVUPS(r, k, at(out))
+		default:
+			VMASKMOVPS(r, m, at(out))
+		}
+	}
+
+	Label(lbl(name, "sample"))
+	MOVQ(rowOff, off)
+	MOVQ(paramAddr("c"), pc)
+	MOVQ(pp, pcur)
+
+	Label(lbl(name, "channel"))
+	for i, r := range params {
+		VBROADCASTSS(Mem{Base: pcur, Disp: 4 * i}, r)
+	}
+	MOVQ(nbig, cnt)
+	TESTQ(cnt, cnt)
+	JZ(LabelRef(lbl(name, "vectors")))
+	Label(lbl(name, "big"))
+	for v := 0; v < unroll; v++ {
+		vec(v*isa.Bytes(), false)
+	}
+	ADDQ(U32(unroll*isa.Bytes()), off)
+	DECQ(cnt)
+	JNZ(LabelRef(lbl(name, "big")))
+
+	Label(lbl(name, "vectors"))
+	MOVQ(nvec, cnt)
+	TESTQ(cnt, cnt)
+	JZ(LabelRef(lbl(name, "tail")))
+	Label(lbl(name, "vector"))
+	vec(0, false)
+	ADDQ(U8(isa.Bytes()), off)
+	DECQ(cnt)
+	JNZ(LabelRef(lbl(name, "vector")))
+
+	Label(lbl(name, "tail"))
+	TESTQ(t, t)
+	JZ(LabelRef(lbl(name, "next")))
+	vec(0, true)
+	LEAQ(Mem{Base: off, Index: t, Scale: 4}, off)
+
+	Label(lbl(name, "next"))
+	ADDQ(U8(paramStrideCF), pcur)
+	DECQ(pc)
+	JNZ(LabelRef(lbl(name, "channel")))
+
+	Comment("Next sample.")
+	MOVQ(paramAddr("stride"), cnt)
+	LEAQ(Mem{Base: rowOff, Index: cnt, Scale: 4}, rowOff)
+	DECQ(n)
+	JNZ(LabelRef(lbl(name, "sample")))
+
+	Label(lbl(name, "done"))
+	VZEROUPPER()
+	RET()
+}
