@@ -21,3 +21,11 @@ package asm
 //go:generate go -C ../gen run ./applycf -isa avx2 -out ../asm/applycf_avx2_amd64.s -stubs ../asm/applycf_avx2_amd64.go -pkg asm
 //go:generate go -C ../gen run ./backwardapplycf -isa avx512 -out ../asm/backwardapplycf_avx512_amd64.s -stubs ../asm/backwardapplycf_avx512_amd64.go -pkg asm
 //go:generate go -C ../gen run ./backwardapplycf -isa avx2 -out ../asm/backwardapplycf_avx2_amd64.s -stubs ../asm/backwardapplycf_avx2_amd64.go -pkg asm
+//go:generate go -C ../gen run ./statscl -isa avx512 -out ../asm/statscl_avx512_amd64.s -stubs ../asm/statscl_avx512_amd64.go -pkg asm
+//go:generate go -C ../gen run ./statscl -isa avx2 -out ../asm/statscl_avx2_amd64.s -stubs ../asm/statscl_avx2_amd64.go -pkg asm
+//go:generate go -C ../gen run ./backwardcl -isa avx512 -out ../asm/backwardcl_avx512_amd64.s -stubs ../asm/backwardcl_avx512_amd64.go -pkg asm
+//go:generate go -C ../gen run ./backwardcl -isa avx2 -out ../asm/backwardcl_avx2_amd64.s -stubs ../asm/backwardcl_avx2_amd64.go -pkg asm
+//go:generate go -C ../gen run ./applycl -isa avx512 -out ../asm/applycl_avx512_amd64.s -stubs ../asm/applycl_avx512_amd64.go -pkg asm
+//go:generate go -C ../gen run ./applycl -isa avx2 -out ../asm/applycl_avx2_amd64.s -stubs ../asm/applycl_avx2_amd64.go -pkg asm
+//go:generate go -C ../gen run ./backwardapplycl -isa avx512 -out ../asm/backwardapplycl_avx512_amd64.s -stubs ../asm/backwardapplycl_avx512_amd64.go -pkg asm
+//go:generate go -C ../gen run ./backwardapplycl -isa avx2 -out ../asm/backwardapplycl_avx2_amd64.s -stubs ../asm/backwardapplycl_avx2_amd64.go -pkg asm

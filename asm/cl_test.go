@@ -1,0 +1,284 @@
+package asm_test
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/simdbn/simdbn/asm"
+	"github.com/simdbn/simdbn/fallback"
+)
+
+// clTiers returns the available tiers; it skips when there is none.
+func clTiers(t testing.TB) []asm.Impl {
+	t.Helper()
+	var ims []asm.Impl
+	for _, im := range asm.Impls() {
+		if !im.Available {
+			t.Logf("tier %s not available on this machine", im.Name)
+			continue
+		}
+		if im.StatsCL == nil || im.BackwardCL == nil || im.ApplyCL == nil || im.BackwardApplyCL == nil {
+			t.Fatalf("tier %s lacks a channels-last kernel", im.Name)
+		}
+		ims = append(ims, im)
+	}
+	if len(ims) == 0 {
+		t.Skip("no assembly tier available in this build or on this machine")
+	}
+	return ims
+}
+
+// clShape is one test case of the channels-last kernels.
+type clShape struct {
+	rows, C int
+	mis     int     // start misalignment of every slice, in elements
+	offset  float32 // data offset
+	special bool    // NaN and Inf in one channel
+}
+
+func (s clShape) String() string {
+	return fmt.Sprintf("rows=%d/C=%d/mis=%d/off=%g/special=%v", s.rows, s.C, s.mis, s.offset, s.special)
+}
+
+const clPad = 16 // sentinel elements before and after every slice
+
+// clBuf returns a slice of n float32 starting mis elements into a fresh
+// buffer that has clPad sentinel elements after it, and the whole buffer.
+func clBuf(n, mis int) (s, all []float32) {
+	all = make([]float32, mis+n+clPad)
+	for i := range all {
+		all[i] = math.Float32frombits(0x7fbadbad)
+	}
+	return all[mis : mis+n : mis+n], all
+}
+
+// clFill fills x with values around offset; with special, channel ch gets
+// one NaN and one Inf (random sign). Two different NaNs never meet in a sum
+// this way: which of two NaN operands an x86 add returns depends on the
+// operand order the Go compiler picks for the fallback, which is not part of
+// the documented order (the SIMD kernels keep the accumulator first).
+func clFill(rng *rand.Rand, x []float32, C int, offset float32, special bool, ch int) {
+	for i := range x {
+		x[i] = offset + float32(rng.NormFloat64())*(1+float32(rng.IntN(4)))
+	}
+	if rows := len(x) / C; special && rows > 0 {
+		x[rng.IntN(rows)*C+ch] = float32(math.NaN())
+		x[rng.IntN(rows)*C+ch] = float32(math.Inf(1 - 2*rng.IntN(2)))
+	}
+}
+
+func clParams(rng *rand.Rand, n int, offset float32) []float32 {
+	p := make([]float32, n)
+	for i := range p {
+		p[i] = offset*float32(i%2) + float32(rng.NormFloat64())
+	}
+	return p
+}
+
+func clEq32(t testing.TB, what string, got, want []float32) bool {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: len %d, want %d", what, len(got), len(want))
+		return false
+	}
+	for i := range got {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Errorf("%s: [%d] = %v (%#x), want %v (%#x)", what, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+			return false
+		}
+	}
+	return true
+}
+
+func clEq64(t testing.TB, what string, got, want []float64) bool {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Errorf("%s: len %d, want %d", what, len(got), len(want))
+		return false
+	}
+	for i := range got {
+		if math.Float64bits(got[i]) != math.Float64bits(want[i]) {
+			t.Errorf("%s: [%d] = %v (%#x), want %v (%#x)", what, i, got[i], math.Float64bits(got[i]), want[i], math.Float64bits(want[i]))
+			return false
+		}
+	}
+	return true
+}
+
+// clCheckStats runs StatsCL and BackwardCL of im against fallback.
+func clCheckReduce(t testing.TB, im asm.Impl, s clShape, rng *rand.Rand) bool {
+	t.Helper()
+	n := s.rows * s.C
+	x, _ := clBuf(n, s.mis)
+	dy, _ := clBuf(n, (s.mis+5)%16)
+	ch := rng.IntN(s.C)
+	clFill(rng, x, s.C, s.offset, s.special, ch)
+	clFill(rng, dy, s.C, 0, s.special && s.C > 1, (ch+1)%s.C)
+	cv, _ := clBuf(s.C, (s.mis+3)%16)
+	for c := range cv {
+		cv[c] = s.offset + float32(rng.NormFloat64())
+	}
+	ok := true
+	for _, k := range []int{2, 3} {
+		m := k * fallback.Phases * s.C
+		init := make([]float64, m+8)
+		for i := range init {
+			init[i] = rng.NormFloat64() * 10
+		}
+		want := append([]float64(nil), init...)
+		got := append([]float64(nil), init...)
+		if k == 2 {
+			fallback.StatsCL(want[:m], x, s.rows, s.C, cv)
+			im.StatsCL(got[:m:m], x, s.rows, s.C, cv)
+			ok = clEq64(t, im.Name+" StatsCL "+s.String(), got, want) && ok
+		} else {
+			fallback.BackwardCL(want[:m], dy, x, s.rows, s.C, cv)
+			im.BackwardCL(got[:m:m], dy, x, s.rows, s.C, cv)
+			ok = clEq64(t, im.Name+" BackwardCL "+s.String(), got, want) && ok
+		}
+	}
+	return ok
+}
+
+// clCheckElem runs ApplyCL and BackwardApplyCL of im against fallback,
+// out of place and in place.
+func clCheckElem(t testing.TB, im asm.Impl, s clShape, rng *rand.Rand) bool {
+	t.Helper()
+	n := s.rows * s.C
+	x, _ := clBuf(n, s.mis)
+	dy, _ := clBuf(n, (s.mis+7)%16)
+	ch := rng.IntN(s.C)
+	clFill(rng, x, s.C, s.offset, s.special, ch)
+	clFill(rng, dy, s.C, 0, s.special && s.C > 1, (ch+1)%s.C)
+	pa, _ := clBuf(4*s.C, (s.mis+1)%16)
+	copy(pa, clParams(rng, 4*s.C, s.offset))
+	pb, _ := clBuf(5*s.C, (s.mis+2)%16)
+	copy(pb, clParams(rng, 5*s.C, s.offset))
+	ok := true
+	name := im.Name + " " + s.String()
+
+	// ApplyCL, out of place.
+	want := make([]float32, n)
+	fallback.ApplyCL(want, x, s.rows, s.C, pa)
+	y, yall := clBuf(n, (s.mis+9)%16)
+	xall := append([]float32(nil), x...)
+	im.ApplyCL(y, x, s.rows, s.C, pa)
+	ok = clEq32(t, "ApplyCL "+name, y, want) && ok
+	ok = clEq32(t, "ApplyCL x unchanged "+name, x, xall) && ok
+	ok = clSentinels(t, "ApplyCL y "+name, yall, (s.mis+9)%16, n) && ok
+	// In place: y is x.
+	xi, xiall := clBuf(n, s.mis)
+	copy(xi, x)
+	im.ApplyCL(xi, xi, s.rows, s.C, pa)
+	ok = clEq32(t, "ApplyCL in place "+name, xi, want) && ok
+	ok = clSentinels(t, "ApplyCL in place "+name, xiall, s.mis, n) && ok
+
+	// BackwardApplyCL, out of place.
+	fallback.BackwardApplyCL(want, dy, x, s.rows, s.C, pb)
+	dx, dxall := clBuf(n, (s.mis+11)%16)
+	im.BackwardApplyCL(dx, dy, x, s.rows, s.C, pb)
+	ok = clEq32(t, "BackwardApplyCL "+name, dx, want) && ok
+	ok = clSentinels(t, "BackwardApplyCL dx "+name, dxall, (s.mis+11)%16, n) && ok
+	// dx is dy.
+	g, gall := clBuf(n, (s.mis+7)%16)
+	copy(g, dy)
+	im.BackwardApplyCL(g, g, x, s.rows, s.C, pb)
+	ok = clEq32(t, "BackwardApplyCL dx=dy "+name, g, want) && ok
+	ok = clSentinels(t, "BackwardApplyCL dx=dy "+name, gall, (s.mis+7)%16, n) && ok
+	// dx is x.
+	copy(xi, x)
+	im.BackwardApplyCL(xi, dy, xi, s.rows, s.C, pb)
+	ok = clEq32(t, "BackwardApplyCL dx=x "+name, xi, want) && ok
+	ok = clSentinels(t, "BackwardApplyCL dx=x "+name, xiall, s.mis, n) && ok
+	return ok
+}
+
+// clSentinels checks that the buffer around the slice [mis, mis+n) is
+// untouched.
+func clSentinels(t testing.TB, what string, all []float32, mis, n int) bool {
+	t.Helper()
+	for i, v := range all {
+		if (i < mis || i >= mis+n) && math.Float32bits(v) != 0x7fbadbad {
+			t.Errorf("%s: wrote outside the slice at %d (slice [%d, %d))", what, i, mis, mis+n)
+			return false
+		}
+	}
+	return true
+}
+
+func clRowsList() []int {
+	var rs []int
+	for r := 1; r <= 40; r++ {
+		rs = append(rs, r)
+	}
+	return append(rs, 127, 128, 129, 300, 1000)
+}
+
+func clCList() []int {
+	var cs []int
+	for c := 1; c <= 70; c++ {
+		cs = append(cs, c)
+	}
+	return append(cs, 100, 257, 1000)
+}
+
+// TestCLShapes crosses every C with every row count; the misalignment,
+// offset and NaN/Inf channel vary from case to case.
+func TestCLShapes(t *testing.T) {
+	offsets := []float32{0, 1, 1e3, 1e6, -1e5}
+	for _, im := range clTiers(t) {
+		t.Run(im.Name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			fails := 0
+			i := 0
+			for _, C := range clCList() {
+				for _, rows := range clRowsList() {
+					if rows*C > 300000 && rows != 1000 {
+						continue
+					}
+					i++
+					s := clShape{rows: rows, C: C, mis: i % 16, offset: offsets[i%len(offsets)], special: i%3 == 0}
+					if !clCheckReduce(t, im, s, rng) || !clCheckElem(t, im, s, rng) {
+						if fails++; fails > 5 {
+							t.Fatal("too many failures")
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestCLMisalign tries every start misalignment on a few shapes.
+func TestCLMisalign(t *testing.T) {
+	shapes := [][2]int{{1, 1}, {5, 3}, {7, 17}, {33, 16}, {130, 31}, {9, 64}, {4, 100}, {131, 257}, {3, 1000}}
+	for _, im := range clTiers(t) {
+		rng := rand.New(rand.NewPCG(3, 4))
+		for _, sh := range shapes {
+			for mis := 0; mis < 16; mis++ {
+				for _, special := range []bool{false, true} {
+					s := clShape{rows: sh[0], C: sh[1], mis: mis, offset: 1e6, special: special}
+					if !clCheckReduce(t, im, s, rng) || !clCheckElem(t, im, s, rng) {
+						t.FailNow()
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestCLZeroRows checks that rows = 0 touches nothing.
+func TestCLZeroRows(t *testing.T) {
+	for _, im := range clTiers(t) {
+		acc := []float64{1, 2, 3}
+		im.StatsCL(acc[:0], nil, 0, 3, []float32{1, 2, 3})
+		im.BackwardCL(acc[:0], nil, nil, 0, 3, []float32{1, 2, 3})
+		im.ApplyCL(nil, nil, 0, 3, make([]float32, 12))
+		im.BackwardApplyCL(nil, nil, nil, 0, 3, make([]float32, 15))
+		if acc[0] != 1 || acc[1] != 2 || acc[2] != 3 {
+			t.Errorf("%s: acc changed", im.Name)
+		}
+	}
+}

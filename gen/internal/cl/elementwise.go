@@ -1,0 +1,156 @@
+package cl
+
+import (
+	"log"
+
+	. "github.com/mmcloughlin/avo/build"
+	. "github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// Elem is the work of one vector of an element-wise kernel.
+type Elem struct {
+	X, Dy, Out Mem               // the vector of x, of dy (if any) and of the output
+	P          []reg.VecPhysical // the per-channel parameters of the vector
+	Masked     bool
+	ISA        *ISA
+	temps      []reg.VecPhysical
+	next       *int
+}
+
+// Temp returns a scratch vector register (rotating through a pool).
+func (e *Elem) Temp() reg.VecPhysical {
+	t := e.temps[*e.next%len(e.temps)]
+	*e.next++
+	return t
+}
+
+// Load loads m into dst, masked if the vector is the tail vector.
+func (e *Elem) Load(m Mem, dst reg.VecPhysical) { e.ISA.Load(m, dst, e.Masked) }
+
+// Store stores src to the output, masked if the vector is the tail vector.
+func (e *Elem) Store(src reg.VecPhysical) { e.ISA.Store(src, e.Out, e.Masked) }
+
+// Elementwise describes a channels-last element-wise kernel
+// (fallback.ApplyCL, fallback.BackwardApplyCL). The output is the first
+// slice argument, OutName; the inputs are "x" and, with HasDy, "dy".
+type Elementwise struct {
+	Name    string
+	Sig     string
+	OutName string
+	HasDy   bool
+	NP      int // parameters per channel (planar: p[k*C+c])
+	W       int // vectors of a main chunk
+	Rows    int // rows per block (parameters are reloaded every block)
+	Elem    func(e *Elem)
+}
+
+// Physical general-purpose registers of the element-wise skeleton.
+var (
+	eX    = reg.RSI // x, start of the current row block
+	eOut  = reg.RDI // out - x, in bytes
+	eDy   = reg.R8  // dy - x, in bytes
+	eRows = reg.RBX // rows left
+	eStr  = reg.RDX // C*4
+	eP    = reg.R10 // parameter base
+	eCo   = reg.R11 // byte offset of the chunk in the row
+	eRp   = reg.R12 // row pointer
+	eCnt  = reg.R13 // row counter
+	eNb   = reg.R14 // rows of the current block
+	ePp   = reg.R9  // parameter pointer
+)
+
+// Elementwise emits the kernel.
+func (i *ISA) Elementwise(k Elementwise) {
+	TEXT(k.Name, NOSPLIT, k.Sig)
+	Pragma("noescape")
+	vi := 0
+	par := make([][]reg.VecPhysical, k.W) // [w][param]
+	for w := range par {
+		for j := 0; j < k.NP; j++ {
+			par[w] = append(par[w], i.Vec(vi))
+			vi++
+		}
+	}
+	var maskY reg.VecPhysical
+	if !i.AVX512() {
+		maskY = i.Vec(vi)
+		vi++
+	}
+	var temps []reg.VecPhysical
+	for ; vi < i.NReg; vi++ {
+		temps = append(temps, i.Vec(vi))
+	}
+	if len(temps) < 2 {
+		log.Fatalf("%s: %d temporaries", k.Name, len(temps))
+	}
+
+	done := i.Label("done")
+	Load(Param("x").Base(), eX)
+	Load(Param(k.OutName).Base(), eOut)
+	SUBQ(eX, eOut)
+	if k.HasDy {
+		Load(Param("dy").Base(), eDy)
+		SUBQ(eX, eDy)
+	}
+	Load(Param("rows"), eRows)
+	Load(Param("C"), rTmp2)
+	Load(Param("p").Base(), eP)
+	TESTQ(eRows, eRows)
+	JLE(LabelRef(done))
+	TESTQ(rTmp2, rTmp2)
+	JLE(LabelRef(done))
+	MOVQ(rTmp2, eStr)
+	SHLQ(U8(2), eStr)
+	i.TailMask(k.Name, rTmp2, maskY)
+
+	next := 0
+	body := func(nv int, masked bool) {
+		chunkComment(nv, masked)
+		LEAQ(Mem{Base: eP, Index: eCo, Scale: 1}, ePp)
+		for j := 0; j < k.NP; j++ {
+			for w := 0; w < nv; w++ {
+				i.Load(Mem{Base: ePp, Disp: w * i.V * 4}, par[w][j], masked)
+			}
+			if j < k.NP-1 {
+				ADDQ(eStr, ePp)
+			}
+		}
+		loop := i.Label("rows")
+		LEAQ(Mem{Base: eX, Index: eCo, Scale: 1}, eRp)
+		MOVQ(eNb, eCnt)
+		Label(loop)
+		for w := 0; w < nv; w++ {
+			e := &Elem{P: par[w], Masked: masked, ISA: i, temps: temps, next: &next,
+				X:   Mem{Base: eRp, Disp: w * i.V * 4},
+				Out: Mem{Base: eRp, Index: eOut, Scale: 1, Disp: w * i.V * 4}}
+			if k.HasDy {
+				e.Dy = Mem{Base: eRp, Index: eDy, Scale: 1, Disp: w * i.V * 4}
+			}
+			k.Elem(e)
+		}
+		ADDQ(eStr, eRp)
+		DECQ(eCnt)
+		JNZ(LabelRef(loop))
+	}
+
+	block := i.Label("block")
+	Label(block)
+	MOVQ(U32(k.Rows), eNb)
+	CMPQ(eRows, eNb)
+	full := i.Label("fullblock")
+	JGE(LabelRef(full))
+	MOVQ(eRows, eNb)
+	Label(full)
+	XORQ(eCo, eCo)
+	i.chunks(k.W, eCo, eStr, body)
+	MOVQ(eStr, rTmp)
+	IMUL3Q(U32(k.Rows), rTmp, rTmp)
+	ADDQ(rTmp, eX)
+	SUBQ(U32(k.Rows), eRows)
+	JG(LabelRef(block))
+
+	Label(done)
+	VZEROUPPER()
+	RET()
+}
