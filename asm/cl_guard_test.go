@@ -1,0 +1,182 @@
+//go:build linux
+
+package asm_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime/debug"
+	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/simdbn/simdbn/asm"
+	"github.com/simdbn/simdbn/fallback"
+)
+
+// clGuard is a read-write region with a PROT_NONE page right before and
+// right after it.
+type clGuard struct {
+	mem  []byte // the whole mapping
+	data []byte // the accessible part
+}
+
+func newCLGuard(t testing.TB, nbytes int) *clGuard {
+	t.Helper()
+	ps := unix.Getpagesize()
+	n := (nbytes + ps - 1) / ps * ps
+	mem, err := unix.Mmap(-1, 0, n+2*ps, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANON)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Munmap(mem) })
+	if err := unix.Mprotect(mem[:ps], unix.PROT_NONE); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mprotect(mem[ps+n:], unix.PROT_NONE); err != nil {
+		t.Fatal(err)
+	}
+	return &clGuard{mem: mem, data: mem[ps : ps+n]}
+}
+
+// f32 returns n float32 that end exactly at the trailing guard page (atEnd)
+// or start exactly after the leading one.
+func (g *clGuard) f32(n int, atEnd bool) []float32 {
+	off := 0
+	if atEnd {
+		off = len(g.data) - 4*n
+	}
+	if n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*float32)(unsafe.Pointer(&g.data[off])), n)
+}
+
+func (g *clGuard) f64(n int, atEnd bool) []float64 {
+	off := 0
+	if atEnd {
+		off = len(g.data) - 8*n
+	}
+	if n == 0 {
+		return nil
+	}
+	return unsafe.Slice((*float64)(unsafe.Pointer(&g.data[off])), n)
+}
+
+// clNoFault runs f and turns a memory fault into a test error.
+func clNoFault(t *testing.T, what string, f func()) (ok bool) {
+	t.Helper()
+	old := debug.SetPanicOnFault(true)
+	defer debug.SetPanicOnFault(old)
+	defer func() {
+		if e := recover(); e != nil {
+			t.Errorf("%s: fault: %v", what, e)
+			ok = false
+		}
+	}()
+	f()
+	return true
+}
+
+// TestCLGuardPages places every slice of every channels-last kernel so that
+// it ends exactly at a no-access page, or starts right after one.
+func TestCLGuardPages(t *testing.T) {
+	const maxC, maxRows = 40, 40
+	for _, im := range clTiers(t) {
+		gx := newCLGuard(t, 4*maxC*maxRows)
+		gdy := newCLGuard(t, 4*maxC*maxRows)
+		gy := newCLGuard(t, 4*maxC*maxRows)
+		gp := newCLGuard(t, 4*5*maxC)
+		gacc := newCLGuard(t, 8*3*fallback.Phases*maxC)
+		rng := rand.New(rand.NewPCG(5, 6))
+		rowsList := []int{1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 31, 33, 40}
+		fails := 0
+		for C := 1; C <= maxC; C++ {
+			for _, rows := range rowsList {
+				for _, atEnd := range []bool{true, false} {
+					n := rows * C
+					name := fmt.Sprintf("%s rows=%d C=%d atEnd=%v", im.Name, rows, C, atEnd)
+					x, dy, y := gx.f32(n, atEnd), gdy.f32(n, atEnd), gy.f32(n, atEnd)
+					for i := range x {
+						x[i] = float32(rng.NormFloat64()) + 3
+						dy[i] = float32(rng.NormFloat64())
+					}
+					cv := gp.f32(C, atEnd)
+					for c := range cv {
+						cv[c] = 3
+					}
+					ok := true
+					// Reductions.
+					for _, k := range []int{2, 3} {
+						m := k * fallback.Phases * C
+						acc := gacc.f64(m, atEnd)
+						clear(acc)
+						want := make([]float64, m)
+						ok = clNoFault(t, name, func() {
+							if k == 2 {
+								im.StatsCL(acc, x, rows, C, cv)
+								fallback.StatsCL(want, x, rows, C, cv)
+							} else {
+								im.BackwardCL(acc, dy, x, rows, C, cv)
+								fallback.BackwardCL(want, dy, x, rows, C, cv)
+							}
+						}) && clEq64(t, fmt.Sprint("reduction ", k, " ", name), acc, want) && ok
+					}
+					// Element-wise.
+					for _, np := range []int{4, 5} {
+						p := gp.f32(np*C, atEnd)
+						for i := range p {
+							p[i] = float32(rng.NormFloat64())
+						}
+						want := make([]float32, n)
+						ok = clNoFault(t, name, func() {
+							if np == 4 {
+								im.ApplyCL(y, x, rows, C, p)
+								fallback.ApplyCL(want, x, rows, C, p)
+							} else {
+								im.BackwardApplyCL(y, dy, x, rows, C, p)
+								fallback.BackwardApplyCL(want, dy, x, rows, C, p)
+							}
+						}) && clEq32(t, fmt.Sprint("elementwise ", np, " ", name), y, want) && ok
+					}
+					if !ok {
+						if fails++; fails > 5 {
+							t.Fatal("too many failures")
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+var clSink float32
+
+// TestCLGuardPagesFault checks that the guard page and SetPanicOnFault do
+// catch a read one element past a slice, in Go and in a kernel, so
+// TestCLGuardPages would notice one.
+func TestCLGuardPagesFault(t *testing.T) {
+	g := newCLGuard(t, 4096)
+	x := g.f32(7, true)
+	faults := func(f func()) (faulted bool) {
+		old := debug.SetPanicOnFault(true)
+		defer debug.SetPanicOnFault(old)
+		defer func() { faulted = recover() != nil }()
+		f()
+		return false
+	}
+	if !faults(func() { clSink = *(*float32)(unsafe.Add(unsafe.Pointer(&x[6]), 4)) }) {
+		t.Fatal("reading past the guard did not fault")
+	}
+	for _, im := range asm.Impls() {
+		if !im.Available || im.StatsCL == nil {
+			continue
+		}
+		acc := make([]float64, 2*fallback.Phases*7)
+		// Two rows of 7 channels where x holds one.
+		if !faults(func() { im.StatsCL(acc, x, 2, 7, make([]float32, 7)) }) {
+			t.Fatalf("%s: StatsCL reading past the guard did not fault", im.Name)
+		}
+	}
+}
