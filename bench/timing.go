@@ -38,8 +38,8 @@ func Reps(f func(), target time.Duration) int {
 }
 
 // Compare times kernel against ref interleaved in this process: each
-// sample runs ref for about target, then kernel for about target, and
-// takes the ratio of their times per call. Machines are shared and noisy,
+// sample runs ref for about target and kernel for about target, one right
+// after the other, and takes the ratio of their times per call. Machines are shared and noisy,
 // so the two sides of each ratio see the same conditions; the result is
 // the median over samples.
 func Compare(kernel, ref func(), samples int, target time.Duration) Result {
@@ -51,17 +51,15 @@ func Compare(kernel, ref func(), samples int, target time.Duration) Result {
 	tk := make([]float64, samples)
 	tc := make([]float64, samples)
 	for i := range samples {
-		t0 := time.Now()
-		for range rc {
-			ref()
+		// Even samples time ref first, odd ones kernel first, so that a
+		// drift within a sample does not favour one side.
+		if i%2 == 0 {
+			tc[i] = timeReps(ref, rc)
+			tk[i] = timeReps(kernel, rk)
+		} else {
+			tk[i] = timeReps(kernel, rk)
+			tc[i] = timeReps(ref, rc)
 		}
-		t1 := time.Now()
-		for range rk {
-			kernel()
-		}
-		t2 := time.Now()
-		tc[i] = float64(t1.Sub(t0)) / float64(rc)
-		tk[i] = float64(t2.Sub(t1)) / float64(rk)
 		ratios[i] = tk[i] / tc[i]
 	}
 	return Result{
@@ -72,6 +70,15 @@ func Compare(kernel, ref func(), samples int, target time.Duration) Result {
 		Reps:     rk,
 		CopyReps: rc,
 	}
+}
+
+// timeReps returns the mean time of one call of f over n calls, in ns.
+func timeReps(f func(), n int) float64 {
+	t0 := time.Now()
+	for range n {
+		f()
+	}
+	return float64(time.Since(t0)) / float64(n)
 }
 
 // Median returns the median of v (the mean of the middle two for an even

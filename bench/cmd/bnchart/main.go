@@ -131,7 +131,7 @@ func panel(op string, pts []point, impls, layouts []string) *plot.Plot {
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
 	p.Legend.Left = false
-	p.Legend.TextStyle.Font.Size = vg.Points(8)
+	p.Legend.TextStyle.Font.Size = vg.Points(10)
 
 	// Roof line: copy() of the same tensor, median over the rows of each size.
 	copies := map[float64][]float64{}
