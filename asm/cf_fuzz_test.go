@@ -1,0 +1,136 @@
+package asm_test
+
+import (
+	"encoding/binary"
+	"math"
+	"testing"
+
+	"github.com/simdbn/simdbn/fallback"
+)
+
+// fuzzFloats turns data into n float32: raw bit patterns (any NaN, Inf,
+// denormal) when raw is set, else small values around offset; data is
+// repeated as needed.
+func fuzzFloats(data []byte, n int, raw bool, offset float32) []float32 {
+	x := make([]float32, n)
+	if len(data) == 0 {
+		data = []byte{1, 2, 3, 4, 5, 6, 7}
+	}
+	var buf [4]byte
+	for i := range x {
+		for k := range buf {
+			buf[k] = data[(4*i+k)%len(data)]
+		}
+		b := binary.LittleEndian.Uint32(buf[:]) ^ uint32(i)*0x9e3779b9
+		if raw {
+			x[i] = math.Float32frombits(b)
+		} else {
+			x[i] = offset + float32(int32(b))/float32(1<<28)
+		}
+	}
+	return x
+}
+
+// The fuzz targets compare bits exactly, except that a NaN result only has
+// to be a NaN: when both operands of an addition or product are NaNs with
+// different payloads, x86 returns the first source operand, and which
+// operand the Go compiler makes the first source of a commutative
+// operation in fallback changes with the build (it differs under -fuzz
+// coverage instrumentation). TestReductionsCF and TestElementwiseCF check
+// the payloads too, with several different NaNs, in the normal build.
+func sameFuzz64(t *testing.T, what string, got, want []float64) {
+	t.Helper()
+	for i := range want {
+		if math.Float64bits(got[i]) != math.Float64bits(want[i]) && !(math.IsNaN(got[i]) && math.IsNaN(want[i])) {
+			t.Fatalf("%s: acc[%d] = %v (%#x), want %v (%#x)", what, i, got[i], math.Float64bits(got[i]), want[i], math.Float64bits(want[i]))
+		}
+	}
+}
+
+func sameFuzz32(t *testing.T, what string, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		g, w := got[i], want[i]
+		if math.Float32bits(g) != math.Float32bits(w) && !(g != g && w != w) {
+			t.Fatalf("%s: [%d] = %v (%#x), want %v (%#x)", what, i, g, math.Float32bits(g), w, math.Float32bits(w))
+		}
+	}
+}
+
+func FuzzStatsCF(f *testing.F) {
+	f.Add(uint8(1), uint16(1), uint8(0), uint8(1), uint8(0), false, float32(0), []byte{0})
+	f.Add(uint8(3), uint16(33), uint8(5), uint8(2), uint8(3), true, float32(1), []byte{0x7f, 0xc0, 0, 0, 0xff, 0x80, 0, 0})
+	f.Add(uint8(2), uint16(1025), uint8(1), uint8(1), uint8(15), false, float32(1e6), []byte("offset data"))
+	f.Add(uint8(5), uint16(200), uint8(0), uint8(3), uint8(7), true, float32(-2), []byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0x80, 0x7f})
+	f.Fuzz(func(t *testing.T, nr uint8, rl uint16, gap, grp, mis uint8, raw bool, pivot float32, data []byte) {
+		ims := availableImpls(t)
+		nruns, runLen := 1+int(nr%6), 1+int(rl%2200)
+		stride, group, m := runLen+int(gap%40), 1+int(grp%4), int(mis%16)
+		n := (nruns-1)*stride + runLen
+		all := fuzzFloats(data, n+m, raw, pivot)
+		x := all[m:]
+		dy := fuzzFloats(append([]byte{9}, data...), n, raw, 0)
+		want := make([]float64, 2*fallback.Lanes)
+		fallback.StatsCF(want, x, nruns, runLen, stride, group, pivot)
+		wantB := make([]float64, 3*fallback.Lanes)
+		fallback.BackwardCF(wantB, dy, x, nruns, runLen, stride, group, pivot)
+		for _, im := range ims {
+			got := make([]float64, 2*fallback.Lanes)
+			im.StatsCF(got, x, nruns, runLen, stride, group, pivot)
+			sameFuzz64(t, im.Name+" StatsCF", got, want)
+			gotB := make([]float64, 3*fallback.Lanes)
+			im.BackwardCF(gotB, dy, x, nruns, runLen, stride, group, pivot)
+			sameFuzz64(t, im.Name+" BackwardCF", gotB, wantB)
+		}
+	})
+}
+
+func FuzzApplyCF(f *testing.F) {
+	f.Add(uint8(1), uint8(1), uint16(1), uint8(0), uint8(0), false, []byte{0})
+	f.Add(uint8(2), uint8(3), uint16(49), uint8(3), uint8(5), true, []byte{0x7f, 0xc0, 0, 0, 0xff, 0x80, 0, 0})
+	f.Add(uint8(0), uint8(2), uint16(10), uint8(0), uint8(1), false, []byte("x"))
+	f.Add(uint8(3), uint8(1), uint16(1000), uint8(9), uint8(15), false, []byte("some bytes"))
+	f.Fuzz(func(t *testing.T, nn, cc uint8, ss uint16, gap, mis uint8, raw bool, data []byte) {
+		ims := availableImpls(t)
+		n, c, s := int(nn%4), int(cc%5), int(ss%1100)
+		stride, m := c*s+int(gap%20), int(mis%16)
+		size := 0
+		if n > 0 {
+			size = (n-1)*stride + c*s
+		}
+		x := fuzzFloats(data, size+m, raw, 3)[m:]
+		dy := fuzzFloats(append([]byte{7}, data...), size, raw, 0)
+		p := fuzzFloats(append([]byte{3, 1}, data...), c*fallback.ParamStrideCF, raw, 1)
+		for _, im := range ims {
+			for mode := 0; mode < 3; mode++ {
+				want := fuzzFloats([]byte{5}, size, false, 0)
+				got := append([]float32(nil), want...)
+				wx, gx := x, x
+				wdy, gdy := dy, dy
+				if mode > 0 { // in place: y is x / dx is dy or x
+					want, got = append([]float32(nil), x...), append([]float32(nil), x...)
+					wx, gx = want, got
+				}
+				fallback.ApplyCF(want, wx, n, c, s, stride, p)
+				im.ApplyCF(got, gx, n, c, s, stride, p)
+				sameFuzz32(t, im.Name+" ApplyCF", got, want)
+
+				want = fuzzFloats([]byte{6}, size, false, 0)
+				got = append([]float32(nil), want...)
+				wx, gx = x, x
+				switch mode {
+				case 1:
+					want, got = append([]float32(nil), dy...), append([]float32(nil), dy...)
+					wdy, gdy = want, got
+				case 2:
+					want, got = append([]float32(nil), x...), append([]float32(nil), x...)
+					wx, gx = want, got
+				}
+				fallback.BackwardApplyCF(want, wdy, wx, n, c, s, stride, p)
+				im.BackwardApplyCF(got, gdy, gx, n, c, s, stride, p)
+				sameFuzz32(t, im.Name+" BackwardApplyCF", got, want)
+				wdy, gdy = dy, dy
+			}
+		}
+	})
+}
