@@ -217,7 +217,7 @@ func elementwiseCase(t testing.TB, im asm.Impl, rng *rand.Rand, n, c, s, stride,
 	im.BackwardApplyCF(gdy, gdy, x, n, c, s, stride, p)
 	ok = ok && sameBits32(t, "BackwardApplyCF dx=dy "+what, gdy, wdy)
 
-	wx, gx := append([]float32(nil), x...), append(mk((mis+1)%16)[:0], x...)
+	wx, gx := append([]float32(nil), x...), append(mk((mis + 1) % 16)[:0], x...)
 	fallback.BackwardApplyCF(wx, dy, wx, n, c, s, stride, p)
 	im.BackwardApplyCF(gx, dy, gx, n, c, s, stride, p)
 	ok = ok && sameBits32(t, "BackwardApplyCF dx=x "+what, gx, wx)
