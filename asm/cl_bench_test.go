@@ -1,0 +1,73 @@
+package asm_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/simdbn/simdbn/asm"
+	"github.com/simdbn/simdbn/fallback"
+)
+
+// BenchmarkCL times the channels-last kernels of every available tier and
+// of fallback on about 1 MB and 64 MB of x, for C = 64 and 512. The MB/s
+// figure counts every byte of the row data read and written (x; dy; y or
+// dx), not the per-channel vectors.
+//
+//	go test -run XXX -bench CL ./asm/
+func BenchmarkCL(b *testing.B) {
+	tiers := []asm.Impl{{
+		Name: "fallback", Available: true,
+		StatsCL: fallback.StatsCL, BackwardCL: fallback.BackwardCL,
+		ApplyCL: fallback.ApplyCL, BackwardApplyCL: fallback.BackwardApplyCL,
+	}}
+	for _, im := range asm.Impls() {
+		if im.Available && im.StatsCL != nil {
+			tiers = append(tiers, im)
+		}
+	}
+	for _, mb := range []int{1, 64} {
+		for _, C := range []int{64, 512} {
+			rows := mb << 20 / 4 / C
+			n := rows * C
+			rng := rand.New(rand.NewPCG(1, 1))
+			x, dy, y := make([]float32, n), make([]float32, n), make([]float32, n)
+			for i := range x {
+				x[i] = float32(rng.NormFloat64()) + 10
+				dy[i] = float32(rng.NormFloat64())
+			}
+			p := make([]float32, 5*C)
+			for i := range p {
+				p[i] = float32(rng.NormFloat64())
+			}
+			acc := make([]float64, 3*fallback.Phases*C)
+			for _, im := range tiers {
+				pre := fmt.Sprintf("%dMB/C=%d/", mb, C)
+				b.Run(pre+"StatsCL/"+im.Name, func(b *testing.B) {
+					b.SetBytes(int64(4 * n))
+					for b.Loop() {
+						im.StatsCL(acc, x, rows, C, p)
+					}
+				})
+				b.Run(pre+"BackwardCL/"+im.Name, func(b *testing.B) {
+					b.SetBytes(int64(8 * n))
+					for b.Loop() {
+						im.BackwardCL(acc, dy, x, rows, C, p)
+					}
+				})
+				b.Run(pre+"ApplyCL/"+im.Name, func(b *testing.B) {
+					b.SetBytes(int64(8 * n))
+					for b.Loop() {
+						im.ApplyCL(y, x, rows, C, p)
+					}
+				})
+				b.Run(pre+"BackwardApplyCL/"+im.Name, func(b *testing.B) {
+					b.SetBytes(int64(12 * n))
+					for b.Loop() {
+						im.BackwardApplyCL(y, dy, x, rows, C, p)
+					}
+				})
+			}
+		}
+	}
+}
