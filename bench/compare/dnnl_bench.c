@@ -33,6 +33,12 @@ double cpu_ns(void) {
     return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
 }
 
+double thread_cpu_ns(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
+}
+
 double memcpy_ns(void *dst, const void *src, size_t n) {
     double t0 = wall_ns();
     memcpy(dst, src, n);
@@ -182,7 +188,7 @@ void dnnl_ctx_set(dnnl_ctx *c, const float *x, const float *dy, const float *sca
 }
 
 double dnnl_ctx_run(dnnl_ctx *c, int op) {
-    dnnl_exec_arg_t a[8];
+    dnnl_exec_arg_t a[10];
     int n = 0;
     switch (op) {
     case 0:
@@ -207,6 +213,7 @@ double dnnl_ctx_run(dnnl_ctx *c, int op) {
         a[n++] = (dnnl_exec_arg_t){DNNL_ARG_VARIANCE, c->var};
         a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_DST, c->dy};
         a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SCALE, c->scale};
+        a[n++] = (dnnl_exec_arg_t){DNNL_ARG_SHIFT, c->shift};
         a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_SRC, c->dx};
         a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_SCALE, c->dscale};
         a[n++] = (dnnl_exec_arg_t){DNNL_ARG_DIFF_SHIFT, c->dshift};

@@ -31,4 +31,6 @@ double memcpy_ns(void *dst, const void *src, size_t n);
 // cpu_ns is this process's CPU time in ns (all threads).
 double cpu_ns(void);
 double wall_ns(void);
+// thread_cpu_ns is the calling thread's CPU time in ns.
+double thread_cpu_ns(void);
 #endif

@@ -17,8 +17,6 @@ struct TB {
     double eps, momentum;
     at::MemoryFormat fmt;
     at::Tensor x, y, dy, dx, w, b, rm, rv, save_mean, save_invstd, dw, db;
-    at::Tensor infer_mean, infer_invstd;  // outputs of the inference call (empty)
-    at::Tensor last_y;
 };
 
 extern "C" {
@@ -62,8 +60,6 @@ void *tb_new(int64_t N, int64_t C, int64_t H, int64_t W, int cl, double eps, dou
         t->rv = at::empty({C}, o);
         t->save_mean = at::empty({C}, o);
         t->save_invstd = at::empty({C}, o);
-        t->infer_mean = at::empty({0}, o);
-        t->infer_invstd = at::empty({0}, o);
         return t;
     } catch (const std::exception &e) {
         err = e.what();
@@ -105,14 +101,21 @@ double tb_run(void *h, int op) {
     try {
         auto t0 = std::chrono::steady_clock::now();
         switch (op) {
-        case 0:
-            at::native_batch_norm_out(t->y, t->save_mean, t->save_invstd, t->x, t->w, t->b, t->rm,
-                                      t->rv, true, t->momentum, t->eps);
+        // at::native_batch_norm_out has no CPU kernel in PyTorch 1.13, so the
+        // functional op runs and allocates its outputs on every call (glibc
+        // reuses the freed blocks: see tb_init).
+        case 0: {
+            auto r = at::native_batch_norm(t->x, t->w, t->b, t->rm, t->rv, true, t->momentum, t->eps);
+            t->y = std::get<0>(r);
+            t->save_mean = std::get<1>(r);
+            t->save_invstd = std::get<2>(r);
             break;
-        case 1:
-            at::native_batch_norm_out(t->y, t->infer_mean, t->infer_invstd, t->x, t->w, t->b,
-                                      t->rm, t->rv, false, t->momentum, t->eps);
+        }
+        case 1: {
+            auto r = at::native_batch_norm(t->x, t->w, t->b, t->rm, t->rv, false, t->momentum, t->eps);
+            t->y = std::get<0>(r);
             break;
+        }
         default: {
             auto r = at::native_batch_norm_backward(t->dy, t->x, t->w, t->rm, t->rv, t->save_mean,
                                                     t->save_invstd, true, t->eps,
