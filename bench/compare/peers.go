@@ -64,8 +64,8 @@ func memcpyNS(dst, src []float32) float64 {
 	return float64(C.memcpy_ns(unsafe.Pointer(&dst[0]), unsafe.Pointer(&src[0]), C.size_t(4*len(src))))
 }
 
-func cpuNS() float64  { return float64(C.cpu_ns()) }
-func wallNS() float64 { return float64(C.wall_ns()) }
+func cpuNS() float64    { return float64(C.cpu_ns()) }
+func wallNS() float64   { return float64(C.wall_ns()) }
 func threadNS() float64 { return float64(C.thread_cpu_ns()) }
 
 // ---- oneDNN ----
@@ -102,7 +102,7 @@ func newDnnl(N, Cc, H, W, layout int, eps float32) (*dnnlCtx, error) {
 	return &dnnlCtx{p}, nil
 }
 
-func (d *dnnlCtx) free()             { C.dnnl_ctx_free(d.p) }
+func (d *dnnlCtx) free()              { C.dnnl_ctx_free(d.p) }
 func (d *dnnlCtx) impl(op int) string { return C.GoString(C.dnnl_ctx_impl(d.p, C.int(op))) }
 func (d *dnnlCtx) set(x, dy, scale, shift, mean, variance []float32) {
 	C.dnnl_ctx_set(d.p, fp(x), fp(dy), fp(scale), fp(shift), fp(mean), fp(variance))
