@@ -56,6 +56,7 @@ func main() {
 	out := flag.String("out", "chart.png", "PNG to write")
 	width := flag.Float64("width", 15, "width in inches")
 	height := flag.Float64("height", 5, "height in inches")
+	dpi := flag.Int("dpi", 110, "resolution in dots per inch")
 	flag.Parse()
 
 	r := io.Reader(os.Stdin)
@@ -91,7 +92,7 @@ func main() {
 		fail(fmt.Errorf("no train, infer or backward rows"))
 	}
 
-	img := vgimg.New(vg.Length(*width)*vg.Inch, vg.Length(*height)*vg.Inch)
+	img := vgimg.NewWith(vgimg.UseWH(vg.Length(*width)*vg.Inch, vg.Length(*height)*vg.Inch), vgimg.UseDPI(*dpi))
 	dc := draw.New(img)
 	tiles := draw.Tiles{Rows: 1, Cols: len(row), PadX: vg.Millimeter * 4, PadY: vg.Millimeter * 2,
 		PadTop: vg.Millimeter * 2, PadBottom: vg.Millimeter * 2, PadLeft: vg.Millimeter * 2, PadRight: vg.Millimeter * 2}
@@ -131,7 +132,8 @@ func panel(op string, pts []point, impls, layouts []string) *plot.Plot {
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
 	p.Legend.Left = false
-	p.Legend.TextStyle.Font.Size = vg.Points(10)
+	p.Legend.TextStyle.Font.Size = vg.Points(11)
+	p.Legend.Padding = vg.Points(2)
 
 	// Roof line: copy() of the same tensor, median over the rows of each size.
 	copies := map[float64][]float64{}
