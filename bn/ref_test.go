@@ -21,6 +21,7 @@ package bn_test
 import (
 	"fmt"
 	"math"
+	"sort"
 	"strings"
 	"testing"
 
@@ -218,16 +219,18 @@ type report struct {
 	fails int
 	worst map[string]float64 // largest err/bound per output
 	lines []string
+	scale float64 // multiplies every bound: 1 for the contract
 }
 
 const maxLines = 8
 
 func newReport(t testing.TB, format string, args ...any) *report {
-	return &report{t: t, ctx: fmt.Sprintf(format, args...), worst: map[string]float64{}}
+	return &report{t: t, ctx: fmt.Sprintf(format, args...), worst: map[string]float64{}, scale: 1}
 }
 
 // check compares one value; where names the output and its position.
 func (r *report) check(what string, where func() string, got float32, ref, bound float64) {
+	bound *= r.scale
 	if within(got, ref, bound) {
 		return
 	}
@@ -241,18 +244,26 @@ func (r *report) check(what string, where func() string, got float32, ref, bound
 	}
 }
 
-// done reports the failures, if any, to the test.
-func (r *report) done() {
-	r.t.Helper()
+// summary describes the failures ("" when none).
+func (r *report) summary() string {
 	if r.fails == 0 {
-		return
+		return ""
 	}
 	var w []string
 	for k, v := range r.worst {
 		w = append(w, fmt.Sprintf("%s %.3g", k, v))
 	}
-	r.t.Errorf("%s: %d values out of bounds (worst |diff|/bound: %s):\n\t%s",
+	sort.Strings(w)
+	return fmt.Sprintf("%s: %d values out of bounds (worst |diff|/bound: %s):\n\t%s",
 		r.ctx, r.fails, strings.Join(w, ", "), strings.Join(r.lines, "\n\t"))
+}
+
+// done reports the failures, if any, to the test.
+func (r *report) done() {
+	r.t.Helper()
+	if r.fails != 0 {
+		r.t.Error(r.summary())
+	}
 }
 
 func chanWhere(c int) func() string { return func() string { return fmt.Sprintf("[c=%d]", c) } }
