@@ -1,0 +1,77 @@
+package asm_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/simdbn/simdbn/asm"
+	"github.com/simdbn/simdbn/fallback"
+)
+
+type cfKernels struct {
+	name            string
+	StatsCF         func(acc []float64, x []float32, nruns, runLen, stride, group int, pivot float32)
+	BackwardCF      func(acc []float64, dy, x []float32, nruns, runLen, stride, group int, mean float32)
+	ApplyCF         func(y, x []float32, n, c, s, stride int, p []float32)
+	BackwardApplyCF func(dx, dy, x []float32, n, c, s, stride int, p []float32)
+}
+
+func benchKernels(b *testing.B) []cfKernels {
+	ks := []cfKernels{{"fallback", fallback.StatsCF, fallback.BackwardCF, fallback.ApplyCF, fallback.BackwardApplyCF}}
+	for _, im := range asm.Impls() {
+		if im.Available && im.StatsCF != nil {
+			ks = append(ks, cfKernels{im.Name, im.StatsCF, im.BackwardCF, im.ApplyCF, im.BackwardApplyCF})
+		}
+	}
+	return ks
+}
+
+// BenchmarkCF reports bytes read plus bytes written per second, for a
+// 1 MB and a 64 MB x (runs of 3136 = 56*56 values, and of 196 = 14*14).
+func BenchmarkCF(b *testing.B) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, mb := range []int{1, 64} {
+		for _, runLen := range []int{3136, 196} {
+			nruns := mb << 20 / 4 / runLen
+			n := nruns * runLen
+			x, dy, y := make([]float32, n), make([]float32, n), make([]float32, n)
+			fill(rng, x, 3, false)
+			fill(rng, dy, 0, false)
+			fill(rng, y, 0, false) // fault the pages in before timing
+			p := make([]float32, nruns*fallback.ParamStrideCF)
+			for i := range p {
+				p[i] = 0.5
+			}
+			group := max(1, fallback.FlushCF/runLen)
+			acc := make([]float64, 3*fallback.Lanes)
+			for _, k := range benchKernels(b) {
+				shape := fmt.Sprintf("size=%dMB/run=%d/impl=%s", mb, runLen, k.name)
+				b.Run("kernel=StatsCF/"+shape, func(b *testing.B) {
+					b.SetBytes(int64(4 * n))
+					for b.Loop() {
+						k.StatsCF(acc, x, nruns, runLen, runLen, group, 3)
+					}
+				})
+				b.Run("kernel=BackwardCF/"+shape, func(b *testing.B) {
+					b.SetBytes(int64(8 * n))
+					for b.Loop() {
+						k.BackwardCF(acc, dy, x, nruns, runLen, runLen, group, 3)
+					}
+				})
+				b.Run("kernel=ApplyCF/"+shape, func(b *testing.B) {
+					b.SetBytes(int64(8 * n))
+					for b.Loop() {
+						k.ApplyCF(y, x, 1, nruns, runLen, n, p)
+					}
+				})
+				b.Run("kernel=BackwardApplyCF/"+shape, func(b *testing.B) {
+					b.SetBytes(int64(12 * n))
+					for b.Loop() {
+						k.BackwardApplyCF(y, dy, x, 1, nruns, runLen, n, p)
+					}
+				})
+			}
+		}
+	}
+}
