@@ -141,7 +141,8 @@ rows4_8:
 rowtail_9:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
-	JZ      flush_10
+	CMPQ    R13, $0x00000000
+	JLE     flush_10
 	VMOVUPS (R12), Z30
 	VSUBPS  Z24, Z30, Z30
 	VMOVUPS (R12)(DI*1), Z31
@@ -157,8 +158,8 @@ rowtail_9:
 	VADDPS  Z27, Z9, Z9
 	VADDPS  Z26, Z17, Z17
 	ADDQ    DX, R12
-	DECQ    R13
-	JZ      flush_10
+	CMPQ    R13, $0x00000001
+	JLE     flush_10
 	VMOVUPS (R12), Z28
 	VSUBPS  Z24, Z28, Z28
 	VMOVUPS (R12)(DI*1), Z29
@@ -174,8 +175,8 @@ rowtail_9:
 	VADDPS  Z31, Z11, Z11
 	VADDPS  Z30, Z19, Z19
 	ADDQ    DX, R12
-	DECQ    R13
-	JZ      flush_10
+	CMPQ    R13, $0x00000002
+	JLE     flush_10
 	VMOVUPS (R12), Z26
 	VSUBPS  Z24, Z26, Z26
 	VMOVUPS (R12)(DI*1), Z27
@@ -421,7 +422,6 @@ flush_10:
 	VMOVUPD       192(AX), Z27
 	VADDPD        Z26, Z27, Z27
 	VMOVUPD       Z27, 192(AX)
-	ADDQ          R9, AX
 	ADDQ          $0x00000080, R11
 	JMP           wide_7
 
@@ -488,7 +488,8 @@ rows4_11:
 rowtail_12:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
-	JZ      flush_13
+	CMPQ    R13, $0x00000000
+	JLE     flush_13
 	VMOVUPS (R12), Z26
 	VSUBPS  Z24, Z26, Z26
 	VMOVUPS (R12)(DI*1), Z27
@@ -497,8 +498,8 @@ rowtail_12:
 	VADDPS  Z27, Z8, Z8
 	VADDPS  Z26, Z16, Z16
 	ADDQ    DX, R12
-	DECQ    R13
-	JZ      flush_13
+	CMPQ    R13, $0x00000001
+	JLE     flush_13
 	VMOVUPS (R12), Z28
 	VSUBPS  Z24, Z28, Z28
 	VMOVUPS (R12)(DI*1), Z29
@@ -507,8 +508,8 @@ rowtail_12:
 	VADDPS  Z29, Z10, Z10
 	VADDPS  Z28, Z18, Z18
 	ADDQ    DX, R12
-	DECQ    R13
-	JZ      flush_13
+	CMPQ    R13, $0x00000002
+	JLE     flush_13
 	VMOVUPS (R12), Z30
 	VSUBPS  Z24, Z30, Z30
 	VMOVUPS (R12)(DI*1), Z31
@@ -639,7 +640,6 @@ flush_13:
 	VMOVUPD       64(AX), Z27
 	VADDPD        Z26, Z27, Z27
 	VMOVUPD       Z27, 64(AX)
-	ADDQ          R9, AX
 	ADDQ          $0x00000040, R11
 	JMP           single_4
 
@@ -705,7 +705,8 @@ rows4_14:
 rowtail_15:
 	MOVQ      R14, R13
 	ANDQ      $0x00000003, R13
-	JZ        flush_16
+	CMPQ      R13, $0x00000000
+	JLE       flush_16
 	VMOVUPS.Z (R12), K1, Z28
 	VSUBPS    Z24, Z28, Z28
 	VMOVUPS.Z (R12)(DI*1), K1, Z29
@@ -714,8 +715,8 @@ rowtail_15:
 	VADDPS    Z29, Z8, Z8
 	VADDPS    Z28, Z16, Z16
 	ADDQ      DX, R12
-	DECQ      R13
-	JZ        flush_16
+	CMPQ      R13, $0x00000001
+	JLE       flush_16
 	VMOVUPS.Z (R12), K1, Z30
 	VSUBPS    Z24, Z30, Z30
 	VMOVUPS.Z (R12)(DI*1), K1, Z31
@@ -724,8 +725,8 @@ rowtail_15:
 	VADDPS    Z31, Z10, Z10
 	VADDPS    Z30, Z18, Z18
 	ADDQ      DX, R12
-	DECQ      R13
-	JZ        flush_16
+	CMPQ      R13, $0x00000002
+	JLE       flush_16
 	VMOVUPS.Z (R12), K1, Z26
 	VSUBPS    Z24, Z26, Z26
 	VMOVUPS.Z (R12)(DI*1), K1, Z27
@@ -856,7 +857,6 @@ flush_16:
 	VMOVUPD.Z     64(AX), K2, Z27
 	VADDPD        Z26, Z27, Z27
 	VMOVUPD       Z27, K2, 64(AX)
-	ADDQ          R9, AX
 
 chunksdone_6:
 	MOVQ DX, AX

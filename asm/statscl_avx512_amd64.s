@@ -115,7 +115,8 @@ rows4_8:
 rowtail_9:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
-	JZ      flush_10
+	CMPQ    R13, $0x00000000
+	JLE     flush_10
 	VMOVUPS (R12), Z20
 	VSUBPS  Z16, Z20, Z20
 	VADDPS  Z20, Z0, Z0
@@ -127,8 +128,8 @@ rowtail_9:
 	VMULPS  Z22, Z22, Z23
 	VADDPS  Z23, Z9, Z9
 	ADDQ    DX, R12
-	DECQ    R13
-	JZ      flush_10
+	CMPQ    R13, $0x00000001
+	JLE     flush_10
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z2, Z2
@@ -140,8 +141,8 @@ rowtail_9:
 	VMULPS  Z26, Z26, Z27
 	VADDPS  Z27, Z11, Z11
 	ADDQ    DX, R12
-	DECQ    R13
-	JZ      flush_10
+	CMPQ    R13, $0x00000002
+	JLE     flush_10
 	VMOVUPS (R12), Z28
 	VSUBPS  Z16, Z28, Z28
 	VADDPS  Z28, Z4, Z4
@@ -307,7 +308,6 @@ flush_10:
 	VMOVUPD       192(AX), Z19
 	VADDPD        Z18, Z19, Z19
 	VMOVUPD       Z19, 192(AX)
-	ADDQ          R9, AX
 	ADDQ          $0x00000080, R11
 	JMP           wide_7
 
@@ -362,23 +362,24 @@ rows4_11:
 rowtail_12:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
-	JZ      flush_13
+	CMPQ    R13, $0x00000000
+	JLE     flush_13
 	VMOVUPS (R12), Z26
 	VSUBPS  Z16, Z26, Z26
 	VADDPS  Z26, Z0, Z0
 	VMULPS  Z26, Z26, Z27
 	VADDPS  Z27, Z8, Z8
 	ADDQ    DX, R12
-	DECQ    R13
-	JZ      flush_13
+	CMPQ    R13, $0x00000001
+	JLE     flush_13
 	VMOVUPS (R12), Z28
 	VSUBPS  Z16, Z28, Z28
 	VADDPS  Z28, Z2, Z2
 	VMULPS  Z28, Z28, Z29
 	VADDPS  Z29, Z10, Z10
 	ADDQ    DX, R12
-	DECQ    R13
-	JZ      flush_13
+	CMPQ    R13, $0x00000002
+	JLE     flush_13
 	VMOVUPS (R12), Z30
 	VSUBPS  Z16, Z30, Z30
 	VADDPS  Z30, Z4, Z4
@@ -467,7 +468,6 @@ flush_13:
 	VMOVUPD       64(AX), Z19
 	VADDPD        Z18, Z19, Z19
 	VMOVUPD       Z19, 64(AX)
-	ADDQ          R9, AX
 	ADDQ          $0x00000040, R11
 	JMP           single_4
 
@@ -521,23 +521,24 @@ rows4_14:
 rowtail_15:
 	MOVQ      R14, R13
 	ANDQ      $0x00000003, R13
-	JZ        flush_16
+	CMPQ      R13, $0x00000000
+	JLE       flush_16
 	VMOVUPS.Z (R12), K1, Z26
 	VSUBPS    Z16, Z26, Z26
 	VADDPS    Z26, Z0, Z0
 	VMULPS    Z26, Z26, Z27
 	VADDPS    Z27, Z8, Z8
 	ADDQ      DX, R12
-	DECQ      R13
-	JZ        flush_16
+	CMPQ      R13, $0x00000001
+	JLE       flush_16
 	VMOVUPS.Z (R12), K1, Z28
 	VSUBPS    Z16, Z28, Z28
 	VADDPS    Z28, Z2, Z2
 	VMULPS    Z28, Z28, Z29
 	VADDPS    Z29, Z10, Z10
 	ADDQ      DX, R12
-	DECQ      R13
-	JZ        flush_16
+	CMPQ      R13, $0x00000002
+	JLE       flush_16
 	VMOVUPS.Z (R12), K1, Z30
 	VSUBPS    Z16, Z30, Z30
 	VADDPS    Z30, Z4, Z4
@@ -626,7 +627,6 @@ flush_16:
 	VMOVUPD.Z     64(AX), K2, Z19
 	VADDPD        Z18, Z19, Z19
 	VMOVUPD       Z19, K2, 64(AX)
-	ADDQ          R9, AX
 
 chunksdone_6:
 	MOVQ DX, AX

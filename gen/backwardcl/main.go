@@ -13,9 +13,12 @@ import (
 func main() {
 	isa := cl.Parse()
 	ConstraintExpr("amd64,gc,!purego,!noasm")
-	w := 2
+	// AVX-512: 2 zmm of channels, all 4 phases per pass. AVX2: 2 ymm
+	// (one cache line) of channels, 1 phase(s) per pass, so that a pass
+	// reads whole lines and no line is read twice.
+	w, pg := 2, 4
 	if !isa.AVX512() {
-		w = 1
+		pg = 1
 	}
 	isa.Reduce(cl.Reduction{
 		Name:  "backwardCL" + isa.Suffix(),
@@ -24,6 +27,7 @@ func main() {
 		HasDy: true,
 		NQ:    3,
 		W:     w,
+		PG:    pg,
 		// d := x - mean; g := dy; Sdy += g; P += g*d (rounded); R += d
 		Row: func(r *cl.Row) {
 			d, g := r.Temp(), r.Temp()

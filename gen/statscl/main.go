@@ -12,9 +12,12 @@ import (
 func main() {
 	isa := cl.Parse()
 	ConstraintExpr("amd64,gc,!purego,!noasm")
-	w := 2
+	// AVX-512: 2 zmm of channels, all 4 phases per pass. AVX2: 2 ymm
+	// (one cache line) of channels, 2 phase(s) per pass, so that a pass
+	// reads whole lines and no line is read twice.
+	w, pg := 2, 4
 	if !isa.AVX512() {
-		w = 1
+		pg = 2
 	}
 	isa.Reduce(cl.Reduction{
 		Name:  "statsCL" + isa.Suffix(),
@@ -22,6 +25,7 @@ func main() {
 		CName: "pivot",
 		NQ:    2,
 		W:     w,
+		PG:    pg,
 		// d := x - pivot; S += d; Q += d*d (product rounded first)
 		Row: func(r *cl.Row) {
 			d, t := r.Temp(), r.Temp()

@@ -46,7 +46,12 @@ type Reduction struct {
 	HasDy bool   // the kernel reads dy as well as x
 	NQ    int    // quantities accumulated per channel and phase
 	W     int    // vectors of a main chunk
-	Row   func(r *Row)
+	// PG is the number of phases a pass over a chunk's rows handles (1, 2
+	// or 4; 0 means 4): with PG < 4 the rows of a 128-row block are walked
+	// 4/PG times, each pass taking only the rows of its phases, which
+	// needs PG/4 of the accumulators (and so allows wider chunks).
+	PG  int
+	Row func(r *Row)
 }
 
 // Physical general-purpose registers of the reduction skeleton.
@@ -70,11 +75,18 @@ var (
 func (i *ISA) Reduce(k Reduction) {
 	TEXT(k.Name, NOSPLIT, k.Sig)
 	Pragma("noescape")
-	nacc := k.NQ * Phases * k.W
+	pg := k.PG
+	if pg == 0 {
+		pg = Phases
+	}
+	if Phases%pg != 0 {
+		log.Fatalf("%s: %d phases per pass", k.Name, pg)
+	}
+	nacc := k.NQ * pg * k.W
 	vi := 0
-	acc := make([][][]reg.VecPhysical, k.NQ) // [q][u][w]
+	acc := make([][][]reg.VecPhysical, k.NQ) // [q][phase in pass][w]
 	for q := range acc {
-		acc[q] = make([][]reg.VecPhysical, Phases)
+		acc[q] = make([][]reg.VecPhysical, pg)
 		for u := range acc[q] {
 			for w := 0; w < k.W; w++ {
 				acc[q][u] = append(acc[q][u], i.Vec(vi))
@@ -124,61 +136,8 @@ func (i *ISA) Reduce(k Reduction) {
 	next := 0
 	body := func(nv int, masked bool) {
 		chunkComment(nv, masked)
-		for w := 0; w < nv; w++ {
-			i.Load(Mem{Base: rCv, Index: rCo, Scale: 1, Disp: w * i.V * 4}, cv[w], masked)
-		}
-		for q := range acc {
-			for u := range acc[q] {
-				for w := 0; w < nv; w++ {
-					Zero(acc[q][u][w])
-				}
-			}
-		}
-		row := func(u int) {
-			for w := 0; w < nv; w++ {
-				r := &Row{U: u, W: w, Masked: masked, C: cv[w], ISA: i, temps: temps, next: &next,
-					X: Mem{Base: rRp, Disp: w * i.V * 4}}
-				if k.HasDy {
-					r.Dy = Mem{Base: rRp, Index: rDy, Scale: 1, Disp: w * i.V * 4}
-				}
-				for q := range acc {
-					r.Acc = append(r.Acc, acc[q][u][w])
-				}
-				k.Row(r)
-			}
-			ADDQ(rStr, rRp)
-		}
-		loop, tail, flush := i.Label("rows4"), i.Label("rowtail"), i.Label("flush")
-		LEAQ(Mem{Base: rX, Index: rCo, Scale: 1}, rRp)
-		MOVQ(rNb, rCnt)
-		SHRQ(U8(2), rCnt)
-		JZ(LabelRef(tail))
-		Label(loop)
-		for u := 0; u < Phases; u++ {
-			row(u)
-		}
-		DECQ(rCnt)
-		JNZ(LabelRef(loop))
-		Label(tail)
-		MOVQ(rNb, rCnt)
-		ANDQ(U32(3), rCnt)
-		JZ(LabelRef(flush))
-		for u := 0; u < Phases-1; u++ {
-			row(u)
-			if u < Phases-2 {
-				DECQ(rCnt)
-				JZ(LabelRef(flush))
-			}
-		}
-		Label(flush)
-		LEAQ(Mem{Base: rAcc, Index: rCo, Scale: 2}, rTmp)
-		for q := range acc {
-			for u := range acc[q] {
-				for w := 0; w < nv; w++ {
-					i.Flush(acc[q][u][w], Mem{Base: rTmp, Disp: w * i.V * 8}, masked, fl[0], fl[1], fl[2])
-				}
-				ADDQ(rC8, rTmp)
-			}
+		for p0 := 0; p0 < Phases; p0 += pg {
+			i.pass(k, nv, masked, p0, pg, acc, cv, temps, fl, &next)
 		}
 	}
 
@@ -202,6 +161,76 @@ func (i *ISA) Reduce(k Reduction) {
 	Label(done)
 	VZEROUPPER()
 	RET()
+}
+
+// pass emits one pass over the rows of a chunk of nv vectors (masked: the
+// tail vector) for the phases p0 .. p0+pg-1 of each group of Phases rows:
+// zero the accumulators, walk the rows, flush.
+func (i *ISA) pass(k Reduction, nv int, masked bool, p0, pg int, acc [][][]reg.VecPhysical, cv, temps, fl []reg.VecPhysical, next *int) {
+	for w := 0; w < nv; w++ {
+		i.Load(Mem{Base: rCv, Index: rCo, Scale: 1, Disp: w * i.V * 4}, cv[w], masked)
+	}
+	for q := range acc {
+		for j := range acc[q] {
+			for w := 0; w < nv; w++ {
+				Zero(acc[q][j][w])
+			}
+		}
+	}
+	row := func(j int) {
+		for w := 0; w < nv; w++ {
+			r := &Row{U: p0 + j, W: w, Masked: masked, C: cv[w], ISA: i, temps: temps, next: next,
+				X: Mem{Base: rRp, Disp: w * i.V * 4}}
+			if k.HasDy {
+				r.Dy = Mem{Base: rRp, Index: rDy, Scale: 1, Disp: w * i.V * 4}
+			}
+			for q := range acc {
+				r.Acc = append(r.Acc, acc[q][j][w])
+			}
+			k.Row(r)
+		}
+		ADDQ(rStr, rRp)
+	}
+	loop, tail, flush := i.Label("rows4"), i.Label("rowtail"), i.Label("flush")
+	LEAQ(Mem{Base: rX, Index: rCo, Scale: 1}, rRp)
+	for u := 0; u < p0; u++ {
+		ADDQ(rStr, rRp)
+	}
+	MOVQ(rNb, rCnt)
+	SHRQ(U8(2), rCnt)
+	JZ(LabelRef(tail))
+	Label(loop)
+	for j := 0; j < pg; j++ {
+		row(j)
+	}
+	for u := pg; u < Phases; u++ {
+		ADDQ(rStr, rRp)
+	}
+	DECQ(rCnt)
+	JNZ(LabelRef(loop))
+	Label(tail)
+	// The last nb % 4 rows have phases 0 .. nb%4-1.
+	MOVQ(rNb, rCnt)
+	ANDQ(U32(3), rCnt)
+	for j := 0; j < pg && p0+j < Phases-1; j++ {
+		CMPQ(rCnt, U32(p0+j))
+		JLE(LabelRef(flush))
+		row(j)
+	}
+	Label(flush)
+	LEAQ(Mem{Base: rAcc, Index: rCo, Scale: 2}, rTmp)
+	for q := range acc {
+		for u := 0; u < Phases; u++ {
+			if j := u - p0; j >= 0 && j < pg {
+				for w := 0; w < nv; w++ {
+					i.Flush(acc[q][j][w], Mem{Base: rTmp, Disp: w * i.V * 8}, masked, fl[0], fl[1], fl[2])
+				}
+			}
+			if q < len(acc)-1 || u < Phases-1 {
+				ADDQ(rC8, rTmp)
+			}
+		}
+	}
 }
 
 // chunks walks the channel chunks of a row: chunks of W full vectors, then
