@@ -51,6 +51,10 @@ static dnnl_stream_t stream;
 
 int dnnl_init(void) {
     omp_set_num_threads(1);
+    // No primitive cache: with H = W = 1 the nchw and nhwc descriptors name
+    // the same memory, and a cached nchw primitive (ncsp_bnorm) would then be
+    // handed out for nhwc too. Each layout gets the implementation its tag gets.
+    CHECK(dnnl_set_primitive_cache_capacity(0));
     CHECK(dnnl_engine_create(&engine, dnnl_cpu, 0));
     CHECK(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags));
     return omp_get_max_threads() == 1 ? 0 : 2;

@@ -6,6 +6,7 @@
 package main
 
 import (
+	"cmp"
 	"flag"
 	"fmt"
 	"math"
@@ -91,6 +92,8 @@ func main() {
 		start.UTC().Format("2006-01-02 15:04 UTC"), runtime.Version(), runtime.GOMAXPROCS(0),
 		os.Getenv("OMP_NUM_THREADS"), runtime.NumCPU(), *flagK, *flagReps)
 
+	loadStart := loadavg()
+	report("simdbn source: %s. Load average at start: %s\n\n", cmp.Or(os.Getenv("SIMDBN_BUILT_FROM"), "?"), loadStart)
 	if err := dnnlInit(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -153,15 +156,31 @@ func main() {
 	})
 	report("## Ratios to Go copy() (lower is faster; median over samples of contender/copy)\n\n")
 	printTable(report, rows)
-	report("\noneDNN implementations chosen:\n")
-	var ns []string
+	report("\noneDNN implementations chosen (dnnl_query_impl_info_str):\n")
+	// group "op layout shape: impl" notes by op and layout
+	byKey := map[string]map[string][]string{}
+	var keys []string
 	for n := range implNotes {
-		ns = append(ns, n)
+		f := strings.SplitN(n, " ", 3)
+		rest := strings.SplitN(f[2], ": ", 2)
+		k := f[0] + " " + f[1]
+		if byKey[k] == nil {
+			byKey[k] = map[string][]string{}
+			keys = append(keys, k)
+		}
+		byKey[k][rest[1]] = append(byKey[k][rest[1]], rest[0])
 	}
-	sort.Strings(ns)
-	for _, n := range ns {
-		report("- %s\n", n)
+	sort.Strings(keys)
+	for _, k := range keys {
+		var parts []string
+		for impl, shs := range byKey[k] {
+			sort.Strings(shs)
+			parts = append(parts, fmt.Sprintf("%s (%s)", impl, strings.Join(shs, ", ")))
+		}
+		sort.Strings(parts)
+		report("- %s: %s\n", k, strings.Join(parts, "; "))
 	}
+	report("\nLoad average (1, 5, 15 min) at start: %s; at end: %s\n", loadStart, loadavg())
 	finish(&out, start)
 }
 
@@ -357,10 +376,10 @@ func benchShapeLayout(sh shapeDef, layout int, ops []int) ([]row, []string) {
 			})
 		}
 		cs = append(cs, contender{col: "oneDNN", run: func() float64 { return dn.run(op) }})
-		notes = append(notes, fmt.Sprintf("%s %s: %s", opNames[op], layoutNames[layout], dn.impl(op)))
+		notes = append(notes, fmt.Sprintf("%s %s %s: %s", opNames[op], layoutNames[layout], sh.name, dn.impl(op)))
 		if blk != nil {
 			cs = append(cs, contender{col: "oneDNN nChw16c", run: func() float64 { return blk.run(op) }})
-			notes = append(notes, fmt.Sprintf("%s nChw16c: %s", opNames[op], blk.impl(op)))
+			notes = append(notes, fmt.Sprintf("%s nChw16c %s: %s", opNames[op], sh.name, blk.impl(op)))
 		}
 		if tc != nil {
 			cs = append(cs, contender{col: "PyTorch", run: func() float64 { return tc.run(op) }})
@@ -590,4 +609,16 @@ func correctness(report func(string, ...any)) {
 		}
 	}
 	report("\n")
+}
+
+func loadavg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
 }

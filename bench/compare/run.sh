@@ -48,6 +48,7 @@ if [ "${SIMDBN_SRC:-tree}" = head ] || ! go build -o "$bin" . 2>"$build/build-tr
     src="commit $(git -C ../.. rev-parse --short HEAD)"
 fi
 echo "simdbn built from the $src" >&2
+export SIMDBN_BUILT_FROM="$src"
 
 # 4. run: one thread everywhere (oneDNN and libtorch in Debian use OpenMP)
 export OMP_NUM_THREADS=1
