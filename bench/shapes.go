@@ -54,7 +54,7 @@ func ParseShape(s string) (Dims, error) {
 	s = strings.TrimSpace(s)
 	parts := strings.Split(s, "x")
 	if len(parts) < 2 {
-		return Dims{}, fmt.Errorf("shape %q: want NxC or NxCxD1x...", s)
+		return Dims{}, fmt.Errorf("shape %q: want N x C followed by any spatial sizes, e.g. 256x1024 or 32x64x56x56", s)
 	}
 	d := Dims{Name: s, S: 1}
 	for i, p := range parts {
