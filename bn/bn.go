@@ -29,6 +29,31 @@ type BatchNorm struct {
 	RunningMean, RunningVar []float32 // len C; Train skips the update when nil, Infer needs them
 	Eps                     float32   // finite, >= 0
 	Momentum                float32   // in [0, 1]: the weight of the new value
+
+	// Workers, when above 1, spreads each call over that many goroutines
+	// of a process-wide pool (Pool(Workers)); 0 or 1 keeps it on the
+	// calling goroutine. Results are the same bits for every count.
+	Workers int
+	// Runner, when not nil, runs each call's tasks instead of Workers: a
+	// framework plugs in its own pool here.
+	Runner Runner
+}
+
+// Runner spreads the tasks of one call over goroutines: Workers says how
+// many may run at once, Run(n, task) calls task(0..n-1) and returns when all
+// have returned. Implement it to use a framework's own pool.
+type Runner = reduce.Runner
+
+// Pool returns the process-wide Runner with the given number of
+// goroutines (the caller's included), started on first use; a warm Pool
+// starts no goroutine per call and allocates nothing.
+func Pool(workers int) Runner { return reduce.Pool(workers) }
+
+func (b *BatchNorm) runner() Runner {
+	if b.Runner != nil {
+		return b.Runner
+	}
+	return reduce.Pool(b.Workers)
 }
 
 // New returns a layer of the given number of channels with PyTorch's
@@ -68,6 +93,7 @@ func (b *BatchNorm) Train(y, x []float32, s Shape, st *Stats) error {
 		Y: y, X: x, Shape: s,
 		Gamma: b.Gamma, Beta: b.Beta, Eps: b.Eps, Momentum: b.Momentum,
 		RunningMean: b.RunningMean, RunningVar: b.RunningVar,
+		Run: b.runner(),
 	}
 	if st != nil {
 		a.Mean, a.Var, a.InvStd = st.Mean, st.Var, st.InvStd
@@ -82,7 +108,11 @@ func (b *BatchNorm) Infer(y, x []float32, s Shape) error {
 	if err := b.checkInfer(y, x, s); err != nil {
 		return err
 	}
-	reduce.Infer(y, x, s, b.Gamma, b.Beta, b.RunningMean, b.RunningVar, b.Eps)
+	reduce.Infer(&reduce.InferArgs{
+		Y: y, X: x, Shape: s,
+		Gamma: b.Gamma, Beta: b.Beta, Mean: b.RunningMean, Variance: b.RunningVar,
+		Eps: b.Eps, Run: b.runner(),
+	})
 	return nil
 }
 
@@ -97,6 +127,7 @@ func (b *BatchNorm) Backward(dx, dgamma, dbeta, dy, x []float32, s Shape, st *St
 		DX: dx, DY: dy, X: x, Shape: s,
 		Mean: st.Mean, InvStd: st.InvStd, Gamma: b.Gamma,
 		DGamma: dgamma, DBeta: dbeta,
+		Run: b.runner(),
 	})
 	return nil
 }

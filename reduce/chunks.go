@@ -15,58 +15,80 @@ var (
 
 const pstride = fallback.ParamStrideCF
 
-// channelsPerBlock is the number of channels of a channels-first group
-// whose data, over tensors tensors, fits blockBytes (at least one).
-func channelsPerBlock(s Shape, tensors int) int {
+// channelsPerGroup is the number of channels of a fused channels-first
+// group: as many as fit blockBytes over tensors tensors, but small enough
+// that there are about four groups per worker.
+func channelsPerGroup(s Shape, tensors, workers int) int {
 	per := tensors * s.N * s.S * 4
-	if per == 0 {
-		return max(1, s.C)
+	g := s.C
+	if per > 0 {
+		g = max(1, blockBytes/per)
 	}
-	return max(1, blockBytes/per)
+	if workers > 1 {
+		g = min(g, max(1, s.C/(4*workers)))
+	}
+	return max(1, min(g, s.C))
 }
 
-// forChunksCF calls f for every element-wise kernel call over channels
-// [c0, c1) of a channels-first batch: n runs of c channels of runLen values
-// from offset off, starting at channel cFirst.
-func forChunksCF(s Shape, c0, c1 int, f func(off, n, c, runLen, cFirst int)) {
-	stride := s.C * s.S
+// Element-wise kernel calls over channels [c0, c1) of a channels-first
+// batch. Chunk i covers n runs (stride C*S apart) of c channels of runLen
+// values from offset off, starting at channel cFirst.
+
+type cfChunking struct {
+	mode       int // 0: samples per call; 1: channels per call; 2: pieces of a run
+	per, count int
+	c0, c1     int
+	pieces     int
+}
+
+func chunkingCF(s Shape, c0, c1 int) cfChunking {
 	width := (c1 - c0) * s.S
 	switch {
 	case width <= chunkElems:
 		per := max(1, chunkElems/max(1, width))
-		for n0 := 0; n0 < s.N; n0 += per {
-			f(n0*stride+c0*s.S, min(per, s.N-n0), c1-c0, s.S, c0)
-		}
+		return cfChunking{mode: 0, per: per, count: ceilDiv(s.N, per), c0: c0, c1: c1}
 	case s.S <= chunkElems:
 		per := chunkElems / s.S
-		for n := 0; n < s.N; n++ {
-			for c := c0; c < c1; c += per {
-				f(n*stride+c*s.S, 1, min(per, c1-c), s.S, c)
-			}
-		}
-	default:
-		for n := 0; n < s.N; n++ {
-			for c := c0; c < c1; c++ {
-				for off := 0; off < s.S; off += chunkElems {
-					f(n*stride+c*s.S+off, 1, 1, min(chunkElems, s.S-off), c)
-				}
-			}
-		}
+		return cfChunking{mode: 1, per: per, count: s.N * ceilDiv(c1-c0, per), c0: c0, c1: c1}
 	}
+	pieces := ceilDiv(s.S, chunkElems)
+	return cfChunking{mode: 2, count: s.N * (c1 - c0) * pieces, c0: c0, c1: c1, pieces: pieces}
 }
 
-// cfSpan is the part of a channels-first slice that a call of forChunksCF
-// touches.
+func (k cfChunking) chunk(s Shape, i int) (off, n, c, runLen, cFirst int) {
+	stride := s.C * s.S
+	switch k.mode {
+	case 0:
+		n0 := i * k.per
+		return n0*stride + k.c0*s.S, min(k.per, s.N-n0), k.c1 - k.c0, s.S, k.c0
+	case 1:
+		perSample := ceilDiv(k.c1-k.c0, k.per)
+		n0, j := i/perSample, i%perSample
+		ch := k.c0 + j*k.per
+		return n0*stride + ch*s.S, 1, min(k.per, k.c1-ch), s.S, ch
+	}
+	perSample := (k.c1 - k.c0) * k.pieces
+	n0, j := i/perSample, i%perSample
+	ch, piece := k.c0+j/k.pieces, j%k.pieces
+	start := piece * chunkElems
+	return n0*stride + ch*s.S + start, 1, 1, min(chunkElems, s.S-start), ch
+}
+
+// cfSpan is the part of a channels-first slice that a chunk touches.
 func cfSpan(x []float32, s Shape, off, n, c, runLen int) []float32 {
 	return x[off : off+(n-1)*s.C*s.S+c*runLen]
 }
 
-// forChunksRows calls f for every element-wise kernel call over the rows of
-// a row-major batch.
-func forChunksRows(s Shape, f func(r0, nr int)) {
-	rows := s.rows()
-	per := max(1, chunkElems/max(1, s.C))
-	for r0 := 0; r0 < rows; r0 += per {
-		f(r0, min(per, rows-r0))
-	}
+// Element-wise kernel calls over the rows of a row-major batch.
+
+func rowsPerChunk(s Shape) int { return max(1, chunkElems/max(1, s.C)) }
+
+func rowChunks(s Shape) int { return ceilDiv(s.rows(), rowsPerChunk(s)) }
+
+func rowChunk(s Shape, i int) (r0, nr int) {
+	per := rowsPerChunk(s)
+	r0 = i * per
+	return r0, min(per, s.rows()-r0)
 }
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }

@@ -47,23 +47,36 @@ func slabRowsCL(C int) int {
 	return fallback.FlushRowsCL * max(1, slabElems/(fallback.FlushRowsCL*C))
 }
 
-// forSlabsCF calls f for every slab of channel c of a channels-first batch,
-// in order: the slab covers nruns runs of runLen values starting at x[start],
-// runs stride apart.
-func forSlabsCF(s Shape, c int, f func(start, nruns, runLen, group int)) {
-	stride := s.C * s.S
-	g := geometryCF(s.S)
+// slabsPerChannelCF is the number of slabs of each channel of a
+// channels-first batch.
+func slabsPerChannelCF(s Shape) int {
 	if s.S > slabElems {
-		for n := 0; n < s.N; n++ {
-			for off := 0; off < s.S; off += slabElems {
-				f(n*stride+c*s.S+off, 1, min(slabElems, s.S-off), 1)
-			}
-		}
-		return
+		return s.N * ceilDiv(s.S, slabElems)
 	}
-	for r0 := 0; r0 < s.N; r0 += g.runsPerSlab {
-		f(r0*stride+c*s.S, min(g.runsPerSlab, s.N-r0), s.S, g.group)
+	return ceilDiv(s.N, geometryCF(s.S).runsPerSlab)
+}
+
+// slabCF returns slab j of channel c of a channels-first batch: nruns runs
+// of runLen values from x[start], C*S apart, flushed every group runs.
+func slabCF(s Shape, c, j int) (start, nruns, runLen, group int) {
+	stride := s.C * s.S
+	if s.S > slabElems {
+		pieces := ceilDiv(s.S, slabElems)
+		n, off := j/pieces, j%pieces*slabElems
+		return n*stride + c*s.S + off, 1, min(slabElems, s.S-off), 1
 	}
+	g := geometryCF(s.S)
+	r0 := j * g.runsPerSlab
+	return r0*stride + c*s.S, min(g.runsPerSlab, s.N-r0), s.S, g.group
+}
+
+// slabsCL is the number of slabs of a row-major batch, and slabCL slab j.
+func slabsCL(s Shape) int { return ceilDiv(s.rows(), slabRowsCL(s.C)) }
+
+func slabCL(s Shape, j int) (r0, nr int) {
+	per := slabRowsCL(s.C)
+	r0 = j * per
+	return r0, min(per, s.rows()-r0)
 }
 
 // span returns the part of x that a call over nruns runs of runLen values
@@ -130,7 +143,11 @@ func needsRedo(pivot float32, mean, variance float64) bool {
 
 // momentsCF returns the mean and biased variance of channel c of a
 // channels-first batch.
-func momentsCF(k *kernels, acc []float64, x []float32, s Shape, c int) (mean, variance float64) {
+//
+// extreme reports that the channel's values are finite but so far apart
+// that the float32 sums overflowed; mean and variance then come from a
+// float64 loop, and the channel is normalized by one too (see extreme.go).
+func momentsCF(k *kernels, acc []float64, x []float32, s Shape, c int) (mean, variance float64, extreme bool) {
 	p := pivotOf(x, s, c)
 	sum, sq := sumsCF(k, acc, x, s, c, p)
 	mean, variance = finish(p, sum, sq, s.M())
@@ -140,94 +157,44 @@ func momentsCF(k *kernels, acc []float64, x []float32, s Shape, c int) (mean, va
 		mean, variance = finish(p, sum, sq, s.M())
 	}
 	if !finite(sum) || !finite(sq) {
-		mean, variance = overflowMoments(x, s, c, mean, variance)
+		return overflowMoments(x, s, c, mean, variance)
 	}
-	return mean, variance
+	return mean, variance, false
 }
 
 func sumsCF(k *kernels, acc []float64, x []float32, s Shape, c int, pivot float32) (sum, sq float64) {
-	acc = acc[:2*lanes]
-	stride := s.C * s.S
-	forSlabsCF(s, c, func(start, nruns, runLen, group int) {
-		clear(acc)
-		k.statsCF(acc, span(x, start, nruns, runLen, stride), nruns, runLen, stride, group, pivot)
-		sum += sumLanes(acc[:lanes])
-		sq += sumLanes(acc[lanes:])
-	})
+	for j := range slabsPerChannelCF(s) {
+		a, b := slabSumsCF(k, acc, x, s, c, j, pivot)
+		sum += a
+		sq += b
+	}
 	return sum, sq
 }
 
-// momentsCL fills mean and variance for every channel of a row-major batch.
-func momentsCL(k *kernels, ws *workspace, x []float32, s Shape, mean, variance []float64) {
-	C := s.C
-	piv := ws.pivots(C)
-	for c := range C {
-		piv[c] = pivotOf(x, s, c)
-	}
-	sum, sq := ws.sums(C)
-	sumsCL(k, ws, x, s, piv, sum, sq)
-	redo := false
-	for c := range C {
-		mean[c], variance[c] = finish(piv[c], sum[c], sq[c], s.M())
-		if needsRedo(piv[c], mean[c], variance[c]) {
-			redo = true
-		}
-	}
-	if redo {
-		// Rare: one more pass over all rows with the float32 means as
-		// pivots; only the channels that asked for it take its results.
-		piv2 := ws.pivots2(C)
-		for c := range C {
-			piv2[c] = piv[c]
-			if needsRedo(piv[c], mean[c], variance[c]) {
-				piv2[c] = float32(mean[c])
-			}
-		}
-		sumsCL(k, ws, x, s, piv2, sum, sq)
-		for c := range C {
-			if math.Float32bits(piv2[c]) != math.Float32bits(piv[c]) {
-				mean[c], variance[c] = finish(piv2[c], sum[c], sq[c], s.M())
-			}
-		}
-	}
-	for c := range C {
-		if !finite(sum[c]) || !finite(sq[c]) {
-			mean[c], variance[c] = overflowMoments(x, s, c, mean[c], variance[c])
-		}
-	}
-}
-
-func sumsCL(k *kernels, ws *workspace, x []float32, s Shape, piv []float32, sum, sq []float64) {
-	C, rows := s.C, s.rows()
-	acc := ws.acc(2 * phases * C)
-	clear(sum)
-	clear(sq)
-	step := slabRowsCL(C)
-	for r0 := 0; r0 < rows; r0 += step {
-		nr := min(step, rows-r0)
-		clear(acc)
-		k.statsCL(acc, x[r0*C:(r0+nr)*C], nr, C, piv)
-		q := acc[phases*C:]
-		for c := range C {
-			sum[c] += sumPhases(acc, C, c)
-			sq[c] += sumPhases(q, C, c)
-		}
-	}
+// slabSumsCF returns the shifted sums of slab j of channel c.
+func slabSumsCF(k *kernels, acc []float64, x []float32, s Shape, c, j int, pivot float32) (sum, sq float64) {
+	acc = acc[:2*lanes]
+	clear(acc)
+	start, nruns, runLen, group := slabCF(s, c, j)
+	stride := s.C * s.S
+	k.statsCF(acc, span(x, start, nruns, runLen, stride), nruns, runLen, stride, group, pivot)
+	return sumLanes(acc[:lanes]), sumLanes(acc[lanes:])
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-// overflowMoments handles a channel whose shifted sums overflowed float32
-// although all its values are finite (values more than about 1.8e19 apart):
-// it recomputes mean and variance with a plain two-pass float64 loop. For a
-// channel that does hold NaN or Inf the given results stand.
-func overflowMoments(x []float32, s Shape, c int, mean, variance float64) (float64, float64) {
+// overflowMoments handles a channel whose shifted sums overflowed float32:
+// when all its values are finite (so some are more than about 1.8e19 apart)
+// it recomputes mean and variance with a two-pass float64 loop and reports
+// the channel as extreme. For a channel that holds NaN or Inf the given
+// results stand.
+func overflowMoments(x []float32, s Shape, c int, mean, variance float64) (float64, float64, bool) {
 	m := s.M()
 	sum := 0.0
 	for j := range m {
 		v := float64(valueAt(x, s, c, j))
 		if !finite(v) {
-			return mean, variance
+			return mean, variance, false
 		}
 		sum += v
 	}
@@ -237,7 +204,7 @@ func overflowMoments(x []float32, s Shape, c int, mean, variance float64) (float
 		d := float64(valueAt(x, s, c, j)) - mu
 		sq += d * d
 	}
-	return mu, sq / float64(m)
+	return mu, sq / float64(m), true
 }
 
 // valueAt returns value j of channel c in channel order.

@@ -22,8 +22,8 @@ func MeanVar(mean, variance, x []float32, s Shape) error {
 	}
 	ws := getWorkspace()
 	defer putWorkspace(ws)
-	m, v, _ := ws.moments(s.C)
-	moments(current(), ws, x, s, m, v)
+	m, v, _ := ws.perChannel(s.C)
+	moments(ws, x, s, m, v, nil)
 	for c := range s.C {
 		if mean != nil {
 			mean[c] = float32(m[c])
@@ -43,7 +43,13 @@ func Moments(mean, variance []float64, x []float32, s Shape) error {
 	}
 	ws := getWorkspace()
 	defer putWorkspace(ws)
-	moments(current(), ws, x, s, mean, variance)
+	if mean == nil {
+		mean = grow64(&ws.mean64, s.C)
+	}
+	if variance == nil {
+		variance = grow64(&ws.var64, s.C)
+	}
+	moments(ws, x, s, mean, variance, nil)
 	return nil
 }
 
@@ -93,15 +99,11 @@ const maxInt = int(^uint(0) >> 1)
 func Product(n, c, s int) (int, bool) { return product(n, c, s) }
 
 // moments fills mean and variance (float64, length C) for every channel.
-func moments(k *kernels, ws *workspace, x []float32, s Shape, mean, variance []float64) {
-	if s.C == 0 {
+func moments(w *workspace, x []float32, s Shape, mean, variance []float64, run Runner) {
+	if s.C == 0 || s.M() == 0 {
 		return
 	}
-	if s.rowMajor() {
-		momentsCL(k, ws, x, s, mean, variance)
-		return
-	}
-	for c := range s.C {
-		mean[c], variance[c] = momentsCF(k, ws.cfAcc[:], x, s, c)
-	}
+	w.begin(run, s)
+	w.x, w.mean, w.variance = x, mean, variance
+	w.slabStats()
 }

@@ -2,22 +2,37 @@ package reduce
 
 import "sync"
 
-// workspace is the scratch memory of one call. Workspaces are pooled, so a
-// warm call allocates nothing; no call keeps one after it returns.
+// workspace is the scratch memory and state of one call. Workspaces are
+// pooled, so a warm call allocates nothing; no call keeps one after it
+// returns.
 type workspace struct {
-	acc64         []float64
+	call
+	task func(int) // w.runPart, bound once
+
+	acc64, part64 []float64
 	sum64, sq64   []float64
+	aux64         []float64
 	mean64, var64 []float64
-	inv64, aux64  []float64
-	piv, piv2     []float32
-	par           []float32
+	inv64         []float64
+	pivBuf, par32 []float32
+	tmp32         []float32
+	ext           []bool
+	xmean64, xdot []float64
 	cfAcc         [3 * lanes]float64
 }
 
-var workspaces = sync.Pool{New: func() any { return new(workspace) }}
+var workspaces = sync.Pool{New: func() any {
+	w := new(workspace)
+	w.task = w.runPart
+	return w
+}}
 
-func getWorkspace() *workspace  { return workspaces.Get().(*workspace) }
-func putWorkspace(w *workspace) { workspaces.Put(w) }
+func getWorkspace() *workspace { return workspaces.Get().(*workspace) }
+
+func putWorkspace(w *workspace) {
+	w.call = call{} // keep no slice of the caller's
+	workspaces.Put(w)
+}
 
 func grow64(b *[]float64, n int) []float64 {
 	if cap(*b) < n {
@@ -33,13 +48,20 @@ func grow32(b *[]float32, n int) []float32 {
 	return (*b)[:n]
 }
 
-func (w *workspace) acc(n int) []float64 { return grow64(&w.acc64, n) }
 func (w *workspace) sums(C int) (sum, sq []float64) {
 	return grow64(&w.sum64, C), grow64(&w.sq64, C)
 }
-func (w *workspace) pivots(C int) []float32  { return grow32(&w.piv, C) }
-func (w *workspace) pivots2(C int) []float32 { return grow32(&w.piv2, C) }
-func (w *workspace) params(n int) []float32  { return grow32(&w.par, n) }
-func (w *workspace) moments(C int) (mean, variance, inv []float64) {
+
+// flags returns the per-channel extreme flags, all false.
+func (w *workspace) flags(C int) []bool {
+	if cap(w.ext) < C {
+		w.ext = make([]bool, C)
+	}
+	w.ext = w.ext[:C]
+	clear(w.ext)
+	return w.ext
+}
+
+func (w *workspace) perChannel(C int) (a, b, c []float64) {
 	return grow64(&w.mean64, C), grow64(&w.var64, C), grow64(&w.inv64, C)
 }

@@ -1,0 +1,235 @@
+package reduce
+
+import "math"
+
+// TrainArgs holds the operands of Train. The caller has checked them: the
+// lengths match Shape, M >= 2, Eps and Momentum are valid, and outputs
+// either are the very same slice as an input or overlap nothing.
+type TrainArgs struct {
+	Y, X  []float32
+	Shape Shape
+	// Gamma and Beta are nil (ones, zeros) or of length C.
+	Gamma, Beta []float32
+	Eps         float32
+	Momentum    float32
+	// Mean, Var and InvStd receive the batch statistics when not nil.
+	Mean, Var, InvStd []float32
+	// RunningMean and RunningVar are updated when not nil.
+	RunningMean, RunningVar []float32
+	// Run spreads the work; nil runs it on the calling goroutine.
+	Run Runner
+}
+
+// Train normalizes X into Y with the batch's own statistics:
+//
+//	y = ((x - hi) - lo)*a + b,  hi + lo = mean, a = gamma*invstd, b = beta
+//
+// where mean is the float64 mean rounded to the float32 pair hi + lo. It
+// then writes the statistics and updates the running ones. Per-channel
+// outputs are written last, so they may be the very same slices as Gamma or
+// Beta.
+//
+// Channels first, the statistics and the normalization of a group of
+// channels that fits a share of the cache run back to back, so that x is
+// read from memory once.
+func Train(a *TrainArgs) {
+	s := a.Shape
+	if s.C == 0 {
+		return
+	}
+	w := getWorkspace()
+	defer putWorkspace(w)
+	w.begin(a.Run, s)
+	w.x, w.y, w.gamma, w.beta, w.eps = a.X, a.Y, a.Gamma, a.Beta, a.Eps
+	w.mean, w.variance, w.inv = w.perChannel(s.C)
+	// Parameters: interleaved (pstride per channel) for channels first,
+	// planar (C per parameter) for row-major batches; pstride*C holds both.
+	w.par = grow32(&w.par32, pstride*s.C)
+	if w.useGroups() {
+		w.group = channelsPerGroup(s, 1, w.run.Workers())
+		w.exec(opTrainGroups, ceilDiv(s.C, w.group))
+	} else {
+		w.slabStats()
+		for c := range s.C {
+			w.trainParam(c)
+		}
+		w.applyAll(opApply)
+	}
+	m := float64(s.M())
+	mom := float64(a.Momentum)
+	for c := range s.C {
+		if a.Mean != nil {
+			a.Mean[c] = float32(w.mean[c])
+		}
+		if a.Var != nil {
+			a.Var[c] = float32(w.variance[c])
+		}
+		if a.InvStd != nil {
+			a.InvStd[c] = float32(w.inv[c])
+		}
+		if a.RunningMean != nil {
+			a.RunningMean[c] = float32((1-mom)*float64(a.RunningMean[c]) + mom*w.mean[c])
+		}
+		if a.RunningVar != nil {
+			a.RunningVar[c] = float32((1-mom)*float64(a.RunningVar[c]) + mom*w.variance[c]*m/(m-1))
+		}
+	}
+}
+
+// trainParam sets invstd and the normalize parameters of channel c from its
+// mean and variance.
+func (w *workspace) trainParam(c int) {
+	w.inv[c] = invStd(w.variance[c], w.eps)
+	hi, lo, a, b := normParams(w.mean[c], w.inv[c], at(w.gamma, c, 1), at(w.beta, c, 0))
+	w.setParams(c, hi, lo, a, b, 0)
+}
+
+// setParams stores the kernel parameters of channel c: interleaved for
+// channels first, planar for row-major batches.
+func (w *workspace) setParams(c int, p0, p1, p2, p3, p4 float32) {
+	if w.s.rowMajor() {
+		C := w.s.C
+		w.par[c], w.par[C+c], w.par[2*C+c], w.par[3*C+c], w.par[4*C+c] = p0, p1, p2, p3, p4
+		return
+	}
+	q := w.par[c*pstride : c*pstride+5]
+	q[0], q[1], q[2], q[3], q[4] = p0, p1, p2, p3, p4
+}
+
+// InferArgs holds the operands of Infer, checked by the caller.
+type InferArgs struct {
+	Y, X                        []float32
+	Shape                       Shape
+	Gamma, Beta, Mean, Variance []float32 // Gamma and Beta may be nil
+	Eps                         float32
+	Run                         Runner
+}
+
+// Infer normalizes X into Y with the given statistics (the running ones):
+//
+//	y = (x - mean)*a + b,  a = gamma/sqrt(variance + eps), b = beta
+//
+// computed by the kernels of Train with lo = 0, in one streaming pass.
+func Infer(a *InferArgs) {
+	s := a.Shape
+	if s.Len() == 0 {
+		return
+	}
+	w := getWorkspace()
+	defer putWorkspace(w)
+	w.begin(a.Run, s)
+	w.x, w.y = a.X, a.Y
+	w.par = grow32(&w.par32, pstride*s.C)
+	for c := range s.C {
+		inv := invStd(float64(a.Variance[c]), a.Eps)
+		w.setParams(c, a.Mean[c], 0, float32(float64(at(a.Gamma, c, 1))*inv), at(a.Beta, c, 0), 0)
+	}
+	w.applyAll(opApply)
+}
+
+// BackwardArgs holds the operands of Backward, checked by the caller as for
+// TrainArgs.
+type BackwardArgs struct {
+	DX, DY, X []float32
+	Shape     Shape
+	// Mean and InvStd are the saved batch statistics (length C).
+	Mean, InvStd []float32
+	// Gamma is nil (ones) or of length C.
+	Gamma []float32
+	// DGamma and DBeta receive the parameter gradients when not nil.
+	DGamma, DBeta []float32
+	Run           Runner
+}
+
+// Backward computes the training-mode gradients. Mean is taken as the
+// float32 rounding of the batch mean: the reduction also sums x - Mean, and
+// the residual r = sum(x - Mean)/M corrects it, so that
+//
+//	dbeta  = sum(dy)
+//	dotp   = sum(dy*(x - Mean)) - r*dbeta        (= sum(dy*(x - mean)))
+//	dgamma = dotp*invstd
+//	dx     = ((dy - dbeta/M) - ((x - Mean) - r)*dotp*invstd²/M)*gamma*invstd
+//
+// Channels first, the sums and dx of a channel group that fits a share of
+// the cache run back to back, so that x and dy are read from memory once.
+func Backward(a *BackwardArgs) {
+	s := a.Shape
+	if s.C == 0 {
+		return
+	}
+	w := getWorkspace()
+	defer putWorkspace(w)
+	w.begin(a.Run, s)
+	w.y, w.dy, w.x, w.gamma = a.DX, a.DY, a.X, a.Gamma
+	w.smean, w.sinv = a.Mean, a.InvStd
+	w.dgamma, w.dbeta, _ = w.perChannel(s.C)
+	w.xmean, w.xdot = grow64(&w.xmean64, s.C), grow64(&w.xdot, s.C)
+	w.par = grow32(&w.par32, pstride*s.C)
+	if w.useGroups() {
+		w.group = channelsPerGroup(s, 2, w.run.Workers())
+		w.exec(opBackGroups, ceilDiv(s.C, w.group))
+	} else {
+		sdy, dot, res := w.backSlabSums()
+		for c := range s.C {
+			w.backParam(c, sdy[c], dot[c], res[c])
+		}
+		w.applyAll(opBackApply)
+	}
+	for c := range s.C {
+		if a.DGamma != nil {
+			a.DGamma[c] = float32(w.dgamma[c])
+		}
+		if a.DBeta != nil {
+			a.DBeta[c] = float32(w.dbeta[c])
+		}
+	}
+}
+
+// backParam sets the gradients and the backward apply parameters of
+// channel c from its sums.
+func (w *workspace) backParam(c int, sdy, dot, res float64) {
+	if w.markExtreme(c, w.extremeBackward(c, sdy, dot, res)) {
+		w.setParams(c, 0, 0, 0, 0, 0) // the kernels' output is replaced
+		return
+	}
+	m := float64(w.s.M())
+	inv := float64(w.sinv[c])
+	r := res / m
+	dotp := dot - r*sdy
+	if !finite(sdy) {
+		// dy holds an infinity: the correction is 0*Inf or worse, while
+		// the reference's sum(dy*(x - mean)) is dot's infinity.
+		dotp = dot
+	}
+	w.dgamma[c], w.dbeta[c] = dotp*inv, sdy
+	gamma := float64(at(w.gamma, c, 1))
+	w.setParams(c, w.smean[c], float32(r), float32(sdy/m), float32(dotp*inv*inv/m), float32(gamma*inv))
+}
+
+// at returns v[c], or def when v is nil.
+func at(v []float32, c int, def float32) float32 {
+	if v == nil {
+		return def
+	}
+	return v[c]
+}
+
+// invStd is 1/sqrt(variance + eps), and 0 where variance + eps is 0.
+func invStd(variance float64, eps float32) float64 {
+	d := variance + float64(eps)
+	if d == 0 {
+		return 0
+	}
+	return 1 / math.Sqrt(d)
+}
+
+// normParams returns hi, lo, a, b of the normalize kernels for a float64
+// mean: hi + lo carries the mean to about 48 bits.
+func normParams(mean, inv float64, gamma, beta float32) (hi, lo, a, b float32) {
+	hi = float32(mean)
+	lo = float32(mean - float64(hi))
+	if math.IsInf(mean, 0) {
+		lo = 0
+	}
+	return hi, lo, float32(float64(gamma) * inv), beta
+}

@@ -1,0 +1,315 @@
+package reduce
+
+// The engine behind bn: it cuts one call into units (channel groups, slabs
+// or element-wise chunks), runs them through a Runner, and combines the
+// partial sums in a fixed order, so that the result does not depend on the
+// Runner.
+
+type op int
+
+const (
+	opTrainGroups op = iota + 1 // channels first: statistics, parameters and apply of a channel group
+	opBackGroups                // channels first: backward sums, parameters and apply of a channel group
+	opStatsSlabs                // shifted sums of one slab
+	opBackSlabs                 // backward sums of one slab
+	opApply                     // one chunk of the normalize kernel
+	opBackApply                 // one chunk of the backward apply kernel
+)
+
+// call is the state of one call, shared by its tasks. Tasks write disjoint
+// parts of it.
+type call struct {
+	k   *kernels
+	run Runner
+	op  op
+	s   Shape
+
+	y, x, dy    []float32
+	gamma, beta []float32
+	eps         float32
+	smean, sinv []float32 // Backward: the saved statistics
+
+	mean, variance, inv []float64 // Train: per channel
+	dgamma, dbeta       []float64 // Backward: per channel
+	extreme             []bool    // channels on the float64 path (extreme.go)
+	xmean, xdot         []float64 // Backward: float64 sums of extreme channels
+	piv                 []float32 // pivots of the statistics
+	par                 []float32 // kernel parameters
+	group               int       // channels per group
+	chunking            cfChunking
+
+	units, parts int
+	part         []float64 // per-slab partial sums
+	acc          []float64 // per-part kernel accumulators, accLen each
+	accLen       int
+}
+
+func (w *workspace) begin(run Runner, s Shape) {
+	if run == nil {
+		run = Serial
+	}
+	w.call = call{k: current(), run: run, s: s}
+	w.extreme = w.flags(s.C)
+}
+
+// exec runs units [0, w.units) of w.op, cut into parts of consecutive
+// units, each with its own accumulators.
+func (w *workspace) exec(o op, units int) {
+	w.op, w.units = o, units
+	w.parts = min(units, 4*w.run.Workers())
+	if w.run.Workers() <= 1 {
+		w.parts = min(units, 1)
+	}
+	w.accLen = 3 * lanes
+	if w.s.rowMajor() {
+		w.accLen = 3 * phases * w.s.C
+	}
+	w.acc = grow64(&w.acc64, w.parts*w.accLen)
+	w.run.Run(w.parts, w.task)
+}
+
+// runPart is w.task: part p of the current exec.
+func (w *workspace) runPart(p int) {
+	acc := w.acc[p*w.accLen : (p+1)*w.accLen]
+	for u := p * w.units / w.parts; u < (p+1)*w.units/w.parts; u++ {
+		w.unit(u, acc)
+	}
+}
+
+func (w *workspace) unit(u int, acc []float64) {
+	s, k := w.s, w.k
+	switch w.op {
+	case opTrainGroups:
+		c0, c1 := u*w.group, min(s.C, (u+1)*w.group)
+		for c := c0; c < c1; c++ {
+			var ext bool
+			w.mean[c], w.variance[c], ext = momentsCF(k, acc, w.x, s, c)
+			w.markExtreme(c, ext)
+			w.trainParam(c)
+		}
+		w.applyChannelsCF(c0, c1)
+	case opBackGroups:
+		c0, c1 := u*w.group, min(s.C, (u+1)*w.group)
+		for c := c0; c < c1; c++ {
+			var sdy, dot, res float64
+			for j := range slabsPerChannelCF(s) {
+				a, b, r := w.backSlabCF(acc, c, j)
+				sdy, dot, res = sdy+a, dot+b, res+r
+			}
+			w.backParam(c, sdy, dot, res)
+		}
+		w.applyChannelsCF(c0, c1)
+	case opStatsSlabs:
+		if s.rowMajor() {
+			C := s.C
+			r0, nr := slabCL(s, u)
+			a := acc[:2*phases*C]
+			clear(a)
+			k.statsCL(a, w.x[r0*C:(r0+nr)*C], nr, C, w.piv)
+			out := w.part[u*2*C : (u+1)*2*C]
+			for c := range C {
+				out[c] = sumPhases(a, C, c)
+				out[C+c] = sumPhases(a[phases*C:], C, c)
+			}
+			return
+		}
+		ns := slabsPerChannelCF(s)
+		c := u / ns
+		w.part[2*u], w.part[2*u+1] = slabSumsCF(k, acc, w.x, s, c, u%ns, w.piv[c])
+	case opBackSlabs:
+		if s.rowMajor() {
+			C := s.C
+			r0, nr := slabCL(s, u)
+			a := acc[:3*phases*C]
+			clear(a)
+			k.backwardCL(a, w.dy[r0*C:(r0+nr)*C], w.x[r0*C:(r0+nr)*C], nr, C, w.smean)
+			out := w.part[u*3*C : (u+1)*3*C]
+			for c := range C {
+				out[c] = sumPhases(a, C, c)
+				out[C+c] = sumPhases(a[phases*C:], C, c)
+				out[2*C+c] = sumPhases(a[2*phases*C:], C, c)
+			}
+			return
+		}
+		ns := slabsPerChannelCF(s)
+		w.part[3*u], w.part[3*u+1], w.part[3*u+2] = w.backSlabCF(acc, u/ns, u%ns)
+	case opApply:
+		if s.rowMajor() {
+			C := s.C
+			r0, nr := rowChunk(s, u)
+			k.applyCL(w.y[r0*C:(r0+nr)*C], w.x[r0*C:(r0+nr)*C], nr, C, w.par)
+			return
+		}
+		w.applyChunkCF(w.chunking, u)
+	case opBackApply:
+		if s.rowMajor() {
+			C := s.C
+			r0, nr := rowChunk(s, u)
+			lo, hi := r0*C, (r0+nr)*C
+			k.backwardApplyCL(w.y[lo:hi], w.dy[lo:hi], w.x[lo:hi], nr, C, w.par)
+			return
+		}
+		w.backApplyChunkCF(w.chunking, u)
+	}
+}
+
+func (w *workspace) applyChunkCF(ch cfChunking, i int) {
+	s := w.s
+	off, n, c, runLen, cFirst := ch.chunk(s, i)
+	w.k.applyCF(cfSpan(w.y, s, off, n, c, runLen), cfSpan(w.x, s, off, n, c, runLen),
+		n, c, runLen, s.C*s.S, w.par[cFirst*pstride:])
+}
+
+func (w *workspace) backApplyChunkCF(ch cfChunking, i int) {
+	s := w.s
+	off, n, c, runLen, cFirst := ch.chunk(s, i)
+	w.k.backwardApplyCF(cfSpan(w.y, s, off, n, c, runLen), cfSpan(w.dy, s, off, n, c, runLen),
+		cfSpan(w.x, s, off, n, c, runLen), n, c, runLen, s.C*s.S, w.par[cFirst*pstride:])
+}
+
+// backSlabCF returns the backward sums of slab j of channel c.
+func (w *workspace) backSlabCF(acc []float64, c, j int) (sdy, dot, res float64) {
+	s := w.s
+	acc = acc[:3*lanes]
+	clear(acc)
+	start, nruns, runLen, group := slabCF(s, c, j)
+	stride := s.C * s.S
+	w.k.backwardCF(acc, span(w.dy, start, nruns, runLen, stride), span(w.x, start, nruns, runLen, stride),
+		nruns, runLen, stride, group, w.smean[c])
+	return sumLanes(acc[:lanes]), sumLanes(acc[lanes : 2*lanes]), sumLanes(acc[2*lanes:])
+}
+
+// slabStats computes w.mean and w.variance of every channel from slab
+// partial sums: pivots, one pass, and a second pass with the float32 means
+// as pivots when some channel's pivot was a poor guess.
+func (w *workspace) slabStats() {
+	s := w.s
+	C := s.C
+	w.piv = grow32(&w.pivBuf, C)
+	for c := range C {
+		w.piv[c] = pivotOf(w.x, s, c)
+	}
+	sum, sq := w.slabSums()
+	redo := false
+	for c := range C {
+		w.mean[c], w.variance[c] = finish(w.piv[c], sum[c], sq[c], s.M())
+		redo = redo || needsRedo(w.piv[c], w.mean[c], w.variance[c])
+	}
+	if redo {
+		for c := range C {
+			if needsRedo(w.piv[c], w.mean[c], w.variance[c]) {
+				w.piv[c] = float32(w.mean[c])
+			}
+		}
+		// The channels that keep their pivot get the same sums again.
+		sum, sq = w.slabSums()
+		for c := range C {
+			w.mean[c], w.variance[c] = finish(w.piv[c], sum[c], sq[c], s.M())
+		}
+	}
+	for c := range C {
+		if !finite(sum[c]) || !finite(sq[c]) {
+			var ext bool
+			w.mean[c], w.variance[c], ext = overflowMoments(w.x, s, c, w.mean[c], w.variance[c])
+			w.markExtreme(c, ext)
+		}
+	}
+}
+
+// slabSums runs opStatsSlabs and adds the partial sums of every channel in
+// slab order.
+func (w *workspace) slabSums() (sum, sq []float64) {
+	s := w.s
+	C := s.C
+	sum, sq = w.sums(C)
+	clear(sum)
+	clear(sq)
+	if s.rowMajor() {
+		n := slabsCL(s)
+		w.part = grow64(&w.part64, n*2*C)
+		w.exec(opStatsSlabs, n)
+		for j := range n {
+			p := w.part[j*2*C:]
+			for c := range C {
+				sum[c] += p[c]
+				sq[c] += p[C+c]
+			}
+		}
+		return sum, sq
+	}
+	ns := slabsPerChannelCF(s)
+	w.part = grow64(&w.part64, C*ns*2)
+	w.exec(opStatsSlabs, C*ns)
+	for c := range C {
+		for j := range ns {
+			u := c*ns + j
+			sum[c] += w.part[2*u]
+			sq[c] += w.part[2*u+1]
+		}
+	}
+	return sum, sq
+}
+
+// backSlabSums runs opBackSlabs and adds the partial sums in slab order.
+func (w *workspace) backSlabSums() (sdy, dot, res []float64) {
+	s := w.s
+	C := s.C
+	sdy, dot = w.sums(C)
+	res = grow64(&w.aux64, C)
+	clear(sdy)
+	clear(dot)
+	clear(res)
+	if s.rowMajor() {
+		n := slabsCL(s)
+		w.part = grow64(&w.part64, n*3*C)
+		w.exec(opBackSlabs, n)
+		for j := range n {
+			p := w.part[j*3*C:]
+			for c := range C {
+				sdy[c] += p[c]
+				dot[c] += p[C+c]
+				res[c] += p[2*C+c]
+			}
+		}
+		return sdy, dot, res
+	}
+	ns := slabsPerChannelCF(s)
+	w.part = grow64(&w.part64, C*ns*3)
+	w.exec(opBackSlabs, C*ns)
+	for c := range C {
+		for j := range ns {
+			u := c*ns + j
+			sdy[c] += w.part[3*u]
+			dot[c] += w.part[3*u+1]
+			res[c] += w.part[3*u+2]
+		}
+	}
+	return sdy, dot, res
+}
+
+// applyAll runs op (opApply or opBackApply) over every chunk of the batch.
+func (w *workspace) applyAll(o op) {
+	s := w.s
+	if w.anyExtreme(0, s.C) {
+		w.op = o
+		if s.rowMajor() {
+			w.applyRowsExtreme()
+		} else {
+			w.applyChannelsCF(0, s.C)
+		}
+		return
+	}
+	if s.rowMajor() {
+		w.exec(o, rowChunks(s))
+		return
+	}
+	w.chunking = chunkingCF(s, 0, s.C)
+	w.exec(o, w.chunking.count)
+}
+
+// useGroups reports whether a channels-first call runs as fused channel
+// groups: always on one worker, and with several when there are at least
+// two channels per worker; otherwise its slabs are spread instead.
+func (w *workspace) useGroups() bool {
+	return !w.s.rowMajor() && (w.run.Workers() <= 1 || w.s.C >= 2*w.run.Workers())
+}

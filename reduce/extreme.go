@@ -1,0 +1,146 @@
+package reduce
+
+import "math"
+
+// Extreme channels: finite values so far apart (beyond about 1.8e19 for x,
+// or sums of dy beyond float32's range) that the float32 arithmetic of the
+// kernels would overflow where the float64 reference does not. They are
+// rare, so they take a plain float64 path that is the same code, and so
+// the same bits, for every implementation: the kernels still run over them
+// (their output for such a channel is overwritten), and each element is
+// computed from its own inputs only, so in-place calls stay correct.
+
+// markExtreme records whether channel c is extreme and returns it.
+func (w *workspace) markExtreme(c int, extreme bool) bool {
+	w.extreme[c] = extreme
+	return extreme
+}
+
+func (w *workspace) anyExtreme(c0, c1 int) bool {
+	for _, e := range w.extreme[c0:c1] {
+		if e {
+			return true
+		}
+	}
+	return false
+}
+
+// extremeValue is y (forward) or dx (backward) of element (x, dy) of an
+// extreme channel c, in float64.
+func (w *workspace) extremeValue(c int, x, dy float32) float32 {
+	if w.op == opBackGroups || w.op == opBackApply {
+		m := float64(w.s.M())
+		inv := float64(w.sinv[c])
+		g := float64(at(w.gamma, c, 1))
+		d := float64(x) - w.xmean[c]
+		return float32(g * inv * ((float64(dy) - w.dbeta[c]/m) - d*w.xdot[c]*inv*inv/m))
+	}
+	return float32((float64(x)-w.mean[c])*w.inv[c]*float64(at(w.gamma, c, 1)) + float64(at(w.beta, c, 0)))
+}
+
+// applyChannelsCF runs the apply kernel of w.op over channels [c0, c1) of a
+// channels-first batch, with extreme channels computed in float64.
+func (w *workspace) applyChannelsCF(c0, c1 int) {
+	if !w.anyExtreme(c0, c1) {
+		w.applyRangeCF(c0, c1)
+		return
+	}
+	s := w.s
+	for c := c0; c < c1; c++ {
+		if !w.extreme[c] {
+			w.applyRangeCF(c, c+1)
+			continue
+		}
+		for n := range s.N {
+			off := (n*s.C + c) * s.S
+			for i := off; i < off+s.S; i++ {
+				w.y[i] = w.extremeValue(c, w.x[i], w.dyAt(i))
+			}
+		}
+	}
+}
+
+func (w *workspace) applyRangeCF(c0, c1 int) {
+	ch := chunkingCF(w.s, c0, c1)
+	for i := range ch.count {
+		if w.op == opBackGroups || w.op == opBackApply {
+			w.backApplyChunkCF(ch, i)
+		} else {
+			w.applyChunkCF(ch, i)
+		}
+	}
+}
+
+func (w *workspace) dyAt(i int) float32 {
+	if w.dy == nil {
+		return 0
+	}
+	return w.dy[i]
+}
+
+// applyRowsExtreme runs the apply kernel of w.op row by row over a
+// row-major batch that has extreme channels: their outputs are computed
+// first from the row's inputs, then the kernel writes the row, then they are
+// stored over it.
+func (w *workspace) applyRowsExtreme() {
+	s, k := w.s, w.k
+	C := s.C
+	tmp := grow32(&w.tmp32, C)
+	for r := range s.rows() {
+		lo, hi := r*C, (r+1)*C
+		for c := range C {
+			if w.extreme[c] {
+				tmp[c] = w.extremeValue(c, w.x[lo+c], w.dyAt(lo+c))
+			}
+		}
+		if w.op == opBackApply {
+			k.backwardApplyCL(w.y[lo:hi], w.dy[lo:hi], w.x[lo:hi], 1, C, w.par)
+		} else {
+			k.applyCL(w.y[lo:hi], w.x[lo:hi], 1, C, w.par)
+		}
+		for c := range C {
+			if w.extreme[c] {
+				w.y[lo+c] = tmp[c]
+			}
+		}
+	}
+}
+
+// extremeBackward checks channel c after its backward sums: when a sum is
+// not finite or dy's mean is near float32's limit while all of the
+// channel's x and dy are finite, it recomputes the sums in float64 (kept in
+// w.xmean, w.xdot, w.dbeta) and reports the channel as extreme.
+func (w *workspace) extremeBackward(c int, sdy, dot, res float64) bool {
+	s := w.s
+	m := float64(s.M())
+	if finite(sdy) && finite(dot) && finite(res) && math.Abs(sdy/m) < 0x1p120 {
+		return false
+	}
+	sx, sg := 0.0, 0.0
+	for j := range s.M() {
+		i := indexOf(s, c, j)
+		x, g := float64(w.x[i]), float64(w.dy[i])
+		if !finite(x) || !finite(g) {
+			return false
+		}
+		sx += x
+		sg += g
+	}
+	mean := sx / m
+	dotp := 0.0
+	for j := range s.M() {
+		i := indexOf(s, c, j)
+		dotp += float64(w.dy[i]) * (float64(w.x[i]) - mean)
+	}
+	w.xmean[c], w.xdot[c] = mean, dotp
+	w.dgamma[c], w.dbeta[c] = dotp*float64(w.sinv[c]), sg
+	return true
+}
+
+// indexOf is the index of value j of channel c in channel order.
+func indexOf(s Shape, c, j int) int {
+	if s.rowMajor() {
+		return j*s.C + c
+	}
+	return (j/s.S*s.C+c)*s.S + j%s.S
+}

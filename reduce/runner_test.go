@@ -1,0 +1,126 @@
+package reduce
+
+import (
+	"math"
+	"math/rand/v2"
+	"sync"
+	"testing"
+)
+
+// limitedRunner runs tasks on exactly k goroutines, so that a test can
+// check results against every worker count, however many cores there are.
+type limitedRunner struct{ k int }
+
+func (r limitedRunner) Workers() int { return r.k }
+func (r limitedRunner) Run(n int, task func(int)) {
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	next := 0
+	for range r.k {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= n {
+					return
+				}
+				task(i)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+type outputs struct {
+	y, mean, vr, inv, rm, rv, dx, dg, db []float32
+}
+
+func runAll(s Shape, x, dy, gamma, beta []float32, run Runner) outputs {
+	C, n := s.C, s.Len()
+	o := outputs{
+		y: make([]float32, n), mean: make([]float32, C), vr: make([]float32, C), inv: make([]float32, C),
+		rm: make([]float32, C), rv: make([]float32, C), dx: make([]float32, n), dg: make([]float32, C), db: make([]float32, C),
+	}
+	for c := range o.rv {
+		o.rv[c] = 1
+	}
+	Train(&TrainArgs{Y: o.y, X: x, Shape: s, Gamma: gamma, Beta: beta, Eps: 1e-5, Momentum: 0.1,
+		Mean: o.mean, Var: o.vr, InvStd: o.inv, RunningMean: o.rm, RunningVar: o.rv, Run: run})
+	Backward(&BackwardArgs{DX: o.dx, DY: dy, X: x, Shape: s, Mean: o.mean, InvStd: o.inv, Gamma: gamma,
+		DGamma: o.dg, DBeta: o.db, Run: run})
+	yi := make([]float32, n)
+	Infer(&InferArgs{Y: yi, X: x, Shape: s, Gamma: gamma, Beta: beta, Mean: o.rm, Variance: o.rv, Eps: 1e-5, Run: run})
+	o.y = append(o.y, yi...)
+	return o
+}
+
+func sameBits(a, b []float32) int {
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestWorkerCountsGiveSameBits checks Train, Backward and Infer with 1 to 8
+// workers, and the process pool, against the serial run, bit for bit, on
+// shapes that take every path: fused channel groups, slabs of a few
+// channels, several slabs per channel, row-major slabs, and a pivot far
+// from the mean (the second pass).
+func TestWorkerCountsGiveSameBits(t *testing.T) {
+	defer func(b, c int) { blockBytes, chunkElems = b, c }(blockBytes, chunkElems)
+	blockBytes, chunkElems = 4096, 1000 // many groups and chunks on small data
+	rng := rand.New(rand.NewPCG(3, 4))
+	shapes := []Shape{
+		{N: 4, C: 19, S: 300}, {N: 3, C: 2, S: 70000}, {N: 300, C: 1, S: 230}, {N: 2, C: 3, S: 150000},
+		{N: 7, C: 33, S: 1}, {N: 500, C: 5, S: 30, Layout: ChannelsLast}, {N: 64, C: 70, S: 33, Layout: ChannelsLast},
+	}
+	for _, s := range shapes {
+		n := s.Len()
+		x, dy := make([]float32, n), make([]float32, n)
+		for i := range x {
+			x[i] = float32(1e4 + rng.NormFloat64())
+			dy[i] = float32(rng.NormFloat64())
+		}
+		x[0] = 1e4 + 40 // a far pivot for channel 0: the second pass runs
+		gamma, beta := make([]float32, s.C), make([]float32, s.C)
+		for c := range gamma {
+			gamma[c], beta[c] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+		}
+		want := runAll(s, x, dy, gamma, beta, nil)
+		runners := []Runner{Pool(2), Pool(3)}
+		for k := 1; k <= 8; k++ {
+			runners = append(runners, limitedRunner{k})
+		}
+		for _, run := range runners {
+			got := runAll(s, x, dy, gamma, beta, run)
+			for name, pair := range map[string][2][]float32{
+				"y": {got.y, want.y}, "mean": {got.mean, want.mean}, "var": {got.vr, want.vr}, "invstd": {got.inv, want.inv},
+				"runningMean": {got.rm, want.rm}, "runningVar": {got.rv, want.rv}, "dx": {got.dx, want.dx},
+				"dgamma": {got.dg, want.dg}, "dbeta": {got.db, want.db},
+			} {
+				if i := sameBits(pair[0], pair[1]); i >= 0 {
+					t.Errorf("%v, %d workers: %s[%d] = %v, serial gives %v", s, run.Workers(), name, i, pair[0][i], pair[1][i])
+				}
+			}
+		}
+	}
+}
+
+func TestWarmPoolAllocatesNothing(t *testing.T) {
+	s := Shape{N: 8, C: 3, S: 5000}
+	x, y := make([]float32, s.Len()), make([]float32, s.Len())
+	for i := range x {
+		x[i] = float32(i % 13)
+	}
+	a := &TrainArgs{Y: y, X: x, Shape: s, Eps: 1e-5, Run: Pool(2)}
+	Train(a)
+	if n := testing.AllocsPerRun(20, func() { Train(a) }); n != 0 {
+		t.Errorf("Train with a warm pool: %v allocations per call", n)
+	}
+}
