@@ -458,6 +458,35 @@ func checkPoisoned(t *testing.T, r *rand.Rand, s bn.Shape, vals []float32, inDy 
 	checkAll(t, &bad, label)
 }
 
+// TestWideRange: x and dy scaled by tiny and huge factors (all values
+// normal float32 numbers), with eps 0 and 1e-5. The bounds hold "for any
+// data that float32 holds".
+func TestWideRange(t *testing.T) {
+	scales := []float64{1e-35, 1e-30, 1e-20, 1e-10, 1e10, 1e18, 1e20, 1e30}
+	forImpls(t, func(t *testing.T) {
+		for _, sc := range scales {
+			for _, eps := range []float32{0, 1e-5} {
+				t.Run(fmt.Sprintf("scale=%g/eps=%g", sc, eps), func(t *testing.T) {
+					r := newRand(15)
+					for _, s := range []bn.Shape{{N: 4, C: 3, S: 50}, {N: 4, C: 3, S: 50, Layout: bn.ChannelsLast}, {N: 3, C: 17, S: 7}} {
+						tc := randCase(r, s, 0, true)
+						for i := range tc.x {
+							tc.x[i] = float32(float64(tc.x[i]) * sc)
+							tc.dy[i] = float32(float64(tc.dy[i]) * sc)
+						}
+						for c := range tc.rm {
+							tc.rm[c] = float32(float64(tc.rm[c]) * sc)
+							tc.rv[c] = float32(min(float64(tc.rv[c])*sc*sc, 1e38))
+						}
+						tc.eps = eps
+						checkAll(t, tc, fmt.Sprintf("x and dy scaled by %g", sc))
+					}
+				})
+			}
+		}
+	})
+}
+
 // TestInPlace checks that y is x (Train, Infer) and dx is dy or x
 // (Backward) give the bits of the out-of-place calls, and so do per-channel
 // outputs that are the very same slices as Gamma or Beta.
@@ -1132,6 +1161,7 @@ func TestReference(t *testing.T) {
 		{1, 1, 0, true}, {1.5, 1, 0.4, false}, {1.5, 1, 0.5, true}, {float32(nan), 1, 10, false},
 		{float32(nan), nan, 0, true}, {1, nan, 1e9, false}, {float32(inf), inf, 0, true}, {float32(-inf), inf, 0, false},
 		{float32(inf), nan, 0, false}, {float32(-inf), -inf, 0, true}, {float32(inf), 3e38, 1e30, false},
+		{0, 1e-60, 1e-65, true}, {0, 2e-45, 0, false}, {1e-45, 2e-45, 0, true},
 		{float32(inf), 3.5e38, 1, true}, {math.MaxFloat32, 3.5e38, 1e38, false}, {float32(-inf), -1e76, 0, true},
 	} {
 		if within(c.got, c.ref, c.bnd) != c.ok {

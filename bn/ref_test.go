@@ -196,6 +196,7 @@ func refBackwardOf(tc *tcase, mean, invstd []float64) *refBack {
 //
 // A finite ref beyond the float32 range (it rounds to an infinity) is
 // taken as that infinity: no float32 can be within a relative bound of it.
+// Likewise a difference of one float32 denormal step is always allowed.
 func within(got float32, ref, bound float64) bool {
 	g := float64(got)
 	if r32 := float64(float32(ref)); math.IsInf(r32, 0) {
@@ -209,7 +210,11 @@ func within(got float32, ref, bound float64) bool {
 	case math.IsInf(ref, -1):
 		return math.IsInf(g, -1)
 	}
-	return math.Abs(g-ref) <= bound // false for a NaN or infinite g
+	// Below the normal float32 range the spacing of float32 values is
+	// 2^-149: one such step is allowed whatever the bound (a var of 1e-60
+	// can only be 0 in float32).
+	d := math.Abs(g - ref)
+	return d <= bound || d <= 0x1p-149 // false for a NaN or infinite g
 }
 
 // report collects failures of one call, printing at most a few of them.
