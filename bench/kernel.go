@@ -3,7 +3,6 @@ package bench
 import (
 	"fmt"
 	"math/rand/v2"
-	"reflect"
 	"slices"
 
 	"github.com/simdbn/simdbn/bn"
@@ -49,26 +48,13 @@ func (b *Buffers) Copy(n int) func() {
 	return func() { copy(dst, src) }
 }
 
-// SetWorkers passes a goroutine count to the layer when package bn has a
-// worker option (an int field named Workers on BatchNorm) and returns the
-// count in effect: n when it was set, else 1 (the library then runs every
-// call on the calling goroutine).
+// SetWorkers sets the layer's worker option (BatchNorm.Workers) to n
+// goroutines and returns the count in effect (at least 1; 1 keeps each call
+// on the calling goroutine).
 func SetWorkers(b *bn.BatchNorm, n int) int {
-	if n <= 0 {
-		n = 1
-	}
-	f := reflect.ValueOf(b).Elem().FieldByName("Workers")
-	if !f.IsValid() || !f.CanSet() || f.Kind() < reflect.Int || f.Kind() > reflect.Int64 {
-		return 1
-	}
-	f.SetInt(int64(n))
+	n = max(n, 1)
+	b.Workers = n
 	return n
-}
-
-// HasWorkers reports whether bn.BatchNorm has a Workers option.
-func HasWorkers() bool {
-	f, ok := reflect.TypeFor[bn.BatchNorm]().FieldByName("Workers")
-	return ok && f.Type.Kind() >= reflect.Int && f.Type.Kind() <= reflect.Int64
 }
 
 // Kernel is one measured case: an op on one shape and layout by one
@@ -81,7 +67,7 @@ type Kernel struct {
 	Layout  bn.Layout
 	Impl    string
 	Bytes   int64 // bytes charged per call (see the package documentation)
-	Workers int   // goroutines in effect
+	Workers int   // goroutines in effect (always 1 for naive-f64)
 
 	run     func() error
 	restore func()
@@ -107,6 +93,9 @@ func NewKernel(buf *Buffers, op Op, d Dims, l bn.Layout, impl string, goroutines
 	s := d.Shape(l)
 	layer := bn.New(d.C)
 	k.Workers = SetWorkers(layer, goroutines)
+	if impl == NaiveImpl {
+		k.Workers = 1 // the handwritten loops run on the calling goroutine
+	}
 	st := &bn.Stats{Mean: make([]float32, d.C), InvStd: make([]float32, d.C)}
 	dgamma, dbeta := make([]float32, d.C), make([]float32, d.C)
 	acc := make([]float64, NaiveScratch(d.C))

@@ -38,8 +38,8 @@ func Reps(f func(), target time.Duration) int {
 }
 
 // Compare times kernel against ref interleaved in this process: each
-// sample runs ref for about target and kernel for about target, one right
-// after the other, and takes the ratio of their times per call. Machines are shared and noisy,
+// sample runs ref for about target and kernel for about target, in
+// alternating blocks, and takes the ratio of their times per call. Machines are shared and noisy,
 // so the two sides of each ratio see the same conditions; the result is
 // the median over samples.
 func Compare(kernel, ref func(), samples int, target time.Duration) Result {
@@ -50,16 +50,23 @@ func Compare(kernel, ref func(), samples int, target time.Duration) Result {
 	ratios := make([]float64, samples)
 	tk := make([]float64, samples)
 	tc := make([]float64, samples)
+	// Each sample alternates blocks of about a millisecond (at least one
+	// call) of ref and kernel, so that the load of a shared machine falls on
+	// both sides of the ratio alike.
+	rounds := min(max(int(target/time.Millisecond), 1), rk, rc)
+	bk, bc := rk/rounds, rc/rounds
 	for i := range samples {
-		// Even samples time ref first, odd ones kernel first, so that a
-		// drift within a sample does not favour one side.
-		if i%2 == 0 {
-			tc[i] = timeReps(ref, rc)
-			tk[i] = timeReps(kernel, rk)
-		} else {
-			tk[i] = timeReps(kernel, rk)
-			tc[i] = timeReps(ref, rc)
+		var sk, sc float64
+		for j := range rounds {
+			if (i+j)%2 == 0 {
+				sc += timeReps(ref, bc)
+				sk += timeReps(kernel, bk)
+			} else {
+				sk += timeReps(kernel, bk)
+				sc += timeReps(ref, bc)
+			}
 		}
+		tk[i], tc[i] = sk/float64(rounds), sc/float64(rounds)
 		ratios[i] = tk[i] / tc[i]
 	}
 	return Result{
@@ -67,8 +74,8 @@ func Compare(kernel, ref func(), samples int, target time.Duration) Result {
 		CopyTime: time.Duration(Median(tc)),
 		Ratio:    Median(ratios),
 		Samples:  samples,
-		Reps:     rk,
-		CopyReps: rc,
+		Reps:     bk * rounds,
+		CopyReps: bc * rounds,
 	}
 }
 
