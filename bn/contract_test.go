@@ -216,6 +216,70 @@ func TestShapesAgainstReference(t *testing.T) {
 	})
 }
 
+// TestLargeShapes: shapes past the library's slab, flush-group, chunk and
+// channel-group sizes (channels of more than 2^16 and 2^18 values, many
+// channels of few values, thousands of channels), checked against the
+// reference and for the bits of generic.
+func TestLargeShapes(t *testing.T) {
+	shapes := []bn.Shape{
+		{N: 2100, C: 2, S: 33},
+		{N: 2, C: 1000, S: 300, Layout: bn.ChannelsLast},
+	}
+	if !testing.Short() {
+		shapes = append(shapes,
+			bn.Shape{N: 2, C: 5, S: 70000},
+			bn.Shape{N: 1, C: 2, S: 300000},
+			bn.Shape{N: 50, C: 37, S: 1000},
+			bn.Shape{N: 70, C: 2, S: 1025},
+			bn.Shape{N: 70000, C: 3, S: 1, Layout: bn.ChannelsLast},
+			bn.Shape{N: 4, C: 4100, S: 3, Layout: bn.ChannelsLast},
+			bn.Shape{N: 1000, C: 300, S: 1},
+			bn.Shape{N: 3, C: 9, S: 30000, Layout: bn.ChannelsLast},
+		)
+	}
+	forImpls(t, func(t *testing.T) {
+		impl := bn.Impl()
+		r := newRand(16)
+		for _, s := range shapes {
+			tc := randCase(r, s, 1e4, true)
+			checkAll(t, tc, "large, offset 1e4")
+			if impl != "generic" {
+				names, got := allOutputs(t, tc)
+				var want [][]float32
+				withImpl(t, "generic", func() { _, want = allOutputs(t, tc) })
+				for i := range names {
+					expectSameBits(t, fmt.Sprintf("%v: %s vs generic, %s", tc, impl, names[i]), got[i], want[i])
+				}
+			}
+		}
+	})
+}
+
+// TestInferOddRunningStats: Infer with running statistics that make the
+// scale 0 (var + eps = 0, var = +Inf) or non-finite, one channel each.
+func TestInferOddRunningStats(t *testing.T) {
+	nan, inf := float32(math.NaN()), float32(math.Inf(1))
+	odd := [][2]float32{{0, 0}, {1, inf}, {nan, 1}, {inf, 1}, {-inf, 2}, {0.5, nan}, {0.5, -1}, {1e30, 1e-30}}
+	forImpls(t, func(t *testing.T) {
+		r := newRand(17)
+		for _, l := range layouts {
+			s := bn.Shape{N: 3, C: len(odd) + 1, S: 11, Layout: l}
+			tc := randCase(r, s, 0, true)
+			tc.eps = 0
+			for c, v := range odd {
+				tc.rm[c], tc.rv[c] = v[0], v[1]
+			}
+			y, err := runInfer(tc)
+			if err != nil {
+				t.Fatalf("%v: Infer: %v", tc, err)
+			}
+			rep := newReport(t, "Infer with odd running statistics %v (mean, var per channel) %v", odd, tc)
+			checkInfer(rep, s, tc.x, tc.gamma, tc.beta, tc.rm, tc.rv, tc.eps, refInferOf(tc), y)
+			rep.done()
+		}
+	})
+}
+
 // bitsEqual reports the first index where a and b differ in bits.
 func bitsEqual(a, b []float32) (int, bool) {
 	if len(a) != len(b) {
