@@ -7,21 +7,46 @@ import (
 	"golang.org/x/sys/cpu"
 )
 
-// Each tier is enabled only when every feature its instructions need is
-// present, by klauspost/cpuid (the full feature list) and by x/sys/cpu (OS
-// support and the GODEBUG=cpu.avx512f=off style switches) together.
+// The tiers. Requires is exactly the union of avo's "// Requires:" lines of
+// the tier's generated files (requires_test.go checks it); a tier is
+// available only when every one of them is present.
 var (
-	avx512 = Impl{
-		Name:     "avx512",
-		Requires: []string{"AVX", "AVX2", "AVX512F", "AVX512DQ", "AVX512VL", "AVX512BW"},
-		Available: cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2, cpuid.AVX512F, cpuid.AVX512DQ, cpuid.AVX512VL, cpuid.AVX512BW) &&
-			cpu.X86.HasAVX && cpu.X86.HasAVX2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL && cpu.X86.HasAVX512BW,
-	}
-	avx2 = Impl{
-		Name:      "avx2",
-		Requires:  []string{"AVX", "AVX2"},
-		Available: cpuid.CPU.Supports(cpuid.AVX, cpuid.AVX2) && cpu.X86.HasAVX && cpu.X86.HasAVX2,
-	}
+	avx512 = tier("avx512", "AVX", "AVX512DQ", "AVX512F")
+	avx2   = tier("avx2", "AVX", "AVX2")
 )
 
 func impls() []Impl { return []Impl{avx512, avx2} }
+
+func tier(name string, requires ...string) Impl {
+	return Impl{Name: name, Requires: requires, Available: supported(requires)}
+}
+
+// feature is one CPU feature as both detectors name it: klauspost/cpuid
+// knows every feature, x/sys/cpu adds the check that the OS saves the
+// registers and honours GODEBUG=cpu.avx512f=off and the like.
+type feature struct {
+	id  cpuid.FeatureID
+	sys *bool
+}
+
+var features = map[string]feature{
+	"AVX":      {cpuid.AVX, &cpu.X86.HasAVX},
+	"AVX2":     {cpuid.AVX2, &cpu.X86.HasAVX2},
+	"FMA3":     {cpuid.FMA3, &cpu.X86.HasFMA},
+	"AVX512F":  {cpuid.AVX512F, &cpu.X86.HasAVX512F},
+	"AVX512DQ": {cpuid.AVX512DQ, &cpu.X86.HasAVX512DQ},
+	"AVX512BW": {cpuid.AVX512BW, &cpu.X86.HasAVX512BW},
+	"AVX512VL": {cpuid.AVX512VL, &cpu.X86.HasAVX512VL},
+}
+
+// supported reports whether both detectors find every named feature; an
+// unknown name is never supported.
+func supported(names []string) bool {
+	for _, n := range names {
+		f, ok := features[n]
+		if !ok || !cpuid.CPU.Supports(f.id) || !*f.sys {
+			return false
+		}
+	}
+	return true
+}
