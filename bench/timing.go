@@ -1,14 +1,15 @@
 package bench
 
 import (
+	"math"
 	"slices"
 	"time"
 )
 
 // Result is the outcome of Compare.
 type Result struct {
-	Time     time.Duration // median time of one call of the kernel
-	CopyTime time.Duration // median time of one call of the reference (copy)
+	Time     time.Duration // median over samples of the kernel's time per call (fastest block)
+	CopyTime time.Duration // the same for the reference (copy)
 	Ratio    float64       // median over the samples of kernel time / reference time
 	Samples  int
 	Reps     int // kernel calls per sample
@@ -39,7 +40,8 @@ func Reps(f func(), target time.Duration) int {
 
 // Compare times kernel against ref interleaved in this process: each
 // sample runs ref for about target and kernel for about target, in
-// alternating blocks, and takes the ratio of their times per call. Machines are shared and noisy,
+// alternating blocks of about a millisecond, takes each side's fastest
+// block, and the ratio of their times per call. Machines are shared and noisy,
 // so the two sides of each ratio see the same conditions; the result is
 // the median over samples.
 func Compare(kernel, ref func(), samples int, target time.Duration) Result {
@@ -55,18 +57,20 @@ func Compare(kernel, ref func(), samples int, target time.Duration) Result {
 	// both sides of the ratio alike.
 	rounds := min(max(int(target/time.Millisecond), 1), rk, rc)
 	bk, bc := rk/rounds, rc/rounds
+	// A side's time in a sample is its fastest block: a block that lost
+	// the CPU to another process says nothing about either side.
 	for i := range samples {
-		var sk, sc float64
+		sk, sc := math.Inf(1), math.Inf(1)
 		for j := range rounds {
 			if (i+j)%2 == 0 {
-				sc += timeReps(ref, bc)
-				sk += timeReps(kernel, bk)
+				sc = min(sc, timeReps(ref, bc))
+				sk = min(sk, timeReps(kernel, bk))
 			} else {
-				sk += timeReps(kernel, bk)
-				sc += timeReps(ref, bc)
+				sk = min(sk, timeReps(kernel, bk))
+				sc = min(sc, timeReps(ref, bc))
 			}
 		}
-		tk[i], tc[i] = sk/float64(rounds), sc/float64(rounds)
+		tk[i], tc[i] = sk, sc
 		ratios[i] = tk[i] / tc[i]
 	}
 	return Result{
