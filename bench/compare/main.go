@@ -48,8 +48,8 @@ const (
 
 var (
 	flagQuick    = flag.Bool("quick", false, "quick run: fewer samples and calls")
-	flagK        = flag.Int("k", 7, "samples per (op, layout, shape)")
-	flagReps     = flag.Int("reps", 5, "calls per sample of each contender (more for small tensors)")
+	flagK        = flag.Int("k", 11, "samples per (op, layout, shape)")
+	flagReps     = flag.Int("reps", 7, "calls per sample of each contender (more for small tensors)")
 	flagShapes   = flag.String("shapes", "", "comma-separated subset of shapes (default all)")
 	flagOps      = flag.String("ops", "", "comma-separated subset of train,infer,backward")
 	flagShim     = flag.String("shim", "build/libtorchshim.so", "path of the libtorch shim (empty: no PyTorch)")
@@ -423,7 +423,7 @@ func printTable(report func(string, ...any), rows []row) {
 	for _, im := range impls {
 		hdr = append(hdr, "simdbn "+im)
 	}
-	hdr = append(hdr, "oneDNN (same layout)", "oneDNN nChw16c", "PyTorch (contig / channels_last)", "memcpy")
+	hdr = append(hdr, "oneDNN (same layout)", "oneDNN nChw16c (primitive only)", "PyTorch (contig / channels_last)", "memcpy")
 	report("| %s |\n", strings.Join(hdr, " | "))
 	seps := make([]string, len(hdr))
 	for i := range seps {
