@@ -5,7 +5,13 @@
 package asm
 
 // applyCFAVX2 is the AVX2 form of fallback.ApplyCF, with the same bits.
-// y may be the very same slice as x.
+// y may be the very same slice as x. It stores with ordinary stores.
 //
 //go:noescape
 func applyCFAVX2(y []float32, x []float32, n int, c int, s int, stride int, p []float32)
+
+// applyCFNTAVX2 is the AVX2 form of fallback.ApplyCF, with the same bits.
+// y may be the very same slice as x. It stores full vectors non-temporally: every run of the output must start 32-byte aligned.
+//
+//go:noescape
+func applyCFNTAVX2(y []float32, x []float32, n int, c int, s int, stride int, p []float32)

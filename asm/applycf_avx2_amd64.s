@@ -180,3 +180,181 @@ applyCFAVX2_next:
 applyCFAVX2_done:
 	VZEROUPPER
 	RET
+
+DATA applyCFNTAVX2Masks<>+0(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+4(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+8(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+12(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+16(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+20(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+24(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+28(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+32(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+36(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+40(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+44(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+48(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+52(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+56(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+60(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+64(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+68(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+72(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+76(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+80(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+84(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+88(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+92(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+96(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+100(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+104(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+108(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+112(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+116(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+120(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+124(SB)/4, $0xffffffff
+DATA applyCFNTAVX2Masks<>+128(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+132(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+136(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+140(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+144(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+148(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+152(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+156(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+160(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+164(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+168(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+172(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+176(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+180(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+184(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+188(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+192(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+196(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+200(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+204(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+208(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+212(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+216(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+220(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+224(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+228(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+232(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+236(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+240(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+244(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+248(SB)/4, $0x00000000
+DATA applyCFNTAVX2Masks<>+252(SB)/4, $0x00000000
+GLOBL applyCFNTAVX2Masks<>(SB), RODATA|NOPTR, $256
+
+// func applyCFNTAVX2(y []float32, x []float32, n int, c int, s int, stride int, p []float32)
+// Requires: AVX, MMX+
+TEXT ·applyCFNTAVX2(SB), NOSPLIT, $0-104
+	MOVQ    y_base+0(FP), AX
+	MOVQ    x_base+24(FP), CX
+	MOVQ    p_base+80(FP), DX
+	MOVQ    n+48(FP), BX
+	TESTQ   BX, BX
+	JZ      applyCFNTAVX2_done
+	MOVQ    s+64(FP), SI
+	TESTQ   SI, SI
+	JZ      applyCFNTAVX2_done
+	CMPQ    c+56(FP), $0x00
+	JLE     applyCFNTAVX2_done
+	MOVQ    SI, DI
+	SHRQ    $0x05, DI
+	MOVQ    SI, R8
+	SHRQ    $0x03, R8
+	ANDQ    $0x03, R8
+	ANDQ    $0x07, SI
+	LEAQ    applyCFNTAVX2Masks<>+0(SB), R9
+	MOVQ    SI, R10
+	NEGQ    R10
+	VMOVDQU 128(R9)(R10*4), Y0
+	XORQ    R9, R9
+
+applyCFNTAVX2_sample:
+	MOVQ R9, R10
+	MOVQ c+56(FP), R11
+	MOVQ DX, R13
+
+applyCFNTAVX2_channel:
+	VBROADCASTSS (R13), Y1
+	VBROADCASTSS 4(R13), Y2
+	VBROADCASTSS 8(R13), Y3
+	VBROADCASTSS 12(R13), Y4
+	MOVQ         DI, R12
+	TESTQ        R12, R12
+	JZ           applyCFNTAVX2_vectors
+
+applyCFNTAVX2_big:
+	VMOVUPS  (CX)(R10*1), Y5
+	VSUBPS   Y1, Y5, Y5
+	VSUBPS   Y2, Y5, Y5
+	VMULPS   Y3, Y5, Y5
+	VADDPS   Y4, Y5, Y5
+	VMOVNTPS Y5, (AX)(R10*1)
+	VMOVUPS  32(CX)(R10*1), Y5
+	VSUBPS   Y1, Y5, Y5
+	VSUBPS   Y2, Y5, Y5
+	VMULPS   Y3, Y5, Y5
+	VADDPS   Y4, Y5, Y5
+	VMOVNTPS Y5, 32(AX)(R10*1)
+	VMOVUPS  64(CX)(R10*1), Y5
+	VSUBPS   Y1, Y5, Y5
+	VSUBPS   Y2, Y5, Y5
+	VMULPS   Y3, Y5, Y5
+	VADDPS   Y4, Y5, Y5
+	VMOVNTPS Y5, 64(AX)(R10*1)
+	VMOVUPS  96(CX)(R10*1), Y5
+	VSUBPS   Y1, Y5, Y5
+	VSUBPS   Y2, Y5, Y5
+	VMULPS   Y3, Y5, Y5
+	VADDPS   Y4, Y5, Y5
+	VMOVNTPS Y5, 96(AX)(R10*1)
+	ADDQ     $0x00000080, R10
+	DECQ     R12
+	JNZ      applyCFNTAVX2_big
+
+applyCFNTAVX2_vectors:
+	MOVQ  R8, R12
+	TESTQ R12, R12
+	JZ    applyCFNTAVX2_tail
+
+applyCFNTAVX2_vector:
+	VMOVUPS  (CX)(R10*1), Y5
+	VSUBPS   Y1, Y5, Y5
+	VSUBPS   Y2, Y5, Y5
+	VMULPS   Y3, Y5, Y5
+	VADDPS   Y4, Y5, Y5
+	VMOVNTPS Y5, (AX)(R10*1)
+	ADDQ     $0x20, R10
+	DECQ     R12
+	JNZ      applyCFNTAVX2_vector
+
+applyCFNTAVX2_tail:
+	TESTQ      SI, SI
+	JZ         applyCFNTAVX2_next
+	VMASKMOVPS (CX)(R10*1), Y0, Y5
+	VSUBPS     Y1, Y5, Y5
+	VSUBPS     Y2, Y5, Y5
+	VMULPS     Y3, Y5, Y5
+	VADDPS     Y4, Y5, Y5
+	VMASKMOVPS Y5, Y0, (AX)(R10*1)
+	LEAQ       (R10)(SI*4), R10
+
+applyCFNTAVX2_next:
+	ADDQ $0x20, R13
+	DECQ R11
+	JNZ  applyCFNTAVX2_channel
+
+	// Next sample.
+	MOVQ stride+72(FP), R12
+	LEAQ (R9)(R12*4), R9
+	DECQ BX
+	JNZ  applyCFNTAVX2_sample
+
+applyCFNTAVX2_done:
+	SFENCE
+	VZEROUPPER
+	RET

@@ -5,7 +5,13 @@
 package asm
 
 // applyCFAVX512 is the AVX512 form of fallback.ApplyCF, with the same bits.
-// y may be the very same slice as x.
+// y may be the very same slice as x. It stores with ordinary stores.
 //
 //go:noescape
 func applyCFAVX512(y []float32, x []float32, n int, c int, s int, stride int, p []float32)
+
+// applyCFNTAVX512 is the AVX512 form of fallback.ApplyCF, with the same bits.
+// y may be the very same slice as x. It stores full vectors non-temporally: every run of the output must start 64-byte aligned.
+//
+//go:noescape
+func applyCFNTAVX512(y []float32, x []float32, n int, c int, s int, stride int, p []float32)

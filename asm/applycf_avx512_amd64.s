@@ -146,3 +146,147 @@ applyCFAVX512_next:
 applyCFAVX512_done:
 	VZEROUPPER
 	RET
+
+DATA applyCFNTAVX512Masks<>+0(SB)/4, $0x00000000
+DATA applyCFNTAVX512Masks<>+4(SB)/4, $0x00000001
+DATA applyCFNTAVX512Masks<>+8(SB)/4, $0x00000003
+DATA applyCFNTAVX512Masks<>+12(SB)/4, $0x00000007
+DATA applyCFNTAVX512Masks<>+16(SB)/4, $0x0000000f
+DATA applyCFNTAVX512Masks<>+20(SB)/4, $0x0000001f
+DATA applyCFNTAVX512Masks<>+24(SB)/4, $0x0000003f
+DATA applyCFNTAVX512Masks<>+28(SB)/4, $0x0000007f
+DATA applyCFNTAVX512Masks<>+32(SB)/4, $0x000000ff
+DATA applyCFNTAVX512Masks<>+36(SB)/4, $0x000001ff
+DATA applyCFNTAVX512Masks<>+40(SB)/4, $0x000003ff
+DATA applyCFNTAVX512Masks<>+44(SB)/4, $0x000007ff
+DATA applyCFNTAVX512Masks<>+48(SB)/4, $0x00000fff
+DATA applyCFNTAVX512Masks<>+52(SB)/4, $0x00001fff
+DATA applyCFNTAVX512Masks<>+56(SB)/4, $0x00003fff
+DATA applyCFNTAVX512Masks<>+60(SB)/4, $0x00007fff
+DATA applyCFNTAVX512Masks<>+64(SB)/4, $0x0000ffff
+DATA applyCFNTAVX512Masks<>+68(SB)/4, $0x0001ffff
+DATA applyCFNTAVX512Masks<>+72(SB)/4, $0x0003ffff
+DATA applyCFNTAVX512Masks<>+76(SB)/4, $0x0007ffff
+DATA applyCFNTAVX512Masks<>+80(SB)/4, $0x000fffff
+DATA applyCFNTAVX512Masks<>+84(SB)/4, $0x001fffff
+DATA applyCFNTAVX512Masks<>+88(SB)/4, $0x003fffff
+DATA applyCFNTAVX512Masks<>+92(SB)/4, $0x007fffff
+DATA applyCFNTAVX512Masks<>+96(SB)/4, $0x00ffffff
+DATA applyCFNTAVX512Masks<>+100(SB)/4, $0x01ffffff
+DATA applyCFNTAVX512Masks<>+104(SB)/4, $0x03ffffff
+DATA applyCFNTAVX512Masks<>+108(SB)/4, $0x07ffffff
+DATA applyCFNTAVX512Masks<>+112(SB)/4, $0x0fffffff
+DATA applyCFNTAVX512Masks<>+116(SB)/4, $0x1fffffff
+DATA applyCFNTAVX512Masks<>+120(SB)/4, $0x3fffffff
+DATA applyCFNTAVX512Masks<>+124(SB)/4, $0x7fffffff
+GLOBL applyCFNTAVX512Masks<>(SB), RODATA|NOPTR, $128
+
+// func applyCFNTAVX512(y []float32, x []float32, n int, c int, s int, stride int, p []float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·applyCFNTAVX512(SB), NOSPLIT, $0-104
+	MOVQ  y_base+0(FP), AX
+	MOVQ  x_base+24(FP), CX
+	MOVQ  p_base+80(FP), DX
+	MOVQ  n+48(FP), BX
+	TESTQ BX, BX
+	JZ    applyCFNTAVX512_done
+	MOVQ  s+64(FP), SI
+	TESTQ SI, SI
+	JZ    applyCFNTAVX512_done
+	CMPQ  c+56(FP), $0x00
+	JLE   applyCFNTAVX512_done
+	MOVQ  SI, DI
+	SHRQ  $0x06, DI
+	MOVQ  SI, R8
+	SHRQ  $0x04, R8
+	ANDQ  $0x03, R8
+	ANDQ  $0x0f, SI
+	LEAQ  applyCFNTAVX512Masks<>+0(SB), R9
+	KMOVW (R9)(SI*4), K1
+	XORQ  R9, R9
+
+applyCFNTAVX512_sample:
+	MOVQ R9, R10
+	MOVQ c+56(FP), R11
+	MOVQ DX, R13
+
+applyCFNTAVX512_channel:
+	VBROADCASTSS (R13), Z0
+	VBROADCASTSS 4(R13), Z1
+	VBROADCASTSS 8(R13), Z2
+	VBROADCASTSS 12(R13), Z3
+	MOVQ         DI, R12
+	TESTQ        R12, R12
+	JZ           applyCFNTAVX512_vectors
+
+applyCFNTAVX512_big:
+	VMOVUPS  (CX)(R10*1), Z4
+	VSUBPS   Z0, Z4, Z4
+	VSUBPS   Z1, Z4, Z4
+	VMULPS   Z2, Z4, Z4
+	VADDPS   Z3, Z4, Z4
+	VMOVNTPS Z4, (AX)(R10*1)
+	VMOVUPS  64(CX)(R10*1), Z4
+	VSUBPS   Z0, Z4, Z4
+	VSUBPS   Z1, Z4, Z4
+	VMULPS   Z2, Z4, Z4
+	VADDPS   Z3, Z4, Z4
+	VMOVNTPS Z4, 64(AX)(R10*1)
+	VMOVUPS  128(CX)(R10*1), Z4
+	VSUBPS   Z0, Z4, Z4
+	VSUBPS   Z1, Z4, Z4
+	VMULPS   Z2, Z4, Z4
+	VADDPS   Z3, Z4, Z4
+	VMOVNTPS Z4, 128(AX)(R10*1)
+	VMOVUPS  192(CX)(R10*1), Z4
+	VSUBPS   Z0, Z4, Z4
+	VSUBPS   Z1, Z4, Z4
+	VMULPS   Z2, Z4, Z4
+	VADDPS   Z3, Z4, Z4
+	VMOVNTPS Z4, 192(AX)(R10*1)
+	ADDQ     $0x00000100, R10
+	DECQ     R12
+	JNZ      applyCFNTAVX512_big
+
+applyCFNTAVX512_vectors:
+	MOVQ  R8, R12
+	TESTQ R12, R12
+	JZ    applyCFNTAVX512_tail
+
+applyCFNTAVX512_vector:
+	VMOVUPS  (CX)(R10*1), Z4
+	VSUBPS   Z0, Z4, Z4
+	VSUBPS   Z1, Z4, Z4
+	VMULPS   Z2, Z4, Z4
+	VADDPS   Z3, Z4, Z4
+	VMOVNTPS Z4, (AX)(R10*1)
+	ADDQ     $0x40, R10
+	DECQ     R12
+	JNZ      applyCFNTAVX512_vector
+
+applyCFNTAVX512_tail:
+	TESTQ     SI, SI
+	JZ        applyCFNTAVX512_next
+	VMOVUPS.Z (CX)(R10*1), K1, Z4
+	VSUBPS    Z0, Z4, Z4
+	VSUBPS    Z1, Z4, Z4
+	VMULPS    Z2, Z4, Z4
+	VADDPS    Z3, Z4, Z4
+	VMOVUPS   Z4, K1, (AX)(R10*1)
+	LEAQ      (R10)(SI*4), R10
+
+applyCFNTAVX512_next:
+	ADDQ $0x20, R13
+	DECQ R11
+	JNZ  applyCFNTAVX512_channel
+
+	// Next sample.
+	MOVQ stride+72(FP), R12
+	LEAQ (R9)(R12*4), R9
+	DECQ BX
+	JNZ  applyCFNTAVX512_sample
+
+applyCFNTAVX512_done:
+	SFENCE
+	VZEROUPPER
+	RET

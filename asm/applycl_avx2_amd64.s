@@ -158,3 +158,159 @@ DATA applyCLAVX2Mask<>+52(SB)/4, $0x00000000
 DATA applyCLAVX2Mask<>+56(SB)/4, $0x00000000
 DATA applyCLAVX2Mask<>+60(SB)/4, $0x00000000
 GLOBL applyCLAVX2Mask<>(SB), RODATA|NOPTR, $64
+
+// func applyCLNTAVX2(y []float32, x []float32, rows int, C int, p []float32)
+// Requires: AVX, MMX+
+TEXT ·applyCLNTAVX2(SB), NOSPLIT, $0-88
+	MOVQ    x_base+24(FP), SI
+	MOVQ    y_base+0(FP), DI
+	SUBQ    SI, DI
+	MOVQ    rows+48(FP), BX
+	MOVQ    C+56(FP), CX
+	MOVQ    p_base+64(FP), R10
+	TESTQ   BX, BX
+	JLE     done_11
+	TESTQ   CX, CX
+	JLE     done_11
+	MOVQ    CX, DX
+	SHLQ    $0x02, DX
+	ANDQ    $0x00000007, CX
+	NEGQ    CX
+	LEAQ    applyCLNTAVX2Mask<>+0(SB), AX
+	VMOVDQU 32(AX)(CX*4), Y8
+
+block_12:
+	MOVQ $0x00000008, R14
+	CMPQ BX, R14
+	JGE  fullblock_13
+	MOVQ BX, R14
+
+fullblock_13:
+	XORQ R11, R11
+
+wide_17:
+	LEAQ 64(R11), AX
+	CMPQ AX, DX
+	JGT  single_14
+
+	// chunk of 2 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Y0
+	VMOVUPS 32(R9), Y4
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y1
+	VMOVUPS 32(R9), Y5
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y2
+	VMOVUPS 32(R9), Y6
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y3
+	VMOVUPS 32(R9), Y7
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_18:
+	VMOVUPS  (R12), Y9
+	VSUBPS   Y0, Y9, Y9
+	VSUBPS   Y1, Y9, Y9
+	VMULPS   Y2, Y9, Y9
+	VADDPS   Y3, Y9, Y9
+	VMOVNTPS Y9, (R12)(DI*1)
+	VMOVUPS  32(R12), Y10
+	VSUBPS   Y4, Y10, Y10
+	VSUBPS   Y5, Y10, Y10
+	VMULPS   Y6, Y10, Y10
+	VADDPS   Y7, Y10, Y10
+	VMOVNTPS Y10, 32(R12)(DI*1)
+	ADDQ     DX, R12
+	DECQ     R13
+	JNZ      rows_18
+	ADDQ     $0x00000040, R11
+	JMP      wide_17
+
+single_14:
+	LEAQ 32(R11), AX
+	CMPQ AX, DX
+	JGT  masked_15
+
+	// chunk of 1 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Y0
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y1
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y2
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y3
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_19:
+	VMOVUPS  (R12), Y11
+	VSUBPS   Y0, Y11, Y11
+	VSUBPS   Y1, Y11, Y11
+	VMULPS   Y2, Y11, Y11
+	VADDPS   Y3, Y11, Y11
+	VMOVNTPS Y11, (R12)(DI*1)
+	ADDQ     DX, R12
+	DECQ     R13
+	JNZ      rows_19
+	ADDQ     $0x00000020, R11
+	JMP      single_14
+
+masked_15:
+	CMPQ R11, DX
+	JEQ  chunksdone_16
+
+	// masked tail vector
+	LEAQ       (R10)(R11*1), R9
+	VMASKMOVPS (R9), Y8, Y0
+	ADDQ       DX, R9
+	VMASKMOVPS (R9), Y8, Y1
+	ADDQ       DX, R9
+	VMASKMOVPS (R9), Y8, Y2
+	ADDQ       DX, R9
+	VMASKMOVPS (R9), Y8, Y3
+	LEAQ       (SI)(R11*1), R12
+	MOVQ       R14, R13
+
+rows_20:
+	VMASKMOVPS (R12), Y8, Y12
+	VSUBPS     Y0, Y12, Y12
+	VSUBPS     Y1, Y12, Y12
+	VMULPS     Y2, Y12, Y12
+	VADDPS     Y3, Y12, Y12
+	VMASKMOVPS Y12, Y8, (R12)(DI*1)
+	ADDQ       DX, R12
+	DECQ       R13
+	JNZ        rows_20
+
+chunksdone_16:
+	MOVQ   DX, AX
+	IMUL3Q $0x00000008, AX, AX
+	ADDQ   AX, SI
+	SUBQ   $0x00000008, BX
+	JG     block_12
+
+done_11:
+	SFENCE
+	VZEROUPPER
+	RET
+
+DATA applyCLNTAVX2Mask<>+0(SB)/4, $0xffffffff
+DATA applyCLNTAVX2Mask<>+4(SB)/4, $0xffffffff
+DATA applyCLNTAVX2Mask<>+8(SB)/4, $0xffffffff
+DATA applyCLNTAVX2Mask<>+12(SB)/4, $0xffffffff
+DATA applyCLNTAVX2Mask<>+16(SB)/4, $0xffffffff
+DATA applyCLNTAVX2Mask<>+20(SB)/4, $0xffffffff
+DATA applyCLNTAVX2Mask<>+24(SB)/4, $0xffffffff
+DATA applyCLNTAVX2Mask<>+28(SB)/4, $0xffffffff
+DATA applyCLNTAVX2Mask<>+32(SB)/4, $0x00000000
+DATA applyCLNTAVX2Mask<>+36(SB)/4, $0x00000000
+DATA applyCLNTAVX2Mask<>+40(SB)/4, $0x00000000
+DATA applyCLNTAVX2Mask<>+44(SB)/4, $0x00000000
+DATA applyCLNTAVX2Mask<>+48(SB)/4, $0x00000000
+DATA applyCLNTAVX2Mask<>+52(SB)/4, $0x00000000
+DATA applyCLNTAVX2Mask<>+56(SB)/4, $0x00000000
+DATA applyCLNTAVX2Mask<>+60(SB)/4, $0x00000000
+GLOBL applyCLNTAVX2Mask<>(SB), RODATA|NOPTR, $64

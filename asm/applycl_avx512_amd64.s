@@ -162,3 +162,163 @@ chunksdone_6:
 done_1:
 	VZEROUPPER
 	RET
+
+// func applyCLNTAVX512(y []float32, x []float32, rows int, C int, p []float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·applyCLNTAVX512(SB), NOSPLIT, $0-88
+	MOVQ     x_base+24(FP), SI
+	MOVQ     y_base+0(FP), DI
+	SUBQ     SI, DI
+	MOVQ     rows+48(FP), BX
+	MOVQ     C+56(FP), CX
+	MOVQ     p_base+64(FP), R10
+	TESTQ    BX, BX
+	JLE      done_11
+	TESTQ    CX, CX
+	JLE      done_11
+	MOVQ     CX, DX
+	SHLQ     $0x02, DX
+	ANDL     $0x0000000f, CX
+	MOVL     $0x00000001, AX
+	SHLL     CL, AX
+	DECL     AX
+	KMOVW    AX, K1
+	KSHIFTRW $0x08, K1, K2
+
+block_12:
+	MOVQ $0x00000008, R14
+	CMPQ BX, R14
+	JGE  fullblock_13
+	MOVQ BX, R14
+
+fullblock_13:
+	XORQ R11, R11
+
+wide_17:
+	LEAQ 256(R11), AX
+	CMPQ AX, DX
+	JGT  single_14
+
+	// chunk of 4 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z4
+	VMOVUPS 128(R9), Z8
+	VMOVUPS 192(R9), Z12
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	VMOVUPS 64(R9), Z5
+	VMOVUPS 128(R9), Z9
+	VMOVUPS 192(R9), Z13
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	VMOVUPS 64(R9), Z6
+	VMOVUPS 128(R9), Z10
+	VMOVUPS 192(R9), Z14
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	VMOVUPS 64(R9), Z7
+	VMOVUPS 128(R9), Z11
+	VMOVUPS 192(R9), Z15
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_18:
+	VMOVUPS  (R12), Z16
+	VSUBPS   Z0, Z16, Z16
+	VSUBPS   Z1, Z16, Z16
+	VMULPS   Z2, Z16, Z16
+	VADDPS   Z3, Z16, Z16
+	VMOVNTPS Z16, (R12)(DI*1)
+	VMOVUPS  64(R12), Z17
+	VSUBPS   Z4, Z17, Z17
+	VSUBPS   Z5, Z17, Z17
+	VMULPS   Z6, Z17, Z17
+	VADDPS   Z7, Z17, Z17
+	VMOVNTPS Z17, 64(R12)(DI*1)
+	VMOVUPS  128(R12), Z18
+	VSUBPS   Z8, Z18, Z18
+	VSUBPS   Z9, Z18, Z18
+	VMULPS   Z10, Z18, Z18
+	VADDPS   Z11, Z18, Z18
+	VMOVNTPS Z18, 128(R12)(DI*1)
+	VMOVUPS  192(R12), Z19
+	VSUBPS   Z12, Z19, Z19
+	VSUBPS   Z13, Z19, Z19
+	VMULPS   Z14, Z19, Z19
+	VADDPS   Z15, Z19, Z19
+	VMOVNTPS Z19, 192(R12)(DI*1)
+	ADDQ     DX, R12
+	DECQ     R13
+	JNZ      rows_18
+	ADDQ     $0x00000100, R11
+	JMP      wide_17
+
+single_14:
+	LEAQ 64(R11), AX
+	CMPQ AX, DX
+	JGT  masked_15
+
+	// chunk of 1 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_19:
+	VMOVUPS  (R12), Z20
+	VSUBPS   Z0, Z20, Z20
+	VSUBPS   Z1, Z20, Z20
+	VMULPS   Z2, Z20, Z20
+	VADDPS   Z3, Z20, Z20
+	VMOVNTPS Z20, (R12)(DI*1)
+	ADDQ     DX, R12
+	DECQ     R13
+	JNZ      rows_19
+	ADDQ     $0x00000040, R11
+	JMP      single_14
+
+masked_15:
+	CMPQ R11, DX
+	JEQ  chunksdone_16
+
+	// masked tail vector
+	LEAQ      (R10)(R11*1), R9
+	VMOVUPS.Z (R9), K1, Z0
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z1
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z2
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z3
+	LEAQ      (SI)(R11*1), R12
+	MOVQ      R14, R13
+
+rows_20:
+	VMOVUPS.Z (R12), K1, Z21
+	VSUBPS    Z0, Z21, Z21
+	VSUBPS    Z1, Z21, Z21
+	VMULPS    Z2, Z21, Z21
+	VADDPS    Z3, Z21, Z21
+	VMOVUPS   Z21, K1, (R12)(DI*1)
+	ADDQ      DX, R12
+	DECQ      R13
+	JNZ       rows_20
+
+chunksdone_16:
+	MOVQ   DX, AX
+	IMUL3Q $0x00000008, AX, AX
+	ADDQ   AX, SI
+	SUBQ   $0x00000008, BX
+	JG     block_12
+
+done_11:
+	SFENCE
+	VZEROUPPER
+	RET

@@ -5,7 +5,13 @@
 package asm
 
 // backwardApplyCFAVX2 is the AVX2 form of fallback.BackwardApplyCF, with the same bits.
-// dx may be the very same slice as dy or x.
+// dx may be the very same slice as dy or x. It stores with ordinary stores.
 //
 //go:noescape
 func backwardApplyCFAVX2(dx []float32, dy []float32, x []float32, n int, c int, s int, stride int, p []float32)
+
+// backwardApplyCFNTAVX2 is the AVX2 form of fallback.BackwardApplyCF, with the same bits.
+// dx may be the very same slice as dy or x. It stores full vectors non-temporally: every run of the output must start 32-byte aligned.
+//
+//go:noescape
+func backwardApplyCFNTAVX2(dx []float32, dy []float32, x []float32, n int, c int, s int, stride int, p []float32)

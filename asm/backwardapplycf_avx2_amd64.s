@@ -118,36 +118,36 @@ backwardApplyCFAVX2_big:
 	VSUBPS  Y2, Y6, Y6
 	VMULPS  Y4, Y6, Y6
 	VMOVUPS (CX)(R11*1), Y7
+	VMULPS  Y5, Y7, Y7
 	VSUBPS  Y3, Y7, Y7
 	VSUBPS  Y6, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMOVUPS Y7, (AX)(R11*1)
 	VMOVUPS 32(DX)(R11*1), Y6
 	VSUBPS  Y1, Y6, Y6
 	VSUBPS  Y2, Y6, Y6
 	VMULPS  Y4, Y6, Y6
 	VMOVUPS 32(CX)(R11*1), Y7
+	VMULPS  Y5, Y7, Y7
 	VSUBPS  Y3, Y7, Y7
 	VSUBPS  Y6, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMOVUPS Y7, 32(AX)(R11*1)
 	VMOVUPS 64(DX)(R11*1), Y6
 	VSUBPS  Y1, Y6, Y6
 	VSUBPS  Y2, Y6, Y6
 	VMULPS  Y4, Y6, Y6
 	VMOVUPS 64(CX)(R11*1), Y7
+	VMULPS  Y5, Y7, Y7
 	VSUBPS  Y3, Y7, Y7
 	VSUBPS  Y6, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMOVUPS Y7, 64(AX)(R11*1)
 	VMOVUPS 96(DX)(R11*1), Y6
 	VSUBPS  Y1, Y6, Y6
 	VSUBPS  Y2, Y6, Y6
 	VMULPS  Y4, Y6, Y6
 	VMOVUPS 96(CX)(R11*1), Y7
+	VMULPS  Y5, Y7, Y7
 	VSUBPS  Y3, Y7, Y7
 	VSUBPS  Y6, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMOVUPS Y7, 96(AX)(R11*1)
 	ADDQ    $0x00000080, R11
 	DECQ    R13
@@ -164,9 +164,9 @@ backwardApplyCFAVX2_vector:
 	VSUBPS  Y2, Y6, Y6
 	VMULPS  Y4, Y6, Y6
 	VMOVUPS (CX)(R11*1), Y7
+	VMULPS  Y5, Y7, Y7
 	VSUBPS  Y3, Y7, Y7
 	VSUBPS  Y6, Y7, Y7
-	VMULPS  Y5, Y7, Y7
 	VMOVUPS Y7, (AX)(R11*1)
 	ADDQ    $0x20, R11
 	DECQ    R13
@@ -180,9 +180,9 @@ backwardApplyCFAVX2_tail:
 	VSUBPS     Y2, Y6, Y6
 	VMULPS     Y4, Y6, Y6
 	VMASKMOVPS (CX)(R11*1), Y0, Y1
+	VMULPS     Y5, Y1, Y1
 	VSUBPS     Y3, Y1, Y1
 	VSUBPS     Y6, Y1, Y1
-	VMULPS     Y5, Y1, Y1
 	VMASKMOVPS Y1, Y0, (AX)(R11*1)
 	LEAQ       (R11)(DI*4), R11
 
@@ -198,5 +198,203 @@ backwardApplyCFAVX2_next:
 	JNZ  backwardApplyCFAVX2_sample
 
 backwardApplyCFAVX2_done:
+	VZEROUPPER
+	RET
+
+DATA backwardApplyCFNTAVX2Masks<>+0(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+4(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+8(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+12(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+16(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+20(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+24(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+28(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+32(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+36(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+40(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+44(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+48(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+52(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+56(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+60(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+64(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+68(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+72(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+76(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+80(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+84(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+88(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+92(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+96(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+100(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+104(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+108(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+112(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+116(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+120(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+124(SB)/4, $0xffffffff
+DATA backwardApplyCFNTAVX2Masks<>+128(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+132(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+136(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+140(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+144(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+148(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+152(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+156(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+160(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+164(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+168(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+172(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+176(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+180(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+184(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+188(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+192(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+196(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+200(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+204(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+208(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+212(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+216(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+220(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+224(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+228(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+232(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+236(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+240(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+244(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+248(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX2Masks<>+252(SB)/4, $0x00000000
+GLOBL backwardApplyCFNTAVX2Masks<>(SB), RODATA|NOPTR, $256
+
+// func backwardApplyCFNTAVX2(dx []float32, dy []float32, x []float32, n int, c int, s int, stride int, p []float32)
+// Requires: AVX, MMX+
+TEXT ·backwardApplyCFNTAVX2(SB), NOSPLIT, $0-128
+	MOVQ    dx_base+0(FP), AX
+	MOVQ    dy_base+24(FP), CX
+	MOVQ    x_base+48(FP), DX
+	MOVQ    p_base+104(FP), BX
+	MOVQ    n+72(FP), SI
+	TESTQ   SI, SI
+	JZ      backwardApplyCFNTAVX2_done
+	MOVQ    s+88(FP), DI
+	TESTQ   DI, DI
+	JZ      backwardApplyCFNTAVX2_done
+	CMPQ    c+80(FP), $0x00
+	JLE     backwardApplyCFNTAVX2_done
+	MOVQ    DI, R8
+	SHRQ    $0x05, R8
+	MOVQ    DI, R9
+	SHRQ    $0x03, R9
+	ANDQ    $0x03, R9
+	ANDQ    $0x07, DI
+	LEAQ    backwardApplyCFNTAVX2Masks<>+0(SB), R10
+	MOVQ    DI, R11
+	NEGQ    R11
+	VMOVDQU 128(R10)(R11*4), Y0
+	XORQ    R10, R10
+
+backwardApplyCFNTAVX2_sample:
+	MOVQ R10, R11
+	MOVQ c+80(FP), R12
+	MOVQ BX, R14
+
+backwardApplyCFNTAVX2_channel:
+	VBROADCASTSS (R14), Y1
+	VBROADCASTSS 4(R14), Y2
+	VBROADCASTSS 8(R14), Y3
+	VBROADCASTSS 12(R14), Y4
+	VBROADCASTSS 16(R14), Y5
+	MOVQ         R8, R13
+	TESTQ        R13, R13
+	JZ           backwardApplyCFNTAVX2_vectors
+
+backwardApplyCFNTAVX2_big:
+	VMOVUPS  (DX)(R11*1), Y6
+	VSUBPS   Y1, Y6, Y6
+	VSUBPS   Y2, Y6, Y6
+	VMULPS   Y4, Y6, Y6
+	VMOVUPS  (CX)(R11*1), Y7
+	VMULPS   Y5, Y7, Y7
+	VSUBPS   Y3, Y7, Y7
+	VSUBPS   Y6, Y7, Y7
+	VMOVNTPS Y7, (AX)(R11*1)
+	VMOVUPS  32(DX)(R11*1), Y6
+	VSUBPS   Y1, Y6, Y6
+	VSUBPS   Y2, Y6, Y6
+	VMULPS   Y4, Y6, Y6
+	VMOVUPS  32(CX)(R11*1), Y7
+	VMULPS   Y5, Y7, Y7
+	VSUBPS   Y3, Y7, Y7
+	VSUBPS   Y6, Y7, Y7
+	VMOVNTPS Y7, 32(AX)(R11*1)
+	VMOVUPS  64(DX)(R11*1), Y6
+	VSUBPS   Y1, Y6, Y6
+	VSUBPS   Y2, Y6, Y6
+	VMULPS   Y4, Y6, Y6
+	VMOVUPS  64(CX)(R11*1), Y7
+	VMULPS   Y5, Y7, Y7
+	VSUBPS   Y3, Y7, Y7
+	VSUBPS   Y6, Y7, Y7
+	VMOVNTPS Y7, 64(AX)(R11*1)
+	VMOVUPS  96(DX)(R11*1), Y6
+	VSUBPS   Y1, Y6, Y6
+	VSUBPS   Y2, Y6, Y6
+	VMULPS   Y4, Y6, Y6
+	VMOVUPS  96(CX)(R11*1), Y7
+	VMULPS   Y5, Y7, Y7
+	VSUBPS   Y3, Y7, Y7
+	VSUBPS   Y6, Y7, Y7
+	VMOVNTPS Y7, 96(AX)(R11*1)
+	ADDQ     $0x00000080, R11
+	DECQ     R13
+	JNZ      backwardApplyCFNTAVX2_big
+
+backwardApplyCFNTAVX2_vectors:
+	MOVQ  R9, R13
+	TESTQ R13, R13
+	JZ    backwardApplyCFNTAVX2_tail
+
+backwardApplyCFNTAVX2_vector:
+	VMOVUPS  (DX)(R11*1), Y6
+	VSUBPS   Y1, Y6, Y6
+	VSUBPS   Y2, Y6, Y6
+	VMULPS   Y4, Y6, Y6
+	VMOVUPS  (CX)(R11*1), Y7
+	VMULPS   Y5, Y7, Y7
+	VSUBPS   Y3, Y7, Y7
+	VSUBPS   Y6, Y7, Y7
+	VMOVNTPS Y7, (AX)(R11*1)
+	ADDQ     $0x20, R11
+	DECQ     R13
+	JNZ      backwardApplyCFNTAVX2_vector
+
+backwardApplyCFNTAVX2_tail:
+	TESTQ      DI, DI
+	JZ         backwardApplyCFNTAVX2_next
+	VMASKMOVPS (DX)(R11*1), Y0, Y6
+	VSUBPS     Y1, Y6, Y6
+	VSUBPS     Y2, Y6, Y6
+	VMULPS     Y4, Y6, Y6
+	VMASKMOVPS (CX)(R11*1), Y0, Y1
+	VMULPS     Y5, Y1, Y1
+	VSUBPS     Y3, Y1, Y1
+	VSUBPS     Y6, Y1, Y1
+	VMASKMOVPS Y1, Y0, (AX)(R11*1)
+	LEAQ       (R11)(DI*4), R11
+
+backwardApplyCFNTAVX2_next:
+	ADDQ $0x20, R14
+	DECQ R12
+	JNZ  backwardApplyCFNTAVX2_channel
+
+	// Next sample.
+	MOVQ stride+96(FP), R13
+	LEAQ (R10)(R13*4), R10
+	DECQ SI
+	JNZ  backwardApplyCFNTAVX2_sample
+
+backwardApplyCFNTAVX2_done:
+	SFENCE
 	VZEROUPPER
 	RET

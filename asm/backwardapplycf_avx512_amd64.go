@@ -5,7 +5,13 @@
 package asm
 
 // backwardApplyCFAVX512 is the AVX512 form of fallback.BackwardApplyCF, with the same bits.
-// dx may be the very same slice as dy or x.
+// dx may be the very same slice as dy or x. It stores with ordinary stores.
 //
 //go:noescape
 func backwardApplyCFAVX512(dx []float32, dy []float32, x []float32, n int, c int, s int, stride int, p []float32)
+
+// backwardApplyCFNTAVX512 is the AVX512 form of fallback.BackwardApplyCF, with the same bits.
+// dx may be the very same slice as dy or x. It stores full vectors non-temporally: every run of the output must start 64-byte aligned.
+//
+//go:noescape
+func backwardApplyCFNTAVX512(dx []float32, dy []float32, x []float32, n int, c int, s int, stride int, p []float32)

@@ -84,36 +84,36 @@ backwardApplyCFAVX512_big:
 	VSUBPS  Z1, Z5, Z5
 	VMULPS  Z3, Z5, Z5
 	VMOVUPS (CX)(R11*1), Z6
+	VMULPS  Z4, Z6, Z6
 	VSUBPS  Z2, Z6, Z6
 	VSUBPS  Z5, Z6, Z6
-	VMULPS  Z4, Z6, Z6
 	VMOVUPS Z6, (AX)(R11*1)
 	VMOVUPS 64(DX)(R11*1), Z5
 	VSUBPS  Z0, Z5, Z5
 	VSUBPS  Z1, Z5, Z5
 	VMULPS  Z3, Z5, Z5
 	VMOVUPS 64(CX)(R11*1), Z6
+	VMULPS  Z4, Z6, Z6
 	VSUBPS  Z2, Z6, Z6
 	VSUBPS  Z5, Z6, Z6
-	VMULPS  Z4, Z6, Z6
 	VMOVUPS Z6, 64(AX)(R11*1)
 	VMOVUPS 128(DX)(R11*1), Z5
 	VSUBPS  Z0, Z5, Z5
 	VSUBPS  Z1, Z5, Z5
 	VMULPS  Z3, Z5, Z5
 	VMOVUPS 128(CX)(R11*1), Z6
+	VMULPS  Z4, Z6, Z6
 	VSUBPS  Z2, Z6, Z6
 	VSUBPS  Z5, Z6, Z6
-	VMULPS  Z4, Z6, Z6
 	VMOVUPS Z6, 128(AX)(R11*1)
 	VMOVUPS 192(DX)(R11*1), Z5
 	VSUBPS  Z0, Z5, Z5
 	VSUBPS  Z1, Z5, Z5
 	VMULPS  Z3, Z5, Z5
 	VMOVUPS 192(CX)(R11*1), Z6
+	VMULPS  Z4, Z6, Z6
 	VSUBPS  Z2, Z6, Z6
 	VSUBPS  Z5, Z6, Z6
-	VMULPS  Z4, Z6, Z6
 	VMOVUPS Z6, 192(AX)(R11*1)
 	ADDQ    $0x00000100, R11
 	DECQ    R13
@@ -130,9 +130,9 @@ backwardApplyCFAVX512_vector:
 	VSUBPS  Z1, Z5, Z5
 	VMULPS  Z3, Z5, Z5
 	VMOVUPS (CX)(R11*1), Z6
+	VMULPS  Z4, Z6, Z6
 	VSUBPS  Z2, Z6, Z6
 	VSUBPS  Z5, Z6, Z6
-	VMULPS  Z4, Z6, Z6
 	VMOVUPS Z6, (AX)(R11*1)
 	ADDQ    $0x40, R11
 	DECQ    R13
@@ -146,9 +146,9 @@ backwardApplyCFAVX512_tail:
 	VSUBPS    Z1, Z5, Z5
 	VMULPS    Z3, Z5, Z5
 	VMOVUPS.Z (CX)(R11*1), K1, Z0
+	VMULPS    Z4, Z0, Z0
 	VSUBPS    Z2, Z0, Z0
 	VSUBPS    Z5, Z0, Z0
-	VMULPS    Z4, Z0, Z0
 	VMOVUPS   Z0, K1, (AX)(R11*1)
 	LEAQ      (R11)(DI*4), R11
 
@@ -164,5 +164,169 @@ backwardApplyCFAVX512_next:
 	JNZ  backwardApplyCFAVX512_sample
 
 backwardApplyCFAVX512_done:
+	VZEROUPPER
+	RET
+
+DATA backwardApplyCFNTAVX512Masks<>+0(SB)/4, $0x00000000
+DATA backwardApplyCFNTAVX512Masks<>+4(SB)/4, $0x00000001
+DATA backwardApplyCFNTAVX512Masks<>+8(SB)/4, $0x00000003
+DATA backwardApplyCFNTAVX512Masks<>+12(SB)/4, $0x00000007
+DATA backwardApplyCFNTAVX512Masks<>+16(SB)/4, $0x0000000f
+DATA backwardApplyCFNTAVX512Masks<>+20(SB)/4, $0x0000001f
+DATA backwardApplyCFNTAVX512Masks<>+24(SB)/4, $0x0000003f
+DATA backwardApplyCFNTAVX512Masks<>+28(SB)/4, $0x0000007f
+DATA backwardApplyCFNTAVX512Masks<>+32(SB)/4, $0x000000ff
+DATA backwardApplyCFNTAVX512Masks<>+36(SB)/4, $0x000001ff
+DATA backwardApplyCFNTAVX512Masks<>+40(SB)/4, $0x000003ff
+DATA backwardApplyCFNTAVX512Masks<>+44(SB)/4, $0x000007ff
+DATA backwardApplyCFNTAVX512Masks<>+48(SB)/4, $0x00000fff
+DATA backwardApplyCFNTAVX512Masks<>+52(SB)/4, $0x00001fff
+DATA backwardApplyCFNTAVX512Masks<>+56(SB)/4, $0x00003fff
+DATA backwardApplyCFNTAVX512Masks<>+60(SB)/4, $0x00007fff
+DATA backwardApplyCFNTAVX512Masks<>+64(SB)/4, $0x0000ffff
+DATA backwardApplyCFNTAVX512Masks<>+68(SB)/4, $0x0001ffff
+DATA backwardApplyCFNTAVX512Masks<>+72(SB)/4, $0x0003ffff
+DATA backwardApplyCFNTAVX512Masks<>+76(SB)/4, $0x0007ffff
+DATA backwardApplyCFNTAVX512Masks<>+80(SB)/4, $0x000fffff
+DATA backwardApplyCFNTAVX512Masks<>+84(SB)/4, $0x001fffff
+DATA backwardApplyCFNTAVX512Masks<>+88(SB)/4, $0x003fffff
+DATA backwardApplyCFNTAVX512Masks<>+92(SB)/4, $0x007fffff
+DATA backwardApplyCFNTAVX512Masks<>+96(SB)/4, $0x00ffffff
+DATA backwardApplyCFNTAVX512Masks<>+100(SB)/4, $0x01ffffff
+DATA backwardApplyCFNTAVX512Masks<>+104(SB)/4, $0x03ffffff
+DATA backwardApplyCFNTAVX512Masks<>+108(SB)/4, $0x07ffffff
+DATA backwardApplyCFNTAVX512Masks<>+112(SB)/4, $0x0fffffff
+DATA backwardApplyCFNTAVX512Masks<>+116(SB)/4, $0x1fffffff
+DATA backwardApplyCFNTAVX512Masks<>+120(SB)/4, $0x3fffffff
+DATA backwardApplyCFNTAVX512Masks<>+124(SB)/4, $0x7fffffff
+GLOBL backwardApplyCFNTAVX512Masks<>(SB), RODATA|NOPTR, $128
+
+// func backwardApplyCFNTAVX512(dx []float32, dy []float32, x []float32, n int, c int, s int, stride int, p []float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·backwardApplyCFNTAVX512(SB), NOSPLIT, $0-128
+	MOVQ  dx_base+0(FP), AX
+	MOVQ  dy_base+24(FP), CX
+	MOVQ  x_base+48(FP), DX
+	MOVQ  p_base+104(FP), BX
+	MOVQ  n+72(FP), SI
+	TESTQ SI, SI
+	JZ    backwardApplyCFNTAVX512_done
+	MOVQ  s+88(FP), DI
+	TESTQ DI, DI
+	JZ    backwardApplyCFNTAVX512_done
+	CMPQ  c+80(FP), $0x00
+	JLE   backwardApplyCFNTAVX512_done
+	MOVQ  DI, R8
+	SHRQ  $0x06, R8
+	MOVQ  DI, R9
+	SHRQ  $0x04, R9
+	ANDQ  $0x03, R9
+	ANDQ  $0x0f, DI
+	LEAQ  backwardApplyCFNTAVX512Masks<>+0(SB), R10
+	KMOVW (R10)(DI*4), K1
+	XORQ  R10, R10
+
+backwardApplyCFNTAVX512_sample:
+	MOVQ R10, R11
+	MOVQ c+80(FP), R12
+	MOVQ BX, R14
+
+backwardApplyCFNTAVX512_channel:
+	VBROADCASTSS (R14), Z0
+	VBROADCASTSS 4(R14), Z1
+	VBROADCASTSS 8(R14), Z2
+	VBROADCASTSS 12(R14), Z3
+	VBROADCASTSS 16(R14), Z4
+	MOVQ         R8, R13
+	TESTQ        R13, R13
+	JZ           backwardApplyCFNTAVX512_vectors
+
+backwardApplyCFNTAVX512_big:
+	VMOVUPS  (DX)(R11*1), Z5
+	VSUBPS   Z0, Z5, Z5
+	VSUBPS   Z1, Z5, Z5
+	VMULPS   Z3, Z5, Z5
+	VMOVUPS  (CX)(R11*1), Z6
+	VMULPS   Z4, Z6, Z6
+	VSUBPS   Z2, Z6, Z6
+	VSUBPS   Z5, Z6, Z6
+	VMOVNTPS Z6, (AX)(R11*1)
+	VMOVUPS  64(DX)(R11*1), Z5
+	VSUBPS   Z0, Z5, Z5
+	VSUBPS   Z1, Z5, Z5
+	VMULPS   Z3, Z5, Z5
+	VMOVUPS  64(CX)(R11*1), Z6
+	VMULPS   Z4, Z6, Z6
+	VSUBPS   Z2, Z6, Z6
+	VSUBPS   Z5, Z6, Z6
+	VMOVNTPS Z6, 64(AX)(R11*1)
+	VMOVUPS  128(DX)(R11*1), Z5
+	VSUBPS   Z0, Z5, Z5
+	VSUBPS   Z1, Z5, Z5
+	VMULPS   Z3, Z5, Z5
+	VMOVUPS  128(CX)(R11*1), Z6
+	VMULPS   Z4, Z6, Z6
+	VSUBPS   Z2, Z6, Z6
+	VSUBPS   Z5, Z6, Z6
+	VMOVNTPS Z6, 128(AX)(R11*1)
+	VMOVUPS  192(DX)(R11*1), Z5
+	VSUBPS   Z0, Z5, Z5
+	VSUBPS   Z1, Z5, Z5
+	VMULPS   Z3, Z5, Z5
+	VMOVUPS  192(CX)(R11*1), Z6
+	VMULPS   Z4, Z6, Z6
+	VSUBPS   Z2, Z6, Z6
+	VSUBPS   Z5, Z6, Z6
+	VMOVNTPS Z6, 192(AX)(R11*1)
+	ADDQ     $0x00000100, R11
+	DECQ     R13
+	JNZ      backwardApplyCFNTAVX512_big
+
+backwardApplyCFNTAVX512_vectors:
+	MOVQ  R9, R13
+	TESTQ R13, R13
+	JZ    backwardApplyCFNTAVX512_tail
+
+backwardApplyCFNTAVX512_vector:
+	VMOVUPS  (DX)(R11*1), Z5
+	VSUBPS   Z0, Z5, Z5
+	VSUBPS   Z1, Z5, Z5
+	VMULPS   Z3, Z5, Z5
+	VMOVUPS  (CX)(R11*1), Z6
+	VMULPS   Z4, Z6, Z6
+	VSUBPS   Z2, Z6, Z6
+	VSUBPS   Z5, Z6, Z6
+	VMOVNTPS Z6, (AX)(R11*1)
+	ADDQ     $0x40, R11
+	DECQ     R13
+	JNZ      backwardApplyCFNTAVX512_vector
+
+backwardApplyCFNTAVX512_tail:
+	TESTQ     DI, DI
+	JZ        backwardApplyCFNTAVX512_next
+	VMOVUPS.Z (DX)(R11*1), K1, Z5
+	VSUBPS    Z0, Z5, Z5
+	VSUBPS    Z1, Z5, Z5
+	VMULPS    Z3, Z5, Z5
+	VMOVUPS.Z (CX)(R11*1), K1, Z0
+	VMULPS    Z4, Z0, Z0
+	VSUBPS    Z2, Z0, Z0
+	VSUBPS    Z5, Z0, Z0
+	VMOVUPS   Z0, K1, (AX)(R11*1)
+	LEAQ      (R11)(DI*4), R11
+
+backwardApplyCFNTAVX512_next:
+	ADDQ $0x20, R14
+	DECQ R12
+	JNZ  backwardApplyCFNTAVX512_channel
+
+	// Next sample.
+	MOVQ stride+96(FP), R13
+	LEAQ (R10)(R13*4), R10
+	DECQ SI
+	JNZ  backwardApplyCFNTAVX512_sample
+
+backwardApplyCFNTAVX512_done:
+	SFENCE
 	VZEROUPPER
 	RET

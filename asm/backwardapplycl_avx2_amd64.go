@@ -6,3 +6,6 @@ package asm
 
 //go:noescape
 func backwardApplyCLAVX2(dx []float32, dy []float32, x []float32, rows int, C int, p []float32)
+
+//go:noescape
+func backwardApplyCLNTAVX2(dx []float32, dy []float32, x []float32, rows int, C int, p []float32)

@@ -65,18 +65,18 @@ rows_8:
 	VSUBPS  Y1, Y11, Y11
 	VMULPS  Y3, Y11, Y11
 	VMOVUPS (R12)(R8*1), Y12
+	VMULPS  Y4, Y12, Y12
 	VSUBPS  Y2, Y12, Y12
 	VSUBPS  Y11, Y12, Y12
-	VMULPS  Y4, Y12, Y12
 	VMOVUPS Y12, (R12)(DI*1)
 	VMOVUPS 32(R12), Y13
 	VSUBPS  Y5, Y13, Y13
 	VSUBPS  Y6, Y13, Y13
 	VMULPS  Y8, Y13, Y13
 	VMOVUPS 32(R12)(R8*1), Y14
+	VMULPS  Y9, Y14, Y14
 	VSUBPS  Y7, Y14, Y14
 	VSUBPS  Y13, Y14, Y14
-	VMULPS  Y9, Y14, Y14
 	VMOVUPS Y14, 32(R12)(DI*1)
 	ADDQ    DX, R12
 	DECQ    R13
@@ -109,9 +109,9 @@ rows_9:
 	VSUBPS  Y1, Y15, Y15
 	VMULPS  Y3, Y15, Y15
 	VMOVUPS (R12)(R8*1), Y11
+	VMULPS  Y4, Y11, Y11
 	VSUBPS  Y2, Y11, Y11
 	VSUBPS  Y15, Y11, Y11
-	VMULPS  Y4, Y11, Y11
 	VMOVUPS Y11, (R12)(DI*1)
 	ADDQ    DX, R12
 	DECQ    R13
@@ -143,9 +143,9 @@ rows_10:
 	VSUBPS     Y1, Y12, Y12
 	VMULPS     Y3, Y12, Y12
 	VMASKMOVPS (R12)(R8*1), Y10, Y13
+	VMULPS     Y4, Y13, Y13
 	VSUBPS     Y2, Y13, Y13
 	VSUBPS     Y12, Y13, Y13
-	VMULPS     Y4, Y13, Y13
 	VMASKMOVPS Y13, Y10, (R12)(DI*1)
 	ADDQ       DX, R12
 	DECQ       R13
@@ -179,3 +179,180 @@ DATA backwardApplyCLAVX2Mask<>+52(SB)/4, $0x00000000
 DATA backwardApplyCLAVX2Mask<>+56(SB)/4, $0x00000000
 DATA backwardApplyCLAVX2Mask<>+60(SB)/4, $0x00000000
 GLOBL backwardApplyCLAVX2Mask<>(SB), RODATA|NOPTR, $64
+
+// func backwardApplyCLNTAVX2(dx []float32, dy []float32, x []float32, rows int, C int, p []float32)
+// Requires: AVX, MMX+
+TEXT ·backwardApplyCLNTAVX2(SB), NOSPLIT, $0-112
+	MOVQ    x_base+48(FP), SI
+	MOVQ    dx_base+0(FP), DI
+	SUBQ    SI, DI
+	MOVQ    dy_base+24(FP), R8
+	SUBQ    SI, R8
+	MOVQ    rows+72(FP), BX
+	MOVQ    C+80(FP), CX
+	MOVQ    p_base+88(FP), R10
+	TESTQ   BX, BX
+	JLE     done_11
+	TESTQ   CX, CX
+	JLE     done_11
+	MOVQ    CX, DX
+	SHLQ    $0x02, DX
+	ANDQ    $0x00000007, CX
+	NEGQ    CX
+	LEAQ    backwardApplyCLNTAVX2Mask<>+0(SB), AX
+	VMOVDQU 32(AX)(CX*4), Y10
+
+block_12:
+	MOVQ $0x00000008, R14
+	CMPQ BX, R14
+	JGE  fullblock_13
+	MOVQ BX, R14
+
+fullblock_13:
+	XORQ R11, R11
+
+wide_17:
+	LEAQ 64(R11), AX
+	CMPQ AX, DX
+	JGT  single_14
+
+	// chunk of 2 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Y0
+	VMOVUPS 32(R9), Y5
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y1
+	VMOVUPS 32(R9), Y6
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y2
+	VMOVUPS 32(R9), Y7
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y3
+	VMOVUPS 32(R9), Y8
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y4
+	VMOVUPS 32(R9), Y9
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_18:
+	VMOVUPS  (R12), Y11
+	VSUBPS   Y0, Y11, Y11
+	VSUBPS   Y1, Y11, Y11
+	VMULPS   Y3, Y11, Y11
+	VMOVUPS  (R12)(R8*1), Y12
+	VMULPS   Y4, Y12, Y12
+	VSUBPS   Y2, Y12, Y12
+	VSUBPS   Y11, Y12, Y12
+	VMOVNTPS Y12, (R12)(DI*1)
+	VMOVUPS  32(R12), Y13
+	VSUBPS   Y5, Y13, Y13
+	VSUBPS   Y6, Y13, Y13
+	VMULPS   Y8, Y13, Y13
+	VMOVUPS  32(R12)(R8*1), Y14
+	VMULPS   Y9, Y14, Y14
+	VSUBPS   Y7, Y14, Y14
+	VSUBPS   Y13, Y14, Y14
+	VMOVNTPS Y14, 32(R12)(DI*1)
+	ADDQ     DX, R12
+	DECQ     R13
+	JNZ      rows_18
+	ADDQ     $0x00000040, R11
+	JMP      wide_17
+
+single_14:
+	LEAQ 32(R11), AX
+	CMPQ AX, DX
+	JGT  masked_15
+
+	// chunk of 1 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Y0
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y1
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y2
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y3
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y4
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_19:
+	VMOVUPS  (R12), Y15
+	VSUBPS   Y0, Y15, Y15
+	VSUBPS   Y1, Y15, Y15
+	VMULPS   Y3, Y15, Y15
+	VMOVUPS  (R12)(R8*1), Y11
+	VMULPS   Y4, Y11, Y11
+	VSUBPS   Y2, Y11, Y11
+	VSUBPS   Y15, Y11, Y11
+	VMOVNTPS Y11, (R12)(DI*1)
+	ADDQ     DX, R12
+	DECQ     R13
+	JNZ      rows_19
+	ADDQ     $0x00000020, R11
+	JMP      single_14
+
+masked_15:
+	CMPQ R11, DX
+	JEQ  chunksdone_16
+
+	// masked tail vector
+	LEAQ       (R10)(R11*1), R9
+	VMASKMOVPS (R9), Y10, Y0
+	ADDQ       DX, R9
+	VMASKMOVPS (R9), Y10, Y1
+	ADDQ       DX, R9
+	VMASKMOVPS (R9), Y10, Y2
+	ADDQ       DX, R9
+	VMASKMOVPS (R9), Y10, Y3
+	ADDQ       DX, R9
+	VMASKMOVPS (R9), Y10, Y4
+	LEAQ       (SI)(R11*1), R12
+	MOVQ       R14, R13
+
+rows_20:
+	VMASKMOVPS (R12), Y10, Y12
+	VSUBPS     Y0, Y12, Y12
+	VSUBPS     Y1, Y12, Y12
+	VMULPS     Y3, Y12, Y12
+	VMASKMOVPS (R12)(R8*1), Y10, Y13
+	VMULPS     Y4, Y13, Y13
+	VSUBPS     Y2, Y13, Y13
+	VSUBPS     Y12, Y13, Y13
+	VMASKMOVPS Y13, Y10, (R12)(DI*1)
+	ADDQ       DX, R12
+	DECQ       R13
+	JNZ        rows_20
+
+chunksdone_16:
+	MOVQ   DX, AX
+	IMUL3Q $0x00000008, AX, AX
+	ADDQ   AX, SI
+	SUBQ   $0x00000008, BX
+	JG     block_12
+
+done_11:
+	SFENCE
+	VZEROUPPER
+	RET
+
+DATA backwardApplyCLNTAVX2Mask<>+0(SB)/4, $0xffffffff
+DATA backwardApplyCLNTAVX2Mask<>+4(SB)/4, $0xffffffff
+DATA backwardApplyCLNTAVX2Mask<>+8(SB)/4, $0xffffffff
+DATA backwardApplyCLNTAVX2Mask<>+12(SB)/4, $0xffffffff
+DATA backwardApplyCLNTAVX2Mask<>+16(SB)/4, $0xffffffff
+DATA backwardApplyCLNTAVX2Mask<>+20(SB)/4, $0xffffffff
+DATA backwardApplyCLNTAVX2Mask<>+24(SB)/4, $0xffffffff
+DATA backwardApplyCLNTAVX2Mask<>+28(SB)/4, $0xffffffff
+DATA backwardApplyCLNTAVX2Mask<>+32(SB)/4, $0x00000000
+DATA backwardApplyCLNTAVX2Mask<>+36(SB)/4, $0x00000000
+DATA backwardApplyCLNTAVX2Mask<>+40(SB)/4, $0x00000000
+DATA backwardApplyCLNTAVX2Mask<>+44(SB)/4, $0x00000000
+DATA backwardApplyCLNTAVX2Mask<>+48(SB)/4, $0x00000000
+DATA backwardApplyCLNTAVX2Mask<>+52(SB)/4, $0x00000000
+DATA backwardApplyCLNTAVX2Mask<>+56(SB)/4, $0x00000000
+DATA backwardApplyCLNTAVX2Mask<>+60(SB)/4, $0x00000000
+GLOBL backwardApplyCLNTAVX2Mask<>(SB), RODATA|NOPTR, $64

@@ -9,9 +9,13 @@ func init() {
 	avx512.BackwardCF = backwardCFAVX512
 	avx512.ApplyCF = applyCFAVX512
 	avx512.BackwardApplyCF = backwardApplyCFAVX512
+	avx512.ApplyCFNT = applyCFNTAVX512
+	avx512.BackwardApplyCFNT = backwardApplyCFNTAVX512
 
 	avx2.StatsCF = statsCFAVX2
 	avx2.BackwardCF = backwardCFAVX2
 	avx2.ApplyCF = applyCFAVX2
 	avx2.BackwardApplyCF = backwardApplyCFAVX2
+	avx2.ApplyCFNT = applyCFNTAVX2
+	avx2.BackwardApplyCFNT = backwardApplyCFNTAVX2
 }

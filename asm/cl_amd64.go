@@ -9,9 +9,13 @@ func init() {
 	avx512.BackwardCL = backwardCLAVX512
 	avx512.ApplyCL = applyCLAVX512
 	avx512.BackwardApplyCL = backwardApplyCLAVX512
+	avx512.ApplyCLNT = applyCLNTAVX512
+	avx512.BackwardApplyCLNT = backwardApplyCLNTAVX512
 
 	avx2.StatsCL = statsCLAVX2
 	avx2.BackwardCL = backwardCLAVX2
 	avx2.ApplyCL = applyCLAVX2
 	avx2.BackwardApplyCL = backwardApplyCLAVX2
+	avx2.ApplyCLNT = applyCLNTAVX2
+	avx2.BackwardApplyCLNT = backwardApplyCLNTAVX2
 }

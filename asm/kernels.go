@@ -16,7 +16,20 @@ type Impl struct {
 	ApplyCL         func(y, x []float32, rows, C int, p []float32)
 	BackwardApplyCF func(dx, dy, x []float32, n, c, s, stride int, p []float32)
 	BackwardApplyCL func(dx, dy, x []float32, rows, C int, p []float32)
+
+	// The element-wise kernels again, with non-temporal stores for full
+	// vectors: same bits, but the output bypasses the cache. Every run
+	// (channels first) or row (channels last) of the output must start
+	// NTAlign bytes aligned.
+	ApplyCFNT         func(y, x []float32, n, c, s, stride int, p []float32)
+	ApplyCLNT         func(y, x []float32, rows, C int, p []float32)
+	BackwardApplyCFNT func(dx, dy, x []float32, n, c, s, stride int, p []float32)
+	BackwardApplyCLNT func(dx, dy, x []float32, rows, C int, p []float32)
 }
+
+// NTAlign is the output alignment, in bytes, that the NT kernels of every
+// tier require (the widest vector's).
+const NTAlign = 64
 
 // Impls returns the tiers compiled into this build, fastest first,
 // including those this CPU cannot run (Available false). It returns nothing

@@ -11,8 +11,8 @@ import (
 // the tier's generated files (requires_test.go checks it); a tier is
 // available only when every one of them is present.
 var (
-	avx512 = tier("avx512", "AVX", "AVX512DQ", "AVX512F")
-	avx2   = tier("avx2", "AVX", "AVX2")
+	avx512 = tier("avx512", "AVX", "AVX512DQ", "AVX512F", "MMX+")
+	avx2   = tier("avx2", "AVX", "AVX2", "MMX+")
 )
 
 func impls() []Impl { return []Impl{avx512, avx2} }
@@ -29,7 +29,13 @@ type feature struct {
 	sys *bool
 }
 
+// baseline is true: a feature every amd64 CPU has.
+var baseline = true
+
 var features = map[string]feature{
+	// avo names SFENCE's extension MMX+; it is part of SSE, which every
+	// amd64 CPU has.
+	"MMX+":     {cpuid.SSE, &baseline},
 	"AVX":      {cpuid.AVX, &cpu.X86.HasAVX},
 	"AVX2":     {cpuid.AVX2, &cpu.X86.HasAVX2},
 	"FMA3":     {cpuid.FMA3, &cpu.X86.HasFMA},

@@ -125,7 +125,7 @@ func (b *BatchNorm) Backward(dx, dgamma, dbeta, dy, x []float32, s Shape, st *St
 	}
 	reduce.Backward(&reduce.BackwardArgs{
 		DX: dx, DY: dy, X: x, Shape: s,
-		Mean: st.Mean, InvStd: st.InvStd, Gamma: b.Gamma,
+		Mean: st.Mean, InvStd: st.InvStd, Gamma: b.Gamma, Eps: b.Eps,
 		DGamma: dgamma, DBeta: dbeta,
 		Run: b.runner(),
 	})

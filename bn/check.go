@@ -213,6 +213,9 @@ func (b *BatchNorm) checkBackward(dx, dgamma, dbeta, dy, x []float32, s Shape, s
 	if err := checkOptional("dbeta", dbeta, s.C); err != nil {
 		return err
 	}
+	if err := checkEps(b.Eps); err != nil {
+		return err
+	}
 	if st == nil {
 		return errorf(ErrStats, "Backward needs the Stats that Train saved, got nil")
 	}

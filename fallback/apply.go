@@ -50,7 +50,10 @@ func ApplyCL(y, x []float32, rows, C int, p []float32) {
 // of ApplyCF: with hi, lo, k2, k3, k1 := p[j*ParamStrideCF+0 .. +4],
 //
 //	t  = ((x - hi) - lo)*k3        (product rounded)
-//	dx = ((dy - k2) - t)*k1
+//	dx = (dy*k1 - k2) - t          (product rounded)
+//
+// (dy is scaled first, so that dx overflows float32 only where its value
+// does.)
 //
 // dx may be the very same slice as dy or x.
 func BackwardApplyCF(dx, dy, x []float32, n, c, s, stride int, p []float32) {
@@ -67,9 +70,8 @@ func BackwardApplyCF(dx, dy, x []float32, n, c, s, stride int, p []float32) {
 				t := v - hi
 				t -= lo
 				t = float32(t * k3)
-				u := gs[k] - k2
-				u -= t
-				ds[k] = u * k1
+				u := float32(gs[k]*k1) - k2
+				ds[k] = u - t
 			}
 		}
 	}
@@ -90,9 +92,8 @@ func BackwardApplyCL(dx, dy, x []float32, rows, C int, p []float32) {
 			t := v - hi[k]
 			t -= lo[k]
 			t = float32(t * k3[k])
-			u := gs[k] - k2[k]
-			u -= t
-			ds[k] = u * k1[k]
+			u := float32(gs[k]*k1[k]) - k2[k]
+			ds[k] = u - t
 		}
 	}
 }

@@ -50,7 +50,7 @@
 // # Element-wise kernels
 //
 // ApplyCF/ApplyCL compute y = ((x - hi) - lo)*a + b, and BackwardApplyCF/
-// BackwardApplyCL compute dx = ((dy - k2) - ((x - hi) - lo)*k3)*k1, with
+// BackwardApplyCL compute dx = (dy*k1 - k2) - ((x - hi) - lo)*k3, with
 // per-channel constants. Each element is computed independently, so the
 // output may be the very same slice as an input.
 package fallback

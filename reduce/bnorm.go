@@ -41,6 +41,7 @@ func Train(a *TrainArgs) {
 	defer putWorkspace(w)
 	w.begin(a.Run, s)
 	w.x, w.y, w.gamma, w.beta, w.eps = a.X, a.Y, a.Gamma, a.Beta, a.Eps
+	w.nt = w.useNT(a.Y, a.X)
 	w.mean, w.variance, w.inv = w.perChannel(s.C)
 	// Parameters: interleaved (pstride per channel) for channels first,
 	// planar (C per parameter) for row-major batches; pstride*C holds both.
@@ -51,6 +52,7 @@ func Train(a *TrainArgs) {
 	} else {
 		w.slabStats()
 		for c := range s.C {
+			w.fixTiny(c)
 			w.trainParam(c)
 		}
 		w.applyAll(opApply)
@@ -119,6 +121,7 @@ func Infer(a *InferArgs) {
 	defer putWorkspace(w)
 	w.begin(a.Run, s)
 	w.x, w.y = a.X, a.Y
+	w.nt = w.useNT(a.Y, a.X)
 	w.par = grow32(&w.par32, pstride*s.C)
 	for c := range s.C {
 		inv := invStd(float64(a.Variance[c]), a.Eps)
@@ -136,6 +139,9 @@ type BackwardArgs struct {
 	Mean, InvStd []float32
 	// Gamma is nil (ones) or of length C.
 	Gamma []float32
+	// Eps is the layer's; Backward uses it only for extreme channels
+	// (extreme.go), whose invstd it recomputes in float64.
+	Eps float32
 	// DGamma and DBeta receive the parameter gradients when not nil.
 	DGamma, DBeta []float32
 	Run           Runner
@@ -148,7 +154,8 @@ type BackwardArgs struct {
 //	dbeta  = sum(dy)
 //	dotp   = sum(dy*(x - Mean)) - r*dbeta        (= sum(dy*(x - mean)))
 //	dgamma = dotp*invstd
-//	dx     = ((dy - dbeta/M) - ((x - Mean) - r)*dotp*invstd²/M)*gamma*invstd
+//	k1     = gamma*invstd
+//	dx     = (dy*k1 - k1*dbeta/M) - ((x - Mean) - r)*k1*dotp*invstd²/M
 //
 // Channels first, the sums and dx of a channel group that fits a share of
 // the cache run back to back, so that x and dy are read from memory once.
@@ -162,8 +169,10 @@ func Backward(a *BackwardArgs) {
 	w.begin(a.Run, s)
 	w.y, w.dy, w.x, w.gamma = a.DX, a.DY, a.X, a.Gamma
 	w.smean, w.sinv = a.Mean, a.InvStd
+	w.nt = w.useNT(a.DX, a.DY, a.X)
 	w.dgamma, w.dbeta, _ = w.perChannel(s.C)
-	w.xmean, w.xdot = grow64(&w.xmean64, s.C), grow64(&w.xdot, s.C)
+	w.xmean, w.xdot, w.xinv = grow64(&w.xmean64, s.C), grow64(&w.xdot, s.C), grow64(&w.xinv64, s.C)
+	w.eps = a.Eps
 	w.par = grow32(&w.par32, pstride*s.C)
 	if w.useGroups() {
 		w.group = channelsPerGroup(s, 2, w.run.Workers())
@@ -202,8 +211,8 @@ func (w *workspace) backParam(c int, sdy, dot, res float64) {
 		dotp = dot
 	}
 	w.dgamma[c], w.dbeta[c] = dotp*inv, sdy
-	gamma := float64(at(w.gamma, c, 1))
-	w.setParams(c, w.smean[c], float32(r), float32(sdy/m), float32(dotp*inv*inv/m), float32(gamma*inv))
+	k1 := float64(at(w.gamma, c, 1)) * inv
+	w.setParams(c, w.smean[c], float32(r), float32(k1*sdy/m), float32(k1*dotp*inv*inv/m), float32(k1))
 }
 
 // at returns v[c], or def when v is nil.

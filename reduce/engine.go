@@ -1,5 +1,7 @@
 package reduce
 
+import "unsafe"
+
 // The engine behind bn: it cuts one call into units (channel groups, slabs
 // or element-wise chunks), runs them through a Runner, and combines the
 // partial sums in a fixed order, so that the result does not depend on the
@@ -32,11 +34,12 @@ type call struct {
 	mean, variance, inv []float64 // Train: per channel
 	dgamma, dbeta       []float64 // Backward: per channel
 	extreme             []bool    // channels on the float64 path (extreme.go)
-	xmean, xdot         []float64 // Backward: float64 sums of extreme channels
+	xmean, xdot, xinv   []float64 // Backward: float64 statistics of extreme channels
 	piv                 []float32 // pivots of the statistics
 	par                 []float32 // kernel parameters
 	group               int       // channels per group
 	chunking            cfChunking
+	nt                  bool // element-wise kernels store non-temporally
 
 	units, parts int
 	part         []float64 // per-slab partial sums
@@ -85,6 +88,7 @@ func (w *workspace) unit(u int, acc []float64) {
 			var ext bool
 			w.mean[c], w.variance[c], ext = momentsCF(k, acc, w.x, s, c)
 			w.markExtreme(c, ext)
+			w.fixTiny(c)
 			w.trainParam(c)
 		}
 		w.applyChannelsCF(c0, c1)
@@ -137,7 +141,11 @@ func (w *workspace) unit(u int, acc []float64) {
 		if s.rowMajor() {
 			C := s.C
 			r0, nr := rowChunk(s, u)
-			k.applyCL(w.y[r0*C:(r0+nr)*C], w.x[r0*C:(r0+nr)*C], nr, C, w.par)
+			apply := k.applyCL
+			if w.nt {
+				apply = k.applyCLNT
+			}
+			apply(w.y[r0*C:(r0+nr)*C], w.x[r0*C:(r0+nr)*C], nr, C, w.par)
 			return
 		}
 		w.applyChunkCF(w.chunking, u)
@@ -146,7 +154,11 @@ func (w *workspace) unit(u int, acc []float64) {
 			C := s.C
 			r0, nr := rowChunk(s, u)
 			lo, hi := r0*C, (r0+nr)*C
-			k.backwardApplyCL(w.y[lo:hi], w.dy[lo:hi], w.x[lo:hi], nr, C, w.par)
+			apply := k.backwardApplyCL
+			if w.nt {
+				apply = k.backwardApplyCLNT
+			}
+			apply(w.y[lo:hi], w.dy[lo:hi], w.x[lo:hi], nr, C, w.par)
 			return
 		}
 		w.backApplyChunkCF(w.chunking, u)
@@ -156,14 +168,22 @@ func (w *workspace) unit(u int, acc []float64) {
 func (w *workspace) applyChunkCF(ch cfChunking, i int) {
 	s := w.s
 	off, n, c, runLen, cFirst := ch.chunk(s, i)
-	w.k.applyCF(cfSpan(w.y, s, off, n, c, runLen), cfSpan(w.x, s, off, n, c, runLen),
+	apply := w.k.applyCF
+	if w.nt {
+		apply = w.k.applyCFNT
+	}
+	apply(cfSpan(w.y, s, off, n, c, runLen), cfSpan(w.x, s, off, n, c, runLen),
 		n, c, runLen, s.C*s.S, w.par[cFirst*pstride:])
 }
 
 func (w *workspace) backApplyChunkCF(ch cfChunking, i int) {
 	s := w.s
 	off, n, c, runLen, cFirst := ch.chunk(s, i)
-	w.k.backwardApplyCF(cfSpan(w.y, s, off, n, c, runLen), cfSpan(w.dy, s, off, n, c, runLen),
+	apply := w.k.backwardApplyCF
+	if w.nt {
+		apply = w.k.backwardApplyCFNT
+	}
+	apply(cfSpan(w.y, s, off, n, c, runLen), cfSpan(w.dy, s, off, n, c, runLen),
 		cfSpan(w.x, s, off, n, c, runLen), n, c, runLen, s.C*s.S, w.par[cFirst*pstride:])
 }
 
@@ -210,7 +230,7 @@ func (w *workspace) slabStats() {
 	for c := range C {
 		if !finite(sum[c]) || !finite(sq[c]) {
 			var ext bool
-			w.mean[c], w.variance[c], ext = overflowMoments(w.x, s, c, w.mean[c], w.variance[c])
+			w.mean[c], w.variance[c], ext = exactMoments(w.x, s, c, w.mean[c], w.variance[c])
 			w.markExtreme(c, ext)
 		}
 	}
@@ -312,4 +332,30 @@ func (w *workspace) applyAll(o op) {
 // two channels per worker; otherwise its slabs are spread instead.
 func (w *workspace) useGroups() bool {
 	return !w.s.rowMajor() && (w.run.Workers() <= 1 || w.s.C >= 2*w.run.Workers())
+}
+
+// ntBytes is the output size from which the element-wise kernels store
+// non-temporally: an output this large leaves the cache before anyone
+// reads it again, so writing it around the cache saves the read for
+// ownership of every line.
+var ntBytes = 8 << 20
+
+// useNT decides w.nt for output out of a call whose inputs are ins: a
+// large output that aliases no input, with every run (channels first) or
+// row (row-major) starting on an asm.NTAlign boundary.
+func (w *workspace) useNT(out []float32, ins ...[]float32) bool {
+	s := w.s
+	if len(out)*4 < ntBytes {
+		return false
+	}
+	for _, in := range ins {
+		if len(in) > 0 && &in[0] == &out[0] {
+			return false
+		}
+	}
+	run := s.S
+	if s.rowMajor() {
+		run = s.C
+	}
+	return uintptr(unsafe.Pointer(&out[0]))%ntAlign == 0 && run*4%ntAlign == 0
 }

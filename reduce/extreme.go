@@ -30,7 +30,7 @@ func (w *workspace) anyExtreme(c0, c1 int) bool {
 func (w *workspace) extremeValue(c int, x, dy float32) float32 {
 	if w.op == opBackGroups || w.op == opBackApply {
 		m := float64(w.s.M())
-		inv := float64(w.sinv[c])
+		inv := w.xinv[c]
 		g := float64(at(w.gamma, c, 1))
 		d := float64(x) - w.xmean[c]
 		return float32(g * inv * ((float64(dy) - w.dbeta[c]/m) - d*w.xdot[c]*inv*inv/m))
@@ -107,13 +107,18 @@ func (w *workspace) applyRowsExtreme() {
 }
 
 // extremeBackward checks channel c after its backward sums: when a sum is
-// not finite or dy's mean is near float32's limit while all of the
-// channel's x and dy are finite, it recomputes the sums in float64 (kept in
-// w.xmean, w.xdot, w.dbeta) and reports the channel as extreme.
+// not finite, dy's mean is near float32's limit, or invstd is above 2^50
+// (a standard deviation below 1e-15, where the products dy*(x - mean) may
+// underflow float32) or below 2^-120 (a standard deviation above 1e36, where
+// the float32 invstd is near subnormal), while all of the channel's x and dy are finite, it
+// recomputes the sums in float64 (kept in w.xmean, w.xdot, w.dbeta) and
+// reports the channel as extreme. With Eps >= 1e-10 invstd never exceeds
+// 2^50, so ordinary calls never come here.
 func (w *workspace) extremeBackward(c int, sdy, dot, res float64) bool {
 	s := w.s
 	m := float64(s.M())
-	if finite(sdy) && finite(dot) && finite(res) && math.Abs(sdy/m) < 0x1p120 {
+	if finite(sdy) && finite(dot) && finite(res) && math.Abs(sdy/m) < 0x1p120 &&
+		float64(w.sinv[c]) <= 0x1p50 && float64(w.sinv[c]) >= 0x1p-120 {
 		return false
 	}
 	sx, sg := 0.0, 0.0
@@ -127,13 +132,18 @@ func (w *workspace) extremeBackward(c int, sdy, dot, res float64) bool {
 		sg += g
 	}
 	mean := sx / m
-	dotp := 0.0
+	dotp, sq := 0.0, 0.0
 	for j := range s.M() {
 		i := indexOf(s, c, j)
-		dotp += float64(w.dy[i]) * (float64(w.x[i]) - mean)
+		d := float64(w.x[i]) - mean
+		dotp += float64(w.dy[i]) * d
+		sq += d * d
 	}
-	w.xmean[c], w.xdot[c] = mean, dotp
-	w.dgamma[c], w.dbeta[c] = dotp*float64(w.sinv[c]), sg
+	// The batch's own invstd in float64, rather than st.InvStd: for such a
+	// channel the float32 one may be subnormal (a variance above 1e76).
+	inv := invStd(sq/m, w.eps)
+	w.xmean[c], w.xdot[c], w.xinv[c] = mean, dotp, inv
+	w.dgamma[c], w.dbeta[c] = dotp*inv, sg
 	return true
 }
 
@@ -143,4 +153,20 @@ func indexOf(s Shape, c, j int) int {
 		return j*s.C + c
 	}
 	return (j/s.S*s.C+c)*s.S + j%s.S
+}
+
+// fixTiny handles a channel of Train whose variance came out below 2^-100
+// while Eps is too small to dominate it: its squares may have underflowed
+// float32, and invstd = 1/sqrt(var + eps) would be far off. It recomputes
+// the channel in float64 and marks it extreme. (A constant channel with
+// Eps = 0 takes this path too, and still gets var 0, invstd 0, y = beta.)
+func (w *workspace) fixTiny(c int) {
+	if w.extreme[c] || float64(w.eps) >= 0x1p-80 || !(w.variance[c] < 0x1p-100) {
+		return
+	}
+	mean, variance, ok := exactMoments(w.x, w.s, c, w.mean[c], w.variance[c])
+	if ok {
+		w.mean[c], w.variance[c] = mean, variance
+		w.extreme[c] = true
+	}
 }

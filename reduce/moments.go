@@ -86,16 +86,18 @@ func span(x []float32, start, nruns, runLen, stride int) []float32 {
 }
 
 // sumLanes adds the Lanes float64 lanes of a channels-first kernel in a
-// fixed tree: halves added lane-wise until one remains.
+// fixed tree: the upper half added lane-wise onto the lower half, until one
+// lane remains.
 func sumLanes(a []float64) float64 {
-	var t [lanes]float64
-	copy(t[:], a)
-	for w := lanes / 2; w >= 1; w /= 2 {
-		for l := 0; l < w; l++ {
-			t[l] += t[l+w]
-		}
-	}
-	return t[0]
+	v := (*[lanes]float64)(a)
+	h0, h1, h2, h3 := v[0]+v[16], v[1]+v[17], v[2]+v[18], v[3]+v[19]
+	h4, h5, h6, h7 := v[4]+v[20], v[5]+v[21], v[6]+v[22], v[7]+v[23]
+	h8, h9, h10, h11 := v[8]+v[24], v[9]+v[25], v[10]+v[26], v[11]+v[27]
+	h12, h13, h14, h15 := v[12]+v[28], v[13]+v[29], v[14]+v[30], v[15]+v[31]
+	q0, q1, q2, q3 := h0+h8, h1+h9, h2+h10, h3+h11
+	q4, q5, q6, q7 := h4+h12, h5+h13, h6+h14, h7+h15
+	e0, e1, e2, e3 := q0+q4, q1+q5, q2+q6, q3+q7
+	return (e0 + e2) + (e1 + e3)
 }
 
 // sumPhases adds the Phases float64 lanes of channel c of a channels-last
@@ -110,8 +112,17 @@ func sumPhases(a []float64, C, c int) float64 {
 func pivotOf(x []float32, s Shape, c int) float32 {
 	var cand [3]float32
 	k := 0
+	var first []float32 // the first three values, when they are contiguous
+	if !s.rowMajor() && s.S >= 3 {
+		first = x[c*s.S : c*s.S+3]
+	}
 	for j := 0; j < min(3, s.M()); j++ {
-		v := valueAt(x, s, c, j)
+		var v float32
+		if first != nil {
+			v = first[j]
+		} else {
+			v = valueAt(x, s, c, j)
+		}
 		if !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) {
 			cand[k] = v
 			k++
@@ -157,7 +168,7 @@ func momentsCF(k *kernels, acc []float64, x []float32, s Shape, c int) (mean, va
 		mean, variance = finish(p, sum, sq, s.M())
 	}
 	if !finite(sum) || !finite(sq) {
-		return overflowMoments(x, s, c, mean, variance)
+		return exactMoments(x, s, c, mean, variance)
 	}
 	return mean, variance, false
 }
@@ -183,12 +194,12 @@ func slabSumsCF(k *kernels, acc []float64, x []float32, s Shape, c, j int, pivot
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 
-// overflowMoments handles a channel whose shifted sums overflowed float32:
+// exactMoments handles a channel whose shifted sums overflowed float32:
 // when all its values are finite (so some are more than about 1.8e19 apart)
 // it recomputes mean and variance with a two-pass float64 loop and reports
 // the channel as extreme. For a channel that holds NaN or Inf the given
 // results stand.
-func overflowMoments(x []float32, s Shape, c int, mean, variance float64) (float64, float64, bool) {
+func exactMoments(x []float32, s Shape, c int, mean, variance float64) (float64, float64, bool) {
 	m := s.M()
 	sum := 0.0
 	for j := range m {

@@ -14,6 +14,9 @@ import (
 // implementation name.
 var ErrImpl = errors.New("unknown or unsupported implementation")
 
+// ntAlign is the alignment the NT kernels need of each output run or row.
+const ntAlign = asm.NTAlign
+
 // EnvImpl is the environment variable read once at start-up: when it names
 // an implementation this CPU runs (SIMDBN_IMPL=avx2, SIMDBN_IMPL=generic),
 // that one is used instead of the fastest.
@@ -31,6 +34,13 @@ type kernels struct {
 	applyCL         func(y, x []float32, rows, C int, p []float32)
 	backwardApplyCF func(dx, dy, x []float32, n, c, s, stride int, p []float32)
 	backwardApplyCL func(dx, dy, x []float32, rows, C int, p []float32)
+
+	// Non-temporal forms of the element-wise kernels: same bits; every run
+	// or row of their output starts ntAlign bytes aligned.
+	applyCFNT         func(y, x []float32, n, c, s, stride int, p []float32)
+	applyCLNT         func(y, x []float32, rows, C int, p []float32)
+	backwardApplyCFNT func(dx, dy, x []float32, n, c, s, stride int, p []float32)
+	backwardApplyCLNT func(dx, dy, x []float32, rows, C int, p []float32)
 }
 
 var generic = &kernels{
@@ -43,6 +53,11 @@ var generic = &kernels{
 	applyCL:         fallback.ApplyCL,
 	backwardApplyCF: fallback.BackwardApplyCF,
 	backwardApplyCL: fallback.BackwardApplyCL,
+
+	applyCFNT:         fallback.ApplyCF,
+	applyCLNT:         fallback.ApplyCL,
+	backwardApplyCFNT: fallback.BackwardApplyCF,
+	backwardApplyCLNT: fallback.BackwardApplyCL,
 }
 
 // available lists the implementations this CPU runs, fastest first; generic
@@ -99,6 +114,18 @@ func fromAsm(im asm.Impl) *kernels {
 	}
 	if im.BackwardApplyCL != nil {
 		k.backwardApplyCL = im.BackwardApplyCL
+	}
+	if im.ApplyCFNT != nil {
+		k.applyCFNT = im.ApplyCFNT
+	}
+	if im.ApplyCLNT != nil {
+		k.applyCLNT = im.ApplyCLNT
+	}
+	if im.BackwardApplyCFNT != nil {
+		k.backwardApplyCFNT = im.BackwardApplyCFNT
+	}
+	if im.BackwardApplyCLNT != nil {
+		k.backwardApplyCLNT = im.BackwardApplyCLNT
 	}
 	return &k
 }

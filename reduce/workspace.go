@@ -18,6 +18,7 @@ type workspace struct {
 	tmp32         []float32
 	ext           []bool
 	xmean64, xdot []float64
+	xinv64        []float64
 	cfAcc         [3 * lanes]float64
 }
 

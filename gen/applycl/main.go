@@ -16,7 +16,7 @@ func main() {
 	if !isa.AVX512() {
 		w = 2
 	}
-	isa.Elementwise(cl.Elementwise{
+	isa.ElementwiseWithNT(cl.Elementwise{
 		Name:    "applyCL" + isa.Suffix(),
 		Sig:     "func(y, x []float32, rows, C int, p []float32)",
 		OutName: "y",

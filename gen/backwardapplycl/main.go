@@ -17,7 +17,7 @@ func main() {
 	if !isa.AVX512() {
 		w = 2
 	}
-	isa.Elementwise(cl.Elementwise{
+	isa.ElementwiseWithNT(cl.Elementwise{
 		Name:    "backwardApplyCL" + isa.Suffix(),
 		Sig:     "func(dx, dy, x []float32, rows, C int, p []float32)",
 		OutName: "dx",
@@ -25,7 +25,7 @@ func main() {
 		NP:      5,
 		W:       w,
 		Rows:    8,
-		// t = ((x - hi) - lo)*k3 (rounded); dx = ((dy - k2) - t)*k1
+		// t = ((x - hi) - lo)*k3 (rounded); dx = (dy*k1 - k2) - t
 		Elem: func(e *cl.Elem) {
 			hi, lo, k2, k3, k1 := e.P[0], e.P[1], e.P[2], e.P[3], e.P[4]
 			t, u := e.Temp(), e.Temp()
@@ -34,9 +34,9 @@ func main() {
 			VSUBPS(lo, t, t)
 			VMULPS(k3, t, t)
 			e.Load(e.Dy, u)
+			VMULPS(k1, u, u)
 			VSUBPS(k2, u, u)
 			VSUBPS(t, u, u)
-			VMULPS(k1, u, u)
 			e.Store(u)
 		},
 	})

@@ -1,17 +1,27 @@
 package cf
 
 import (
+	"fmt"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// ApplyCF generates applyCF<ISA>, the form of fallback.ApplyCF.
-func ApplyCF(isa ISA) { elementwise(isa, false) }
+// ApplyCF generates applyCF<ISA>, the form of fallback.ApplyCF, and
+// applyCFNT<ISA>, the same with non-temporal stores.
+func ApplyCF(isa ISA) {
+	elementwise(isa, false, false)
+	elementwise(isa, false, true)
+}
 
 // BackwardApplyCF generates backwardApplyCF<ISA>, the form of
-// fallback.BackwardApplyCF.
-func BackwardApplyCF(isa ISA) { elementwise(isa, true) }
+// fallback.BackwardApplyCF, and backwardApplyCFNT<ISA> with non-temporal
+// stores.
+func BackwardApplyCF(isa ISA) {
+	elementwise(isa, true, false)
+	elementwise(isa, true, true)
+}
 
 // paramStrideCF is fallback.ParamStrideCF, in bytes.
 const paramStrideCF = 8 * 4
@@ -19,32 +29,44 @@ const paramStrideCF = 8 * 4
 // unroll is the number of vectors per iteration of the main loop.
 const unroll = 4
 
-// elementwise emits ApplyCF (backward false) or BackwardApplyCF.
+// elementwise emits ApplyCF (backward false) or BackwardApplyCF; with nt,
+// the full vectors are stored with VMOVNTPS (non-temporal: they bypass the
+// cache and need no read for ownership) and an SFENCE orders them before
+// the return. The nt form requires every run of the output to start on a
+// vector-size boundary; masked tails use ordinary stores.
 //
 // One offset register walks the block: run (i, j) starts at byte offset
 // 4*(i*stride + j*s), right after run (i, j-1). Each run broadcasts its
 // channel's parameters once, then runs unroll-vector iterations, single
 // vectors, and one masked vector for the last s % W values.
-func elementwise(isa ISA, backward bool) {
-	var name, sig, prefix string
+func elementwise(isa ISA, backward, nt bool) {
+	var sig, prefix string
 	var np int
 	if backward {
-		name, prefix, np = "backwardApplyCF"+isa.Suffix, "backwardApplyCF", 5
+		prefix, np = "backwardApplyCF", 5
 		sig = "func(dx, dy, x []float32, n, c, s, stride int, p []float32)"
 	} else {
-		name, prefix, np = "applyCF"+isa.Suffix, "applyCF", 4
+		prefix, np = "applyCF", 4
 		sig = "func(y, x []float32, n, c, s, stride int, p []float32)"
 	}
+	if nt {
+		prefix += "NT"
+	}
+	name := prefix + isa.Suffix
 	tab := maskTable(isa, prefix)
 
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
+	ntDoc := "It stores with ordinary stores."
+	if nt {
+		ntDoc = fmt.Sprintf("It stores full vectors non-temporally: every run of the output must start %d-byte aligned.", isa.Bytes())
+	}
 	if backward {
 		Doc(name+" is the "+isa.Suffix+" form of fallback.BackwardApplyCF, with the same bits.",
-			"dx may be the very same slice as dy or x.")
+			"dx may be the very same slice as dy or x. "+ntDoc)
 	} else {
 		Doc(name+" is the "+isa.Suffix+" form of fallback.ApplyCF, with the same bits.",
-			"y may be the very same slice as x.")
+			"y may be the very same slice as x. "+ntDoc)
 	}
 
 	var out, in1, in2 Mem // in1: x; in2: dy (backward)
@@ -126,15 +148,17 @@ func elementwise(isa ISA, backward bool) {
 			VMULPS(params[3], t, t) // t = t*k3
 			r = isa.Vec()
 			load(in2, r)
-			VSUBPS(params[2], r, r) // u = dy - k2
+			VMULPS(params[4], r, r) // u = dy*k1
+			VSUBPS(params[2], r, r) // u -= k2
 			VSUBPS(t, r, r)         // u -= t
-			VMULPS(params[4], r, r) // u*k1
 		} else {
 			VMULPS(params[2], t, t) // t*a
 			VADDPS(params[3], t, t) // + b
 			r = t
 		}
 		switch {
+		case !masked && nt:
+			VMOVNTPS(r, at(out))
 		case !masked:
 			VMOVUPS(r, at(out))
 		case isa.Z:
@@ -192,6 +216,9 @@ func elementwise(isa ISA, backward bool) {
 	JNZ(LabelRef(lbl(name, "sample")))
 
 	Label(lbl(name, "done"))
+	if nt {
+		SFENCE()
+	}
 	VZEROUPPER()
 	RET()
 }

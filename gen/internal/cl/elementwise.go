@@ -16,6 +16,7 @@ type Elem struct {
 	ISA        *ISA
 	temps      []reg.VecPhysical
 	next       *int
+	nt         bool
 }
 
 // Temp returns a scratch vector register (rotating through a pool).
@@ -28,8 +29,15 @@ func (e *Elem) Temp() reg.VecPhysical {
 // Load loads m into dst, masked if the vector is the tail vector.
 func (e *Elem) Load(m Mem, dst reg.VecPhysical) { e.ISA.Load(m, dst, e.Masked) }
 
-// Store stores src to the output, masked if the vector is the tail vector.
-func (e *Elem) Store(src reg.VecPhysical) { e.ISA.Store(src, e.Out, e.Masked) }
+// Store stores src to the output, masked if the vector is the tail vector,
+// non-temporally if the kernel is an NT one and the vector is full.
+func (e *Elem) Store(src reg.VecPhysical) {
+	if e.nt && !e.Masked {
+		VMOVNTPS(src, e.Out)
+		return
+	}
+	e.ISA.Store(src, e.Out, e.Masked)
+}
 
 // Elementwise describes a channels-last element-wise kernel
 // (fallback.ApplyCL, fallback.BackwardApplyCL). The output is the first
@@ -43,6 +51,19 @@ type Elementwise struct {
 	W       int // vectors of a main chunk
 	Rows    int // rows per block (parameters are reloaded every block)
 	Elem    func(e *Elem)
+	// NT makes full vectors use non-temporal stores (VMOVNTPS, then an
+	// SFENCE before returning). The caller guarantees that every row of
+	// the output starts on a vector-size boundary.
+	NT bool
+}
+
+// ElementwiseWithNT emits the kernel k and its NT form, named with "NT"
+// before the instruction set suffix.
+func (i *ISA) ElementwiseWithNT(k Elementwise) {
+	i.Elementwise(k)
+	k.Name = k.Name[:len(k.Name)-len(i.Suffix())] + "NT" + i.Suffix()
+	k.NT = true
+	i.Elementwise(k)
 }
 
 // Physical general-purpose registers of the element-wise skeleton.
@@ -121,7 +142,7 @@ func (i *ISA) Elementwise(k Elementwise) {
 		MOVQ(eNb, eCnt)
 		Label(loop)
 		for w := 0; w < nv; w++ {
-			e := &Elem{P: par[w], Masked: masked, ISA: i, temps: temps, next: &next,
+			e := &Elem{P: par[w], Masked: masked, ISA: i, temps: temps, next: &next, nt: k.NT,
 				X:   Mem{Base: eRp, Disp: w * i.V * 4},
 				Out: Mem{Base: eRp, Index: eOut, Scale: 1, Disp: w * i.V * 4}}
 			if k.HasDy {
@@ -151,6 +172,9 @@ func (i *ISA) Elementwise(k Elementwise) {
 	JG(LabelRef(block))
 
 	Label(done)
+	if k.NT {
+		SFENCE()
+	}
 	VZEROUPPER()
 	RET()
 }

@@ -1,0 +1,80 @@
+//go:build linux && amd64
+
+package asm_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/simdbn/simdbn/fallback"
+)
+
+// TestNTKernels checks the non-temporal forms of the element-wise kernels
+// against fallback, bit for bit, with the output placed to end at a guard
+// page (so it is NTAlign aligned, as package reduce guarantees, and a stray
+// store faults): channels first with runs of multiples of 16 values,
+// channels last with C a multiple of 16.
+func TestNTKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, im := range availableImpls(t) {
+		if im.ApplyCFNT == nil || im.ApplyCLNT == nil || im.BackwardApplyCFNT == nil || im.BackwardApplyCLNT == nil {
+			t.Fatalf("%s: missing NT kernels", im.Name)
+		}
+		for _, s := range []int{16, 32, 48, 64, 128, 1024, 1040, 3136} {
+			for _, c := range []int{1, 2, 5} {
+				for _, n := range []int{1, 3} {
+					stride := c*s + 16*rng.IntN(3)
+					total := (n-1)*stride + c*s
+					x, dy := make([]float32, total), make([]float32, total)
+					fill(rng, x, 1e3, true)
+					fill(rng, dy, 0, true)
+					p := make([]float32, fallback.ParamStrideCF*c)
+					fill(rng, p, 0, false)
+					what := fmt.Sprintf("%s n=%d c=%d s=%d stride=%d", im.Name, n, c, s, stride)
+					want := make([]float32, total)
+					g := newGuarded(t, 4*total)
+					got := g.f32(total, true)
+					fallback.ApplyCF(want, x, n, c, s, stride, p)
+					noFault(t, "ApplyCFNT "+what, func() { im.ApplyCFNT(got, x, n, c, s, stride, p) })
+					sameCovered(t, "ApplyCFNT "+what, got, want, n, c, s, stride)
+					fallback.BackwardApplyCF(want, dy, x, n, c, s, stride, p)
+					noFault(t, "BackwardApplyCFNT "+what, func() { im.BackwardApplyCFNT(got, dy, x, n, c, s, stride, p) })
+					sameCovered(t, "BackwardApplyCFNT "+what, got, want, n, c, s, stride)
+				}
+			}
+		}
+		for _, C := range []int{16, 32, 48, 64, 80, 512} {
+			for _, rows := range []int{1, 2, 7, 8, 9, 33} {
+				total := rows * C
+				x, dy := make([]float32, total), make([]float32, total)
+				fill(rng, x, 1e3, true)
+				fill(rng, dy, 0, true)
+				p := make([]float32, 5*C)
+				fill(rng, p, 0, false)
+				what := fmt.Sprintf("%s rows=%d C=%d", im.Name, rows, C)
+				want := make([]float32, total)
+				g := newGuarded(t, 4*total)
+				got := g.f32(total, true)
+				fallback.ApplyCL(want, x, rows, C, p)
+				noFault(t, "ApplyCLNT "+what, func() { im.ApplyCLNT(got, x, rows, C, p) })
+				sameBits32(t, "ApplyCLNT "+what, got, want)
+				fallback.BackwardApplyCL(want, dy, x, rows, C, p)
+				noFault(t, "BackwardApplyCLNT "+what, func() { im.BackwardApplyCLNT(got, dy, x, rows, C, p) })
+				sameBits32(t, "BackwardApplyCLNT "+what, got, want)
+			}
+		}
+	}
+}
+
+// sameCovered compares the elements of a channels-first block that the
+// kernels write (the gaps between samples stay untouched by both).
+func sameCovered(t *testing.T, what string, got, want []float32, n, c, s, stride int) {
+	t.Helper()
+	for i := range n {
+		lo, hi := i*stride, i*stride+c*s
+		if !sameBits32(t, what, got[lo:hi], want[lo:hi]) {
+			return
+		}
+	}
+}
