@@ -175,6 +175,9 @@ func main() {
 		var parts []string
 		for impl, shs := range byKey[k] {
 			sort.Strings(shs)
+			if len(shs) == len(shapes) {
+				shs = []string{"all shapes"}
+			}
 			parts = append(parts, fmt.Sprintf("%s (%s)", impl, strings.Join(shs, ", ")))
 		}
 		sort.Strings(parts)
