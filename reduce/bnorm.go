@@ -48,6 +48,9 @@ func Train(a *TrainArgs) {
 	w.par = grow32(&w.par32, pstride*s.C)
 	if w.useGroups() {
 		w.group = channelsPerGroup(s, 1, w.run.Workers())
+		if w.pipe = w.usePipe(1); w.pipe {
+			w.totals(s.C)
+		}
 		w.exec(opTrainGroups, ceilDiv(s.C, w.group))
 	} else {
 		w.slabStats()
@@ -176,6 +179,9 @@ func Backward(a *BackwardArgs) {
 	w.par = grow32(&w.par32, pstride*s.C)
 	if w.useGroups() {
 		w.group = channelsPerGroup(s, 2, w.run.Workers())
+		if w.pipe = w.usePipe(2); w.pipe {
+			w.totals(s.C)
+		}
 		w.exec(opBackGroups, ceilDiv(s.C, w.group))
 	} else {
 		sdy, dot, res := w.backSlabSums()

@@ -39,7 +39,9 @@ type call struct {
 	par                 []float32 // kernel parameters
 	group               int       // channels per group
 	chunking            cfChunking
-	nt                  bool // element-wise kernels store non-temporally
+	nt                  bool      // element-wise kernels store non-temporally
+	pipe                bool      // fused groups run pipelined (pipeline.go)
+	sum, sq, aux        []float64 // pipelined: per-channel totals
 
 	units, parts int
 	part         []float64 // per-slab partial sums
@@ -67,6 +69,9 @@ func (w *workspace) exec(o op, units int) {
 	if w.s.rowMajor() {
 		w.accLen = 3 * phases * w.s.C
 	}
+	if w.pipe {
+		w.accLen = max(w.accLen, w.pipeAccLen())
+	}
 	w.acc = grow64(&w.acc64, w.parts*w.accLen)
 	w.run.Run(w.parts, w.task)
 }
@@ -74,6 +79,10 @@ func (w *workspace) exec(o op, units int) {
 // runPart is w.task: part p of the current exec.
 func (w *workspace) runPart(p int) {
 	acc := w.acc[p*w.accLen : (p+1)*w.accLen]
+	if w.pipe && (w.op == opTrainGroups || w.op == opBackGroups) {
+		w.pipeGroups(p*w.units/w.parts, (p+1)*w.units/w.parts, acc)
+		return
+	}
 	for u := p * w.units / w.parts; u < (p+1)*w.units/w.parts; u++ {
 		w.unit(u, acc)
 	}

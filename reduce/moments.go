@@ -161,6 +161,13 @@ func needsRedo(pivot float32, mean, variance float64) bool {
 func momentsCF(k *kernels, acc []float64, x []float32, s Shape, c int) (mean, variance float64, extreme bool) {
 	p := pivotOf(x, s, c)
 	sum, sq := sumsCF(k, acc, x, s, c, p)
+	return momentsFromSums(k, acc, x, s, c, p, sum, sq)
+}
+
+// momentsFromSums finishes momentsCF from the shifted sums of channel c
+// with pivot p: the second pass if the pivot was poor, the float64 loop if
+// the sums overflowed.
+func momentsFromSums(k *kernels, acc []float64, x []float32, s Shape, c int, p float32, sum, sq float64) (mean, variance float64, extreme bool) {
 	mean, variance = finish(p, sum, sq, s.M())
 	if needsRedo(p, mean, variance) {
 		p = float32(mean)

@@ -72,12 +72,16 @@ func sameBits(a, b []float32) int {
 // shapes that take every path: fused channel groups, slabs of a few
 // channels, several slabs per channel, row-major slabs, and a pivot far
 // from the mean (the second pass).
+//
+// The serial reference runs unpipelined; every other run is pipelined
+// (pipeline.go) wherever a fused group allows it, so the test also checks
+// that the pipeline keeps the summation order.
 func TestWorkerCountsGiveSameBits(t *testing.T) {
-	defer func(b, c int) { blockBytes, chunkElems = b, c }(blockBytes, chunkElems)
+	defer func(b, c, p int) { blockBytes, chunkElems, pipeBytes = b, c, p }(blockBytes, chunkElems, pipeBytes)
 	blockBytes, chunkElems = 4096, 1000 // many groups and chunks on small data
 	rng := rand.New(rand.NewPCG(3, 4))
 	shapes := []Shape{
-		{N: 4, C: 19, S: 300}, {N: 3, C: 2, S: 70000}, {N: 300, C: 1, S: 230}, {N: 2, C: 3, S: 150000},
+		{N: 4, C: 19, S: 300}, {N: 3, C: 2, S: 70000}, {N: 40, C: 6, S: 1500}, {N: 50, C: 9, S: 20}, {N: 300, C: 1, S: 230}, {N: 2, C: 3, S: 150000},
 		{N: 7, C: 33, S: 1}, {N: 500, C: 5, S: 30, Layout: ChannelsLast}, {N: 64, C: 70, S: 33, Layout: ChannelsLast},
 	}
 	for _, s := range shapes {
@@ -92,8 +96,10 @@ func TestWorkerCountsGiveSameBits(t *testing.T) {
 		for c := range gamma {
 			gamma[c], beta[c] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
 		}
+		pipeBytes = maxInt
 		want := runAll(s, x, dy, gamma, beta, nil)
-		runners := []Runner{Pool(2), Pool(3)}
+		pipeBytes = 0
+		runners := []Runner{Serial, Pool(2), Pool(3)}
 		for k := 1; k <= 8; k++ {
 			runners = append(runners, limitedRunner{k})
 		}

@@ -19,6 +19,7 @@ type workspace struct {
 	ext           []bool
 	xmean64, xdot []float64
 	xinv64        []float64
+	tot64         []float64
 	cfAcc         [3 * lanes]float64
 }
 
@@ -61,6 +62,13 @@ func (w *workspace) flags(C int) []bool {
 	w.ext = w.ext[:C]
 	clear(w.ext)
 	return w.ext
+}
+
+// totals sets up the per-channel totals of a pipelined call.
+func (w *workspace) totals(C int) {
+	t := grow64(&w.tot64, 3*C)
+	w.sum, w.sq, w.aux = t[:C], t[C:2*C], t[2*C:]
+	w.piv = grow32(&w.pivBuf, C)
 }
 
 func (w *workspace) perChannel(C int) (a, b, c []float64) {

@@ -1,0 +1,145 @@
+package reduce
+
+// The pipelined schedule of the fused channels-first passes. A group's
+// statistics pass reads from memory and its apply pass writes to memory;
+// one after the other, a core does one then the other. Interleaving the
+// apply of group g with the statistics of group g+1, sample by sample,
+// keeps both streams busy at once. The arithmetic is untouched: the
+// statistics kernel is called on flush units (whole flush groups of runs,
+// or single runs, or slab pieces), whose float64 lanes add in the same
+// order as one call over the whole slab.
+
+// pipeBytes is the tensor size from which the fused passes are pipelined,
+// and pipeChannels the largest group that is (each channel of the group in
+// flight needs its own accumulators).
+var (
+	pipeBytes    = 4 << 20
+	pipeChannels = 32
+)
+
+// usePipe reports whether the fused groups of this call run pipelined.
+func (w *workspace) usePipe(tensors int) bool {
+	return w.s.Len()*4*tensors >= pipeBytes && w.group <= pipeChannels && w.s.N > 1
+}
+
+// pipeAccLen is the accumulator space of one part of a pipelined call.
+func (w *workspace) pipeAccLen() int { return w.group * 3 * lanes }
+
+// statUnits is the number of flush units of every channel of a
+// channels-first batch, and statUnit unit k of channel c: the call's
+// start, run count, run length and flush group, and whether the unit ends
+// its slab.
+func statUnits(s Shape) int {
+	if s.S > slabElems {
+		return s.N * ceilDiv(s.S, slabElems)
+	}
+	return ceilDiv(s.N, geometryCF(s.S).group)
+}
+
+func statUnit(s Shape, c, k int) (start, nruns, runLen, group int, slabEnd bool) {
+	if s.S > slabElems {
+		start, nruns, runLen, group = slabCF(s, c, k)
+		return start, nruns, runLen, group, true
+	}
+	g := geometryCF(s.S)
+	r0 := k * g.group
+	r1 := min(s.N, r0+g.group)
+	return r0*s.C*s.S + c*s.S, r1 - r0, s.S, g.group, r1%g.runsPerSlab == 0 || r1 == s.N
+}
+
+// pipeGroups runs fused groups [u0, u1) of one part, pipelined.
+func (w *workspace) pipeGroups(u0, u1 int, acc []float64) {
+	s := w.s
+	units := statUnits(s)
+	w.startGroup(u0, acc)
+	for k := range units {
+		w.groupUnit(u0, k, acc)
+	}
+	for u := u0; u < u1; u++ {
+		c0, c1 := u*w.group, min(s.C, (u+1)*w.group)
+		w.finishGroup(c0, c1, acc)
+		next := u+1 < u1
+		if next {
+			w.startGroup(u+1, acc)
+		}
+		done := 0
+		if w.anyExtreme(c0, c1) {
+			w.applyChannelsCF(c0, c1)
+		} else {
+			ch := chunkingCF(s, c0, c1)
+			if ch.mode == 0 {
+				ch.per, ch.count = 1, s.N // one sample per call, to interleave
+			}
+			for i := range ch.count {
+				if w.op == opBackGroups {
+					w.backApplyChunkCF(ch, i)
+				} else {
+					w.applyChunkCF(ch, i)
+				}
+				for ; next && done < (i+1)*units/ch.count; done++ {
+					w.groupUnit(u+1, done, acc)
+				}
+			}
+		}
+		for ; next && done < units; done++ {
+			w.groupUnit(u+1, done, acc)
+		}
+	}
+}
+
+// startGroup clears the accumulators of group u and sets its channels'
+// pivots (Train; Backward's pivot is the saved mean).
+func (w *workspace) startGroup(u int, acc []float64) {
+	c0, c1 := u*w.group, min(w.s.C, (u+1)*w.group)
+	clear(acc)
+	for c := c0; c < c1; c++ {
+		w.sum[c], w.sq[c], w.aux[c] = 0, 0, 0
+		if w.op == opTrainGroups {
+			w.piv[c] = pivotOf(w.x, w.s, c)
+		}
+	}
+}
+
+// groupUnit runs flush unit k of every channel of group u, and at a slab's
+// end adds the slab's lanes to the channels' totals.
+func (w *workspace) groupUnit(u, k int, acc []float64) {
+	s := w.s
+	c0, c1 := u*w.group, min(s.C, (u+1)*w.group)
+	stride := s.C * s.S
+	for c := c0; c < c1; c++ {
+		a := acc[(c-c0)*3*lanes : (c-c0+1)*3*lanes]
+		start, nruns, runLen, group, slabEnd := statUnit(s, c, k)
+		if w.op == opBackGroups {
+			w.k.backwardCF(a, span(w.dy, start, nruns, runLen, stride), span(w.x, start, nruns, runLen, stride),
+				nruns, runLen, stride, group, w.smean[c])
+			if slabEnd {
+				w.sum[c] += sumLanes(a[:lanes])
+				w.sq[c] += sumLanes(a[lanes : 2*lanes])
+				w.aux[c] += sumLanes(a[2*lanes:])
+				clear(a)
+			}
+			continue
+		}
+		w.k.statsCF(a[:2*lanes], span(w.x, start, nruns, runLen, stride), nruns, runLen, stride, group, w.piv[c])
+		if slabEnd {
+			w.sum[c] += sumLanes(a[:lanes])
+			w.sq[c] += sumLanes(a[lanes : 2*lanes])
+			clear(a[:2*lanes])
+		}
+	}
+}
+
+// finishGroup turns the totals of channels [c0, c1) into their parameters.
+func (w *workspace) finishGroup(c0, c1 int, acc []float64) {
+	for c := c0; c < c1; c++ {
+		if w.op == opBackGroups {
+			w.backParam(c, w.sum[c], w.sq[c], w.aux[c])
+			continue
+		}
+		var ext bool
+		w.mean[c], w.variance[c], ext = momentsFromSums(w.k, acc[(c-c0)*3*lanes:], w.x, w.s, c, w.piv[c], w.sum[c], w.sq[c])
+		w.markExtreme(c, ext)
+		w.fixTiny(c)
+		w.trainParam(c)
+	}
+}

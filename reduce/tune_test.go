@@ -1,0 +1,91 @@
+package reduce
+
+import (
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// BenchmarkTune measures, interleaved, copy(), a read-only pass, the
+// statistics pass, Infer, Train and Backward on one shape, and reports the
+// medians of their ratios to copy: the numbers behind the choice of
+// blockBytes and ntBytes. TUNE_SHAPE=NxCxS[,nhwc] and TUNE_BLOCK=bytes pick
+// the case.
+func BenchmarkTune(b *testing.B) {
+	s := Shape{N: 32, C: 64, S: 3136}
+	if v := os.Getenv("TUNE_SHAPE"); v != "" {
+		parts := strings.Split(v, ",")
+		d := strings.Split(parts[0], "x")
+		s.N, _ = strconv.Atoi(d[0])
+		s.C, _ = strconv.Atoi(d[1])
+		s.S, _ = strconv.Atoi(d[2])
+		if len(parts) > 1 && parts[1] == "nhwc" {
+			s.Layout = ChannelsLast
+		}
+	}
+	if v := os.Getenv("TUNE_BLOCK"); v != "" {
+		defer func(v int) { blockBytes = v }(blockBytes)
+		blockBytes, _ = strconv.Atoi(v)
+	}
+	if v := os.Getenv("TUNE_NT"); v != "" {
+		defer func(v int) { ntBytes = v }(ntBytes)
+		ntBytes, _ = strconv.Atoi(v)
+	}
+	n := s.Len()
+	x, y, dy := make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range x {
+		x[i] = float32(i%97) * 0.1
+		dy[i] = float32(i%89) * 0.01
+	}
+	mean, inv := make([]float32, s.C), make([]float32, s.C)
+	rm, rv := make([]float32, s.C), make([]float32, s.C)
+	Train(&TrainArgs{Y: y, X: x, Shape: s, Mean: mean, InvStd: inv, Eps: 1e-5})
+	var sink float32
+	ops := []struct {
+		name string
+		f    func()
+	}{
+		{"copy", func() { copy(y, x) }},
+		{"read", func() {
+			var a0, a1, a2, a3 float32
+			for i := 0; i+4 <= len(x); i += 4 {
+				a0 += x[i]
+				a1 += x[i+1]
+				a2 += x[i+2]
+				a3 += x[i+3]
+			}
+			sink += a0 + a1 + a2 + a3
+		}},
+		{"stats", func() { Moments(make([]float64, 0), nil, x, s) }},
+		{"infer", func() { Infer(&InferArgs{Y: y, X: x, Shape: s, Mean: rm, Variance: rv, Eps: 1e-5}) }},
+		{"train", func() { Train(&TrainArgs{Y: y, X: x, Shape: s, Eps: 1e-5}) }},
+		{"backward", func() { Backward(&BackwardArgs{DX: y, DY: dy, X: x, Shape: s, Mean: mean, InvStd: inv}) }},
+	}
+	m64, v64 := make([]float64, s.C), make([]float64, s.C)
+	ops[2].f = func() { Moments(m64, v64, x, s) }
+	ratios := make([][]float64, len(ops))
+	name := fmt.Sprintf("%v", s)
+	b.Run(strings.ReplaceAll(name, " ", ""), func(b *testing.B) {
+		for b.Loop() {
+			var t [8]time.Duration
+			for i, op := range ops {
+				t0 := time.Now()
+				op.f()
+				t[i] = time.Since(t0)
+			}
+			for i := range ops {
+				ratios[i] = append(ratios[i], float64(t[i])/float64(t[0]))
+			}
+		}
+		for i, op := range ops[1:] {
+			r := slices.Clone(ratios[i+1])
+			slices.Sort(r)
+			b.ReportMetric(r[len(r)/2], op.name+"/copy")
+		}
+	})
+	_ = sink
+}
