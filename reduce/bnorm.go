@@ -60,23 +60,41 @@ func Train(a *TrainArgs) {
 		}
 		w.applyAll(opApply)
 	}
-	m := float64(s.M())
+	writeTrainOutputs(a, w.mean, w.variance, w.inv)
+}
+
+// writeTrainOutputs writes the statistics Train saves and updates the
+// running ones, each in a loop of its own.
+func writeTrainOutputs(a *TrainArgs, mean, variance, inv []float64) {
+	C := a.Shape.C
+	if a.Mean != nil {
+		for c, v := range mean[:C] {
+			a.Mean[c] = float32(v)
+		}
+	}
+	if a.Var != nil {
+		for c, v := range variance[:C] {
+			a.Var[c] = float32(v)
+		}
+	}
+	if a.InvStd != nil {
+		for c, v := range inv[:C] {
+			a.InvStd[c] = float32(v)
+		}
+	}
 	mom := float64(a.Momentum)
-	for c := range s.C {
-		if a.Mean != nil {
-			a.Mean[c] = float32(w.mean[c])
+	if a.RunningMean != nil {
+		rm := a.RunningMean[:C]
+		for c, v := range mean[:C] {
+			rm[c] = float32((1-mom)*float64(rm[c]) + mom*v)
 		}
-		if a.Var != nil {
-			a.Var[c] = float32(w.variance[c])
-		}
-		if a.InvStd != nil {
-			a.InvStd[c] = float32(w.inv[c])
-		}
-		if a.RunningMean != nil {
-			a.RunningMean[c] = float32((1-mom)*float64(a.RunningMean[c]) + mom*w.mean[c])
-		}
-		if a.RunningVar != nil {
-			a.RunningVar[c] = float32((1-mom)*float64(a.RunningVar[c]) + mom*w.variance[c]*m/(m-1))
+	}
+	if a.RunningVar != nil {
+		m := float64(a.Shape.M())
+		unbias := m / (m - 1)
+		rv := a.RunningVar[:C]
+		for c, v := range variance[:C] {
+			rv[c] = float32((1-mom)*float64(rv[c]) + mom*v*unbias)
 		}
 	}
 }

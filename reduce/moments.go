@@ -110,21 +110,26 @@ func sumPhases(a []float64, C, c int) float64 {
 // its values (in channel order) that are finite among its first three, the
 // first of them when only two are, the one when one is, and 0 when none is.
 func pivotOf(x []float32, s Shape, c int) float32 {
+	var v [3]float32
+	n := min(3, s.M())
+	switch {
+	case n == 3 && s.rowMajor():
+		v = [3]float32{x[c], x[s.C+c], x[2*s.C+c]}
+	case n == 3 && s.S >= 3:
+		v = [3]float32(x[c*s.S : c*s.S+3])
+	default:
+		for j := range n {
+			v[j] = valueAt(x, s, c, j)
+		}
+	}
+	if n == 3 && finite32(v[0]) && finite32(v[1]) && finite32(v[2]) {
+		return median3(v[0], v[1], v[2])
+	}
 	var cand [3]float32
 	k := 0
-	var first []float32 // the first three values, when they are contiguous
-	if !s.rowMajor() && s.S >= 3 {
-		first = x[c*s.S : c*s.S+3]
-	}
-	for j := 0; j < min(3, s.M()); j++ {
-		var v float32
-		if first != nil {
-			v = first[j]
-		} else {
-			v = valueAt(x, s, c, j)
-		}
-		if !math.IsNaN(float64(v)) && !math.IsInf(float64(v), 0) {
-			cand[k] = v
+	for _, f := range v[:n] {
+		if finite32(f) {
+			cand[k] = f
 			k++
 		}
 	}
@@ -132,10 +137,25 @@ func pivotOf(x []float32, s Shape, c int) float32 {
 	case 0:
 		return 0
 	case 3:
-		a, b, d := cand[0], cand[1], cand[2]
-		return max(min(a, b), min(max(a, b), d))
+		return median3(cand[0], cand[1], cand[2])
 	}
 	return cand[0]
+}
+
+func finite32(f float32) bool { return math.Float32bits(f)&0x7f800000 != 0x7f800000 }
+
+// median3 is the median of three finite values.
+func median3(a, b, c float32) float32 {
+	if a > b {
+		a, b = b, a
+	}
+	if b > c {
+		b = c
+	}
+	if a > b {
+		return a
+	}
+	return b
 }
 
 // finish turns the shifted sums of a channel into its mean and biased
