@@ -43,7 +43,7 @@ func fill(rng *rand.Rand, x []float32, offset float32, special bool) {
 	}
 	if special && len(x) > 0 {
 		specials := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)),
-			math.Float32frombits(0xffc00000), math.Float32frombits(0x7fa00001), -0.0, 1e38, -1e38}
+			math.Float32frombits(0xffc00000), math.Float32frombits(0x7fa00001), float32(math.Copysign(0, -1)), 1e38, -1e38}
 		for range 1 + len(x)/64 {
 			x[rng.IntN(len(x))] = specials[rng.IntN(len(specials))]
 		}

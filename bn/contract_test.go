@@ -867,15 +867,13 @@ func TestReduceMeanVar(t *testing.T) {
 // world is a small valid call (N=2, C=3, S=2) whose slices the error cases
 // break one at a time.
 type world struct {
-	b                   *bn.BatchNorm
-	s                   bn.Shape
-	x, y, dy, dx        []float32
-	dgamma, dbeta       []float32
-	st                  *bn.Stats
-	extra               [][]float32 // backing buffers of overlapping slices
-	snap                [][]uint32
-	all                 [][]float32
-	nilBN, skipSnapshot bool
+	b             *bn.BatchNorm
+	s             bn.Shape
+	x, y, dy, dx  []float32
+	dgamma, dbeta []float32
+	st            *bn.Stats
+	extra         [][]float32 // backing buffers of overlapping slices
+	nilBN         bool
 }
 
 func newWorld(r *rand.Rand) *world {

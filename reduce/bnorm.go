@@ -192,7 +192,7 @@ func Backward(a *BackwardArgs) {
 	w.smean, w.sinv = a.Mean, a.InvStd
 	w.nt = w.useNT(a.DX, a.DY, a.X)
 	w.dgamma, w.dbeta, _ = w.perChannel(s.C)
-	w.xmean, w.xdot, w.xinv = grow64(&w.xmean64, s.C), grow64(&w.xdot, s.C), grow64(&w.xinv64, s.C)
+	w.xmean, w.xdot, w.xinv = grow64(&w.xmean64, s.C), grow64(&w.xdot64, s.C), grow64(&w.xinv64, s.C)
 	w.eps = a.Eps
 	w.par = grow32(&w.par32, pstride*s.C)
 	if w.useGroups() {

@@ -17,10 +17,10 @@ type workspace struct {
 	pivBuf, par32 []float32
 	tmp32         []float32
 	ext           []bool
-	xmean64, xdot []float64
+	xmean64       []float64
+	xdot64        []float64
 	xinv64        []float64
 	tot64         []float64
-	cfAcc         [3 * lanes]float64
 }
 
 var workspaces = sync.Pool{New: func() any {
