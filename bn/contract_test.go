@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/bits"
 	"math/rand/v2"
 	"regexp"
 	"runtime/debug"
@@ -977,6 +978,8 @@ func badCases() []badCase {
 		return func(w *world) { w.s = bn.Shape{N: n, C: c, S: s} }
 	}
 	var cs []badCase
+	// halfBits squared fits in an int, three times that does not.
+	halfBits := 1 << (bits.UintSize/2 - 1)
 	for _, op := range []string{"train", "infer", "backward"} {
 		cs = append(cs,
 			badCase{"len(x) 10", op, func(w *world) { w.x = w.x[:10] }, bn.ErrLength, nil, "bn: len(x) = 10, want N*C*S = 12"},
@@ -986,10 +989,10 @@ func badCases() []badCase {
 			badCase{"negative N", op, neg(-1, 3, 2), bn.ErrShape, []string{"-1"}, ""},
 			badCase{"negative C", op, neg(2, -3, 2), bn.ErrShape, []string{"-3"}, ""},
 			badCase{"negative S", op, neg(2, 3, -2), bn.ErrShape, []string{"-2"}, ""},
-			badCase{"N*C*S overflows", op, neg(1<<40, 1<<30, 1), bn.ErrShape, []string{fmt.Sprint(1 << 40), fmt.Sprint(1 << 30)}, ""},
+			badCase{"N*C*S overflows", op, neg(math.MaxInt/2+1, 1<<20, 1), bn.ErrShape, []string{fmt.Sprint(math.MaxInt/2 + 1), fmt.Sprint(1 << 20)}, ""},
 			badCase{"N*C*S overflows at 2^63", op, neg(1<<21, 1<<21, 1<<21), bn.ErrShape, []string{fmt.Sprint(1 << 21)}, ""},
 			badCase{"N*C*S overflows, max int", op, neg(math.MaxInt, 2, 1), bn.ErrShape, []string{fmt.Sprint(math.MaxInt)}, ""},
-			badCase{"N*C*S overflows, N*C fits", op, neg(1<<31, 1<<31, 3), bn.ErrShape, []string{fmt.Sprint(1 << 31)}, ""},
+			badCase{"N*C*S overflows, N*C fits", op, neg(halfBits, halfBits, 3), bn.ErrShape, []string{fmt.Sprint(halfBits)}, ""},
 			badCase{"Layout 2", op, func(w *world) { w.s.Layout = 2 }, bn.ErrLayout, []string{"Layout", "2"}, ""},
 			badCase{"Layout -1", op, func(w *world) { w.s.Layout = -1 }, bn.ErrLayout, []string{"Layout", "-1"}, ""},
 			badCase{"nil BatchNorm", op, func(w *world) { w.nilBN = true }, bn.ErrNil, nil, ""},

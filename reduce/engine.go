@@ -39,6 +39,7 @@ type call struct {
 	par                 []float32 // kernel parameters
 	group               int       // channels per group
 	chunking            cfChunking
+	geo                 cfGeo     // channels first: the slab geometry
 	nt                  bool      // element-wise kernels store non-temporally
 	pipe                bool      // fused groups run pipelined (pipeline.go)
 	sum, sq, aux        []float64 // pipelined: per-channel totals
@@ -54,6 +55,9 @@ func (w *workspace) begin(run Runner, s Shape) {
 		run = Serial
 	}
 	w.call = call{k: current(), run: run, s: s}
+	if !s.rowMajor() {
+		w.geo = newCFGeo(s)
+	}
 	w.extreme = w.flags(s.C)
 }
 
@@ -95,7 +99,7 @@ func (w *workspace) unit(u int, acc []float64) {
 		c0, c1 := u*w.group, min(s.C, (u+1)*w.group)
 		for c := c0; c < c1; c++ {
 			var ext bool
-			w.mean[c], w.variance[c], ext = momentsCF(k, acc, w.x, s, c)
+			w.mean[c], w.variance[c], ext = momentsCF(k, acc, w.x, &w.geo, c)
 			w.markExtreme(c, ext)
 			w.fixTiny(c)
 			w.trainParam(c)
@@ -105,7 +109,7 @@ func (w *workspace) unit(u int, acc []float64) {
 		c0, c1 := u*w.group, min(s.C, (u+1)*w.group)
 		for c := c0; c < c1; c++ {
 			var sdy, dot, res float64
-			for j := range slabsPerChannelCF(s) {
+			for j := range w.geo.slabs {
 				a, b, r := w.backSlabCF(acc, c, j)
 				sdy, dot, res = sdy+a, dot+b, res+r
 			}
@@ -126,9 +130,9 @@ func (w *workspace) unit(u int, acc []float64) {
 			}
 			return
 		}
-		ns := slabsPerChannelCF(s)
+		ns := w.geo.slabs
 		c := u / ns
-		w.part[2*u], w.part[2*u+1] = slabSumsCF(k, acc, w.x, s, c, u%ns, w.piv[c])
+		w.part[2*u], w.part[2*u+1] = slabSumsCF(k, acc, w.x, &w.geo, c, u%ns, w.piv[c])
 	case opBackSlabs:
 		if s.rowMajor() {
 			C := s.C
@@ -144,7 +148,7 @@ func (w *workspace) unit(u int, acc []float64) {
 			}
 			return
 		}
-		ns := slabsPerChannelCF(s)
+		ns := w.geo.slabs
 		w.part[3*u], w.part[3*u+1], w.part[3*u+2] = w.backSlabCF(acc, u/ns, u%ns)
 	case opApply:
 		if s.rowMajor() {
@@ -201,7 +205,7 @@ func (w *workspace) backSlabCF(acc []float64, c, j int) (sdy, dot, res float64) 
 	s := w.s
 	acc = acc[:3*lanes]
 	clear(acc)
-	start, nruns, runLen, group := slabCF(s, c, j)
+	start, nruns, runLen, group := w.geo.slab(c, j)
 	stride := s.C * s.S
 	w.k.backwardCF(acc, span(w.dy, start, nruns, runLen, stride), span(w.x, start, nruns, runLen, stride),
 		nruns, runLen, stride, group, w.smean[c])
@@ -266,7 +270,7 @@ func (w *workspace) slabSums() (sum, sq []float64) {
 		}
 		return sum, sq
 	}
-	ns := slabsPerChannelCF(s)
+	ns := w.geo.slabs
 	w.part = grow64(&w.part64, C*ns*2)
 	w.exec(opStatsSlabs, C*ns)
 	for c := range C {
@@ -302,7 +306,7 @@ func (w *workspace) backSlabSums() (sdy, dot, res []float64) {
 		}
 		return sdy, dot, res
 	}
-	ns := slabsPerChannelCF(s)
+	ns := w.geo.slabs
 	w.part = grow64(&w.part64, C*ns*3)
 	w.exec(opBackSlabs, C*ns)
 	for c := range C {

@@ -22,52 +22,56 @@ const (
 	phases = fallback.Phases
 )
 
-// cfGeometry describes how the runs of a channels-first channel are cut
-// into slabs: runsPerSlab whole runs with flush group group, or, when one
-// run is longer than a slab (runLen > slabElems), pieces of slabElems values
-// of one run.
-type cfGeometry struct {
+// cfGeo is the slab geometry of a channels-first batch, computed once per
+// call: each channel's runs are cut into slabs of runsPerSlab whole runs
+// flushed every group runs, or, when one run is longer than a slab
+// (S > slabElems), into pieces of slabElems values of one run.
+type cfGeo struct {
+	Shape
+	stride      int // C*S
 	runsPerSlab int
 	group       int
+	pieces      int // slabs per run when S > slabElems, else 0
+	slabs       int // slabs per channel
+	units       int // flush units per channel (pipeline.go)
 }
 
-func geometryCF(runLen int) cfGeometry {
-	if runLen > slabElems {
-		return cfGeometry{runsPerSlab: 1, group: 1}
+func newCFGeo(s Shape) cfGeo {
+	g := cfGeo{Shape: s, stride: s.C * s.S}
+	switch {
+	case s.S == 0:
+		return g
+	case s.S > slabElems:
+		g.runsPerSlab, g.group = 1, 1
+		g.pieces = ceilDiv(s.S, slabElems)
+		g.slabs = s.N * g.pieces
+		g.units = g.slabs
+		return g
+	case s.S > fallback.FlushCF:
+		g.runsPerSlab, g.group = slabElems/s.S, 1
+	default:
+		g.group = fallback.FlushCF / s.S
+		g.runsPerSlab = slabElems / s.S / g.group * g.group
 	}
-	if runLen > fallback.FlushCF {
-		return cfGeometry{runsPerSlab: slabElems / runLen, group: 1}
+	g.slabs = ceilDiv(s.N, g.runsPerSlab)
+	g.units = ceilDiv(s.N, g.group)
+	return g
+}
+
+// slab returns slab j of channel c: nruns runs of runLen values from
+// x[start], C*S apart, flushed every group runs.
+func (g *cfGeo) slab(c, j int) (start, nruns, runLen, group int) {
+	if g.pieces > 0 {
+		n, off := j/g.pieces, j%g.pieces*slabElems
+		return n*g.stride + c*g.S + off, 1, min(slabElems, g.S-off), 1
 	}
-	g := fallback.FlushCF / runLen
-	return cfGeometry{runsPerSlab: slabElems / runLen / g * g, group: g}
+	r0 := j * g.runsPerSlab
+	return r0*g.stride + c*g.S, min(g.runsPerSlab, g.N-r0), g.S, g.group
 }
 
 // slabRowsCL is the number of rows of a channels-last slab.
 func slabRowsCL(C int) int {
 	return fallback.FlushRowsCL * max(1, slabElems/(fallback.FlushRowsCL*C))
-}
-
-// slabsPerChannelCF is the number of slabs of each channel of a
-// channels-first batch.
-func slabsPerChannelCF(s Shape) int {
-	if s.S > slabElems {
-		return s.N * ceilDiv(s.S, slabElems)
-	}
-	return ceilDiv(s.N, geometryCF(s.S).runsPerSlab)
-}
-
-// slabCF returns slab j of channel c of a channels-first batch: nruns runs
-// of runLen values from x[start], C*S apart, flushed every group runs.
-func slabCF(s Shape, c, j int) (start, nruns, runLen, group int) {
-	stride := s.C * s.S
-	if s.S > slabElems {
-		pieces := ceilDiv(s.S, slabElems)
-		n, off := j/pieces, j%pieces*slabElems
-		return n*stride + c*s.S + off, 1, min(slabElems, s.S-off), 1
-	}
-	g := geometryCF(s.S)
-	r0 := j * g.runsPerSlab
-	return r0*stride + c*s.S, min(g.runsPerSlab, s.N-r0), s.S, g.group
 }
 
 // slabsCL is the number of slabs of a row-major batch, and slabCL slab j.
@@ -178,20 +182,21 @@ func needsRedo(pivot float32, mean, variance float64) bool {
 // extreme reports that the channel's values are finite but so far apart
 // that the float32 sums overflowed; mean and variance then come from a
 // float64 loop, and the channel is normalized by one too (see extreme.go).
-func momentsCF(k *kernels, acc []float64, x []float32, s Shape, c int) (mean, variance float64, extreme bool) {
-	p := pivotOf(x, s, c)
-	sum, sq := sumsCF(k, acc, x, s, c, p)
-	return momentsFromSums(k, acc, x, s, c, p, sum, sq)
+func momentsCF(k *kernels, acc []float64, x []float32, g *cfGeo, c int) (mean, variance float64, extreme bool) {
+	p := pivotOf(x, g.Shape, c)
+	sum, sq := sumsCF(k, acc, x, g, c, p)
+	return momentsFromSums(k, acc, x, g, c, p, sum, sq)
 }
 
 // momentsFromSums finishes momentsCF from the shifted sums of channel c
 // with pivot p: the second pass if the pivot was poor, the float64 loop if
 // the sums overflowed.
-func momentsFromSums(k *kernels, acc []float64, x []float32, s Shape, c int, p float32, sum, sq float64) (mean, variance float64, extreme bool) {
+func momentsFromSums(k *kernels, acc []float64, x []float32, g *cfGeo, c int, p float32, sum, sq float64) (mean, variance float64, extreme bool) {
+	s := g.Shape
 	mean, variance = finish(p, sum, sq, s.M())
 	if needsRedo(p, mean, variance) {
 		p = float32(mean)
-		sum, sq = sumsCF(k, acc, x, s, c, p)
+		sum, sq = sumsCF(k, acc, x, g, c, p)
 		mean, variance = finish(p, sum, sq, s.M())
 	}
 	if !finite(sum) || !finite(sq) {
@@ -200,9 +205,9 @@ func momentsFromSums(k *kernels, acc []float64, x []float32, s Shape, c int, p f
 	return mean, variance, false
 }
 
-func sumsCF(k *kernels, acc []float64, x []float32, s Shape, c int, pivot float32) (sum, sq float64) {
-	for j := range slabsPerChannelCF(s) {
-		a, b := slabSumsCF(k, acc, x, s, c, j, pivot)
+func sumsCF(k *kernels, acc []float64, x []float32, g *cfGeo, c int, pivot float32) (sum, sq float64) {
+	for j := range g.slabs {
+		a, b := slabSumsCF(k, acc, x, g, c, j, pivot)
 		sum += a
 		sq += b
 	}
@@ -210,12 +215,11 @@ func sumsCF(k *kernels, acc []float64, x []float32, s Shape, c int, pivot float3
 }
 
 // slabSumsCF returns the shifted sums of slab j of channel c.
-func slabSumsCF(k *kernels, acc []float64, x []float32, s Shape, c, j int, pivot float32) (sum, sq float64) {
+func slabSumsCF(k *kernels, acc []float64, x []float32, g *cfGeo, c, j int, pivot float32) (sum, sq float64) {
 	acc = acc[:2*lanes]
 	clear(acc)
-	start, nruns, runLen, group := slabCF(s, c, j)
-	stride := s.C * s.S
-	k.statsCF(acc, span(x, start, nruns, runLen, stride), nruns, runLen, stride, group, pivot)
+	start, nruns, runLen, group := g.slab(c, j)
+	k.statsCF(acc, span(x, start, nruns, runLen, g.stride), nruns, runLen, g.stride, group, pivot)
 	return sumLanes(acc[:lanes]), sumLanes(acc[lanes:])
 }
 

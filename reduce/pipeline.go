@@ -25,32 +25,23 @@ func (w *workspace) usePipe(tensors int) bool {
 // pipeAccLen is the accumulator space of one part of a pipelined call.
 func (w *workspace) pipeAccLen() int { return w.group * 3 * lanes }
 
-// statUnits is the number of flush units of every channel of a
-// channels-first batch, and statUnit unit k of channel c: the call's
-// start, run count, run length and flush group, and whether the unit ends
-// its slab.
-func statUnits(s Shape) int {
-	if s.S > slabElems {
-		return s.N * ceilDiv(s.S, slabElems)
-	}
-	return ceilDiv(s.N, geometryCF(s.S).group)
-}
-
-func statUnit(s Shape, c, k int) (start, nruns, runLen, group int, slabEnd bool) {
-	if s.S > slabElems {
-		start, nruns, runLen, group = slabCF(s, c, k)
+// unit returns flush unit k of channel c (of g.units): the call's start,
+// run count, run length and flush group, and whether the unit ends its
+// slab.
+func (g *cfGeo) unit(c, k int) (start, nruns, runLen, group int, slabEnd bool) {
+	if g.pieces > 0 {
+		start, nruns, runLen, group = g.slab(c, k)
 		return start, nruns, runLen, group, true
 	}
-	g := geometryCF(s.S)
 	r0 := k * g.group
-	r1 := min(s.N, r0+g.group)
-	return r0*s.C*s.S + c*s.S, r1 - r0, s.S, g.group, r1%g.runsPerSlab == 0 || r1 == s.N
+	r1 := min(g.N, r0+g.group)
+	return r0*g.stride + c*g.S, r1 - r0, g.S, g.group, r1%g.runsPerSlab == 0 || r1 == g.N
 }
 
 // pipeGroups runs fused groups [u0, u1) of one part, pipelined.
 func (w *workspace) pipeGroups(u0, u1 int, acc []float64) {
 	s := w.s
-	units := statUnits(s)
+	units := w.geo.units
 	w.startGroup(u0, acc)
 	for k := range units {
 		w.groupUnit(u0, k, acc)
@@ -108,7 +99,7 @@ func (w *workspace) groupUnit(u, k int, acc []float64) {
 	stride := s.C * s.S
 	for c := c0; c < c1; c++ {
 		a := acc[(c-c0)*3*lanes : (c-c0+1)*3*lanes]
-		start, nruns, runLen, group, slabEnd := statUnit(s, c, k)
+		start, nruns, runLen, group, slabEnd := w.geo.unit(c, k)
 		if w.op == opBackGroups {
 			w.k.backwardCF(a, span(w.dy, start, nruns, runLen, stride), span(w.x, start, nruns, runLen, stride),
 				nruns, runLen, stride, group, w.smean[c])
@@ -137,7 +128,7 @@ func (w *workspace) finishGroup(c0, c1 int, acc []float64) {
 			continue
 		}
 		var ext bool
-		w.mean[c], w.variance[c], ext = momentsFromSums(w.k, acc[(c-c0)*3*lanes:], w.x, w.s, c, w.piv[c], w.sum[c], w.sq[c])
+		w.mean[c], w.variance[c], ext = momentsFromSums(w.k, acc[(c-c0)*3*lanes:], w.x, &w.geo, c, w.piv[c], w.sum[c], w.sq[c])
 		w.markExtreme(c, ext)
 		w.fixTiny(c)
 		w.trainParam(c)
