@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/simdbn/simdbn/bn"
+	"github.com/simdbn/simdbn/reduce"
 )
 
 // Impls returns the implementations to measure: bn.Impls() (fastest
@@ -123,6 +124,14 @@ func NewKernel(buf *Buffers, op Op, d Dims, l bn.Layout, impl string, goroutines
 			k.run = func() error { NaiveBackward(layer, dx, dgamma, dbeta, dy, x, s, st, acc); return nil }
 		} else {
 			k.run = func() error { return layer.Backward(dx, dgamma, dbeta, dy, x, s, st) }
+		}
+	case Stats:
+		mean, variance := make([]float32, d.C), make([]float32, d.C)
+		m64, v64 := make([]float64, d.C), make([]float64, d.C)
+		if naive {
+			k.run = func() error { NaiveStats(m64, v64, x, s); return nil }
+		} else {
+			k.run = func() error { return reduce.MeanVar(mean, variance, x, s) }
 		}
 	default:
 		k.Close()

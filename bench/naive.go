@@ -47,6 +47,53 @@ func naiveInvStd(variance float64, eps float32) float64 {
 	return 1 / math.Sqrt(d)
 }
 
+// NaiveStats is the handwritten per-channel mean and biased variance (two
+// float64 passes), the counterpart of reduce.MeanVar.
+func NaiveStats(mean, variance []float64, x []float32, s bn.Shape) {
+	C, S := s.C, s.S
+	M := float64(s.N * s.S)
+	clear(mean)
+	clear(variance)
+	if rowOrder(s) {
+		rows := s.N * s.S
+		for r := range rows {
+			for c, v := range x[r*C : r*C+C] {
+				mean[c] += float64(v)
+			}
+		}
+		for c := range mean {
+			mean[c] /= M
+		}
+		for r := range rows {
+			for c, v := range x[r*C : r*C+C] {
+				d := float64(v) - mean[c]
+				variance[c] += d * d
+			}
+		}
+		for c := range C {
+			variance[c] /= M
+		}
+		return
+	}
+	for c := range C {
+		var sum float64
+		for n := range s.N {
+			for _, v := range x[(n*C+c)*S : (n*C+c)*S+S] {
+				sum += float64(v)
+			}
+		}
+		m := sum / M
+		var sq float64
+		for n := range s.N {
+			for _, v := range x[(n*C+c)*S : (n*C+c)*S+S] {
+				d := float64(v) - m
+				sq += d * d
+			}
+		}
+		mean[c], variance[c] = m, sq/M
+	}
+}
+
 // NaiveTrain is the handwritten form of b.Train(y, x, s, st).
 func NaiveTrain(b *bn.BatchNorm, y, x []float32, s bn.Shape, st *bn.Stats, acc []float64) {
 	C, S := s.C, s.S
@@ -55,31 +102,12 @@ func NaiveTrain(b *bn.BatchNorm, y, x []float32, s bn.Shape, st *bn.Stats, acc [
 		acc = make([]float64, NaiveScratch(C))
 	}
 	mean, variance, scale := acc[:C], acc[C:2*C], acc[2*C:3*C]
+	NaiveStats(mean, variance, x, s)
+	for c := range C {
+		scale[c] = naiveInvStd(variance[c], b.Eps) * param(b.Gamma, c, 1)
+	}
 	if rowOrder(s) {
-		rows := s.N * s.S
-		clear(mean)
-		clear(variance)
-		for r := range rows {
-			row := x[r*C : r*C+C]
-			for c, v := range row {
-				mean[c] += float64(v)
-			}
-		}
-		for c := range mean {
-			mean[c] /= M
-		}
-		for r := range rows {
-			row := x[r*C : r*C+C]
-			for c, v := range row {
-				d := float64(v) - mean[c]
-				variance[c] += d * d
-			}
-		}
-		for c := range C {
-			variance[c] /= M
-			scale[c] = naiveInvStd(variance[c], b.Eps) * param(b.Gamma, c, 1)
-		}
-		for r := range rows {
+		for r := range s.N * s.S {
 			row, out := x[r*C:r*C+C], y[r*C:r*C+C]
 			for c, v := range row {
 				out[c] = float32((float64(v)-mean[c])*scale[c] + param(b.Beta, c, 0))
@@ -87,24 +115,7 @@ func NaiveTrain(b *bn.BatchNorm, y, x []float32, s bn.Shape, st *bn.Stats, acc [
 		}
 	} else {
 		for c := range C {
-			var sum float64
-			for n := range s.N {
-				for _, v := range x[(n*C+c)*S : (n*C+c)*S+S] {
-					sum += float64(v)
-				}
-			}
-			m := sum / M
-			var sq float64
-			for n := range s.N {
-				for _, v := range x[(n*C+c)*S : (n*C+c)*S+S] {
-					d := float64(v) - m
-					sq += d * d
-				}
-			}
-			mean[c], variance[c] = m, sq/M
-			sc := naiveInvStd(variance[c], b.Eps) * param(b.Gamma, c, 1)
-			sh := param(b.Beta, c, 0)
-			scale[c] = sc
+			sc, sh, m := scale[c], param(b.Beta, c, 0), mean[c]
 			for n := range s.N {
 				in, out := x[(n*C+c)*S:(n*C+c)*S+S], y[(n*C+c)*S:(n*C+c)*S+S]
 				for i, v := range in {

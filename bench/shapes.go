@@ -166,10 +166,14 @@ const (
 	Train    Op = "train"    // BatchNorm.Train with saved statistics
 	Infer    Op = "infer"    // BatchNorm.Infer
 	Backward Op = "backward" // BatchNorm.Backward with dgamma and dbeta
+	// Stats is reduce.MeanVar: the statistics alone, one read of x. It is
+	// the read-only pass that bounds the others: train must read x at
+	// least once, and copy() reads it once and writes it once.
+	Stats Op = "stats"
 )
 
 // Ops are the operations in table order.
-var Ops = []Op{Train, Infer, Backward}
+var Ops = []Op{Train, Infer, Backward, Stats}
 
 // ParseOp checks an op name.
 func ParseOp(s string) (Op, error) {
@@ -178,14 +182,17 @@ func ParseOp(s string) (Op, error) {
 			return o, nil
 		}
 	}
-	return "", fmt.Errorf("op %q: want train, infer or backward", s)
+	return "", fmt.Errorf("op %q: want train, infer, backward or stats", s)
 }
 
 // BytesPerElem is the byte convention of the package documentation: 8 for
-// train and infer, 12 for backward.
+// train and infer, 12 for backward, 4 for stats (read x).
 func (o Op) BytesPerElem() int64 {
-	if o == Backward {
+	switch o {
+	case Backward:
 		return 12
+	case Stats:
+		return 4
 	}
 	return 8
 }

@@ -24,7 +24,7 @@ import (
 func main() {
 	var (
 		shapes     = flag.String("shapes", "", "comma list of NxCxD1x... shapes (N first, C second, the rest multiply into S); default the six of bench.Shapes")
-		ops        = flag.String("ops", "train,infer,backward", "comma list of ops")
+		ops        = flag.String("ops", "train,infer,backward,stats", "comma list of ops")
 		layouts    = flag.String("layouts", "nchw,nhwc", "comma list of layouts (nchw, nhwc); -sizes defaults to nchw")
 		impls      = flag.String("impls", "", "comma list of implementations; default all this CPU runs, then naive-f64 ("+strings.Join(bench.Impls(), ",")+")")
 		goroutines = flag.Int("goroutines", 1, "goroutines per call: BatchNorm.Workers (copy() and naive-f64 stay on one)")
@@ -77,7 +77,7 @@ func main() {
 	notes := []string{
 		fmt.Sprintf("simdbn bnbench: %s/%s, GOMAXPROCS=%d, default impl %s, %d samples of %v per side",
 			runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), bn.Impl(), cfg.Samples, cfg.Target),
-		"time: median per call; x copy: median of time / time of copy() of the same tensor, interleaved; GB/s: 8 B/elem train and infer, 12 B/elem backward",
+		"time: median per call; x copy: median of time / time of copy() of the same tensor, interleaved; GB/s: 8 B/elem train and infer, 12 B/elem backward, 4 B/elem stats (reduce.MeanVar: one read of x, the read-only reference)",
 	}
 	notes = append(notes, fmt.Sprintf("goroutines: %d per call (BatchNorm.Workers; naive-f64 and copy() always 1)", max(*goroutines, 1)))
 
