@@ -1,0 +1,71 @@
+// Package reduce computes channel-wise statistics of float32 batches, and
+// is the engine behind package bn: it chooses the kernels (AVX-512, AVX2 or
+// pure Go), cuts each call into kernel calls, and combines their results in
+// a fixed order, so that every implementation, and every number of
+// goroutines, gives the same bits.
+//
+// MeanVar and Moments are the public statistics: per-channel mean and
+// biased variance of a batch in either layout, usable without the rest of
+// bn (layer, group and instance normalization are the same statistics over
+// other groupings: see "Other normalizations" below).
+//
+// # The statistics, exactly
+//
+// For each channel c with values v_0 .. v_{M-1} in channel order (sample by
+// sample, position by position):
+//
+//  1. Pivot p: the median of the first three values if all three are finite;
+//     otherwise the first finite one of them (the median when there are
+//     three); 0 when none of them is finite.
+//  2. Shifted sums, in float32 lanes flushed into float64 lanes exactly as
+//     package fallback documents (channels first: 32 lanes by position in
+//     the run, flushed every 1024 values of a run or every 1024/S runs;
+//     channels last: 4 lanes by row, flushed every 128 rows), with
+//     d = v - p, S += d, Q += d*d.
+//  3. Slabs: the kernel calls cover slabs, fixed by the shape alone.
+//     Channels first: slabs of floor(65536/S) whole runs (rounded down to a
+//     multiple of the flush group 1024/S when S <= 1024), or, for S > 65536,
+//     pieces of 65536 values of one run. Channels last (and channels first
+//     with S == 1, which has the same memory order): slabs of
+//     128*max(1, 65536/(128*C)) rows. Each slab's float64 lanes start at 0
+//     and are reduced to one number: channels first by halving (lane l +=
+//     lane l+w for w = 16, 8, 4, 2, 1), channels last as (p0 + p1) + (p2 +
+//     p3). The slab numbers are added to the channel's totals in slab order,
+//     in float64.
+//  4. mean = p + S/M and var = max(0, Q/M - (S/M)^2), in float64.
+//  5. If (mean - p)^2 > 8*var (the pivot was more than 2.8 standard
+//     deviations off), steps 2 to 4 run again with p = float32(mean).
+//  6. If S or Q is not finite although every value is finite (values more
+//     than about 1.8e19 apart), mean and var come from a two-pass float64
+//     loop instead; so does a channel of Train whose var is below 2^-100
+//     while Eps is below 2^-80 (its squares may have underflowed). Such
+//     channels are normalized in float64 too.
+//
+// The backward sums (sum(dy), sum(dy*(x - mean)), sum(x - mean), with the
+// saved float32 mean as the shift) follow the same lanes, flushes and slabs.
+//
+// # Threads
+//
+// A Runner (Serial, Pool, or a framework's own) runs the units of a call:
+// channel groups when there are at least two per worker, otherwise slabs
+// and element-wise chunks. Slab results are stored per slab and added in
+// slab order after all have run, so the bits do not depend on the Runner.
+//
+// # Memory traffic
+//
+// Channels first, Train and Backward process groups of channels whose data
+// fits a share of the cache (blockBytes): the statistics of a group are
+// read from memory, and its normalization re-reads it from cache. On large
+// tensors the passes are pipelined: the normalization of group g runs
+// interleaved with the statistics of group g+1, so that reads and writes
+// stream together. Outputs of 8 MiB and more that alias no input are
+// written with non-temporal stores. None of this changes the arithmetic.
+//
+// # Other normalizations
+//
+// Layer normalization of an [R, D] matrix, group normalization with G
+// groups and instance normalization are statistics over contiguous
+// stretches: the channels-first case with N = 1, C = R (or N*G, or N*C) and
+// S = D (or C/G*S, or S). They can call Moments with such a Shape and get
+// the same order and accuracy.
+package reduce
