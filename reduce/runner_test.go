@@ -119,15 +119,30 @@ func TestWorkerCountsGiveSameBits(t *testing.T) {
 }
 
 func TestWarmPoolAllocatesNothing(t *testing.T) {
-	s := Shape{N: 8, C: 3, S: 5000}
-	x, y := make([]float32, s.Len()), make([]float32, s.Len())
-	for i := range x {
-		x[i] = float32(i % 13)
+	if raceEnabled {
+		t.Skip("allocation counts are meaningless under the race detector")
 	}
-	a := &TrainArgs{Y: y, X: x, Shape: s, Eps: 1e-5, Run: Pool(2)}
-	Train(a)
-	if n := testing.AllocsPerRun(20, func() { Train(a) }); n != 0 {
-		t.Errorf("Train with a warm pool: %v allocations per call", n)
+	defer func(p int) { pipeBytes = p }(pipeBytes)
+	pipeBytes = 0 // the pipelined groups too
+	for _, s := range []Shape{{N: 8, C: 3, S: 5000}, {N: 8, C: 40, S: 700}, {N: 300, C: 20, S: 7, Layout: ChannelsLast}} {
+		n, C := s.Len(), s.C
+		x, y, dy := make([]float32, n), make([]float32, n), make([]float32, n)
+		for i := range x {
+			x[i] = float32(i % 13)
+			dy[i] = float32(i%7) - 3
+		}
+		mean, inv, rm, rv := make([]float32, C), make([]float32, C), make([]float32, C), make([]float32, C)
+		tr := &TrainArgs{Y: y, X: x, Shape: s, Eps: 1e-5, Mean: mean, InvStd: inv, Run: Pool(2)}
+		in := &InferArgs{Y: y, X: x, Shape: s, Mean: rm, Variance: rv, Eps: 1e-5, Run: Pool(2)}
+		bw := &BackwardArgs{DX: y, DY: dy, X: x, Shape: s, Mean: mean, InvStd: inv, Run: Pool(2)}
+		Train(tr)
+		Infer(in)
+		Backward(bw)
+		for name, f := range map[string]func(){"Train": func() { Train(tr) }, "Infer": func() { Infer(in) }, "Backward": func() { Backward(bw) }} {
+			if a := testing.AllocsPerRun(20, f); a != 0 {
+				t.Errorf("%s %v with a warm pool: %v allocations per call", name, s, a)
+			}
+		}
 	}
 }
 
