@@ -54,10 +54,12 @@ func Train(a *TrainArgs) {
 		w.exec(opTrainGroups, ceilDiv(s.C, w.group))
 	} else {
 		w.slabStats()
-		for c := range s.C {
-			w.fixTiny(c)
-			w.trainParam(c)
+		if float64(w.eps) < 0x1p-80 {
+			for c := range s.C {
+				w.fixTiny(c)
+			}
 		}
+		w.trainParams()
 		w.applyAll(opApply)
 	}
 	writeTrainOutputs(a, w.mean, w.variance, w.inv)
@@ -96,6 +98,26 @@ func writeTrainOutputs(a *TrainArgs, mean, variance, inv []float64) {
 		for c, v := range variance[:C] {
 			rv[c] = float32((1-mom)*float64(rv[c]) + mom*v*unbias)
 		}
+	}
+}
+
+// trainParams sets invstd and the normalize parameters of every channel,
+// as trainParam does one.
+func (w *workspace) trainParams() {
+	C := w.s.C
+	if !w.s.rowMajor() {
+		for c := range C {
+			w.trainParam(c)
+		}
+		return
+	}
+	mean, variance, inv := w.mean[:C], w.variance[:C], w.inv[:C]
+	for c := range C {
+		inv[c] = invStd(variance[c], w.eps)
+	}
+	hi, lo, a, b := w.par[:C], w.par[C:2*C], w.par[2*C:3*C], w.par[3*C:4*C]
+	for c := range C {
+		hi[c], lo[c], a[c], b[c] = normParams(mean[c], inv[c], at(w.gamma, c, 1), at(w.beta, c, 0))
 	}
 }
 

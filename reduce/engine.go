@@ -123,11 +123,7 @@ func (w *workspace) unit(u int, acc []float64) {
 			a := acc[:2*phases*C]
 			clear(a)
 			k.statsCL(a, w.x[r0*C:(r0+nr)*C], nr, C, w.piv)
-			out := w.part[u*2*C : (u+1)*2*C]
-			for c := range C {
-				out[c] = sumPhases(a, C, c)
-				out[C+c] = sumPhases(a[phases*C:], C, c)
-			}
+			reducePhases(w.part[u*2*C:(u+1)*2*C], a, C, 2)
 			return
 		}
 		ns := w.geo.slabs
@@ -140,12 +136,7 @@ func (w *workspace) unit(u int, acc []float64) {
 			a := acc[:3*phases*C]
 			clear(a)
 			k.backwardCL(a, w.dy[r0*C:(r0+nr)*C], w.x[r0*C:(r0+nr)*C], nr, C, w.smean)
-			out := w.part[u*3*C : (u+1)*3*C]
-			for c := range C {
-				out[c] = sumPhases(a, C, c)
-				out[C+c] = sumPhases(a[phases*C:], C, c)
-				out[2*C+c] = sumPhases(a[2*phases*C:], C, c)
-			}
+			reducePhases(w.part[u*3*C:(u+1)*3*C], a, C, 3)
 			return
 		}
 		ns := w.geo.slabs
@@ -224,9 +215,13 @@ func (w *workspace) slabStats() {
 	}
 	sum, sq := w.slabSums()
 	redo := false
+	mean, variance, piv := w.mean[:C], w.variance[:C], w.piv[:C]
+	sum, sq = sum[:C], sq[:C]
 	for c := range C {
-		w.mean[c], w.variance[c] = finish(w.piv[c], sum[c], sq[c], s.M())
-		redo = redo || needsRedo(w.piv[c], w.mean[c], w.variance[c])
+		mean[c], variance[c] = finish(piv[c], sum[c], sq[c], s.M())
+	}
+	for c := range C {
+		redo = redo || needsRedo(piv[c], mean[c], variance[c])
 	}
 	if redo {
 		for c := range C {
@@ -241,7 +236,10 @@ func (w *workspace) slabStats() {
 		}
 	}
 	for c := range C {
-		if !finite(sum[c]) || !finite(sq[c]) {
+		if finite(sum[c]) && finite(sq[c]) {
+			continue
+		}
+		{
 			var ext bool
 			w.mean[c], w.variance[c], ext = exactMoments(w.x, s, c, w.mean[c], w.variance[c])
 			w.markExtreme(c, ext)

@@ -104,10 +104,18 @@ func sumLanes(a []float64) float64 {
 	return (e0 + e2) + (e1 + e3)
 }
 
-// sumPhases adds the Phases float64 lanes of channel c of a channels-last
-// kernel: (p0 + p1) + (p2 + p3).
-func sumPhases(a []float64, C, c int) float64 {
-	return (a[c] + a[C+c]) + (a[2*C+c] + a[3*C+c])
+// reducePhases writes, for each of the nq quantities of a channels-last
+// kernel's float64 lanes a, the per-channel sums (p0 + p1) + (p2 + p3)
+// into out[q*C+c].
+func reducePhases(out, a []float64, C, nq int) {
+	for q := range nq {
+		o := out[q*C : q*C+C]
+		b := a[q*phases*C:]
+		p0, p1, p2, p3 := b[:C], b[C:2*C], b[2*C:3*C], b[3*C:4*C]
+		for c := range o {
+			o[c] = (p0[c] + p1[c]) + (p2[c] + p3[c])
+		}
+	}
 }
 
 // pivotOf returns the pivot of channel c: the median of the first three of
