@@ -23,20 +23,22 @@ TEXT ·applyCLAVX2(SB), NOSPLIT, $0-88
 	NEGQ    CX
 	LEAQ    applyCLAVX2Mask<>+0(SB), AX
 	VMOVDQU 32(AX)(CX*4), Y8
+	CMPQ    DX, $0x00000100
+	JG      wide_2
 
-block_2:
+block_3:
 	MOVQ $0x00000008, R14
 	CMPQ BX, R14
-	JGE  fullblock_3
+	JGE  fullblock_4
 	MOVQ BX, R14
 
-fullblock_3:
+fullblock_4:
 	XORQ R11, R11
 
-wide_7:
+wide_8:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  single_4
+	JGT  single_5
 
 	// chunk of 2 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -54,7 +56,7 @@ wide_7:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_8:
+rows_9:
 	VMOVUPS (R12), Y9
 	VSUBPS  Y0, Y9, Y9
 	VSUBPS  Y1, Y9, Y9
@@ -69,14 +71,14 @@ rows_8:
 	VMOVUPS Y10, 32(R12)(DI*1)
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows_8
+	JNZ     rows_9
 	ADDQ    $0x00000040, R11
-	JMP     wide_7
+	JMP     wide_8
 
-single_4:
+single_5:
 	LEAQ 32(R11), AX
 	CMPQ AX, DX
-	JGT  masked_5
+	JGT  masked_6
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -90,7 +92,7 @@ single_4:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_9:
+rows_10:
 	VMOVUPS (R12), Y11
 	VSUBPS  Y0, Y11, Y11
 	VSUBPS  Y1, Y11, Y11
@@ -99,13 +101,13 @@ rows_9:
 	VMOVUPS Y11, (R12)(DI*1)
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows_9
+	JNZ     rows_10
 	ADDQ    $0x00000020, R11
-	JMP     single_4
+	JMP     single_5
 
-masked_5:
+masked_6:
 	CMPQ R11, DX
-	JEQ  chunksdone_6
+	JEQ  chunksdone_7
 
 	// masked tail vector
 	LEAQ       (R10)(R11*1), R9
@@ -119,7 +121,7 @@ masked_5:
 	LEAQ       (SI)(R11*1), R12
 	MOVQ       R14, R13
 
-rows_10:
+rows_11:
 	VMASKMOVPS (R12), Y8, Y12
 	VSUBPS     Y0, Y12, Y12
 	VSUBPS     Y1, Y12, Y12
@@ -128,14 +130,129 @@ rows_10:
 	VMASKMOVPS Y12, Y8, (R12)(DI*1)
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows_10
+	JNZ        rows_11
 
-chunksdone_6:
+chunksdone_7:
 	MOVQ   DX, AX
 	IMUL3Q $0x00000008, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000008, BX
-	JG     block_2
+	JG     block_3
+	JMP    done_1
+
+wide_2:
+block_12:
+	MOVQ $0x00000001, R14
+	CMPQ BX, R14
+	JGE  fullblock_13
+	MOVQ BX, R14
+
+fullblock_13:
+	XORQ R11, R11
+
+wide_17:
+	LEAQ 64(R11), AX
+	CMPQ AX, DX
+	JGT  single_14
+
+	// chunk of 2 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Y0
+	VMOVUPS 32(R9), Y4
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y1
+	VMOVUPS 32(R9), Y5
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y2
+	VMOVUPS 32(R9), Y6
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y3
+	VMOVUPS 32(R9), Y7
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_18:
+	VMOVUPS (R12), Y13
+	VSUBPS  Y0, Y13, Y13
+	VSUBPS  Y1, Y13, Y13
+	VMULPS  Y2, Y13, Y13
+	VADDPS  Y3, Y13, Y13
+	VMOVUPS Y13, (R12)(DI*1)
+	VMOVUPS 32(R12), Y14
+	VSUBPS  Y4, Y14, Y14
+	VSUBPS  Y5, Y14, Y14
+	VMULPS  Y6, Y14, Y14
+	VADDPS  Y7, Y14, Y14
+	VMOVUPS Y14, 32(R12)(DI*1)
+	ADDQ    DX, R12
+	DECQ    R13
+	JNZ     rows_18
+	ADDQ    $0x00000040, R11
+	JMP     wide_17
+
+single_14:
+	LEAQ 32(R11), AX
+	CMPQ AX, DX
+	JGT  masked_15
+
+	// chunk of 1 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Y0
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y1
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y2
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y3
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_19:
+	VMOVUPS (R12), Y15
+	VSUBPS  Y0, Y15, Y15
+	VSUBPS  Y1, Y15, Y15
+	VMULPS  Y2, Y15, Y15
+	VADDPS  Y3, Y15, Y15
+	VMOVUPS Y15, (R12)(DI*1)
+	ADDQ    DX, R12
+	DECQ    R13
+	JNZ     rows_19
+	ADDQ    $0x00000020, R11
+	JMP     single_14
+
+masked_15:
+	CMPQ R11, DX
+	JEQ  chunksdone_16
+
+	// masked tail vector
+	LEAQ       (R10)(R11*1), R9
+	VMASKMOVPS (R9), Y8, Y0
+	ADDQ       DX, R9
+	VMASKMOVPS (R9), Y8, Y1
+	ADDQ       DX, R9
+	VMASKMOVPS (R9), Y8, Y2
+	ADDQ       DX, R9
+	VMASKMOVPS (R9), Y8, Y3
+	LEAQ       (SI)(R11*1), R12
+	MOVQ       R14, R13
+
+rows_20:
+	VMASKMOVPS (R12), Y8, Y9
+	VSUBPS     Y0, Y9, Y9
+	VSUBPS     Y1, Y9, Y9
+	VMULPS     Y2, Y9, Y9
+	VADDPS     Y3, Y9, Y9
+	VMASKMOVPS Y9, Y8, (R12)(DI*1)
+	ADDQ       DX, R12
+	DECQ       R13
+	JNZ        rows_20
+
+chunksdone_16:
+	MOVQ   DX, AX
+	IMUL3Q $0x00000001, AX, AX
+	ADDQ   AX, SI
+	SUBQ   $0x00000001, BX
+	JG     block_12
 
 done_1:
 	VZEROUPPER
@@ -169,29 +286,31 @@ TEXT ·applyCLNTAVX2(SB), NOSPLIT, $0-88
 	MOVQ    C+56(FP), CX
 	MOVQ    p_base+64(FP), R10
 	TESTQ   BX, BX
-	JLE     done_11
+	JLE     done_21
 	TESTQ   CX, CX
-	JLE     done_11
+	JLE     done_21
 	MOVQ    CX, DX
 	SHLQ    $0x02, DX
 	ANDQ    $0x00000007, CX
 	NEGQ    CX
 	LEAQ    applyCLNTAVX2Mask<>+0(SB), AX
 	VMOVDQU 32(AX)(CX*4), Y8
+	CMPQ    DX, $0x00000100
+	JG      wide_22
 
-block_12:
+block_23:
 	MOVQ $0x00000008, R14
 	CMPQ BX, R14
-	JGE  fullblock_13
+	JGE  fullblock_24
 	MOVQ BX, R14
 
-fullblock_13:
+fullblock_24:
 	XORQ R11, R11
 
-wide_17:
+wide_28:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  single_14
+	JGT  single_25
 
 	// chunk of 2 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -209,7 +328,7 @@ wide_17:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_18:
+rows_29:
 	VMOVUPS  (R12), Y9
 	VSUBPS   Y0, Y9, Y9
 	VSUBPS   Y1, Y9, Y9
@@ -224,14 +343,14 @@ rows_18:
 	VMOVNTPS Y10, 32(R12)(DI*1)
 	ADDQ     DX, R12
 	DECQ     R13
-	JNZ      rows_18
+	JNZ      rows_29
 	ADDQ     $0x00000040, R11
-	JMP      wide_17
+	JMP      wide_28
 
-single_14:
+single_25:
 	LEAQ 32(R11), AX
 	CMPQ AX, DX
-	JGT  masked_15
+	JGT  masked_26
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -245,7 +364,7 @@ single_14:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_19:
+rows_30:
 	VMOVUPS  (R12), Y11
 	VSUBPS   Y0, Y11, Y11
 	VSUBPS   Y1, Y11, Y11
@@ -254,13 +373,13 @@ rows_19:
 	VMOVNTPS Y11, (R12)(DI*1)
 	ADDQ     DX, R12
 	DECQ     R13
-	JNZ      rows_19
+	JNZ      rows_30
 	ADDQ     $0x00000020, R11
-	JMP      single_14
+	JMP      single_25
 
-masked_15:
+masked_26:
 	CMPQ R11, DX
-	JEQ  chunksdone_16
+	JEQ  chunksdone_27
 
 	// masked tail vector
 	LEAQ       (R10)(R11*1), R9
@@ -274,7 +393,7 @@ masked_15:
 	LEAQ       (SI)(R11*1), R12
 	MOVQ       R14, R13
 
-rows_20:
+rows_31:
 	VMASKMOVPS (R12), Y8, Y12
 	VSUBPS     Y0, Y12, Y12
 	VSUBPS     Y1, Y12, Y12
@@ -283,16 +402,131 @@ rows_20:
 	VMASKMOVPS Y12, Y8, (R12)(DI*1)
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows_20
+	JNZ        rows_31
 
-chunksdone_16:
+chunksdone_27:
 	MOVQ   DX, AX
 	IMUL3Q $0x00000008, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000008, BX
-	JG     block_12
+	JG     block_23
+	JMP    done_21
 
-done_11:
+wide_22:
+block_32:
+	MOVQ $0x00000001, R14
+	CMPQ BX, R14
+	JGE  fullblock_33
+	MOVQ BX, R14
+
+fullblock_33:
+	XORQ R11, R11
+
+wide_37:
+	LEAQ 64(R11), AX
+	CMPQ AX, DX
+	JGT  single_34
+
+	// chunk of 2 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Y0
+	VMOVUPS 32(R9), Y4
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y1
+	VMOVUPS 32(R9), Y5
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y2
+	VMOVUPS 32(R9), Y6
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y3
+	VMOVUPS 32(R9), Y7
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_38:
+	VMOVUPS  (R12), Y13
+	VSUBPS   Y0, Y13, Y13
+	VSUBPS   Y1, Y13, Y13
+	VMULPS   Y2, Y13, Y13
+	VADDPS   Y3, Y13, Y13
+	VMOVNTPS Y13, (R12)(DI*1)
+	VMOVUPS  32(R12), Y14
+	VSUBPS   Y4, Y14, Y14
+	VSUBPS   Y5, Y14, Y14
+	VMULPS   Y6, Y14, Y14
+	VADDPS   Y7, Y14, Y14
+	VMOVNTPS Y14, 32(R12)(DI*1)
+	ADDQ     DX, R12
+	DECQ     R13
+	JNZ      rows_38
+	ADDQ     $0x00000040, R11
+	JMP      wide_37
+
+single_34:
+	LEAQ 32(R11), AX
+	CMPQ AX, DX
+	JGT  masked_35
+
+	// chunk of 1 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Y0
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y1
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y2
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y3
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_39:
+	VMOVUPS  (R12), Y15
+	VSUBPS   Y0, Y15, Y15
+	VSUBPS   Y1, Y15, Y15
+	VMULPS   Y2, Y15, Y15
+	VADDPS   Y3, Y15, Y15
+	VMOVNTPS Y15, (R12)(DI*1)
+	ADDQ     DX, R12
+	DECQ     R13
+	JNZ      rows_39
+	ADDQ     $0x00000020, R11
+	JMP      single_34
+
+masked_35:
+	CMPQ R11, DX
+	JEQ  chunksdone_36
+
+	// masked tail vector
+	LEAQ       (R10)(R11*1), R9
+	VMASKMOVPS (R9), Y8, Y0
+	ADDQ       DX, R9
+	VMASKMOVPS (R9), Y8, Y1
+	ADDQ       DX, R9
+	VMASKMOVPS (R9), Y8, Y2
+	ADDQ       DX, R9
+	VMASKMOVPS (R9), Y8, Y3
+	LEAQ       (SI)(R11*1), R12
+	MOVQ       R14, R13
+
+rows_40:
+	VMASKMOVPS (R12), Y8, Y9
+	VSUBPS     Y0, Y9, Y9
+	VSUBPS     Y1, Y9, Y9
+	VMULPS     Y2, Y9, Y9
+	VADDPS     Y3, Y9, Y9
+	VMASKMOVPS Y9, Y8, (R12)(DI*1)
+	ADDQ       DX, R12
+	DECQ       R13
+	JNZ        rows_40
+
+chunksdone_36:
+	MOVQ   DX, AX
+	IMUL3Q $0x00000001, AX, AX
+	ADDQ   AX, SI
+	SUBQ   $0x00000001, BX
+	JG     block_32
+
+done_21:
 	SFENCE
 	VZEROUPPER
 	RET

@@ -25,20 +25,22 @@ TEXT ·applyCLAVX512(SB), NOSPLIT, $0-88
 	DECL     AX
 	KMOVW    AX, K1
 	KSHIFTRW $0x08, K1, K2
+	CMPQ     DX, $0x00000100
+	JG       wide_2
 
-block_2:
+block_3:
 	MOVQ $0x00000008, R14
 	CMPQ BX, R14
-	JGE  fullblock_3
+	JGE  fullblock_4
 	MOVQ BX, R14
 
-fullblock_3:
+fullblock_4:
 	XORQ R11, R11
 
-wide_7:
+wide_8:
 	LEAQ 256(R11), AX
 	CMPQ AX, DX
-	JGT  single_4
+	JGT  single_5
 
 	// chunk of 4 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -64,7 +66,7 @@ wide_7:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_8:
+rows_9:
 	VMOVUPS (R12), Z16
 	VSUBPS  Z0, Z16, Z16
 	VSUBPS  Z1, Z16, Z16
@@ -91,14 +93,14 @@ rows_8:
 	VMOVUPS Z19, 192(R12)(DI*1)
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows_8
+	JNZ     rows_9
 	ADDQ    $0x00000100, R11
-	JMP     wide_7
+	JMP     wide_8
 
-single_4:
+single_5:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  masked_5
+	JGT  masked_6
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -112,7 +114,7 @@ single_4:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_9:
+rows_10:
 	VMOVUPS (R12), Z20
 	VSUBPS  Z0, Z20, Z20
 	VSUBPS  Z1, Z20, Z20
@@ -121,13 +123,13 @@ rows_9:
 	VMOVUPS Z20, (R12)(DI*1)
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows_9
+	JNZ     rows_10
 	ADDQ    $0x00000040, R11
-	JMP     single_4
+	JMP     single_5
 
-masked_5:
+masked_6:
 	CMPQ R11, DX
-	JEQ  chunksdone_6
+	JEQ  chunksdone_7
 
 	// masked tail vector
 	LEAQ      (R10)(R11*1), R9
@@ -141,7 +143,7 @@ masked_5:
 	LEAQ      (SI)(R11*1), R12
 	MOVQ      R14, R13
 
-rows_10:
+rows_11:
 	VMOVUPS.Z (R12), K1, Z21
 	VSUBPS    Z0, Z21, Z21
 	VSUBPS    Z1, Z21, Z21
@@ -150,43 +152,19 @@ rows_10:
 	VMOVUPS   Z21, K1, (R12)(DI*1)
 	ADDQ      DX, R12
 	DECQ      R13
-	JNZ       rows_10
+	JNZ       rows_11
 
-chunksdone_6:
+chunksdone_7:
 	MOVQ   DX, AX
 	IMUL3Q $0x00000008, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000008, BX
-	JG     block_2
+	JG     block_3
+	JMP    done_1
 
-done_1:
-	VZEROUPPER
-	RET
-
-// func applyCLNTAVX512(y []float32, x []float32, rows int, C int, p []float32)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·applyCLNTAVX512(SB), NOSPLIT, $0-88
-	MOVQ     x_base+24(FP), SI
-	MOVQ     y_base+0(FP), DI
-	SUBQ     SI, DI
-	MOVQ     rows+48(FP), BX
-	MOVQ     C+56(FP), CX
-	MOVQ     p_base+64(FP), R10
-	TESTQ    BX, BX
-	JLE      done_11
-	TESTQ    CX, CX
-	JLE      done_11
-	MOVQ     CX, DX
-	SHLQ     $0x02, DX
-	ANDL     $0x0000000f, CX
-	MOVL     $0x00000001, AX
-	SHLL     CL, AX
-	DECL     AX
-	KMOVW    AX, K1
-	KSHIFTRW $0x08, K1, K2
-
+wide_2:
 block_12:
-	MOVQ $0x00000008, R14
+	MOVQ $0x00000001, R14
 	CMPQ BX, R14
 	JGE  fullblock_13
 	MOVQ BX, R14
@@ -224,6 +202,167 @@ wide_17:
 	MOVQ    R14, R13
 
 rows_18:
+	VMOVUPS (R12), Z22
+	VSUBPS  Z0, Z22, Z22
+	VSUBPS  Z1, Z22, Z22
+	VMULPS  Z2, Z22, Z22
+	VADDPS  Z3, Z22, Z22
+	VMOVUPS Z22, (R12)(DI*1)
+	VMOVUPS 64(R12), Z23
+	VSUBPS  Z4, Z23, Z23
+	VSUBPS  Z5, Z23, Z23
+	VMULPS  Z6, Z23, Z23
+	VADDPS  Z7, Z23, Z23
+	VMOVUPS Z23, 64(R12)(DI*1)
+	VMOVUPS 128(R12), Z24
+	VSUBPS  Z8, Z24, Z24
+	VSUBPS  Z9, Z24, Z24
+	VMULPS  Z10, Z24, Z24
+	VADDPS  Z11, Z24, Z24
+	VMOVUPS Z24, 128(R12)(DI*1)
+	VMOVUPS 192(R12), Z25
+	VSUBPS  Z12, Z25, Z25
+	VSUBPS  Z13, Z25, Z25
+	VMULPS  Z14, Z25, Z25
+	VADDPS  Z15, Z25, Z25
+	VMOVUPS Z25, 192(R12)(DI*1)
+	ADDQ    DX, R12
+	DECQ    R13
+	JNZ     rows_18
+	ADDQ    $0x00000100, R11
+	JMP     wide_17
+
+single_14:
+	LEAQ 64(R11), AX
+	CMPQ AX, DX
+	JGT  masked_15
+
+	// chunk of 1 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_19:
+	VMOVUPS (R12), Z26
+	VSUBPS  Z0, Z26, Z26
+	VSUBPS  Z1, Z26, Z26
+	VMULPS  Z2, Z26, Z26
+	VADDPS  Z3, Z26, Z26
+	VMOVUPS Z26, (R12)(DI*1)
+	ADDQ    DX, R12
+	DECQ    R13
+	JNZ     rows_19
+	ADDQ    $0x00000040, R11
+	JMP     single_14
+
+masked_15:
+	CMPQ R11, DX
+	JEQ  chunksdone_16
+
+	// masked tail vector
+	LEAQ      (R10)(R11*1), R9
+	VMOVUPS.Z (R9), K1, Z0
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z1
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z2
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z3
+	LEAQ      (SI)(R11*1), R12
+	MOVQ      R14, R13
+
+rows_20:
+	VMOVUPS.Z (R12), K1, Z27
+	VSUBPS    Z0, Z27, Z27
+	VSUBPS    Z1, Z27, Z27
+	VMULPS    Z2, Z27, Z27
+	VADDPS    Z3, Z27, Z27
+	VMOVUPS   Z27, K1, (R12)(DI*1)
+	ADDQ      DX, R12
+	DECQ      R13
+	JNZ       rows_20
+
+chunksdone_16:
+	MOVQ   DX, AX
+	IMUL3Q $0x00000001, AX, AX
+	ADDQ   AX, SI
+	SUBQ   $0x00000001, BX
+	JG     block_12
+
+done_1:
+	VZEROUPPER
+	RET
+
+// func applyCLNTAVX512(y []float32, x []float32, rows int, C int, p []float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·applyCLNTAVX512(SB), NOSPLIT, $0-88
+	MOVQ     x_base+24(FP), SI
+	MOVQ     y_base+0(FP), DI
+	SUBQ     SI, DI
+	MOVQ     rows+48(FP), BX
+	MOVQ     C+56(FP), CX
+	MOVQ     p_base+64(FP), R10
+	TESTQ    BX, BX
+	JLE      done_21
+	TESTQ    CX, CX
+	JLE      done_21
+	MOVQ     CX, DX
+	SHLQ     $0x02, DX
+	ANDL     $0x0000000f, CX
+	MOVL     $0x00000001, AX
+	SHLL     CL, AX
+	DECL     AX
+	KMOVW    AX, K1
+	KSHIFTRW $0x08, K1, K2
+	CMPQ     DX, $0x00000100
+	JG       wide_22
+
+block_23:
+	MOVQ $0x00000008, R14
+	CMPQ BX, R14
+	JGE  fullblock_24
+	MOVQ BX, R14
+
+fullblock_24:
+	XORQ R11, R11
+
+wide_28:
+	LEAQ 256(R11), AX
+	CMPQ AX, DX
+	JGT  single_25
+
+	// chunk of 4 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z4
+	VMOVUPS 128(R9), Z8
+	VMOVUPS 192(R9), Z12
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	VMOVUPS 64(R9), Z5
+	VMOVUPS 128(R9), Z9
+	VMOVUPS 192(R9), Z13
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	VMOVUPS 64(R9), Z6
+	VMOVUPS 128(R9), Z10
+	VMOVUPS 192(R9), Z14
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	VMOVUPS 64(R9), Z7
+	VMOVUPS 128(R9), Z11
+	VMOVUPS 192(R9), Z15
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_29:
 	VMOVUPS  (R12), Z16
 	VSUBPS   Z0, Z16, Z16
 	VSUBPS   Z1, Z16, Z16
@@ -250,14 +389,14 @@ rows_18:
 	VMOVNTPS Z19, 192(R12)(DI*1)
 	ADDQ     DX, R12
 	DECQ     R13
-	JNZ      rows_18
+	JNZ      rows_29
 	ADDQ     $0x00000100, R11
-	JMP      wide_17
+	JMP      wide_28
 
-single_14:
+single_25:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  masked_15
+	JGT  masked_26
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -271,7 +410,7 @@ single_14:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_19:
+rows_30:
 	VMOVUPS  (R12), Z20
 	VSUBPS   Z0, Z20, Z20
 	VSUBPS   Z1, Z20, Z20
@@ -280,13 +419,13 @@ rows_19:
 	VMOVNTPS Z20, (R12)(DI*1)
 	ADDQ     DX, R12
 	DECQ     R13
-	JNZ      rows_19
+	JNZ      rows_30
 	ADDQ     $0x00000040, R11
-	JMP      single_14
+	JMP      single_25
 
-masked_15:
+masked_26:
 	CMPQ R11, DX
-	JEQ  chunksdone_16
+	JEQ  chunksdone_27
 
 	// masked tail vector
 	LEAQ      (R10)(R11*1), R9
@@ -300,7 +439,7 @@ masked_15:
 	LEAQ      (SI)(R11*1), R12
 	MOVQ      R14, R13
 
-rows_20:
+rows_31:
 	VMOVUPS.Z (R12), K1, Z21
 	VSUBPS    Z0, Z21, Z21
 	VSUBPS    Z1, Z21, Z21
@@ -309,16 +448,151 @@ rows_20:
 	VMOVUPS   Z21, K1, (R12)(DI*1)
 	ADDQ      DX, R12
 	DECQ      R13
-	JNZ       rows_20
+	JNZ       rows_31
 
-chunksdone_16:
+chunksdone_27:
 	MOVQ   DX, AX
 	IMUL3Q $0x00000008, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000008, BX
-	JG     block_12
+	JG     block_23
+	JMP    done_21
 
-done_11:
+wide_22:
+block_32:
+	MOVQ $0x00000001, R14
+	CMPQ BX, R14
+	JGE  fullblock_33
+	MOVQ BX, R14
+
+fullblock_33:
+	XORQ R11, R11
+
+wide_37:
+	LEAQ 256(R11), AX
+	CMPQ AX, DX
+	JGT  single_34
+
+	// chunk of 4 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z4
+	VMOVUPS 128(R9), Z8
+	VMOVUPS 192(R9), Z12
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	VMOVUPS 64(R9), Z5
+	VMOVUPS 128(R9), Z9
+	VMOVUPS 192(R9), Z13
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	VMOVUPS 64(R9), Z6
+	VMOVUPS 128(R9), Z10
+	VMOVUPS 192(R9), Z14
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	VMOVUPS 64(R9), Z7
+	VMOVUPS 128(R9), Z11
+	VMOVUPS 192(R9), Z15
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_38:
+	VMOVUPS  (R12), Z22
+	VSUBPS   Z0, Z22, Z22
+	VSUBPS   Z1, Z22, Z22
+	VMULPS   Z2, Z22, Z22
+	VADDPS   Z3, Z22, Z22
+	VMOVNTPS Z22, (R12)(DI*1)
+	VMOVUPS  64(R12), Z23
+	VSUBPS   Z4, Z23, Z23
+	VSUBPS   Z5, Z23, Z23
+	VMULPS   Z6, Z23, Z23
+	VADDPS   Z7, Z23, Z23
+	VMOVNTPS Z23, 64(R12)(DI*1)
+	VMOVUPS  128(R12), Z24
+	VSUBPS   Z8, Z24, Z24
+	VSUBPS   Z9, Z24, Z24
+	VMULPS   Z10, Z24, Z24
+	VADDPS   Z11, Z24, Z24
+	VMOVNTPS Z24, 128(R12)(DI*1)
+	VMOVUPS  192(R12), Z25
+	VSUBPS   Z12, Z25, Z25
+	VSUBPS   Z13, Z25, Z25
+	VMULPS   Z14, Z25, Z25
+	VADDPS   Z15, Z25, Z25
+	VMOVNTPS Z25, 192(R12)(DI*1)
+	ADDQ     DX, R12
+	DECQ     R13
+	JNZ      rows_38
+	ADDQ     $0x00000100, R11
+	JMP      wide_37
+
+single_34:
+	LEAQ 64(R11), AX
+	CMPQ AX, DX
+	JGT  masked_35
+
+	// chunk of 1 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_39:
+	VMOVUPS  (R12), Z26
+	VSUBPS   Z0, Z26, Z26
+	VSUBPS   Z1, Z26, Z26
+	VMULPS   Z2, Z26, Z26
+	VADDPS   Z3, Z26, Z26
+	VMOVNTPS Z26, (R12)(DI*1)
+	ADDQ     DX, R12
+	DECQ     R13
+	JNZ      rows_39
+	ADDQ     $0x00000040, R11
+	JMP      single_34
+
+masked_35:
+	CMPQ R11, DX
+	JEQ  chunksdone_36
+
+	// masked tail vector
+	LEAQ      (R10)(R11*1), R9
+	VMOVUPS.Z (R9), K1, Z0
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z1
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z2
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z3
+	LEAQ      (SI)(R11*1), R12
+	MOVQ      R14, R13
+
+rows_40:
+	VMOVUPS.Z (R12), K1, Z27
+	VSUBPS    Z0, Z27, Z27
+	VSUBPS    Z1, Z27, Z27
+	VMULPS    Z2, Z27, Z27
+	VADDPS    Z3, Z27, Z27
+	VMOVUPS   Z27, K1, (R12)(DI*1)
+	ADDQ      DX, R12
+	DECQ      R13
+	JNZ       rows_40
+
+chunksdone_36:
+	MOVQ   DX, AX
+	IMUL3Q $0x00000001, AX, AX
+	ADDQ   AX, SI
+	SUBQ   $0x00000001, BX
+	JG     block_32
+
+done_21:
 	SFENCE
 	VZEROUPPER
 	RET

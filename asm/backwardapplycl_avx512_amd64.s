@@ -27,20 +27,22 @@ TEXT ·backwardApplyCLAVX512(SB), NOSPLIT, $0-112
 	DECL     AX
 	KMOVW    AX, K1
 	KSHIFTRW $0x08, K1, K2
+	CMPQ     DX, $0x00000100
+	JG       wide_2
 
-block_2:
+block_3:
 	MOVQ $0x00000008, R14
 	CMPQ BX, R14
-	JGE  fullblock_3
+	JGE  fullblock_4
 	MOVQ BX, R14
 
-fullblock_3:
+fullblock_4:
 	XORQ R11, R11
 
-wide_7:
+wide_8:
 	LEAQ 256(R11), AX
 	CMPQ AX, DX
-	JGT  single_4
+	JGT  single_5
 
 	// chunk of 4 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -71,7 +73,7 @@ wide_7:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_8:
+rows_9:
 	VMOVUPS (R12), Z20
 	VSUBPS  Z0, Z20, Z20
 	VSUBPS  Z1, Z20, Z20
@@ -110,14 +112,14 @@ rows_8:
 	VMOVUPS Z27, 192(R12)(DI*1)
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows_8
+	JNZ     rows_9
 	ADDQ    $0x00000100, R11
-	JMP     wide_7
+	JMP     wide_8
 
-single_4:
+single_5:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  masked_5
+	JGT  masked_6
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -133,7 +135,7 @@ single_4:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_9:
+rows_10:
 	VMOVUPS (R12), Z28
 	VSUBPS  Z0, Z28, Z28
 	VSUBPS  Z1, Z28, Z28
@@ -145,13 +147,13 @@ rows_9:
 	VMOVUPS Z29, (R12)(DI*1)
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows_9
+	JNZ     rows_10
 	ADDQ    $0x00000040, R11
-	JMP     single_4
+	JMP     single_5
 
-masked_5:
+masked_6:
 	CMPQ R11, DX
-	JEQ  chunksdone_6
+	JEQ  chunksdone_7
 
 	// masked tail vector
 	LEAQ      (R10)(R11*1), R9
@@ -167,7 +169,7 @@ masked_5:
 	LEAQ      (SI)(R11*1), R12
 	MOVQ      R14, R13
 
-rows_10:
+rows_11:
 	VMOVUPS.Z (R12), K1, Z30
 	VSUBPS    Z0, Z30, Z30
 	VSUBPS    Z1, Z30, Z30
@@ -179,45 +181,19 @@ rows_10:
 	VMOVUPS   Z31, K1, (R12)(DI*1)
 	ADDQ      DX, R12
 	DECQ      R13
-	JNZ       rows_10
+	JNZ       rows_11
 
-chunksdone_6:
+chunksdone_7:
 	MOVQ   DX, AX
 	IMUL3Q $0x00000008, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000008, BX
-	JG     block_2
+	JG     block_3
+	JMP    done_1
 
-done_1:
-	VZEROUPPER
-	RET
-
-// func backwardApplyCLNTAVX512(dx []float32, dy []float32, x []float32, rows int, C int, p []float32)
-// Requires: AVX, AVX512F, MMX+
-TEXT ·backwardApplyCLNTAVX512(SB), NOSPLIT, $0-112
-	MOVQ     x_base+48(FP), SI
-	MOVQ     dx_base+0(FP), DI
-	SUBQ     SI, DI
-	MOVQ     dy_base+24(FP), R8
-	SUBQ     SI, R8
-	MOVQ     rows+72(FP), BX
-	MOVQ     C+80(FP), CX
-	MOVQ     p_base+88(FP), R10
-	TESTQ    BX, BX
-	JLE      done_11
-	TESTQ    CX, CX
-	JLE      done_11
-	MOVQ     CX, DX
-	SHLQ     $0x02, DX
-	ANDL     $0x0000000f, CX
-	MOVL     $0x00000001, AX
-	SHLL     CL, AX
-	DECL     AX
-	KMOVW    AX, K1
-	KSHIFTRW $0x08, K1, K2
-
+wide_2:
 block_12:
-	MOVQ $0x00000008, R14
+	MOVQ $0x00000001, R14
 	CMPQ BX, R14
 	JGE  fullblock_13
 	MOVQ BX, R14
@@ -260,6 +236,196 @@ wide_17:
 	MOVQ    R14, R13
 
 rows_18:
+	VMOVUPS (R12), Z20
+	VSUBPS  Z0, Z20, Z20
+	VSUBPS  Z1, Z20, Z20
+	VMULPS  Z3, Z20, Z20
+	VMOVUPS (R12)(R8*1), Z21
+	VMULPS  Z4, Z21, Z21
+	VSUBPS  Z2, Z21, Z21
+	VSUBPS  Z20, Z21, Z21
+	VMOVUPS Z21, (R12)(DI*1)
+	VMOVUPS 64(R12), Z22
+	VSUBPS  Z5, Z22, Z22
+	VSUBPS  Z6, Z22, Z22
+	VMULPS  Z8, Z22, Z22
+	VMOVUPS 64(R12)(R8*1), Z23
+	VMULPS  Z9, Z23, Z23
+	VSUBPS  Z7, Z23, Z23
+	VSUBPS  Z22, Z23, Z23
+	VMOVUPS Z23, 64(R12)(DI*1)
+	VMOVUPS 128(R12), Z24
+	VSUBPS  Z10, Z24, Z24
+	VSUBPS  Z11, Z24, Z24
+	VMULPS  Z13, Z24, Z24
+	VMOVUPS 128(R12)(R8*1), Z25
+	VMULPS  Z14, Z25, Z25
+	VSUBPS  Z12, Z25, Z25
+	VSUBPS  Z24, Z25, Z25
+	VMOVUPS Z25, 128(R12)(DI*1)
+	VMOVUPS 192(R12), Z26
+	VSUBPS  Z15, Z26, Z26
+	VSUBPS  Z16, Z26, Z26
+	VMULPS  Z18, Z26, Z26
+	VMOVUPS 192(R12)(R8*1), Z27
+	VMULPS  Z19, Z27, Z27
+	VSUBPS  Z17, Z27, Z27
+	VSUBPS  Z26, Z27, Z27
+	VMOVUPS Z27, 192(R12)(DI*1)
+	ADDQ    DX, R12
+	DECQ    R13
+	JNZ     rows_18
+	ADDQ    $0x00000100, R11
+	JMP     wide_17
+
+single_14:
+	LEAQ 64(R11), AX
+	CMPQ AX, DX
+	JGT  masked_15
+
+	// chunk of 1 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z4
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_19:
+	VMOVUPS (R12), Z28
+	VSUBPS  Z0, Z28, Z28
+	VSUBPS  Z1, Z28, Z28
+	VMULPS  Z3, Z28, Z28
+	VMOVUPS (R12)(R8*1), Z29
+	VMULPS  Z4, Z29, Z29
+	VSUBPS  Z2, Z29, Z29
+	VSUBPS  Z28, Z29, Z29
+	VMOVUPS Z29, (R12)(DI*1)
+	ADDQ    DX, R12
+	DECQ    R13
+	JNZ     rows_19
+	ADDQ    $0x00000040, R11
+	JMP     single_14
+
+masked_15:
+	CMPQ R11, DX
+	JEQ  chunksdone_16
+
+	// masked tail vector
+	LEAQ      (R10)(R11*1), R9
+	VMOVUPS.Z (R9), K1, Z0
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z1
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z2
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z3
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z4
+	LEAQ      (SI)(R11*1), R12
+	MOVQ      R14, R13
+
+rows_20:
+	VMOVUPS.Z (R12), K1, Z30
+	VSUBPS    Z0, Z30, Z30
+	VSUBPS    Z1, Z30, Z30
+	VMULPS    Z3, Z30, Z30
+	VMOVUPS.Z (R12)(R8*1), K1, Z31
+	VMULPS    Z4, Z31, Z31
+	VSUBPS    Z2, Z31, Z31
+	VSUBPS    Z30, Z31, Z31
+	VMOVUPS   Z31, K1, (R12)(DI*1)
+	ADDQ      DX, R12
+	DECQ      R13
+	JNZ       rows_20
+
+chunksdone_16:
+	MOVQ   DX, AX
+	IMUL3Q $0x00000001, AX, AX
+	ADDQ   AX, SI
+	SUBQ   $0x00000001, BX
+	JG     block_12
+
+done_1:
+	VZEROUPPER
+	RET
+
+// func backwardApplyCLNTAVX512(dx []float32, dy []float32, x []float32, rows int, C int, p []float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·backwardApplyCLNTAVX512(SB), NOSPLIT, $0-112
+	MOVQ     x_base+48(FP), SI
+	MOVQ     dx_base+0(FP), DI
+	SUBQ     SI, DI
+	MOVQ     dy_base+24(FP), R8
+	SUBQ     SI, R8
+	MOVQ     rows+72(FP), BX
+	MOVQ     C+80(FP), CX
+	MOVQ     p_base+88(FP), R10
+	TESTQ    BX, BX
+	JLE      done_21
+	TESTQ    CX, CX
+	JLE      done_21
+	MOVQ     CX, DX
+	SHLQ     $0x02, DX
+	ANDL     $0x0000000f, CX
+	MOVL     $0x00000001, AX
+	SHLL     CL, AX
+	DECL     AX
+	KMOVW    AX, K1
+	KSHIFTRW $0x08, K1, K2
+	CMPQ     DX, $0x00000100
+	JG       wide_22
+
+block_23:
+	MOVQ $0x00000008, R14
+	CMPQ BX, R14
+	JGE  fullblock_24
+	MOVQ BX, R14
+
+fullblock_24:
+	XORQ R11, R11
+
+wide_28:
+	LEAQ 256(R11), AX
+	CMPQ AX, DX
+	JGT  single_25
+
+	// chunk of 4 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z5
+	VMOVUPS 128(R9), Z10
+	VMOVUPS 192(R9), Z15
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	VMOVUPS 64(R9), Z6
+	VMOVUPS 128(R9), Z11
+	VMOVUPS 192(R9), Z16
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	VMOVUPS 64(R9), Z7
+	VMOVUPS 128(R9), Z12
+	VMOVUPS 192(R9), Z17
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	VMOVUPS 64(R9), Z8
+	VMOVUPS 128(R9), Z13
+	VMOVUPS 192(R9), Z18
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z4
+	VMOVUPS 64(R9), Z9
+	VMOVUPS 128(R9), Z14
+	VMOVUPS 192(R9), Z19
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_29:
 	VMOVUPS  (R12), Z20
 	VSUBPS   Z0, Z20, Z20
 	VSUBPS   Z1, Z20, Z20
@@ -298,14 +464,14 @@ rows_18:
 	VMOVNTPS Z27, 192(R12)(DI*1)
 	ADDQ     DX, R12
 	DECQ     R13
-	JNZ      rows_18
+	JNZ      rows_29
 	ADDQ     $0x00000100, R11
-	JMP      wide_17
+	JMP      wide_28
 
-single_14:
+single_25:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  masked_15
+	JGT  masked_26
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -321,7 +487,7 @@ single_14:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_19:
+rows_30:
 	VMOVUPS  (R12), Z28
 	VSUBPS   Z0, Z28, Z28
 	VSUBPS   Z1, Z28, Z28
@@ -333,13 +499,13 @@ rows_19:
 	VMOVNTPS Z29, (R12)(DI*1)
 	ADDQ     DX, R12
 	DECQ     R13
-	JNZ      rows_19
+	JNZ      rows_30
 	ADDQ     $0x00000040, R11
-	JMP      single_14
+	JMP      single_25
 
-masked_15:
+masked_26:
 	CMPQ R11, DX
-	JEQ  chunksdone_16
+	JEQ  chunksdone_27
 
 	// masked tail vector
 	LEAQ      (R10)(R11*1), R9
@@ -355,7 +521,7 @@ masked_15:
 	LEAQ      (SI)(R11*1), R12
 	MOVQ      R14, R13
 
-rows_20:
+rows_31:
 	VMOVUPS.Z (R12), K1, Z30
 	VSUBPS    Z0, Z30, Z30
 	VSUBPS    Z1, Z30, Z30
@@ -367,16 +533,178 @@ rows_20:
 	VMOVUPS   Z31, K1, (R12)(DI*1)
 	ADDQ      DX, R12
 	DECQ      R13
-	JNZ       rows_20
+	JNZ       rows_31
 
-chunksdone_16:
+chunksdone_27:
 	MOVQ   DX, AX
 	IMUL3Q $0x00000008, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000008, BX
-	JG     block_12
+	JG     block_23
+	JMP    done_21
 
-done_11:
+wide_22:
+block_32:
+	MOVQ $0x00000001, R14
+	CMPQ BX, R14
+	JGE  fullblock_33
+	MOVQ BX, R14
+
+fullblock_33:
+	XORQ R11, R11
+
+wide_37:
+	LEAQ 256(R11), AX
+	CMPQ AX, DX
+	JGT  single_34
+
+	// chunk of 4 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z5
+	VMOVUPS 128(R9), Z10
+	VMOVUPS 192(R9), Z15
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	VMOVUPS 64(R9), Z6
+	VMOVUPS 128(R9), Z11
+	VMOVUPS 192(R9), Z16
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	VMOVUPS 64(R9), Z7
+	VMOVUPS 128(R9), Z12
+	VMOVUPS 192(R9), Z17
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	VMOVUPS 64(R9), Z8
+	VMOVUPS 128(R9), Z13
+	VMOVUPS 192(R9), Z18
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z4
+	VMOVUPS 64(R9), Z9
+	VMOVUPS 128(R9), Z14
+	VMOVUPS 192(R9), Z19
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_38:
+	VMOVUPS  (R12), Z20
+	VSUBPS   Z0, Z20, Z20
+	VSUBPS   Z1, Z20, Z20
+	VMULPS   Z3, Z20, Z20
+	VMOVUPS  (R12)(R8*1), Z21
+	VMULPS   Z4, Z21, Z21
+	VSUBPS   Z2, Z21, Z21
+	VSUBPS   Z20, Z21, Z21
+	VMOVNTPS Z21, (R12)(DI*1)
+	VMOVUPS  64(R12), Z22
+	VSUBPS   Z5, Z22, Z22
+	VSUBPS   Z6, Z22, Z22
+	VMULPS   Z8, Z22, Z22
+	VMOVUPS  64(R12)(R8*1), Z23
+	VMULPS   Z9, Z23, Z23
+	VSUBPS   Z7, Z23, Z23
+	VSUBPS   Z22, Z23, Z23
+	VMOVNTPS Z23, 64(R12)(DI*1)
+	VMOVUPS  128(R12), Z24
+	VSUBPS   Z10, Z24, Z24
+	VSUBPS   Z11, Z24, Z24
+	VMULPS   Z13, Z24, Z24
+	VMOVUPS  128(R12)(R8*1), Z25
+	VMULPS   Z14, Z25, Z25
+	VSUBPS   Z12, Z25, Z25
+	VSUBPS   Z24, Z25, Z25
+	VMOVNTPS Z25, 128(R12)(DI*1)
+	VMOVUPS  192(R12), Z26
+	VSUBPS   Z15, Z26, Z26
+	VSUBPS   Z16, Z26, Z26
+	VMULPS   Z18, Z26, Z26
+	VMOVUPS  192(R12)(R8*1), Z27
+	VMULPS   Z19, Z27, Z27
+	VSUBPS   Z17, Z27, Z27
+	VSUBPS   Z26, Z27, Z27
+	VMOVNTPS Z27, 192(R12)(DI*1)
+	ADDQ     DX, R12
+	DECQ     R13
+	JNZ      rows_38
+	ADDQ     $0x00000100, R11
+	JMP      wide_37
+
+single_34:
+	LEAQ 64(R11), AX
+	CMPQ AX, DX
+	JGT  masked_35
+
+	// chunk of 1 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z4
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_39:
+	VMOVUPS  (R12), Z28
+	VSUBPS   Z0, Z28, Z28
+	VSUBPS   Z1, Z28, Z28
+	VMULPS   Z3, Z28, Z28
+	VMOVUPS  (R12)(R8*1), Z29
+	VMULPS   Z4, Z29, Z29
+	VSUBPS   Z2, Z29, Z29
+	VSUBPS   Z28, Z29, Z29
+	VMOVNTPS Z29, (R12)(DI*1)
+	ADDQ     DX, R12
+	DECQ     R13
+	JNZ      rows_39
+	ADDQ     $0x00000040, R11
+	JMP      single_34
+
+masked_35:
+	CMPQ R11, DX
+	JEQ  chunksdone_36
+
+	// masked tail vector
+	LEAQ      (R10)(R11*1), R9
+	VMOVUPS.Z (R9), K1, Z0
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z1
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z2
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z3
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z4
+	LEAQ      (SI)(R11*1), R12
+	MOVQ      R14, R13
+
+rows_40:
+	VMOVUPS.Z (R12), K1, Z30
+	VSUBPS    Z0, Z30, Z30
+	VSUBPS    Z1, Z30, Z30
+	VMULPS    Z3, Z30, Z30
+	VMOVUPS.Z (R12)(R8*1), K1, Z31
+	VMULPS    Z4, Z31, Z31
+	VSUBPS    Z2, Z31, Z31
+	VSUBPS    Z30, Z31, Z31
+	VMOVUPS   Z31, K1, (R12)(DI*1)
+	ADDQ      DX, R12
+	DECQ      R13
+	JNZ       rows_40
+
+chunksdone_36:
+	MOVQ   DX, AX
+	IMUL3Q $0x00000001, AX, AX
+	ADDQ   AX, SI
+	SUBQ   $0x00000001, BX
+	JG     block_32
+
+done_21:
 	SFENCE
 	VZEROUPPER
 	RET

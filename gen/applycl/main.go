@@ -23,6 +23,7 @@ func main() {
 		NP:      4,
 		W:       w,
 		Rows:    8,
+		WideC:   64,
 		// y = ((x - hi) - lo)*a + b (product rounded first)
 		Elem: func(e *cl.Elem) {
 			hi, lo, a, b := e.P[0], e.P[1], e.P[2], e.P[3]

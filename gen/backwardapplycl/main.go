@@ -25,6 +25,7 @@ func main() {
 		NP:      5,
 		W:       w,
 		Rows:    8,
+		WideC:   64,
 		// t = ((x - hi) - lo)*k3 (rounded); dx = (dy*k1 - k2) - t
 		Elem: func(e *cl.Elem) {
 			hi, lo, k2, k3, k1 := e.P[0], e.P[1], e.P[2], e.P[3], e.P[4]

@@ -50,6 +50,7 @@ type Elementwise struct {
 	NP      int // parameters per channel (planar: p[k*C+c])
 	W       int // vectors of a main chunk
 	Rows    int // rows per block (parameters are reloaded every block)
+	WideC   int // above this many channels, one row per block (0: never)
 	Elem    func(e *Elem)
 	// NT makes full vectors use non-temporal stores (VMOVNTPS, then an
 	// SFENCE before returning). The caller guarantees that every row of
@@ -155,21 +156,38 @@ func (i *ISA) Elementwise(k Elementwise) {
 		JNZ(LabelRef(loop))
 	}
 
-	block := i.Label("block")
-	Label(block)
-	MOVQ(U32(k.Rows), eNb)
-	CMPQ(eRows, eNb)
-	full := i.Label("fullblock")
-	JGE(LabelRef(full))
-	MOVQ(eRows, eNb)
-	Label(full)
-	XORQ(eCo, eCo)
-	i.chunks(k.W, eCo, eStr, body)
-	MOVQ(eStr, rTmp)
-	IMUL3Q(U32(k.Rows), rTmp, rTmp)
-	ADDQ(rTmp, eX)
-	SUBQ(U32(k.Rows), eRows)
-	JG(LabelRef(block))
+	// Rows per block: k.Rows keeps the parameters in registers across
+	// rows, which pays when a row is a few vectors; with wide rows (more
+	// than WideC channels) the parameters come from L1 every row instead
+	// and the kernel streams in memory order, one row per block.
+	blockLoop := func(rows int) {
+		block := i.Label("block")
+		Label(block)
+		MOVQ(U32(rows), eNb)
+		CMPQ(eRows, eNb)
+		full := i.Label("fullblock")
+		JGE(LabelRef(full))
+		MOVQ(eRows, eNb)
+		Label(full)
+		XORQ(eCo, eCo)
+		i.chunks(k.W, eCo, eStr, body)
+		MOVQ(eStr, rTmp)
+		IMUL3Q(U32(rows), rTmp, rTmp)
+		ADDQ(rTmp, eX)
+		SUBQ(U32(rows), eRows)
+		JG(LabelRef(block))
+	}
+	if k.WideC > 0 {
+		wide := i.Label("wide")
+		CMPQ(eStr, U32(4*k.WideC))
+		JG(LabelRef(wide))
+		blockLoop(k.Rows)
+		JMP(LabelRef(done))
+		Label(wide)
+		blockLoop(1)
+	} else {
+		blockLoop(k.Rows)
+	}
 
 	Label(done)
 	if k.NT {
