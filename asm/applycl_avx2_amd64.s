@@ -38,7 +38,7 @@ fullblock_4:
 wide_8:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  single_5
+	JGT  narrower_9
 
 	// chunk of 2 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -56,7 +56,7 @@ wide_8:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_9:
+rows_10:
 	VMOVUPS (R12), Y9
 	VSUBPS  Y0, Y9, Y9
 	VSUBPS  Y1, Y9, Y9
@@ -71,10 +71,11 @@ rows_9:
 	VMOVUPS Y10, 32(R12)(DI*1)
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows_9
+	JNZ     rows_10
 	ADDQ    $0x00000040, R11
 	JMP     wide_8
 
+narrower_9:
 single_5:
 	LEAQ 32(R11), AX
 	CMPQ AX, DX
@@ -92,7 +93,7 @@ single_5:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_10:
+rows_11:
 	VMOVUPS (R12), Y11
 	VSUBPS  Y0, Y11, Y11
 	VSUBPS  Y1, Y11, Y11
@@ -101,7 +102,7 @@ rows_10:
 	VMOVUPS Y11, (R12)(DI*1)
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows_10
+	JNZ     rows_11
 	ADDQ    $0x00000020, R11
 	JMP     single_5
 
@@ -121,7 +122,7 @@ masked_6:
 	LEAQ       (SI)(R11*1), R12
 	MOVQ       R14, R13
 
-rows_11:
+rows_12:
 	VMASKMOVPS (R12), Y8, Y12
 	VSUBPS     Y0, Y12, Y12
 	VSUBPS     Y1, Y12, Y12
@@ -130,7 +131,7 @@ rows_11:
 	VMASKMOVPS Y12, Y8, (R12)(DI*1)
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows_11
+	JNZ        rows_12
 
 chunksdone_7:
 	MOVQ   DX, AX
@@ -141,19 +142,19 @@ chunksdone_7:
 	JMP    done_1
 
 wide_2:
-block_12:
+block_13:
 	MOVQ $0x00000001, R14
 	CMPQ BX, R14
-	JGE  fullblock_13
+	JGE  fullblock_14
 	MOVQ BX, R14
 
-fullblock_13:
+fullblock_14:
 	XORQ R11, R11
 
-wide_17:
+wide_18:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  single_14
+	JGT  narrower_19
 
 	// chunk of 2 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -171,7 +172,7 @@ wide_17:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_18:
+rows_20:
 	VMOVUPS (R12), Y13
 	VSUBPS  Y0, Y13, Y13
 	VSUBPS  Y1, Y13, Y13
@@ -186,14 +187,15 @@ rows_18:
 	VMOVUPS Y14, 32(R12)(DI*1)
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows_18
+	JNZ     rows_20
 	ADDQ    $0x00000040, R11
-	JMP     wide_17
+	JMP     wide_18
 
-single_14:
+narrower_19:
+single_15:
 	LEAQ 32(R11), AX
 	CMPQ AX, DX
-	JGT  masked_15
+	JGT  masked_16
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -207,7 +209,7 @@ single_14:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_19:
+rows_21:
 	VMOVUPS (R12), Y15
 	VSUBPS  Y0, Y15, Y15
 	VSUBPS  Y1, Y15, Y15
@@ -216,13 +218,13 @@ rows_19:
 	VMOVUPS Y15, (R12)(DI*1)
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows_19
+	JNZ     rows_21
 	ADDQ    $0x00000020, R11
-	JMP     single_14
+	JMP     single_15
 
-masked_15:
+masked_16:
 	CMPQ R11, DX
-	JEQ  chunksdone_16
+	JEQ  chunksdone_17
 
 	// masked tail vector
 	LEAQ       (R10)(R11*1), R9
@@ -236,7 +238,7 @@ masked_15:
 	LEAQ       (SI)(R11*1), R12
 	MOVQ       R14, R13
 
-rows_20:
+rows_22:
 	VMASKMOVPS (R12), Y8, Y9
 	VSUBPS     Y0, Y9, Y9
 	VSUBPS     Y1, Y9, Y9
@@ -245,14 +247,14 @@ rows_20:
 	VMASKMOVPS Y9, Y8, (R12)(DI*1)
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows_20
+	JNZ        rows_22
 
-chunksdone_16:
+chunksdone_17:
 	MOVQ   DX, AX
 	IMUL3Q $0x00000001, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000001, BX
-	JG     block_12
+	JG     block_13
 
 done_1:
 	VZEROUPPER
@@ -286,9 +288,9 @@ TEXT ·applyCLNTAVX2(SB), NOSPLIT, $0-88
 	MOVQ    C+56(FP), CX
 	MOVQ    p_base+64(FP), R10
 	TESTQ   BX, BX
-	JLE     done_21
+	JLE     done_23
 	TESTQ   CX, CX
-	JLE     done_21
+	JLE     done_23
 	MOVQ    CX, DX
 	SHLQ    $0x02, DX
 	ANDQ    $0x00000007, CX
@@ -296,21 +298,21 @@ TEXT ·applyCLNTAVX2(SB), NOSPLIT, $0-88
 	LEAQ    applyCLNTAVX2Mask<>+0(SB), AX
 	VMOVDQU 32(AX)(CX*4), Y8
 	CMPQ    DX, $0x00000100
-	JG      wide_22
+	JG      wide_24
 
-block_23:
+block_25:
 	MOVQ $0x00000008, R14
 	CMPQ BX, R14
-	JGE  fullblock_24
+	JGE  fullblock_26
 	MOVQ BX, R14
 
-fullblock_24:
+fullblock_26:
 	XORQ R11, R11
 
-wide_28:
+wide_30:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  single_25
+	JGT  narrower_31
 
 	// chunk of 2 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -328,7 +330,7 @@ wide_28:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_29:
+rows_32:
 	VMOVUPS  (R12), Y9
 	VSUBPS   Y0, Y9, Y9
 	VSUBPS   Y1, Y9, Y9
@@ -343,14 +345,15 @@ rows_29:
 	VMOVNTPS Y10, 32(R12)(DI*1)
 	ADDQ     DX, R12
 	DECQ     R13
-	JNZ      rows_29
+	JNZ      rows_32
 	ADDQ     $0x00000040, R11
-	JMP      wide_28
+	JMP      wide_30
 
-single_25:
+narrower_31:
+single_27:
 	LEAQ 32(R11), AX
 	CMPQ AX, DX
-	JGT  masked_26
+	JGT  masked_28
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -364,7 +367,7 @@ single_25:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_30:
+rows_33:
 	VMOVUPS  (R12), Y11
 	VSUBPS   Y0, Y11, Y11
 	VSUBPS   Y1, Y11, Y11
@@ -373,13 +376,13 @@ rows_30:
 	VMOVNTPS Y11, (R12)(DI*1)
 	ADDQ     DX, R12
 	DECQ     R13
-	JNZ      rows_30
+	JNZ      rows_33
 	ADDQ     $0x00000020, R11
-	JMP      single_25
+	JMP      single_27
 
-masked_26:
+masked_28:
 	CMPQ R11, DX
-	JEQ  chunksdone_27
+	JEQ  chunksdone_29
 
 	// masked tail vector
 	LEAQ       (R10)(R11*1), R9
@@ -393,7 +396,7 @@ masked_26:
 	LEAQ       (SI)(R11*1), R12
 	MOVQ       R14, R13
 
-rows_31:
+rows_34:
 	VMASKMOVPS (R12), Y8, Y12
 	VSUBPS     Y0, Y12, Y12
 	VSUBPS     Y1, Y12, Y12
@@ -402,30 +405,30 @@ rows_31:
 	VMASKMOVPS Y12, Y8, (R12)(DI*1)
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows_31
+	JNZ        rows_34
 
-chunksdone_27:
+chunksdone_29:
 	MOVQ   DX, AX
 	IMUL3Q $0x00000008, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000008, BX
-	JG     block_23
-	JMP    done_21
+	JG     block_25
+	JMP    done_23
 
-wide_22:
-block_32:
+wide_24:
+block_35:
 	MOVQ $0x00000001, R14
 	CMPQ BX, R14
-	JGE  fullblock_33
+	JGE  fullblock_36
 	MOVQ BX, R14
 
-fullblock_33:
+fullblock_36:
 	XORQ R11, R11
 
-wide_37:
+wide_40:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  single_34
+	JGT  narrower_41
 
 	// chunk of 2 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -443,7 +446,7 @@ wide_37:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_38:
+rows_42:
 	VMOVUPS  (R12), Y13
 	VSUBPS   Y0, Y13, Y13
 	VSUBPS   Y1, Y13, Y13
@@ -458,14 +461,15 @@ rows_38:
 	VMOVNTPS Y14, 32(R12)(DI*1)
 	ADDQ     DX, R12
 	DECQ     R13
-	JNZ      rows_38
+	JNZ      rows_42
 	ADDQ     $0x00000040, R11
-	JMP      wide_37
+	JMP      wide_40
 
-single_34:
+narrower_41:
+single_37:
 	LEAQ 32(R11), AX
 	CMPQ AX, DX
-	JGT  masked_35
+	JGT  masked_38
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -479,7 +483,7 @@ single_34:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_39:
+rows_43:
 	VMOVUPS  (R12), Y15
 	VSUBPS   Y0, Y15, Y15
 	VSUBPS   Y1, Y15, Y15
@@ -488,13 +492,13 @@ rows_39:
 	VMOVNTPS Y15, (R12)(DI*1)
 	ADDQ     DX, R12
 	DECQ     R13
-	JNZ      rows_39
+	JNZ      rows_43
 	ADDQ     $0x00000020, R11
-	JMP      single_34
+	JMP      single_37
 
-masked_35:
+masked_38:
 	CMPQ R11, DX
-	JEQ  chunksdone_36
+	JEQ  chunksdone_39
 
 	// masked tail vector
 	LEAQ       (R10)(R11*1), R9
@@ -508,7 +512,7 @@ masked_35:
 	LEAQ       (SI)(R11*1), R12
 	MOVQ       R14, R13
 
-rows_40:
+rows_44:
 	VMASKMOVPS (R12), Y8, Y9
 	VSUBPS     Y0, Y9, Y9
 	VSUBPS     Y1, Y9, Y9
@@ -517,16 +521,16 @@ rows_40:
 	VMASKMOVPS Y9, Y8, (R12)(DI*1)
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows_40
+	JNZ        rows_44
 
-chunksdone_36:
+chunksdone_39:
 	MOVQ   DX, AX
 	IMUL3Q $0x00000001, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000001, BX
-	JG     block_32
+	JG     block_35
 
-done_21:
+done_23:
 	SFENCE
 	VZEROUPPER
 	RET

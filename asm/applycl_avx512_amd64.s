@@ -40,7 +40,7 @@ fullblock_4:
 wide_8:
 	LEAQ 256(R11), AX
 	CMPQ AX, DX
-	JGT  single_5
+	JGT  narrower_9
 
 	// chunk of 4 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -66,7 +66,7 @@ wide_8:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_9:
+rows_10:
 	VMOVUPS (R12), Z16
 	VSUBPS  Z0, Z16, Z16
 	VSUBPS  Z1, Z16, Z16
@@ -93,10 +93,52 @@ rows_9:
 	VMOVUPS Z19, 192(R12)(DI*1)
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows_9
+	JNZ     rows_10
 	ADDQ    $0x00000100, R11
 	JMP     wide_8
 
+narrower_9:
+wide_11:
+	LEAQ 128(R11), AX
+	CMPQ AX, DX
+	JGT  narrower_12
+
+	// chunk of 2 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z4
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	VMOVUPS 64(R9), Z5
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	VMOVUPS 64(R9), Z6
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	VMOVUPS 64(R9), Z7
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_13:
+	VMOVUPS (R12), Z20
+	VSUBPS  Z0, Z20, Z20
+	VSUBPS  Z1, Z20, Z20
+	VMULPS  Z2, Z20, Z20
+	VADDPS  Z3, Z20, Z20
+	VMOVUPS Z20, (R12)(DI*1)
+	VMOVUPS 64(R12), Z21
+	VSUBPS  Z4, Z21, Z21
+	VSUBPS  Z5, Z21, Z21
+	VMULPS  Z6, Z21, Z21
+	VADDPS  Z7, Z21, Z21
+	VMOVUPS Z21, 64(R12)(DI*1)
+	ADDQ    DX, R12
+	DECQ    R13
+	JNZ     rows_13
+	ADDQ    $0x00000080, R11
+	JMP     wide_11
+
+narrower_12:
 single_5:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
@@ -114,16 +156,16 @@ single_5:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_10:
-	VMOVUPS (R12), Z20
-	VSUBPS  Z0, Z20, Z20
-	VSUBPS  Z1, Z20, Z20
-	VMULPS  Z2, Z20, Z20
-	VADDPS  Z3, Z20, Z20
-	VMOVUPS Z20, (R12)(DI*1)
+rows_14:
+	VMOVUPS (R12), Z22
+	VSUBPS  Z0, Z22, Z22
+	VSUBPS  Z1, Z22, Z22
+	VMULPS  Z2, Z22, Z22
+	VADDPS  Z3, Z22, Z22
+	VMOVUPS Z22, (R12)(DI*1)
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows_10
+	JNZ     rows_14
 	ADDQ    $0x00000040, R11
 	JMP     single_5
 
@@ -143,16 +185,16 @@ masked_6:
 	LEAQ      (SI)(R11*1), R12
 	MOVQ      R14, R13
 
-rows_11:
-	VMOVUPS.Z (R12), K1, Z21
-	VSUBPS    Z0, Z21, Z21
-	VSUBPS    Z1, Z21, Z21
-	VMULPS    Z2, Z21, Z21
-	VADDPS    Z3, Z21, Z21
-	VMOVUPS   Z21, K1, (R12)(DI*1)
+rows_15:
+	VMOVUPS.Z (R12), K1, Z23
+	VSUBPS    Z0, Z23, Z23
+	VSUBPS    Z1, Z23, Z23
+	VMULPS    Z2, Z23, Z23
+	VADDPS    Z3, Z23, Z23
+	VMOVUPS   Z23, K1, (R12)(DI*1)
 	ADDQ      DX, R12
 	DECQ      R13
-	JNZ       rows_11
+	JNZ       rows_15
 
 chunksdone_7:
 	MOVQ   DX, AX
@@ -163,19 +205,19 @@ chunksdone_7:
 	JMP    done_1
 
 wide_2:
-block_12:
+block_16:
 	MOVQ $0x00000001, R14
 	CMPQ BX, R14
-	JGE  fullblock_13
+	JGE  fullblock_17
 	MOVQ BX, R14
 
-fullblock_13:
+fullblock_17:
 	XORQ R11, R11
 
-wide_17:
+wide_21:
 	LEAQ 256(R11), AX
 	CMPQ AX, DX
-	JGT  single_14
+	JGT  narrower_22
 
 	// chunk of 4 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -201,41 +243,83 @@ wide_17:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_18:
-	VMOVUPS (R12), Z22
-	VSUBPS  Z0, Z22, Z22
-	VSUBPS  Z1, Z22, Z22
-	VMULPS  Z2, Z22, Z22
-	VADDPS  Z3, Z22, Z22
-	VMOVUPS Z22, (R12)(DI*1)
-	VMOVUPS 64(R12), Z23
-	VSUBPS  Z4, Z23, Z23
-	VSUBPS  Z5, Z23, Z23
-	VMULPS  Z6, Z23, Z23
-	VADDPS  Z7, Z23, Z23
-	VMOVUPS Z23, 64(R12)(DI*1)
-	VMOVUPS 128(R12), Z24
-	VSUBPS  Z8, Z24, Z24
-	VSUBPS  Z9, Z24, Z24
-	VMULPS  Z10, Z24, Z24
-	VADDPS  Z11, Z24, Z24
-	VMOVUPS Z24, 128(R12)(DI*1)
-	VMOVUPS 192(R12), Z25
-	VSUBPS  Z12, Z25, Z25
-	VSUBPS  Z13, Z25, Z25
-	VMULPS  Z14, Z25, Z25
-	VADDPS  Z15, Z25, Z25
-	VMOVUPS Z25, 192(R12)(DI*1)
+rows_23:
+	VMOVUPS (R12), Z24
+	VSUBPS  Z0, Z24, Z24
+	VSUBPS  Z1, Z24, Z24
+	VMULPS  Z2, Z24, Z24
+	VADDPS  Z3, Z24, Z24
+	VMOVUPS Z24, (R12)(DI*1)
+	VMOVUPS 64(R12), Z25
+	VSUBPS  Z4, Z25, Z25
+	VSUBPS  Z5, Z25, Z25
+	VMULPS  Z6, Z25, Z25
+	VADDPS  Z7, Z25, Z25
+	VMOVUPS Z25, 64(R12)(DI*1)
+	VMOVUPS 128(R12), Z26
+	VSUBPS  Z8, Z26, Z26
+	VSUBPS  Z9, Z26, Z26
+	VMULPS  Z10, Z26, Z26
+	VADDPS  Z11, Z26, Z26
+	VMOVUPS Z26, 128(R12)(DI*1)
+	VMOVUPS 192(R12), Z27
+	VSUBPS  Z12, Z27, Z27
+	VSUBPS  Z13, Z27, Z27
+	VMULPS  Z14, Z27, Z27
+	VADDPS  Z15, Z27, Z27
+	VMOVUPS Z27, 192(R12)(DI*1)
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows_18
+	JNZ     rows_23
 	ADDQ    $0x00000100, R11
-	JMP     wide_17
+	JMP     wide_21
 
-single_14:
+narrower_22:
+wide_24:
+	LEAQ 128(R11), AX
+	CMPQ AX, DX
+	JGT  narrower_25
+
+	// chunk of 2 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z4
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	VMOVUPS 64(R9), Z5
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	VMOVUPS 64(R9), Z6
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	VMOVUPS 64(R9), Z7
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_26:
+	VMOVUPS (R12), Z28
+	VSUBPS  Z0, Z28, Z28
+	VSUBPS  Z1, Z28, Z28
+	VMULPS  Z2, Z28, Z28
+	VADDPS  Z3, Z28, Z28
+	VMOVUPS Z28, (R12)(DI*1)
+	VMOVUPS 64(R12), Z29
+	VSUBPS  Z4, Z29, Z29
+	VSUBPS  Z5, Z29, Z29
+	VMULPS  Z6, Z29, Z29
+	VADDPS  Z7, Z29, Z29
+	VMOVUPS Z29, 64(R12)(DI*1)
+	ADDQ    DX, R12
+	DECQ    R13
+	JNZ     rows_26
+	ADDQ    $0x00000080, R11
+	JMP     wide_24
+
+narrower_25:
+single_18:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  masked_15
+	JGT  masked_19
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -249,22 +333,22 @@ single_14:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_19:
-	VMOVUPS (R12), Z26
-	VSUBPS  Z0, Z26, Z26
-	VSUBPS  Z1, Z26, Z26
-	VMULPS  Z2, Z26, Z26
-	VADDPS  Z3, Z26, Z26
-	VMOVUPS Z26, (R12)(DI*1)
+rows_27:
+	VMOVUPS (R12), Z30
+	VSUBPS  Z0, Z30, Z30
+	VSUBPS  Z1, Z30, Z30
+	VMULPS  Z2, Z30, Z30
+	VADDPS  Z3, Z30, Z30
+	VMOVUPS Z30, (R12)(DI*1)
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows_19
+	JNZ     rows_27
 	ADDQ    $0x00000040, R11
-	JMP     single_14
+	JMP     single_18
 
-masked_15:
+masked_19:
 	CMPQ R11, DX
-	JEQ  chunksdone_16
+	JEQ  chunksdone_20
 
 	// masked tail vector
 	LEAQ      (R10)(R11*1), R9
@@ -278,23 +362,23 @@ masked_15:
 	LEAQ      (SI)(R11*1), R12
 	MOVQ      R14, R13
 
-rows_20:
-	VMOVUPS.Z (R12), K1, Z27
-	VSUBPS    Z0, Z27, Z27
-	VSUBPS    Z1, Z27, Z27
-	VMULPS    Z2, Z27, Z27
-	VADDPS    Z3, Z27, Z27
-	VMOVUPS   Z27, K1, (R12)(DI*1)
+rows_28:
+	VMOVUPS.Z (R12), K1, Z31
+	VSUBPS    Z0, Z31, Z31
+	VSUBPS    Z1, Z31, Z31
+	VMULPS    Z2, Z31, Z31
+	VADDPS    Z3, Z31, Z31
+	VMOVUPS   Z31, K1, (R12)(DI*1)
 	ADDQ      DX, R12
 	DECQ      R13
-	JNZ       rows_20
+	JNZ       rows_28
 
-chunksdone_16:
+chunksdone_20:
 	MOVQ   DX, AX
 	IMUL3Q $0x00000001, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000001, BX
-	JG     block_12
+	JG     block_16
 
 done_1:
 	VZEROUPPER
@@ -310,9 +394,9 @@ TEXT ·applyCLNTAVX512(SB), NOSPLIT, $0-88
 	MOVQ     C+56(FP), CX
 	MOVQ     p_base+64(FP), R10
 	TESTQ    BX, BX
-	JLE      done_21
+	JLE      done_29
 	TESTQ    CX, CX
-	JLE      done_21
+	JLE      done_29
 	MOVQ     CX, DX
 	SHLQ     $0x02, DX
 	ANDL     $0x0000000f, CX
@@ -322,156 +406,21 @@ TEXT ·applyCLNTAVX512(SB), NOSPLIT, $0-88
 	KMOVW    AX, K1
 	KSHIFTRW $0x08, K1, K2
 	CMPQ     DX, $0x00000100
-	JG       wide_22
+	JG       wide_30
 
-block_23:
+block_31:
 	MOVQ $0x00000008, R14
 	CMPQ BX, R14
-	JGE  fullblock_24
+	JGE  fullblock_32
 	MOVQ BX, R14
 
-fullblock_24:
+fullblock_32:
 	XORQ R11, R11
 
-wide_28:
+wide_36:
 	LEAQ 256(R11), AX
 	CMPQ AX, DX
-	JGT  single_25
-
-	// chunk of 4 vectors
-	LEAQ    (R10)(R11*1), R9
-	VMOVUPS (R9), Z0
-	VMOVUPS 64(R9), Z4
-	VMOVUPS 128(R9), Z8
-	VMOVUPS 192(R9), Z12
-	ADDQ    DX, R9
-	VMOVUPS (R9), Z1
-	VMOVUPS 64(R9), Z5
-	VMOVUPS 128(R9), Z9
-	VMOVUPS 192(R9), Z13
-	ADDQ    DX, R9
-	VMOVUPS (R9), Z2
-	VMOVUPS 64(R9), Z6
-	VMOVUPS 128(R9), Z10
-	VMOVUPS 192(R9), Z14
-	ADDQ    DX, R9
-	VMOVUPS (R9), Z3
-	VMOVUPS 64(R9), Z7
-	VMOVUPS 128(R9), Z11
-	VMOVUPS 192(R9), Z15
-	LEAQ    (SI)(R11*1), R12
-	MOVQ    R14, R13
-
-rows_29:
-	VMOVUPS  (R12), Z16
-	VSUBPS   Z0, Z16, Z16
-	VSUBPS   Z1, Z16, Z16
-	VMULPS   Z2, Z16, Z16
-	VADDPS   Z3, Z16, Z16
-	VMOVNTPS Z16, (R12)(DI*1)
-	VMOVUPS  64(R12), Z17
-	VSUBPS   Z4, Z17, Z17
-	VSUBPS   Z5, Z17, Z17
-	VMULPS   Z6, Z17, Z17
-	VADDPS   Z7, Z17, Z17
-	VMOVNTPS Z17, 64(R12)(DI*1)
-	VMOVUPS  128(R12), Z18
-	VSUBPS   Z8, Z18, Z18
-	VSUBPS   Z9, Z18, Z18
-	VMULPS   Z10, Z18, Z18
-	VADDPS   Z11, Z18, Z18
-	VMOVNTPS Z18, 128(R12)(DI*1)
-	VMOVUPS  192(R12), Z19
-	VSUBPS   Z12, Z19, Z19
-	VSUBPS   Z13, Z19, Z19
-	VMULPS   Z14, Z19, Z19
-	VADDPS   Z15, Z19, Z19
-	VMOVNTPS Z19, 192(R12)(DI*1)
-	ADDQ     DX, R12
-	DECQ     R13
-	JNZ      rows_29
-	ADDQ     $0x00000100, R11
-	JMP      wide_28
-
-single_25:
-	LEAQ 64(R11), AX
-	CMPQ AX, DX
-	JGT  masked_26
-
-	// chunk of 1 vectors
-	LEAQ    (R10)(R11*1), R9
-	VMOVUPS (R9), Z0
-	ADDQ    DX, R9
-	VMOVUPS (R9), Z1
-	ADDQ    DX, R9
-	VMOVUPS (R9), Z2
-	ADDQ    DX, R9
-	VMOVUPS (R9), Z3
-	LEAQ    (SI)(R11*1), R12
-	MOVQ    R14, R13
-
-rows_30:
-	VMOVUPS  (R12), Z20
-	VSUBPS   Z0, Z20, Z20
-	VSUBPS   Z1, Z20, Z20
-	VMULPS   Z2, Z20, Z20
-	VADDPS   Z3, Z20, Z20
-	VMOVNTPS Z20, (R12)(DI*1)
-	ADDQ     DX, R12
-	DECQ     R13
-	JNZ      rows_30
-	ADDQ     $0x00000040, R11
-	JMP      single_25
-
-masked_26:
-	CMPQ R11, DX
-	JEQ  chunksdone_27
-
-	// masked tail vector
-	LEAQ      (R10)(R11*1), R9
-	VMOVUPS.Z (R9), K1, Z0
-	ADDQ      DX, R9
-	VMOVUPS.Z (R9), K1, Z1
-	ADDQ      DX, R9
-	VMOVUPS.Z (R9), K1, Z2
-	ADDQ      DX, R9
-	VMOVUPS.Z (R9), K1, Z3
-	LEAQ      (SI)(R11*1), R12
-	MOVQ      R14, R13
-
-rows_31:
-	VMOVUPS.Z (R12), K1, Z21
-	VSUBPS    Z0, Z21, Z21
-	VSUBPS    Z1, Z21, Z21
-	VMULPS    Z2, Z21, Z21
-	VADDPS    Z3, Z21, Z21
-	VMOVUPS   Z21, K1, (R12)(DI*1)
-	ADDQ      DX, R12
-	DECQ      R13
-	JNZ       rows_31
-
-chunksdone_27:
-	MOVQ   DX, AX
-	IMUL3Q $0x00000008, AX, AX
-	ADDQ   AX, SI
-	SUBQ   $0x00000008, BX
-	JG     block_23
-	JMP    done_21
-
-wide_22:
-block_32:
-	MOVQ $0x00000001, R14
-	CMPQ BX, R14
-	JGE  fullblock_33
-	MOVQ BX, R14
-
-fullblock_33:
-	XORQ R11, R11
-
-wide_37:
-	LEAQ 256(R11), AX
-	CMPQ AX, DX
-	JGT  single_34
+	JGT  narrower_37
 
 	// chunk of 4 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -498,40 +447,82 @@ wide_37:
 	MOVQ    R14, R13
 
 rows_38:
-	VMOVUPS  (R12), Z22
-	VSUBPS   Z0, Z22, Z22
-	VSUBPS   Z1, Z22, Z22
-	VMULPS   Z2, Z22, Z22
-	VADDPS   Z3, Z22, Z22
-	VMOVNTPS Z22, (R12)(DI*1)
-	VMOVUPS  64(R12), Z23
-	VSUBPS   Z4, Z23, Z23
-	VSUBPS   Z5, Z23, Z23
-	VMULPS   Z6, Z23, Z23
-	VADDPS   Z7, Z23, Z23
-	VMOVNTPS Z23, 64(R12)(DI*1)
-	VMOVUPS  128(R12), Z24
-	VSUBPS   Z8, Z24, Z24
-	VSUBPS   Z9, Z24, Z24
-	VMULPS   Z10, Z24, Z24
-	VADDPS   Z11, Z24, Z24
-	VMOVNTPS Z24, 128(R12)(DI*1)
-	VMOVUPS  192(R12), Z25
-	VSUBPS   Z12, Z25, Z25
-	VSUBPS   Z13, Z25, Z25
-	VMULPS   Z14, Z25, Z25
-	VADDPS   Z15, Z25, Z25
-	VMOVNTPS Z25, 192(R12)(DI*1)
+	VMOVUPS  (R12), Z16
+	VSUBPS   Z0, Z16, Z16
+	VSUBPS   Z1, Z16, Z16
+	VMULPS   Z2, Z16, Z16
+	VADDPS   Z3, Z16, Z16
+	VMOVNTPS Z16, (R12)(DI*1)
+	VMOVUPS  64(R12), Z17
+	VSUBPS   Z4, Z17, Z17
+	VSUBPS   Z5, Z17, Z17
+	VMULPS   Z6, Z17, Z17
+	VADDPS   Z7, Z17, Z17
+	VMOVNTPS Z17, 64(R12)(DI*1)
+	VMOVUPS  128(R12), Z18
+	VSUBPS   Z8, Z18, Z18
+	VSUBPS   Z9, Z18, Z18
+	VMULPS   Z10, Z18, Z18
+	VADDPS   Z11, Z18, Z18
+	VMOVNTPS Z18, 128(R12)(DI*1)
+	VMOVUPS  192(R12), Z19
+	VSUBPS   Z12, Z19, Z19
+	VSUBPS   Z13, Z19, Z19
+	VMULPS   Z14, Z19, Z19
+	VADDPS   Z15, Z19, Z19
+	VMOVNTPS Z19, 192(R12)(DI*1)
 	ADDQ     DX, R12
 	DECQ     R13
 	JNZ      rows_38
 	ADDQ     $0x00000100, R11
-	JMP      wide_37
+	JMP      wide_36
 
-single_34:
+narrower_37:
+wide_39:
+	LEAQ 128(R11), AX
+	CMPQ AX, DX
+	JGT  narrower_40
+
+	// chunk of 2 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z4
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	VMOVUPS 64(R9), Z5
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	VMOVUPS 64(R9), Z6
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	VMOVUPS 64(R9), Z7
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_41:
+	VMOVUPS  (R12), Z20
+	VSUBPS   Z0, Z20, Z20
+	VSUBPS   Z1, Z20, Z20
+	VMULPS   Z2, Z20, Z20
+	VADDPS   Z3, Z20, Z20
+	VMOVNTPS Z20, (R12)(DI*1)
+	VMOVUPS  64(R12), Z21
+	VSUBPS   Z4, Z21, Z21
+	VSUBPS   Z5, Z21, Z21
+	VMULPS   Z6, Z21, Z21
+	VADDPS   Z7, Z21, Z21
+	VMOVNTPS Z21, 64(R12)(DI*1)
+	ADDQ     DX, R12
+	DECQ     R13
+	JNZ      rows_41
+	ADDQ     $0x00000080, R11
+	JMP      wide_39
+
+narrower_40:
+single_33:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  masked_35
+	JGT  masked_34
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -545,22 +536,22 @@ single_34:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_39:
-	VMOVUPS  (R12), Z26
-	VSUBPS   Z0, Z26, Z26
-	VSUBPS   Z1, Z26, Z26
-	VMULPS   Z2, Z26, Z26
-	VADDPS   Z3, Z26, Z26
-	VMOVNTPS Z26, (R12)(DI*1)
+rows_42:
+	VMOVUPS  (R12), Z22
+	VSUBPS   Z0, Z22, Z22
+	VSUBPS   Z1, Z22, Z22
+	VMULPS   Z2, Z22, Z22
+	VADDPS   Z3, Z22, Z22
+	VMOVNTPS Z22, (R12)(DI*1)
 	ADDQ     DX, R12
 	DECQ     R13
-	JNZ      rows_39
+	JNZ      rows_42
 	ADDQ     $0x00000040, R11
-	JMP      single_34
+	JMP      single_33
 
-masked_35:
+masked_34:
 	CMPQ R11, DX
-	JEQ  chunksdone_36
+	JEQ  chunksdone_35
 
 	// masked tail vector
 	LEAQ      (R10)(R11*1), R9
@@ -574,25 +565,202 @@ masked_35:
 	LEAQ      (SI)(R11*1), R12
 	MOVQ      R14, R13
 
-rows_40:
-	VMOVUPS.Z (R12), K1, Z27
-	VSUBPS    Z0, Z27, Z27
-	VSUBPS    Z1, Z27, Z27
-	VMULPS    Z2, Z27, Z27
-	VADDPS    Z3, Z27, Z27
-	VMOVUPS   Z27, K1, (R12)(DI*1)
+rows_43:
+	VMOVUPS.Z (R12), K1, Z23
+	VSUBPS    Z0, Z23, Z23
+	VSUBPS    Z1, Z23, Z23
+	VMULPS    Z2, Z23, Z23
+	VADDPS    Z3, Z23, Z23
+	VMOVUPS   Z23, K1, (R12)(DI*1)
 	ADDQ      DX, R12
 	DECQ      R13
-	JNZ       rows_40
+	JNZ       rows_43
 
-chunksdone_36:
+chunksdone_35:
+	MOVQ   DX, AX
+	IMUL3Q $0x00000008, AX, AX
+	ADDQ   AX, SI
+	SUBQ   $0x00000008, BX
+	JG     block_31
+	JMP    done_29
+
+wide_30:
+block_44:
+	MOVQ $0x00000001, R14
+	CMPQ BX, R14
+	JGE  fullblock_45
+	MOVQ BX, R14
+
+fullblock_45:
+	XORQ R11, R11
+
+wide_49:
+	LEAQ 256(R11), AX
+	CMPQ AX, DX
+	JGT  narrower_50
+
+	// chunk of 4 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z4
+	VMOVUPS 128(R9), Z8
+	VMOVUPS 192(R9), Z12
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	VMOVUPS 64(R9), Z5
+	VMOVUPS 128(R9), Z9
+	VMOVUPS 192(R9), Z13
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	VMOVUPS 64(R9), Z6
+	VMOVUPS 128(R9), Z10
+	VMOVUPS 192(R9), Z14
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	VMOVUPS 64(R9), Z7
+	VMOVUPS 128(R9), Z11
+	VMOVUPS 192(R9), Z15
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_51:
+	VMOVUPS  (R12), Z24
+	VSUBPS   Z0, Z24, Z24
+	VSUBPS   Z1, Z24, Z24
+	VMULPS   Z2, Z24, Z24
+	VADDPS   Z3, Z24, Z24
+	VMOVNTPS Z24, (R12)(DI*1)
+	VMOVUPS  64(R12), Z25
+	VSUBPS   Z4, Z25, Z25
+	VSUBPS   Z5, Z25, Z25
+	VMULPS   Z6, Z25, Z25
+	VADDPS   Z7, Z25, Z25
+	VMOVNTPS Z25, 64(R12)(DI*1)
+	VMOVUPS  128(R12), Z26
+	VSUBPS   Z8, Z26, Z26
+	VSUBPS   Z9, Z26, Z26
+	VMULPS   Z10, Z26, Z26
+	VADDPS   Z11, Z26, Z26
+	VMOVNTPS Z26, 128(R12)(DI*1)
+	VMOVUPS  192(R12), Z27
+	VSUBPS   Z12, Z27, Z27
+	VSUBPS   Z13, Z27, Z27
+	VMULPS   Z14, Z27, Z27
+	VADDPS   Z15, Z27, Z27
+	VMOVNTPS Z27, 192(R12)(DI*1)
+	ADDQ     DX, R12
+	DECQ     R13
+	JNZ      rows_51
+	ADDQ     $0x00000100, R11
+	JMP      wide_49
+
+narrower_50:
+wide_52:
+	LEAQ 128(R11), AX
+	CMPQ AX, DX
+	JGT  narrower_53
+
+	// chunk of 2 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z4
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	VMOVUPS 64(R9), Z5
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	VMOVUPS 64(R9), Z6
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	VMOVUPS 64(R9), Z7
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_54:
+	VMOVUPS  (R12), Z28
+	VSUBPS   Z0, Z28, Z28
+	VSUBPS   Z1, Z28, Z28
+	VMULPS   Z2, Z28, Z28
+	VADDPS   Z3, Z28, Z28
+	VMOVNTPS Z28, (R12)(DI*1)
+	VMOVUPS  64(R12), Z29
+	VSUBPS   Z4, Z29, Z29
+	VSUBPS   Z5, Z29, Z29
+	VMULPS   Z6, Z29, Z29
+	VADDPS   Z7, Z29, Z29
+	VMOVNTPS Z29, 64(R12)(DI*1)
+	ADDQ     DX, R12
+	DECQ     R13
+	JNZ      rows_54
+	ADDQ     $0x00000080, R11
+	JMP      wide_52
+
+narrower_53:
+single_46:
+	LEAQ 64(R11), AX
+	CMPQ AX, DX
+	JGT  masked_47
+
+	// chunk of 1 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_55:
+	VMOVUPS  (R12), Z30
+	VSUBPS   Z0, Z30, Z30
+	VSUBPS   Z1, Z30, Z30
+	VMULPS   Z2, Z30, Z30
+	VADDPS   Z3, Z30, Z30
+	VMOVNTPS Z30, (R12)(DI*1)
+	ADDQ     DX, R12
+	DECQ     R13
+	JNZ      rows_55
+	ADDQ     $0x00000040, R11
+	JMP      single_46
+
+masked_47:
+	CMPQ R11, DX
+	JEQ  chunksdone_48
+
+	// masked tail vector
+	LEAQ      (R10)(R11*1), R9
+	VMOVUPS.Z (R9), K1, Z0
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z1
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z2
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z3
+	LEAQ      (SI)(R11*1), R12
+	MOVQ      R14, R13
+
+rows_56:
+	VMOVUPS.Z (R12), K1, Z31
+	VSUBPS    Z0, Z31, Z31
+	VSUBPS    Z1, Z31, Z31
+	VMULPS    Z2, Z31, Z31
+	VADDPS    Z3, Z31, Z31
+	VMOVUPS   Z31, K1, (R12)(DI*1)
+	ADDQ      DX, R12
+	DECQ      R13
+	JNZ       rows_56
+
+chunksdone_48:
 	MOVQ   DX, AX
 	IMUL3Q $0x00000001, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000001, BX
-	JG     block_32
+	JG     block_44
 
-done_21:
+done_29:
 	SFENCE
 	VZEROUPPER
 	RET

@@ -40,7 +40,7 @@ fullblock_4:
 wide_8:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  single_5
+	JGT  narrower_9
 
 	// chunk of 2 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -61,7 +61,7 @@ wide_8:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_9:
+rows_10:
 	VMOVUPS (R12), Y11
 	VSUBPS  Y0, Y11, Y11
 	VSUBPS  Y1, Y11, Y11
@@ -82,10 +82,11 @@ rows_9:
 	VMOVUPS Y14, 32(R12)(DI*1)
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows_9
+	JNZ     rows_10
 	ADDQ    $0x00000040, R11
 	JMP     wide_8
 
+narrower_9:
 single_5:
 	LEAQ 32(R11), AX
 	CMPQ AX, DX
@@ -105,7 +106,7 @@ single_5:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_10:
+rows_11:
 	VMOVUPS (R12), Y15
 	VSUBPS  Y0, Y15, Y15
 	VSUBPS  Y1, Y15, Y15
@@ -117,7 +118,7 @@ rows_10:
 	VMOVUPS Y11, (R12)(DI*1)
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows_10
+	JNZ     rows_11
 	ADDQ    $0x00000020, R11
 	JMP     single_5
 
@@ -139,7 +140,7 @@ masked_6:
 	LEAQ       (SI)(R11*1), R12
 	MOVQ       R14, R13
 
-rows_11:
+rows_12:
 	VMASKMOVPS (R12), Y10, Y12
 	VSUBPS     Y0, Y12, Y12
 	VSUBPS     Y1, Y12, Y12
@@ -151,7 +152,7 @@ rows_11:
 	VMASKMOVPS Y13, Y10, (R12)(DI*1)
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows_11
+	JNZ        rows_12
 
 chunksdone_7:
 	MOVQ   DX, AX
@@ -162,19 +163,19 @@ chunksdone_7:
 	JMP    done_1
 
 wide_2:
-block_12:
+block_13:
 	MOVQ $0x00000001, R14
 	CMPQ BX, R14
-	JGE  fullblock_13
+	JGE  fullblock_14
 	MOVQ BX, R14
 
-fullblock_13:
+fullblock_14:
 	XORQ R11, R11
 
-wide_17:
+wide_18:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  single_14
+	JGT  narrower_19
 
 	// chunk of 2 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -195,7 +196,7 @@ wide_17:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_18:
+rows_20:
 	VMOVUPS (R12), Y14
 	VSUBPS  Y0, Y14, Y14
 	VSUBPS  Y1, Y14, Y14
@@ -216,14 +217,15 @@ rows_18:
 	VMOVUPS Y12, 32(R12)(DI*1)
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows_18
+	JNZ     rows_20
 	ADDQ    $0x00000040, R11
-	JMP     wide_17
+	JMP     wide_18
 
-single_14:
+narrower_19:
+single_15:
 	LEAQ 32(R11), AX
 	CMPQ AX, DX
-	JGT  masked_15
+	JGT  masked_16
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -239,7 +241,7 @@ single_14:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_19:
+rows_21:
 	VMOVUPS (R12), Y13
 	VSUBPS  Y0, Y13, Y13
 	VSUBPS  Y1, Y13, Y13
@@ -251,13 +253,13 @@ rows_19:
 	VMOVUPS Y14, (R12)(DI*1)
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows_19
+	JNZ     rows_21
 	ADDQ    $0x00000020, R11
-	JMP     single_14
+	JMP     single_15
 
-masked_15:
+masked_16:
 	CMPQ R11, DX
-	JEQ  chunksdone_16
+	JEQ  chunksdone_17
 
 	// masked tail vector
 	LEAQ       (R10)(R11*1), R9
@@ -273,7 +275,7 @@ masked_15:
 	LEAQ       (SI)(R11*1), R12
 	MOVQ       R14, R13
 
-rows_20:
+rows_22:
 	VMASKMOVPS (R12), Y10, Y15
 	VSUBPS     Y0, Y15, Y15
 	VSUBPS     Y1, Y15, Y15
@@ -285,14 +287,14 @@ rows_20:
 	VMASKMOVPS Y11, Y10, (R12)(DI*1)
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows_20
+	JNZ        rows_22
 
-chunksdone_16:
+chunksdone_17:
 	MOVQ   DX, AX
 	IMUL3Q $0x00000001, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000001, BX
-	JG     block_12
+	JG     block_13
 
 done_1:
 	VZEROUPPER
@@ -328,9 +330,9 @@ TEXT ·backwardApplyCLNTAVX2(SB), NOSPLIT, $0-112
 	MOVQ    C+80(FP), CX
 	MOVQ    p_base+88(FP), R10
 	TESTQ   BX, BX
-	JLE     done_21
+	JLE     done_23
 	TESTQ   CX, CX
-	JLE     done_21
+	JLE     done_23
 	MOVQ    CX, DX
 	SHLQ    $0x02, DX
 	ANDQ    $0x00000007, CX
@@ -338,21 +340,21 @@ TEXT ·backwardApplyCLNTAVX2(SB), NOSPLIT, $0-112
 	LEAQ    backwardApplyCLNTAVX2Mask<>+0(SB), AX
 	VMOVDQU 32(AX)(CX*4), Y10
 	CMPQ    DX, $0x00000100
-	JG      wide_22
+	JG      wide_24
 
-block_23:
+block_25:
 	MOVQ $0x00000008, R14
 	CMPQ BX, R14
-	JGE  fullblock_24
+	JGE  fullblock_26
 	MOVQ BX, R14
 
-fullblock_24:
+fullblock_26:
 	XORQ R11, R11
 
-wide_28:
+wide_30:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  single_25
+	JGT  narrower_31
 
 	// chunk of 2 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -373,7 +375,7 @@ wide_28:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_29:
+rows_32:
 	VMOVUPS  (R12), Y11
 	VSUBPS   Y0, Y11, Y11
 	VSUBPS   Y1, Y11, Y11
@@ -394,14 +396,15 @@ rows_29:
 	VMOVNTPS Y14, 32(R12)(DI*1)
 	ADDQ     DX, R12
 	DECQ     R13
-	JNZ      rows_29
+	JNZ      rows_32
 	ADDQ     $0x00000040, R11
-	JMP      wide_28
+	JMP      wide_30
 
-single_25:
+narrower_31:
+single_27:
 	LEAQ 32(R11), AX
 	CMPQ AX, DX
-	JGT  masked_26
+	JGT  masked_28
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -417,7 +420,7 @@ single_25:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_30:
+rows_33:
 	VMOVUPS  (R12), Y15
 	VSUBPS   Y0, Y15, Y15
 	VSUBPS   Y1, Y15, Y15
@@ -429,13 +432,13 @@ rows_30:
 	VMOVNTPS Y11, (R12)(DI*1)
 	ADDQ     DX, R12
 	DECQ     R13
-	JNZ      rows_30
+	JNZ      rows_33
 	ADDQ     $0x00000020, R11
-	JMP      single_25
+	JMP      single_27
 
-masked_26:
+masked_28:
 	CMPQ R11, DX
-	JEQ  chunksdone_27
+	JEQ  chunksdone_29
 
 	// masked tail vector
 	LEAQ       (R10)(R11*1), R9
@@ -451,7 +454,7 @@ masked_26:
 	LEAQ       (SI)(R11*1), R12
 	MOVQ       R14, R13
 
-rows_31:
+rows_34:
 	VMASKMOVPS (R12), Y10, Y12
 	VSUBPS     Y0, Y12, Y12
 	VSUBPS     Y1, Y12, Y12
@@ -463,30 +466,30 @@ rows_31:
 	VMASKMOVPS Y13, Y10, (R12)(DI*1)
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows_31
+	JNZ        rows_34
 
-chunksdone_27:
+chunksdone_29:
 	MOVQ   DX, AX
 	IMUL3Q $0x00000008, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000008, BX
-	JG     block_23
-	JMP    done_21
+	JG     block_25
+	JMP    done_23
 
-wide_22:
-block_32:
+wide_24:
+block_35:
 	MOVQ $0x00000001, R14
 	CMPQ BX, R14
-	JGE  fullblock_33
+	JGE  fullblock_36
 	MOVQ BX, R14
 
-fullblock_33:
+fullblock_36:
 	XORQ R11, R11
 
-wide_37:
+wide_40:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  single_34
+	JGT  narrower_41
 
 	// chunk of 2 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -507,7 +510,7 @@ wide_37:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_38:
+rows_42:
 	VMOVUPS  (R12), Y14
 	VSUBPS   Y0, Y14, Y14
 	VSUBPS   Y1, Y14, Y14
@@ -528,14 +531,15 @@ rows_38:
 	VMOVNTPS Y12, 32(R12)(DI*1)
 	ADDQ     DX, R12
 	DECQ     R13
-	JNZ      rows_38
+	JNZ      rows_42
 	ADDQ     $0x00000040, R11
-	JMP      wide_37
+	JMP      wide_40
 
-single_34:
+narrower_41:
+single_37:
 	LEAQ 32(R11), AX
 	CMPQ AX, DX
-	JGT  masked_35
+	JGT  masked_38
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -551,7 +555,7 @@ single_34:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_39:
+rows_43:
 	VMOVUPS  (R12), Y13
 	VSUBPS   Y0, Y13, Y13
 	VSUBPS   Y1, Y13, Y13
@@ -563,13 +567,13 @@ rows_39:
 	VMOVNTPS Y14, (R12)(DI*1)
 	ADDQ     DX, R12
 	DECQ     R13
-	JNZ      rows_39
+	JNZ      rows_43
 	ADDQ     $0x00000020, R11
-	JMP      single_34
+	JMP      single_37
 
-masked_35:
+masked_38:
 	CMPQ R11, DX
-	JEQ  chunksdone_36
+	JEQ  chunksdone_39
 
 	// masked tail vector
 	LEAQ       (R10)(R11*1), R9
@@ -585,7 +589,7 @@ masked_35:
 	LEAQ       (SI)(R11*1), R12
 	MOVQ       R14, R13
 
-rows_40:
+rows_44:
 	VMASKMOVPS (R12), Y10, Y15
 	VSUBPS     Y0, Y15, Y15
 	VSUBPS     Y1, Y15, Y15
@@ -597,16 +601,16 @@ rows_40:
 	VMASKMOVPS Y11, Y10, (R12)(DI*1)
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows_40
+	JNZ        rows_44
 
-chunksdone_36:
+chunksdone_39:
 	MOVQ   DX, AX
 	IMUL3Q $0x00000001, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000001, BX
-	JG     block_32
+	JG     block_35
 
-done_21:
+done_23:
 	SFENCE
 	VZEROUPPER
 	RET

@@ -75,44 +75,18 @@ var (
 func (i *ISA) Reduce(k Reduction) {
 	TEXT(k.Name, NOSPLIT, k.Sig)
 	Pragma("noescape")
-	pg := k.PG
-	if pg == 0 {
-		pg = Phases
-	}
-	if Phases%pg != 0 {
-		log.Fatalf("%s: %d phases per pass", k.Name, pg)
-	}
-	nacc := k.NQ * pg * k.W
-	vi := 0
-	acc := make([][][]reg.VecPhysical, k.NQ) // [q][phase in pass][w]
-	for q := range acc {
-		acc[q] = make([][]reg.VecPhysical, pg)
-		for u := range acc[q] {
-			for w := 0; w < k.W; w++ {
-				acc[q][u] = append(acc[q][u], i.Vec(vi))
-				vi++
-			}
-		}
-	}
-	cv := make([]reg.VecPhysical, k.W)
-	for w := range cv {
-		cv[w] = i.Vec(vi)
-		vi++
-	}
+	// The AVX2 tail mask takes the last register; the chunk layouts share
+	// the others.
+	nreg := i.NReg
 	var maskY reg.VecPhysical
 	if !i.AVX512() {
-		maskY = i.Vec(vi)
-		vi++
+		nreg--
+		maskY = i.Vec(nreg)
 	}
-	var temps []reg.VecPhysical
-	for ; vi < i.NReg; vi++ {
-		temps = append(temps, i.Vec(vi))
+	layouts := map[int]chunkLayout{}
+	for nv := 1; nv <= k.W; nv++ {
+		layouts[nv] = i.layout(k, nv, nreg)
 	}
-	if len(temps) < 2 {
-		log.Fatalf("%s: %d accumulators leave %d temporaries", k.Name, nacc, len(temps))
-	}
-	// Flush scratch: the temporaries and the constant registers.
-	fl := append(append([]reg.VecPhysical{}, temps...), cv...)
 
 	done := i.Label("done")
 	Load(Param("acc").Base(), rAcc)
@@ -136,8 +110,9 @@ func (i *ISA) Reduce(k Reduction) {
 	next := 0
 	body := func(nv int, masked bool) {
 		chunkComment(nv, masked)
-		for p0 := 0; p0 < Phases; p0 += pg {
-			i.pass(k, nv, masked, p0, pg, acc, cv, temps, fl, &next)
+		l := layouts[nv]
+		for p0 := 0; p0 < Phases; p0 += l.pg {
+			i.pass(k, nv, masked, p0, l.pg, l.acc, l.cv, l.temps, l.fl, &next)
 		}
 	}
 
@@ -161,6 +136,51 @@ func (i *ISA) Reduce(k Reduction) {
 	Label(done)
 	VZEROUPPER()
 	RET()
+}
+
+// chunkLayout assigns registers to a chunk of nv vectors: pg phases per
+// pass (4, 2 or 1: the most whose accumulators fit, leaving at least four
+// temporaries), the accumulators [q][phase in pass][vector], the
+// per-channel constants, the temporaries and the flush scratch.
+type chunkLayout struct {
+	pg            int
+	acc           [][][]reg.VecPhysical
+	cv, temps, fl []reg.VecPhysical
+}
+
+func (i *ISA) layout(k Reduction, nv, nreg int) chunkLayout {
+	pg := Phases
+	for pg > 1 && k.NQ*pg*nv+nv+4 > nreg {
+		pg /= 2
+	}
+	if k.PG > 0 && nv == k.W {
+		pg = min(pg, k.PG)
+	}
+	if k.NQ*pg*nv+nv+2 > nreg {
+		log.Fatalf("%s: a chunk of %d vectors does not fit %d registers", k.Name, nv, nreg)
+	}
+	l := chunkLayout{pg: pg}
+	vi := 0
+	l.acc = make([][][]reg.VecPhysical, k.NQ)
+	for q := range l.acc {
+		l.acc[q] = make([][]reg.VecPhysical, pg)
+		for u := range l.acc[q] {
+			for w := 0; w < nv; w++ {
+				l.acc[q][u] = append(l.acc[q][u], i.Vec(vi))
+				vi++
+			}
+		}
+	}
+	for w := 0; w < nv; w++ {
+		l.cv = append(l.cv, i.Vec(vi))
+		vi++
+	}
+	for ; vi < nreg; vi++ {
+		l.temps = append(l.temps, i.Vec(vi))
+	}
+	// Flush scratch: the temporaries and the constant registers.
+	l.fl = append(append([]reg.VecPhysical{}, l.temps...), l.cv...)
+	return l
 }
 
 // pass emits one pass over the rows of a chunk of nv vectors (masked: the
@@ -238,15 +258,24 @@ func (i *ISA) pass(k Reduction, nv int, masked bool, p0, pg int, acc [][][]reg.V
 // the chunk's byte offset, str the row length in bytes.
 func (i *ISA) chunks(W int, co, str reg.Register, body func(nv int, masked bool)) {
 	single, masked, end := i.Label("single"), i.Label("masked"), i.Label("chunksdone")
-	if W > 1 {
-		lw := i.Label("wide")
+	// Chunks of W vectors, then (when W > 2) of 2, then single vectors.
+	stages := []int{W}
+	if W > 2 {
+		stages = append(stages, 2)
+	}
+	for _, nv := range stages {
+		if nv <= 1 {
+			continue
+		}
+		lw, next := i.Label("wide"), i.Label("narrower")
 		Label(lw)
-		LEAQ(Mem{Base: co, Disp: W * i.V * 4}, rTmp)
+		LEAQ(Mem{Base: co, Disp: nv * i.V * 4}, rTmp)
 		CMPQ(rTmp, str)
-		JGT(LabelRef(single))
-		body(W, false)
-		ADDQ(U32(W*i.V*4), co)
+		JGT(LabelRef(next))
+		body(nv, false)
+		ADDQ(U32(nv*i.V*4), co)
 		JMP(LabelRef(lw))
+		Label(next)
 	}
 	Label(single)
 	LEAQ(Mem{Base: co, Disp: i.V * 4}, rTmp)
