@@ -39,21 +39,35 @@ type cfChunking struct {
 	per, count int
 	c0, c1     int
 	pieces     int
+	lim        int // values per call at most
 }
 
-func chunkingCF(s Shape, c0, c1 int) cfChunking {
+// chunkingCF cuts channels [c0, c1) into calls of at most lim values.
+func chunkingCF(s Shape, c0, c1, lim int) cfChunking {
 	width := (c1 - c0) * s.S
 	switch {
-	case width <= chunkElems:
-		per := max(1, chunkElems/max(1, width))
-		return cfChunking{mode: 0, per: per, count: ceilDiv(s.N, per), c0: c0, c1: c1}
-	case s.S <= chunkElems:
-		per := chunkElems / s.S
-		return cfChunking{mode: 1, per: per, count: s.N * ceilDiv(c1-c0, per), c0: c0, c1: c1}
+	case width <= lim:
+		per := max(1, lim/max(1, width))
+		return cfChunking{mode: 0, per: per, count: ceilDiv(s.N, per), c0: c0, c1: c1, lim: lim}
+	case s.S <= lim:
+		per := lim / s.S
+		return cfChunking{mode: 1, per: per, count: s.N * ceilDiv(c1-c0, per), c0: c0, c1: c1, lim: lim}
 	}
-	pieces := ceilDiv(s.S, chunkElems)
-	return cfChunking{mode: 2, count: s.N * (c1 - c0) * pieces, c0: c0, c1: c1, pieces: pieces}
+	pieces := ceilDiv(s.S, lim)
+	return cfChunking{mode: 2, count: s.N * (c1 - c0) * pieces, c0: c0, c1: c1, pieces: pieces, lim: lim}
 }
+
+// chunkLimit is the values per element-wise call: chunkElems, or, when
+// several workers share the call, small enough to give each about four
+// chunks (but not below minChunkElems).
+func chunkLimit(s Shape, workers int) int {
+	if workers <= 1 {
+		return chunkElems
+	}
+	return max(minChunkElems, min(chunkElems, s.Len()/(4*workers)))
+}
+
+const minChunkElems = 1 << 13
 
 func (k cfChunking) chunk(s Shape, i int) (off, n, c, runLen, cFirst int) {
 	stride := s.C * s.S
@@ -70,8 +84,8 @@ func (k cfChunking) chunk(s Shape, i int) (off, n, c, runLen, cFirst int) {
 	perSample := (k.c1 - k.c0) * k.pieces
 	n0, j := i/perSample, i%perSample
 	ch, piece := k.c0+j/k.pieces, j%k.pieces
-	start := piece * chunkElems
-	return n0*stride + ch*s.S + start, 1, 1, min(chunkElems, s.S-start), ch
+	start := piece * k.lim
+	return n0*stride + ch*s.S + start, 1, 1, min(k.lim, s.S-start), ch
 }
 
 // cfSpan is the part of a channels-first slice that a chunk touches.
@@ -81,12 +95,9 @@ func cfSpan(x []float32, s Shape, off, n, c, runLen int) []float32 {
 
 // Element-wise kernel calls over the rows of a row-major batch.
 
-func rowsPerChunk(s Shape) int { return max(1, chunkElems/max(1, s.C)) }
+func rowsPerChunk(s Shape, lim int) int { return max(1, lim/max(1, s.C)) }
 
-func rowChunks(s Shape) int { return ceilDiv(s.rows(), rowsPerChunk(s)) }
-
-func rowChunk(s Shape, i int) (r0, nr int) {
-	per := rowsPerChunk(s)
+func rowChunk(s Shape, per, i int) (r0, nr int) {
 	r0 = i * per
 	return r0, min(per, s.rows()-r0)
 }

@@ -39,6 +39,7 @@ type call struct {
 	par                 []float32 // kernel parameters
 	group               int       // channels per group
 	chunking            cfChunking
+	rowsPer             int       // row-major: rows per element-wise call
 	geo                 cfGeo     // channels first: the slab geometry
 	nt                  bool      // element-wise kernels store non-temporally
 	pipe                bool      // fused groups run pipelined (pipeline.go)
@@ -65,7 +66,7 @@ func (w *workspace) begin(run Runner, s Shape) {
 // units, each with its own accumulators.
 func (w *workspace) exec(o op, units int) {
 	w.op, w.units = o, units
-	w.parts = min(units, 4*w.run.Workers())
+	w.parts = min(units, 4*w.run.Workers(), maxTasks)
 	if w.run.Workers() <= 1 {
 		w.parts = min(units, 1)
 	}
@@ -144,7 +145,7 @@ func (w *workspace) unit(u int, acc []float64) {
 	case opApply:
 		if s.rowMajor() {
 			C := s.C
-			r0, nr := rowChunk(s, u)
+			r0, nr := rowChunk(s, w.rowsPer, u)
 			apply := k.applyCL
 			if w.nt {
 				apply = k.applyCLNT
@@ -156,7 +157,7 @@ func (w *workspace) unit(u int, acc []float64) {
 	case opBackApply:
 		if s.rowMajor() {
 			C := s.C
-			r0, nr := rowChunk(s, u)
+			r0, nr := rowChunk(s, w.rowsPer, u)
 			lo, hi := r0*C, (r0+nr)*C
 			apply := k.backwardApplyCL
 			if w.nt {
@@ -330,11 +331,13 @@ func (w *workspace) applyAll(o op) {
 		}
 		return
 	}
+	lim := chunkLimit(s, w.run.Workers())
 	if s.rowMajor() {
-		w.exec(o, rowChunks(s))
+		w.rowsPer = rowsPerChunk(s, lim)
+		w.exec(o, ceilDiv(s.rows(), w.rowsPer))
 		return
 	}
-	w.chunking = chunkingCF(s, 0, s.C)
+	w.chunking = chunkingCF(s, 0, s.C, lim)
 	w.exec(o, w.chunking.count)
 }
 

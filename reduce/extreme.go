@@ -61,7 +61,7 @@ func (w *workspace) applyChannelsCF(c0, c1 int) {
 }
 
 func (w *workspace) applyRangeCF(c0, c1 int) {
-	ch := chunkingCF(w.s, c0, c1)
+	ch := chunkingCF(w.s, c0, c1, chunkElems)
 	for i := range ch.count {
 		if w.op == opBackGroups || w.op == opBackApply {
 			w.backApplyChunkCF(ch, i)

@@ -57,7 +57,7 @@ func (w *workspace) pipeGroups(u0, u1 int, acc []float64) {
 		if w.anyExtreme(c0, c1) {
 			w.applyChannelsCF(c0, c1)
 		} else {
-			ch := chunkingCF(s, c0, c1)
+			ch := chunkingCF(s, c0, c1, chunkElems)
 			if ch.mode == 0 {
 				ch.per, ch.count = 1, s.N // one sample per call, to interleave
 			}
