@@ -166,11 +166,58 @@ func Infer(a *InferArgs) {
 	w.x, w.y = a.X, a.Y
 	w.nt = w.useNT(a.Y, a.X)
 	w.par = grow32(&w.par32, pstride*s.C)
-	for c := range s.C {
-		inv := invStd(float64(a.Variance[c]), a.Eps)
-		w.setParams(c, a.Mean[c], 0, float32(float64(at(a.Gamma, c, 1))*inv), at(a.Beta, c, 0), 0)
-	}
+	inferParams(w.par, s, a)
 	w.applyAll(opApply)
+}
+
+// inferParams writes hi = mean, lo = 0, a = gamma*invstd and b = beta for
+// every channel, interleaved (channels first) or planar (row-major), in
+// plain loops: on a cache-resident batch this is a fair share of the call.
+func inferParams(par []float32, s Shape, a *InferArgs) {
+	C := s.C
+	mean, variance := a.Mean[:C], a.Variance[:C]
+	eps := float64(a.Eps)
+	if s.rowMajor() {
+		hi, lo, sc, sh := par[:C], par[C:2*C], par[2*C:3*C], par[3*C:4*C]
+		copy(hi, mean)
+		clear(lo)
+		if a.Gamma == nil {
+			for c, v := range variance {
+				sc[c] = float32(invStdOf(float64(v) + eps))
+			}
+		} else {
+			for c, g := range a.Gamma[:C] {
+				sc[c] = float32(float64(g) * invStdOf(float64(variance[c])+eps))
+			}
+		}
+		if a.Beta != nil {
+			copy(sh, a.Beta[:C])
+		} else {
+			clear(sh)
+		}
+		return
+	}
+	par = par[:pstride*C]
+	for c := range C {
+		q := (*[4]float32)(par[c*pstride : c*pstride+4])
+		g := 1.0
+		if a.Gamma != nil {
+			g = float64(a.Gamma[c])
+		}
+		var b float32
+		if a.Beta != nil {
+			b = a.Beta[c]
+		}
+		*q = [4]float32{mean[c], 0, float32(g * invStdOf(float64(variance[c])+eps)), b}
+	}
+}
+
+// invStdOf is 1/sqrt(d), and 0 where d is 0 (invStd with the sum done).
+func invStdOf(d float64) float64 {
+	if d == 0 {
+		return 0
+	}
+	return 1 / math.Sqrt(d)
 }
 
 // BackwardArgs holds the operands of Backward, checked by the caller as for
@@ -271,11 +318,7 @@ func at(v []float32, c int, def float32) float32 {
 
 // invStd is 1/sqrt(variance + eps), and 0 where variance + eps is 0.
 func invStd(variance float64, eps float32) float64 {
-	d := variance + float64(eps)
-	if d == 0 {
-		return 0
-	}
-	return 1 / math.Sqrt(d)
+	return invStdOf(variance + float64(eps))
 }
 
 // normParams returns hi, lo, a, b of the normalize kernels for a float64
