@@ -4,6 +4,15 @@
 // fallback and produces exactly the same bits; see that package's doc for
 // the summation order they share.
 //
+// Everything here but this file (and the tests) is generated:
+// <kernel>_<isa>_amd64.s with its stub <kernel>_<isa>_amd64.go, and the
+// dispatch table impl.go, impl_amd64.go and impl_noasm.go, which
+// ../gen/dispatch writes from the kernels themselves (their stubs for the
+// signatures, avo's "// Requires:" lines for the CPU features each tier
+// needs). Impls lists the tiers; a tier is Available when
+// klauspost/cpuid and golang.org/x/sys/cpu (which honours
+// GODEBUG=cpu.avx512f=off and the like) both find every feature.
+//
 // Under -tags purego (or noasm), on other architectures and with gccgo the
 // package is empty: Impls returns nothing and package reduce runs the
 // fallback kernels. Normal callers use package bn or reduce, never this one.
@@ -29,3 +38,6 @@ package asm
 //go:generate go -C ../gen run ./applycl -isa avx2 -out ../asm/applycl_avx2_amd64.s -stubs ../asm/applycl_avx2_amd64.go -pkg asm
 //go:generate go -C ../gen run ./backwardapplycl -isa avx512 -out ../asm/backwardapplycl_avx512_amd64.s -stubs ../asm/backwardapplycl_avx512_amd64.go -pkg asm
 //go:generate go -C ../gen run ./backwardapplycl -isa avx2 -out ../asm/backwardapplycl_avx2_amd64.s -stubs ../asm/backwardapplycl_avx2_amd64.go -pkg asm
+
+// Last: the dispatch table (impl*.go), read from the kernels above.
+//go:generate go -C ../gen run ./dispatch -dir ../asm

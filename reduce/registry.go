@@ -86,48 +86,24 @@ func buildAvailable() []*kernels {
 	return append(list, generic)
 }
 
-// fromAsm turns an asm tier into a kernel set. A kernel the tier lacks is
-// taken from fallback, which gives the same bits.
+// fromAsm turns an asm tier into a kernel set (asm's tests check that a
+// tier has every kernel).
 func fromAsm(im asm.Impl) *kernels {
-	k := *generic
-	k.name = im.Name
-	if im.StatsCF != nil {
-		k.statsCF = im.StatsCF
+	return &kernels{
+		name:              im.Name,
+		statsCF:           im.StatsCF,
+		statsCL:           im.StatsCL,
+		backwardCF:        im.BackwardCF,
+		backwardCL:        im.BackwardCL,
+		applyCF:           im.ApplyCF,
+		applyCL:           im.ApplyCL,
+		backwardApplyCF:   im.BackwardApplyCF,
+		backwardApplyCL:   im.BackwardApplyCL,
+		applyCFNT:         im.ApplyCFNT,
+		applyCLNT:         im.ApplyCLNT,
+		backwardApplyCFNT: im.BackwardApplyCFNT,
+		backwardApplyCLNT: im.BackwardApplyCLNT,
 	}
-	if im.StatsCL != nil {
-		k.statsCL = im.StatsCL
-	}
-	if im.BackwardCF != nil {
-		k.backwardCF = im.BackwardCF
-	}
-	if im.BackwardCL != nil {
-		k.backwardCL = im.BackwardCL
-	}
-	if im.ApplyCF != nil {
-		k.applyCF = im.ApplyCF
-	}
-	if im.ApplyCL != nil {
-		k.applyCL = im.ApplyCL
-	}
-	if im.BackwardApplyCF != nil {
-		k.backwardApplyCF = im.BackwardApplyCF
-	}
-	if im.BackwardApplyCL != nil {
-		k.backwardApplyCL = im.BackwardApplyCL
-	}
-	if im.ApplyCFNT != nil {
-		k.applyCFNT = im.ApplyCFNT
-	}
-	if im.ApplyCLNT != nil {
-		k.applyCLNT = im.ApplyCLNT
-	}
-	if im.BackwardApplyCFNT != nil {
-		k.backwardApplyCFNT = im.BackwardApplyCFNT
-	}
-	if im.BackwardApplyCLNT != nil {
-		k.backwardApplyCLNT = im.BackwardApplyCLNT
-	}
-	return &k
 }
 
 func lookup(name string) *kernels {
