@@ -47,9 +47,19 @@
 //     statistic that is nil is not updated, the other one still is.
 //   - Infer checks its arguments, running statistics included, even for a
 //     zero-size batch, and then does nothing.
-//   - A channel whose values are finite but so far apart that the shifted
-//     squares overflow float32 (|x - pivot| > 1.8e19) is recomputed in
-//     float64, so it still meets the bounds.
+//   - Extreme but finite data take a float64 path (shared by every
+//     implementation, so the bits still agree): a channel whose values are
+//     so far apart that the float32 squares overflow (more than about
+//     1.8e19), a Train channel whose variance is below 2^-100 while Eps is
+//     below 2^-80 (its squares may have underflowed), and a Backward
+//     channel whose sums overflow or whose invstd is above 2^50 or below
+//     2^-120. With ordinary data and Eps >= 1e-10 none of this runs. A
+//     variance too large for float32 (above 3.4e38) is reported as +Inf.
+//   - Backward computes dx as (dy*k1 - k2) - t*k3 with k1 = gamma*invstd, so
+//     it overflows only where dx itself does.
+//   - NaN results are NaN in every implementation, but which NaN (payload,
+//     sign) is not specified: x86 returns the first operand's NaN, and Go
+//     does not fix the operand order of its float adds.
 //
 // # Errors
 //
@@ -64,4 +74,14 @@
 // at start-up. Results are bit-identical across implementations and runs.
 // Calls allocate nothing once warm, keep no slice after they return, and
 // calls with distinct outputs may run from many goroutines at once.
+//
+// # Threads
+//
+// A call runs on the calling goroutine unless BatchNorm.Workers is above 1
+// (a process-wide pool of that many goroutines, the caller included, see
+// Pool) or BatchNorm.Runner is set (a framework's own pool). Work is cut at
+// bounds fixed by the shape alone and partial sums are added in a fixed
+// order, so the bits are the same for every worker count. Pool workers
+// poll for about 200 microseconds after a call before they sleep, so that
+// back-to-back calls do not pay for waking threads.
 package bn
