@@ -248,75 +248,59 @@ func (w *workspace) slabStats() {
 	}
 }
 
-// slabSums runs opStatsSlabs and adds the partial sums of every channel in
-// slab order.
+// slabSums runs opStatsSlabs and returns each channel's shifted sums,
+// the slabs' partial sums added in slab order.
 func (w *workspace) slabSums() (sum, sq []float64) {
-	s := w.s
-	C := s.C
-	sum, sq = w.sums(C)
-	clear(sum)
-	clear(sq)
-	if s.rowMajor() {
-		n := slabsCL(s)
-		w.part = grow64(&w.part64, n*2*C)
-		w.exec(opStatsSlabs, n)
-		for j := range n {
-			p := w.part[j*2*C:]
-			for c := range C {
-				sum[c] += p[c]
-				sq[c] += p[C+c]
-			}
-		}
-		return sum, sq
-	}
-	ns := w.geo.slabs
-	w.part = grow64(&w.part64, C*ns*2)
-	w.exec(opStatsSlabs, C*ns)
-	for c := range C {
-		for j := range ns {
-			u := c*ns + j
-			sum[c] += w.part[2*u]
-			sq[c] += w.part[2*u+1]
-		}
-	}
-	return sum, sq
+	t := w.slabTotals(opStatsSlabs, 2)
+	return t[0], t[1]
 }
 
-// backSlabSums runs opBackSlabs and adds the partial sums in slab order.
+// backSlabSums runs opBackSlabs and returns each channel's backward sums,
+// added in slab order.
 func (w *workspace) backSlabSums() (sdy, dot, res []float64) {
+	t := w.slabTotals(opBackSlabs, 3)
+	return t[0], t[1], t[2]
+}
+
+// slabTotals runs o (nq quantities per channel and slab) over every slab
+// and adds each channel's partial sums in slab order, in float64. The
+// partial sums of slab j of a row-major batch are part[(j*nq+q)*C+c];
+// those of slab j of channel c, channels first, part[(c*ns+j)*nq+q].
+func (w *workspace) slabTotals(o op, nq int) [3][]float64 {
 	s := w.s
 	C := s.C
-	sdy, dot = w.sums(C)
-	res = grow64(&w.aux64, C)
-	clear(sdy)
-	clear(dot)
-	clear(res)
+	var t [3][]float64
+	t[0], t[1] = w.sums(C)
+	t[2] = grow64(&w.aux64, C)
+	for q := range nq {
+		clear(t[q])
+	}
 	if s.rowMajor() {
 		n := slabsCL(s)
-		w.part = grow64(&w.part64, n*3*C)
-		w.exec(opBackSlabs, n)
+		w.part = grow64(&w.part64, n*nq*C)
+		w.exec(o, n)
 		for j := range n {
-			p := w.part[j*3*C:]
-			for c := range C {
-				sdy[c] += p[c]
-				dot[c] += p[C+c]
-				res[c] += p[2*C+c]
+			for q := range nq {
+				p, tq := w.part[(j*nq+q)*C:(j*nq+q+1)*C], t[q][:C]
+				for c := range tq {
+					tq[c] += p[c]
+				}
 			}
 		}
-		return sdy, dot, res
+		return t
 	}
 	ns := w.geo.slabs
-	w.part = grow64(&w.part64, C*ns*3)
-	w.exec(opBackSlabs, C*ns)
+	w.part = grow64(&w.part64, C*ns*nq)
+	w.exec(o, C*ns)
 	for c := range C {
 		for j := range ns {
-			u := c*ns + j
-			sdy[c] += w.part[3*u]
-			dot[c] += w.part[3*u+1]
-			res[c] += w.part[3*u+2]
+			u := (c*ns + j) * nq
+			for q := range nq {
+				t[q][c] += w.part[u+q]
+			}
 		}
 	}
-	return sdy, dot, res
+	return t
 }
 
 // applyAll runs op (opApply or opBackApply) over every chunk of the batch.
