@@ -53,16 +53,70 @@ func Train(a *TrainArgs) {
 		}
 		w.exec(opTrainGroups, ceilDiv(s.C, w.group))
 	} else {
-		w.slabStats()
-		if float64(w.eps) < 0x1p-80 {
-			for c := range s.C {
-				w.fixTiny(c)
+		if !w.s.rowMajor() || !fastRows || !w.trainRowsFast() {
+			w.slabStats()
+			if float64(w.eps) < 0x1p-80 {
+				for c := range s.C {
+					w.fixTiny(c)
+				}
 			}
+			w.trainParams()
 		}
-		w.trainParams()
 		w.applyAll(opApply)
 	}
 	writeTrainOutputs(a, w.mean, w.variance, w.inv)
+}
+
+// fastRows enables trainRowsFast and backParamsRows (tests turn it off to
+// compare).
+var fastRows = true
+
+// trainRowsFast is slabStats, fixTiny and trainParams for a row-major
+// batch in one loop over the channels, for the common case: it reports
+// false, and the caller takes the general path from the start, when any
+// channel needs a second pass, the float64 path or has a tiny variance.
+// Its results are the general path's bits.
+func (w *workspace) trainRowsFast() bool {
+	s := w.s
+	C := s.C
+	w.piv = grow32(&w.pivBuf, C)
+	pivotsRows(w.piv, w.x, s)
+	sum, sq := w.slabSums()
+	piv, mean, variance, inv := w.piv[:C], w.mean[:C], w.variance[:C], w.inv[:C]
+	sum, sq = sum[:C], sq[:C]
+	hi, lo, a, b := w.par[:C], w.par[C:2*C], w.par[2*C:3*C], w.par[3*C:4*C]
+	tiny := float64(w.eps) < 0x1p-80
+	for c := range C {
+		m, v := finish(piv[c], sum[c], sq[c], s.M())
+		if needsRedo(piv[c], m, v) || !finite(sum[c]) || !finite(sq[c]) || (tiny && v < 0x1p-100) {
+			return false
+		}
+		mean[c], variance[c] = m, v
+		inv[c] = invStd(v, w.eps)
+		hi[c], lo[c], a[c], b[c] = normParams(m, inv[c], at(w.gamma, c, 1), at(w.beta, c, 0))
+	}
+	return true
+}
+
+// pivotsRows sets the pivot of every channel of a row-major batch: what
+// pivotOf gives, with the common case (three finite values) in one loop.
+func pivotsRows(piv, x []float32, s Shape) {
+	C := s.C
+	if s.rows() < 3 {
+		for c := range C {
+			piv[c] = pivotOf(x, s, c)
+		}
+		return
+	}
+	r0, r1, r2 := x[:C], x[C:2*C], x[2*C:3*C]
+	for c := range piv[:C] {
+		a, b, d := r0[c], r1[c], r2[c]
+		if finite32(a) && finite32(b) && finite32(d) {
+			piv[c] = median3(a, b, d)
+		} else {
+			piv[c] = pivotOf(x, s, c)
+		}
+	}
 }
 
 // writeTrainOutputs writes the statistics Train saves and updates the
@@ -272,8 +326,10 @@ func Backward(a *BackwardArgs) {
 		w.exec(opBackGroups, ceilDiv(s.C, w.group))
 	} else {
 		sdy, dot, res := w.backSlabSums()
-		for c := range s.C {
-			w.backParam(c, sdy[c], dot[c], res[c])
+		if !w.s.rowMajor() || !fastRows || !w.backParamsRows(sdy, dot, res) {
+			for c := range s.C {
+				w.backParam(c, sdy[c], dot[c], res[c])
+			}
 		}
 		w.applyAll(opBackApply)
 	}
@@ -306,6 +362,32 @@ func (w *workspace) backParam(c int, sdy, dot, res float64) {
 	w.dgamma[c], w.dbeta[c] = dotp*inv, sdy
 	k1 := float64(at(w.gamma, c, 1)) * inv
 	w.setParams(c, w.smean[c], float32(r), float32(k1*sdy/m), float32(k1*dotp*inv*inv/m), float32(k1))
+}
+
+// backParamsRows is backParam for every channel of a row-major batch in
+// one loop, for the common case: it reports false, and the caller runs
+// backParam channel by channel, when some channel may need the float64
+// path. Its results are backParam's bits.
+func (w *workspace) backParamsRows(sdy, dot, res []float64) bool {
+	C := w.s.C
+	sdy, dot, res = sdy[:C], dot[:C], res[:C]
+	for c := range C {
+		if w.mayBeExtreme(c, sdy[c], dot[c], res[c]) {
+			return false
+		}
+	}
+	m := float64(w.s.M())
+	hi, lo, k2, k3, k1s := w.par[:C], w.par[C:2*C], w.par[2*C:3*C], w.par[3*C:4*C], w.par[4*C:5*C]
+	mean, sinv, dg, db := w.smean[:C], w.sinv[:C], w.dgamma[:C], w.dbeta[:C]
+	for c := range C {
+		inv := float64(sinv[c])
+		r := res[c] / m
+		dotp := dot[c] - r*sdy[c] // sdy is finite here
+		dg[c], db[c] = dotp*inv, sdy[c]
+		k1 := float64(at(w.gamma, c, 1)) * inv
+		hi[c], lo[c], k2[c], k3[c], k1s[c] = mean[c], float32(r), float32(k1*sdy[c]/m), float32(k1*dotp*inv*inv/m), float32(k1)
+	}
+	return true
 }
 
 // at returns v[c], or def when v is nil.

@@ -116,11 +116,10 @@ func (w *workspace) applyRowsExtreme() {
 // 2^50, so ordinary calls never come here.
 func (w *workspace) extremeBackward(c int, sdy, dot, res float64) bool {
 	s := w.s
-	m := float64(s.M())
-	if finite(sdy) && finite(dot) && finite(res) && math.Abs(sdy/m) < 0x1p120 &&
-		float64(w.sinv[c]) <= 0x1p50 && float64(w.sinv[c]) >= 0x1p-120 {
+	if !w.mayBeExtreme(c, sdy, dot, res) {
 		return false
 	}
+	m := float64(s.M())
 	sx, sg := 0.0, 0.0
 	for j := range s.M() {
 		i := indexOf(s, c, j)
@@ -145,6 +144,13 @@ func (w *workspace) extremeBackward(c int, sdy, dot, res float64) bool {
 	w.xmean[c], w.xdot[c], w.xinv[c] = mean, dotp, inv
 	w.dgamma[c], w.dbeta[c] = dotp*inv, sg
 	return true
+}
+
+// mayBeExtreme is extremeBackward's test without the scan of the data.
+func (w *workspace) mayBeExtreme(c int, sdy, dot, res float64) bool {
+	inv := float64(w.sinv[c])
+	return !(finite(sdy) && finite(dot) && finite(res) && math.Abs(sdy/float64(w.s.M())) < 0x1p120 &&
+		inv <= 0x1p50 && inv >= 0x1p-120)
 }
 
 // indexOf is the index of value j of channel c in channel order.

@@ -164,3 +164,33 @@ func TestSumLanesIsTheDocumentedTree(t *testing.T) {
 		}
 	}
 }
+
+// TestFastRowsMatchesGeneralPath checks that the one-loop paths of Train
+// and Backward for row-major batches give the bits of the general paths.
+func TestFastRowsMatchesGeneralPath(t *testing.T) {
+	defer func() { fastRows = true }()
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, s := range []Shape{{N: 256, C: 1024, S: 1}, {N: 7, C: 33, S: 5, Layout: ChannelsLast}, {N: 2, C: 5, S: 1}} {
+		x, dy := make([]float32, s.Len()), make([]float32, s.Len())
+		for i := range x {
+			x[i] = float32(1e4 + rng.NormFloat64())
+			dy[i] = float32(rng.NormFloat64())
+		}
+		gamma, beta := make([]float32, s.C), make([]float32, s.C)
+		for c := range gamma {
+			gamma[c], beta[c] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+		}
+		var outs [2]outputs
+		for i, fast := range []bool{true, false} {
+			fastRows = fast
+			outs[i] = runAll(s, x, dy, gamma, beta, nil)
+		}
+		for name, pair := range map[string][2][]float32{"y": {outs[0].y, outs[1].y}, "mean": {outs[0].mean, outs[1].mean},
+			"var": {outs[0].vr, outs[1].vr}, "invstd": {outs[0].inv, outs[1].inv},
+			"dx": {outs[0].dx, outs[1].dx}, "dgamma": {outs[0].dg, outs[1].dg}, "dbeta": {outs[0].db, outs[1].db}} {
+			if i := sameBits(pair[0], pair[1]); i >= 0 {
+				t.Errorf("%v: %s[%d] = %v on the fast path, %v on the general one", s, name, i, pair[0][i], pair[1][i])
+			}
+		}
+	}
+}
