@@ -1,6 +1,9 @@
 package reduce
 
-import "math"
+import (
+	"math"
+	"slices"
+)
 
 // TrainArgs holds the operands of Train. The caller has checked them: the
 // lengths match Shape, M >= 2, Eps and Momentum are valid, and outputs
@@ -72,44 +75,61 @@ func Train(a *TrainArgs) {
 var fastRows = true
 
 // trainRowsFast is slabStats, fixTiny and trainParams for a row-major
-// batch in one loop over the channels, for the common case: it reports
-// false, and the caller takes the general path from the start, when any
-// channel needs a second pass, the float64 path or has a tiny variance.
-// Its results are the general path's bits.
+// batch, with the per-channel work spread over the Runner too, for the
+// common case: it reports false, and the caller takes the general path
+// from the start, when any channel needs a second pass, the float64 path or
+// has a tiny variance. Its results are the general path's bits.
 func (w *workspace) trainRowsFast() bool {
 	s := w.s
 	C := s.C
+	units := ceilDiv(C, rowChans)
 	w.piv = grow32(&w.pivBuf, C)
-	pivotsRows(w.piv, w.x, s)
-	sum, sq := w.slabSums()
-	piv, mean, variance, inv := w.piv[:C], w.mean[:C], w.variance[:C], w.inv[:C]
-	sum, sq = sum[:C], sq[:C]
+	w.exec(opRowPivots, units)
+	w.nslabs = slabsCL(s)
+	w.part = grow64(&w.part64, w.nslabs*2*C)
+	w.exec(opStatsSlabs, w.nslabs)
+	w.slow = w.unitFlags(units)
+	w.exec(opRowTrain, units)
+	return !slices.Contains(w.slow, true)
+}
+
+// trainRows does trainRowsFast's per-channel work for channels [c0, c1):
+// each channel's slab sums added in slab order, its statistics and its
+// parameters. It reports false if some channel needs the general path.
+func (w *workspace) trainRows(c0, c1 int) bool {
+	s := w.s
+	C := s.C
 	hi, lo, a, b := w.par[:C], w.par[C:2*C], w.par[2*C:3*C], w.par[3*C:4*C]
 	tiny := float64(w.eps) < 0x1p-80
-	for c := range C {
-		m, v := finish(piv[c], sum[c], sq[c], s.M())
-		if needsRedo(piv[c], m, v) || !finite(sum[c]) || !finite(sq[c]) || (tiny && v < 0x1p-100) {
+	for c := c0; c < c1; c++ {
+		var sum, sq float64
+		for j := range w.nslabs {
+			sum += w.part[j*2*C+c]
+			sq += w.part[(j*2+1)*C+c]
+		}
+		m, v := finish(w.piv[c], sum, sq, s.M())
+		if needsRedo(w.piv[c], m, v) || !finite(sum) || !finite(sq) || (tiny && v < 0x1p-100) {
 			return false
 		}
-		mean[c], variance[c] = m, v
-		inv[c] = invStd(v, w.eps)
-		hi[c], lo[c], a[c], b[c] = normParams(m, inv[c], at(w.gamma, c, 1), at(w.beta, c, 0))
+		w.mean[c], w.variance[c] = m, v
+		w.inv[c] = invStd(v, w.eps)
+		hi[c], lo[c], a[c], b[c] = normParams(m, w.inv[c], at(w.gamma, c, 1), at(w.beta, c, 0))
 	}
 	return true
 }
 
-// pivotsRows sets the pivot of every channel of a row-major batch: what
-// pivotOf gives, with the common case (three finite values) in one loop.
-func pivotsRows(piv, x []float32, s Shape) {
+// pivotsRows sets the pivots of channels [c0, c1) of a row-major batch:
+// what pivotOf gives, with the common case (three finite values) inline.
+func pivotsRows(piv, x []float32, s Shape, c0, c1 int) {
 	C := s.C
 	if s.rows() < 3 {
-		for c := range C {
+		for c := c0; c < c1; c++ {
 			piv[c] = pivotOf(x, s, c)
 		}
 		return
 	}
 	r0, r1, r2 := x[:C], x[C:2*C], x[2*C:3*C]
-	for c := range piv[:C] {
+	for c := c0; c < c1; c++ {
 		a, b, d := r0[c], r1[c], r2[c]
 		if finite32(a) && finite32(b) && finite32(d) {
 			piv[c] = median3(a, b, d)
@@ -325,8 +345,8 @@ func Backward(a *BackwardArgs) {
 		}
 		w.exec(opBackGroups, ceilDiv(s.C, w.group))
 	} else {
-		sdy, dot, res := w.backSlabSums()
-		if !w.s.rowMajor() || !fastRows || !w.backParamsRows(sdy, dot, res) {
+		if !w.s.rowMajor() || !fastRows || !w.backRowsFast() {
+			sdy, dot, res := w.backSlabSums()
 			for c := range s.C {
 				w.backParam(c, sdy[c], dot[c], res[c])
 			}
@@ -364,28 +384,43 @@ func (w *workspace) backParam(c int, sdy, dot, res float64) {
 	w.setParams(c, w.smean[c], float32(r), float32(k1*sdy/m), float32(k1*dotp*inv*inv/m), float32(k1))
 }
 
-// backParamsRows is backParam for every channel of a row-major batch in
-// one loop, for the common case: it reports false, and the caller runs
-// backParam channel by channel, when some channel may need the float64
-// path. Its results are backParam's bits.
-func (w *workspace) backParamsRows(sdy, dot, res []float64) bool {
+// backRowsFast is backSlabSums and backParam for every channel of a
+// row-major batch, with the per-channel work spread over the Runner too,
+// for the common case: it reports false, and the caller takes the general
+// path, when some channel may need the float64 path. Its results are the
+// general path's bits.
+func (w *workspace) backRowsFast() bool {
+	s := w.s
+	units := ceilDiv(s.C, rowChans)
+	w.nslabs = slabsCL(s)
+	w.part = grow64(&w.part64, w.nslabs*3*s.C)
+	w.exec(opBackSlabs, w.nslabs)
+	w.slow = w.unitFlags(units)
+	w.exec(opRowBack, units)
+	return !slices.Contains(w.slow, true)
+}
+
+// backRows does backRowsFast's per-channel work for channels [c0, c1).
+func (w *workspace) backRows(c0, c1 int) bool {
 	C := w.s.C
-	sdy, dot, res = sdy[:C], dot[:C], res[:C]
-	for c := range C {
-		if w.mayBeExtreme(c, sdy[c], dot[c], res[c]) {
-			return false
-		}
-	}
 	m := float64(w.s.M())
 	hi, lo, k2, k3, k1s := w.par[:C], w.par[C:2*C], w.par[2*C:3*C], w.par[3*C:4*C], w.par[4*C:5*C]
-	mean, sinv, dg, db := w.smean[:C], w.sinv[:C], w.dgamma[:C], w.dbeta[:C]
-	for c := range C {
-		inv := float64(sinv[c])
-		r := res[c] / m
-		dotp := dot[c] - r*sdy[c] // sdy is finite here
-		dg[c], db[c] = dotp*inv, sdy[c]
+	for c := c0; c < c1; c++ {
+		var sdy, dot, res float64
+		for j := range w.nslabs {
+			sdy += w.part[j*3*C+c]
+			dot += w.part[(j*3+1)*C+c]
+			res += w.part[(j*3+2)*C+c]
+		}
+		if w.mayBeExtreme(c, sdy, dot, res) {
+			return false
+		}
+		inv := float64(w.sinv[c])
+		r := res / m
+		dotp := dot - r*sdy // sdy is finite here
+		w.dgamma[c], w.dbeta[c] = dotp*inv, sdy
 		k1 := float64(at(w.gamma, c, 1)) * inv
-		hi[c], lo[c], k2[c], k3[c], k1s[c] = mean[c], float32(r), float32(k1*sdy[c]/m), float32(k1*dotp*inv*inv/m), float32(k1)
+		hi[c], lo[c], k2[c], k3[c], k1s[c] = w.smean[c], float32(r), float32(k1*sdy/m), float32(k1*dotp*inv*inv/m), float32(k1)
 	}
 	return true
 }

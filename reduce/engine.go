@@ -16,7 +16,14 @@ const (
 	opBackSlabs                 // backward sums of one slab
 	opApply                     // one chunk of the normalize kernel
 	opBackApply                 // one chunk of the backward apply kernel
+	opRowPivots                 // row-major: pivots of a range of channels
+	opRowTrain                  // row-major: totals, statistics and parameters of a range of channels
+	opRowBack                   // row-major: backward totals and parameters of a range of channels
 )
+
+// rowChans is the number of channels of one unit of the row-major
+// per-channel ops.
+const rowChans = 256
 
 // call is the state of one call, shared by its tasks. Tasks write disjoint
 // parts of it.
@@ -42,6 +49,8 @@ type call struct {
 	rowsPer             int       // row-major: rows per element-wise call
 	geo                 cfGeo     // channels first: the slab geometry
 	nt                  bool      // element-wise kernels store non-temporally
+	nslabs              int       // row-major: slabs of the call
+	slow                []bool    // row-major per-channel ops: a unit met a rare case
 	pipe                bool      // fused groups run pipelined (pipeline.go)
 	sum, sq, aux        []float64 // pipelined: per-channel totals
 
@@ -167,6 +176,13 @@ func (w *workspace) unit(u int, acc []float64) {
 			return
 		}
 		w.backApplyChunkCF(w.chunking, u)
+	case opRowPivots:
+		c0, c1 := u*rowChans, min(s.C, (u+1)*rowChans)
+		pivotsRows(w.piv, w.x, s, c0, c1)
+	case opRowTrain:
+		w.slow[u] = !w.trainRows(u*rowChans, min(s.C, (u+1)*rowChans))
+	case opRowBack:
+		w.slow[u] = !w.backRows(u*rowChans, min(s.C, (u+1)*rowChans))
 	}
 }
 

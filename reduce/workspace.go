@@ -17,6 +17,7 @@ type workspace struct {
 	pivBuf, par32 []float32
 	tmp32         []float32
 	ext           []bool
+	slowBuf       []bool
 	xmean64       []float64
 	xdot64        []float64
 	xinv64        []float64
@@ -62,6 +63,16 @@ func (w *workspace) flags(C int) []bool {
 	w.ext = w.ext[:C]
 	clear(w.ext)
 	return w.ext
+}
+
+// unitFlags returns n flags, all false.
+func (w *workspace) unitFlags(n int) []bool {
+	if cap(w.slowBuf) < n {
+		w.slowBuf = make([]bool, n)
+	}
+	w.slowBuf = w.slowBuf[:n]
+	clear(w.slowBuf)
+	return w.slowBuf
 }
 
 // totals sets up the per-channel totals of a pipelined call.
