@@ -19,7 +19,8 @@ const ntAlign = asm.NTAlign
 
 // EnvImpl is the environment variable read once at start-up: when it names
 // an implementation this CPU runs (SIMDBN_IMPL=avx2, SIMDBN_IMPL=generic),
-// that one is used instead of the fastest.
+// that one is used instead of the fastest. A name this CPU does not run is
+// ignored: a process must not fail to start over a tuning switch.
 const EnvImpl = "SIMDBN_IMPL"
 
 // kernels is one implementation: a full set of kernels with the signatures
