@@ -71,6 +71,10 @@ func BackwardCF(acc []float64, dy, x []float32, nruns, runLen, stride, group int
 //
 // with u = r % Phases; len(acc) >= 3*Phases*C.
 func BackwardCL(acc []float64, dy, x []float32, rows, C int, mean []float32) {
+	if C > wideC {
+		backwardRows(acc, dy, x, rows, C, mean)
+		return
+	}
 	accS := acc[:Phases*C]
 	accP := acc[Phases*C : 2*Phases*C]
 	accR := acc[2*Phases*C : 3*Phases*C]
@@ -111,5 +115,37 @@ func BackwardCL(acc []float64, dy, x []float32, rows, C int, mean []float32) {
 				accR[u*C+c] += float64(rs[u])
 			}
 		}
+	}
+}
+
+// backwardRows is BackwardCL for wide rows: the same sums, rows walked in
+// memory order.
+func backwardRows(acc []float64, dy, x []float32, rows, C int, mean []float32) {
+	p, buf := getScratch(3 * Phases * C)
+	defer scratch32.Put(p)
+	n := Phases * C
+	gs, ps, rs := buf[:n], buf[n:2*n], buf[2*n:]
+	m := mean[:C]
+	for r0 := 0; r0 < rows; r0 += FlushRowsCL {
+		r1 := min(r0+FlushRowsCL, rows)
+		for r := r0; r < r1; r++ {
+			u := r % Phases
+			gu, pu, ru := gs[u*C:(u+1)*C], ps[u*C:(u+1)*C], rs[u*C:(u+1)*C]
+			rowX, rowDy := x[r*C:(r+1)*C], dy[r*C:(r+1)*C]
+			gu, pu, ru, rowX, rowDy = gu[:len(m)], pu[:len(m)], ru[:len(m)], rowX[:len(m)], rowDy[:len(m)]
+			for c, v := range rowX {
+				d := v - m[c]
+				g := rowDy[c]
+				gu[c] += g
+				pu[c] += float32(g * d)
+				ru[c] += d
+			}
+		}
+		for i := range gs {
+			acc[i] += float64(gs[i])
+			acc[n+i] += float64(ps[i])
+			acc[2*n+i] += float64(rs[i])
+		}
+		clear(buf)
 	}
 }

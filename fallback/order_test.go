@@ -158,7 +158,7 @@ func TestReductionsFollowDocumentedOrder(t *testing.T) {
 			}
 		}
 	}
-	for _, C := range []int{1, 2, 3, 5, 16, 17, 33, 100} {
+	for _, C := range []int{1, 2, 3, 5, 16, 17, 33, 64, 65, 100, 513} {
 		for _, rows := range []int{1, 2, 3, 4, 5, 7, 127, 128, 129, 300} {
 			x := randData(rng, rows*C, []float64{0, 1e4, 1e6}[rng.IntN(3)])
 			dy := randData(rng, rows*C, 0)

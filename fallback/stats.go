@@ -1,5 +1,7 @@
 package fallback
 
+import "sync"
+
 // StatsCF accumulates the shifted sums of a channels-first block into acc:
 //
 //	for every value v of the block (order: see the package doc)
@@ -64,6 +66,10 @@ func StatsCF(acc []float64, x []float32, nruns, runLen, stride, group int, pivot
 //
 // len(x) >= rows*C, len(pivot) >= C, len(acc) >= 2*Phases*C.
 func StatsCL(acc []float64, x []float32, rows, C int, pivot []float32) {
+	if C > wideC {
+		statsRows(acc, x, rows, C, pivot)
+		return
+	}
 	accS := acc[:Phases*C]
 	accQ := acc[Phases*C : 2*Phases*C]
 	x = x[:rows*C]
@@ -112,5 +118,53 @@ func StatsCL(acc []float64, x []float32, rows, C int, pivot []float32) {
 			accQ[2*C+c] += float64(q2)
 			accQ[3*C+c] += float64(q3)
 		}
+	}
+}
+
+// wideC is the channel count above which the channels-last reductions walk
+// rows in memory order with their float32 sums in pooled scratch memory; up
+// to it they walk channel by channel with the sums in registers. Measured:
+// generic statistics of 8x512x7x7 channels last went from 16x to 9x copy,
+// backward of 32x64x56x56 from 22x to 18x.
+const wideC = 16
+
+// scratch32 holds the float32 sums of the wide channels-last reductions.
+var scratch32 = sync.Pool{New: func() any { return new([]float32) }}
+
+func getScratch(n int) (*[]float32, []float32) {
+	p := scratch32.Get().(*[]float32)
+	if cap(*p) < n {
+		*p = make([]float32, n)
+	}
+	b := (*p)[:n]
+	clear(b)
+	return p, b
+}
+
+// statsRows is StatsCL for wide rows: the same sums, rows walked in memory
+// order.
+func statsRows(acc []float64, x []float32, rows, C int, pivot []float32) {
+	p, buf := getScratch(2 * Phases * C)
+	defer scratch32.Put(p)
+	sums, sqs := buf[:Phases*C], buf[Phases*C:]
+	piv := pivot[:C]
+	for r0 := 0; r0 < rows; r0 += FlushRowsCL {
+		r1 := min(r0+FlushRowsCL, rows)
+		for r := r0; r < r1; r++ {
+			u := r % Phases
+			su, qu := sums[u*C:(u+1)*C], sqs[u*C:(u+1)*C]
+			row := x[r*C : (r+1)*C]
+			su, qu, row = su[:len(piv)], qu[:len(piv)], row[:len(piv)]
+			for c, v := range row {
+				d := v - piv[c]
+				su[c] += d
+				qu[c] += float32(d * d)
+			}
+		}
+		for i := range sums {
+			acc[i] += float64(sums[i])
+			acc[Phases*C+i] += float64(sqs[i])
+		}
+		clear(buf)
 	}
 }
