@@ -99,7 +99,6 @@ func (w *workspace) trainRowsFast() bool {
 func (w *workspace) trainRows(c0, c1 int) bool {
 	s := w.s
 	C := s.C
-	hi, lo, a, b := w.par[:C], w.par[C:2*C], w.par[2*C:3*C], w.par[3*C:4*C]
 	tiny := float64(w.eps) < 0x1p-80
 	for c := c0; c < c1; c++ {
 		var sum, sq float64
@@ -112,8 +111,7 @@ func (w *workspace) trainRows(c0, c1 int) bool {
 			return false
 		}
 		w.mean[c], w.variance[c] = m, v
-		w.inv[c] = invStd(v, w.eps)
-		hi[c], lo[c], a[c], b[c] = normParams(m, w.inv[c], at(w.gamma, c, 1), at(w.beta, c, 0))
+		w.trainParam(c)
 	}
 	return true
 }
@@ -175,23 +173,10 @@ func writeTrainOutputs(a *TrainArgs, mean, variance, inv []float64) {
 	}
 }
 
-// trainParams sets invstd and the normalize parameters of every channel,
-// as trainParam does one.
+// trainParams sets invstd and the normalize parameters of every channel.
 func (w *workspace) trainParams() {
-	C := w.s.C
-	if !w.s.rowMajor() {
-		for c := range C {
-			w.trainParam(c)
-		}
-		return
-	}
-	mean, variance, inv := w.mean[:C], w.variance[:C], w.inv[:C]
-	for c := range C {
-		inv[c] = invStd(variance[c], w.eps)
-	}
-	hi, lo, a, b := w.par[:C], w.par[C:2*C], w.par[2*C:3*C], w.par[3*C:4*C]
-	for c := range C {
-		hi[c], lo[c], a[c], b[c] = normParams(mean[c], inv[c], at(w.gamma, c, 1), at(w.beta, c, 0))
+	for c := range w.s.C {
+		w.trainParam(c)
 	}
 }
 
@@ -403,8 +388,6 @@ func (w *workspace) backRowsFast() bool {
 // backRows does backRowsFast's per-channel work for channels [c0, c1).
 func (w *workspace) backRows(c0, c1 int) bool {
 	C := w.s.C
-	m := float64(w.s.M())
-	hi, lo, k2, k3, k1s := w.par[:C], w.par[C:2*C], w.par[2*C:3*C], w.par[3*C:4*C], w.par[4*C:5*C]
 	for c := c0; c < c1; c++ {
 		var sdy, dot, res float64
 		for j := range w.nslabs {
@@ -415,12 +398,7 @@ func (w *workspace) backRows(c0, c1 int) bool {
 		if w.mayBeExtreme(c, sdy, dot, res) {
 			return false
 		}
-		inv := float64(w.sinv[c])
-		r := res / m
-		dotp := dot - r*sdy // sdy is finite here
-		w.dgamma[c], w.dbeta[c] = dotp*inv, sdy
-		k1 := float64(at(w.gamma, c, 1)) * inv
-		hi[c], lo[c], k2[c], k3[c], k1s[c] = w.smean[c], float32(r), float32(k1*sdy/m), float32(k1*dotp*inv*inv/m), float32(k1)
+		w.backParam(c, sdy, dot, res)
 	}
 	return true
 }
