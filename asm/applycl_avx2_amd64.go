@@ -5,7 +5,7 @@
 package asm
 
 //go:noescape
-func applyCLAVX2(y []float32, x []float32, rows int, C int, p []float32)
+func applyCLAVX2(y []float32, x []float32, rows int, C int, ld int, p []float32)
 
 //go:noescape
-func applyCLNTAVX2(y []float32, x []float32, rows int, C int, p []float32)
+func applyCLNTAVX2(y []float32, x []float32, rows int, C int, ld int, p []float32)

@@ -4,15 +4,15 @@
 
 #include "textflag.h"
 
-// func applyCLAVX2(y []float32, x []float32, rows int, C int, p []float32)
+// func applyCLAVX2(y []float32, x []float32, rows int, C int, ld int, p []float32)
 // Requires: AVX
-TEXT ·applyCLAVX2(SB), NOSPLIT, $0-88
+TEXT ·applyCLAVX2(SB), NOSPLIT, $0-96
 	MOVQ    x_base+24(FP), SI
 	MOVQ    y_base+0(FP), DI
 	SUBQ    SI, DI
 	MOVQ    rows+48(FP), BX
 	MOVQ    C+56(FP), CX
-	MOVQ    p_base+64(FP), R10
+	MOVQ    p_base+72(FP), R10
 	TESTQ   BX, BX
 	JLE     done_1
 	TESTQ   CX, CX
@@ -23,6 +23,8 @@ TEXT ·applyCLAVX2(SB), NOSPLIT, $0-88
 	NEGQ    CX
 	LEAQ    applyCLAVX2Mask<>+0(SB), AX
 	VMOVDQU 32(AX)(CX*4), Y8
+	MOVQ    ld+64(FP), CX
+	SHLQ    $0x02, CX
 	CMPQ    DX, $0x00000100
 	JG      wide_2
 
@@ -69,7 +71,7 @@ rows_10:
 	VMULPS  Y6, Y10, Y10
 	VADDPS  Y7, Y10, Y10
 	VMOVUPS Y10, 32(R12)(DI*1)
-	ADDQ    DX, R12
+	ADDQ    CX, R12
 	DECQ    R13
 	JNZ     rows_10
 	ADDQ    $0x00000040, R11
@@ -100,7 +102,7 @@ rows_11:
 	VMULPS  Y2, Y11, Y11
 	VADDPS  Y3, Y11, Y11
 	VMOVUPS Y11, (R12)(DI*1)
-	ADDQ    DX, R12
+	ADDQ    CX, R12
 	DECQ    R13
 	JNZ     rows_11
 	ADDQ    $0x00000020, R11
@@ -129,12 +131,12 @@ rows_12:
 	VMULPS     Y2, Y12, Y12
 	VADDPS     Y3, Y12, Y12
 	VMASKMOVPS Y12, Y8, (R12)(DI*1)
-	ADDQ       DX, R12
+	ADDQ       CX, R12
 	DECQ       R13
 	JNZ        rows_12
 
 chunksdone_7:
-	MOVQ   DX, AX
+	MOVQ   CX, AX
 	IMUL3Q $0x00000008, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000008, BX
@@ -185,7 +187,7 @@ rows_20:
 	VMULPS  Y6, Y14, Y14
 	VADDPS  Y7, Y14, Y14
 	VMOVUPS Y14, 32(R12)(DI*1)
-	ADDQ    DX, R12
+	ADDQ    CX, R12
 	DECQ    R13
 	JNZ     rows_20
 	ADDQ    $0x00000040, R11
@@ -216,7 +218,7 @@ rows_21:
 	VMULPS  Y2, Y15, Y15
 	VADDPS  Y3, Y15, Y15
 	VMOVUPS Y15, (R12)(DI*1)
-	ADDQ    DX, R12
+	ADDQ    CX, R12
 	DECQ    R13
 	JNZ     rows_21
 	ADDQ    $0x00000020, R11
@@ -245,12 +247,12 @@ rows_22:
 	VMULPS     Y2, Y9, Y9
 	VADDPS     Y3, Y9, Y9
 	VMASKMOVPS Y9, Y8, (R12)(DI*1)
-	ADDQ       DX, R12
+	ADDQ       CX, R12
 	DECQ       R13
 	JNZ        rows_22
 
 chunksdone_17:
-	MOVQ   DX, AX
+	MOVQ   CX, AX
 	IMUL3Q $0x00000001, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000001, BX
@@ -278,15 +280,15 @@ DATA applyCLAVX2Mask<>+56(SB)/4, $0x00000000
 DATA applyCLAVX2Mask<>+60(SB)/4, $0x00000000
 GLOBL applyCLAVX2Mask<>(SB), RODATA|NOPTR, $64
 
-// func applyCLNTAVX2(y []float32, x []float32, rows int, C int, p []float32)
+// func applyCLNTAVX2(y []float32, x []float32, rows int, C int, ld int, p []float32)
 // Requires: AVX, MMX+
-TEXT ·applyCLNTAVX2(SB), NOSPLIT, $0-88
+TEXT ·applyCLNTAVX2(SB), NOSPLIT, $0-96
 	MOVQ    x_base+24(FP), SI
 	MOVQ    y_base+0(FP), DI
 	SUBQ    SI, DI
 	MOVQ    rows+48(FP), BX
 	MOVQ    C+56(FP), CX
-	MOVQ    p_base+64(FP), R10
+	MOVQ    p_base+72(FP), R10
 	TESTQ   BX, BX
 	JLE     done_23
 	TESTQ   CX, CX
@@ -297,6 +299,8 @@ TEXT ·applyCLNTAVX2(SB), NOSPLIT, $0-88
 	NEGQ    CX
 	LEAQ    applyCLNTAVX2Mask<>+0(SB), AX
 	VMOVDQU 32(AX)(CX*4), Y8
+	MOVQ    ld+64(FP), CX
+	SHLQ    $0x02, CX
 	CMPQ    DX, $0x00000100
 	JG      wide_24
 
@@ -343,7 +347,7 @@ rows_32:
 	VMULPS   Y6, Y10, Y10
 	VADDPS   Y7, Y10, Y10
 	VMOVNTPS Y10, 32(R12)(DI*1)
-	ADDQ     DX, R12
+	ADDQ     CX, R12
 	DECQ     R13
 	JNZ      rows_32
 	ADDQ     $0x00000040, R11
@@ -374,7 +378,7 @@ rows_33:
 	VMULPS   Y2, Y11, Y11
 	VADDPS   Y3, Y11, Y11
 	VMOVNTPS Y11, (R12)(DI*1)
-	ADDQ     DX, R12
+	ADDQ     CX, R12
 	DECQ     R13
 	JNZ      rows_33
 	ADDQ     $0x00000020, R11
@@ -403,12 +407,12 @@ rows_34:
 	VMULPS     Y2, Y12, Y12
 	VADDPS     Y3, Y12, Y12
 	VMASKMOVPS Y12, Y8, (R12)(DI*1)
-	ADDQ       DX, R12
+	ADDQ       CX, R12
 	DECQ       R13
 	JNZ        rows_34
 
 chunksdone_29:
-	MOVQ   DX, AX
+	MOVQ   CX, AX
 	IMUL3Q $0x00000008, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000008, BX
@@ -459,7 +463,7 @@ rows_42:
 	VMULPS   Y6, Y14, Y14
 	VADDPS   Y7, Y14, Y14
 	VMOVNTPS Y14, 32(R12)(DI*1)
-	ADDQ     DX, R12
+	ADDQ     CX, R12
 	DECQ     R13
 	JNZ      rows_42
 	ADDQ     $0x00000040, R11
@@ -490,7 +494,7 @@ rows_43:
 	VMULPS   Y2, Y15, Y15
 	VADDPS   Y3, Y15, Y15
 	VMOVNTPS Y15, (R12)(DI*1)
-	ADDQ     DX, R12
+	ADDQ     CX, R12
 	DECQ     R13
 	JNZ      rows_43
 	ADDQ     $0x00000020, R11
@@ -519,12 +523,12 @@ rows_44:
 	VMULPS     Y2, Y9, Y9
 	VADDPS     Y3, Y9, Y9
 	VMASKMOVPS Y9, Y8, (R12)(DI*1)
-	ADDQ       DX, R12
+	ADDQ       CX, R12
 	DECQ       R13
 	JNZ        rows_44
 
 chunksdone_39:
-	MOVQ   DX, AX
+	MOVQ   CX, AX
 	IMUL3Q $0x00000001, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000001, BX

@@ -4,15 +4,15 @@
 
 #include "textflag.h"
 
-// func applyCLAVX512(y []float32, x []float32, rows int, C int, p []float32)
+// func applyCLAVX512(y []float32, x []float32, rows int, C int, ld int, p []float32)
 // Requires: AVX, AVX512F
-TEXT ·applyCLAVX512(SB), NOSPLIT, $0-88
+TEXT ·applyCLAVX512(SB), NOSPLIT, $0-96
 	MOVQ     x_base+24(FP), SI
 	MOVQ     y_base+0(FP), DI
 	SUBQ     SI, DI
 	MOVQ     rows+48(FP), BX
 	MOVQ     C+56(FP), CX
-	MOVQ     p_base+64(FP), R10
+	MOVQ     p_base+72(FP), R10
 	TESTQ    BX, BX
 	JLE      done_1
 	TESTQ    CX, CX
@@ -25,6 +25,8 @@ TEXT ·applyCLAVX512(SB), NOSPLIT, $0-88
 	DECL     AX
 	KMOVW    AX, K1
 	KSHIFTRW $0x08, K1, K2
+	MOVQ     ld+64(FP), CX
+	SHLQ     $0x02, CX
 	CMPQ     DX, $0x00000100
 	JG       wide_2
 
@@ -91,7 +93,7 @@ rows_10:
 	VMULPS  Z14, Z19, Z19
 	VADDPS  Z15, Z19, Z19
 	VMOVUPS Z19, 192(R12)(DI*1)
-	ADDQ    DX, R12
+	ADDQ    CX, R12
 	DECQ    R13
 	JNZ     rows_10
 	ADDQ    $0x00000100, R11
@@ -132,7 +134,7 @@ rows_13:
 	VMULPS  Z6, Z21, Z21
 	VADDPS  Z7, Z21, Z21
 	VMOVUPS Z21, 64(R12)(DI*1)
-	ADDQ    DX, R12
+	ADDQ    CX, R12
 	DECQ    R13
 	JNZ     rows_13
 	ADDQ    $0x00000080, R11
@@ -163,7 +165,7 @@ rows_14:
 	VMULPS  Z2, Z22, Z22
 	VADDPS  Z3, Z22, Z22
 	VMOVUPS Z22, (R12)(DI*1)
-	ADDQ    DX, R12
+	ADDQ    CX, R12
 	DECQ    R13
 	JNZ     rows_14
 	ADDQ    $0x00000040, R11
@@ -192,12 +194,12 @@ rows_15:
 	VMULPS    Z2, Z23, Z23
 	VADDPS    Z3, Z23, Z23
 	VMOVUPS   Z23, K1, (R12)(DI*1)
-	ADDQ      DX, R12
+	ADDQ      CX, R12
 	DECQ      R13
 	JNZ       rows_15
 
 chunksdone_7:
-	MOVQ   DX, AX
+	MOVQ   CX, AX
 	IMUL3Q $0x00000008, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000008, BX
@@ -268,7 +270,7 @@ rows_23:
 	VMULPS  Z14, Z27, Z27
 	VADDPS  Z15, Z27, Z27
 	VMOVUPS Z27, 192(R12)(DI*1)
-	ADDQ    DX, R12
+	ADDQ    CX, R12
 	DECQ    R13
 	JNZ     rows_23
 	ADDQ    $0x00000100, R11
@@ -309,7 +311,7 @@ rows_26:
 	VMULPS  Z6, Z29, Z29
 	VADDPS  Z7, Z29, Z29
 	VMOVUPS Z29, 64(R12)(DI*1)
-	ADDQ    DX, R12
+	ADDQ    CX, R12
 	DECQ    R13
 	JNZ     rows_26
 	ADDQ    $0x00000080, R11
@@ -340,7 +342,7 @@ rows_27:
 	VMULPS  Z2, Z30, Z30
 	VADDPS  Z3, Z30, Z30
 	VMOVUPS Z30, (R12)(DI*1)
-	ADDQ    DX, R12
+	ADDQ    CX, R12
 	DECQ    R13
 	JNZ     rows_27
 	ADDQ    $0x00000040, R11
@@ -369,12 +371,12 @@ rows_28:
 	VMULPS    Z2, Z31, Z31
 	VADDPS    Z3, Z31, Z31
 	VMOVUPS   Z31, K1, (R12)(DI*1)
-	ADDQ      DX, R12
+	ADDQ      CX, R12
 	DECQ      R13
 	JNZ       rows_28
 
 chunksdone_20:
-	MOVQ   DX, AX
+	MOVQ   CX, AX
 	IMUL3Q $0x00000001, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000001, BX
@@ -384,15 +386,15 @@ done_1:
 	VZEROUPPER
 	RET
 
-// func applyCLNTAVX512(y []float32, x []float32, rows int, C int, p []float32)
+// func applyCLNTAVX512(y []float32, x []float32, rows int, C int, ld int, p []float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·applyCLNTAVX512(SB), NOSPLIT, $0-88
+TEXT ·applyCLNTAVX512(SB), NOSPLIT, $0-96
 	MOVQ     x_base+24(FP), SI
 	MOVQ     y_base+0(FP), DI
 	SUBQ     SI, DI
 	MOVQ     rows+48(FP), BX
 	MOVQ     C+56(FP), CX
-	MOVQ     p_base+64(FP), R10
+	MOVQ     p_base+72(FP), R10
 	TESTQ    BX, BX
 	JLE      done_29
 	TESTQ    CX, CX
@@ -405,6 +407,8 @@ TEXT ·applyCLNTAVX512(SB), NOSPLIT, $0-88
 	DECL     AX
 	KMOVW    AX, K1
 	KSHIFTRW $0x08, K1, K2
+	MOVQ     ld+64(FP), CX
+	SHLQ     $0x02, CX
 	CMPQ     DX, $0x00000100
 	JG       wide_30
 
@@ -471,7 +475,7 @@ rows_38:
 	VMULPS   Z14, Z19, Z19
 	VADDPS   Z15, Z19, Z19
 	VMOVNTPS Z19, 192(R12)(DI*1)
-	ADDQ     DX, R12
+	ADDQ     CX, R12
 	DECQ     R13
 	JNZ      rows_38
 	ADDQ     $0x00000100, R11
@@ -512,7 +516,7 @@ rows_41:
 	VMULPS   Z6, Z21, Z21
 	VADDPS   Z7, Z21, Z21
 	VMOVNTPS Z21, 64(R12)(DI*1)
-	ADDQ     DX, R12
+	ADDQ     CX, R12
 	DECQ     R13
 	JNZ      rows_41
 	ADDQ     $0x00000080, R11
@@ -543,7 +547,7 @@ rows_42:
 	VMULPS   Z2, Z22, Z22
 	VADDPS   Z3, Z22, Z22
 	VMOVNTPS Z22, (R12)(DI*1)
-	ADDQ     DX, R12
+	ADDQ     CX, R12
 	DECQ     R13
 	JNZ      rows_42
 	ADDQ     $0x00000040, R11
@@ -572,12 +576,12 @@ rows_43:
 	VMULPS    Z2, Z23, Z23
 	VADDPS    Z3, Z23, Z23
 	VMOVUPS   Z23, K1, (R12)(DI*1)
-	ADDQ      DX, R12
+	ADDQ      CX, R12
 	DECQ      R13
 	JNZ       rows_43
 
 chunksdone_35:
-	MOVQ   DX, AX
+	MOVQ   CX, AX
 	IMUL3Q $0x00000008, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000008, BX
@@ -648,7 +652,7 @@ rows_51:
 	VMULPS   Z14, Z27, Z27
 	VADDPS   Z15, Z27, Z27
 	VMOVNTPS Z27, 192(R12)(DI*1)
-	ADDQ     DX, R12
+	ADDQ     CX, R12
 	DECQ     R13
 	JNZ      rows_51
 	ADDQ     $0x00000100, R11
@@ -689,7 +693,7 @@ rows_54:
 	VMULPS   Z6, Z29, Z29
 	VADDPS   Z7, Z29, Z29
 	VMOVNTPS Z29, 64(R12)(DI*1)
-	ADDQ     DX, R12
+	ADDQ     CX, R12
 	DECQ     R13
 	JNZ      rows_54
 	ADDQ     $0x00000080, R11
@@ -720,7 +724,7 @@ rows_55:
 	VMULPS   Z2, Z30, Z30
 	VADDPS   Z3, Z30, Z30
 	VMOVNTPS Z30, (R12)(DI*1)
-	ADDQ     DX, R12
+	ADDQ     CX, R12
 	DECQ     R13
 	JNZ      rows_55
 	ADDQ     $0x00000040, R11
@@ -749,12 +753,12 @@ rows_56:
 	VMULPS    Z2, Z31, Z31
 	VADDPS    Z3, Z31, Z31
 	VMOVUPS   Z31, K1, (R12)(DI*1)
-	ADDQ      DX, R12
+	ADDQ      CX, R12
 	DECQ      R13
 	JNZ       rows_56
 
 chunksdone_48:
-	MOVQ   DX, AX
+	MOVQ   CX, AX
 	IMUL3Q $0x00000001, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000001, BX

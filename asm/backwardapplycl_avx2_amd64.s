@@ -4,9 +4,9 @@
 
 #include "textflag.h"
 
-// func backwardApplyCLAVX2(dx []float32, dy []float32, x []float32, rows int, C int, p []float32)
+// func backwardApplyCLAVX2(dx []float32, dy []float32, x []float32, rows int, C int, ld int, p []float32)
 // Requires: AVX
-TEXT ·backwardApplyCLAVX2(SB), NOSPLIT, $0-112
+TEXT ·backwardApplyCLAVX2(SB), NOSPLIT, $0-120
 	MOVQ    x_base+48(FP), SI
 	MOVQ    dx_base+0(FP), DI
 	SUBQ    SI, DI
@@ -14,7 +14,7 @@ TEXT ·backwardApplyCLAVX2(SB), NOSPLIT, $0-112
 	SUBQ    SI, R8
 	MOVQ    rows+72(FP), BX
 	MOVQ    C+80(FP), CX
-	MOVQ    p_base+88(FP), R10
+	MOVQ    p_base+96(FP), R10
 	TESTQ   BX, BX
 	JLE     done_1
 	TESTQ   CX, CX
@@ -25,6 +25,8 @@ TEXT ·backwardApplyCLAVX2(SB), NOSPLIT, $0-112
 	NEGQ    CX
 	LEAQ    backwardApplyCLAVX2Mask<>+0(SB), AX
 	VMOVDQU 32(AX)(CX*4), Y10
+	MOVQ    ld+88(FP), CX
+	SHLQ    $0x02, CX
 	CMPQ    DX, $0x00000100
 	JG      wide_2
 
@@ -80,7 +82,7 @@ rows_10:
 	VSUBPS  Y7, Y14, Y14
 	VSUBPS  Y13, Y14, Y14
 	VMOVUPS Y14, 32(R12)(DI*1)
-	ADDQ    DX, R12
+	ADDQ    CX, R12
 	DECQ    R13
 	JNZ     rows_10
 	ADDQ    $0x00000040, R11
@@ -116,7 +118,7 @@ rows_11:
 	VSUBPS  Y2, Y11, Y11
 	VSUBPS  Y15, Y11, Y11
 	VMOVUPS Y11, (R12)(DI*1)
-	ADDQ    DX, R12
+	ADDQ    CX, R12
 	DECQ    R13
 	JNZ     rows_11
 	ADDQ    $0x00000020, R11
@@ -150,12 +152,12 @@ rows_12:
 	VSUBPS     Y2, Y13, Y13
 	VSUBPS     Y12, Y13, Y13
 	VMASKMOVPS Y13, Y10, (R12)(DI*1)
-	ADDQ       DX, R12
+	ADDQ       CX, R12
 	DECQ       R13
 	JNZ        rows_12
 
 chunksdone_7:
-	MOVQ   DX, AX
+	MOVQ   CX, AX
 	IMUL3Q $0x00000008, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000008, BX
@@ -215,7 +217,7 @@ rows_20:
 	VSUBPS  Y7, Y12, Y12
 	VSUBPS  Y11, Y12, Y12
 	VMOVUPS Y12, 32(R12)(DI*1)
-	ADDQ    DX, R12
+	ADDQ    CX, R12
 	DECQ    R13
 	JNZ     rows_20
 	ADDQ    $0x00000040, R11
@@ -251,7 +253,7 @@ rows_21:
 	VSUBPS  Y2, Y14, Y14
 	VSUBPS  Y13, Y14, Y14
 	VMOVUPS Y14, (R12)(DI*1)
-	ADDQ    DX, R12
+	ADDQ    CX, R12
 	DECQ    R13
 	JNZ     rows_21
 	ADDQ    $0x00000020, R11
@@ -285,12 +287,12 @@ rows_22:
 	VSUBPS     Y2, Y11, Y11
 	VSUBPS     Y15, Y11, Y11
 	VMASKMOVPS Y11, Y10, (R12)(DI*1)
-	ADDQ       DX, R12
+	ADDQ       CX, R12
 	DECQ       R13
 	JNZ        rows_22
 
 chunksdone_17:
-	MOVQ   DX, AX
+	MOVQ   CX, AX
 	IMUL3Q $0x00000001, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000001, BX
@@ -318,9 +320,9 @@ DATA backwardApplyCLAVX2Mask<>+56(SB)/4, $0x00000000
 DATA backwardApplyCLAVX2Mask<>+60(SB)/4, $0x00000000
 GLOBL backwardApplyCLAVX2Mask<>(SB), RODATA|NOPTR, $64
 
-// func backwardApplyCLNTAVX2(dx []float32, dy []float32, x []float32, rows int, C int, p []float32)
+// func backwardApplyCLNTAVX2(dx []float32, dy []float32, x []float32, rows int, C int, ld int, p []float32)
 // Requires: AVX, MMX+
-TEXT ·backwardApplyCLNTAVX2(SB), NOSPLIT, $0-112
+TEXT ·backwardApplyCLNTAVX2(SB), NOSPLIT, $0-120
 	MOVQ    x_base+48(FP), SI
 	MOVQ    dx_base+0(FP), DI
 	SUBQ    SI, DI
@@ -328,7 +330,7 @@ TEXT ·backwardApplyCLNTAVX2(SB), NOSPLIT, $0-112
 	SUBQ    SI, R8
 	MOVQ    rows+72(FP), BX
 	MOVQ    C+80(FP), CX
-	MOVQ    p_base+88(FP), R10
+	MOVQ    p_base+96(FP), R10
 	TESTQ   BX, BX
 	JLE     done_23
 	TESTQ   CX, CX
@@ -339,6 +341,8 @@ TEXT ·backwardApplyCLNTAVX2(SB), NOSPLIT, $0-112
 	NEGQ    CX
 	LEAQ    backwardApplyCLNTAVX2Mask<>+0(SB), AX
 	VMOVDQU 32(AX)(CX*4), Y10
+	MOVQ    ld+88(FP), CX
+	SHLQ    $0x02, CX
 	CMPQ    DX, $0x00000100
 	JG      wide_24
 
@@ -394,7 +398,7 @@ rows_32:
 	VSUBPS   Y7, Y14, Y14
 	VSUBPS   Y13, Y14, Y14
 	VMOVNTPS Y14, 32(R12)(DI*1)
-	ADDQ     DX, R12
+	ADDQ     CX, R12
 	DECQ     R13
 	JNZ      rows_32
 	ADDQ     $0x00000040, R11
@@ -430,7 +434,7 @@ rows_33:
 	VSUBPS   Y2, Y11, Y11
 	VSUBPS   Y15, Y11, Y11
 	VMOVNTPS Y11, (R12)(DI*1)
-	ADDQ     DX, R12
+	ADDQ     CX, R12
 	DECQ     R13
 	JNZ      rows_33
 	ADDQ     $0x00000020, R11
@@ -464,12 +468,12 @@ rows_34:
 	VSUBPS     Y2, Y13, Y13
 	VSUBPS     Y12, Y13, Y13
 	VMASKMOVPS Y13, Y10, (R12)(DI*1)
-	ADDQ       DX, R12
+	ADDQ       CX, R12
 	DECQ       R13
 	JNZ        rows_34
 
 chunksdone_29:
-	MOVQ   DX, AX
+	MOVQ   CX, AX
 	IMUL3Q $0x00000008, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000008, BX
@@ -529,7 +533,7 @@ rows_42:
 	VSUBPS   Y7, Y12, Y12
 	VSUBPS   Y11, Y12, Y12
 	VMOVNTPS Y12, 32(R12)(DI*1)
-	ADDQ     DX, R12
+	ADDQ     CX, R12
 	DECQ     R13
 	JNZ      rows_42
 	ADDQ     $0x00000040, R11
@@ -565,7 +569,7 @@ rows_43:
 	VSUBPS   Y2, Y14, Y14
 	VSUBPS   Y13, Y14, Y14
 	VMOVNTPS Y14, (R12)(DI*1)
-	ADDQ     DX, R12
+	ADDQ     CX, R12
 	DECQ     R13
 	JNZ      rows_43
 	ADDQ     $0x00000020, R11
@@ -599,12 +603,12 @@ rows_44:
 	VSUBPS     Y2, Y11, Y11
 	VSUBPS     Y15, Y11, Y11
 	VMASKMOVPS Y11, Y10, (R12)(DI*1)
-	ADDQ       DX, R12
+	ADDQ       CX, R12
 	DECQ       R13
 	JNZ        rows_44
 
 chunksdone_39:
-	MOVQ   DX, AX
+	MOVQ   CX, AX
 	IMUL3Q $0x00000001, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000001, BX

@@ -5,7 +5,7 @@
 package asm
 
 //go:noescape
-func backwardApplyCLAVX512(dx []float32, dy []float32, x []float32, rows int, C int, p []float32)
+func backwardApplyCLAVX512(dx []float32, dy []float32, x []float32, rows int, C int, ld int, p []float32)
 
 //go:noescape
-func backwardApplyCLNTAVX512(dx []float32, dy []float32, x []float32, rows int, C int, p []float32)
+func backwardApplyCLNTAVX512(dx []float32, dy []float32, x []float32, rows int, C int, ld int, p []float32)

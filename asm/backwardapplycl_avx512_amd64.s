@@ -4,9 +4,9 @@
 
 #include "textflag.h"
 
-// func backwardApplyCLAVX512(dx []float32, dy []float32, x []float32, rows int, C int, p []float32)
+// func backwardApplyCLAVX512(dx []float32, dy []float32, x []float32, rows int, C int, ld int, p []float32)
 // Requires: AVX, AVX512F
-TEXT ·backwardApplyCLAVX512(SB), NOSPLIT, $0-112
+TEXT ·backwardApplyCLAVX512(SB), NOSPLIT, $0-120
 	MOVQ     x_base+48(FP), SI
 	MOVQ     dx_base+0(FP), DI
 	SUBQ     SI, DI
@@ -14,7 +14,7 @@ TEXT ·backwardApplyCLAVX512(SB), NOSPLIT, $0-112
 	SUBQ     SI, R8
 	MOVQ     rows+72(FP), BX
 	MOVQ     C+80(FP), CX
-	MOVQ     p_base+88(FP), R10
+	MOVQ     p_base+96(FP), R10
 	TESTQ    BX, BX
 	JLE      done_1
 	TESTQ    CX, CX
@@ -27,6 +27,8 @@ TEXT ·backwardApplyCLAVX512(SB), NOSPLIT, $0-112
 	DECL     AX
 	KMOVW    AX, K1
 	KSHIFTRW $0x08, K1, K2
+	MOVQ     ld+88(FP), CX
+	SHLQ     $0x02, CX
 	CMPQ     DX, $0x00000100
 	JG       wide_2
 
@@ -110,7 +112,7 @@ rows_10:
 	VSUBPS  Z17, Z27, Z27
 	VSUBPS  Z26, Z27, Z27
 	VMOVUPS Z27, 192(R12)(DI*1)
-	ADDQ    DX, R12
+	ADDQ    CX, R12
 	DECQ    R13
 	JNZ     rows_10
 	ADDQ    $0x00000100, R11
@@ -160,7 +162,7 @@ rows_13:
 	VSUBPS  Z7, Z31, Z31
 	VSUBPS  Z30, Z31, Z31
 	VMOVUPS Z31, 64(R12)(DI*1)
-	ADDQ    DX, R12
+	ADDQ    CX, R12
 	DECQ    R13
 	JNZ     rows_13
 	ADDQ    $0x00000080, R11
@@ -196,7 +198,7 @@ rows_14:
 	VSUBPS  Z2, Z21, Z21
 	VSUBPS  Z20, Z21, Z21
 	VMOVUPS Z21, (R12)(DI*1)
-	ADDQ    DX, R12
+	ADDQ    CX, R12
 	DECQ    R13
 	JNZ     rows_14
 	ADDQ    $0x00000040, R11
@@ -230,12 +232,12 @@ rows_15:
 	VSUBPS    Z2, Z23, Z23
 	VSUBPS    Z22, Z23, Z23
 	VMOVUPS   Z23, K1, (R12)(DI*1)
-	ADDQ      DX, R12
+	ADDQ      CX, R12
 	DECQ      R13
 	JNZ       rows_15
 
 chunksdone_7:
-	MOVQ   DX, AX
+	MOVQ   CX, AX
 	IMUL3Q $0x00000008, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000008, BX
@@ -323,7 +325,7 @@ rows_23:
 	VSUBPS  Z17, Z31, Z31
 	VSUBPS  Z30, Z31, Z31
 	VMOVUPS Z31, 192(R12)(DI*1)
-	ADDQ    DX, R12
+	ADDQ    CX, R12
 	DECQ    R13
 	JNZ     rows_23
 	ADDQ    $0x00000100, R11
@@ -373,7 +375,7 @@ rows_26:
 	VSUBPS  Z7, Z23, Z23
 	VSUBPS  Z22, Z23, Z23
 	VMOVUPS Z23, 64(R12)(DI*1)
-	ADDQ    DX, R12
+	ADDQ    CX, R12
 	DECQ    R13
 	JNZ     rows_26
 	ADDQ    $0x00000080, R11
@@ -409,7 +411,7 @@ rows_27:
 	VSUBPS  Z2, Z25, Z25
 	VSUBPS  Z24, Z25, Z25
 	VMOVUPS Z25, (R12)(DI*1)
-	ADDQ    DX, R12
+	ADDQ    CX, R12
 	DECQ    R13
 	JNZ     rows_27
 	ADDQ    $0x00000040, R11
@@ -443,12 +445,12 @@ rows_28:
 	VSUBPS    Z2, Z27, Z27
 	VSUBPS    Z26, Z27, Z27
 	VMOVUPS   Z27, K1, (R12)(DI*1)
-	ADDQ      DX, R12
+	ADDQ      CX, R12
 	DECQ      R13
 	JNZ       rows_28
 
 chunksdone_20:
-	MOVQ   DX, AX
+	MOVQ   CX, AX
 	IMUL3Q $0x00000001, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000001, BX
@@ -458,9 +460,9 @@ done_1:
 	VZEROUPPER
 	RET
 
-// func backwardApplyCLNTAVX512(dx []float32, dy []float32, x []float32, rows int, C int, p []float32)
+// func backwardApplyCLNTAVX512(dx []float32, dy []float32, x []float32, rows int, C int, ld int, p []float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·backwardApplyCLNTAVX512(SB), NOSPLIT, $0-112
+TEXT ·backwardApplyCLNTAVX512(SB), NOSPLIT, $0-120
 	MOVQ     x_base+48(FP), SI
 	MOVQ     dx_base+0(FP), DI
 	SUBQ     SI, DI
@@ -468,7 +470,7 @@ TEXT ·backwardApplyCLNTAVX512(SB), NOSPLIT, $0-112
 	SUBQ     SI, R8
 	MOVQ     rows+72(FP), BX
 	MOVQ     C+80(FP), CX
-	MOVQ     p_base+88(FP), R10
+	MOVQ     p_base+96(FP), R10
 	TESTQ    BX, BX
 	JLE      done_29
 	TESTQ    CX, CX
@@ -481,6 +483,8 @@ TEXT ·backwardApplyCLNTAVX512(SB), NOSPLIT, $0-112
 	DECL     AX
 	KMOVW    AX, K1
 	KSHIFTRW $0x08, K1, K2
+	MOVQ     ld+88(FP), CX
+	SHLQ     $0x02, CX
 	CMPQ     DX, $0x00000100
 	JG       wide_30
 
@@ -564,7 +568,7 @@ rows_38:
 	VSUBPS   Z17, Z27, Z27
 	VSUBPS   Z26, Z27, Z27
 	VMOVNTPS Z27, 192(R12)(DI*1)
-	ADDQ     DX, R12
+	ADDQ     CX, R12
 	DECQ     R13
 	JNZ      rows_38
 	ADDQ     $0x00000100, R11
@@ -614,7 +618,7 @@ rows_41:
 	VSUBPS   Z7, Z31, Z31
 	VSUBPS   Z30, Z31, Z31
 	VMOVNTPS Z31, 64(R12)(DI*1)
-	ADDQ     DX, R12
+	ADDQ     CX, R12
 	DECQ     R13
 	JNZ      rows_41
 	ADDQ     $0x00000080, R11
@@ -650,7 +654,7 @@ rows_42:
 	VSUBPS   Z2, Z21, Z21
 	VSUBPS   Z20, Z21, Z21
 	VMOVNTPS Z21, (R12)(DI*1)
-	ADDQ     DX, R12
+	ADDQ     CX, R12
 	DECQ     R13
 	JNZ      rows_42
 	ADDQ     $0x00000040, R11
@@ -684,12 +688,12 @@ rows_43:
 	VSUBPS    Z2, Z23, Z23
 	VSUBPS    Z22, Z23, Z23
 	VMOVUPS   Z23, K1, (R12)(DI*1)
-	ADDQ      DX, R12
+	ADDQ      CX, R12
 	DECQ      R13
 	JNZ       rows_43
 
 chunksdone_35:
-	MOVQ   DX, AX
+	MOVQ   CX, AX
 	IMUL3Q $0x00000008, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000008, BX
@@ -777,7 +781,7 @@ rows_51:
 	VSUBPS   Z17, Z31, Z31
 	VSUBPS   Z30, Z31, Z31
 	VMOVNTPS Z31, 192(R12)(DI*1)
-	ADDQ     DX, R12
+	ADDQ     CX, R12
 	DECQ     R13
 	JNZ      rows_51
 	ADDQ     $0x00000100, R11
@@ -827,7 +831,7 @@ rows_54:
 	VSUBPS   Z7, Z23, Z23
 	VSUBPS   Z22, Z23, Z23
 	VMOVNTPS Z23, 64(R12)(DI*1)
-	ADDQ     DX, R12
+	ADDQ     CX, R12
 	DECQ     R13
 	JNZ      rows_54
 	ADDQ     $0x00000080, R11
@@ -863,7 +867,7 @@ rows_55:
 	VSUBPS   Z2, Z25, Z25
 	VSUBPS   Z24, Z25, Z25
 	VMOVNTPS Z25, (R12)(DI*1)
-	ADDQ     DX, R12
+	ADDQ     CX, R12
 	DECQ     R13
 	JNZ      rows_55
 	ADDQ     $0x00000040, R11
@@ -897,12 +901,12 @@ rows_56:
 	VSUBPS    Z2, Z27, Z27
 	VSUBPS    Z26, Z27, Z27
 	VMOVUPS   Z27, K1, (R12)(DI*1)
-	ADDQ      DX, R12
+	ADDQ      CX, R12
 	DECQ      R13
 	JNZ       rows_56
 
 chunksdone_48:
-	MOVQ   DX, AX
+	MOVQ   CX, AX
 	IMUL3Q $0x00000001, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000001, BX

@@ -4,23 +4,24 @@
 
 #include "textflag.h"
 
-// func backwardCLAVX2(acc []float64, dy []float32, x []float32, rows int, C int, mean []float32)
+// func backwardCLAVX2(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32)
 // Requires: AVX, AVX2
-TEXT ·backwardCLAVX2(SB), NOSPLIT, $0-112
+TEXT ·backwardCLAVX2(SB), NOSPLIT, $0-120
 	MOVQ    acc_base+0(FP), R8
 	MOVQ    x_base+48(FP), SI
 	MOVQ    dy_base+24(FP), DI
 	SUBQ    SI, DI
 	MOVQ    rows+72(FP), BX
 	MOVQ    C+80(FP), CX
-	MOVQ    mean_base+88(FP), R10
+	MOVQ    ld+88(FP), DX
+	MOVQ    mean_base+96(FP), R10
 	TESTQ   BX, BX
 	JLE     done_1
 	TESTQ   CX, CX
 	JLE     done_1
-	MOVQ    CX, DX
+	MOVQ    CX, R9
+	SHLQ    $0x02, R9
 	SHLQ    $0x02, DX
-	LEAQ    (DX)(DX*1), R9
 	ANDQ    $0x00000007, CX
 	NEGQ    CX
 	LEAQ    backwardCLAVX2Mask<>+0(SB), AX
@@ -37,7 +38,7 @@ fullblock_3:
 
 wide_7:
 	LEAQ 64(R11), AX
-	CMPQ AX, DX
+	CMPQ AX, R9
 	JGT  narrower_8
 
 	// chunk of 2 vectors
@@ -117,10 +118,10 @@ flush_11:
 	VMOVUPD      96(AX), Y9
 	VADDPD       Y8, Y9, Y9
 	VMOVUPD      Y9, 96(AX)
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X2, Y8
 	VEXTRACTF128 $0x01, Y2, X2
 	VMOVUPD      (AX), Y9
@@ -139,10 +140,10 @@ flush_11:
 	VMOVUPD      96(AX), Y9
 	VADDPD       Y8, Y9, Y9
 	VMOVUPD      Y9, 96(AX)
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X4, Y8
 	VEXTRACTF128 $0x01, Y4, X4
 	VMOVUPD      (AX), Y9
@@ -161,9 +162,9 @@ flush_11:
 	VMOVUPD      96(AX), Y9
 	VADDPD       Y8, Y9, Y9
 	VMOVUPD      Y9, 96(AX)
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VMOVUPS      (R10)(R11*1), Y6
 	VMOVUPS      32(R10)(R11*1), Y7
 	VXORPS       Y0, Y0, Y0
@@ -223,7 +224,7 @@ rowtail_13:
 
 flush_14:
 	LEAQ         (R8)(R11*2), AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X0, Y8
 	VEXTRACTF128 $0x01, Y0, X0
 	VMOVUPD      (AX), Y9
@@ -242,10 +243,10 @@ flush_14:
 	VMOVUPD      96(AX), Y9
 	VADDPD       Y8, Y9, Y9
 	VMOVUPD      Y9, 96(AX)
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X2, Y8
 	VEXTRACTF128 $0x01, Y2, X2
 	VMOVUPD      (AX), Y9
@@ -264,10 +265,10 @@ flush_14:
 	VMOVUPD      96(AX), Y9
 	VADDPD       Y8, Y9, Y9
 	VMOVUPD      Y9, 96(AX)
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X4, Y8
 	VEXTRACTF128 $0x01, Y4, X4
 	VMOVUPD      (AX), Y9
@@ -286,8 +287,8 @@ flush_14:
 	VMOVUPD      96(AX), Y9
 	VADDPD       Y8, Y9, Y9
 	VMOVUPD      Y9, 96(AX)
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VMOVUPS      (R10)(R11*1), Y6
 	VMOVUPS      32(R10)(R11*1), Y7
 	VXORPS       Y0, Y0, Y0
@@ -348,8 +349,8 @@ rowtail_16:
 
 flush_17:
 	LEAQ         (R8)(R11*2), AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X0, Y8
 	VEXTRACTF128 $0x01, Y0, X0
 	VMOVUPD      (AX), Y9
@@ -368,10 +369,10 @@ flush_17:
 	VMOVUPD      96(AX), Y9
 	VADDPD       Y8, Y9, Y9
 	VMOVUPD      Y9, 96(AX)
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X2, Y8
 	VEXTRACTF128 $0x01, Y2, X2
 	VMOVUPD      (AX), Y9
@@ -390,10 +391,10 @@ flush_17:
 	VMOVUPD      96(AX), Y9
 	VADDPD       Y8, Y9, Y9
 	VMOVUPD      Y9, 96(AX)
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X4, Y8
 	VEXTRACTF128 $0x01, Y4, X4
 	VMOVUPD      (AX), Y9
@@ -412,7 +413,7 @@ flush_17:
 	VMOVUPD      96(AX), Y9
 	VADDPD       Y8, Y9, Y9
 	VMOVUPD      Y9, 96(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VMOVUPS      (R10)(R11*1), Y6
 	VMOVUPS      32(R10)(R11*1), Y7
 	VXORPS       Y0, Y0, Y0
@@ -455,9 +456,9 @@ rowtail_19:
 	MOVQ         R14, R13
 	ANDQ         $0x00000003, R13
 	LEAQ         (R8)(R11*2), AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X0, Y8
 	VEXTRACTF128 $0x01, Y0, X0
 	VMOVUPD      (AX), Y9
@@ -476,10 +477,10 @@ rowtail_19:
 	VMOVUPD      96(AX), Y9
 	VADDPD       Y8, Y9, Y9
 	VMOVUPD      Y9, 96(AX)
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X2, Y8
 	VEXTRACTF128 $0x01, Y2, X2
 	VMOVUPD      (AX), Y9
@@ -498,10 +499,10 @@ rowtail_19:
 	VMOVUPD      96(AX), Y9
 	VADDPD       Y8, Y9, Y9
 	VMOVUPD      Y9, 96(AX)
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X4, Y8
 	VEXTRACTF128 $0x01, Y4, X4
 	VMOVUPD      (AX), Y9
@@ -526,7 +527,7 @@ rowtail_19:
 narrower_8:
 single_4:
 	LEAQ 32(R11), AX
-	CMPQ AX, DX
+	CMPQ AX, R9
 	JGT  masked_5
 
 	// chunk of 1 vectors
@@ -599,7 +600,7 @@ flush_23:
 	VMOVUPD      32(AX), Y8
 	VADDPD       Y7, Y8, Y8
 	VMOVUPD      Y8, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X1, Y7
 	VEXTRACTF128 $0x01, Y1, X1
 	VMOVUPD      (AX), Y8
@@ -609,9 +610,9 @@ flush_23:
 	VMOVUPD      32(AX), Y8
 	VADDPD       Y7, Y8, Y8
 	VMOVUPD      Y8, 32(AX)
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X2, Y7
 	VEXTRACTF128 $0x01, Y2, X2
 	VMOVUPD      (AX), Y8
@@ -621,7 +622,7 @@ flush_23:
 	VMOVUPD      32(AX), Y8
 	VADDPD       Y7, Y8, Y8
 	VMOVUPD      Y8, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X3, Y7
 	VEXTRACTF128 $0x01, Y3, X3
 	VMOVUPD      (AX), Y8
@@ -631,9 +632,9 @@ flush_23:
 	VMOVUPD      32(AX), Y8
 	VADDPD       Y7, Y8, Y8
 	VMOVUPD      Y8, 32(AX)
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X4, Y7
 	VEXTRACTF128 $0x01, Y4, X4
 	VMOVUPD      (AX), Y8
@@ -643,7 +644,7 @@ flush_23:
 	VMOVUPD      32(AX), Y8
 	VADDPD       Y7, Y8, Y8
 	VMOVUPD      Y8, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X5, Y7
 	VEXTRACTF128 $0x01, Y5, X5
 	VMOVUPD      (AX), Y8
@@ -653,8 +654,8 @@ flush_23:
 	VMOVUPD      32(AX), Y8
 	VADDPD       Y7, Y8, Y8
 	VMOVUPD      Y8, 32(AX)
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VMOVUPS      (R10)(R11*1), Y6
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
@@ -707,8 +708,8 @@ rowtail_25:
 
 flush_26:
 	LEAQ         (R8)(R11*2), AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X0, Y7
 	VEXTRACTF128 $0x01, Y0, X0
 	VMOVUPD      (AX), Y8
@@ -718,7 +719,7 @@ flush_26:
 	VMOVUPD      32(AX), Y8
 	VADDPD       Y7, Y8, Y8
 	VMOVUPD      Y8, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X1, Y7
 	VEXTRACTF128 $0x01, Y1, X1
 	VMOVUPD      (AX), Y8
@@ -728,9 +729,9 @@ flush_26:
 	VMOVUPD      32(AX), Y8
 	VADDPD       Y7, Y8, Y8
 	VMOVUPD      Y8, 32(AX)
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X2, Y7
 	VEXTRACTF128 $0x01, Y2, X2
 	VMOVUPD      (AX), Y8
@@ -740,7 +741,7 @@ flush_26:
 	VMOVUPD      32(AX), Y8
 	VADDPD       Y7, Y8, Y8
 	VMOVUPD      Y8, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X3, Y7
 	VEXTRACTF128 $0x01, Y3, X3
 	VMOVUPD      (AX), Y8
@@ -750,9 +751,9 @@ flush_26:
 	VMOVUPD      32(AX), Y8
 	VADDPD       Y7, Y8, Y8
 	VMOVUPD      Y8, 32(AX)
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X4, Y7
 	VEXTRACTF128 $0x01, Y4, X4
 	VMOVUPD      (AX), Y8
@@ -762,7 +763,7 @@ flush_26:
 	VMOVUPD      32(AX), Y8
 	VADDPD       Y7, Y8, Y8
 	VMOVUPD      Y8, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X5, Y7
 	VEXTRACTF128 $0x01, Y5, X5
 	VMOVUPD      (AX), Y8
@@ -776,7 +777,7 @@ flush_26:
 	JMP          single_4
 
 masked_5:
-	CMPQ R11, DX
+	CMPQ R11, R9
 	JEQ  chunksdone_6
 
 	// masked tail vector
@@ -852,7 +853,7 @@ flush_29:
 	VMASKMOVPD   32(AX), Y9, Y8
 	VADDPD       Y7, Y8, Y8
 	VMASKMOVPD   Y8, Y9, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X1, Y7
 	VEXTRACTF128 $0x01, Y1, X1
 	VPMOVSXDQ    X15, Y9
@@ -865,9 +866,9 @@ flush_29:
 	VMASKMOVPD   32(AX), Y9, Y8
 	VADDPD       Y7, Y8, Y8
 	VMASKMOVPD   Y8, Y9, 32(AX)
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X2, Y7
 	VEXTRACTF128 $0x01, Y2, X2
 	VPMOVSXDQ    X15, Y9
@@ -880,7 +881,7 @@ flush_29:
 	VMASKMOVPD   32(AX), Y9, Y8
 	VADDPD       Y7, Y8, Y8
 	VMASKMOVPD   Y8, Y9, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X3, Y7
 	VEXTRACTF128 $0x01, Y3, X3
 	VPMOVSXDQ    X15, Y9
@@ -893,9 +894,9 @@ flush_29:
 	VMASKMOVPD   32(AX), Y9, Y8
 	VADDPD       Y7, Y8, Y8
 	VMASKMOVPD   Y8, Y9, 32(AX)
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X4, Y7
 	VEXTRACTF128 $0x01, Y4, X4
 	VPMOVSXDQ    X15, Y9
@@ -908,7 +909,7 @@ flush_29:
 	VMASKMOVPD   32(AX), Y9, Y8
 	VADDPD       Y7, Y8, Y8
 	VMASKMOVPD   Y8, Y9, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X5, Y7
 	VEXTRACTF128 $0x01, Y5, X5
 	VPMOVSXDQ    X15, Y9
@@ -921,8 +922,8 @@ flush_29:
 	VMASKMOVPD   32(AX), Y9, Y8
 	VADDPD       Y7, Y8, Y8
 	VMASKMOVPD   Y8, Y9, 32(AX)
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VMASKMOVPS   (R10)(R11*1), Y15, Y6
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
@@ -975,8 +976,8 @@ rowtail_31:
 
 flush_32:
 	LEAQ         (R8)(R11*2), AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X0, Y7
 	VEXTRACTF128 $0x01, Y0, X0
 	VPMOVSXDQ    X15, Y9
@@ -989,7 +990,7 @@ flush_32:
 	VMASKMOVPD   32(AX), Y9, Y8
 	VADDPD       Y7, Y8, Y8
 	VMASKMOVPD   Y8, Y9, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X1, Y7
 	VEXTRACTF128 $0x01, Y1, X1
 	VPMOVSXDQ    X15, Y9
@@ -1002,9 +1003,9 @@ flush_32:
 	VMASKMOVPD   32(AX), Y9, Y8
 	VADDPD       Y7, Y8, Y8
 	VMASKMOVPD   Y8, Y9, 32(AX)
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X2, Y7
 	VEXTRACTF128 $0x01, Y2, X2
 	VPMOVSXDQ    X15, Y9
@@ -1017,7 +1018,7 @@ flush_32:
 	VMASKMOVPD   32(AX), Y9, Y8
 	VADDPD       Y7, Y8, Y8
 	VMASKMOVPD   Y8, Y9, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X3, Y7
 	VEXTRACTF128 $0x01, Y3, X3
 	VPMOVSXDQ    X15, Y9
@@ -1030,9 +1031,9 @@ flush_32:
 	VMASKMOVPD   32(AX), Y9, Y8
 	VADDPD       Y7, Y8, Y8
 	VMASKMOVPD   Y8, Y9, 32(AX)
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X4, Y7
 	VEXTRACTF128 $0x01, Y4, X4
 	VPMOVSXDQ    X15, Y9
@@ -1045,7 +1046,7 @@ flush_32:
 	VMASKMOVPD   32(AX), Y9, Y8
 	VADDPD       Y7, Y8, Y8
 	VMASKMOVPD   Y8, Y9, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X5, Y7
 	VEXTRACTF128 $0x01, Y5, X5
 	VPMOVSXDQ    X15, Y9

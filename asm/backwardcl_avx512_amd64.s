@@ -4,23 +4,24 @@
 
 #include "textflag.h"
 
-// func backwardCLAVX512(acc []float64, dy []float32, x []float32, rows int, C int, mean []float32)
+// func backwardCLAVX512(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·backwardCLAVX512(SB), NOSPLIT, $0-112
+TEXT ·backwardCLAVX512(SB), NOSPLIT, $0-120
 	MOVQ     acc_base+0(FP), R8
 	MOVQ     x_base+48(FP), SI
 	MOVQ     dy_base+24(FP), DI
 	SUBQ     SI, DI
 	MOVQ     rows+72(FP), BX
 	MOVQ     C+80(FP), CX
-	MOVQ     mean_base+88(FP), R10
+	MOVQ     ld+88(FP), DX
+	MOVQ     mean_base+96(FP), R10
 	TESTQ    BX, BX
 	JLE      done_1
 	TESTQ    CX, CX
 	JLE      done_1
-	MOVQ     CX, DX
+	MOVQ     CX, R9
+	SHLQ     $0x02, R9
 	SHLQ     $0x02, DX
-	LEAQ     (DX)(DX*1), R9
 	ANDL     $0x0000000f, CX
 	MOVL     $0x00000001, AX
 	SHLL     CL, AX
@@ -39,7 +40,7 @@ fullblock_3:
 
 wide_7:
 	LEAQ 256(R11), AX
-	CMPQ AX, DX
+	CMPQ AX, R9
 	JGT  narrower_8
 
 	// chunk of 4 vectors
@@ -244,7 +245,7 @@ flush_11:
 	VMOVUPD       448(AX), Z29
 	VADDPD        Z28, Z29, Z29
 	VMOVUPD       Z29, 448(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y4, Z28
 	VEXTRACTF64X4 $0x01, Z4, Y4
 	VMOVUPD       (AX), Z29
@@ -281,9 +282,9 @@ flush_11:
 	VMOVUPD       448(AX), Z29
 	VADDPD        Z28, Z29, Z29
 	VMOVUPD       Z29, 448(AX)
-	ADDQ          R9, AX
-	ADDQ          R9, AX
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y8, Z28
 	VEXTRACTF64X4 $0x01, Z8, Y8
 	VMOVUPD       (AX), Z29
@@ -320,7 +321,7 @@ flush_11:
 	VMOVUPD       448(AX), Z29
 	VADDPD        Z28, Z29, Z29
 	VMOVUPD       Z29, 448(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y12, Z28
 	VEXTRACTF64X4 $0x01, Z12, Y12
 	VMOVUPD       (AX), Z29
@@ -357,9 +358,9 @@ flush_11:
 	VMOVUPD       448(AX), Z29
 	VADDPD        Z28, Z29, Z29
 	VMOVUPD       Z29, 448(AX)
-	ADDQ          R9, AX
-	ADDQ          R9, AX
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y16, Z28
 	VEXTRACTF64X4 $0x01, Z16, Y16
 	VMOVUPD       (AX), Z29
@@ -396,7 +397,7 @@ flush_11:
 	VMOVUPD       448(AX), Z29
 	VADDPD        Z28, Z29, Z29
 	VMOVUPD       Z29, 448(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y20, Z28
 	VEXTRACTF64X4 $0x01, Z20, Y20
 	VMOVUPD       (AX), Z29
@@ -433,8 +434,8 @@ flush_11:
 	VMOVUPD       448(AX), Z29
 	VADDPD        Z28, Z29, Z29
 	VMOVUPD       Z29, 448(AX)
-	ADDQ          R9, AX
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
 	VMOVUPS       (R10)(R11*1), Z24
 	VMOVUPS       64(R10)(R11*1), Z25
 	VMOVUPS       128(R10)(R11*1), Z26
@@ -571,8 +572,8 @@ rowtail_13:
 
 flush_14:
 	LEAQ          (R8)(R11*2), AX
-	ADDQ          R9, AX
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y0, Z28
 	VEXTRACTF64X4 $0x01, Z0, Y0
 	VMOVUPD       (AX), Z29
@@ -609,7 +610,7 @@ flush_14:
 	VMOVUPD       448(AX), Z29
 	VADDPD        Z28, Z29, Z29
 	VMOVUPD       Z29, 448(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y4, Z28
 	VEXTRACTF64X4 $0x01, Z4, Y4
 	VMOVUPD       (AX), Z29
@@ -646,9 +647,9 @@ flush_14:
 	VMOVUPD       448(AX), Z29
 	VADDPD        Z28, Z29, Z29
 	VMOVUPD       Z29, 448(AX)
-	ADDQ          R9, AX
-	ADDQ          R9, AX
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y8, Z28
 	VEXTRACTF64X4 $0x01, Z8, Y8
 	VMOVUPD       (AX), Z29
@@ -685,7 +686,7 @@ flush_14:
 	VMOVUPD       448(AX), Z29
 	VADDPD        Z28, Z29, Z29
 	VMOVUPD       Z29, 448(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y12, Z28
 	VEXTRACTF64X4 $0x01, Z12, Y12
 	VMOVUPD       (AX), Z29
@@ -722,9 +723,9 @@ flush_14:
 	VMOVUPD       448(AX), Z29
 	VADDPD        Z28, Z29, Z29
 	VMOVUPD       Z29, 448(AX)
-	ADDQ          R9, AX
-	ADDQ          R9, AX
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y16, Z28
 	VEXTRACTF64X4 $0x01, Z16, Y16
 	VMOVUPD       (AX), Z29
@@ -761,7 +762,7 @@ flush_14:
 	VMOVUPD       448(AX), Z29
 	VADDPD        Z28, Z29, Z29
 	VMOVUPD       Z29, 448(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y20, Z28
 	VEXTRACTF64X4 $0x01, Z20, Y20
 	VMOVUPD       (AX), Z29
@@ -804,7 +805,7 @@ flush_14:
 narrower_8:
 wide_15:
 	LEAQ 128(R11), AX
-	CMPQ AX, DX
+	CMPQ AX, R9
 	JGT  narrower_16
 
 	// chunk of 2 vectors
@@ -978,7 +979,7 @@ flush_19:
 	VMOVUPD       192(AX), Z27
 	VADDPD        Z26, Z27, Z27
 	VMOVUPD       Z27, 192(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y2, Z26
 	VEXTRACTF64X4 $0x01, Z2, Y2
 	VMOVUPD       (AX), Z27
@@ -997,7 +998,7 @@ flush_19:
 	VMOVUPD       192(AX), Z27
 	VADDPD        Z26, Z27, Z27
 	VMOVUPD       Z27, 192(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y4, Z26
 	VEXTRACTF64X4 $0x01, Z4, Y4
 	VMOVUPD       (AX), Z27
@@ -1016,7 +1017,7 @@ flush_19:
 	VMOVUPD       192(AX), Z27
 	VADDPD        Z26, Z27, Z27
 	VMOVUPD       Z27, 192(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y6, Z26
 	VEXTRACTF64X4 $0x01, Z6, Y6
 	VMOVUPD       (AX), Z27
@@ -1035,7 +1036,7 @@ flush_19:
 	VMOVUPD       192(AX), Z27
 	VADDPD        Z26, Z27, Z27
 	VMOVUPD       Z27, 192(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y8, Z26
 	VEXTRACTF64X4 $0x01, Z8, Y8
 	VMOVUPD       (AX), Z27
@@ -1054,7 +1055,7 @@ flush_19:
 	VMOVUPD       192(AX), Z27
 	VADDPD        Z26, Z27, Z27
 	VMOVUPD       Z27, 192(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y10, Z26
 	VEXTRACTF64X4 $0x01, Z10, Y10
 	VMOVUPD       (AX), Z27
@@ -1073,7 +1074,7 @@ flush_19:
 	VMOVUPD       192(AX), Z27
 	VADDPD        Z26, Z27, Z27
 	VMOVUPD       Z27, 192(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y12, Z26
 	VEXTRACTF64X4 $0x01, Z12, Y12
 	VMOVUPD       (AX), Z27
@@ -1092,7 +1093,7 @@ flush_19:
 	VMOVUPD       192(AX), Z27
 	VADDPD        Z26, Z27, Z27
 	VMOVUPD       Z27, 192(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y14, Z26
 	VEXTRACTF64X4 $0x01, Z14, Y14
 	VMOVUPD       (AX), Z27
@@ -1111,7 +1112,7 @@ flush_19:
 	VMOVUPD       192(AX), Z27
 	VADDPD        Z26, Z27, Z27
 	VMOVUPD       Z27, 192(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y16, Z26
 	VEXTRACTF64X4 $0x01, Z16, Y16
 	VMOVUPD       (AX), Z27
@@ -1130,7 +1131,7 @@ flush_19:
 	VMOVUPD       192(AX), Z27
 	VADDPD        Z26, Z27, Z27
 	VMOVUPD       Z27, 192(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y18, Z26
 	VEXTRACTF64X4 $0x01, Z18, Y18
 	VMOVUPD       (AX), Z27
@@ -1149,7 +1150,7 @@ flush_19:
 	VMOVUPD       192(AX), Z27
 	VADDPD        Z26, Z27, Z27
 	VMOVUPD       Z27, 192(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y20, Z26
 	VEXTRACTF64X4 $0x01, Z20, Y20
 	VMOVUPD       (AX), Z27
@@ -1168,7 +1169,7 @@ flush_19:
 	VMOVUPD       192(AX), Z27
 	VADDPD        Z26, Z27, Z27
 	VMOVUPD       Z27, 192(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y22, Z26
 	VEXTRACTF64X4 $0x01, Z22, Y22
 	VMOVUPD       (AX), Z27
@@ -1193,7 +1194,7 @@ flush_19:
 narrower_16:
 single_4:
 	LEAQ 64(R11), AX
-	CMPQ AX, DX
+	CMPQ AX, R9
 	JGT  masked_5
 
 	// chunk of 1 vectors
@@ -1296,7 +1297,7 @@ flush_22:
 	VMOVUPD       64(AX), Z14
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y1, Z13
 	VEXTRACTF64X4 $0x01, Z1, Y1
 	VMOVUPD       (AX), Z14
@@ -1306,7 +1307,7 @@ flush_22:
 	VMOVUPD       64(AX), Z14
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y2, Z13
 	VEXTRACTF64X4 $0x01, Z2, Y2
 	VMOVUPD       (AX), Z14
@@ -1316,7 +1317,7 @@ flush_22:
 	VMOVUPD       64(AX), Z14
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y3, Z13
 	VEXTRACTF64X4 $0x01, Z3, Y3
 	VMOVUPD       (AX), Z14
@@ -1326,7 +1327,7 @@ flush_22:
 	VMOVUPD       64(AX), Z14
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y4, Z13
 	VEXTRACTF64X4 $0x01, Z4, Y4
 	VMOVUPD       (AX), Z14
@@ -1336,7 +1337,7 @@ flush_22:
 	VMOVUPD       64(AX), Z14
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y5, Z13
 	VEXTRACTF64X4 $0x01, Z5, Y5
 	VMOVUPD       (AX), Z14
@@ -1346,7 +1347,7 @@ flush_22:
 	VMOVUPD       64(AX), Z14
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y6, Z13
 	VEXTRACTF64X4 $0x01, Z6, Y6
 	VMOVUPD       (AX), Z14
@@ -1356,7 +1357,7 @@ flush_22:
 	VMOVUPD       64(AX), Z14
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y7, Z13
 	VEXTRACTF64X4 $0x01, Z7, Y7
 	VMOVUPD       (AX), Z14
@@ -1366,7 +1367,7 @@ flush_22:
 	VMOVUPD       64(AX), Z14
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y8, Z13
 	VEXTRACTF64X4 $0x01, Z8, Y8
 	VMOVUPD       (AX), Z14
@@ -1376,7 +1377,7 @@ flush_22:
 	VMOVUPD       64(AX), Z14
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y9, Z13
 	VEXTRACTF64X4 $0x01, Z9, Y9
 	VMOVUPD       (AX), Z14
@@ -1386,7 +1387,7 @@ flush_22:
 	VMOVUPD       64(AX), Z14
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y10, Z13
 	VEXTRACTF64X4 $0x01, Z10, Y10
 	VMOVUPD       (AX), Z14
@@ -1396,7 +1397,7 @@ flush_22:
 	VMOVUPD       64(AX), Z14
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y11, Z13
 	VEXTRACTF64X4 $0x01, Z11, Y11
 	VMOVUPD       (AX), Z14
@@ -1410,7 +1411,7 @@ flush_22:
 	JMP           single_4
 
 masked_5:
-	CMPQ R11, DX
+	CMPQ R11, R9
 	JEQ  chunksdone_6
 
 	// masked tail vector
@@ -1513,7 +1514,7 @@ flush_25:
 	VMOVUPD.Z     64(AX), K2, Z14
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, K2, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y1, Z13
 	VEXTRACTF64X4 $0x01, Z1, Y1
 	VMOVUPD.Z     (AX), K1, Z14
@@ -1523,7 +1524,7 @@ flush_25:
 	VMOVUPD.Z     64(AX), K2, Z14
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, K2, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y2, Z13
 	VEXTRACTF64X4 $0x01, Z2, Y2
 	VMOVUPD.Z     (AX), K1, Z14
@@ -1533,7 +1534,7 @@ flush_25:
 	VMOVUPD.Z     64(AX), K2, Z14
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, K2, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y3, Z13
 	VEXTRACTF64X4 $0x01, Z3, Y3
 	VMOVUPD.Z     (AX), K1, Z14
@@ -1543,7 +1544,7 @@ flush_25:
 	VMOVUPD.Z     64(AX), K2, Z14
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, K2, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y4, Z13
 	VEXTRACTF64X4 $0x01, Z4, Y4
 	VMOVUPD.Z     (AX), K1, Z14
@@ -1553,7 +1554,7 @@ flush_25:
 	VMOVUPD.Z     64(AX), K2, Z14
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, K2, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y5, Z13
 	VEXTRACTF64X4 $0x01, Z5, Y5
 	VMOVUPD.Z     (AX), K1, Z14
@@ -1563,7 +1564,7 @@ flush_25:
 	VMOVUPD.Z     64(AX), K2, Z14
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, K2, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y6, Z13
 	VEXTRACTF64X4 $0x01, Z6, Y6
 	VMOVUPD.Z     (AX), K1, Z14
@@ -1573,7 +1574,7 @@ flush_25:
 	VMOVUPD.Z     64(AX), K2, Z14
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, K2, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y7, Z13
 	VEXTRACTF64X4 $0x01, Z7, Y7
 	VMOVUPD.Z     (AX), K1, Z14
@@ -1583,7 +1584,7 @@ flush_25:
 	VMOVUPD.Z     64(AX), K2, Z14
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, K2, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y8, Z13
 	VEXTRACTF64X4 $0x01, Z8, Y8
 	VMOVUPD.Z     (AX), K1, Z14
@@ -1593,7 +1594,7 @@ flush_25:
 	VMOVUPD.Z     64(AX), K2, Z14
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, K2, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y9, Z13
 	VEXTRACTF64X4 $0x01, Z9, Y9
 	VMOVUPD.Z     (AX), K1, Z14
@@ -1603,7 +1604,7 @@ flush_25:
 	VMOVUPD.Z     64(AX), K2, Z14
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, K2, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y10, Z13
 	VEXTRACTF64X4 $0x01, Z10, Y10
 	VMOVUPD.Z     (AX), K1, Z14
@@ -1613,7 +1614,7 @@ flush_25:
 	VMOVUPD.Z     64(AX), K2, Z14
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, K2, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y11, Z13
 	VEXTRACTF64X4 $0x01, Z11, Y11
 	VMOVUPD.Z     (AX), K1, Z14

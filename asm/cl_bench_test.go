@@ -46,25 +46,25 @@ func BenchmarkCL(b *testing.B) {
 				b.Run(pre+"StatsCL/"+im.Name, func(b *testing.B) {
 					b.SetBytes(int64(4 * n))
 					for b.Loop() {
-						im.StatsCL(acc, x, rows, C, p)
+						im.StatsCL(acc, x, rows, C, C, p)
 					}
 				})
 				b.Run(pre+"BackwardCL/"+im.Name, func(b *testing.B) {
 					b.SetBytes(int64(8 * n))
 					for b.Loop() {
-						im.BackwardCL(acc, dy, x, rows, C, p)
+						im.BackwardCL(acc, dy, x, rows, C, C, p)
 					}
 				})
 				b.Run(pre+"ApplyCL/"+im.Name, func(b *testing.B) {
 					b.SetBytes(int64(8 * n))
 					for b.Loop() {
-						im.ApplyCL(y, x, rows, C, p)
+						im.ApplyCL(y, x, rows, C, C, p)
 					}
 				})
 				b.Run(pre+"BackwardApplyCL/"+im.Name, func(b *testing.B) {
 					b.SetBytes(int64(12 * n))
 					for b.Loop() {
-						im.BackwardApplyCL(y, dy, x, rows, C, p)
+						im.BackwardApplyCL(y, dy, x, rows, C, C, p)
 					}
 				})
 			}

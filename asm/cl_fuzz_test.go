@@ -29,7 +29,8 @@ func clFuzzShape(rows, C uint16, mis uint8, offset float32, special bool) clShap
 		o = 0
 	}
 	o = math.Mod(o, 1e7)
-	return clShape{rows: 1 + int(rows)%600, C: 1 + int(C)%300, mis: int(mis) % 16, offset: float32(o), special: special}
+	// mis's high bits choose a gap between rows (0 for the first seeds).
+	return clShape{rows: 1 + int(rows)%600, C: 1 + int(C)%300, gap: int(mis/16) % 8 * 3, mis: int(mis) % 16, offset: float32(o), special: special}
 }
 
 func clFuzzSeeds(f *testing.F) {
@@ -39,6 +40,8 @@ func clFuzzSeeds(f *testing.F) {
 	f.Add(uint64(4), uint16(3), uint16(63), uint8(7), float32(1e3), false)
 	f.Add(uint64(5), uint16(257), uint16(100), uint8(1), float32(0.5), true)
 	f.Add(uint64(6), uint16(40), uint16(2), uint8(9), float32(1e6), false)
+	f.Add(uint64(7), uint16(130), uint16(64), uint8(16+5), float32(1e4), true)
+	f.Add(uint64(8), uint16(9), uint16(33), uint8(7*16+2), float32(-2), false)
 }
 
 func FuzzStatsCL(f *testing.F) {

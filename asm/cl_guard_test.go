@@ -84,9 +84,10 @@ func clNoFault(t *testing.T, what string, f func()) (ok bool) {
 func TestCLGuardPages(t *testing.T) {
 	const maxC, maxRows = 40, 40
 	for _, im := range clTiers(t) {
-		gx := newCLGuard(t, 4*maxC*maxRows)
-		gdy := newCLGuard(t, 4*maxC*maxRows)
-		gy := newCLGuard(t, 4*maxC*maxRows)
+		const maxLd = 2 * maxC
+		gx := newCLGuard(t, 4*maxLd*maxRows)
+		gdy := newCLGuard(t, 4*maxLd*maxRows)
+		gy := newCLGuard(t, 4*maxLd*maxRows)
 		gp := newCLGuard(t, 4*5*maxC)
 		gacc := newCLGuard(t, 8*3*fallback.Phases*maxC)
 		rng := rand.New(rand.NewPCG(5, 6))
@@ -94,9 +95,13 @@ func TestCLGuardPages(t *testing.T) {
 		fails := 0
 		for C := 1; C <= maxC; C++ {
 			for _, rows := range rowsList {
-				for _, atEnd := range []bool{true, false} {
-					n := rows * C
-					name := fmt.Sprintf("%s rows=%d C=%d atEnd=%v", im.Name, rows, C, atEnd)
+				for _, gc := range [][2]int{{0, 1}, {0, 0}, {1 + C%7, 1}, {C, 0}} {
+					// Rows ld = C + gap apart (a block of wider rows);
+					// the slices end at the last row's last channel.
+					gap, atEnd := gc[0], gc[1] == 1
+					ld := C + gap
+					n := (rows-1)*ld + C
+					name := fmt.Sprintf("%s rows=%d C=%d ld=%d atEnd=%v", im.Name, rows, C, ld, atEnd)
 					x, dy, y := gx.f32(n, atEnd), gdy.f32(n, atEnd), gy.f32(n, atEnd)
 					for i := range x {
 						x[i] = float32(rng.NormFloat64()) + 3
@@ -115,11 +120,11 @@ func TestCLGuardPages(t *testing.T) {
 						want := make([]float64, m)
 						ok = clNoFault(t, name, func() {
 							if k == 2 {
-								im.StatsCL(acc, x, rows, C, cv)
-								fallback.StatsCL(want, x, rows, C, cv)
+								im.StatsCL(acc, x, rows, C, ld, cv)
+								fallback.StatsCL(want, x, rows, C, ld, cv)
 							} else {
-								im.BackwardCL(acc, dy, x, rows, C, cv)
-								fallback.BackwardCL(want, dy, x, rows, C, cv)
+								im.BackwardCL(acc, dy, x, rows, C, ld, cv)
+								fallback.BackwardCL(want, dy, x, rows, C, ld, cv)
 							}
 						}) && clEq64(t, fmt.Sprint("reduction ", k, " ", name), acc, want) && ok
 					}
@@ -129,14 +134,14 @@ func TestCLGuardPages(t *testing.T) {
 						for i := range p {
 							p[i] = float32(rng.NormFloat64())
 						}
-						want := make([]float32, n)
+						want := append([]float32(nil), y...) // values between rows stay
 						ok = clNoFault(t, name, func() {
 							if np == 4 {
-								im.ApplyCL(y, x, rows, C, p)
-								fallback.ApplyCL(want, x, rows, C, p)
+								im.ApplyCL(y, x, rows, C, ld, p)
+								fallback.ApplyCL(want, x, rows, C, ld, p)
 							} else {
-								im.BackwardApplyCL(y, dy, x, rows, C, p)
-								fallback.BackwardApplyCL(want, dy, x, rows, C, p)
+								im.BackwardApplyCL(y, dy, x, rows, C, ld, p)
+								fallback.BackwardApplyCL(want, dy, x, rows, C, ld, p)
 							}
 						}) && clEq32(t, fmt.Sprint("elementwise ", np, " ", name), y, want) && ok
 					}
@@ -175,7 +180,7 @@ func TestCLGuardPagesFault(t *testing.T) {
 		}
 		acc := make([]float64, 2*fallback.Phases*7)
 		// Two rows of 7 channels where x holds one.
-		if !faults(func() { im.StatsCL(acc, x, 2, 7, make([]float32, 7)) }) {
+		if !faults(func() { im.StatsCL(acc, x, 2, 7, 7, make([]float32, 7)) }) {
 			t.Fatalf("%s: StatsCL reading past the guard did not fault", im.Name)
 		}
 	}

@@ -33,14 +33,20 @@ func clTiers(t testing.TB) []asm.Impl {
 // clShape is one test case of the channels-last kernels.
 type clShape struct {
 	rows, C int
+	gap     int     // values between rows: rows are ld = C + gap apart
 	mis     int     // start misalignment of every slice, in elements
 	offset  float32 // data offset
 	special bool    // NaN and Inf in one channel
 }
 
 func (s clShape) String() string {
-	return fmt.Sprintf("rows=%d/C=%d/mis=%d/off=%g/special=%v", s.rows, s.C, s.mis, s.offset, s.special)
+	return fmt.Sprintf("rows=%d/C=%d/ld=%d/mis=%d/off=%g/special=%v", s.rows, s.C, s.ld(), s.mis, s.offset, s.special)
 }
+
+// ld is the row stride, and n the length of a slice of the shape (the
+// last row ends the slice).
+func (s clShape) ld() int { return s.C + s.gap }
+func (s clShape) n() int  { return max(0, (s.rows-1)*s.ld()+s.C) }
 
 const clPad = 16 // sentinel elements before and after every slice
 
@@ -54,18 +60,18 @@ func clBuf(n, mis int) (s, all []float32) {
 	return all[mis : mis+n : mis+n], all
 }
 
-// clFill fills x with values around offset; with special, channel ch gets
+// clFill fills x (rows ld apart) with values around offset; with special, channel ch gets
 // one NaN and one Inf (random sign). Two different NaNs never meet in a sum
 // this way: which of two NaN operands an x86 add returns depends on the
 // operand order the Go compiler picks for the fallback, which is not part of
 // the documented order (the SIMD kernels keep the accumulator first).
-func clFill(rng *rand.Rand, x []float32, C int, offset float32, special bool, ch int) {
+func clFill(rng *rand.Rand, x []float32, C, ld int, offset float32, special bool, ch int) {
 	for i := range x {
 		x[i] = offset + float32(rng.NormFloat64())*(1+float32(rng.IntN(4)))
 	}
-	if rows := len(x) / C; special && rows > 0 {
-		x[rng.IntN(rows)*C+ch] = float32(math.NaN())
-		x[rng.IntN(rows)*C+ch] = float32(math.Inf(1 - 2*rng.IntN(2)))
+	if rows := (len(x) + ld - C) / ld; special && rows > 0 {
+		x[rng.IntN(rows)*ld+ch] = float32(math.NaN())
+		x[rng.IntN(rows)*ld+ch] = float32(math.Inf(1 - 2*rng.IntN(2)))
 	}
 }
 
@@ -113,12 +119,12 @@ func clEq64(t testing.TB, what string, got, want []float64) bool {
 // clCheckStats runs StatsCL and BackwardCL of im against fallback.
 func clCheckReduce(t testing.TB, im asm.Impl, s clShape, rng *rand.Rand) bool {
 	t.Helper()
-	n := s.rows * s.C
+	n, ld := s.n(), s.ld()
 	x, _ := clBuf(n, s.mis)
 	dy, _ := clBuf(n, (s.mis+5)%16)
 	ch := rng.IntN(s.C)
-	clFill(rng, x, s.C, s.offset, s.special, ch)
-	clFill(rng, dy, s.C, 0, s.special && s.C > 1, (ch+1)%s.C)
+	clFill(rng, x, s.C, ld, s.offset, s.special, ch)
+	clFill(rng, dy, s.C, ld, 0, s.special && s.C > 1, (ch+1)%s.C)
 	cv, _ := clBuf(s.C, (s.mis+3)%16)
 	for c := range cv {
 		cv[c] = s.offset + float32(rng.NormFloat64())
@@ -127,7 +133,7 @@ func clCheckReduce(t testing.TB, im asm.Impl, s clShape, rng *rand.Rand) bool {
 		// Keep x - mean away from 0 where dy has its Inf (Inf*0 is NaN too).
 		c := (ch + 1) % s.C
 		for r := range s.rows {
-			x[r*s.C+c] = cv[c] + 1 + float32(math.Abs(rng.NormFloat64()))
+			x[r*ld+c] = cv[c] + 1 + float32(math.Abs(rng.NormFloat64()))
 		}
 	}
 	ok := true
@@ -140,12 +146,12 @@ func clCheckReduce(t testing.TB, im asm.Impl, s clShape, rng *rand.Rand) bool {
 		want := append([]float64(nil), init...)
 		got := append([]float64(nil), init...)
 		if k == 2 {
-			fallback.StatsCL(want[:m], x, s.rows, s.C, cv)
-			im.StatsCL(got[:m:m], x, s.rows, s.C, cv)
+			fallback.StatsCL(want[:m], x, s.rows, s.C, ld, cv)
+			im.StatsCL(got[:m:m], x, s.rows, s.C, ld, cv)
 			ok = clEq64(t, im.Name+" StatsCL "+s.String(), got, want) && ok
 		} else {
-			fallback.BackwardCL(want[:m], dy, x, s.rows, s.C, cv)
-			im.BackwardCL(got[:m:m], dy, x, s.rows, s.C, cv)
+			fallback.BackwardCL(want[:m], dy, x, s.rows, s.C, ld, cv)
+			im.BackwardCL(got[:m:m], dy, x, s.rows, s.C, ld, cv)
 			ok = clEq64(t, im.Name+" BackwardCL "+s.String(), got, want) && ok
 		}
 	}
@@ -153,15 +159,16 @@ func clCheckReduce(t testing.TB, im asm.Impl, s clShape, rng *rand.Rand) bool {
 }
 
 // clCheckElem runs ApplyCL and BackwardApplyCL of im against fallback,
-// out of place and in place.
+// out of place and in place. With rows ld > C apart, the values between
+// rows must keep their contents.
 func clCheckElem(t testing.TB, im asm.Impl, s clShape, rng *rand.Rand) bool {
 	t.Helper()
-	n := s.rows * s.C
+	n, ld := s.n(), s.ld()
 	x, _ := clBuf(n, s.mis)
 	dy, _ := clBuf(n, (s.mis+7)%16)
 	ch := rng.IntN(s.C)
-	clFill(rng, x, s.C, s.offset, s.special, ch)
-	clFill(rng, dy, s.C, 0, s.special && s.C > 1, (ch+1)%s.C)
+	clFill(rng, x, s.C, ld, s.offset, s.special, ch)
+	clFill(rng, dy, s.C, ld, 0, s.special && s.C > 1, (ch+1)%s.C)
 	pa, _ := clBuf(4*s.C, (s.mis+1)%16)
 	copy(pa, clParams(rng, 4*s.C, s.offset))
 	pb, _ := clBuf(5*s.C, (s.mis+2)%16)
@@ -170,36 +177,43 @@ func clCheckElem(t testing.TB, im asm.Impl, s clShape, rng *rand.Rand) bool {
 	name := im.Name + " " + s.String()
 
 	// ApplyCL, out of place.
-	want := make([]float32, n)
-	fallback.ApplyCL(want, x, s.rows, s.C, pa)
 	y, yall := clBuf(n, (s.mis+9)%16)
+	want := append([]float32(nil), y...) // the values between rows stay
+	fallback.ApplyCL(want, x, s.rows, s.C, ld, pa)
 	xall := append([]float32(nil), x...)
-	im.ApplyCL(y, x, s.rows, s.C, pa)
+	im.ApplyCL(y, x, s.rows, s.C, ld, pa)
 	ok = clEq32(t, "ApplyCL "+name, y, want) && ok
 	ok = clEq32(t, "ApplyCL x unchanged "+name, x, xall) && ok
 	ok = clSentinels(t, "ApplyCL y "+name, yall, (s.mis+9)%16, n) && ok
 	// In place: y is x.
 	xi, xiall := clBuf(n, s.mis)
 	copy(xi, x)
-	im.ApplyCL(xi, xi, s.rows, s.C, pa)
+	want = append(want[:0], x...)
+	fallback.ApplyCL(want, want, s.rows, s.C, ld, pa)
+	im.ApplyCL(xi, xi, s.rows, s.C, ld, pa)
 	ok = clEq32(t, "ApplyCL in place "+name, xi, want) && ok
 	ok = clSentinels(t, "ApplyCL in place "+name, xiall, s.mis, n) && ok
 
 	// BackwardApplyCL, out of place.
-	fallback.BackwardApplyCL(want, dy, x, s.rows, s.C, pb)
 	dx, dxall := clBuf(n, (s.mis+11)%16)
-	im.BackwardApplyCL(dx, dy, x, s.rows, s.C, pb)
+	want = append(want[:0], dx...)
+	fallback.BackwardApplyCL(want, dy, x, s.rows, s.C, ld, pb)
+	im.BackwardApplyCL(dx, dy, x, s.rows, s.C, ld, pb)
 	ok = clEq32(t, "BackwardApplyCL "+name, dx, want) && ok
 	ok = clSentinels(t, "BackwardApplyCL dx "+name, dxall, (s.mis+11)%16, n) && ok
 	// dx is dy.
 	g, gall := clBuf(n, (s.mis+7)%16)
 	copy(g, dy)
-	im.BackwardApplyCL(g, g, x, s.rows, s.C, pb)
+	want = append(want[:0], dy...)
+	fallback.BackwardApplyCL(want, want, x, s.rows, s.C, ld, pb)
+	im.BackwardApplyCL(g, g, x, s.rows, s.C, ld, pb)
 	ok = clEq32(t, "BackwardApplyCL dx=dy "+name, g, want) && ok
 	ok = clSentinels(t, "BackwardApplyCL dx=dy "+name, gall, (s.mis+7)%16, n) && ok
 	// dx is x.
 	copy(xi, x)
-	im.BackwardApplyCL(xi, dy, xi, s.rows, s.C, pb)
+	want = append(want[:0], x...)
+	fallback.BackwardApplyCL(want, dy, want, s.rows, s.C, ld, pb)
+	im.BackwardApplyCL(xi, dy, xi, s.rows, s.C, ld, pb)
 	ok = clEq32(t, "BackwardApplyCL dx=x "+name, xi, want) && ok
 	ok = clSentinels(t, "BackwardApplyCL dx=x "+name, xiall, s.mis, n) && ok
 	return ok
@@ -238,6 +252,7 @@ func clCList() []int {
 // offset and NaN/Inf channel vary from case to case.
 func TestCLShapes(t *testing.T) {
 	offsets := []float32{0, 1, 1e3, 1e6, -1e5}
+	gaps := []int{0, 0, 1, 0, 3, 16, 0, 7, 0, 64, 0, 2, 0}
 	for _, im := range clTiers(t) {
 		t.Run(im.Name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, 2))
@@ -249,7 +264,7 @@ func TestCLShapes(t *testing.T) {
 						continue
 					}
 					i++
-					s := clShape{rows: rows, C: C, mis: i % 16, offset: offsets[i%len(offsets)], special: i%3 == 0}
+					s := clShape{rows: rows, C: C, gap: gaps[i%len(gaps)], mis: i % 16, offset: offsets[i%len(offsets)], special: i%3 == 0}
 					if !clCheckReduce(t, im, s, rng) || !clCheckElem(t, im, s, rng) {
 						if fails++; fails > 5 {
 							t.Fatal("too many failures")
@@ -269,7 +284,7 @@ func TestCLMisalign(t *testing.T) {
 		for _, sh := range shapes {
 			for mis := 0; mis < 16; mis++ {
 				for _, special := range []bool{false, true} {
-					s := clShape{rows: sh[0], C: sh[1], mis: mis, offset: 1e6, special: special}
+					s := clShape{rows: sh[0], C: sh[1], gap: mis % 3 * 5, mis: mis, offset: 1e6, special: special}
 					if !clCheckReduce(t, im, s, rng) || !clCheckElem(t, im, s, rng) {
 						t.FailNow()
 					}
@@ -283,10 +298,10 @@ func TestCLMisalign(t *testing.T) {
 func TestCLZeroRows(t *testing.T) {
 	for _, im := range clTiers(t) {
 		acc := []float64{1, 2, 3}
-		im.StatsCL(acc[:0], nil, 0, 3, []float32{1, 2, 3})
-		im.BackwardCL(acc[:0], nil, nil, 0, 3, []float32{1, 2, 3})
-		im.ApplyCL(nil, nil, 0, 3, make([]float32, 12))
-		im.BackwardApplyCL(nil, nil, nil, 0, 3, make([]float32, 15))
+		im.StatsCL(acc[:0], nil, 0, 3, 3, []float32{1, 2, 3})
+		im.BackwardCL(acc[:0], nil, nil, 0, 3, 5, []float32{1, 2, 3})
+		im.ApplyCL(nil, nil, 0, 3, 3, make([]float32, 12))
+		im.BackwardApplyCL(nil, nil, nil, 0, 3, 4, make([]float32, 15))
 		if acc[0] != 1 || acc[1] != 2 || acc[2] != 3 {
 			t.Errorf("%s: acc changed", im.Name)
 		}

@@ -11,16 +11,16 @@ type Impl struct {
 
 	ApplyCF           func(y []float32, x []float32, n int, c int, s int, stride int, p []float32)
 	ApplyCFNT         func(y []float32, x []float32, n int, c int, s int, stride int, p []float32)
-	ApplyCL           func(y []float32, x []float32, rows int, C int, p []float32)
-	ApplyCLNT         func(y []float32, x []float32, rows int, C int, p []float32)
+	ApplyCL           func(y []float32, x []float32, rows int, C int, ld int, p []float32)
+	ApplyCLNT         func(y []float32, x []float32, rows int, C int, ld int, p []float32)
 	BackwardApplyCF   func(dx []float32, dy []float32, x []float32, n int, c int, s int, stride int, p []float32)
 	BackwardApplyCFNT func(dx []float32, dy []float32, x []float32, n int, c int, s int, stride int, p []float32)
-	BackwardApplyCL   func(dx []float32, dy []float32, x []float32, rows int, C int, p []float32)
-	BackwardApplyCLNT func(dx []float32, dy []float32, x []float32, rows int, C int, p []float32)
+	BackwardApplyCL   func(dx []float32, dy []float32, x []float32, rows int, C int, ld int, p []float32)
+	BackwardApplyCLNT func(dx []float32, dy []float32, x []float32, rows int, C int, ld int, p []float32)
 	BackwardCF        func(acc []float64, dy []float32, x []float32, nruns int, runLen int, stride int, group int, mean float32)
-	BackwardCL        func(acc []float64, dy []float32, x []float32, rows int, C int, mean []float32)
+	BackwardCL        func(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32)
 	StatsCF           func(acc []float64, x []float32, nruns int, runLen int, stride int, group int, pivot float32)
-	StatsCL           func(acc []float64, x []float32, rows int, C int, pivot []float32)
+	StatsCL           func(acc []float64, x []float32, rows int, C int, ld int, pivot []float32)
 }
 
 // Impls returns the tiers compiled into this build, fastest first,

@@ -46,21 +46,24 @@ func TestNTKernels(t *testing.T) {
 		}
 		for _, C := range []int{16, 32, 48, 64, 80, 512} {
 			for _, rows := range []int{1, 2, 7, 8, 9, 33} {
-				total := rows * C
+				// ld = C + 16 keeps every row on a 64-byte boundary: a
+				// block of the channels of wider rows.
+				ld := C + rows%2*16
+				total := (rows-1)*ld + C
 				x, dy := make([]float32, total), make([]float32, total)
 				fill(rng, x, 1e3, true)
 				fill(rng, dy, 0, true)
 				p := make([]float32, 5*C)
 				fill(rng, p, 0, false)
-				what := fmt.Sprintf("%s rows=%d C=%d", im.Name, rows, C)
+				what := fmt.Sprintf("%s rows=%d C=%d ld=%d", im.Name, rows, C, ld)
 				want := make([]float32, total)
 				g := newGuarded(t, 4*total)
 				got := g.f32(total, true)
-				fallback.ApplyCL(want, x, rows, C, p)
-				noFault(t, "ApplyCLNT "+what, func() { im.ApplyCLNT(got, x, rows, C, p) })
+				fallback.ApplyCL(want, x, rows, C, ld, p)
+				noFault(t, "ApplyCLNT "+what, func() { im.ApplyCLNT(got, x, rows, C, ld, p) })
 				sameBits32(t, "ApplyCLNT "+what, got, want)
-				fallback.BackwardApplyCL(want, dy, x, rows, C, p)
-				noFault(t, "BackwardApplyCLNT "+what, func() { im.BackwardApplyCLNT(got, dy, x, rows, C, p) })
+				fallback.BackwardApplyCL(want, dy, x, rows, C, ld, p)
+				noFault(t, "BackwardApplyCLNT "+what, func() { im.BackwardApplyCLNT(got, dy, x, rows, C, ld, p) })
 				sameBits32(t, "BackwardApplyCLNT "+what, got, want)
 			}
 		}

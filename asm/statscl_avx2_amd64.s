@@ -4,21 +4,22 @@
 
 #include "textflag.h"
 
-// func statsCLAVX2(acc []float64, x []float32, rows int, C int, pivot []float32)
+// func statsCLAVX2(acc []float64, x []float32, rows int, C int, ld int, pivot []float32)
 // Requires: AVX, AVX2
-TEXT ·statsCLAVX2(SB), NOSPLIT, $0-88
+TEXT ·statsCLAVX2(SB), NOSPLIT, $0-96
 	MOVQ    acc_base+0(FP), R8
 	MOVQ    x_base+24(FP), SI
 	MOVQ    rows+48(FP), BX
 	MOVQ    C+56(FP), CX
-	MOVQ    pivot_base+64(FP), R10
+	MOVQ    ld+64(FP), DX
+	MOVQ    pivot_base+72(FP), R10
 	TESTQ   BX, BX
 	JLE     done_1
 	TESTQ   CX, CX
 	JLE     done_1
-	MOVQ    CX, DX
+	MOVQ    CX, R9
+	SHLQ    $0x02, R9
 	SHLQ    $0x02, DX
-	LEAQ    (DX)(DX*1), R9
 	ANDQ    $0x00000007, CX
 	NEGQ    CX
 	LEAQ    statsCLAVX2Mask<>+0(SB), AX
@@ -35,7 +36,7 @@ fullblock_3:
 
 wide_7:
 	LEAQ 64(R11), AX
-	CMPQ AX, DX
+	CMPQ AX, R9
 	JGT  narrower_8
 
 	// chunk of 2 vectors
@@ -132,7 +133,7 @@ flush_11:
 	VMOVUPD      96(AX), Y11
 	VADDPD       Y10, Y11, Y11
 	VMOVUPD      Y11, 96(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X2, Y10
 	VEXTRACTF128 $0x01, Y2, X2
 	VMOVUPD      (AX), Y11
@@ -151,9 +152,9 @@ flush_11:
 	VMOVUPD      96(AX), Y11
 	VADDPD       Y10, Y11, Y11
 	VMOVUPD      Y11, 96(AX)
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X4, Y10
 	VEXTRACTF128 $0x01, Y4, X4
 	VMOVUPD      (AX), Y11
@@ -172,7 +173,7 @@ flush_11:
 	VMOVUPD      96(AX), Y11
 	VADDPD       Y10, Y11, Y11
 	VMOVUPD      Y11, 96(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X6, Y10
 	VEXTRACTF128 $0x01, Y6, X6
 	VMOVUPD      (AX), Y11
@@ -191,8 +192,8 @@ flush_11:
 	VMOVUPD      96(AX), Y11
 	VADDPD       Y10, Y11, Y11
 	VMOVUPD      Y11, 96(AX)
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VMOVUPS      (R10)(R11*1), Y8
 	VMOVUPS      32(R10)(R11*1), Y9
 	VXORPS       Y0, Y0, Y0
@@ -257,8 +258,8 @@ rowtail_13:
 
 flush_14:
 	LEAQ         (R8)(R11*2), AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X0, Y10
 	VEXTRACTF128 $0x01, Y0, X0
 	VMOVUPD      (AX), Y11
@@ -277,7 +278,7 @@ flush_14:
 	VMOVUPD      96(AX), Y11
 	VADDPD       Y10, Y11, Y11
 	VMOVUPD      Y11, 96(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X2, Y10
 	VEXTRACTF128 $0x01, Y2, X2
 	VMOVUPD      (AX), Y11
@@ -296,9 +297,9 @@ flush_14:
 	VMOVUPD      96(AX), Y11
 	VADDPD       Y10, Y11, Y11
 	VMOVUPD      Y11, 96(AX)
-	ADDQ         R9, AX
-	ADDQ         R9, AX
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X4, Y10
 	VEXTRACTF128 $0x01, Y4, X4
 	VMOVUPD      (AX), Y11
@@ -317,7 +318,7 @@ flush_14:
 	VMOVUPD      96(AX), Y11
 	VADDPD       Y10, Y11, Y11
 	VMOVUPD      Y11, 96(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X6, Y10
 	VEXTRACTF128 $0x01, Y6, X6
 	VMOVUPD      (AX), Y11
@@ -342,7 +343,7 @@ flush_14:
 narrower_8:
 single_4:
 	LEAQ 32(R11), AX
-	CMPQ AX, DX
+	CMPQ AX, R9
 	JGT  masked_5
 
 	// chunk of 1 vectors
@@ -427,7 +428,7 @@ flush_17:
 	VMOVUPD      32(AX), Y10
 	VADDPD       Y9, Y10, Y10
 	VMOVUPD      Y10, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X1, Y9
 	VEXTRACTF128 $0x01, Y1, X1
 	VMOVUPD      (AX), Y10
@@ -437,7 +438,7 @@ flush_17:
 	VMOVUPD      32(AX), Y10
 	VADDPD       Y9, Y10, Y10
 	VMOVUPD      Y10, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X2, Y9
 	VEXTRACTF128 $0x01, Y2, X2
 	VMOVUPD      (AX), Y10
@@ -447,7 +448,7 @@ flush_17:
 	VMOVUPD      32(AX), Y10
 	VADDPD       Y9, Y10, Y10
 	VMOVUPD      Y10, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X3, Y9
 	VEXTRACTF128 $0x01, Y3, X3
 	VMOVUPD      (AX), Y10
@@ -457,7 +458,7 @@ flush_17:
 	VMOVUPD      32(AX), Y10
 	VADDPD       Y9, Y10, Y10
 	VMOVUPD      Y10, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X4, Y9
 	VEXTRACTF128 $0x01, Y4, X4
 	VMOVUPD      (AX), Y10
@@ -467,7 +468,7 @@ flush_17:
 	VMOVUPD      32(AX), Y10
 	VADDPD       Y9, Y10, Y10
 	VMOVUPD      Y10, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X5, Y9
 	VEXTRACTF128 $0x01, Y5, X5
 	VMOVUPD      (AX), Y10
@@ -477,7 +478,7 @@ flush_17:
 	VMOVUPD      32(AX), Y10
 	VADDPD       Y9, Y10, Y10
 	VMOVUPD      Y10, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X6, Y9
 	VEXTRACTF128 $0x01, Y6, X6
 	VMOVUPD      (AX), Y10
@@ -487,7 +488,7 @@ flush_17:
 	VMOVUPD      32(AX), Y10
 	VADDPD       Y9, Y10, Y10
 	VMOVUPD      Y10, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X7, Y9
 	VEXTRACTF128 $0x01, Y7, X7
 	VMOVUPD      (AX), Y10
@@ -501,7 +502,7 @@ flush_17:
 	JMP          single_4
 
 masked_5:
-	CMPQ R11, DX
+	CMPQ R11, R9
 	JEQ  chunksdone_6
 
 	// masked tail vector
@@ -589,7 +590,7 @@ flush_20:
 	VMASKMOVPD   32(AX), Y11, Y10
 	VADDPD       Y9, Y10, Y10
 	VMASKMOVPD   Y10, Y11, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X1, Y9
 	VEXTRACTF128 $0x01, Y1, X1
 	VPMOVSXDQ    X15, Y11
@@ -602,7 +603,7 @@ flush_20:
 	VMASKMOVPD   32(AX), Y11, Y10
 	VADDPD       Y9, Y10, Y10
 	VMASKMOVPD   Y10, Y11, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X2, Y9
 	VEXTRACTF128 $0x01, Y2, X2
 	VPMOVSXDQ    X15, Y11
@@ -615,7 +616,7 @@ flush_20:
 	VMASKMOVPD   32(AX), Y11, Y10
 	VADDPD       Y9, Y10, Y10
 	VMASKMOVPD   Y10, Y11, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X3, Y9
 	VEXTRACTF128 $0x01, Y3, X3
 	VPMOVSXDQ    X15, Y11
@@ -628,7 +629,7 @@ flush_20:
 	VMASKMOVPD   32(AX), Y11, Y10
 	VADDPD       Y9, Y10, Y10
 	VMASKMOVPD   Y10, Y11, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X4, Y9
 	VEXTRACTF128 $0x01, Y4, X4
 	VPMOVSXDQ    X15, Y11
@@ -641,7 +642,7 @@ flush_20:
 	VMASKMOVPD   32(AX), Y11, Y10
 	VADDPD       Y9, Y10, Y10
 	VMASKMOVPD   Y10, Y11, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X5, Y9
 	VEXTRACTF128 $0x01, Y5, X5
 	VPMOVSXDQ    X15, Y11
@@ -654,7 +655,7 @@ flush_20:
 	VMASKMOVPD   32(AX), Y11, Y10
 	VADDPD       Y9, Y10, Y10
 	VMASKMOVPD   Y10, Y11, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X6, Y9
 	VEXTRACTF128 $0x01, Y6, X6
 	VPMOVSXDQ    X15, Y11
@@ -667,7 +668,7 @@ flush_20:
 	VMASKMOVPD   32(AX), Y11, Y10
 	VADDPD       Y9, Y10, Y10
 	VMASKMOVPD   Y10, Y11, 32(AX)
-	ADDQ         R9, AX
+	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X7, Y9
 	VEXTRACTF128 $0x01, Y7, X7
 	VPMOVSXDQ    X15, Y11

@@ -4,21 +4,22 @@
 
 #include "textflag.h"
 
-// func statsCLAVX512(acc []float64, x []float32, rows int, C int, pivot []float32)
+// func statsCLAVX512(acc []float64, x []float32, rows int, C int, ld int, pivot []float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·statsCLAVX512(SB), NOSPLIT, $0-88
+TEXT ·statsCLAVX512(SB), NOSPLIT, $0-96
 	MOVQ     acc_base+0(FP), R8
 	MOVQ     x_base+24(FP), SI
 	MOVQ     rows+48(FP), BX
 	MOVQ     C+56(FP), CX
-	MOVQ     pivot_base+64(FP), R10
+	MOVQ     ld+64(FP), DX
+	MOVQ     pivot_base+72(FP), R10
 	TESTQ    BX, BX
 	JLE      done_1
 	TESTQ    CX, CX
 	JLE      done_1
-	MOVQ     CX, DX
+	MOVQ     CX, R9
+	SHLQ     $0x02, R9
 	SHLQ     $0x02, DX
-	LEAQ     (DX)(DX*1), R9
 	ANDL     $0x0000000f, CX
 	MOVL     $0x00000001, AX
 	SHLL     CL, AX
@@ -37,7 +38,7 @@ fullblock_3:
 
 wide_7:
 	LEAQ 256(R11), AX
-	CMPQ AX, DX
+	CMPQ AX, R9
 	JGT  narrower_8
 
 	// chunk of 4 vectors
@@ -202,7 +203,7 @@ flush_11:
 	VMOVUPD       448(AX), Z21
 	VADDPD        Z20, Z21, Z21
 	VMOVUPD       Z21, 448(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y4, Z20
 	VEXTRACTF64X4 $0x01, Z4, Y4
 	VMOVUPD       (AX), Z21
@@ -239,9 +240,9 @@ flush_11:
 	VMOVUPD       448(AX), Z21
 	VADDPD        Z20, Z21, Z21
 	VMOVUPD       Z21, 448(AX)
-	ADDQ          R9, AX
-	ADDQ          R9, AX
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y8, Z20
 	VEXTRACTF64X4 $0x01, Z8, Y8
 	VMOVUPD       (AX), Z21
@@ -278,7 +279,7 @@ flush_11:
 	VMOVUPD       448(AX), Z21
 	VADDPD        Z20, Z21, Z21
 	VMOVUPD       Z21, 448(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y12, Z20
 	VEXTRACTF64X4 $0x01, Z12, Y12
 	VMOVUPD       (AX), Z21
@@ -315,8 +316,8 @@ flush_11:
 	VMOVUPD       448(AX), Z21
 	VADDPD        Z20, Z21, Z21
 	VMOVUPD       Z21, 448(AX)
-	ADDQ          R9, AX
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
 	VMOVUPS       (R10)(R11*1), Z16
 	VMOVUPS       64(R10)(R11*1), Z17
 	VMOVUPS       128(R10)(R11*1), Z18
@@ -421,8 +422,8 @@ rowtail_13:
 
 flush_14:
 	LEAQ          (R8)(R11*2), AX
-	ADDQ          R9, AX
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y0, Z20
 	VEXTRACTF64X4 $0x01, Z0, Y0
 	VMOVUPD       (AX), Z21
@@ -459,7 +460,7 @@ flush_14:
 	VMOVUPD       448(AX), Z21
 	VADDPD        Z20, Z21, Z21
 	VMOVUPD       Z21, 448(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y4, Z20
 	VEXTRACTF64X4 $0x01, Z4, Y4
 	VMOVUPD       (AX), Z21
@@ -496,9 +497,9 @@ flush_14:
 	VMOVUPD       448(AX), Z21
 	VADDPD        Z20, Z21, Z21
 	VMOVUPD       Z21, 448(AX)
-	ADDQ          R9, AX
-	ADDQ          R9, AX
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y8, Z20
 	VEXTRACTF64X4 $0x01, Z8, Y8
 	VMOVUPD       (AX), Z21
@@ -535,7 +536,7 @@ flush_14:
 	VMOVUPD       448(AX), Z21
 	VADDPD        Z20, Z21, Z21
 	VMOVUPD       Z21, 448(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y12, Z20
 	VEXTRACTF64X4 $0x01, Z12, Y12
 	VMOVUPD       (AX), Z21
@@ -578,7 +579,7 @@ flush_14:
 narrower_8:
 wide_15:
 	LEAQ 128(R11), AX
-	CMPQ AX, DX
+	CMPQ AX, R9
 	JGT  narrower_16
 
 	// chunk of 2 vectors
@@ -716,7 +717,7 @@ flush_19:
 	VMOVUPD       192(AX), Z19
 	VADDPD        Z18, Z19, Z19
 	VMOVUPD       Z19, 192(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y2, Z18
 	VEXTRACTF64X4 $0x01, Z2, Y2
 	VMOVUPD       (AX), Z19
@@ -735,7 +736,7 @@ flush_19:
 	VMOVUPD       192(AX), Z19
 	VADDPD        Z18, Z19, Z19
 	VMOVUPD       Z19, 192(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y4, Z18
 	VEXTRACTF64X4 $0x01, Z4, Y4
 	VMOVUPD       (AX), Z19
@@ -754,7 +755,7 @@ flush_19:
 	VMOVUPD       192(AX), Z19
 	VADDPD        Z18, Z19, Z19
 	VMOVUPD       Z19, 192(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y6, Z18
 	VEXTRACTF64X4 $0x01, Z6, Y6
 	VMOVUPD       (AX), Z19
@@ -773,7 +774,7 @@ flush_19:
 	VMOVUPD       192(AX), Z19
 	VADDPD        Z18, Z19, Z19
 	VMOVUPD       Z19, 192(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y8, Z18
 	VEXTRACTF64X4 $0x01, Z8, Y8
 	VMOVUPD       (AX), Z19
@@ -792,7 +793,7 @@ flush_19:
 	VMOVUPD       192(AX), Z19
 	VADDPD        Z18, Z19, Z19
 	VMOVUPD       Z19, 192(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y10, Z18
 	VEXTRACTF64X4 $0x01, Z10, Y10
 	VMOVUPD       (AX), Z19
@@ -811,7 +812,7 @@ flush_19:
 	VMOVUPD       192(AX), Z19
 	VADDPD        Z18, Z19, Z19
 	VMOVUPD       Z19, 192(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y12, Z18
 	VEXTRACTF64X4 $0x01, Z12, Y12
 	VMOVUPD       (AX), Z19
@@ -830,7 +831,7 @@ flush_19:
 	VMOVUPD       192(AX), Z19
 	VADDPD        Z18, Z19, Z19
 	VMOVUPD       Z19, 192(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y14, Z18
 	VEXTRACTF64X4 $0x01, Z14, Y14
 	VMOVUPD       (AX), Z19
@@ -855,7 +856,7 @@ flush_19:
 narrower_16:
 single_4:
 	LEAQ 64(R11), AX
-	CMPQ AX, DX
+	CMPQ AX, R9
 	JGT  masked_5
 
 	// chunk of 1 vectors
@@ -940,7 +941,7 @@ flush_22:
 	VMOVUPD       64(AX), Z10
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y1, Z9
 	VEXTRACTF64X4 $0x01, Z1, Y1
 	VMOVUPD       (AX), Z10
@@ -950,7 +951,7 @@ flush_22:
 	VMOVUPD       64(AX), Z10
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y2, Z9
 	VEXTRACTF64X4 $0x01, Z2, Y2
 	VMOVUPD       (AX), Z10
@@ -960,7 +961,7 @@ flush_22:
 	VMOVUPD       64(AX), Z10
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y3, Z9
 	VEXTRACTF64X4 $0x01, Z3, Y3
 	VMOVUPD       (AX), Z10
@@ -970,7 +971,7 @@ flush_22:
 	VMOVUPD       64(AX), Z10
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y4, Z9
 	VEXTRACTF64X4 $0x01, Z4, Y4
 	VMOVUPD       (AX), Z10
@@ -980,7 +981,7 @@ flush_22:
 	VMOVUPD       64(AX), Z10
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y5, Z9
 	VEXTRACTF64X4 $0x01, Z5, Y5
 	VMOVUPD       (AX), Z10
@@ -990,7 +991,7 @@ flush_22:
 	VMOVUPD       64(AX), Z10
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y6, Z9
 	VEXTRACTF64X4 $0x01, Z6, Y6
 	VMOVUPD       (AX), Z10
@@ -1000,7 +1001,7 @@ flush_22:
 	VMOVUPD       64(AX), Z10
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y7, Z9
 	VEXTRACTF64X4 $0x01, Z7, Y7
 	VMOVUPD       (AX), Z10
@@ -1014,7 +1015,7 @@ flush_22:
 	JMP           single_4
 
 masked_5:
-	CMPQ R11, DX
+	CMPQ R11, R9
 	JEQ  chunksdone_6
 
 	// masked tail vector
@@ -1099,7 +1100,7 @@ flush_25:
 	VMOVUPD.Z     64(AX), K2, Z10
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, K2, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y1, Z9
 	VEXTRACTF64X4 $0x01, Z1, Y1
 	VMOVUPD.Z     (AX), K1, Z10
@@ -1109,7 +1110,7 @@ flush_25:
 	VMOVUPD.Z     64(AX), K2, Z10
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, K2, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y2, Z9
 	VEXTRACTF64X4 $0x01, Z2, Y2
 	VMOVUPD.Z     (AX), K1, Z10
@@ -1119,7 +1120,7 @@ flush_25:
 	VMOVUPD.Z     64(AX), K2, Z10
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, K2, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y3, Z9
 	VEXTRACTF64X4 $0x01, Z3, Y3
 	VMOVUPD.Z     (AX), K1, Z10
@@ -1129,7 +1130,7 @@ flush_25:
 	VMOVUPD.Z     64(AX), K2, Z10
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, K2, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y4, Z9
 	VEXTRACTF64X4 $0x01, Z4, Y4
 	VMOVUPD.Z     (AX), K1, Z10
@@ -1139,7 +1140,7 @@ flush_25:
 	VMOVUPD.Z     64(AX), K2, Z10
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, K2, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y5, Z9
 	VEXTRACTF64X4 $0x01, Z5, Y5
 	VMOVUPD.Z     (AX), K1, Z10
@@ -1149,7 +1150,7 @@ flush_25:
 	VMOVUPD.Z     64(AX), K2, Z10
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, K2, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y6, Z9
 	VEXTRACTF64X4 $0x01, Z6, Y6
 	VMOVUPD.Z     (AX), K1, Z10
@@ -1159,7 +1160,7 @@ flush_25:
 	VMOVUPD.Z     64(AX), K2, Z10
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, K2, 64(AX)
-	ADDQ          R9, AX
+	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y7, Z9
 	VEXTRACTF64X4 $0x01, Z7, Y7
 	VMOVUPD.Z     (AX), K1, Z10

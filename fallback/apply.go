@@ -26,17 +26,19 @@ func ApplyCF(y, x []float32, n, c, s, stride int, p []float32) {
 	}
 }
 
-// ApplyCL normalizes rows channels-last rows of C values: with the planar
-// parameters hi, lo, a, b = p[c], p[C+c], p[2C+c], p[3C+c],
+// ApplyCL normalizes rows channels-last rows of C values, ld apart (ld >=
+// C): with the planar parameters hi, lo, a, b = p[c], p[C+c], p[2C+c],
+// p[3C+c],
 //
-//	y[r*C+c] = ((x[r*C+c] - hi) - lo)*a + b   (product rounded first)
+//	y[r*ld+c] = ((x[r*ld+c] - hi) - lo)*a + b   (product rounded first)
 //
-// y may be the very same slice as x.
-func ApplyCL(y, x []float32, rows, C int, p []float32) {
+// Values between rows (c >= C) are not touched. y may be the very same
+// slice as x.
+func ApplyCL(y, x []float32, rows, C, ld int, p []float32) {
 	hi, lo, a, b := p[:C], p[C:2*C], p[2*C:3*C], p[3*C:4*C]
 	for r := 0; r < rows; r++ {
-		xs := x[r*C : r*C+C]
-		ys := y[r*C : r*C+C]
+		xs := x[r*ld : r*ld+C]
+		ys := y[r*ld : r*ld+C]
 		ys, hi, lo, a, b = ys[:len(xs)], hi[:len(xs)], lo[:len(xs)], a[:len(xs)], b[:len(xs)]
 		for k, v := range xs {
 			t := v - hi[k]
@@ -77,15 +79,15 @@ func BackwardApplyCF(dx, dy, x []float32, n, c, s, stride int, p []float32) {
 	}
 }
 
-// BackwardApplyCL computes dx of rows channels-last rows: with the planar
-// parameters hi, lo, k2, k3, k1 = p[c], p[C+c], p[2C+c], p[3C+c], p[4C+c],
-// the formula of BackwardApplyCF.
-func BackwardApplyCL(dx, dy, x []float32, rows, C int, p []float32) {
+// BackwardApplyCL computes dx of rows channels-last rows, ld apart as in
+// ApplyCL: with the planar parameters hi, lo, k2, k3, k1 = p[c], p[C+c],
+// p[2C+c], p[3C+c], p[4C+c], the formula of BackwardApplyCF.
+func BackwardApplyCL(dx, dy, x []float32, rows, C, ld int, p []float32) {
 	hi, lo, k2, k3, k1 := p[:C], p[C:2*C], p[2*C:3*C], p[3*C:4*C], p[4*C:5*C]
 	for r := 0; r < rows; r++ {
-		xs := x[r*C : r*C+C]
-		gs := dy[r*C : r*C+C]
-		ds := dx[r*C : r*C+C]
+		xs := x[r*ld : r*ld+C]
+		gs := dy[r*ld : r*ld+C]
+		ds := dx[r*ld : r*ld+C]
 		n := len(xs)
 		gs, ds, hi, lo, k2, k3, k1 = gs[:n], ds[:n], hi[:n], lo[:n], k2[:n], k3[:n], k1[:n]
 		for k, v := range xs {

@@ -62,24 +62,28 @@ func BackwardCF(acc []float64, dy, x []float32, nruns, runLen, stride, group int
 }
 
 // BackwardCL accumulates the backward reductions of rows channels-last rows
-// into acc, with the phases and flushes of StatsCL:
+// (ld apart, as in StatsCL) into acc, with the phases and flushes of
+// StatsCL:
 //
-//	d := x[r*C+c] - mean[c]; g := dy[r*C+c]
+//	d := x[r*ld+c] - mean[c]; g := dy[r*ld+c]
 //	Sdy[u][c] += g     -> acc[u*C+c]
 //	P[u][c]   += g*d   -> acc[Phases*C+u*C+c]     (product rounded first)
 //	R[u][c]   += d     -> acc[2*Phases*C+u*C+c]
 //
 // with u = r % Phases; len(acc) >= 3*Phases*C.
-func BackwardCL(acc []float64, dy, x []float32, rows, C int, mean []float32) {
+func BackwardCL(acc []float64, dy, x []float32, rows, C, ld int, mean []float32) {
+	if rows <= 0 || C <= 0 {
+		return
+	}
 	if C > wideC {
-		backwardRows(acc, dy, x, rows, C, mean)
+		backwardRows(acc, dy, x, rows, C, ld, mean)
 		return
 	}
 	accS := acc[:Phases*C]
 	accP := acc[Phases*C : 2*Phases*C]
 	accR := acc[2*Phases*C : 3*Phases*C]
-	x = x[:rows*C]
-	dy = dy[:rows*C]
+	x = x[:(rows-1)*ld+C]
+	dy = dy[:(rows-1)*ld+C]
 	for r0 := 0; r0 < rows; r0 += FlushRowsCL {
 		r1 := min(r0+FlushRowsCL, rows)
 		// Channel outer, rows inner, as in StatsCL.
@@ -88,9 +92,9 @@ func BackwardCL(acc []float64, dy, x []float32, rows, C int, mean []float32) {
 			var g0, g1, g2, g3, p0, p1, p2, p3, s0, s1, s2, s3 float32
 			r := r0
 			for ; r+4 <= r1; r += 4 {
-				i := r*C + c
-				d0, d1, d2, d3 := x[i]-m, x[i+C]-m, x[i+2*C]-m, x[i+3*C]-m
-				w0, w1, w2, w3 := dy[i], dy[i+C], dy[i+2*C], dy[i+3*C]
+				i := r*ld + c
+				d0, d1, d2, d3 := x[i]-m, x[i+ld]-m, x[i+2*ld]-m, x[i+3*ld]-m
+				w0, w1, w2, w3 := dy[i], dy[i+ld], dy[i+2*ld], dy[i+3*ld]
 				g0, g1, g2, g3 = g0+w0, g1+w1, g2+w2, g3+w3
 				p0 += float32(w0 * d0)
 				p1 += float32(w1 * d1)
@@ -103,8 +107,8 @@ func BackwardCL(acc []float64, dy, x []float32, rows, C int, mean []float32) {
 			rs := [Phases]float32{s0, s1, s2, s3}
 			// r0 is a multiple of Phases, so the tail's phases are 0, 1, 2.
 			for u := 0; r < r1; r, u = r+1, u+1 {
-				d := x[r*C+c] - m
-				w := dy[r*C+c]
+				d := x[r*ld+c] - m
+				w := dy[r*ld+c]
 				g[u] += w
 				p[u] += float32(w * d)
 				rs[u] += d
@@ -120,7 +124,7 @@ func BackwardCL(acc []float64, dy, x []float32, rows, C int, mean []float32) {
 
 // backwardRows is BackwardCL for wide rows: the same sums, rows walked in
 // memory order.
-func backwardRows(acc []float64, dy, x []float32, rows, C int, mean []float32) {
+func backwardRows(acc []float64, dy, x []float32, rows, C, ld int, mean []float32) {
 	p, buf := getScratch(3 * Phases * C)
 	defer scratch32.Put(p)
 	n := Phases * C
@@ -131,7 +135,7 @@ func backwardRows(acc []float64, dy, x []float32, rows, C int, mean []float32) {
 		for r := r0; r < r1; r++ {
 			u := r % Phases
 			gu, pu, ru := gs[u*C:(u+1)*C], ps[u*C:(u+1)*C], rs[u*C:(u+1)*C]
-			rowX, rowDy := x[r*C:(r+1)*C], dy[r*C:(r+1)*C]
+			rowX, rowDy := x[r*ld:r*ld+C], dy[r*ld:r*ld+C]
 			gu, pu, ru, rowX, rowDy = gu[:len(m)], pu[:len(m)], ru[:len(m)], rowX[:len(m)], rowDy[:len(m)]
 			for c, v := range rowX {
 				d := v - m[c]

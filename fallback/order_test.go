@@ -68,14 +68,14 @@ func literalBackwardCF(acc []float64, dy, x []float32, nruns, runLen, stride, gr
 	}
 }
 
-func literalStatsCL(acc []float64, x []float32, rows, C int, pivot []float32) {
+func literalStatsCL(acc []float64, x []float32, rows, C, ld int, pivot []float32) {
 	P := fallback.Phases
 	s := make([]float32, P*C)
 	q := make([]float32, P*C)
 	for r := 0; r < rows; r++ {
 		u := r % P
 		for c := range C {
-			d := x[r*C+c] - pivot[c]
+			d := x[r*ld+c] - pivot[c]
 			s[u*C+c] += d
 			q[u*C+c] += float32(d * d)
 		}
@@ -89,7 +89,7 @@ func literalStatsCL(acc []float64, x []float32, rows, C int, pivot []float32) {
 	}
 }
 
-func literalBackwardCL(acc []float64, dy, x []float32, rows, C int, mean []float32) {
+func literalBackwardCL(acc []float64, dy, x []float32, rows, C, ld int, mean []float32) {
 	P := fallback.Phases
 	g := make([]float32, P*C)
 	p := make([]float32, P*C)
@@ -97,8 +97,8 @@ func literalBackwardCL(acc []float64, dy, x []float32, rows, C int, mean []float
 	for r := 0; r < rows; r++ {
 		u := r % P
 		for c := range C {
-			d := x[r*C+c] - mean[c]
-			w := dy[r*C+c]
+			d := x[r*ld+c] - mean[c]
+			w := dy[r*ld+c]
 			g[u*C+c] += w
 			p[u*C+c] += float32(w * d)
 			rs[u*C+c] += d
@@ -160,20 +160,23 @@ func TestReductionsFollowDocumentedOrder(t *testing.T) {
 	}
 	for _, C := range []int{1, 2, 3, 5, 16, 17, 33, 64, 65, 100, 513} {
 		for _, rows := range []int{1, 2, 3, 4, 5, 7, 127, 128, 129, 300} {
-			x := randData(rng, rows*C, []float64{0, 1e4, 1e6}[rng.IntN(3)])
-			dy := randData(rng, rows*C, 0)
+			// Rows ld apart: a block of the channels of wider rows.
+			ld := C + []int{0, 0, 1, 7}[rng.IntN(4)]
+			n := (rows-1)*ld + C
+			x := randData(rng, n, []float64{0, 1e4, 1e6}[rng.IntN(3)])
+			dy := randData(rng, n, 0)
 			piv := make([]float32, C)
 			for c := range piv {
 				piv[c] = x[c] - 0.25
 			}
 			P := fallback.Phases
 			got, want := make([]float64, 2*P*C), make([]float64, 2*P*C)
-			fallback.StatsCL(got, x, rows, C, piv)
-			literalStatsCL(want, x, rows, C, piv)
+			fallback.StatsCL(got, x, rows, C, ld, piv)
+			literalStatsCL(want, x, rows, C, ld, piv)
 			sameBits64(t, "StatsCL", got, want)
 			got, want = make([]float64, 3*P*C), make([]float64, 3*P*C)
-			fallback.BackwardCL(got, dy, x, rows, C, piv)
-			literalBackwardCL(want, dy, x, rows, C, piv)
+			fallback.BackwardCL(got, dy, x, rows, C, ld, piv)
+			literalBackwardCL(want, dy, x, rows, C, ld, piv)
 			sameBits64(t, "BackwardCL", got, want)
 		}
 	}

@@ -55,24 +55,28 @@ func StatsCF(acc []float64, x []float32, nruns, runLen, stride, group int, pivot
 }
 
 // StatsCL accumulates the shifted sums of rows channels-last rows of C
-// values into acc:
+// values, ld apart (ld >= C; ld > C when the call covers a block of the
+// channels of wider rows), into acc:
 //
 //	for r in 0..rows-1, for every channel c
-//		d := x[r*C+c] - pivot[c]
+//		d := x[r*ld+c] - pivot[c]
 //		S[r%Phases][c] += d
 //		Q[r%Phases][c] += d*d   (product rounded first)
 //	flushing every FlushRowsCL rows and after the last row into
 //	acc[u*C+c] (S) and acc[Phases*C+u*C+c] (Q).
 //
-// len(x) >= rows*C, len(pivot) >= C, len(acc) >= 2*Phases*C.
-func StatsCL(acc []float64, x []float32, rows, C int, pivot []float32) {
+// len(x) >= (rows-1)*ld+C, len(pivot) >= C, len(acc) >= 2*Phases*C.
+func StatsCL(acc []float64, x []float32, rows, C, ld int, pivot []float32) {
+	if rows <= 0 || C <= 0 {
+		return
+	}
 	if C > wideC {
-		statsRows(acc, x, rows, C, pivot)
+		statsRows(acc, x, rows, C, ld, pivot)
 		return
 	}
 	accS := acc[:Phases*C]
 	accQ := acc[Phases*C : 2*Phases*C]
-	x = x[:rows*C]
+	x = x[:(rows-1)*ld+C]
 	for r0 := 0; r0 < rows; r0 += FlushRowsCL {
 		r1 := min(r0+FlushRowsCL, rows)
 		// Channel outer, rows inner: each channel's four phase sums stay
@@ -82,11 +86,11 @@ func StatsCL(acc []float64, x []float32, rows, C int, pivot []float32) {
 			var s0, s1, s2, s3, q0, q1, q2, q3 float32
 			r := r0
 			for ; r+4 <= r1; r += 4 {
-				i := r*C + c
+				i := r*ld + c
 				d0 := x[i] - p
-				d1 := x[i+C] - p
-				d2 := x[i+2*C] - p
-				d3 := x[i+3*C] - p
+				d1 := x[i+ld] - p
+				d2 := x[i+2*ld] - p
+				d3 := x[i+3*ld] - p
 				s0, s1, s2, s3 = s0+d0, s1+d1, s2+d2, s3+d3
 				q0 += float32(d0 * d0)
 				q1 += float32(d1 * d1)
@@ -95,17 +99,17 @@ func StatsCL(acc []float64, x []float32, rows, C int, pivot []float32) {
 			}
 			// r0 is a multiple of Phases, so the tail's phases are 0, 1, 2.
 			if r < r1 {
-				d := x[r*C+c] - p
+				d := x[r*ld+c] - p
 				s0 += d
 				q0 += float32(d * d)
 			}
 			if r+1 < r1 {
-				d := x[(r+1)*C+c] - p
+				d := x[(r+1)*ld+c] - p
 				s1 += d
 				q1 += float32(d * d)
 			}
 			if r+2 < r1 {
-				d := x[(r+2)*C+c] - p
+				d := x[(r+2)*ld+c] - p
 				s2 += d
 				q2 += float32(d * d)
 			}
@@ -143,7 +147,7 @@ func getScratch(n int) (*[]float32, []float32) {
 
 // statsRows is StatsCL for wide rows: the same sums, rows walked in memory
 // order.
-func statsRows(acc []float64, x []float32, rows, C int, pivot []float32) {
+func statsRows(acc []float64, x []float32, rows, C, ld int, pivot []float32) {
 	p, buf := getScratch(2 * Phases * C)
 	defer scratch32.Put(p)
 	sums, sqs := buf[:Phases*C], buf[Phases*C:]
@@ -153,7 +157,7 @@ func statsRows(acc []float64, x []float32, rows, C int, pivot []float32) {
 		for r := r0; r < r1; r++ {
 			u := r % Phases
 			su, qu := sums[u*C:(u+1)*C], sqs[u*C:(u+1)*C]
-			row := x[r*C : (r+1)*C]
+			row := x[r*ld : r*ld+C]
 			su, qu, row = su[:len(piv)], qu[:len(piv)], row[:len(piv)]
 			for c, v := range row {
 				d := v - piv[c]

@@ -132,7 +132,7 @@ func (w *workspace) unit(u int, acc []float64) {
 			r0, nr := slabCL(s, u)
 			a := acc[:2*phases*C]
 			clear(a)
-			k.statsCL(a, w.x[r0*C:(r0+nr)*C], nr, C, w.piv)
+			k.statsCL(a, w.x[r0*C:(r0+nr)*C], nr, C, C, w.piv)
 			reducePhases(w.part[u*2*C:(u+1)*2*C], a, C, 2)
 			return
 		}
@@ -145,7 +145,7 @@ func (w *workspace) unit(u int, acc []float64) {
 			r0, nr := slabCL(s, u)
 			a := acc[:3*phases*C]
 			clear(a)
-			k.backwardCL(a, w.dy[r0*C:(r0+nr)*C], w.x[r0*C:(r0+nr)*C], nr, C, w.smean)
+			k.backwardCL(a, w.dy[r0*C:(r0+nr)*C], w.x[r0*C:(r0+nr)*C], nr, C, C, w.smean)
 			reducePhases(w.part[u*3*C:(u+1)*3*C], a, C, 3)
 			return
 		}
@@ -159,7 +159,7 @@ func (w *workspace) unit(u int, acc []float64) {
 			if w.nt {
 				apply = k.applyCLNT
 			}
-			apply(w.y[r0*C:(r0+nr)*C], w.x[r0*C:(r0+nr)*C], nr, C, w.par)
+			apply(w.y[r0*C:(r0+nr)*C], w.x[r0*C:(r0+nr)*C], nr, C, C, w.par)
 			return
 		}
 		w.applyChunkCF(w.chunking, u)
@@ -172,7 +172,7 @@ func (w *workspace) unit(u int, acc []float64) {
 			if w.nt {
 				apply = k.backwardApplyCLNT
 			}
-			apply(w.y[lo:hi], w.dy[lo:hi], w.x[lo:hi], nr, C, w.par)
+			apply(w.y[lo:hi], w.dy[lo:hi], w.x[lo:hi], nr, C, C, w.par)
 			return
 		}
 		w.backApplyChunkCF(w.chunking, u)

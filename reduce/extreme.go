@@ -94,9 +94,9 @@ func (w *workspace) applyRowsExtreme() {
 			}
 		}
 		if w.op == opBackApply {
-			k.backwardApplyCL(w.y[lo:hi], w.dy[lo:hi], w.x[lo:hi], 1, C, w.par)
+			k.backwardApplyCL(w.y[lo:hi], w.dy[lo:hi], w.x[lo:hi], 1, C, C, w.par)
 		} else {
-			k.applyCL(w.y[lo:hi], w.x[lo:hi], 1, C, w.par)
+			k.applyCL(w.y[lo:hi], w.x[lo:hi], 1, C, C, w.par)
 		}
 		for c := range C {
 			if w.extreme[c] {

@@ -18,7 +18,7 @@ func main() {
 	}
 	isa.ElementwiseWithNT(cl.Elementwise{
 		Name:    "applyCL" + isa.Suffix(),
-		Sig:     "func(y, x []float32, rows, C int, p []float32)",
+		Sig:     "func(y, x []float32, rows, C, ld int, p []float32)",
 		OutName: "y",
 		NP:      4,
 		W:       w,

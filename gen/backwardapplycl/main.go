@@ -19,7 +19,7 @@ func main() {
 	}
 	isa.ElementwiseWithNT(cl.Elementwise{
 		Name:    "backwardApplyCL" + isa.Suffix(),
-		Sig:     "func(dx, dy, x []float32, rows, C int, p []float32)",
+		Sig:     "func(dx, dy, x []float32, rows, C, ld int, p []float32)",
 		OutName: "dx",
 		HasDy:   true,
 		NP:      5,

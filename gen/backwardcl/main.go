@@ -25,7 +25,7 @@ func main() {
 	}
 	isa.Reduce(cl.Reduction{
 		Name:  "backwardCL" + isa.Suffix(),
-		Sig:   "func(acc []float64, dy, x []float32, rows, C int, mean []float32)",
+		Sig:   "func(acc []float64, dy, x []float32, rows, C, ld int, mean []float32)",
 		CName: "mean",
 		HasDy: true,
 		NQ:    3,

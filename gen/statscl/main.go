@@ -24,7 +24,7 @@ func main() {
 	}
 	isa.Reduce(cl.Reduction{
 		Name:  "statsCL" + isa.Suffix(),
-		Sig:   "func(acc []float64, x []float32, rows, C int, pivot []float32)",
+		Sig:   "func(acc []float64, x []float32, rows, C, ld int, pivot []float32)",
 		CName: "pivot",
 		NQ:    2,
 		W:     w,

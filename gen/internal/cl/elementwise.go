@@ -73,7 +73,8 @@ var (
 	eOut  = reg.RDI // out - x, in bytes
 	eDy   = reg.R8  // dy - x, in bytes
 	eRows = reg.RBX // rows left
-	eStr  = reg.RDX // C*4
+	eStr  = reg.RDX // C*4: the chunks' bound and the parameters' stride
+	eLd   = reg.RCX // ld*4: row stride in bytes (CX is free after the tail mask)
 	eP    = reg.R10 // parameter base
 	eCo   = reg.R11 // byte offset of the chunk in the row
 	eRp   = reg.R12 // row pointer
@@ -125,6 +126,8 @@ func (i *ISA) Elementwise(k Elementwise) {
 	MOVQ(rTmp2, eStr)
 	SHLQ(U8(2), eStr)
 	i.TailMask(k.Name, rTmp2, maskY)
+	Load(Param("ld"), eLd)
+	SHLQ(U8(2), eLd)
 
 	next := 0
 	body := func(nv int, masked bool) {
@@ -151,7 +154,7 @@ func (i *ISA) Elementwise(k Elementwise) {
 			}
 			k.Elem(e)
 		}
-		ADDQ(eStr, eRp)
+		ADDQ(eLd, eRp)
 		DECQ(eCnt)
 		JNZ(LabelRef(loop))
 	}
@@ -171,7 +174,7 @@ func (i *ISA) Elementwise(k Elementwise) {
 		Label(full)
 		XORQ(eCo, eCo)
 		i.chunks(k.W, eCo, eStr, body)
-		MOVQ(eStr, rTmp)
+		MOVQ(eLd, rTmp)
 		IMUL3Q(U32(rows), rTmp, rTmp)
 		ADDQ(rTmp, eX)
 		SUBQ(U32(rows), eRows)

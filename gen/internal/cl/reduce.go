@@ -60,8 +60,8 @@ var (
 	rX    = reg.RSI // x, start of the current 128-row block
 	rDy   = reg.RDI // dy - x, in bytes
 	rRows = reg.RBX // rows left from the current block on
-	rStr  = reg.RDX // C*4: row stride in bytes
-	rC8   = reg.R9  // C*8: float64 stride of one (quantity, phase)
+	rStr  = reg.RDX // ld*4: row stride in bytes
+	rC4   = reg.R9  // C*4: the chunks' bound; C*8 is the float64 stride of one (quantity, phase)
 	rCv   = reg.R10 // pivot / mean base
 	rCo   = reg.R11 // byte offset of the chunk in the row
 	rRp   = reg.R12 // row pointer
@@ -97,14 +97,15 @@ func (i *ISA) Reduce(k Reduction) {
 	}
 	Load(Param("rows"), rRows)
 	Load(Param("C"), rTmp2)
+	Load(Param("ld"), rStr)
 	Load(Param(k.CName).Base(), rCv)
 	TESTQ(rRows, rRows)
 	JLE(LabelRef(done))
 	TESTQ(rTmp2, rTmp2)
 	JLE(LabelRef(done))
-	MOVQ(rTmp2, rStr)
+	MOVQ(rTmp2, rC4)
+	SHLQ(U8(2), rC4)
 	SHLQ(U8(2), rStr)
-	LEAQ(Mem{Base: rStr, Index: rStr, Scale: 1}, rC8)
 	i.TailMask(k.Name, rTmp2, maskY)
 
 	next := 0
@@ -126,7 +127,7 @@ func (i *ISA) Reduce(k Reduction) {
 	MOVQ(rRows, rNb)
 	Label(full)
 	XORQ(rCo, rCo)
-	i.chunks(k.W, rCo, rStr, body)
+	i.chunks(k.W, rCo, rC4, body)
 	MOVQ(rStr, rTmp)
 	SHLQ(U8(7), rTmp)
 	ADDQ(rTmp, rX)
@@ -247,7 +248,7 @@ func (i *ISA) pass(k Reduction, nv int, masked bool, p0, pg int, acc [][][]reg.V
 				}
 			}
 			if q < len(acc)-1 || u < Phases-1 {
-				ADDQ(rC8, rTmp)
+				LEAQ(Mem{Base: rTmp, Index: rC4, Scale: 2}, rTmp)
 			}
 		}
 	}
