@@ -55,6 +55,9 @@ func Train(a *TrainArgs) {
 			w.totals(s.C)
 		}
 		w.exec(opTrainGroups, ceilDiv(s.C, w.group))
+	} else if w.blockC = w.rowBlockC(); w.blockC > 0 {
+		w.totals(s.C)
+		w.exec(opRowBlockTrain, ceilDiv(s.C, w.blockC))
 	} else {
 		if !w.s.rowMajor() || !fastRows || !w.trainRowsFast() {
 			w.slabStats()
@@ -191,6 +194,13 @@ func (w *workspace) trainParam(c int) {
 // setParams stores the kernel parameters of channel c: interleaved for
 // channels first, planar for row-major batches.
 func (w *workspace) setParams(c int, p0, p1, p2, p3, p4 float32) {
+	if w.blockC > 0 {
+		// Channel-blocked: planar within each block, from par[5*c0].
+		c0, bw := w.blockOf(c)
+		q := w.par[5*c0+c-c0:]
+		q[0], q[bw], q[2*bw], q[3*bw], q[4*bw] = p0, p1, p2, p3, p4
+		return
+	}
 	if w.s.rowMajor() {
 		C := w.s.C
 		w.par[c], w.par[C+c], w.par[2*C+c], w.par[3*C+c], w.par[4*C+c] = p0, p1, p2, p3, p4
@@ -329,6 +339,9 @@ func Backward(a *BackwardArgs) {
 			w.totals(s.C)
 		}
 		w.exec(opBackGroups, ceilDiv(s.C, w.group))
+	} else if w.blockC = w.rowBlockC(); w.blockC > 0 {
+		w.totals(s.C)
+		w.exec(opRowBlockBack, ceilDiv(s.C, w.blockC))
 	} else {
 		if !w.s.rowMajor() || !fastRows || !w.backRowsFast() {
 			sdy, dot, res := w.backSlabSums()

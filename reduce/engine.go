@@ -19,6 +19,8 @@ const (
 	opRowPivots                 // row-major: pivots of a range of channels
 	opRowTrain                  // row-major: totals, statistics and parameters of a range of channels
 	opRowBack                   // row-major: backward totals and parameters of a range of channels
+	opRowBlockTrain             // row-major: statistics, parameters and apply of a block of channels (blocks.go)
+	opRowBlockBack              // row-major: backward sums, parameters and apply of a block of channels
 )
 
 // rowChans is the number of channels of one unit of the row-major
@@ -52,6 +54,7 @@ type call struct {
 	nslabs              int       // row-major: slabs of the call
 	slow                []bool    // row-major per-channel ops: a unit met a rare case
 	pipe                bool      // fused groups run pipelined (pipeline.go)
+	blockC              int       // row-major: channels per block of a channel-blocked call (blocks.go), or 0
 	sum, sq, aux        []float64 // pipelined: per-channel totals
 
 	units, parts int
@@ -183,6 +186,10 @@ func (w *workspace) unit(u int, acc []float64) {
 		w.slow[u] = !w.trainRows(u*rowChans, min(s.C, (u+1)*rowChans))
 	case opRowBack:
 		w.slow[u] = !w.backRows(u*rowChans, min(s.C, (u+1)*rowChans))
+	case opRowBlockTrain:
+		w.trainBlock(u*w.blockC, min(s.C, (u+1)*w.blockC), acc)
+	case opRowBlockBack:
+		w.backBlock(u*w.blockC, min(s.C, (u+1)*w.blockC), acc)
 	}
 }
 

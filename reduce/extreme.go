@@ -28,7 +28,7 @@ func (w *workspace) anyExtreme(c0, c1 int) bool {
 // extremeValue is y (forward) or dx (backward) of element (x, dy) of an
 // extreme channel c, in float64.
 func (w *workspace) extremeValue(c int, x, dy float32) float32 {
-	if w.op == opBackGroups || w.op == opBackApply {
+	if w.op == opBackGroups || w.op == opBackApply || w.op == opRowBlockBack {
 		m := float64(w.s.M())
 		inv := w.xinv[c]
 		g := float64(at(w.gamma, c, 1))

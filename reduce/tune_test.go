@@ -13,8 +13,10 @@ import (
 // BenchmarkTune measures, interleaved, copy(), a read-only pass, the
 // statistics pass, Infer, Train and Backward on one shape, and reports the
 // medians of their ratios to copy: the numbers behind the choice of
-// blockBytes and ntBytes. TUNE_SHAPE=NxCxS[,nhwc] and TUNE_BLOCK=bytes pick
-// the case.
+// blockBytes, ntBytes and minBlockC. TUNE_SHAPE=NxCxS[,nhwc],
+// TUNE_BLOCK=bytes, TUNE_NT=bytes and TUNE_WORKERS=k (a Pool) pick the
+// case. train-unblocked and backward-unblocked are Train and Backward with
+// the channel-blocked passes (blocks.go) off, for an A/B in one run.
 func BenchmarkTune(b *testing.B) {
 	s := Shape{N: 32, C: 64, S: 3136}
 	if v := os.Getenv("TUNE_SHAPE"); v != "" {
@@ -34,6 +36,18 @@ func BenchmarkTune(b *testing.B) {
 	if v := os.Getenv("TUNE_NT"); v != "" {
 		defer func(v int) { ntBytes = v }(ntBytes)
 		ntBytes, _ = strconv.Atoi(v)
+	}
+	var run Runner
+	if v := os.Getenv("TUNE_WORKERS"); v != "" {
+		k, _ := strconv.Atoi(v)
+		run = Pool(k)
+	}
+	unblocked := func(f func()) func() {
+		return func() {
+			blockRows = false
+			defer func() { blockRows = true }()
+			f()
+		}
 	}
 	n := s.Len()
 	x, y, dy := make([]float32, n), make([]float32, n), make([]float32, n)
@@ -61,17 +75,26 @@ func BenchmarkTune(b *testing.B) {
 			sink += a0 + a1 + a2 + a3
 		}},
 		{"stats", func() { Moments(make([]float64, 0), nil, x, s) }},
-		{"infer", func() { Infer(&InferArgs{Y: y, X: x, Shape: s, Mean: rm, Variance: rv, Eps: 1e-5}) }},
-		{"train", func() { Train(&TrainArgs{Y: y, X: x, Shape: s, Eps: 1e-5}) }},
-		{"backward", func() { Backward(&BackwardArgs{DX: y, DY: dy, X: x, Shape: s, Mean: mean, InvStd: inv}) }},
+		{"infer", func() { Infer(&InferArgs{Y: y, X: x, Shape: s, Mean: rm, Variance: rv, Eps: 1e-5, Run: run}) }},
+		{"train", func() { Train(&TrainArgs{Y: y, X: x, Shape: s, Eps: 1e-5, Run: run}) }},
+		{"backward", func() {
+			Backward(&BackwardArgs{DX: y, DY: dy, X: x, Shape: s, Mean: mean, InvStd: inv, Run: run})
+		}},
 	}
+	ops = append(ops, struct {
+		name string
+		f    func()
+	}{"train-unblocked", unblocked(ops[4].f)}, struct {
+		name string
+		f    func()
+	}{"backward-unblocked", unblocked(ops[5].f)})
 	m64, v64 := make([]float64, s.C), make([]float64, s.C)
 	ops[2].f = func() { Moments(m64, v64, x, s) }
 	ratios := make([][]float64, len(ops))
 	name := fmt.Sprintf("%v", s)
 	b.Run(strings.ReplaceAll(name, " ", ""), func(b *testing.B) {
 		for b.Loop() {
-			var t [8]time.Duration
+			var t [10]time.Duration
 			for i, op := range ops {
 				t0 := time.Now()
 				op.f()
