@@ -10,17 +10,17 @@ import "unsafe"
 type op int
 
 const (
-	opTrainGroups op = iota + 1 // channels first: statistics, parameters and apply of a channel group
-	opBackGroups                // channels first: backward sums, parameters and apply of a channel group
-	opStatsSlabs                // shifted sums of one slab
-	opBackSlabs                 // backward sums of one slab
-	opApply                     // one chunk of the normalize kernel
-	opBackApply                 // one chunk of the backward apply kernel
-	opRowPivots                 // row-major: pivots of a range of channels
-	opRowTrain                  // row-major: totals, statistics and parameters of a range of channels
-	opRowBack                   // row-major: backward totals and parameters of a range of channels
-	opRowBlockTrain             // row-major: statistics, parameters and apply of a block of channels (blocks.go)
-	opRowBlockBack              // row-major: backward sums, parameters and apply of a block of channels
+	opTrainGroups   op = iota + 1 // channels first: statistics, parameters and apply of a channel group
+	opBackGroups                  // channels first: backward sums, parameters and apply of a channel group
+	opStatsSlabs                  // shifted sums of one slab
+	opBackSlabs                   // backward sums of one slab
+	opApply                       // one chunk of the normalize kernel
+	opBackApply                   // one chunk of the backward apply kernel
+	opRowPivots                   // row-major: pivots of a range of channels
+	opRowTrain                    // row-major: totals, statistics and parameters of a range of channels
+	opRowBack                     // row-major: backward totals and parameters of a range of channels
+	opRowBlockTrain               // row-major: statistics, parameters and apply of a block of channels (blocks.go)
+	opRowBlockBack                // row-major: backward sums, parameters and apply of a block of channels
 )
 
 // rowChans is the number of channels of one unit of the row-major
