@@ -11,7 +11,8 @@ import (
 // implementation, several worker counts and in place, on data that takes
 // every rare path: a second pass, the float64 path, NaN and Inf.
 func TestRowBlocksMatchUnblocked(t *testing.T) {
-	defer func(b, m int) { blockBytes, minBlockC, blockRows = b, m, true }(blockBytes, minBlockC)
+	defer func(b, m int, bt bool) { blockBytes, minBlockC, blockRows, blockTrain = b, m, true, bt }(blockBytes, minBlockC, blockTrain)
+	blockTrain = true
 	cases := []struct {
 		s          Shape
 		blockBytes int

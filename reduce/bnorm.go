@@ -55,10 +55,11 @@ func Train(a *TrainArgs) {
 			w.totals(s.C)
 		}
 		w.exec(opTrainGroups, ceilDiv(s.C, w.group))
-	} else if w.blockC = w.rowBlockC(); w.blockC > 0 {
+	} else if w.blockC = w.rowBlockC(); w.blockC > 0 && blockTrain {
 		w.totals(s.C)
 		w.exec(opRowBlockTrain, ceilDiv(s.C, w.blockC))
 	} else {
+		w.blockC = 0
 		if !w.s.rowMajor() || !fastRows || !w.trainRowsFast() {
 			w.slabStats()
 			if float64(w.eps) < 0x1p-80 {

@@ -62,8 +62,11 @@
 // read from memory, and its normalization re-reads it from cache. On large
 // tensors the passes are pipelined: the normalization of group g runs
 // interleaved with the statistics of group g+1, so that reads and writes
-// stream together. Outputs of 8 MiB and more that alias no input are
-// written with non-temporal stores. None of this changes the arithmetic.
+// stream together. Backward of a row-major batch with few, wide rows runs
+// the same way on blocks of channels over all rows (a block's x and dy fit
+// the cache share), the kernels walking the block's part of each row.
+// Outputs of 8 MiB and more that alias no input are written with
+// non-temporal stores. None of this changes the arithmetic.
 //
 // # Other normalizations
 //
