@@ -4,9 +4,9 @@
 
 #include "textflag.h"
 
-// func backwardCLAVX2(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32)
+// func backwardCLAVX2(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32, tmp []float32)
 // Requires: AVX, AVX2
-TEXT ·backwardCLAVX2(SB), NOSPLIT, $0-120
+TEXT ·backwardCLAVX2(SB), NOSPLIT, $0-144
 	MOVQ    acc_base+0(FP), R8
 	MOVQ    x_base+48(FP), SI
 	MOVQ    dy_base+24(FP), DI
@@ -26,20 +26,22 @@ TEXT ·backwardCLAVX2(SB), NOSPLIT, $0-120
 	NEGQ    CX
 	LEAQ    backwardCLAVX2Mask<>+0(SB), AX
 	VMOVDQU 32(AX)(CX*4), Y15
+	CMPQ    R9, $0x00000040
+	JGT     wide_2
 
-block_2:
+block_3:
 	MOVQ $0x00000080, R14
 	CMPQ BX, R14
-	JGE  fullblock_3
+	JGE  fullblock_4
 	MOVQ BX, R14
 
-fullblock_3:
+fullblock_4:
 	XORQ R11, R11
 
-wide_7:
+wide_8:
 	LEAQ 64(R11), AX
 	CMPQ AX, R9
-	JGT  narrower_8
+	JGT  narrower_9
 
 	// chunk of 2 vectors
 	VMOVUPS (R10)(R11*1), Y6
@@ -53,9 +55,9 @@ wide_7:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_10
+	JZ      rowtail_11
 
-rows4_9:
+rows4_10:
 	VMOVUPS (R12), Y8
 	VSUBPS  Y6, Y8, Y8
 	VMOVUPS (R12)(DI*1), Y9
@@ -75,13 +77,13 @@ rows4_9:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_9
+	JNZ     rows4_10
 
-rowtail_10:
+rowtail_11:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000000
-	JLE     flush_11
+	JLE     flush_12
 	VMOVUPS (R12), Y12
 	VSUBPS  Y6, Y12, Y12
 	VMOVUPS (R12)(DI*1), Y13
@@ -98,7 +100,7 @@ rowtail_10:
 	VADDPS  Y14, Y5, Y5
 	ADDQ    DX, R12
 
-flush_11:
+flush_12:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y8
 	VEXTRACTF128 $0x01, Y0, X0
@@ -177,9 +179,9 @@ flush_11:
 	ADDQ         DX, R12
 	MOVQ         R14, R13
 	SHRQ         $0x02, R13
-	JZ           rowtail_13
+	JZ           rowtail_14
 
-rows4_12:
+rows4_13:
 	VMOVUPS (R12), Y9
 	VSUBPS  Y6, Y9, Y9
 	VMOVUPS (R12)(DI*1), Y10
@@ -199,13 +201,13 @@ rows4_12:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_12
+	JNZ     rows4_13
 
-rowtail_13:
+rowtail_14:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000001
-	JLE     flush_14
+	JLE     flush_15
 	VMOVUPS (R12), Y13
 	VSUBPS  Y6, Y13, Y13
 	VMOVUPS (R12)(DI*1), Y14
@@ -222,7 +224,7 @@ rowtail_13:
 	VADDPS  Y8, Y5, Y5
 	ADDQ    DX, R12
 
-flush_14:
+flush_15:
 	LEAQ         (R8)(R11*2), AX
 	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X0, Y8
@@ -302,9 +304,9 @@ flush_14:
 	ADDQ         DX, R12
 	MOVQ         R14, R13
 	SHRQ         $0x02, R13
-	JZ           rowtail_16
+	JZ           rowtail_17
 
-rows4_15:
+rows4_16:
 	VMOVUPS (R12), Y10
 	VSUBPS  Y6, Y10, Y10
 	VMOVUPS (R12)(DI*1), Y11
@@ -324,13 +326,13 @@ rows4_15:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_15
+	JNZ     rows4_16
 
-rowtail_16:
+rowtail_17:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000002
-	JLE     flush_17
+	JLE     flush_18
 	VMOVUPS (R12), Y14
 	VSUBPS  Y6, Y14, Y14
 	VMOVUPS (R12)(DI*1), Y8
@@ -347,7 +349,7 @@ rowtail_16:
 	VADDPS  Y9, Y5, Y5
 	ADDQ    DX, R12
 
-flush_17:
+flush_18:
 	LEAQ         (R8)(R11*2), AX
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
@@ -428,9 +430,9 @@ flush_17:
 	ADDQ         DX, R12
 	MOVQ         R14, R13
 	SHRQ         $0x02, R13
-	JZ           rowtail_19
+	JZ           rowtail_20
 
-rows4_18:
+rows4_19:
 	VMOVUPS (R12), Y11
 	VSUBPS  Y6, Y11, Y11
 	VMOVUPS (R12)(DI*1), Y12
@@ -450,9 +452,9 @@ rows4_18:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_18
+	JNZ     rows4_19
 
-rowtail_19:
+rowtail_20:
 	MOVQ         R14, R13
 	ANDQ         $0x00000003, R13
 	LEAQ         (R8)(R11*2), AX
@@ -522,13 +524,13 @@ rowtail_19:
 	VADDPD       Y8, Y9, Y9
 	VMOVUPD      Y9, 96(AX)
 	ADDQ         $0x00000040, R11
-	JMP          wide_7
+	JMP          wide_8
 
-narrower_8:
-single_4:
+narrower_9:
+single_5:
 	LEAQ 32(R11), AX
 	CMPQ AX, R9
-	JGT  masked_5
+	JGT  masked_6
 
 	// chunk of 1 vectors
 	VMOVUPS (R10)(R11*1), Y6
@@ -541,9 +543,9 @@ single_4:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_22
+	JZ      rowtail_23
 
-rows4_21:
+rows4_22:
 	VMOVUPS (R12), Y11
 	VSUBPS  Y6, Y11, Y11
 	VMOVUPS (R12)(DI*1), Y12
@@ -563,13 +565,13 @@ rows4_21:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_21
+	JNZ     rows4_22
 
-rowtail_22:
+rowtail_23:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000000
-	JLE     flush_23
+	JLE     flush_24
 	VMOVUPS (R12), Y7
 	VSUBPS  Y6, Y7, Y7
 	VMOVUPS (R12)(DI*1), Y8
@@ -579,7 +581,7 @@ rowtail_22:
 	VADDPS  Y7, Y4, Y4
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000001
-	JLE     flush_23
+	JLE     flush_24
 	VMOVUPS (R12), Y9
 	VSUBPS  Y6, Y9, Y9
 	VMOVUPS (R12)(DI*1), Y10
@@ -589,7 +591,7 @@ rowtail_22:
 	VADDPS  Y9, Y5, Y5
 	ADDQ    DX, R12
 
-flush_23:
+flush_24:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y7
 	VEXTRACTF128 $0x01, Y0, X0
@@ -668,9 +670,9 @@ flush_23:
 	ADDQ         DX, R12
 	MOVQ         R14, R13
 	SHRQ         $0x02, R13
-	JZ           rowtail_25
+	JZ           rowtail_26
 
-rows4_24:
+rows4_25:
 	VMOVUPS (R12), Y11
 	VSUBPS  Y6, Y11, Y11
 	VMOVUPS (R12)(DI*1), Y12
@@ -690,13 +692,13 @@ rows4_24:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_24
+	JNZ     rows4_25
 
-rowtail_25:
+rowtail_26:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000002
-	JLE     flush_26
+	JLE     flush_27
 	VMOVUPS (R12), Y7
 	VSUBPS  Y6, Y7, Y7
 	VMOVUPS (R12)(DI*1), Y8
@@ -706,7 +708,7 @@ rowtail_25:
 	VADDPS  Y7, Y4, Y4
 	ADDQ    DX, R12
 
-flush_26:
+flush_27:
 	LEAQ         (R8)(R11*2), AX
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
@@ -774,11 +776,11 @@ flush_26:
 	VADDPD       Y7, Y8, Y8
 	VMOVUPD      Y8, 32(AX)
 	ADDQ         $0x00000020, R11
-	JMP          single_4
+	JMP          single_5
 
-masked_5:
+masked_6:
 	CMPQ R11, R9
-	JEQ  chunksdone_6
+	JEQ  chunksdone_7
 
 	// masked tail vector
 	VMASKMOVPS (R10)(R11*1), Y15, Y6
@@ -791,9 +793,9 @@ masked_5:
 	LEAQ       (SI)(R11*1), R12
 	MOVQ       R14, R13
 	SHRQ       $0x02, R13
-	JZ         rowtail_28
+	JZ         rowtail_29
 
-rows4_27:
+rows4_28:
 	VMASKMOVPS (R12), Y15, Y9
 	VSUBPS     Y6, Y9, Y9
 	VMASKMOVPS (R12)(DI*1), Y15, Y10
@@ -813,13 +815,13 @@ rows4_27:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_27
+	JNZ        rows4_28
 
-rowtail_28:
+rowtail_29:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000000
-	JLE        flush_29
+	JLE        flush_30
 	VMASKMOVPS (R12), Y15, Y13
 	VSUBPS     Y6, Y13, Y13
 	VMASKMOVPS (R12)(DI*1), Y15, Y14
@@ -829,7 +831,7 @@ rowtail_28:
 	VADDPS     Y13, Y4, Y4
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000001
-	JLE        flush_29
+	JLE        flush_30
 	VMASKMOVPS (R12), Y15, Y7
 	VSUBPS     Y6, Y7, Y7
 	VMASKMOVPS (R12)(DI*1), Y15, Y8
@@ -839,7 +841,7 @@ rowtail_28:
 	VADDPS     Y7, Y5, Y5
 	ADDQ       DX, R12
 
-flush_29:
+flush_30:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y7
 	VEXTRACTF128 $0x01, Y0, X0
@@ -936,9 +938,9 @@ flush_29:
 	ADDQ         DX, R12
 	MOVQ         R14, R13
 	SHRQ         $0x02, R13
-	JZ           rowtail_31
+	JZ           rowtail_32
 
-rows4_30:
+rows4_31:
 	VMASKMOVPS (R12), Y15, Y9
 	VSUBPS     Y6, Y9, Y9
 	VMASKMOVPS (R12)(DI*1), Y15, Y10
@@ -958,13 +960,13 @@ rows4_30:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_30
+	JNZ        rows4_31
 
-rowtail_31:
+rowtail_32:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000002
-	JLE        flush_32
+	JLE        flush_33
 	VMASKMOVPS (R12), Y15, Y13
 	VSUBPS     Y6, Y13, Y13
 	VMASKMOVPS (R12)(DI*1), Y15, Y14
@@ -974,7 +976,7 @@ rowtail_31:
 	VADDPS     Y13, Y4, Y4
 	ADDQ       DX, R12
 
-flush_32:
+flush_33:
 	LEAQ         (R8)(R11*2), AX
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
@@ -1060,14 +1062,454 @@ flush_32:
 	VADDPD       Y7, Y8, Y8
 	VMASKMOVPD   Y8, Y9, 32(AX)
 
-chunksdone_6:
+chunksdone_7:
 	MOVQ DX, AX
 	SHLQ $0x07, AX
 	ADDQ AX, SI
 	SUBQ $0x00000080, BX
-	JG   block_2
+	JG   block_3
 
 done_1:
+	VZEROUPPER
+	RET
+
+wide_2:
+	MOVQ tmp_base+120(FP), R14
+
+	// tmp = 0
+	MOVQ   R9, CX
+	ADDQ   $0x0000001f, CX
+	SHRQ   $0x05, CX
+	MOVQ   R14, AX
+	VXORPS Y14, Y14, Y14
+
+widezero_34:
+	VMOVUPS Y14, (AX)
+	VMOVUPS Y14, 32(AX)
+	VMOVUPS Y14, 64(AX)
+	VMOVUPS Y14, 96(AX)
+	VMOVUPS Y14, 128(AX)
+	VMOVUPS Y14, 160(AX)
+	VMOVUPS Y14, 192(AX)
+	VMOVUPS Y14, 224(AX)
+	VMOVUPS Y14, 256(AX)
+	VMOVUPS Y14, 288(AX)
+	VMOVUPS Y14, 320(AX)
+	VMOVUPS Y14, 352(AX)
+	ADDQ    $0x00000180, AX
+	DECQ    CX
+	JNZ     widezero_34
+
+wideblock_35:
+	XORQ R13, R13
+	MOVQ SI, R12
+
+widerow_36:
+	// slot = tmp + (row % Phases)*NQ*V
+	MOVQ   R13, AX
+	ANDQ   $0x03, AX
+	IMUL3Q $0x00000060, AX, AX
+	ADDQ   R14, AX
+	MOVQ   R12, R8
+	XORQ   R11, R11
+
+widevec_38:
+	LEAQ    32(R11), CX
+	CMPQ    CX, R9
+	JGT     widetail_39
+	VMOVUPS (R10)(R11*1), Y0
+	VMOVUPS (AX), Y1
+	VMOVUPS 32(AX), Y2
+	VMOVUPS 64(AX), Y3
+	VMOVUPS (R8), Y10
+	VSUBPS  Y0, Y10, Y10
+	VMOVUPS (R8)(DI*1), Y11
+	VADDPS  Y11, Y1, Y1
+	VMULPS  Y10, Y11, Y11
+	VADDPS  Y11, Y2, Y2
+	VADDPS  Y10, Y3, Y3
+	VMOVUPS Y1, (AX)
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS Y3, 64(AX)
+	ADDQ    $0x00000020, R8
+	ADDQ    $0x00000180, AX
+	ADDQ    $0x00000020, R11
+	JMP     widevec_38
+
+widetail_39:
+	CMPQ       R11, R9
+	JEQ        wideend_40
+	VMASKMOVPS (R10)(R11*1), Y15, Y0
+	VMOVUPS    (AX), Y1
+	VMOVUPS    32(AX), Y2
+	VMOVUPS    64(AX), Y3
+	VMASKMOVPS (R8), Y15, Y12
+	VSUBPS     Y0, Y12, Y12
+	VMASKMOVPS (R8)(DI*1), Y15, Y13
+	VADDPS     Y13, Y1, Y1
+	VMULPS     Y12, Y13, Y13
+	VADDPS     Y13, Y2, Y2
+	VADDPS     Y12, Y3, Y3
+	VMOVUPS    Y1, (AX)
+	VMOVUPS    Y2, 32(AX)
+	VMOVUPS    Y3, 64(AX)
+
+wideend_40:
+	ADDQ DX, R12
+	INCQ R13
+	CMPQ R13, BX
+	JGE  wideflush_37
+	CMPQ R13, $0x00000080
+	JL   widerow_36
+
+wideflush_37:
+	// acc[(q*Phases + u)*C + c] += float64(tmp lane); tmp lane = 0
+	MOVQ acc_base+0(FP), R8
+	MOVQ R14, AX
+	XORQ R11, R11
+
+widevec_41:
+	LEAQ         32(R11), CX
+	CMPQ         CX, R9
+	JGT          widetail_42
+	LEAQ         (R8)(R11*2), R12
+	VMOVUPS      (AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      (R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      32(R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, 32(R12)
+	VMOVUPS      Y14, (AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      96(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      (R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      32(R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, 32(R12)
+	VMOVUPS      Y14, 96(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      192(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      (R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      32(R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, 32(R12)
+	VMOVUPS      Y14, 192(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      288(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      (R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      32(R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, 32(R12)
+	VMOVUPS      Y14, 288(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      32(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      (R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      32(R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, 32(R12)
+	VMOVUPS      Y14, 32(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      128(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      (R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      32(R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, 32(R12)
+	VMOVUPS      Y14, 128(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      224(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      (R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      32(R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, 32(R12)
+	VMOVUPS      Y14, 224(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      320(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      (R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      32(R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, 32(R12)
+	VMOVUPS      Y14, 320(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      64(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      (R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      32(R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, 32(R12)
+	VMOVUPS      Y14, 64(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      160(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      (R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      32(R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, 32(R12)
+	VMOVUPS      Y14, 160(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      256(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      (R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      32(R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, 32(R12)
+	VMOVUPS      Y14, 256(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      352(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      (R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      32(R12), Y6
+	VADDPD       Y5, Y6, Y6
+	VMOVUPD      Y6, 32(R12)
+	VMOVUPS      Y14, 352(AX)
+	ADDQ         $0x00000180, AX
+	ADDQ         $0x00000020, R11
+	JMP          widevec_41
+
+widetail_42:
+	CMPQ         R11, R9
+	JEQ          wideend_43
+	LEAQ         (R8)(R11*2), R12
+	VMOVUPS      (AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   (R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   32(R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, 32(R12)
+	VMOVUPS      Y14, (AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      96(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   (R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   32(R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, 32(R12)
+	VMOVUPS      Y14, 96(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      192(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   (R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   32(R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, 32(R12)
+	VMOVUPS      Y14, 192(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      288(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   (R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   32(R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, 32(R12)
+	VMOVUPS      Y14, 288(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      32(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   (R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   32(R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, 32(R12)
+	VMOVUPS      Y14, 32(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      128(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   (R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   32(R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, 32(R12)
+	VMOVUPS      Y14, 128(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      224(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   (R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   32(R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, 32(R12)
+	VMOVUPS      Y14, 224(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      320(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   (R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   32(R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, 32(R12)
+	VMOVUPS      Y14, 320(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      64(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   (R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   32(R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, 32(R12)
+	VMOVUPS      Y14, 64(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      160(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   (R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   32(R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, 32(R12)
+	VMOVUPS      Y14, 160(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      256(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   (R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   32(R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, 32(R12)
+	VMOVUPS      Y14, 256(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      352(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   (R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   32(R12), Y7, Y6
+	VADDPD       Y5, Y6, Y6
+	VMASKMOVPD   Y6, Y7, 32(R12)
+	VMOVUPS      Y14, 352(AX)
+
+wideend_43:
+	MOVQ DX, CX
+	SHLQ $0x07, CX
+	ADDQ CX, SI
+	SUBQ $0x00000080, BX
+	JG   wideblock_35
 	VZEROUPPER
 	RET
 

@@ -4,9 +4,9 @@
 
 #include "textflag.h"
 
-// func backwardCLAVX512(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32)
+// func backwardCLAVX512(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32, tmp []float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·backwardCLAVX512(SB), NOSPLIT, $0-120
+TEXT ·backwardCLAVX512(SB), NOSPLIT, $0-144
 	MOVQ     acc_base+0(FP), R8
 	MOVQ     x_base+48(FP), SI
 	MOVQ     dy_base+24(FP), DI
@@ -29,19 +29,19 @@ TEXT ·backwardCLAVX512(SB), NOSPLIT, $0-120
 	KMOVW    AX, K1
 	KSHIFTRW $0x08, K1, K2
 
-block_2:
+block_3:
 	MOVQ $0x00000080, R14
 	CMPQ BX, R14
-	JGE  fullblock_3
+	JGE  fullblock_4
 	MOVQ BX, R14
 
-fullblock_3:
+fullblock_4:
 	XORQ R11, R11
 
-wide_7:
+wide_8:
 	LEAQ 256(R11), AX
 	CMPQ AX, R9
-	JGT  narrower_8
+	JGT  narrower_9
 
 	// chunk of 4 vectors
 	VMOVUPS (R10)(R11*1), Z24
@@ -75,9 +75,9 @@ wide_7:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_10
+	JZ      rowtail_11
 
-rows4_9:
+rows4_10:
 	VMOVUPS (R12), Z28
 	VSUBPS  Z24, Z28, Z28
 	VMOVUPS (R12)(DI*1), Z29
@@ -139,13 +139,13 @@ rows4_9:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_9
+	JNZ     rows4_10
 
-rowtail_10:
+rowtail_11:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000000
-	JLE     flush_11
+	JLE     flush_12
 	VMOVUPS (R12), Z28
 	VSUBPS  Z24, Z28, Z28
 	VMOVUPS (R12)(DI*1), Z29
@@ -176,7 +176,7 @@ rowtail_10:
 	VADDPS  Z30, Z19, Z19
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000001
-	JLE     flush_11
+	JLE     flush_12
 	VMOVUPS (R12), Z28
 	VSUBPS  Z24, Z28, Z28
 	VMOVUPS (R12)(DI*1), Z29
@@ -207,7 +207,7 @@ rowtail_10:
 	VADDPS  Z30, Z23, Z23
 	ADDQ    DX, R12
 
-flush_11:
+flush_12:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z28
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -469,9 +469,9 @@ flush_11:
 	ADDQ          DX, R12
 	MOVQ          R14, R13
 	SHRQ          $0x02, R13
-	JZ            rowtail_13
+	JZ            rowtail_14
 
-rows4_12:
+rows4_13:
 	VMOVUPS (R12), Z28
 	VSUBPS  Z24, Z28, Z28
 	VMOVUPS (R12)(DI*1), Z29
@@ -533,13 +533,13 @@ rows4_12:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_12
+	JNZ     rows4_13
 
-rowtail_13:
+rowtail_14:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000002
-	JLE     flush_14
+	JLE     flush_15
 	VMOVUPS (R12), Z28
 	VSUBPS  Z24, Z28, Z28
 	VMOVUPS (R12)(DI*1), Z29
@@ -570,7 +570,7 @@ rowtail_13:
 	VADDPS  Z30, Z19, Z19
 	ADDQ    DX, R12
 
-flush_14:
+flush_15:
 	LEAQ          (R8)(R11*2), AX
 	LEAQ          (AX)(R9*2), AX
 	LEAQ          (AX)(R9*2), AX
@@ -800,13 +800,13 @@ flush_14:
 	VADDPD        Z28, Z29, Z29
 	VMOVUPD       Z29, 448(AX)
 	ADDQ          $0x00000100, R11
-	JMP           wide_7
+	JMP           wide_8
 
-narrower_8:
-wide_15:
+narrower_9:
+wide_16:
 	LEAQ 128(R11), AX
 	CMPQ AX, R9
-	JGT  narrower_16
+	JGT  narrower_17
 
 	// chunk of 2 vectors
 	VMOVUPS (R10)(R11*1), Z24
@@ -838,9 +838,9 @@ wide_15:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_18
+	JZ      rowtail_19
 
-rows4_17:
+rows4_18:
 	VMOVUPS (R12), Z28
 	VSUBPS  Z24, Z28, Z28
 	VMOVUPS (R12)(DI*1), Z29
@@ -902,13 +902,13 @@ rows4_17:
 	VADDPS  Z30, Z23, Z23
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_17
+	JNZ     rows4_18
 
-rowtail_18:
+rowtail_19:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000000
-	JLE     flush_19
+	JLE     flush_20
 	VMOVUPS (R12), Z26
 	VSUBPS  Z24, Z26, Z26
 	VMOVUPS (R12)(DI*1), Z27
@@ -925,7 +925,7 @@ rowtail_18:
 	VADDPS  Z28, Z17, Z17
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000001
-	JLE     flush_19
+	JLE     flush_20
 	VMOVUPS (R12), Z30
 	VSUBPS  Z24, Z30, Z30
 	VMOVUPS (R12)(DI*1), Z31
@@ -942,7 +942,7 @@ rowtail_18:
 	VADDPS  Z26, Z19, Z19
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000002
-	JLE     flush_19
+	JLE     flush_20
 	VMOVUPS (R12), Z28
 	VSUBPS  Z24, Z28, Z28
 	VMOVUPS (R12)(DI*1), Z29
@@ -959,7 +959,7 @@ rowtail_18:
 	VADDPS  Z30, Z21, Z21
 	ADDQ    DX, R12
 
-flush_19:
+flush_20:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z26
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -1189,13 +1189,13 @@ flush_19:
 	VADDPD        Z26, Z27, Z27
 	VMOVUPD       Z27, 192(AX)
 	ADDQ          $0x00000080, R11
-	JMP           wide_15
+	JMP           wide_16
 
-narrower_16:
-single_4:
+narrower_17:
+single_5:
 	LEAQ 64(R11), AX
 	CMPQ AX, R9
-	JGT  masked_5
+	JGT  masked_6
 
 	// chunk of 1 vectors
 	VMOVUPS (R10)(R11*1), Z12
@@ -1214,9 +1214,9 @@ single_4:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_21
+	JZ      rowtail_22
 
-rows4_20:
+rows4_21:
 	VMOVUPS (R12), Z21
 	VSUBPS  Z12, Z21, Z21
 	VMOVUPS (R12)(DI*1), Z22
@@ -1250,13 +1250,13 @@ rows4_20:
 	VADDPS  Z27, Z11, Z11
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_20
+	JNZ     rows4_21
 
-rowtail_21:
+rowtail_22:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000000
-	JLE     flush_22
+	JLE     flush_23
 	VMOVUPS (R12), Z29
 	VSUBPS  Z12, Z29, Z29
 	VMOVUPS (R12)(DI*1), Z30
@@ -1266,7 +1266,7 @@ rowtail_21:
 	VADDPS  Z29, Z8, Z8
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000001
-	JLE     flush_22
+	JLE     flush_23
 	VMOVUPS (R12), Z31
 	VSUBPS  Z12, Z31, Z31
 	VMOVUPS (R12)(DI*1), Z13
@@ -1276,7 +1276,7 @@ rowtail_21:
 	VADDPS  Z31, Z9, Z9
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000002
-	JLE     flush_22
+	JLE     flush_23
 	VMOVUPS (R12), Z14
 	VSUBPS  Z12, Z14, Z14
 	VMOVUPS (R12)(DI*1), Z15
@@ -1286,7 +1286,7 @@ rowtail_21:
 	VADDPS  Z14, Z10, Z10
 	ADDQ    DX, R12
 
-flush_22:
+flush_23:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z13
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -1408,11 +1408,11 @@ flush_22:
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, 64(AX)
 	ADDQ          $0x00000040, R11
-	JMP           single_4
+	JMP           single_5
 
-masked_5:
+masked_6:
 	CMPQ R11, R9
-	JEQ  chunksdone_6
+	JEQ  chunksdone_7
 
 	// masked tail vector
 	VMOVUPS.Z (R10)(R11*1), K1, Z12
@@ -1431,9 +1431,9 @@ masked_5:
 	LEAQ      (SI)(R11*1), R12
 	MOVQ      R14, R13
 	SHRQ      $0x02, R13
-	JZ        rowtail_24
+	JZ        rowtail_25
 
-rows4_23:
+rows4_24:
 	VMOVUPS.Z (R12), K1, Z16
 	VSUBPS    Z12, Z16, Z16
 	VMOVUPS.Z (R12)(DI*1), K1, Z17
@@ -1467,13 +1467,13 @@ rows4_23:
 	VADDPS    Z22, Z11, Z11
 	ADDQ      DX, R12
 	DECQ      R13
-	JNZ       rows4_23
+	JNZ       rows4_24
 
-rowtail_24:
+rowtail_25:
 	MOVQ      R14, R13
 	ANDQ      $0x00000003, R13
 	CMPQ      R13, $0x00000000
-	JLE       flush_25
+	JLE       flush_26
 	VMOVUPS.Z (R12), K1, Z24
 	VSUBPS    Z12, Z24, Z24
 	VMOVUPS.Z (R12)(DI*1), K1, Z25
@@ -1483,7 +1483,7 @@ rowtail_24:
 	VADDPS    Z24, Z8, Z8
 	ADDQ      DX, R12
 	CMPQ      R13, $0x00000001
-	JLE       flush_25
+	JLE       flush_26
 	VMOVUPS.Z (R12), K1, Z26
 	VSUBPS    Z12, Z26, Z26
 	VMOVUPS.Z (R12)(DI*1), K1, Z27
@@ -1493,7 +1493,7 @@ rowtail_24:
 	VADDPS    Z26, Z9, Z9
 	ADDQ      DX, R12
 	CMPQ      R13, $0x00000002
-	JLE       flush_25
+	JLE       flush_26
 	VMOVUPS.Z (R12), K1, Z28
 	VSUBPS    Z12, Z28, Z28
 	VMOVUPS.Z (R12)(DI*1), K1, Z29
@@ -1503,7 +1503,7 @@ rowtail_24:
 	VADDPS    Z28, Z10, Z10
 	ADDQ      DX, R12
 
-flush_25:
+flush_26:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z13
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -1625,12 +1625,12 @@ flush_25:
 	VADDPD        Z13, Z14, Z14
 	VMOVUPD       Z14, K2, 64(AX)
 
-chunksdone_6:
+chunksdone_7:
 	MOVQ DX, AX
 	SHLQ $0x07, AX
 	ADDQ AX, SI
 	SUBQ $0x00000080, BX
-	JG   block_2
+	JG   block_3
 
 done_1:
 	VZEROUPPER

@@ -27,7 +27,7 @@ func BenchmarkCL(b *testing.B) {
 		}
 	}
 	for _, mb := range []int{1, 64} {
-		for _, C := range []int{64, 512} {
+		for _, C := range []int{64, 128, 512} {
 			rows := mb << 20 / 4 / C
 			n := rows * C
 			rng := rand.New(rand.NewPCG(1, 1))
@@ -41,18 +41,19 @@ func BenchmarkCL(b *testing.B) {
 				p[i] = float32(rng.NormFloat64())
 			}
 			acc := make([]float64, 3*fallback.Phases*C)
+			tmp := make([]float32, fallback.TmpCL(3, C))
 			for _, im := range tiers {
 				pre := fmt.Sprintf("%dMB/C=%d/", mb, C)
 				b.Run(pre+"StatsCL/"+im.Name, func(b *testing.B) {
 					b.SetBytes(int64(4 * n))
 					for b.Loop() {
-						im.StatsCL(acc, x, rows, C, C, p)
+						im.StatsCL(acc, x, rows, C, C, p, tmp)
 					}
 				})
 				b.Run(pre+"BackwardCL/"+im.Name, func(b *testing.B) {
 					b.SetBytes(int64(8 * n))
 					for b.Loop() {
-						im.BackwardCL(acc, dy, x, rows, C, C, p)
+						im.BackwardCL(acc, dy, x, rows, C, C, p, tmp)
 					}
 				})
 				b.Run(pre+"ApplyCL/"+im.Name, func(b *testing.B) {

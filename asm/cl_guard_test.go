@@ -82,7 +82,13 @@ func clNoFault(t *testing.T, what string, f func()) (ok bool) {
 // TestCLGuardPages places every slice of every channels-last kernel so that
 // it ends exactly at a no-access page, or starts right after one.
 func TestCLGuardPages(t *testing.T) {
-	const maxC, maxRows = 40, 40
+	const maxC, maxRows = 200, 40
+	// Every C up to 40, and around the kernels' wide threshold (64).
+	var cs []int
+	for C := 1; C <= 40; C++ {
+		cs = append(cs, C)
+	}
+	cs = append(cs, 63, 64, 65, 71, 80, 96, 129, 200)
 	for _, im := range clTiers(t) {
 		const maxLd = 2 * maxC
 		gx := newCLGuard(t, 4*maxLd*maxRows)
@@ -90,10 +96,11 @@ func TestCLGuardPages(t *testing.T) {
 		gy := newCLGuard(t, 4*maxLd*maxRows)
 		gp := newCLGuard(t, 4*5*maxC)
 		gacc := newCLGuard(t, 8*3*fallback.Phases*maxC)
+		gt := newCLGuard(t, 4*fallback.TmpCL(3, maxC))
 		rng := rand.New(rand.NewPCG(5, 6))
 		rowsList := []int{1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 31, 33, 40}
 		fails := 0
-		for C := 1; C <= maxC; C++ {
+		for _, C := range cs {
 			for _, rows := range rowsList {
 				for _, gc := range [][2]int{{0, 1}, {0, 0}, {1 + C%7, 1}, {C, 0}} {
 					// Rows ld = C + gap apart (a block of wider rows);
@@ -120,11 +127,11 @@ func TestCLGuardPages(t *testing.T) {
 						want := make([]float64, m)
 						ok = clNoFault(t, name, func() {
 							if k == 2 {
-								im.StatsCL(acc, x, rows, C, ld, cv)
-								fallback.StatsCL(want, x, rows, C, ld, cv)
+								im.StatsCL(acc, x, rows, C, ld, cv, gt.f32(fallback.TmpCL(2, C), atEnd))
+								fallback.StatsCL(want, x, rows, C, ld, cv, make([]float32, fallback.TmpCL(2, C)))
 							} else {
-								im.BackwardCL(acc, dy, x, rows, C, ld, cv)
-								fallback.BackwardCL(want, dy, x, rows, C, ld, cv)
+								im.BackwardCL(acc, dy, x, rows, C, ld, cv, gt.f32(fallback.TmpCL(3, C), atEnd))
+								fallback.BackwardCL(want, dy, x, rows, C, ld, cv, make([]float32, fallback.TmpCL(3, C)))
 							}
 						}) && clEq64(t, fmt.Sprint("reduction ", k, " ", name), acc, want) && ok
 					}
@@ -180,7 +187,7 @@ func TestCLGuardPagesFault(t *testing.T) {
 		}
 		acc := make([]float64, 2*fallback.Phases*7)
 		// Two rows of 7 channels where x holds one.
-		if !faults(func() { im.StatsCL(acc, x, 2, 7, 7, make([]float32, 7)) }) {
+		if !faults(func() { im.StatsCL(acc, x, 2, 7, 7, make([]float32, 7), make([]float32, fallback.TmpCL(2, 7))) }) {
 			t.Fatalf("%s: StatsCL reading past the guard did not fault", im.Name)
 		}
 	}

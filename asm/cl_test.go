@@ -75,6 +75,16 @@ func clFill(rng *rand.Rand, x []float32, C, ld int, offset float32, special bool
 	}
 }
 
+// clTmp is the scratch of a reduction, full of garbage: a kernel must not
+// depend on what it holds.
+func clTmp(rng *rand.Rand, nq, C int) []float32 {
+	t := make([]float32, fallback.TmpCL(nq, C))
+	for i := range t {
+		t[i] = float32(rng.NormFloat64()) * 1e6
+	}
+	return t
+}
+
 func clParams(rng *rand.Rand, n int, offset float32) []float32 {
 	p := make([]float32, n)
 	for i := range p {
@@ -146,12 +156,12 @@ func clCheckReduce(t testing.TB, im asm.Impl, s clShape, rng *rand.Rand) bool {
 		want := append([]float64(nil), init...)
 		got := append([]float64(nil), init...)
 		if k == 2 {
-			fallback.StatsCL(want[:m], x, s.rows, s.C, ld, cv)
-			im.StatsCL(got[:m:m], x, s.rows, s.C, ld, cv)
+			fallback.StatsCL(want[:m], x, s.rows, s.C, ld, cv, make([]float32, fallback.TmpCL(2, s.C)))
+			im.StatsCL(got[:m:m], x, s.rows, s.C, ld, cv, clTmp(rng, 2, s.C))
 			ok = clEq64(t, im.Name+" StatsCL "+s.String(), got, want) && ok
 		} else {
-			fallback.BackwardCL(want[:m], dy, x, s.rows, s.C, ld, cv)
-			im.BackwardCL(got[:m:m], dy, x, s.rows, s.C, ld, cv)
+			fallback.BackwardCL(want[:m], dy, x, s.rows, s.C, ld, cv, make([]float32, fallback.TmpCL(3, s.C)))
+			im.BackwardCL(got[:m:m], dy, x, s.rows, s.C, ld, cv, clTmp(rng, 3, s.C))
 			ok = clEq64(t, im.Name+" BackwardCL "+s.String(), got, want) && ok
 		}
 	}
@@ -298,8 +308,8 @@ func TestCLMisalign(t *testing.T) {
 func TestCLZeroRows(t *testing.T) {
 	for _, im := range clTiers(t) {
 		acc := []float64{1, 2, 3}
-		im.StatsCL(acc[:0], nil, 0, 3, 3, []float32{1, 2, 3})
-		im.BackwardCL(acc[:0], nil, nil, 0, 3, 5, []float32{1, 2, 3})
+		im.StatsCL(acc[:0], nil, 0, 3, 3, []float32{1, 2, 3}, nil)
+		im.BackwardCL(acc[:0], nil, nil, 0, 3, 5, []float32{1, 2, 3}, nil)
 		im.ApplyCL(nil, nil, 0, 3, 3, make([]float32, 12))
 		im.BackwardApplyCL(nil, nil, nil, 0, 3, 4, make([]float32, 15))
 		if acc[0] != 1 || acc[1] != 2 || acc[2] != 3 {

@@ -4,9 +4,9 @@
 
 #include "textflag.h"
 
-// func statsCLAVX2(acc []float64, x []float32, rows int, C int, ld int, pivot []float32)
+// func statsCLAVX2(acc []float64, x []float32, rows int, C int, ld int, pivot []float32, tmp []float32)
 // Requires: AVX, AVX2
-TEXT ·statsCLAVX2(SB), NOSPLIT, $0-96
+TEXT ·statsCLAVX2(SB), NOSPLIT, $0-120
 	MOVQ    acc_base+0(FP), R8
 	MOVQ    x_base+24(FP), SI
 	MOVQ    rows+48(FP), BX
@@ -24,20 +24,22 @@ TEXT ·statsCLAVX2(SB), NOSPLIT, $0-96
 	NEGQ    CX
 	LEAQ    statsCLAVX2Mask<>+0(SB), AX
 	VMOVDQU 32(AX)(CX*4), Y15
+	CMPQ    R9, $0x00000040
+	JGT     wide_2
 
-block_2:
+block_3:
 	MOVQ $0x00000080, R14
 	CMPQ BX, R14
-	JGE  fullblock_3
+	JGE  fullblock_4
 	MOVQ BX, R14
 
-fullblock_3:
+fullblock_4:
 	XORQ R11, R11
 
-wide_7:
+wide_8:
 	LEAQ 64(R11), AX
 	CMPQ AX, R9
-	JGT  narrower_8
+	JGT  narrower_9
 
 	// chunk of 2 vectors
 	VMOVUPS (R10)(R11*1), Y8
@@ -53,9 +55,9 @@ wide_7:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_10
+	JZ      rowtail_11
 
-rows4_9:
+rows4_10:
 	VMOVUPS (R12), Y10
 	VSUBPS  Y8, Y10, Y10
 	VADDPS  Y10, Y0, Y0
@@ -81,13 +83,13 @@ rows4_9:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_9
+	JNZ     rows4_10
 
-rowtail_10:
+rowtail_11:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000000
-	JLE     flush_11
+	JLE     flush_12
 	VMOVUPS (R12), Y13
 	VSUBPS  Y8, Y13, Y13
 	VADDPS  Y13, Y0, Y0
@@ -100,7 +102,7 @@ rowtail_10:
 	VADDPS  Y11, Y5, Y5
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000001
-	JLE     flush_11
+	JLE     flush_12
 	VMOVUPS (R12), Y12
 	VSUBPS  Y8, Y12, Y12
 	VADDPS  Y12, Y2, Y2
@@ -113,7 +115,7 @@ rowtail_10:
 	VADDPS  Y10, Y7, Y7
 	ADDQ    DX, R12
 
-flush_11:
+flush_12:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y10
 	VEXTRACTF128 $0x01, Y0, X0
@@ -209,9 +211,9 @@ flush_11:
 	ADDQ         DX, R12
 	MOVQ         R14, R13
 	SHRQ         $0x02, R13
-	JZ           rowtail_13
+	JZ           rowtail_14
 
-rows4_12:
+rows4_13:
 	VMOVUPS (R12), Y11
 	VSUBPS  Y8, Y11, Y11
 	VADDPS  Y11, Y0, Y0
@@ -237,13 +239,13 @@ rows4_12:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_12
+	JNZ     rows4_13
 
-rowtail_13:
+rowtail_14:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000002
-	JLE     flush_14
+	JLE     flush_15
 	VMOVUPS (R12), Y14
 	VSUBPS  Y8, Y14, Y14
 	VADDPS  Y14, Y0, Y0
@@ -256,7 +258,7 @@ rowtail_13:
 	VADDPS  Y12, Y5, Y5
 	ADDQ    DX, R12
 
-flush_14:
+flush_15:
 	LEAQ         (R8)(R11*2), AX
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
@@ -338,13 +340,13 @@ flush_14:
 	VADDPD       Y10, Y11, Y11
 	VMOVUPD      Y11, 96(AX)
 	ADDQ         $0x00000040, R11
-	JMP          wide_7
+	JMP          wide_8
 
-narrower_8:
-single_4:
+narrower_9:
+single_5:
 	LEAQ 32(R11), AX
 	CMPQ AX, R9
-	JGT  masked_5
+	JGT  masked_6
 
 	// chunk of 1 vectors
 	VMOVUPS (R10)(R11*1), Y8
@@ -359,9 +361,9 @@ single_4:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_16
+	JZ      rowtail_17
 
-rows4_15:
+rows4_16:
 	VMOVUPS (R12), Y13
 	VSUBPS  Y8, Y13, Y13
 	VADDPS  Y13, Y0, Y0
@@ -387,13 +389,13 @@ rows4_15:
 	VADDPS  Y14, Y7, Y7
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_15
+	JNZ     rows4_16
 
-rowtail_16:
+rowtail_17:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000000
-	JLE     flush_17
+	JLE     flush_18
 	VMOVUPS (R12), Y9
 	VSUBPS  Y8, Y9, Y9
 	VADDPS  Y9, Y0, Y0
@@ -401,7 +403,7 @@ rowtail_16:
 	VADDPS  Y10, Y4, Y4
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000001
-	JLE     flush_17
+	JLE     flush_18
 	VMOVUPS (R12), Y11
 	VSUBPS  Y8, Y11, Y11
 	VADDPS  Y11, Y1, Y1
@@ -409,7 +411,7 @@ rowtail_16:
 	VADDPS  Y12, Y5, Y5
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000002
-	JLE     flush_17
+	JLE     flush_18
 	VMOVUPS (R12), Y13
 	VSUBPS  Y8, Y13, Y13
 	VADDPS  Y13, Y2, Y2
@@ -417,7 +419,7 @@ rowtail_16:
 	VADDPS  Y14, Y6, Y6
 	ADDQ    DX, R12
 
-flush_17:
+flush_18:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y9
 	VEXTRACTF128 $0x01, Y0, X0
@@ -499,11 +501,11 @@ flush_17:
 	VADDPD       Y9, Y10, Y10
 	VMOVUPD      Y10, 32(AX)
 	ADDQ         $0x00000020, R11
-	JMP          single_4
+	JMP          single_5
 
-masked_5:
+masked_6:
 	CMPQ R11, R9
-	JEQ  chunksdone_6
+	JEQ  chunksdone_7
 
 	// masked tail vector
 	VMASKMOVPS (R10)(R11*1), Y15, Y8
@@ -518,9 +520,9 @@ masked_5:
 	LEAQ       (SI)(R11*1), R12
 	MOVQ       R14, R13
 	SHRQ       $0x02, R13
-	JZ         rowtail_19
+	JZ         rowtail_20
 
-rows4_18:
+rows4_19:
 	VMASKMOVPS (R12), Y15, Y9
 	VSUBPS     Y8, Y9, Y9
 	VADDPS     Y9, Y0, Y0
@@ -546,13 +548,13 @@ rows4_18:
 	VADDPS     Y10, Y7, Y7
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_18
+	JNZ        rows4_19
 
-rowtail_19:
+rowtail_20:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000000
-	JLE        flush_20
+	JLE        flush_21
 	VMASKMOVPS (R12), Y15, Y11
 	VSUBPS     Y8, Y11, Y11
 	VADDPS     Y11, Y0, Y0
@@ -560,7 +562,7 @@ rowtail_19:
 	VADDPS     Y12, Y4, Y4
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000001
-	JLE        flush_20
+	JLE        flush_21
 	VMASKMOVPS (R12), Y15, Y13
 	VSUBPS     Y8, Y13, Y13
 	VADDPS     Y13, Y1, Y1
@@ -568,7 +570,7 @@ rowtail_19:
 	VADDPS     Y14, Y5, Y5
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000002
-	JLE        flush_20
+	JLE        flush_21
 	VMASKMOVPS (R12), Y15, Y9
 	VSUBPS     Y8, Y9, Y9
 	VADDPS     Y9, Y2, Y2
@@ -576,7 +578,7 @@ rowtail_19:
 	VADDPS     Y10, Y6, Y6
 	ADDQ       DX, R12
 
-flush_20:
+flush_21:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y9
 	VEXTRACTF128 $0x01, Y0, X0
@@ -682,14 +684,334 @@ flush_20:
 	VADDPD       Y9, Y10, Y10
 	VMASKMOVPD   Y10, Y11, 32(AX)
 
-chunksdone_6:
+chunksdone_7:
 	MOVQ DX, AX
 	SHLQ $0x07, AX
 	ADDQ AX, SI
 	SUBQ $0x00000080, BX
-	JG   block_2
+	JG   block_3
 
 done_1:
+	VZEROUPPER
+	RET
+
+wide_2:
+	MOVQ tmp_base+96(FP), R14
+
+	// tmp = 0
+	MOVQ   R9, CX
+	ADDQ   $0x0000001f, CX
+	SHRQ   $0x05, CX
+	MOVQ   R14, AX
+	VXORPS Y14, Y14, Y14
+
+widezero_22:
+	VMOVUPS Y14, (AX)
+	VMOVUPS Y14, 32(AX)
+	VMOVUPS Y14, 64(AX)
+	VMOVUPS Y14, 96(AX)
+	VMOVUPS Y14, 128(AX)
+	VMOVUPS Y14, 160(AX)
+	VMOVUPS Y14, 192(AX)
+	VMOVUPS Y14, 224(AX)
+	ADDQ    $0x00000100, AX
+	DECQ    CX
+	JNZ     widezero_22
+
+wideblock_23:
+	XORQ R13, R13
+	MOVQ SI, R12
+
+widerow_24:
+	// slot = tmp + (row % Phases)*NQ*V
+	MOVQ   R13, AX
+	ANDQ   $0x03, AX
+	IMUL3Q $0x00000040, AX, AX
+	ADDQ   R14, AX
+	MOVQ   R12, R8
+	XORQ   R11, R11
+
+widevec_26:
+	LEAQ    32(R11), CX
+	CMPQ    CX, R9
+	JGT     widetail_27
+	VMOVUPS (R10)(R11*1), Y0
+	VMOVUPS (AX), Y1
+	VMOVUPS 32(AX), Y2
+	VMOVUPS (R8), Y4
+	VSUBPS  Y0, Y4, Y4
+	VADDPS  Y4, Y1, Y1
+	VMULPS  Y4, Y4, Y5
+	VADDPS  Y5, Y2, Y2
+	VMOVUPS Y1, (AX)
+	VMOVUPS Y2, 32(AX)
+	ADDQ    $0x00000020, R8
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x00000020, R11
+	JMP     widevec_26
+
+widetail_27:
+	CMPQ       R11, R9
+	JEQ        wideend_28
+	VMASKMOVPS (R10)(R11*1), Y15, Y0
+	VMOVUPS    (AX), Y1
+	VMOVUPS    32(AX), Y2
+	VMASKMOVPS (R8), Y15, Y6
+	VSUBPS     Y0, Y6, Y6
+	VADDPS     Y6, Y1, Y1
+	VMULPS     Y6, Y6, Y7
+	VADDPS     Y7, Y2, Y2
+	VMOVUPS    Y1, (AX)
+	VMOVUPS    Y2, 32(AX)
+
+wideend_28:
+	ADDQ DX, R12
+	INCQ R13
+	CMPQ R13, BX
+	JGE  wideflush_25
+	CMPQ R13, $0x00000080
+	JL   widerow_24
+
+wideflush_25:
+	// acc[(q*Phases + u)*C + c] += float64(tmp lane); tmp lane = 0
+	MOVQ acc_base+0(FP), R8
+	MOVQ R14, AX
+	XORQ R11, R11
+
+widevec_29:
+	LEAQ         32(R11), CX
+	CMPQ         CX, R9
+	JGT          widetail_30
+	LEAQ         (R8)(R11*2), R12
+	VMOVUPS      (AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      (R12), Y5
+	VADDPD       Y4, Y5, Y5
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      32(R12), Y5
+	VADDPD       Y4, Y5, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, (AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      64(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      (R12), Y5
+	VADDPD       Y4, Y5, Y5
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      32(R12), Y5
+	VADDPD       Y4, Y5, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 64(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      128(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      (R12), Y5
+	VADDPD       Y4, Y5, Y5
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      32(R12), Y5
+	VADDPD       Y4, Y5, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 128(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      192(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      (R12), Y5
+	VADDPD       Y4, Y5, Y5
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      32(R12), Y5
+	VADDPD       Y4, Y5, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 192(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      32(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      (R12), Y5
+	VADDPD       Y4, Y5, Y5
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      32(R12), Y5
+	VADDPD       Y4, Y5, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 32(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      96(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      (R12), Y5
+	VADDPD       Y4, Y5, Y5
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      32(R12), Y5
+	VADDPD       Y4, Y5, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 96(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      160(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      (R12), Y5
+	VADDPD       Y4, Y5, Y5
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      32(R12), Y5
+	VADDPD       Y4, Y5, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 160(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      224(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      (R12), Y5
+	VADDPD       Y4, Y5, Y5
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      32(R12), Y5
+	VADDPD       Y4, Y5, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 224(AX)
+	ADDQ         $0x00000100, AX
+	ADDQ         $0x00000020, R11
+	JMP          widevec_29
+
+widetail_30:
+	CMPQ         R11, R9
+	JEQ          wideend_31
+	LEAQ         (R8)(R11*2), R12
+	VMOVUPS      (AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   (R12), Y6, Y5
+	VADDPD       Y4, Y5, Y5
+	VMASKMOVPD   Y5, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   32(R12), Y6, Y5
+	VADDPD       Y4, Y5, Y5
+	VMASKMOVPD   Y5, Y6, 32(R12)
+	VMOVUPS      Y14, (AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      64(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   (R12), Y6, Y5
+	VADDPD       Y4, Y5, Y5
+	VMASKMOVPD   Y5, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   32(R12), Y6, Y5
+	VADDPD       Y4, Y5, Y5
+	VMASKMOVPD   Y5, Y6, 32(R12)
+	VMOVUPS      Y14, 64(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      128(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   (R12), Y6, Y5
+	VADDPD       Y4, Y5, Y5
+	VMASKMOVPD   Y5, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   32(R12), Y6, Y5
+	VADDPD       Y4, Y5, Y5
+	VMASKMOVPD   Y5, Y6, 32(R12)
+	VMOVUPS      Y14, 128(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      192(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   (R12), Y6, Y5
+	VADDPD       Y4, Y5, Y5
+	VMASKMOVPD   Y5, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   32(R12), Y6, Y5
+	VADDPD       Y4, Y5, Y5
+	VMASKMOVPD   Y5, Y6, 32(R12)
+	VMOVUPS      Y14, 192(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      32(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   (R12), Y6, Y5
+	VADDPD       Y4, Y5, Y5
+	VMASKMOVPD   Y5, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   32(R12), Y6, Y5
+	VADDPD       Y4, Y5, Y5
+	VMASKMOVPD   Y5, Y6, 32(R12)
+	VMOVUPS      Y14, 32(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      96(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   (R12), Y6, Y5
+	VADDPD       Y4, Y5, Y5
+	VMASKMOVPD   Y5, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   32(R12), Y6, Y5
+	VADDPD       Y4, Y5, Y5
+	VMASKMOVPD   Y5, Y6, 32(R12)
+	VMOVUPS      Y14, 96(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      160(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   (R12), Y6, Y5
+	VADDPD       Y4, Y5, Y5
+	VMASKMOVPD   Y5, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   32(R12), Y6, Y5
+	VADDPD       Y4, Y5, Y5
+	VMASKMOVPD   Y5, Y6, 32(R12)
+	VMOVUPS      Y14, 160(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      224(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   (R12), Y6, Y5
+	VADDPD       Y4, Y5, Y5
+	VMASKMOVPD   Y5, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   32(R12), Y6, Y5
+	VADDPD       Y4, Y5, Y5
+	VMASKMOVPD   Y5, Y6, 32(R12)
+	VMOVUPS      Y14, 224(AX)
+
+wideend_31:
+	MOVQ DX, CX
+	SHLQ $0x07, CX
+	ADDQ CX, SI
+	SUBQ $0x00000080, BX
+	JG   wideblock_23
 	VZEROUPPER
 	RET
 

@@ -5,4 +5,4 @@
 package asm
 
 //go:noescape
-func statsCLAVX512(acc []float64, x []float32, rows int, C int, ld int, pivot []float32)
+func statsCLAVX512(acc []float64, x []float32, rows int, C int, ld int, pivot []float32, tmp []float32)

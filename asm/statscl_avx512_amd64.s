@@ -4,9 +4,9 @@
 
 #include "textflag.h"
 
-// func statsCLAVX512(acc []float64, x []float32, rows int, C int, ld int, pivot []float32)
+// func statsCLAVX512(acc []float64, x []float32, rows int, C int, ld int, pivot []float32, tmp []float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·statsCLAVX512(SB), NOSPLIT, $0-96
+TEXT ·statsCLAVX512(SB), NOSPLIT, $0-120
 	MOVQ     acc_base+0(FP), R8
 	MOVQ     x_base+24(FP), SI
 	MOVQ     rows+48(FP), BX
@@ -27,19 +27,19 @@ TEXT ·statsCLAVX512(SB), NOSPLIT, $0-96
 	KMOVW    AX, K1
 	KSHIFTRW $0x08, K1, K2
 
-block_2:
+block_3:
 	MOVQ $0x00000080, R14
 	CMPQ BX, R14
-	JGE  fullblock_3
+	JGE  fullblock_4
 	MOVQ BX, R14
 
-fullblock_3:
+fullblock_4:
 	XORQ R11, R11
 
-wide_7:
+wide_8:
 	LEAQ 256(R11), AX
 	CMPQ AX, R9
-	JGT  narrower_8
+	JGT  narrower_9
 
 	// chunk of 4 vectors
 	VMOVUPS (R10)(R11*1), Z16
@@ -65,9 +65,9 @@ wide_7:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_10
+	JZ      rowtail_11
 
-rows4_9:
+rows4_10:
 	VMOVUPS (R12), Z20
 	VSUBPS  Z16, Z20, Z20
 	VADDPS  Z20, Z0, Z0
@@ -113,13 +113,13 @@ rows4_9:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_9
+	JNZ     rows4_10
 
-rowtail_10:
+rowtail_11:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000000
-	JLE     flush_11
+	JLE     flush_12
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z0, Z0
@@ -142,7 +142,7 @@ rowtail_10:
 	VADDPS  Z31, Z11, Z11
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000001
-	JLE     flush_11
+	JLE     flush_12
 	VMOVUPS (R12), Z20
 	VSUBPS  Z16, Z20, Z20
 	VADDPS  Z20, Z4, Z4
@@ -165,7 +165,7 @@ rowtail_10:
 	VADDPS  Z27, Z15, Z15
 	ADDQ    DX, R12
 
-flush_11:
+flush_12:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z20
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -343,9 +343,9 @@ flush_11:
 	ADDQ          DX, R12
 	MOVQ          R14, R13
 	SHRQ          $0x02, R13
-	JZ            rowtail_13
+	JZ            rowtail_14
 
-rows4_12:
+rows4_13:
 	VMOVUPS (R12), Z28
 	VSUBPS  Z16, Z28, Z28
 	VADDPS  Z28, Z0, Z0
@@ -391,13 +391,13 @@ rows4_12:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_12
+	JNZ     rows4_13
 
-rowtail_13:
+rowtail_14:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000002
-	JLE     flush_14
+	JLE     flush_15
 	VMOVUPS (R12), Z20
 	VSUBPS  Z16, Z20, Z20
 	VADDPS  Z20, Z0, Z0
@@ -420,7 +420,7 @@ rowtail_13:
 	VADDPS  Z27, Z11, Z11
 	ADDQ    DX, R12
 
-flush_14:
+flush_15:
 	LEAQ          (R8)(R11*2), AX
 	LEAQ          (AX)(R9*2), AX
 	LEAQ          (AX)(R9*2), AX
@@ -574,13 +574,13 @@ flush_14:
 	VADDPD        Z20, Z21, Z21
 	VMOVUPD       Z21, 448(AX)
 	ADDQ          $0x00000100, R11
-	JMP           wide_7
+	JMP           wide_8
 
-narrower_8:
-wide_15:
+narrower_9:
+wide_16:
 	LEAQ 128(R11), AX
 	CMPQ AX, R9
-	JGT  narrower_16
+	JGT  narrower_17
 
 	// chunk of 2 vectors
 	VMOVUPS (R10)(R11*1), Z16
@@ -604,9 +604,9 @@ wide_15:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_18
+	JZ      rowtail_19
 
-rows4_17:
+rows4_18:
 	VMOVUPS (R12), Z18
 	VSUBPS  Z16, Z18, Z18
 	VADDPS  Z18, Z0, Z0
@@ -652,13 +652,13 @@ rows4_17:
 	VADDPS  Z19, Z15, Z15
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_17
+	JNZ     rows4_18
 
-rowtail_18:
+rowtail_19:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000000
-	JLE     flush_19
+	JLE     flush_20
 	VMOVUPS (R12), Z20
 	VSUBPS  Z16, Z20, Z20
 	VADDPS  Z20, Z0, Z0
@@ -671,7 +671,7 @@ rowtail_18:
 	VADDPS  Z23, Z9, Z9
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000001
-	JLE     flush_19
+	JLE     flush_20
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z2, Z2
@@ -684,7 +684,7 @@ rowtail_18:
 	VADDPS  Z27, Z11, Z11
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000002
-	JLE     flush_19
+	JLE     flush_20
 	VMOVUPS (R12), Z28
 	VSUBPS  Z16, Z28, Z28
 	VADDPS  Z28, Z4, Z4
@@ -697,7 +697,7 @@ rowtail_18:
 	VADDPS  Z31, Z13, Z13
 	ADDQ    DX, R12
 
-flush_19:
+flush_20:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z18
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -851,13 +851,13 @@ flush_19:
 	VADDPD        Z18, Z19, Z19
 	VMOVUPD       Z19, 192(AX)
 	ADDQ          $0x00000080, R11
-	JMP           wide_15
+	JMP           wide_16
 
-narrower_16:
-single_4:
+narrower_17:
+single_5:
 	LEAQ 64(R11), AX
 	CMPQ AX, R9
-	JGT  masked_5
+	JGT  masked_6
 
 	// chunk of 1 vectors
 	VMOVUPS (R10)(R11*1), Z8
@@ -872,9 +872,9 @@ single_4:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_21
+	JZ      rowtail_22
 
-rows4_20:
+rows4_21:
 	VMOVUPS (R12), Z24
 	VSUBPS  Z8, Z24, Z24
 	VADDPS  Z24, Z0, Z0
@@ -900,13 +900,13 @@ rows4_20:
 	VADDPS  Z31, Z7, Z7
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_20
+	JNZ     rows4_21
 
-rowtail_21:
+rowtail_22:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000000
-	JLE     flush_22
+	JLE     flush_23
 	VMOVUPS (R12), Z9
 	VSUBPS  Z8, Z9, Z9
 	VADDPS  Z9, Z0, Z0
@@ -914,7 +914,7 @@ rowtail_21:
 	VADDPS  Z10, Z4, Z4
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000001
-	JLE     flush_22
+	JLE     flush_23
 	VMOVUPS (R12), Z11
 	VSUBPS  Z8, Z11, Z11
 	VADDPS  Z11, Z1, Z1
@@ -922,7 +922,7 @@ rowtail_21:
 	VADDPS  Z12, Z5, Z5
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000002
-	JLE     flush_22
+	JLE     flush_23
 	VMOVUPS (R12), Z13
 	VSUBPS  Z8, Z13, Z13
 	VADDPS  Z13, Z2, Z2
@@ -930,7 +930,7 @@ rowtail_21:
 	VADDPS  Z14, Z6, Z6
 	ADDQ    DX, R12
 
-flush_22:
+flush_23:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z9
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -1012,11 +1012,11 @@ flush_22:
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, 64(AX)
 	ADDQ          $0x00000040, R11
-	JMP           single_4
+	JMP           single_5
 
-masked_5:
+masked_6:
 	CMPQ R11, R9
-	JEQ  chunksdone_6
+	JEQ  chunksdone_7
 
 	// masked tail vector
 	VMOVUPS.Z (R10)(R11*1), K1, Z8
@@ -1031,9 +1031,9 @@ masked_5:
 	LEAQ      (SI)(R11*1), R12
 	MOVQ      R14, R13
 	SHRQ      $0x02, R13
-	JZ        rowtail_24
+	JZ        rowtail_25
 
-rows4_23:
+rows4_24:
 	VMOVUPS.Z (R12), K1, Z15
 	VSUBPS    Z8, Z15, Z15
 	VADDPS    Z15, Z0, Z0
@@ -1059,13 +1059,13 @@ rows4_23:
 	VADDPS    Z22, Z7, Z7
 	ADDQ      DX, R12
 	DECQ      R13
-	JNZ       rows4_23
+	JNZ       rows4_24
 
-rowtail_24:
+rowtail_25:
 	MOVQ      R14, R13
 	ANDQ      $0x00000003, R13
 	CMPQ      R13, $0x00000000
-	JLE       flush_25
+	JLE       flush_26
 	VMOVUPS.Z (R12), K1, Z23
 	VSUBPS    Z8, Z23, Z23
 	VADDPS    Z23, Z0, Z0
@@ -1073,7 +1073,7 @@ rowtail_24:
 	VADDPS    Z24, Z4, Z4
 	ADDQ      DX, R12
 	CMPQ      R13, $0x00000001
-	JLE       flush_25
+	JLE       flush_26
 	VMOVUPS.Z (R12), K1, Z25
 	VSUBPS    Z8, Z25, Z25
 	VADDPS    Z25, Z1, Z1
@@ -1081,7 +1081,7 @@ rowtail_24:
 	VADDPS    Z26, Z5, Z5
 	ADDQ      DX, R12
 	CMPQ      R13, $0x00000002
-	JLE       flush_25
+	JLE       flush_26
 	VMOVUPS.Z (R12), K1, Z27
 	VSUBPS    Z8, Z27, Z27
 	VADDPS    Z27, Z2, Z2
@@ -1089,7 +1089,7 @@ rowtail_24:
 	VADDPS    Z28, Z6, Z6
 	ADDQ      DX, R12
 
-flush_25:
+flush_26:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z9
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -1171,12 +1171,12 @@ flush_25:
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, K2, 64(AX)
 
-chunksdone_6:
+chunksdone_7:
 	MOVQ DX, AX
 	SHLQ $0x07, AX
 	ADDQ AX, SI
 	SUBQ $0x00000080, BX
-	JG   block_2
+	JG   block_3
 
 done_1:
 	VZEROUPPER

@@ -70,13 +70,14 @@ func BackwardCF(acc []float64, dy, x []float32, nruns, runLen, stride, group int
 //	P[u][c]   += g*d   -> acc[Phases*C+u*C+c]     (product rounded first)
 //	R[u][c]   += d     -> acc[2*Phases*C+u*C+c]
 //
-// with u = r % Phases; len(acc) >= 3*Phases*C.
-func BackwardCL(acc []float64, dy, x []float32, rows, C, ld int, mean []float32) {
+// with u = r % Phases; len(acc) >= 3*Phases*C, and tmp is scratch of
+// TmpCL(3, C) values.
+func BackwardCL(acc []float64, dy, x []float32, rows, C, ld int, mean, tmp []float32) {
 	if rows <= 0 || C <= 0 {
 		return
 	}
 	if C > wideC {
-		backwardRows(acc, dy, x, rows, C, ld, mean)
+		backwardRows(acc, dy, x, rows, C, ld, mean, tmp)
 		return
 	}
 	accS := acc[:Phases*C]
@@ -124,9 +125,9 @@ func BackwardCL(acc []float64, dy, x []float32, rows, C, ld int, mean []float32)
 
 // backwardRows is BackwardCL for wide rows: the same sums, rows walked in
 // memory order.
-func backwardRows(acc []float64, dy, x []float32, rows, C, ld int, mean []float32) {
-	p, buf := getScratch(3 * Phases * C)
-	defer scratch32.Put(p)
+func backwardRows(acc []float64, dy, x []float32, rows, C, ld int, mean, tmp []float32) {
+	buf := tmp[:3*Phases*C]
+	clear(buf)
 	n := Phases * C
 	gs, ps, rs := buf[:n], buf[n:2*n], buf[2*n:]
 	m := mean[:C]

@@ -171,11 +171,11 @@ func TestReductionsFollowDocumentedOrder(t *testing.T) {
 			}
 			P := fallback.Phases
 			got, want := make([]float64, 2*P*C), make([]float64, 2*P*C)
-			fallback.StatsCL(got, x, rows, C, ld, piv)
+			fallback.StatsCL(got, x, rows, C, ld, piv, make([]float32, fallback.TmpCL(2, C)))
 			literalStatsCL(want, x, rows, C, ld, piv)
 			sameBits64(t, "StatsCL", got, want)
 			got, want = make([]float64, 3*P*C), make([]float64, 3*P*C)
-			fallback.BackwardCL(got, dy, x, rows, C, ld, piv)
+			fallback.BackwardCL(got, dy, x, rows, C, ld, piv, make([]float32, fallback.TmpCL(3, C)))
 			literalBackwardCL(want, dy, x, rows, C, ld, piv)
 			sameBits64(t, "BackwardCL", got, want)
 		}

@@ -1,7 +1,5 @@
 package fallback
 
-import "sync"
-
 // StatsCF accumulates the shifted sums of a channels-first block into acc:
 //
 //	for every value v of the block (order: see the package doc)
@@ -65,13 +63,14 @@ func StatsCF(acc []float64, x []float32, nruns, runLen, stride, group int, pivot
 //	flushing every FlushRowsCL rows and after the last row into
 //	acc[u*C+c] (S) and acc[Phases*C+u*C+c] (Q).
 //
-// len(x) >= (rows-1)*ld+C, len(pivot) >= C, len(acc) >= 2*Phases*C.
-func StatsCL(acc []float64, x []float32, rows, C, ld int, pivot []float32) {
+// len(x) >= (rows-1)*ld+C, len(pivot) >= C, len(acc) >= 2*Phases*C, and
+// tmp is scratch of TmpCL(2, C) values whose contents do not matter.
+func StatsCL(acc []float64, x []float32, rows, C, ld int, pivot, tmp []float32) {
 	if rows <= 0 || C <= 0 {
 		return
 	}
 	if C > wideC {
-		statsRows(acc, x, rows, C, ld, pivot)
+		statsRows(acc, x, rows, C, ld, pivot, tmp)
 		return
 	}
 	accS := acc[:Phases*C]
@@ -126,30 +125,23 @@ func StatsCL(acc []float64, x []float32, rows, C, ld int, pivot []float32) {
 }
 
 // wideC is the channel count above which the channels-last reductions walk
-// rows in memory order with their float32 sums in pooled scratch memory; up
-// to it they walk channel by channel with the sums in registers. Measured:
-// generic statistics of 8x512x7x7 channels last went from 16x to 9x copy,
-// backward of 32x64x56x56 from 22x to 18x.
+// rows in memory order with their float32 sums in tmp; up to it they walk
+// channel by channel with the sums in registers. Measured: generic
+// statistics of 8x512x7x7 channels last went from 16x to 9x copy, backward
+// of 32x64x56x56 from 22x to 18x.
 const wideC = 16
 
-// scratch32 holds the float32 sums of the wide channels-last reductions.
-var scratch32 = sync.Pool{New: func() any { return new([]float32) }}
-
-func getScratch(n int) (*[]float32, []float32) {
-	p := scratch32.Get().(*[]float32)
-	if cap(*p) < n {
-		*p = make([]float32, n)
-	}
-	b := (*p)[:n]
-	clear(b)
-	return p, b
-}
+// TmpCL is the length of the scratch slice of StatsCL (nq = 2) and
+// BackwardCL (nq = 3) for C channels: nq*Phases*C rounded up to whole
+// 16-lane vectors per (quantity, phase), which is what the SIMD kernels
+// need.
+func TmpCL(nq, C int) int { return nq * Phases * ((C + 15) / 16 * 16) }
 
 // statsRows is StatsCL for wide rows: the same sums, rows walked in memory
 // order.
-func statsRows(acc []float64, x []float32, rows, C, ld int, pivot []float32) {
-	p, buf := getScratch(2 * Phases * C)
-	defer scratch32.Put(p)
+func statsRows(acc []float64, x []float32, rows, C, ld int, pivot, tmp []float32) {
+	buf := tmp[:2*Phases*C]
+	clear(buf)
 	sums, sqs := buf[:Phases*C], buf[Phases*C:]
 	piv := pivot[:C]
 	for r0 := 0; r0 < rows; r0 += FlushRowsCL {

@@ -69,7 +69,7 @@ func (w *workspace) blockOf(c int) (c0, width int) {
 
 // blockSums sets w.sum and w.sq (and, for Backward, w.aux) of channels
 // [c0, c1) from the reductions of every slab, added in slab order.
-func (w *workspace) blockSums(c0, c1 int, acc []float64) {
+func (w *workspace) blockSums(c0, c1 int, acc []float64, tmp []float32) {
 	s, k := w.s, w.k
 	C, bw := s.C, c1-c0
 	back := w.op == opRowBlockBack
@@ -87,9 +87,9 @@ func (w *workspace) blockSums(c0, c1 int, acc []float64) {
 		lo, hi := r0*C+c0, (r0+nr-1)*C+c1
 		clear(a)
 		if back {
-			k.backwardCL(a, w.dy[lo:hi], w.x[lo:hi], nr, bw, C, w.smean[c0:c1])
+			k.backwardCL(a, w.dy[lo:hi], w.x[lo:hi], nr, bw, C, w.smean[c0:c1], tmp)
 		} else {
-			k.statsCL(a, w.x[lo:hi], nr, bw, C, w.piv[c0:c1])
+			k.statsCL(a, w.x[lo:hi], nr, bw, C, w.piv[c0:c1], tmp)
 		}
 		for q := range nq {
 			b, tq := a[q*phases*bw:], t[q]
@@ -104,11 +104,11 @@ func (w *workspace) blockSums(c0, c1 int, acc []float64) {
 // trainBlock is Train's work on channels [c0, c1): the statistics as
 // slabStats computes them (second pass and float64 path included), the
 // parameters, and the apply.
-func (w *workspace) trainBlock(c0, c1 int, acc []float64) {
+func (w *workspace) trainBlock(c0, c1 int, acc []float64, tmp []float32) {
 	s := w.s
 	m := s.M()
 	pivotsRows(w.piv, w.x, s, c0, c1)
-	w.blockSums(c0, c1, acc)
+	w.blockSums(c0, c1, acc, tmp)
 	redo := false
 	for c := c0; c < c1; c++ {
 		w.mean[c], w.variance[c] = finish(w.piv[c], w.sum[c], w.sq[c], m)
@@ -119,7 +119,7 @@ func (w *workspace) trainBlock(c0, c1 int, acc []float64) {
 	}
 	if redo {
 		// The channels that keep their pivot get the same sums again.
-		w.blockSums(c0, c1, acc)
+		w.blockSums(c0, c1, acc, tmp)
 		for c := c0; c < c1; c++ {
 			w.mean[c], w.variance[c] = finish(w.piv[c], w.sum[c], w.sq[c], m)
 		}
@@ -138,8 +138,8 @@ func (w *workspace) trainBlock(c0, c1 int, acc []float64) {
 
 // backBlock is Backward's work on channels [c0, c1): the sums, the
 // gradients and parameters (float64 path included), and the apply.
-func (w *workspace) backBlock(c0, c1 int, acc []float64) {
-	w.blockSums(c0, c1, acc)
+func (w *workspace) backBlock(c0, c1 int, acc []float64, tmp []float32) {
+	w.blockSums(c0, c1, acc, tmp)
 	for c := c0; c < c1; c++ {
 		w.backParam(c, w.sum[c], w.sq[c], w.aux[c])
 	}

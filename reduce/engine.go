@@ -1,6 +1,10 @@
 package reduce
 
-import "unsafe"
+import (
+	"unsafe"
+
+	"github.com/simdbn/simdbn/fallback"
+)
 
 // The engine behind bn: it cuts one call into units (channel groups, slabs
 // or element-wise chunks), runs them through a Runner, and combines the
@@ -61,6 +65,8 @@ type call struct {
 	part         []float64 // per-slab partial sums
 	acc          []float64 // per-part kernel accumulators, accLen each
 	accLen       int
+	lanes        []float32 // row-major: per-part float32 scratch of the reductions, lanesLen each
+	lanesLen     int
 }
 
 func (w *workspace) begin(run Runner, s Shape) {
@@ -90,22 +96,28 @@ func (w *workspace) exec(o op, units int) {
 		w.accLen = max(w.accLen, w.pipeAccLen())
 	}
 	w.acc = grow64(&w.acc64, w.parts*w.accLen)
+	w.lanesLen = 0
+	if w.s.rowMajor() {
+		w.lanesLen = fallback.TmpCL(3, w.s.C)
+	}
+	w.lanes = grow32(&w.lanes32, w.parts*w.lanesLen)
 	w.run.Run(w.parts, w.task)
 }
 
 // runPart is w.task: part p of the current exec.
 func (w *workspace) runPart(p int) {
 	acc := w.acc[p*w.accLen : (p+1)*w.accLen]
+	tmp := w.lanes[p*w.lanesLen : (p+1)*w.lanesLen]
 	if w.pipe && (w.op == opTrainGroups || w.op == opBackGroups) {
 		w.pipeGroups(p*w.units/w.parts, (p+1)*w.units/w.parts, acc)
 		return
 	}
 	for u := p * w.units / w.parts; u < (p+1)*w.units/w.parts; u++ {
-		w.unit(u, acc)
+		w.unit(u, acc, tmp)
 	}
 }
 
-func (w *workspace) unit(u int, acc []float64) {
+func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 	s, k := w.s, w.k
 	switch w.op {
 	case opTrainGroups:
@@ -135,7 +147,7 @@ func (w *workspace) unit(u int, acc []float64) {
 			r0, nr := slabCL(s, u)
 			a := acc[:2*phases*C]
 			clear(a)
-			k.statsCL(a, w.x[r0*C:(r0+nr)*C], nr, C, C, w.piv)
+			k.statsCL(a, w.x[r0*C:(r0+nr)*C], nr, C, C, w.piv, tmp)
 			reducePhases(w.part[u*2*C:(u+1)*2*C], a, C, 2)
 			return
 		}
@@ -148,7 +160,7 @@ func (w *workspace) unit(u int, acc []float64) {
 			r0, nr := slabCL(s, u)
 			a := acc[:3*phases*C]
 			clear(a)
-			k.backwardCL(a, w.dy[r0*C:(r0+nr)*C], w.x[r0*C:(r0+nr)*C], nr, C, C, w.smean)
+			k.backwardCL(a, w.dy[r0*C:(r0+nr)*C], w.x[r0*C:(r0+nr)*C], nr, C, C, w.smean, tmp)
 			reducePhases(w.part[u*3*C:(u+1)*3*C], a, C, 3)
 			return
 		}
@@ -187,9 +199,9 @@ func (w *workspace) unit(u int, acc []float64) {
 	case opRowBack:
 		w.slow[u] = !w.backRows(u*rowChans, min(s.C, (u+1)*rowChans))
 	case opRowBlockTrain:
-		w.trainBlock(u*w.blockC, min(s.C, (u+1)*w.blockC), acc)
+		w.trainBlock(u*w.blockC, min(s.C, (u+1)*w.blockC), acc, tmp)
 	case opRowBlockBack:
-		w.backBlock(u*w.blockC, min(s.C, (u+1)*w.blockC), acc)
+		w.backBlock(u*w.blockC, min(s.C, (u+1)*w.blockC), acc, tmp)
 	}
 }
 

@@ -28,9 +28,9 @@ const EnvImpl = "SIMDBN_IMPL"
 type kernels struct {
 	name            string
 	statsCF         func(acc []float64, x []float32, nruns, runLen, stride, group int, pivot float32)
-	statsCL         func(acc []float64, x []float32, rows, C, ld int, pivot []float32)
+	statsCL         func(acc []float64, x []float32, rows, C, ld int, pivot, tmp []float32)
 	backwardCF      func(acc []float64, dy, x []float32, nruns, runLen, stride, group int, mean float32)
-	backwardCL      func(acc []float64, dy, x []float32, rows, C, ld int, mean []float32)
+	backwardCL      func(acc []float64, dy, x []float32, rows, C, ld int, mean, tmp []float32)
 	applyCF         func(y, x []float32, n, c, s, stride int, p []float32)
 	applyCL         func(y, x []float32, rows, C, ld int, p []float32)
 	backwardApplyCF func(dx, dy, x []float32, n, c, s, stride int, p []float32)

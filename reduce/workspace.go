@@ -16,6 +16,7 @@ type workspace struct {
 	inv64         []float64
 	pivBuf, par32 []float32
 	tmp32         []float32
+	lanes32       []float32
 	ext           []bool
 	slowBuf       []bool
 	xmean64       []float64

@@ -23,13 +23,27 @@ func main() {
 	if !isa.AVX512() {
 		w = 2
 	}
+	// AVX2: above wideC channels (one chunk) the rows are walked in memory
+	// order with the float32 lanes in tmp (cl.reduceWide). Measured with
+	// BenchmarkCL (GB/s, chunks / wide): C=64 from memory (64 MB),
+	// statistics 13.7 / 28, backward 11.5 / 32; C=512 in cache (1 MB),
+	// statistics 38 / 37, backward 26 / 48. AVX-512 keeps its 64-channel
+	// chunks everywhere: there the wide walk tied from memory (19-25 GB/s
+	// both at C=128 and 512) and lost in cache (statistics of C=512: 77 /
+	// 52-64), its loads and stores of the lanes costing more than the
+	// strided walk.
+	wideC := 16
+	if isa.AVX512() {
+		wideC = 0
+	}
 	isa.Reduce(cl.Reduction{
 		Name:  "backwardCL" + isa.Suffix(),
-		Sig:   "func(acc []float64, dy, x []float32, rows, C, ld int, mean []float32)",
+		Sig:   "func(acc []float64, dy, x []float32, rows, C, ld int, mean, tmp []float32)",
 		CName: "mean",
 		HasDy: true,
 		NQ:    3,
 		W:     w,
+		WideC: wideC,
 		// d := x - mean; g := dy; Sdy += g; P += g*d (rounded); R += d
 		Row: func(r *cl.Row) {
 			d, g := r.Temp(), r.Temp()

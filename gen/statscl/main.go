@@ -22,12 +22,26 @@ func main() {
 	if !isa.AVX512() {
 		w = 2
 	}
+	// AVX2: above wideC channels (one chunk) the rows are walked in memory
+	// order with the float32 lanes in tmp (cl.reduceWide). Measured with
+	// BenchmarkCL (GB/s, chunks / wide): C=64 from memory (64 MB),
+	// statistics 13.7 / 28, backward 11.5 / 32; C=512 in cache (1 MB),
+	// statistics 38 / 37, backward 26 / 48. AVX-512 keeps its 64-channel
+	// chunks everywhere: there the wide walk tied from memory (19-25 GB/s
+	// both at C=128 and 512) and lost in cache (statistics of C=512: 77 /
+	// 52-64), its loads and stores of the lanes costing more than the
+	// strided walk.
+	wideC := 16
+	if isa.AVX512() {
+		wideC = 0
+	}
 	isa.Reduce(cl.Reduction{
 		Name:  "statsCL" + isa.Suffix(),
-		Sig:   "func(acc []float64, x []float32, rows, C, ld int, pivot []float32)",
+		Sig:   "func(acc []float64, x []float32, rows, C, ld int, pivot, tmp []float32)",
 		CName: "pivot",
 		NQ:    2,
 		W:     w,
+		WideC: wideC,
 		// d := x - pivot; S += d; Q += d*d (product rounded first)
 		Row: func(r *cl.Row) {
 			d, t := r.Temp(), r.Temp()

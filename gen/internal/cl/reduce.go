@@ -51,7 +51,11 @@ type Reduction struct {
 	// 4/PG times, each pass taking only the rows of its phases, which
 	// needs PG/4 of the accumulators (and so allows wider chunks).
 	PG  int
-	Row func(r *Row)
+	// WideC: above this many channels the kernel walks the rows in memory
+	// order instead, with its float32 lanes in the scratch slice tmp (see
+	// reduceWide); 0 means never.
+	WideC int
+	Row   func(r *Row)
 }
 
 // Physical general-purpose registers of the reduction skeleton.
@@ -107,6 +111,11 @@ func (i *ISA) Reduce(k Reduction) {
 	SHLQ(U8(2), rC4)
 	SHLQ(U8(2), rStr)
 	i.TailMask(k.Name, rTmp2, maskY)
+	wide := i.Label("wide")
+	if k.WideC > 0 {
+		CMPQ(rC4, U32(4*k.WideC))
+		JGT(LabelRef(wide))
+	}
 
 	next := 0
 	body := func(nv int, masked bool) {
@@ -137,6 +146,157 @@ func (i *ISA) Reduce(k Reduction) {
 	Label(done)
 	VZEROUPPER()
 	RET()
+
+	if k.WideC > 0 {
+		Label(wide)
+		i.reduceWide(k, nreg, &next)
+		VZEROUPPER()
+		RET()
+	}
+}
+
+// Registers of the wide path (reduceWide), besides rStr, rRows, rX, rDy,
+// rC4 and rCv of the skeleton.
+var (
+	wSlot = reg.RAX // tmp slot of the current vector and phase
+	wScr  = reg.RCX // scratch
+	wXp   = reg.R8  // x of the current vector (the acc base while flushing)
+	wCo   = reg.R11 // byte offset of the vector in the row
+	wRow  = reg.R12 // the current row (the acc pointer while flushing)
+	wCnt  = reg.R13 // row of the current block, from 0
+	wTmp  = reg.R14 // tmp base
+)
+
+// reduceWide emits the wide path of a reduction: the rows of each 128-row
+// block walked in memory order, one vector of channels after another, with
+// the float32 lanes in tmp, loaded and stored around each row's update;
+// then the flush into acc. The arithmetic per lane is the skeleton's (the
+// same Row). tmp holds, for channel vector v, phase u and quantity q, one
+// vector at ((v*Phases + u)*NQ + q)*V: len(tmp) >= NQ*Phases*ceil(C/V)*V.
+// Lanes past C stay +0: their x and constant are loaded as 0.
+func (i *ISA) reduceWide(k Reduction, nreg int, next *int) {
+	vecB := i.V * 4
+	slot := k.NQ * vecB
+	vstep := Phases * slot
+	cv := i.Vec(0)
+	acc := make([]reg.VecPhysical, k.NQ)
+	for q := range acc {
+		acc[q] = i.Vec(1 + q)
+	}
+	var temps []reg.VecPhysical
+	for v := 1 + k.NQ; v < nreg; v++ {
+		temps = append(temps, i.Vec(v))
+	}
+	zero := temps[len(temps)-1]
+
+	Load(Param("tmp").Base(), wTmp)
+	Comment("tmp = 0")
+	MOVQ(rC4, wScr)
+	ADDQ(U32(vecB-1), wScr)
+	SHRQ(U8(log2(vecB)), wScr)
+	MOVQ(wTmp, wSlot)
+	Zero(zero)
+	zl := i.Label("widezero")
+	Label(zl)
+	for j := 0; j < Phases*k.NQ; j++ {
+		VMOVUPS(zero, Mem{Base: wSlot, Disp: j * vecB})
+	}
+	ADDQ(U32(vstep), wSlot)
+	DECQ(wScr)
+	JNZ(LabelRef(zl))
+
+	vec := func(masked bool) {
+		i.Load(Mem{Base: rCv, Index: wCo, Scale: 1}, cv, masked)
+		for q := range acc {
+			VMOVUPS(Mem{Base: wSlot, Disp: q * vecB}, acc[q])
+		}
+		r := &Row{Masked: masked, C: cv, Acc: acc, ISA: i, temps: temps[:len(temps)-1], next: next,
+			X: Mem{Base: wXp}}
+		if k.HasDy {
+			r.Dy = Mem{Base: wXp, Index: rDy, Scale: 1}
+		}
+		k.Row(r)
+		for q := range acc {
+			VMOVUPS(acc[q], Mem{Base: wSlot, Disp: q * vecB})
+		}
+	}
+	// vectors walks the vectors of a row (or of tmp): full ones, then the
+	// masked tail; each calls body and then step.
+	vectors := func(body func(masked bool), step func()) {
+		full, tail, end := i.Label("widevec"), i.Label("widetail"), i.Label("wideend")
+		XORQ(wCo, wCo)
+		Label(full)
+		LEAQ(Mem{Base: wCo, Disp: vecB}, wScr)
+		CMPQ(wScr, rC4)
+		JGT(LabelRef(tail))
+		body(false)
+		step()
+		ADDQ(U32(vecB), wCo)
+		JMP(LabelRef(full))
+		Label(tail)
+		CMPQ(wCo, rC4)
+		JEQ(LabelRef(end))
+		body(true)
+		Label(end)
+	}
+
+	block, row, flush := i.Label("wideblock"), i.Label("widerow"), i.Label("wideflush")
+	Label(block)
+	XORQ(wCnt, wCnt)
+	MOVQ(rX, wRow)
+	Label(row)
+	Comment("slot = tmp + (row % Phases)*NQ*V")
+	MOVQ(wCnt, wSlot)
+	ANDQ(U8(Phases-1), wSlot)
+	IMUL3Q(U32(slot), wSlot, wSlot)
+	ADDQ(wTmp, wSlot)
+	MOVQ(wRow, wXp)
+	vectors(vec, func() {
+		ADDQ(U32(vecB), wXp)
+		ADDQ(U32(vstep), wSlot)
+	})
+	ADDQ(rStr, wRow)
+	INCQ(wCnt)
+	CMPQ(wCnt, rRows)
+	JGE(LabelRef(flush))
+	CMPQ(wCnt, U32(FlushRows))
+	JL(LabelRef(row))
+
+	Label(flush)
+	Comment("acc[(q*Phases + u)*C + c] += float64(tmp lane); tmp lane = 0")
+	Load(Param("acc").Base(), wXp)
+	MOVQ(wTmp, wSlot)
+	t := temps[0]
+	vectors(func(masked bool) {
+		LEAQ(Mem{Base: wXp, Index: wCo, Scale: 2}, wRow)
+		for q := 0; q < k.NQ; q++ {
+			for u := 0; u < Phases; u++ {
+				m := Mem{Base: wSlot, Disp: (u*k.NQ + q) * vecB}
+				VMOVUPS(m, t)
+				i.Flush(t, Mem{Base: wRow}, masked, temps[1], temps[2], temps[3])
+				VMOVUPS(zero, m)
+				if q < k.NQ-1 || u < Phases-1 {
+					LEAQ(Mem{Base: wRow, Index: rC4, Scale: 2}, wRow)
+				}
+			}
+		}
+	}, func() { ADDQ(U32(vstep), wSlot) })
+	MOVQ(rStr, wScr)
+	SHLQ(U8(7), wScr)
+	ADDQ(wScr, rX)
+	SUBQ(U32(FlushRows), rRows)
+	JG(LabelRef(block))
+}
+
+func log2(n int) int {
+	l := 0
+	for 1<<l < n {
+		l++
+	}
+	if 1<<l != n {
+		log.Fatalf("log2(%d): not a power of two", n)
+	}
+	return l
 }
 
 // chunkLayout assigns registers to a chunk of nv vectors: pg phases per
