@@ -50,7 +50,7 @@ type Reduction struct {
 	// or 4; 0 means 4): with PG < 4 the rows of a 128-row block are walked
 	// 4/PG times, each pass taking only the rows of its phases, which
 	// needs PG/4 of the accumulators (and so allows wider chunks).
-	PG  int
+	PG int
 	// WideC: above this many channels the kernel walks the rows in memory
 	// order instead, with its float32 lanes in the scratch slice tmp (see
 	// reduceWide); 0 means never.
