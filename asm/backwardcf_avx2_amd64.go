@@ -9,3 +9,9 @@ package asm
 //
 //go:noescape
 func backwardCFAVX2(acc []float64, dy []float32, x []float32, nruns int, runLen int, stride int, group int, mean float32)
+
+// backwardCFChansAVX2 is the AVX2 form of fallback.BackwardCFChans, with the same bits.
+// It requires nch, nruns, runLen, group >= 1, len(acc) >= 96 and len(out) >= 3*nch.
+//
+//go:noescape
+func backwardCFChansAVX2(out []float64, acc []float64, dy []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, mean []float32)

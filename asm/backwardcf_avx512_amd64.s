@@ -289,3 +289,336 @@ backwardCFAVX512_last:
 	VPXORD        Z6, Z6, Z6
 	VZEROUPPER
 	RET
+
+// func backwardCFChansAVX512(out []float64, acc []float64, dy []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, mean []float32)
+// Requires: AVX, AVX512F
+TEXT ·backwardCFChansAVX512(SB), NOSPLIT, $40-168
+	MOVQ nch+96(FP), AX
+	MOVQ AX, (SP)
+	MOVQ x_base+72(FP), AX
+	MOVQ AX, 8(SP)
+	MOVQ dy_base+48(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ out_base+0(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ mean_base+144(FP), AX
+	MOVQ AX, 32(SP)
+
+backwardCFChansAVX512_channel:
+	MOVQ acc_base+24(FP), AX
+
+	// The channel's float64 lanes start at 0.
+	VPXORD       Z0, Z0, Z0
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z0, 64(AX)
+	VMOVUPS      Z0, 128(AX)
+	VMOVUPS      Z0, 192(AX)
+	VMOVUPS      Z0, 256(AX)
+	VMOVUPS      Z0, 320(AX)
+	VMOVUPS      Z0, 384(AX)
+	VMOVUPS      Z0, 448(AX)
+	VMOVUPS      Z0, 512(AX)
+	VMOVUPS      Z0, 576(AX)
+	VMOVUPS      Z0, 640(AX)
+	VMOVUPS      Z0, 704(AX)
+	MOVQ         8(SP), CX
+	MOVQ         16(SP), DX
+	MOVQ         nruns+112(FP), BX
+	MOVQ         stride+128(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         group+136(FP), DI
+	MOVQ         32(SP), R8
+	VBROADCASTSS (R8), Z1
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z7, Z7, Z7
+
+backwardCFChansAVX512_run:
+	MOVQ CX, R8
+	MOVQ DX, R9
+	MOVQ runLen+120(FP), R10
+
+backwardCFChansAVX512_segment:
+	// n = min(rem, FlushCF); rem -= n
+	MOVQ R10, R11
+	CMPQ R11, $0x00000400
+	JLE  backwardCFChansAVX512_short
+	MOVQ $0x00000400, R11
+
+backwardCFChansAVX512_short:
+	SUBQ R11, R10
+	MOVQ R11, R12
+	SHRQ $0x05, R12
+	JZ   backwardCFChansAVX512_tail
+
+backwardCFChansAVX512_block:
+	VMOVUPS (R8), Z8
+	VSUBPS  Z1, Z8, Z8
+	VMOVUPS (R9), Z9
+	VADDPS  Z9, Z2, Z2
+	VADDPS  Z8, Z6, Z6
+	VMULPS  Z9, Z8, Z9
+	VADDPS  Z9, Z4, Z4
+	VMOVUPS 64(R8), Z8
+	VSUBPS  Z1, Z8, Z8
+	VMOVUPS 64(R9), Z9
+	VADDPS  Z9, Z3, Z3
+	VADDPS  Z8, Z7, Z7
+	VMULPS  Z9, Z8, Z9
+	VADDPS  Z9, Z5, Z5
+	ADDQ    $0x80, R8
+	ADDQ    $0x80, R9
+	DECQ    R12
+	JNZ     backwardCFChansAVX512_block
+
+backwardCFChansAVX512_tail:
+	ANDQ $0x1f, R11
+	JZ   backwardCFChansAVX512_segend
+
+	// Tail of the run: the first n lanes.
+	LEAQ      backwardCFAVX512Masks<>+0(SB), R12
+	KMOVW     (R12)(R11*4), K1
+	KMOVW     2(R12)(R11*4), K2
+	VMOVUPS.Z (R8), K1, Z8
+	VSUBPS.Z  Z1, Z8, K1, Z8
+	VMOVUPS.Z (R9), K1, Z9
+	VADDPS    Z9, Z2, Z2
+	VADDPS    Z6, Z8, Z6
+	VMULPS    Z8, Z9, Z9
+	VADDPS    Z9, Z4, Z4
+	VMOVUPS.Z 64(R8), K2, Z8
+	VSUBPS.Z  Z1, Z8, K2, Z8
+	VMOVUPS.Z 64(R9), K2, Z9
+	VADDPS    Z9, Z3, Z3
+	VADDPS    Z7, Z8, Z7
+	VMULPS    Z8, Z9, Z9
+	VADDPS    Z9, Z5, Z5
+
+backwardCFChansAVX512_segend:
+	TESTQ R10, R10
+	JZ    backwardCFChansAVX512_runend
+
+	// The segment does not end its run.
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y2, Z8
+	VADDPD        (AX), Z8, Z8
+	VMOVUPD       Z8, (AX)
+	VEXTRACTF64X4 $0x01, Z2, Y8
+	VCVTPS2PD     Y8, Z8
+	VADDPD        64(AX), Z8, Z8
+	VMOVUPD       Z8, 64(AX)
+	VPXORD        Z2, Z2, Z2
+	VCVTPS2PD     Y3, Z8
+	VADDPD        128(AX), Z8, Z8
+	VMOVUPD       Z8, 128(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y8
+	VCVTPS2PD     Y8, Z8
+	VADDPD        192(AX), Z8, Z8
+	VMOVUPD       Z8, 192(AX)
+	VPXORD        Z3, Z3, Z3
+	VCVTPS2PD     Y4, Z8
+	VADDPD        256(AX), Z8, Z8
+	VMOVUPD       Z8, 256(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y8
+	VCVTPS2PD     Y8, Z8
+	VADDPD        320(AX), Z8, Z8
+	VMOVUPD       Z8, 320(AX)
+	VPXORD        Z4, Z4, Z4
+	VCVTPS2PD     Y5, Z8
+	VADDPD        384(AX), Z8, Z8
+	VMOVUPD       Z8, 384(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y8
+	VCVTPS2PD     Y8, Z8
+	VADDPD        448(AX), Z8, Z8
+	VMOVUPD       Z8, 448(AX)
+	VPXORD        Z5, Z5, Z5
+	VCVTPS2PD     Y6, Z8
+	VADDPD        512(AX), Z8, Z8
+	VMOVUPD       Z8, 512(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y8
+	VCVTPS2PD     Y8, Z8
+	VADDPD        576(AX), Z8, Z8
+	VMOVUPD       Z8, 576(AX)
+	VPXORD        Z6, Z6, Z6
+	VCVTPS2PD     Y7, Z8
+	VADDPD        640(AX), Z8, Z8
+	VMOVUPD       Z8, 640(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y8
+	VCVTPS2PD     Y8, Z8
+	VADDPD        704(AX), Z8, Z8
+	VMOVUPD       Z8, 704(AX)
+	VPXORD        Z7, Z7, Z7
+	JMP           backwardCFChansAVX512_segment
+
+backwardCFChansAVX512_runend:
+	DECQ BX
+	JZ   backwardCFChansAVX512_last
+	DECQ DI
+	JNZ  backwardCFChansAVX512_next
+
+	// (r+1) % group == 0
+	MOVQ group+136(FP), DI
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y2, Z8
+	VADDPD        (AX), Z8, Z8
+	VMOVUPD       Z8, (AX)
+	VEXTRACTF64X4 $0x01, Z2, Y8
+	VCVTPS2PD     Y8, Z8
+	VADDPD        64(AX), Z8, Z8
+	VMOVUPD       Z8, 64(AX)
+	VPXORD        Z2, Z2, Z2
+	VCVTPS2PD     Y3, Z8
+	VADDPD        128(AX), Z8, Z8
+	VMOVUPD       Z8, 128(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y8
+	VCVTPS2PD     Y8, Z8
+	VADDPD        192(AX), Z8, Z8
+	VMOVUPD       Z8, 192(AX)
+	VPXORD        Z3, Z3, Z3
+	VCVTPS2PD     Y4, Z8
+	VADDPD        256(AX), Z8, Z8
+	VMOVUPD       Z8, 256(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y8
+	VCVTPS2PD     Y8, Z8
+	VADDPD        320(AX), Z8, Z8
+	VMOVUPD       Z8, 320(AX)
+	VPXORD        Z4, Z4, Z4
+	VCVTPS2PD     Y5, Z8
+	VADDPD        384(AX), Z8, Z8
+	VMOVUPD       Z8, 384(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y8
+	VCVTPS2PD     Y8, Z8
+	VADDPD        448(AX), Z8, Z8
+	VMOVUPD       Z8, 448(AX)
+	VPXORD        Z5, Z5, Z5
+	VCVTPS2PD     Y6, Z8
+	VADDPD        512(AX), Z8, Z8
+	VMOVUPD       Z8, 512(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y8
+	VCVTPS2PD     Y8, Z8
+	VADDPD        576(AX), Z8, Z8
+	VMOVUPD       Z8, 576(AX)
+	VPXORD        Z6, Z6, Z6
+	VCVTPS2PD     Y7, Z8
+	VADDPD        640(AX), Z8, Z8
+	VMOVUPD       Z8, 640(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y8
+	VCVTPS2PD     Y8, Z8
+	VADDPD        704(AX), Z8, Z8
+	VMOVUPD       Z8, 704(AX)
+	VPXORD        Z7, Z7, Z7
+
+backwardCFChansAVX512_next:
+	ADDQ SI, CX
+	ADDQ SI, DX
+	JMP  backwardCFChansAVX512_run
+
+backwardCFChansAVX512_last:
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y2, Z1
+	VADDPD        (AX), Z1, Z1
+	VMOVUPD       Z1, (AX)
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        64(AX), Z1, Z1
+	VMOVUPD       Z1, 64(AX)
+	VPXORD        Z2, Z2, Z2
+	VCVTPS2PD     Y3, Z1
+	VADDPD        128(AX), Z1, Z1
+	VMOVUPD       Z1, 128(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        192(AX), Z1, Z1
+	VMOVUPD       Z1, 192(AX)
+	VPXORD        Z3, Z3, Z3
+	VCVTPS2PD     Y4, Z1
+	VADDPD        256(AX), Z1, Z1
+	VMOVUPD       Z1, 256(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        320(AX), Z1, Z1
+	VMOVUPD       Z1, 320(AX)
+	VPXORD        Z4, Z4, Z4
+	VCVTPS2PD     Y5, Z1
+	VADDPD        384(AX), Z1, Z1
+	VMOVUPD       Z1, 384(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        448(AX), Z1, Z1
+	VMOVUPD       Z1, 448(AX)
+	VPXORD        Z5, Z5, Z5
+	VCVTPS2PD     Y6, Z1
+	VADDPD        512(AX), Z1, Z1
+	VMOVUPD       Z1, 512(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        576(AX), Z1, Z1
+	VMOVUPD       Z1, 576(AX)
+	VPXORD        Z6, Z6, Z6
+	VCVTPS2PD     Y7, Z1
+	VADDPD        640(AX), Z1, Z1
+	VMOVUPD       Z1, 640(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        704(AX), Z1, Z1
+	VMOVUPD       Z1, 704(AX)
+	VPXORD        Z7, Z7, Z7
+
+	// out[nq*j+q] = the halving tree of quantity q's float64 lanes.
+	MOVQ          24(SP), CX
+	VMOVUPD       (AX), Z1
+	VMOVUPD       64(AX), Z8
+	VMOVUPD       128(AX), Z9
+	VMOVUPD       192(AX), Z10
+	VADDPD        Z9, Z1, Z1
+	VADDPD        Z10, Z8, Z8
+	VADDPD        Z8, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y8
+	VADDPD        Y8, Y1, Y8
+	VEXTRACTF128  $0x01, Y8, X1
+	VADDPD        X1, X8, X1
+	VPERMILPD     $0x01, X1, X8
+	VADDSD        X8, X1, X1
+	VMOVSD        X1, (CX)
+	VMOVUPD       256(AX), Z1
+	VMOVUPD       320(AX), Z8
+	VMOVUPD       384(AX), Z9
+	VMOVUPD       448(AX), Z10
+	VADDPD        Z9, Z1, Z1
+	VADDPD        Z10, Z8, Z8
+	VADDPD        Z8, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y8
+	VADDPD        Y8, Y1, Y8
+	VEXTRACTF128  $0x01, Y8, X1
+	VADDPD        X1, X8, X1
+	VPERMILPD     $0x01, X1, X8
+	VADDSD        X8, X1, X1
+	VMOVSD        X1, 8(CX)
+	VMOVUPD       512(AX), Z1
+	VMOVUPD       576(AX), Z8
+	VMOVUPD       640(AX), Z9
+	VMOVUPD       704(AX), Z10
+	VADDPD        Z9, Z1, Z1
+	VADDPD        Z10, Z8, Z8
+	VADDPD        Z8, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y8
+	VADDPD        Y8, Y1, Y8
+	VEXTRACTF128  $0x01, Y8, X1
+	VADDPD        X1, X8, X1
+	VPERMILPD     $0x01, X1, X8
+	VADDSD        X8, X1, X1
+	VMOVSD        X1, 16(CX)
+	ADDQ          $0x18, 24(SP)
+	ADDQ          $0x04, 32(SP)
+	MOVQ          chStride+104(FP), AX
+	SHLQ          $0x02, AX
+	ADDQ          AX, 8(SP)
+	ADDQ          AX, 16(SP)
+	DECQ          (SP)
+	JNZ           backwardCFChansAVX512_channel
+	VZEROUPPER
+	RET

@@ -62,6 +62,7 @@ func FuzzStatsCF(f *testing.F) {
 	f.Add(uint8(3), uint16(33), uint8(5), uint8(2), uint8(3), true, float32(1), []byte{0x7f, 0xc0, 0, 0, 0xff, 0x80, 0, 0})
 	f.Add(uint8(2), uint16(1025), uint8(1), uint8(1), uint8(15), false, float32(1e6), []byte("offset data"))
 	f.Add(uint8(5), uint16(200), uint8(0), uint8(3), uint8(7), true, float32(-2), []byte{0xff, 0xff, 0xff, 0xff, 0, 0, 0x80, 0x7f})
+	f.Add(uint8(2), uint16(48), uint8(100), uint8(14), uint8(3), false, float32(1e4), []byte("four channels"))
 	f.Fuzz(func(t *testing.T, nr uint8, rl uint16, gap, grp, mis uint8, raw bool, pivot float32, data []byte) {
 		ims := availableImpls(t)
 		nruns, runLen := 1+int(nr%6), 1+int(rl%2200)
@@ -81,6 +82,26 @@ func FuzzStatsCF(f *testing.F) {
 			gotB := make([]float64, 3*fallback.Lanes)
 			im.BackwardCF(gotB, dy, x, nruns, runLen, stride, group, pivot)
 			sameFuzz64(t, im.Name+" BackwardCF", gotB, wantB)
+		}
+		// The multi-channel forms: 1 to 4 channels runLen apart (they may
+		// overlap the next sample's runs; the kernels only read).
+		nch := 1 + int(grp/4)%4
+		nc := n + (nch-1)*runLen
+		x = fuzzFloats(data, nc+m, raw, pivot)[m:]
+		dy = fuzzFloats(append([]byte{9}, data...), nc, raw, 0)
+		piv := make([]float32, nch)
+		for j := range piv {
+			piv[j] = pivot + float32(j)
+		}
+		wantC, wantD := make([]float64, 2*nch), make([]float64, 3*nch)
+		fallback.StatsCFChans(wantC, make([]float64, 2*fallback.Lanes), x, nch, runLen, nruns, runLen, stride, group, piv)
+		fallback.BackwardCFChans(wantD, make([]float64, 3*fallback.Lanes), dy, x, nch, runLen, nruns, runLen, stride, group, piv)
+		for _, im := range ims {
+			gotC, gotD := make([]float64, 2*nch), make([]float64, 3*nch)
+			im.StatsCFChans(gotC, make([]float64, 2*fallback.Lanes), x, nch, runLen, nruns, runLen, stride, group, piv)
+			sameFuzz64(t, im.Name+" StatsCFChans", gotC, wantC)
+			im.BackwardCFChans(gotD, make([]float64, 3*fallback.Lanes), dy, x, nch, runLen, nruns, runLen, stride, group, piv)
+			sameFuzz64(t, im.Name+" BackwardCFChans", gotD, wantD)
 		}
 	})
 }

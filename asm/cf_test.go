@@ -117,6 +117,65 @@ func reductionCase(t testing.TB, im asm.Impl, rng *rand.Rand, nruns, runLen, str
 	return sameBits64(t, "BackwardCF "+what, got, want)
 }
 
+// chansCase runs StatsCFChans and BackwardCFChans of im over nch
+// channels, runLen + gap values apart, and compares them with fallback.
+// out and acc start with garbage: the kernels must overwrite out and clear
+// acc themselves.
+func chansCase(t testing.TB, im asm.Impl, rng *rand.Rand, nch, nruns, runLen, gap, group, mis int, special bool) bool {
+	t.Helper()
+	chStride := runLen + gap
+	stride := nch*chStride + rng.IntN(5)
+	n := (nruns-1)*stride + (nch-1)*chStride + runLen
+	off := offsets[rng.IntN(len(offsets))]
+	x := make([]float32, n+mis)[mis:]
+	fill(rng, x, off, special)
+	dy := make([]float32, n)
+	fill(rng, dy, 0, special)
+	piv := make([]float32, nch)
+	for j := range piv {
+		piv[j] = off + float32(rng.NormFloat64())
+	}
+	what := fmt.Sprintf("%s nch=%d nruns=%d runLen=%d chStride=%d stride=%d group=%d mis=%d", im.Name, nch, nruns, runLen, chStride, stride, group, mis)
+	for _, nq := range []int{2, 3} {
+		want, got := randAcc(rng, nq*nch+3), randAcc(rng, nq*nch+3)
+		copy(want[nq*nch:], got[nq*nch:]) // past the channels: untouched
+		wacc, gacc := randAcc(rng, nq*fallback.Lanes), randAcc(rng, nq*fallback.Lanes)
+		if nq == 2 {
+			fallback.StatsCFChans(want, wacc, x, nch, chStride, nruns, runLen, stride, group, piv)
+			im.StatsCFChans(got, gacc, x, nch, chStride, nruns, runLen, stride, group, piv)
+			if !sameBits64(t, "StatsCFChans "+what, got, want) {
+				return false
+			}
+			continue
+		}
+		fallback.BackwardCFChans(want, wacc, dy, x, nch, chStride, nruns, runLen, stride, group, piv)
+		im.BackwardCFChans(got, gacc, dy, x, nch, chStride, nruns, runLen, stride, group, piv)
+		if !sameBits64(t, "BackwardCFChans "+what, got, want) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestReductionsCFChans(t *testing.T) {
+	for _, im := range availableImpls(t) {
+		if im.StatsCFChans == nil || im.BackwardCFChans == nil {
+			t.Fatalf("tier %s lacks a multi-channel kernel", im.Name)
+		}
+		rng := rand.New(rand.NewPCG(9, 10))
+		for _, runLen := range []int{1, 2, 7, 15, 16, 17, 31, 32, 33, 49, 63, 64, 65, 100, 196, 784, 1023, 1024, 1025, 3136} {
+			for nch := 1; nch <= 5; nch++ {
+				for nruns := 1; nruns <= 4; nruns++ {
+					group := 1 + rng.IntN(3)
+					if !chansCase(t, im, rng, nch, nruns, runLen, rng.IntN(3)*rng.IntN(9), group, rng.IntN(16), rng.IntN(4) == 0) {
+						return
+					}
+				}
+			}
+		}
+	}
+}
+
 func runLens() []int {
 	var ls []int
 	for l := 1; l <= 300; l++ {

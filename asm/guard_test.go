@@ -114,6 +114,41 @@ func TestGuardPagesCF(t *testing.T) {
 						return
 					}
 
+					// Multi-channel reductions: the same runs as nch
+					// channels runLen apart, when the stride holds them.
+					if nch := 1 + a%4; nch*runLen <= stride || nruns == 1 {
+						out := gacc.f64(3*nch, atEnd)
+						scratch := make([]float64, 3*fallback.Lanes)
+						cv := []float32{0.5, 0.25, 1, 2}[:nch]
+						ok := true
+						for _, nq := range []int{2, 3} {
+							m := (nruns-1)*stride + (nch-1)*runLen + runLen
+							xs, dys := gx.f32(m, atEnd), gdy.f32(m, !atEnd)
+							fill(rng, xs, 1, false)
+							fill(rng, dys, 0, false)
+							w := make([]float64, nq*nch)
+							o := out[len(out)-nq*nch:]
+							if !atEnd {
+								o = out[:nq*nch]
+							}
+							what := fmt.Sprintf("%s nq=%d nch=%d", what, nq, nch)
+							if nq == 2 {
+								fallback.StatsCFChans(w, scratch, xs, nch, runLen, nruns, runLen, stride, 2, cv)
+								ok = noFault(t, "StatsCFChans "+what, func() {
+									im.StatsCFChans(o, gacc.f64(2*fallback.Lanes, !atEnd), xs, nch, runLen, nruns, runLen, stride, 2, cv)
+								}) && sameBits64(t, "StatsCFChans "+what, o, w) && ok
+							} else {
+								fallback.BackwardCFChans(w, scratch, dys, xs, nch, runLen, nruns, runLen, stride, 2, cv)
+								ok = noFault(t, "BackwardCFChans "+what, func() {
+									im.BackwardCFChans(o, gacc.f64(3*fallback.Lanes, !atEnd), dys, xs, nch, runLen, nruns, runLen, stride, 2, cv)
+								}) && sameBits64(t, "BackwardCFChans "+what, o, w) && ok
+							}
+						}
+						if !ok {
+							return
+						}
+					}
+
 					// Element-wise: nruns samples of c channels of s = runLen/c values.
 					c := 1 + a%3
 					s := runLen

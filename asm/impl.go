@@ -18,8 +18,10 @@ type Impl struct {
 	BackwardApplyCL   func(dx []float32, dy []float32, x []float32, rows int, C int, ld int, p []float32)
 	BackwardApplyCLNT func(dx []float32, dy []float32, x []float32, rows int, C int, ld int, p []float32)
 	BackwardCF        func(acc []float64, dy []float32, x []float32, nruns int, runLen int, stride int, group int, mean float32)
+	BackwardCFChans   func(out []float64, acc []float64, dy []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, mean []float32)
 	BackwardCL        func(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32, tmp []float32)
 	StatsCF           func(acc []float64, x []float32, nruns int, runLen int, stride int, group int, pivot float32)
+	StatsCFChans      func(out []float64, acc []float64, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, pivot []float32)
 	StatsCL           func(acc []float64, x []float32, rows int, C int, ld int, pivot []float32, tmp []float32)
 }
 

@@ -25,8 +25,10 @@ var (
 		BackwardApplyCL:   backwardApplyCLAVX512,
 		BackwardApplyCLNT: backwardApplyCLNTAVX512,
 		BackwardCF:        backwardCFAVX512,
+		BackwardCFChans:   backwardCFChansAVX512,
 		BackwardCL:        backwardCLAVX512,
 		StatsCF:           statsCFAVX512,
+		StatsCFChans:      statsCFChansAVX512,
 		StatsCL:           statsCLAVX512,
 	}
 	avx2 = Impl{
@@ -42,8 +44,10 @@ var (
 		BackwardApplyCL:   backwardApplyCLAVX2,
 		BackwardApplyCLNT: backwardApplyCLNTAVX2,
 		BackwardCF:        backwardCFAVX2,
+		BackwardCFChans:   backwardCFChansAVX2,
 		BackwardCL:        backwardCLAVX2,
 		StatsCF:           statsCFAVX2,
+		StatsCFChans:      statsCFChansAVX2,
 		StatsCL:           statsCLAVX2,
 	}
 )

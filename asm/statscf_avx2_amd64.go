@@ -9,3 +9,9 @@ package asm
 //
 //go:noescape
 func statsCFAVX2(acc []float64, x []float32, nruns int, runLen int, stride int, group int, pivot float32)
+
+// statsCFChansAVX2 is the AVX2 form of fallback.StatsCFChans, with the same bits.
+// It requires nch, nruns, runLen, group >= 1, len(acc) >= 64 and len(out) >= 2*nch.
+//
+//go:noescape
+func statsCFChansAVX2(out []float64, acc []float64, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, pivot []float32)

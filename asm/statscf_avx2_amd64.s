@@ -386,3 +386,400 @@ statsCFAVX2_last:
 	VXORPS       Y8, Y8, Y8
 	VZEROUPPER
 	RET
+
+// func statsCFChansAVX2(out []float64, acc []float64, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, pivot []float32)
+// Requires: AVX
+TEXT ·statsCFChansAVX2(SB), NOSPLIT, $40-144
+	MOVQ nch+72(FP), AX
+	MOVQ AX, (SP)
+	MOVQ x_base+48(FP), AX
+	MOVQ AX, 8(SP)
+	MOVQ out_base+0(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ pivot_base+120(FP), AX
+	MOVQ AX, 32(SP)
+
+statsCFChansAVX2_channel:
+	MOVQ acc_base+24(FP), AX
+
+	// The channel's float64 lanes start at 0.
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      Y0, (AX)
+	VMOVUPS      Y0, 32(AX)
+	VMOVUPS      Y0, 64(AX)
+	VMOVUPS      Y0, 96(AX)
+	VMOVUPS      Y0, 128(AX)
+	VMOVUPS      Y0, 160(AX)
+	VMOVUPS      Y0, 192(AX)
+	VMOVUPS      Y0, 224(AX)
+	VMOVUPS      Y0, 256(AX)
+	VMOVUPS      Y0, 288(AX)
+	VMOVUPS      Y0, 320(AX)
+	VMOVUPS      Y0, 352(AX)
+	VMOVUPS      Y0, 384(AX)
+	VMOVUPS      Y0, 416(AX)
+	VMOVUPS      Y0, 448(AX)
+	VMOVUPS      Y0, 480(AX)
+	MOVQ         8(SP), CX
+	MOVQ         nruns+88(FP), DX
+	MOVQ         stride+104(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         group+112(FP), SI
+	MOVQ         32(SP), DI
+	VBROADCASTSS (DI), Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+
+statsCFChansAVX2_run:
+	MOVQ CX, DI
+	MOVQ runLen+96(FP), R8
+
+statsCFChansAVX2_segment:
+	// n = min(rem, FlushCF); rem -= n
+	MOVQ R8, R9
+	CMPQ R9, $0x00000400
+	JLE  statsCFChansAVX2_short
+	MOVQ $0x00000400, R9
+
+statsCFChansAVX2_short:
+	SUBQ R9, R8
+	MOVQ R9, R10
+	SHRQ $0x05, R10
+	JZ   statsCFChansAVX2_tail
+
+statsCFChansAVX2_block:
+	VMOVUPS (DI), Y9
+	VSUBPS  Y0, Y9, Y9
+	VADDPS  Y9, Y1, Y1
+	VMULPS  Y9, Y9, Y9
+	VADDPS  Y9, Y5, Y5
+	VMOVUPS 32(DI), Y9
+	VSUBPS  Y0, Y9, Y9
+	VADDPS  Y9, Y2, Y2
+	VMULPS  Y9, Y9, Y9
+	VADDPS  Y9, Y6, Y6
+	VMOVUPS 64(DI), Y9
+	VSUBPS  Y0, Y9, Y9
+	VADDPS  Y9, Y3, Y3
+	VMULPS  Y9, Y9, Y9
+	VADDPS  Y9, Y7, Y7
+	VMOVUPS 96(DI), Y9
+	VSUBPS  Y0, Y9, Y9
+	VADDPS  Y9, Y4, Y4
+	VMULPS  Y9, Y9, Y9
+	VADDPS  Y9, Y8, Y8
+	ADDQ    $0x80, DI
+	DECQ    R10
+	JNZ     statsCFChansAVX2_block
+
+statsCFChansAVX2_tail:
+	ANDQ $0x1f, R9
+	JZ   statsCFChansAVX2_segend
+
+	// Tail of the run: the first n lanes.
+	LEAQ       statsCFAVX2Masks<>+0(SB), R10
+	NEGQ       R9
+	VMOVDQU    128(R10)(R9*4), Y10
+	VMASKMOVPS (DI), Y10, Y9
+	VSUBPS     Y0, Y9, Y9
+	VANDPS     Y10, Y9, Y9
+	VADDPS     Y9, Y1, Y1
+	VMULPS     Y9, Y9, Y9
+	VADDPS     Y9, Y5, Y5
+	VMOVDQU    160(R10)(R9*4), Y10
+	VMASKMOVPS 32(DI), Y10, Y9
+	VSUBPS     Y0, Y9, Y9
+	VANDPS     Y10, Y9, Y9
+	VADDPS     Y9, Y2, Y2
+	VMULPS     Y9, Y9, Y9
+	VADDPS     Y9, Y6, Y6
+	VMOVDQU    192(R10)(R9*4), Y10
+	VMASKMOVPS 64(DI), Y10, Y9
+	VSUBPS     Y0, Y9, Y9
+	VANDPS     Y10, Y9, Y9
+	VADDPS     Y9, Y3, Y3
+	VMULPS     Y9, Y9, Y9
+	VADDPS     Y9, Y7, Y7
+	VMOVDQU    224(R10)(R9*4), Y10
+	VMASKMOVPS 96(DI), Y10, Y9
+	VSUBPS     Y0, Y9, Y9
+	VANDPS     Y10, Y9, Y9
+	VADDPS     Y9, Y4, Y4
+	VMULPS     Y9, Y9, Y9
+	VADDPS     Y9, Y8, Y8
+
+statsCFChansAVX2_segend:
+	TESTQ R8, R8
+	JZ    statsCFChansAVX2_runend
+
+	// The segment does not end its run.
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD    X1, Y9
+	VADDPD       (AX), Y9, Y9
+	VMOVUPD      Y9, (AX)
+	VEXTRACTF128 $0x01, Y1, X1
+	VCVTPS2PD    X1, Y9
+	VADDPD       32(AX), Y9, Y9
+	VMOVUPD      Y9, 32(AX)
+	VXORPS       Y1, Y1, Y1
+	VCVTPS2PD    X2, Y9
+	VADDPD       64(AX), Y9, Y9
+	VMOVUPD      Y9, 64(AX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y9
+	VADDPD       96(AX), Y9, Y9
+	VMOVUPD      Y9, 96(AX)
+	VXORPS       Y2, Y2, Y2
+	VCVTPS2PD    X3, Y9
+	VADDPD       128(AX), Y9, Y9
+	VMOVUPD      Y9, 128(AX)
+	VEXTRACTF128 $0x01, Y3, X3
+	VCVTPS2PD    X3, Y9
+	VADDPD       160(AX), Y9, Y9
+	VMOVUPD      Y9, 160(AX)
+	VXORPS       Y3, Y3, Y3
+	VCVTPS2PD    X4, Y9
+	VADDPD       192(AX), Y9, Y9
+	VMOVUPD      Y9, 192(AX)
+	VEXTRACTF128 $0x01, Y4, X4
+	VCVTPS2PD    X4, Y9
+	VADDPD       224(AX), Y9, Y9
+	VMOVUPD      Y9, 224(AX)
+	VXORPS       Y4, Y4, Y4
+	VCVTPS2PD    X5, Y9
+	VADDPD       256(AX), Y9, Y9
+	VMOVUPD      Y9, 256(AX)
+	VEXTRACTF128 $0x01, Y5, X5
+	VCVTPS2PD    X5, Y9
+	VADDPD       288(AX), Y9, Y9
+	VMOVUPD      Y9, 288(AX)
+	VXORPS       Y5, Y5, Y5
+	VCVTPS2PD    X6, Y9
+	VADDPD       320(AX), Y9, Y9
+	VMOVUPD      Y9, 320(AX)
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y9
+	VADDPD       352(AX), Y9, Y9
+	VMOVUPD      Y9, 352(AX)
+	VXORPS       Y6, Y6, Y6
+	VCVTPS2PD    X7, Y9
+	VADDPD       384(AX), Y9, Y9
+	VMOVUPD      Y9, 384(AX)
+	VEXTRACTF128 $0x01, Y7, X7
+	VCVTPS2PD    X7, Y9
+	VADDPD       416(AX), Y9, Y9
+	VMOVUPD      Y9, 416(AX)
+	VXORPS       Y7, Y7, Y7
+	VCVTPS2PD    X8, Y9
+	VADDPD       448(AX), Y9, Y9
+	VMOVUPD      Y9, 448(AX)
+	VEXTRACTF128 $0x01, Y8, X8
+	VCVTPS2PD    X8, Y9
+	VADDPD       480(AX), Y9, Y9
+	VMOVUPD      Y9, 480(AX)
+	VXORPS       Y8, Y8, Y8
+	JMP          statsCFChansAVX2_segment
+
+statsCFChansAVX2_runend:
+	DECQ DX
+	JZ   statsCFChansAVX2_last
+	DECQ SI
+	JNZ  statsCFChansAVX2_next
+
+	// (r+1) % group == 0
+	MOVQ group+112(FP), SI
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD    X1, Y9
+	VADDPD       (AX), Y9, Y9
+	VMOVUPD      Y9, (AX)
+	VEXTRACTF128 $0x01, Y1, X1
+	VCVTPS2PD    X1, Y9
+	VADDPD       32(AX), Y9, Y9
+	VMOVUPD      Y9, 32(AX)
+	VXORPS       Y1, Y1, Y1
+	VCVTPS2PD    X2, Y9
+	VADDPD       64(AX), Y9, Y9
+	VMOVUPD      Y9, 64(AX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y9
+	VADDPD       96(AX), Y9, Y9
+	VMOVUPD      Y9, 96(AX)
+	VXORPS       Y2, Y2, Y2
+	VCVTPS2PD    X3, Y9
+	VADDPD       128(AX), Y9, Y9
+	VMOVUPD      Y9, 128(AX)
+	VEXTRACTF128 $0x01, Y3, X3
+	VCVTPS2PD    X3, Y9
+	VADDPD       160(AX), Y9, Y9
+	VMOVUPD      Y9, 160(AX)
+	VXORPS       Y3, Y3, Y3
+	VCVTPS2PD    X4, Y9
+	VADDPD       192(AX), Y9, Y9
+	VMOVUPD      Y9, 192(AX)
+	VEXTRACTF128 $0x01, Y4, X4
+	VCVTPS2PD    X4, Y9
+	VADDPD       224(AX), Y9, Y9
+	VMOVUPD      Y9, 224(AX)
+	VXORPS       Y4, Y4, Y4
+	VCVTPS2PD    X5, Y9
+	VADDPD       256(AX), Y9, Y9
+	VMOVUPD      Y9, 256(AX)
+	VEXTRACTF128 $0x01, Y5, X5
+	VCVTPS2PD    X5, Y9
+	VADDPD       288(AX), Y9, Y9
+	VMOVUPD      Y9, 288(AX)
+	VXORPS       Y5, Y5, Y5
+	VCVTPS2PD    X6, Y9
+	VADDPD       320(AX), Y9, Y9
+	VMOVUPD      Y9, 320(AX)
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y9
+	VADDPD       352(AX), Y9, Y9
+	VMOVUPD      Y9, 352(AX)
+	VXORPS       Y6, Y6, Y6
+	VCVTPS2PD    X7, Y9
+	VADDPD       384(AX), Y9, Y9
+	VMOVUPD      Y9, 384(AX)
+	VEXTRACTF128 $0x01, Y7, X7
+	VCVTPS2PD    X7, Y9
+	VADDPD       416(AX), Y9, Y9
+	VMOVUPD      Y9, 416(AX)
+	VXORPS       Y7, Y7, Y7
+	VCVTPS2PD    X8, Y9
+	VADDPD       448(AX), Y9, Y9
+	VMOVUPD      Y9, 448(AX)
+	VEXTRACTF128 $0x01, Y8, X8
+	VCVTPS2PD    X8, Y9
+	VADDPD       480(AX), Y9, Y9
+	VMOVUPD      Y9, 480(AX)
+	VXORPS       Y8, Y8, Y8
+
+statsCFChansAVX2_next:
+	ADDQ BX, CX
+	JMP  statsCFChansAVX2_run
+
+statsCFChansAVX2_last:
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD    X1, Y0
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
+	VEXTRACTF128 $0x01, Y1, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       32(AX), Y0, Y0
+	VMOVUPD      Y0, 32(AX)
+	VXORPS       Y1, Y1, Y1
+	VCVTPS2PD    X2, Y0
+	VADDPD       64(AX), Y0, Y0
+	VMOVUPD      Y0, 64(AX)
+	VEXTRACTF128 $0x01, Y2, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       96(AX), Y0, Y0
+	VMOVUPD      Y0, 96(AX)
+	VXORPS       Y2, Y2, Y2
+	VCVTPS2PD    X3, Y0
+	VADDPD       128(AX), Y0, Y0
+	VMOVUPD      Y0, 128(AX)
+	VEXTRACTF128 $0x01, Y3, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       160(AX), Y0, Y0
+	VMOVUPD      Y0, 160(AX)
+	VXORPS       Y3, Y3, Y3
+	VCVTPS2PD    X4, Y0
+	VADDPD       192(AX), Y0, Y0
+	VMOVUPD      Y0, 192(AX)
+	VEXTRACTF128 $0x01, Y4, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       224(AX), Y0, Y0
+	VMOVUPD      Y0, 224(AX)
+	VXORPS       Y4, Y4, Y4
+	VCVTPS2PD    X5, Y0
+	VADDPD       256(AX), Y0, Y0
+	VMOVUPD      Y0, 256(AX)
+	VEXTRACTF128 $0x01, Y5, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       288(AX), Y0, Y0
+	VMOVUPD      Y0, 288(AX)
+	VXORPS       Y5, Y5, Y5
+	VCVTPS2PD    X6, Y0
+	VADDPD       320(AX), Y0, Y0
+	VMOVUPD      Y0, 320(AX)
+	VEXTRACTF128 $0x01, Y6, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       352(AX), Y0, Y0
+	VMOVUPD      Y0, 352(AX)
+	VXORPS       Y6, Y6, Y6
+	VCVTPS2PD    X7, Y0
+	VADDPD       384(AX), Y0, Y0
+	VMOVUPD      Y0, 384(AX)
+	VEXTRACTF128 $0x01, Y7, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       416(AX), Y0, Y0
+	VMOVUPD      Y0, 416(AX)
+	VXORPS       Y7, Y7, Y7
+	VCVTPS2PD    X8, Y0
+	VADDPD       448(AX), Y0, Y0
+	VMOVUPD      Y0, 448(AX)
+	VEXTRACTF128 $0x01, Y8, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       480(AX), Y0, Y0
+	VMOVUPD      Y0, 480(AX)
+	VXORPS       Y8, Y8, Y8
+
+	// out[nq*j+q] = the halving tree of quantity q's float64 lanes.
+	MOVQ         24(SP), CX
+	VMOVUPD      (AX), Y0
+	VMOVUPD      32(AX), Y1
+	VMOVUPD      64(AX), Y2
+	VMOVUPD      96(AX), Y3
+	VMOVUPD      128(AX), Y4
+	VMOVUPD      160(AX), Y5
+	VMOVUPD      192(AX), Y6
+	VMOVUPD      224(AX), Y7
+	VADDPD       Y4, Y0, Y0
+	VADDPD       Y5, Y1, Y1
+	VADDPD       Y6, Y2, Y2
+	VADDPD       Y7, Y3, Y3
+	VADDPD       Y2, Y0, Y0
+	VADDPD       Y3, Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X1
+	VPERMILPD    $0x01, X1, X0
+	VADDSD       X0, X1, X1
+	VMOVSD       X1, (CX)
+	VMOVUPD      256(AX), Y0
+	VMOVUPD      288(AX), Y1
+	VMOVUPD      320(AX), Y2
+	VMOVUPD      352(AX), Y3
+	VMOVUPD      384(AX), Y4
+	VMOVUPD      416(AX), Y5
+	VMOVUPD      448(AX), Y6
+	VMOVUPD      480(AX), Y7
+	VADDPD       Y4, Y0, Y0
+	VADDPD       Y5, Y1, Y1
+	VADDPD       Y6, Y2, Y2
+	VADDPD       Y7, Y3, Y3
+	VADDPD       Y2, Y0, Y0
+	VADDPD       Y3, Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X1
+	VPERMILPD    $0x01, X1, X0
+	VADDSD       X0, X1, X1
+	VMOVSD       X1, 8(CX)
+	ADDQ         $0x10, 24(SP)
+	ADDQ         $0x04, 32(SP)
+	MOVQ         chStride+80(FP), AX
+	SHLQ         $0x02, AX
+	ADDQ         AX, 8(SP)
+	DECQ         (SP)
+	JNZ          statsCFChansAVX2_channel
+	VZEROUPPER
+	RET

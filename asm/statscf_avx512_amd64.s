@@ -227,3 +227,253 @@ statsCFAVX512_last:
 	VPXORD        Z4, Z4, Z4
 	VZEROUPPER
 	RET
+
+// func statsCFChansAVX512(out []float64, acc []float64, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, pivot []float32)
+// Requires: AVX, AVX512F
+TEXT ·statsCFChansAVX512(SB), NOSPLIT, $40-144
+	MOVQ nch+72(FP), AX
+	MOVQ AX, (SP)
+	MOVQ x_base+48(FP), AX
+	MOVQ AX, 8(SP)
+	MOVQ out_base+0(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ pivot_base+120(FP), AX
+	MOVQ AX, 32(SP)
+
+statsCFChansAVX512_channel:
+	MOVQ acc_base+24(FP), AX
+
+	// The channel's float64 lanes start at 0.
+	VPXORD       Z0, Z0, Z0
+	VMOVUPS      Z0, (AX)
+	VMOVUPS      Z0, 64(AX)
+	VMOVUPS      Z0, 128(AX)
+	VMOVUPS      Z0, 192(AX)
+	VMOVUPS      Z0, 256(AX)
+	VMOVUPS      Z0, 320(AX)
+	VMOVUPS      Z0, 384(AX)
+	VMOVUPS      Z0, 448(AX)
+	MOVQ         8(SP), CX
+	MOVQ         nruns+88(FP), DX
+	MOVQ         stride+104(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         group+112(FP), SI
+	MOVQ         32(SP), DI
+	VBROADCASTSS (DI), Z1
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z5, Z5, Z5
+
+statsCFChansAVX512_run:
+	MOVQ CX, DI
+	MOVQ runLen+96(FP), R8
+
+statsCFChansAVX512_segment:
+	// n = min(rem, FlushCF); rem -= n
+	MOVQ R8, R9
+	CMPQ R9, $0x00000400
+	JLE  statsCFChansAVX512_short
+	MOVQ $0x00000400, R9
+
+statsCFChansAVX512_short:
+	SUBQ R9, R8
+	MOVQ R9, R10
+	SHRQ $0x05, R10
+	JZ   statsCFChansAVX512_tail
+
+statsCFChansAVX512_block:
+	VMOVUPS (DI), Z6
+	VSUBPS  Z1, Z6, Z6
+	VADDPS  Z6, Z2, Z2
+	VMULPS  Z6, Z6, Z6
+	VADDPS  Z6, Z4, Z4
+	VMOVUPS 64(DI), Z6
+	VSUBPS  Z1, Z6, Z6
+	VADDPS  Z6, Z3, Z3
+	VMULPS  Z6, Z6, Z6
+	VADDPS  Z6, Z5, Z5
+	ADDQ    $0x80, DI
+	DECQ    R10
+	JNZ     statsCFChansAVX512_block
+
+statsCFChansAVX512_tail:
+	ANDQ $0x1f, R9
+	JZ   statsCFChansAVX512_segend
+
+	// Tail of the run: the first n lanes.
+	LEAQ      statsCFAVX512Masks<>+0(SB), R10
+	KMOVW     (R10)(R9*4), K1
+	KMOVW     2(R10)(R9*4), K2
+	VMOVUPS.Z (DI), K1, Z6
+	VSUBPS.Z  Z1, Z6, K1, Z6
+	VADDPS    Z6, Z2, Z2
+	VMULPS    Z6, Z6, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Z6
+	VSUBPS.Z  Z1, Z6, K2, Z6
+	VADDPS    Z6, Z3, Z3
+	VMULPS    Z6, Z6, Z6
+	VADDPS    Z6, Z5, Z5
+
+statsCFChansAVX512_segend:
+	TESTQ R8, R8
+	JZ    statsCFChansAVX512_runend
+
+	// The segment does not end its run.
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y2, Z6
+	VADDPD        (AX), Z6, Z6
+	VMOVUPD       Z6, (AX)
+	VEXTRACTF64X4 $0x01, Z2, Y6
+	VCVTPS2PD     Y6, Z6
+	VADDPD        64(AX), Z6, Z6
+	VMOVUPD       Z6, 64(AX)
+	VPXORD        Z2, Z2, Z2
+	VCVTPS2PD     Y3, Z6
+	VADDPD        128(AX), Z6, Z6
+	VMOVUPD       Z6, 128(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y6
+	VCVTPS2PD     Y6, Z6
+	VADDPD        192(AX), Z6, Z6
+	VMOVUPD       Z6, 192(AX)
+	VPXORD        Z3, Z3, Z3
+	VCVTPS2PD     Y4, Z6
+	VADDPD        256(AX), Z6, Z6
+	VMOVUPD       Z6, 256(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y6
+	VCVTPS2PD     Y6, Z6
+	VADDPD        320(AX), Z6, Z6
+	VMOVUPD       Z6, 320(AX)
+	VPXORD        Z4, Z4, Z4
+	VCVTPS2PD     Y5, Z6
+	VADDPD        384(AX), Z6, Z6
+	VMOVUPD       Z6, 384(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y6
+	VCVTPS2PD     Y6, Z6
+	VADDPD        448(AX), Z6, Z6
+	VMOVUPD       Z6, 448(AX)
+	VPXORD        Z5, Z5, Z5
+	JMP           statsCFChansAVX512_segment
+
+statsCFChansAVX512_runend:
+	DECQ DX
+	JZ   statsCFChansAVX512_last
+	DECQ SI
+	JNZ  statsCFChansAVX512_next
+
+	// (r+1) % group == 0
+	MOVQ group+112(FP), SI
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y2, Z6
+	VADDPD        (AX), Z6, Z6
+	VMOVUPD       Z6, (AX)
+	VEXTRACTF64X4 $0x01, Z2, Y6
+	VCVTPS2PD     Y6, Z6
+	VADDPD        64(AX), Z6, Z6
+	VMOVUPD       Z6, 64(AX)
+	VPXORD        Z2, Z2, Z2
+	VCVTPS2PD     Y3, Z6
+	VADDPD        128(AX), Z6, Z6
+	VMOVUPD       Z6, 128(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y6
+	VCVTPS2PD     Y6, Z6
+	VADDPD        192(AX), Z6, Z6
+	VMOVUPD       Z6, 192(AX)
+	VPXORD        Z3, Z3, Z3
+	VCVTPS2PD     Y4, Z6
+	VADDPD        256(AX), Z6, Z6
+	VMOVUPD       Z6, 256(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y6
+	VCVTPS2PD     Y6, Z6
+	VADDPD        320(AX), Z6, Z6
+	VMOVUPD       Z6, 320(AX)
+	VPXORD        Z4, Z4, Z4
+	VCVTPS2PD     Y5, Z6
+	VADDPD        384(AX), Z6, Z6
+	VMOVUPD       Z6, 384(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y6
+	VCVTPS2PD     Y6, Z6
+	VADDPD        448(AX), Z6, Z6
+	VMOVUPD       Z6, 448(AX)
+	VPXORD        Z5, Z5, Z5
+
+statsCFChansAVX512_next:
+	ADDQ BX, CX
+	JMP  statsCFChansAVX512_run
+
+statsCFChansAVX512_last:
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y2, Z1
+	VADDPD        (AX), Z1, Z1
+	VMOVUPD       Z1, (AX)
+	VEXTRACTF64X4 $0x01, Z2, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        64(AX), Z1, Z1
+	VMOVUPD       Z1, 64(AX)
+	VPXORD        Z2, Z2, Z2
+	VCVTPS2PD     Y3, Z1
+	VADDPD        128(AX), Z1, Z1
+	VMOVUPD       Z1, 128(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        192(AX), Z1, Z1
+	VMOVUPD       Z1, 192(AX)
+	VPXORD        Z3, Z3, Z3
+	VCVTPS2PD     Y4, Z1
+	VADDPD        256(AX), Z1, Z1
+	VMOVUPD       Z1, 256(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        320(AX), Z1, Z1
+	VMOVUPD       Z1, 320(AX)
+	VPXORD        Z4, Z4, Z4
+	VCVTPS2PD     Y5, Z1
+	VADDPD        384(AX), Z1, Z1
+	VMOVUPD       Z1, 384(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y1
+	VCVTPS2PD     Y1, Z1
+	VADDPD        448(AX), Z1, Z1
+	VMOVUPD       Z1, 448(AX)
+	VPXORD        Z5, Z5, Z5
+
+	// out[nq*j+q] = the halving tree of quantity q's float64 lanes.
+	MOVQ          24(SP), CX
+	VMOVUPD       (AX), Z1
+	VMOVUPD       64(AX), Z6
+	VMOVUPD       128(AX), Z7
+	VMOVUPD       192(AX), Z8
+	VADDPD        Z7, Z1, Z1
+	VADDPD        Z8, Z6, Z6
+	VADDPD        Z6, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y6
+	VADDPD        Y6, Y1, Y6
+	VEXTRACTF128  $0x01, Y6, X1
+	VADDPD        X1, X6, X1
+	VPERMILPD     $0x01, X1, X6
+	VADDSD        X6, X1, X1
+	VMOVSD        X1, (CX)
+	VMOVUPD       256(AX), Z1
+	VMOVUPD       320(AX), Z6
+	VMOVUPD       384(AX), Z7
+	VMOVUPD       448(AX), Z8
+	VADDPD        Z7, Z1, Z1
+	VADDPD        Z8, Z6, Z6
+	VADDPD        Z6, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z1, Y6
+	VADDPD        Y6, Y1, Y6
+	VEXTRACTF128  $0x01, Y6, X1
+	VADDPD        X1, X6, X1
+	VPERMILPD     $0x01, X1, X6
+	VADDSD        X6, X1, X1
+	VMOVSD        X1, 8(CX)
+	ADDQ          $0x10, 24(SP)
+	ADDQ          $0x04, 32(SP)
+	MOVQ          chStride+80(FP), AX
+	SHLQ          $0x02, AX
+	ADDQ          AX, 8(SP)
+	DECQ          (SP)
+	JNZ           statsCFChansAVX512_channel
+	VZEROUPPER
+	RET

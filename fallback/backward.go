@@ -61,6 +61,20 @@ func BackwardCF(acc []float64, dy, x []float32, nruns, runLen, stride, group int
 	}
 }
 
+// BackwardCFChans runs BackwardCF for nch channels as StatsCFChans runs
+// StatsCF, with mean[j]: out[3*j], out[3*j+1], out[3*j+2] are channel j's
+// sum(dy), sum(dy*(x - mean)) and sum(x - mean). acc is scratch of
+// 3*Lanes values.
+func BackwardCFChans(out, acc []float64, dy, x []float32, nch, chStride, nruns, runLen, stride, group int, mean []float32) {
+	a := acc[:3*Lanes]
+	for j := range nch {
+		clear(a)
+		o := j * chStride
+		BackwardCF(a, dy[o:], x[o:], nruns, runLen, stride, group, mean[j])
+		out[3*j], out[3*j+1], out[3*j+2] = SumLanes(a[:Lanes]), SumLanes(a[Lanes:2*Lanes]), SumLanes(a[2*Lanes:])
+	}
+}
+
 // BackwardCL accumulates the backward reductions of rows channels-last rows
 // (ld apart, as in StatsCL) into acc, with the phases and flushes of
 // StatsCL:

@@ -52,6 +52,35 @@ func StatsCF(acc []float64, x []float32, nruns, runLen, stride, group int, pivot
 	}
 }
 
+// StatsCFChans runs StatsCF for nch channels, channel j's block starting
+// at x[j*chStride] with pivot[j], each from float64 lanes set to 0, and
+// reduces each quantity's lanes with SumLanes: out[2*j] is channel j's
+// shifted sum, out[2*j+1] its sum of squares. acc is scratch of 2*Lanes
+// values.
+func StatsCFChans(out, acc []float64, x []float32, nch, chStride, nruns, runLen, stride, group int, pivot []float32) {
+	a := acc[:2*Lanes]
+	for j := range nch {
+		clear(a)
+		StatsCF(a, x[j*chStride:], nruns, runLen, stride, group, pivot[j])
+		out[2*j], out[2*j+1] = SumLanes(a[:Lanes]), SumLanes(a[Lanes:])
+	}
+}
+
+// SumLanes adds the Lanes float64 lanes of a channels-first reduction in a
+// fixed tree, halving: lane l += lane l+w for w = 16, 8, 4, 2, 1, and
+// returns lane 0.
+func SumLanes(a []float64) float64 {
+	v := (*[Lanes]float64)(a)
+	h0, h1, h2, h3 := v[0]+v[16], v[1]+v[17], v[2]+v[18], v[3]+v[19]
+	h4, h5, h6, h7 := v[4]+v[20], v[5]+v[21], v[6]+v[22], v[7]+v[23]
+	h8, h9, h10, h11 := v[8]+v[24], v[9]+v[25], v[10]+v[26], v[11]+v[27]
+	h12, h13, h14, h15 := v[12]+v[28], v[13]+v[29], v[14]+v[30], v[15]+v[31]
+	q0, q1, q2, q3 := h0+h8, h1+h9, h2+h10, h3+h11
+	q4, q5, q6, q7 := h4+h12, h5+h13, h6+h14, h7+h15
+	e0, e1, e2, e3 := q0+q4, q1+q5, q2+q6, q3+q7
+	return (e0 + e2) + (e1 + e3)
+}
+
 // StatsCL accumulates the shifted sums of rows channels-last rows of C
 // values, ld apart (ld >= C; ld > C when the call covers a block of the
 // channels of wider rows), into acc:

@@ -54,6 +54,7 @@ func Train(a *TrainArgs) {
 		if w.pipe = w.usePipe(1); w.pipe {
 			w.totals(s.C)
 		}
+		w.piv = grow32(&w.pivBuf, s.C)
 		w.exec(opTrainGroups, ceilDiv(s.C, w.group))
 	} else if w.blockC = w.rowBlockC(); w.blockC > 0 && blockTrain {
 		w.totals(s.C)

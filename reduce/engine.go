@@ -94,6 +94,8 @@ func (w *workspace) exec(o op, units int) {
 	}
 	if w.pipe {
 		w.accLen = max(w.accLen, w.pipeAccLen())
+	} else if o == opTrainGroups || o == opBackGroups {
+		w.accLen = groupAccLen(w.group)
 	}
 	w.acc = grow64(&w.acc64, w.parts*w.accLen)
 	w.lanesLen = 0
@@ -122,9 +124,11 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 	switch w.op {
 	case opTrainGroups:
 		c0, c1 := u*w.group, min(s.C, (u+1)*w.group)
+		tot := w.groupSums(c0, c1, acc)
 		for c := c0; c < c1; c++ {
 			var ext bool
-			w.mean[c], w.variance[c], ext = momentsCF(k, acc, w.x, &w.geo, c)
+			i := 2 * (c - c0)
+			w.mean[c], w.variance[c], ext = momentsFromSums(k, acc, w.x, &w.geo, c, w.piv[c], tot[i], tot[i+1])
 			w.markExtreme(c, ext)
 			w.fixTiny(c)
 			w.trainParam(c)
@@ -132,13 +136,10 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 		w.applyChannelsCF(c0, c1)
 	case opBackGroups:
 		c0, c1 := u*w.group, min(s.C, (u+1)*w.group)
+		tot := w.groupSums(c0, c1, acc)
 		for c := c0; c < c1; c++ {
-			var sdy, dot, res float64
-			for j := range w.geo.slabs {
-				a, b, r := w.backSlabCF(acc, c, j)
-				sdy, dot, res = sdy+a, dot+b, res+r
-			}
-			w.backParam(c, sdy, dot, res)
+			i := 3 * (c - c0)
+			w.backParam(c, tot[i], tot[i+1], tot[i+2])
 		}
 		w.applyChannelsCF(c0, c1)
 	case opStatsSlabs:
@@ -225,6 +226,45 @@ func (w *workspace) backApplyChunkCF(ch cfChunking, i int) {
 	}
 	apply(cfSpan(w.y, s, off, n, c, runLen), cfSpan(w.dy, s, off, n, c, runLen),
 		cfSpan(w.x, s, off, n, c, runLen), n, c, runLen, s.C*s.S, w.par[cFirst*pstride:])
+}
+
+// groupAccLen is the accumulator space of one part of the unpipelined
+// fused groups: the kernels' lanes, then groupSums' per-slab sums and
+// totals of up to three quantities per channel.
+func groupAccLen(group int) int { return 3*lanes + 6*group }
+
+// groupSums returns the sums of channels [c0, c1) of a fused group
+// (Train: the shifted sums with the pivots it sets in w.piv; Backward: the
+// backward sums), nq per channel, each channel's slab sums added in slab
+// order: one multi-channel kernel call per slab.
+func (w *workspace) groupSums(c0, c1 int, acc []float64) []float64 {
+	s, g, k := w.s, &w.geo, w.k
+	nch := c1 - c0
+	nq := 2
+	if w.op == opBackGroups {
+		nq = 3
+	} else {
+		for c := c0; c < c1; c++ {
+			w.piv[c] = pivotOf(w.x, s, c)
+		}
+	}
+	lanesAcc := acc[:3*lanes]
+	slab := acc[3*lanes : 3*lanes+nq*nch]
+	tot := acc[3*lanes+3*w.group : 3*lanes+3*w.group+nq*nch]
+	clear(tot)
+	for j := range g.slabs {
+		start, nruns, runLen, group := g.slab(c0, j)
+		end := start + (nruns-1)*g.stride + (nch-1)*s.S + runLen
+		if nq == 3 {
+			k.backwardCFChans(slab, lanesAcc, w.dy[start:end], w.x[start:end], nch, s.S, nruns, runLen, g.stride, group, w.smean[c0:c1])
+		} else {
+			k.statsCFChans(slab, lanesAcc, w.x[start:end], nch, s.S, nruns, runLen, g.stride, group, w.piv[c0:c1])
+		}
+		for i, v := range slab {
+			tot[i] += v
+		}
+	}
+	return tot
 }
 
 // backSlabCF returns the backward sums of slab j of channel c.

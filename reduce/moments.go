@@ -89,20 +89,8 @@ func span(x []float32, start, nruns, runLen, stride int) []float32 {
 	return x[start : start+(nruns-1)*stride+runLen]
 }
 
-// sumLanes adds the Lanes float64 lanes of a channels-first kernel in a
-// fixed tree: the upper half added lane-wise onto the lower half, until one
-// lane remains.
-func sumLanes(a []float64) float64 {
-	v := (*[lanes]float64)(a)
-	h0, h1, h2, h3 := v[0]+v[16], v[1]+v[17], v[2]+v[18], v[3]+v[19]
-	h4, h5, h6, h7 := v[4]+v[20], v[5]+v[21], v[6]+v[22], v[7]+v[23]
-	h8, h9, h10, h11 := v[8]+v[24], v[9]+v[25], v[10]+v[26], v[11]+v[27]
-	h12, h13, h14, h15 := v[12]+v[28], v[13]+v[29], v[14]+v[30], v[15]+v[31]
-	q0, q1, q2, q3 := h0+h8, h1+h9, h2+h10, h3+h11
-	q4, q5, q6, q7 := h4+h12, h5+h13, h6+h14, h7+h15
-	e0, e1, e2, e3 := q0+q4, q1+q5, q2+q6, q3+q7
-	return (e0 + e2) + (e1 + e3)
-}
+// sumLanes is fallback.SumLanes: the fixed tree of a slab's lanes.
+func sumLanes(a []float64) float64 { return fallback.SumLanes(a) }
 
 // reducePhases writes, for each of the nq quantities of a channels-last
 // kernel's float64 lanes a, the per-channel sums (p0 + p1) + (p2 + p3)

@@ -36,6 +36,11 @@ type kernels struct {
 	backwardApplyCF func(dx, dy, x []float32, n, c, s, stride int, p []float32)
 	backwardApplyCL func(dx, dy, x []float32, rows, C, ld int, p []float32)
 
+	// Multi-channel forms of the channels-first reductions: one call per
+	// slab of a channel group, each channel's lanes reduced in the kernel.
+	statsCFChans    func(out, acc []float64, x []float32, nch, chStride, nruns, runLen, stride, group int, pivot []float32)
+	backwardCFChans func(out, acc []float64, dy, x []float32, nch, chStride, nruns, runLen, stride, group int, mean []float32)
+
 	// Non-temporal forms of the element-wise kernels: same bits; every run
 	// or row of their output starts ntAlign bytes aligned.
 	applyCFNT         func(y, x []float32, n, c, s, stride int, p []float32)
@@ -54,6 +59,8 @@ var generic = &kernels{
 	applyCL:         fallback.ApplyCL,
 	backwardApplyCF: fallback.BackwardApplyCF,
 	backwardApplyCL: fallback.BackwardApplyCL,
+	statsCFChans:    fallback.StatsCFChans,
+	backwardCFChans: fallback.BackwardCFChans,
 
 	applyCFNT:         fallback.ApplyCF,
 	applyCLNT:         fallback.ApplyCL,
@@ -100,6 +107,8 @@ func fromAsm(im asm.Impl) *kernels {
 		applyCL:           im.ApplyCL,
 		backwardApplyCF:   im.BackwardApplyCF,
 		backwardApplyCL:   im.BackwardApplyCL,
+		statsCFChans:      im.StatsCFChans,
+		backwardCFChans:   im.BackwardCFChans,
 		applyCFNT:         im.ApplyCFNT,
 		applyCLNT:         im.ApplyCLNT,
 		backwardApplyCFNT: im.BackwardApplyCFNT,

@@ -1,56 +1,114 @@
 package cf
 
 import (
+	"fmt"
+
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// StatsCF generates statsCF<ISA>, the form of fallback.StatsCF.
-func StatsCF(isa ISA) { reduction(isa, false) }
+// StatsCF generates statsCF<ISA> and statsCFChans<ISA>, the forms of
+// fallback.StatsCF and fallback.StatsCFChans.
+func StatsCF(isa ISA) {
+	tab := maskTable(isa, "statsCF")
+	reduction(isa, false, false, tab)
+	reduction(isa, false, true, tab)
+}
 
-// BackwardCF generates backwardCF<ISA>, the form of fallback.BackwardCF.
-func BackwardCF(isa ISA) { reduction(isa, true) }
+// BackwardCF generates backwardCF<ISA> and backwardCFChans<ISA>, the forms
+// of fallback.BackwardCF and fallback.BackwardCFChans.
+func BackwardCF(isa ISA) {
+	tab := maskTable(isa, "backwardCF")
+	reduction(isa, true, false, tab)
+	reduction(isa, true, true, tab)
+}
 
-// reduction emits StatsCF (backward false) or BackwardCF (backward true).
+// reduction emits StatsCF (backward false) or BackwardCF (backward true),
+// or with chans their Chans forms: the same work for nch channels chStride
+// values apart, each from zeroed float64 lanes reduced by the halving tree
+// into out.
 //
 // Lane l of the 32 float32 lanes is element l%W of vector l/W of each
 // quantity (2 zmm or 4 ymm per quantity), so a 32-value block of a run
 // feeds every lane once, in order. The float64 lanes stay in acc (memory)
 // and are only touched by a flush.
-func reduction(isa ISA, backward bool) {
-	var name, sig, scalar string
+func reduction(isa ISA, backward, chans bool, tab Mem) {
+	var name, sig, scalar, what string
 	var nq int
 	if backward {
-		name, scalar, nq = "backwardCF"+isa.Suffix, "mean", 3
+		name, scalar, nq, what = "backwardCF", "mean", 3, "BackwardCF"
 		sig = "func(acc []float64, dy, x []float32, nruns, runLen, stride, group int, mean float32)"
+		if chans {
+			sig = "func(out, acc []float64, dy, x []float32, nch, chStride, nruns, runLen, stride, group int, mean []float32)"
+		}
 	} else {
-		name, scalar, nq = "statsCF"+isa.Suffix, "pivot", 2
+		name, scalar, nq, what = "statsCF", "pivot", 2, "StatsCF"
 		sig = "func(acc []float64, x []float32, nruns, runLen, stride, group int, pivot float32)"
+		if chans {
+			sig = "func(out, acc []float64, x []float32, nch, chStride, nruns, runLen, stride, group int, pivot []float32)"
+		}
 	}
-	var tab Mem
-	if backward {
-		tab = maskTable(isa, "backwardCF")
-	} else {
-		tab = maskTable(isa, "statsCF")
+	if chans {
+		name, what = name+"Chans", what+"Chans"
 	}
+	name += isa.Suffix
 
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
-	if backward {
-		Doc(name+" is the "+isa.Suffix+" form of fallback.BackwardCF, with the same bits.",
-			"It requires nruns, runLen, group >= 1 and len(acc) >= 96.")
+	if chans {
+		Doc(name+" is the "+isa.Suffix+" form of fallback."+what+", with the same bits.",
+			fmt.Sprintf("It requires nch, nruns, runLen, group >= 1, len(acc) >= %d and len(out) >= %d*nch.", nq*Lanes, nq))
 	} else {
-		Doc(name+" is the "+isa.Suffix+" form of fallback.StatsCF, with the same bits.",
-			"It requires nruns, runLen, group >= 1 and len(acc) >= 64.")
+		Doc(name+" is the "+isa.Suffix+" form of fallback."+what+", with the same bits.",
+			fmt.Sprintf("It requires nruns, runLen, group >= 1 and len(acc) >= %d.", nq*Lanes))
+	}
+
+	// Chans: the channel loop's state lives in the frame, so that the
+	// per-channel body keeps every register it had.
+	var chLeft, xCh, dyCh, outP, cvP Mem
+	if chans {
+		chLeft, xCh, dyCh, outP, cvP = AllocLocal(8), AllocLocal(8), AllocLocal(8), AllocLocal(8), AllocLocal(8)
+		t := GP64()
+		Load(Param("nch"), t)
+		MOVQ(t, chLeft)
+		Load(Param("x").Base(), t)
+		MOVQ(t, xCh)
+		if backward {
+			Load(Param("dy").Base(), t)
+			MOVQ(t, dyCh)
+		}
+		Load(Param("out").Base(), t)
+		MOVQ(t, outP)
+		Load(Param(scalar).Base(), t)
+		MOVQ(t, cvP)
+		Label(lbl(name, "channel"))
 	}
 
 	acc := Mem{Base: Load(Param("acc").Base(), GP64())}
-	xBase := Load(Param("x").Base(), GP64())
+	if chans {
+		Comment("The channel's float64 lanes start at 0.")
+		z := isa.Vec()
+		isa.zero(z)
+		for i := 0; i < nq*Lanes*8/isa.Bytes(); i++ {
+			VMOVUPS(z, acc.Offset(i*isa.Bytes()))
+		}
+	}
+	var xBase, dyBase Register
+	if chans {
+		xBase = GP64()
+		MOVQ(xCh, xBase)
+	} else {
+		xBase = Load(Param("x").Base(), GP64())
+	}
 	bases := []Register{xBase}
-	var dyBase Register
 	if backward {
-		dyBase = Load(Param("dy").Base(), GP64())
+		if chans {
+			dyBase = GP64()
+			MOVQ(dyCh, dyBase)
+		} else {
+			dyBase = Load(Param("dy").Base(), GP64())
+		}
 		bases = append(bases, dyBase)
 	}
 	nruns := Load(Param("nruns"), GP64())
@@ -59,7 +117,13 @@ func reduction(isa ISA, backward bool) {
 	gcount := Load(Param("group"), GP64())
 
 	sc := isa.Vec()
-	VBROADCASTSS(paramAddr(scalar), sc)
+	if chans {
+		t := GP64()
+		MOVQ(cvP, t)
+		VBROADCASTSS(Mem{Base: t}, sc)
+	} else {
+		VBROADCASTSS(paramAddr(scalar), sc)
+	}
 
 	nv := Lanes / isa.W
 	accs := make([][]VecVirtual, nq)
@@ -246,6 +310,65 @@ func reduction(isa ISA, backward bool) {
 
 	Label(lbl(name, "last"))
 	flush()
+	if chans {
+		Comment("out[nq*j+q] = the halving tree of quantity q's float64 lanes.")
+		o := GP64()
+		MOVQ(outP, o)
+		for q := 0; q < nq; q++ {
+			r := isa.laneTree(acc.Offset(8 * q * Lanes))
+			VMOVSD(r, Mem{Base: o, Disp: 8 * q})
+		}
+		ADDQ(U8(8*nq), outP)
+		ADDQ(U8(4), cvP)
+		cs := Load(Param("chStride"), GP64())
+		SHLQ(U8(2), cs)
+		ADDQ(cs, xCh)
+		if backward {
+			ADDQ(cs, dyCh)
+		}
+		DECQ(chLeft)
+		JNZ(LabelRef(lbl(name, "channel")))
+	}
 	VZEROUPPER()
 	RET()
+}
+
+// laneTree reduces the 32 float64 lanes at a by halving (lane l += lane
+// l+w for w = 16, 8, 4, 2, 1) and returns an xmm whose low lane holds the
+// result.
+func (isa ISA) laneTree(a Mem) VecVirtual {
+	var e VecVirtual // e0..e3: lane l + lane l+4 after two halvings
+	if isa.Z {
+		z := make([]VecVirtual, 4)
+		for i := range z {
+			z[i] = ZMM()
+			VMOVUPD(a.Offset(64*i), z[i])
+		}
+		VADDPD(z[2], z[0], z[0]) // lanes 0..7 += 16..23
+		VADDPD(z[3], z[1], z[1]) // lanes 8..15 += 24..31
+		VADDPD(z[1], z[0], z[0]) // lanes 0..7 += 8..15
+		e = YMM()
+		VEXTRACTF64X4(U8(1), z[0], e)
+		VADDPD(e, z[0].AsY(), e) // lanes 0..3 += 4..7
+	} else {
+		y := make([]VecVirtual, 8)
+		for i := range y {
+			y[i] = YMM()
+			VMOVUPD(a.Offset(32*i), y[i])
+		}
+		for i := 0; i < 4; i++ {
+			VADDPD(y[i+4], y[i], y[i]) // lanes 4i..4i+3 += 16+4i..
+		}
+		VADDPD(y[2], y[0], y[0]) // lanes 0..3 += 8..11
+		VADDPD(y[3], y[1], y[1]) // lanes 4..7 += 12..15
+		VADDPD(y[1], y[0], y[0]) // lanes 0..3 += 4..7
+		e = y[0]
+	}
+	f := XMM()
+	VEXTRACTF128(U8(1), e, f)
+	VADDPD(f, e.AsX(), f) // lanes 0, 1 += 2, 3
+	g := XMM()
+	VPERMILPD(U8(1), f, g)
+	VADDSD(g, f, f) // lane 0 += 1
+	return f
 }
