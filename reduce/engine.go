@@ -96,6 +96,8 @@ func (w *workspace) exec(o op, units int) {
 		w.accLen = max(w.accLen, w.pipeAccLen())
 	} else if o == opTrainGroups || o == opBackGroups {
 		w.accLen = groupAccLen(w.group)
+	} else if (o == opStatsSlabs || o == opBackSlabs) && !w.s.rowMajor() {
+		w.accLen = 3*lanes + 3*slabChans
 	}
 	w.acc = grow64(&w.acc64, w.parts*w.accLen)
 	w.lanesLen = 0
@@ -152,9 +154,7 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 			reducePhases(w.part[u*2*C:(u+1)*2*C], a, C, 2)
 			return
 		}
-		ns := w.geo.slabs
-		c := u / ns
-		w.part[2*u], w.part[2*u+1] = slabSumsCF(k, acc, w.x, &w.geo, c, u%ns, w.piv[c])
+		w.slabChansCF(u, acc)
 	case opBackSlabs:
 		if s.rowMajor() {
 			C := s.C
@@ -165,8 +165,7 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 			reducePhases(w.part[u*3*C:(u+1)*3*C], a, C, 3)
 			return
 		}
-		ns := w.geo.slabs
-		w.part[3*u], w.part[3*u+1], w.part[3*u+2] = w.backSlabCF(acc, u/ns, u%ns)
+		w.slabChansCF(u, acc)
 	case opApply:
 		if s.rowMajor() {
 			C := s.C
@@ -267,16 +266,35 @@ func (w *workspace) groupSums(c0, c1 int, acc []float64) []float64 {
 	return tot
 }
 
-// backSlabCF returns the backward sums of slab j of channel c.
-func (w *workspace) backSlabCF(acc []float64, c, j int) (sdy, dot, res float64) {
-	s := w.s
-	acc = acc[:3*lanes]
-	clear(acc)
-	start, nruns, runLen, group := w.geo.slab(c, j)
-	stride := s.C * s.S
-	w.k.backwardCF(acc, span(w.dy, start, nruns, runLen, stride), span(w.x, start, nruns, runLen, stride),
-		nruns, runLen, stride, group, w.smean[c])
-	return sumLanes(acc[:lanes]), sumLanes(acc[lanes : 2*lanes]), sumLanes(acc[2*lanes:])
+// slabChans is the number of channels of one unit of opStatsSlabs and
+// opBackSlabs, channels first: one multi-channel kernel call.
+const slabChans = 64
+
+// slabChansCF is unit u of opStatsSlabs or opBackSlabs, channels first:
+// slab u % ns of channels [c0, c1), c0 = u / ns * slabChans, into
+// w.part[(c*ns + j)*nq + q].
+func (w *workspace) slabChansCF(u int, acc []float64) {
+	s, g, k := w.s, &w.geo, w.k
+	ns := g.slabs
+	j := u % ns
+	c0 := u / ns * slabChans
+	c1 := min(s.C, c0+slabChans)
+	nch := c1 - c0
+	nq := 2
+	if w.op == opBackSlabs {
+		nq = 3
+	}
+	out := acc[3*lanes : 3*lanes+nq*nch]
+	start, nruns, runLen, group := g.slab(c0, j)
+	end := start + (nruns-1)*g.stride + (nch-1)*s.S + runLen
+	if nq == 3 {
+		k.backwardCFChans(out, acc[:3*lanes], w.dy[start:end], w.x[start:end], nch, s.S, nruns, runLen, g.stride, group, w.smean[c0:c1])
+	} else {
+		k.statsCFChans(out, acc[:3*lanes], w.x[start:end], nch, s.S, nruns, runLen, g.stride, group, w.piv[c0:c1])
+	}
+	for i := range nch {
+		copy(w.part[((c0+i)*ns+j)*nq:((c0+i)*ns+j+1)*nq], out[i*nq:(i+1)*nq])
+	}
 }
 
 // slabStats computes w.mean and w.variance of every channel from slab
@@ -366,7 +384,7 @@ func (w *workspace) slabTotals(o op, nq int) [3][]float64 {
 	}
 	ns := w.geo.slabs
 	w.part = grow64(&w.part64, C*ns*nq)
-	w.exec(o, C*ns)
+	w.exec(o, ceilDiv(C, slabChans)*ns)
 	for c := range C {
 		for j := range ns {
 			u := (c*ns + j) * nq

@@ -172,21 +172,13 @@ func needsRedo(pivot float32, mean, variance float64) bool {
 	return !math.IsNaN(mean) && !math.IsInf(mean, 0) && !math.IsNaN(variance) && sh*sh > redoRatio*variance
 }
 
-// momentsCF returns the mean and biased variance of channel c of a
-// channels-first batch.
+// momentsFromSums returns the mean and biased variance of channel c of a
+// channels-first batch from its shifted sums with pivot p: the second pass
+// if the pivot was poor, the float64 loop if the sums overflowed.
 //
 // extreme reports that the channel's values are finite but so far apart
 // that the float32 sums overflowed; mean and variance then come from a
 // float64 loop, and the channel is normalized by one too (see extreme.go).
-func momentsCF(k *kernels, acc []float64, x []float32, g *cfGeo, c int) (mean, variance float64, extreme bool) {
-	p := pivotOf(x, g.Shape, c)
-	sum, sq := sumsCF(k, acc, x, g, c, p)
-	return momentsFromSums(k, acc, x, g, c, p, sum, sq)
-}
-
-// momentsFromSums finishes momentsCF from the shifted sums of channel c
-// with pivot p: the second pass if the pivot was poor, the float64 loop if
-// the sums overflowed.
 func momentsFromSums(k *kernels, acc []float64, x []float32, g *cfGeo, c int, p float32, sum, sq float64) (mean, variance float64, extreme bool) {
 	s := g.Shape
 	mean, variance = finish(p, sum, sq, s.M())
