@@ -35,8 +35,13 @@
 // runLen > FlushCF and group = FlushCF/runLen otherwise, so no float32 lane
 // ever takes more than FlushCF/Lanes = 32 additions between flushes.)
 //
-// Channels last (StatsCL, BackwardCL): a call covers rows rows of C values;
-// value (r, c) is x[r*C+c]. Channel c has Phases (4) float32 lanes; row r
+// StatsCFChans and BackwardCFChans do the same for several channels in one
+// call, each channel from float64 lanes set to 0, and reduce each
+// channel's lanes to one number by the fixed halving tree of SumLanes.
+//
+// Channels last (StatsCL, BackwardCL): a call covers rows rows of C values,
+// ld apart; value (r, c) is x[r*ld+c] (ld = C for a whole batch, ld > C for
+// a block of its channels). Channel c has Phases (4) float32 lanes; row r
 // goes to lane r % Phases of its channel, rows in increasing order. The
 // lanes are flushed after every FlushRowsCL (128) rows counted from the
 // start of the call, and after the last row. The float64 lanes are laid out
