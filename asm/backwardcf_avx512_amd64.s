@@ -291,8 +291,11 @@ backwardCFAVX512_last:
 	RET
 
 // func backwardCFChansAVX512(out []float64, acc []float64, dy []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, mean []float32)
-// Requires: AVX, AVX512F
-TEXT ·backwardCFChansAVX512(SB), NOSPLIT, $40-168
+// Requires: AVX, AVX512F, MMX+
+TEXT ·backwardCFChansAVX512(SB), NOSPLIT, $48-168
+	MOVQ chStride+104(FP), AX
+	SHLQ $0x03, AX
+	MOVQ AX, 40(SP)
 	MOVQ nch+96(FP), AX
 	MOVQ AX, (SP)
 	MOVQ x_base+72(FP), AX
@@ -339,7 +342,18 @@ backwardCFChansAVX512_channel:
 backwardCFChansAVX512_run:
 	MOVQ CX, R8
 	MOVQ DX, R9
-	MOVQ runLen+120(FP), R10
+
+	// Prefetch the start of this run two channels ahead.
+	MOVQ       40(SP), R10
+	PREFETCHT0 (R8)(R10*1)
+	PREFETCHT0 64(R8)(R10*1)
+	PREFETCHT0 128(R8)(R10*1)
+	PREFETCHT0 192(R8)(R10*1)
+	PREFETCHT0 (R9)(R10*1)
+	PREFETCHT0 64(R9)(R10*1)
+	PREFETCHT0 128(R9)(R10*1)
+	PREFETCHT0 192(R9)(R10*1)
+	MOVQ       runLen+120(FP), R10
 
 backwardCFChansAVX512_segment:
 	// n = min(rem, FlushCF); rem -= n

@@ -388,8 +388,11 @@ statsCFAVX2_last:
 	RET
 
 // func statsCFChansAVX2(out []float64, acc []float64, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, pivot []float32)
-// Requires: AVX
-TEXT ·statsCFChansAVX2(SB), NOSPLIT, $40-144
+// Requires: AVX, MMX+
+TEXT ·statsCFChansAVX2(SB), NOSPLIT, $48-144
+	MOVQ chStride+80(FP), AX
+	SHLQ $0x03, AX
+	MOVQ AX, 40(SP)
 	MOVQ nch+72(FP), AX
 	MOVQ AX, (SP)
 	MOVQ x_base+48(FP), AX
@@ -438,7 +441,14 @@ statsCFChansAVX2_channel:
 
 statsCFChansAVX2_run:
 	MOVQ CX, DI
-	MOVQ runLen+96(FP), R8
+
+	// Prefetch the start of this run two channels ahead.
+	MOVQ       40(SP), R8
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 128(DI)(R8*1)
+	PREFETCHT0 192(DI)(R8*1)
+	MOVQ       runLen+96(FP), R8
 
 statsCFChansAVX2_segment:
 	// n = min(rem, FlushCF); rem -= n

@@ -229,8 +229,11 @@ statsCFAVX512_last:
 	RET
 
 // func statsCFChansAVX512(out []float64, acc []float64, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, pivot []float32)
-// Requires: AVX, AVX512F
-TEXT ·statsCFChansAVX512(SB), NOSPLIT, $40-144
+// Requires: AVX, AVX512F, MMX+
+TEXT ·statsCFChansAVX512(SB), NOSPLIT, $48-144
+	MOVQ chStride+80(FP), AX
+	SHLQ $0x03, AX
+	MOVQ AX, 40(SP)
 	MOVQ nch+72(FP), AX
 	MOVQ AX, (SP)
 	MOVQ x_base+48(FP), AX
@@ -267,7 +270,14 @@ statsCFChansAVX512_channel:
 
 statsCFChansAVX512_run:
 	MOVQ CX, DI
-	MOVQ runLen+96(FP), R8
+
+	// Prefetch the start of this run two channels ahead.
+	MOVQ       40(SP), R8
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 128(DI)(R8*1)
+	PREFETCHT0 192(DI)(R8*1)
+	MOVQ       runLen+96(FP), R8
 
 statsCFChansAVX512_segment:
 	// n = min(rem, FlushCF); rem -= n
