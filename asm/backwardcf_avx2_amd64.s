@@ -578,7 +578,9 @@ backwardCFChansAVX2_run:
 	MOVQ CX, R8
 	MOVQ DX, R9
 
-	// Prefetch the start of this run two channels ahead.
+	// Prefetch the start of this run two channels ahead, if there is such a channel.
+	CMPQ       (SP), $0x02
+	JLE        backwardCFChansAVX2_noprefetch
 	MOVQ       40(SP), R10
 	PREFETCHT0 (R8)(R10*1)
 	PREFETCHT0 64(R8)(R10*1)
@@ -588,7 +590,9 @@ backwardCFChansAVX2_run:
 	PREFETCHT0 64(R9)(R10*1)
 	PREFETCHT0 128(R9)(R10*1)
 	PREFETCHT0 192(R9)(R10*1)
-	MOVQ       runLen+120(FP), R10
+
+backwardCFChansAVX2_noprefetch:
+	MOVQ runLen+120(FP), R10
 
 backwardCFChansAVX2_segment:
 	// n = min(rem, FlushCF); rem -= n

@@ -271,13 +271,17 @@ statsCFChansAVX512_channel:
 statsCFChansAVX512_run:
 	MOVQ CX, DI
 
-	// Prefetch the start of this run two channels ahead.
+	// Prefetch the start of this run two channels ahead, if there is such a channel.
+	CMPQ       (SP), $0x02
+	JLE        statsCFChansAVX512_noprefetch
 	MOVQ       40(SP), R8
 	PREFETCHT0 (DI)(R8*1)
 	PREFETCHT0 64(DI)(R8*1)
 	PREFETCHT0 128(DI)(R8*1)
 	PREFETCHT0 192(DI)(R8*1)
-	MOVQ       runLen+96(FP), R8
+
+statsCFChansAVX512_noprefetch:
+	MOVQ runLen+96(FP), R8
 
 statsCFChansAVX512_segment:
 	// n = min(rem, FlushCF); rem -= n
