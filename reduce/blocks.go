@@ -5,9 +5,10 @@ package reduce
 // channels over all rows fits a share of the cache: Backward (and Train,
 // with blockTrain) then runs the reduction, the per-channel parameters and
 // the apply of one block back to back, so that the apply re-reads the
-// block from cache instead of from memory. The kernels take the row stride ld = C and cover the block's
-// channels only; every call covers the rows of one slab, as in the
-// unblocked passes, so each channel's sums are the same bits.
+// block from cache instead of from memory. The kernels take the row stride
+// ld = C and cover the block's channels only; every reduction call covers
+// the rows of one slab, as in the unblocked passes, so each channel's sums
+// are the same bits.
 
 // minBlockC is the narrowest block worth cutting: below it a row's piece of
 // a block is a few cache lines, and the unblocked passes stream better.

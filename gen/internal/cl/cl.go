@@ -7,7 +7,10 @@
 // chunks of W full vectors, then single full vectors, then one masked
 // vector for the last C % V channels. Masked loads zero the lanes of
 // channels that do not exist and masked stores leave them alone, so no byte
-// outside the slices is read or written.
+// outside the slices is read or written. A reduction may instead walk wide
+// rows in memory order, vector after vector, with its float32 lanes in a
+// scratch slice (Reduction.WideC). Rows are ld values apart (ld >= C), so
+// that a call can cover a block of the channels of wider rows.
 package cl
 
 import (
