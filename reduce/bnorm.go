@@ -116,8 +116,8 @@ func (w *workspace) trainRows(c0, c1 int) bool {
 			return false
 		}
 		w.mean[c], w.variance[c] = m, v
-		w.trainParam(c)
 	}
+	w.trainParamsRange(c0, c1)
 	return true
 }
 
@@ -179,18 +179,42 @@ func writeTrainOutputs(a *TrainArgs, mean, variance, inv []float64) {
 }
 
 // trainParams sets invstd and the normalize parameters of every channel.
-func (w *workspace) trainParams() {
-	for c := range w.s.C {
-		w.trainParam(c)
-	}
-}
+func (w *workspace) trainParams() { w.trainParamsRange(0, w.s.C) }
 
 // trainParam sets invstd and the normalize parameters of channel c from its
 // mean and variance.
-func (w *workspace) trainParam(c int) {
-	w.inv[c] = invStd(w.variance[c], w.eps)
-	hi, lo, a, b := normParams(w.mean[c], w.inv[c], at(w.gamma, c, 1), at(w.beta, c, 0))
-	w.setParams(c, hi, lo, a, b, 0)
+func (w *workspace) trainParam(c int) { w.trainParamsRange(c, c+1) }
+
+// trainParamsRange is trainParam for channels [c0, c1), in plain loops
+// over slices: with many channels on few rows (256x1024) the per-channel
+// work costs as much as a kernel pass.
+func (w *workspace) trainParamsRange(c0, c1 int) {
+	eps := float64(w.eps)
+	mean, inv := w.mean[c0:c1], w.inv[c0:c1]
+	for i, v := range w.variance[c0:c1] {
+		inv[i] = invStdOf(v + eps) // invStd(v, w.eps)
+	}
+	var gamma, beta []float32
+	if w.gamma != nil {
+		gamma = w.gamma[c0:c1]
+	}
+	if w.beta != nil {
+		beta = w.beta[c0:c1]
+	}
+	if w.s.rowMajor() && w.blockC == 0 {
+		C := w.s.C
+		hi, lo, a, b, z := w.par[c0:c1], w.par[C+c0:C+c1], w.par[2*C+c0:2*C+c1], w.par[3*C+c0:3*C+c1], w.par[4*C+c0:4*C+c1]
+		hi, lo, a, b, z = hi[:len(inv)], lo[:len(inv)], a[:len(inv)], b[:len(inv)], z[:len(inv)]
+		for i := range inv {
+			hi[i], lo[i], a[i], b[i] = normParams(mean[i], inv[i], at(gamma, i, 1), at(beta, i, 0))
+			z[i] = 0
+		}
+		return
+	}
+	for i := range inv {
+		hi, lo, a, b := normParams(mean[i], inv[i], at(gamma, i, 1), at(beta, i, 0))
+		w.setParams(c0+i, hi, lo, a, b, 0)
+	}
 }
 
 // setParams stores the kernel parameters of channel c: interleaved for
