@@ -105,17 +105,28 @@ func (w *workspace) trainRows(c0, c1 int) bool {
 	s := w.s
 	C := s.C
 	tiny := float64(w.eps) < 0x1p-80
-	for c := c0; c < c1; c++ {
-		var sum, sq float64
-		for j := range w.nslabs {
-			sum += w.part[j*2*C+c]
-			sq += w.part[(j*2+1)*C+c]
+	// The totals go through mean and variance: first the slab sums, added
+	// in slab order, then the statistics in place.
+	sum, sq := w.mean[c0:c1], w.variance[c0:c1]
+	clear(sum)
+	clear(sq)
+	for j := range w.nslabs {
+		ps, pq := w.part[j*2*C+c0:j*2*C+c1], w.part[(j*2+1)*C+c0:(j*2+1)*C+c1]
+		ps, pq = ps[:len(sum)], pq[:len(sum)]
+		for i := range sum {
+			sum[i] += ps[i]
+			sq[i] += pq[i]
 		}
-		m, v := finish(w.piv[c], sum, sq, s.M())
-		if needsRedo(w.piv[c], m, v) || !finite(sum) || !finite(sq) || (tiny && v < 0x1p-100) {
+	}
+	piv, m := w.piv[c0:c1], s.M()
+	piv = piv[:len(sum)]
+	for i := range sum {
+		a, q := sum[i], sq[i]
+		mean, v := finish(piv[i], a, q, m)
+		if needsRedo(piv[i], mean, v) || !finite(a) || !finite(q) || (tiny && v < 0x1p-100) {
 			return false
 		}
-		w.mean[c], w.variance[c] = m, v
+		sum[i], sq[i] = mean, v
 	}
 	w.trainParamsRange(c0, c1)
 	return true
