@@ -132,8 +132,8 @@ func (w *workspace) trainBlock(c0, c1 int, acc []float64, tmp []float32) {
 			w.markExtreme(c, ext)
 		}
 		w.fixTiny(c)
-		w.trainParam(c)
 	}
+	w.trainParamsRange(c0, c1)
 	w.applyBlock(c0, c1, acc)
 }
 

@@ -192,13 +192,10 @@ func writeTrainOutputs(a *TrainArgs, mean, variance, inv []float64) {
 // trainParams sets invstd and the normalize parameters of every channel.
 func (w *workspace) trainParams() { w.trainParamsRange(0, w.s.C) }
 
-// trainParam sets invstd and the normalize parameters of channel c from its
-// mean and variance.
-func (w *workspace) trainParam(c int) { w.trainParamsRange(c, c+1) }
-
-// trainParamsRange is trainParam for channels [c0, c1), in plain loops
-// over slices: with many channels on few rows (256x1024) the per-channel
-// work costs as much as a kernel pass.
+// trainParamsRange sets invstd and the normalize parameters of channels
+// [c0, c1) from their mean and variance, in plain loops over slices: with
+// many channels on few rows (256x1024) the per-channel work costs as much
+// as a kernel pass.
 func (w *workspace) trainParamsRange(c0, c1 int) {
 	eps := float64(w.eps)
 	mean, inv := w.mean[c0:c1], w.inv[c0:c1]

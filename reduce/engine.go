@@ -133,8 +133,8 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 			w.mean[c], w.variance[c], ext = momentsFromSums(k, acc, w.x, &w.geo, c, w.piv[c], tot[i], tot[i+1])
 			w.markExtreme(c, ext)
 			w.fixTiny(c)
-			w.trainParam(c)
 		}
+		w.trainParamsRange(c0, c1)
 		w.applyChannelsCF(c0, c1)
 	case opBackGroups:
 		c0, c1 := u*w.group, min(s.C, (u+1)*w.group)

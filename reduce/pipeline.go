@@ -122,15 +122,17 @@ func (w *workspace) groupUnit(u, k int, acc []float64) {
 
 // finishGroup turns the totals of channels [c0, c1) into their parameters.
 func (w *workspace) finishGroup(c0, c1 int, acc []float64) {
-	for c := c0; c < c1; c++ {
-		if w.op == opBackGroups {
+	if w.op == opBackGroups {
+		for c := c0; c < c1; c++ {
 			w.backParam(c, w.sum[c], w.sq[c], w.aux[c])
-			continue
 		}
+		return
+	}
+	for c := c0; c < c1; c++ {
 		var ext bool
 		w.mean[c], w.variance[c], ext = momentsFromSums(w.k, acc[(c-c0)*3*lanes:], w.x, &w.geo, c, w.piv[c], w.sum[c], w.sq[c])
 		w.markExtreme(c, ext)
 		w.fixTiny(c)
-		w.trainParam(c)
 	}
+	w.trainParamsRange(c0, c1)
 }
