@@ -181,3 +181,24 @@ func TestReductionsFollowDocumentedOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestSumLanesIsTheDocumentedTree checks SumLanes against the halving tree
+// written as a loop: lane l += lane l+w for w = 16, 8, 4, 2, 1.
+func TestSumLanesIsTheDocumentedTree(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 100 {
+		a := make([]float64, fallback.Lanes)
+		for i := range a {
+			a[i] = rng.NormFloat64() * math.Pow(10, float64(rng.IntN(30)-15))
+		}
+		t2 := append([]float64(nil), a...)
+		for w := fallback.Lanes / 2; w >= 1; w /= 2 {
+			for l := 0; l < w; l++ {
+				t2[l] += t2[l+w]
+			}
+		}
+		if got := fallback.SumLanes(a); math.Float64bits(got) != math.Float64bits(t2[0]) {
+			t.Fatalf("SumLanes = %v, halving tree gives %v", got, t2[0])
+		}
+	}
+}

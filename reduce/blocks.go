@@ -1,41 +1,38 @@
 package reduce
 
-// Channel-blocked passes over row-major batches (channels last, and
-// channels first with S = 1). When the rows are few and wide, a block of
-// channels over all rows fits a share of the cache: Backward (and Train,
-// with blockTrain) then runs the reduction, the per-channel parameters and
-// the apply of one block back to back, so that the apply re-reads the
-// block from cache instead of from memory. The kernels take the row stride
-// ld = C and cover the block's channels only; every reduction call covers
-// the rows of one slab, as in the unblocked passes, so each channel's sums
-// are the same bits.
+// Channel-blocked Backward over row-major batches (channels last, and
+// channels first with S = 1). When the rows are few and wide, x and dy of a
+// block of channels over all rows fit a share of the cache: the reduction,
+// the per-channel parameters and the apply of one block then run back to
+// back, so that the apply re-reads the block from cache instead of from
+// memory. The kernels take the row stride ld = C and cover the block's
+// channels only; every reduction call covers the rows of one slab, as in
+// the unblocked pass, so each channel's sums are the same bits.
+//
+// Train is not blocked. It reads x twice where Backward reads x and dy
+// twice, so it gains half as much from the cache and pays the strided block
+// walk all the same. Measured in bench/compare (one goroutine, two A/B runs
+// each, with a Train form of these blocks since removed): Backward of
+// 256x1024 went from 4.6-4.7x copy to 3.4-3.6x, and of 8x512x7x7 channels
+// last from 4.7 to 4.4-4.7; Train of 8x512x7x7 channels last went from
+// 2.65 to 2.8, and of 256x1024 stayed at 2.5-2.8.
 
 // minBlockC is the narrowest block worth cutting: below it a row's piece of
-// a block is a few cache lines, and the unblocked passes stream better.
+// a block is a few cache lines, and the unblocked pass streams better.
 // Measured on 256x1024 and 8x512x7x7 channels last (AVX-512, one
 // goroutine, best of six): blocks of 128 and 256 channels took Backward
-// from 124 to 91 us and 81 to 76 us, Train from 68 to 65 and 48 to 43 us;
-// blocks of 32 or 64 channels ran up to twice as slow as no blocks. Tests
-// lower it.
+// from 124 to 91 us and from 81 to 76 us; blocks of 32 or 64 channels ran
+// up to twice as slow as no blocks. Tests lower it.
 var minBlockC = 128
 
-// blockRows enables the channel-blocked passes (tests turn it off to
+// blockRows enables the channel-blocked Backward (tests turn it off to
 // compare).
 var blockRows = true
 
-// blockTrain enables them for Train too. Measured in bench/compare (one
-// goroutine, caches shared with the peers' runs, two runs each): Backward
-// of 256x1024 went from 4.6-4.7x copy to 3.4-3.6x, and of 8x512x7x7
-// channels last from 4.7 to 4.4-4.7; Train of 8x512x7x7 channels last went
-// from 2.65 to 2.8 and of 256x1024 stayed at 2.5-2.8. Train reads x twice
-// where Backward reads x and dy twice, so it gains half as much from the
-// cache and pays the strided block walk all the same. Tests turn it on.
-var blockTrain = false
-
-// rowBlockC returns the channels per block of a channel-blocked call, or
-// 0 when the call does not run blocked: not row-major, too many rows for a
-// block of minBlockC channels, or one block would hold every channel. Two
-// tensors of a block over all rows (x and y, or x and dy) fit blockBytes.
+// rowBlockC returns the channels per block of a channel-blocked Backward,
+// or 0 when the call does not run blocked: not row-major, too many rows for
+// a block of minBlockC channels, or one block would hold every channel. x
+// and dy of a block over all rows fit blockBytes.
 func (w *workspace) rowBlockC() int {
 	s := w.s
 	if !blockRows || !s.rowMajor() || s.rows() == 0 {
@@ -68,73 +65,29 @@ func (w *workspace) blockOf(c int) (c0, width int) {
 	return c0, min(w.blockC, w.s.C-c0)
 }
 
-// blockSums sets w.sum and w.sq (and, for Backward, w.aux) of channels
-// [c0, c1) from the reductions of every slab, added in slab order.
+// blockSums sets w.sum, w.sq and w.aux of channels [c0, c1) to their
+// backward sums, each slab's added in slab order.
 func (w *workspace) blockSums(c0, c1 int, acc []float64, tmp []float32) {
 	s, k := w.s, w.k
 	C, bw := s.C, c1-c0
-	back := w.op == opRowBlockBack
-	nq := 2
-	if back {
-		nq = 3
-	}
-	a := acc[:nq*phases*bw]
+	a := acc[:3*phases*bw]
 	t := [3][]float64{w.sum[c0:c1], w.sq[c0:c1], w.aux[c0:c1]}
-	for q := range nq {
-		clear(t[q])
+	for _, tq := range t {
+		clear(tq)
 	}
 	for j := range slabsCL(s) {
 		r0, nr := slabCL(s, j)
 		lo, hi := r0*C+c0, (r0+nr-1)*C+c1
 		clear(a)
-		if back {
-			k.backwardCL(a, w.dy[lo:hi], w.x[lo:hi], nr, bw, C, w.smean[c0:c1], tmp)
-		} else {
-			k.statsCL(a, w.x[lo:hi], nr, bw, C, w.piv[c0:c1], tmp)
-		}
-		for q := range nq {
-			b, tq := a[q*phases*bw:], t[q]
+		k.backwardCL(a, w.dy[lo:hi], w.x[lo:hi], nr, bw, C, w.smean[c0:c1], tmp)
+		for q, tq := range t {
+			b := a[q*phases*bw:]
 			p0, p1, p2, p3 := b[:bw], b[bw:2*bw], b[2*bw:3*bw], b[3*bw:4*bw]
 			for c := range tq {
 				tq[c] += (p0[c] + p1[c]) + (p2[c] + p3[c])
 			}
 		}
 	}
-}
-
-// trainBlock is Train's work on channels [c0, c1): the statistics as
-// slabStats computes them (second pass and float64 path included), the
-// parameters, and the apply.
-func (w *workspace) trainBlock(c0, c1 int, acc []float64, tmp []float32) {
-	s := w.s
-	m := s.M()
-	pivotsRows(w.piv, w.x, s, c0, c1)
-	w.blockSums(c0, c1, acc, tmp)
-	redo := false
-	for c := c0; c < c1; c++ {
-		w.mean[c], w.variance[c] = finish(w.piv[c], w.sum[c], w.sq[c], m)
-		if needsRedo(w.piv[c], w.mean[c], w.variance[c]) {
-			w.piv[c] = float32(w.mean[c])
-			redo = true
-		}
-	}
-	if redo {
-		// The channels that keep their pivot get the same sums again.
-		w.blockSums(c0, c1, acc, tmp)
-		for c := c0; c < c1; c++ {
-			w.mean[c], w.variance[c] = finish(w.piv[c], w.sum[c], w.sq[c], m)
-		}
-	}
-	for c := c0; c < c1; c++ {
-		if !finite(w.sum[c]) || !finite(w.sq[c]) {
-			var ext bool
-			w.mean[c], w.variance[c], ext = exactMoments(w.x, s, c, w.mean[c], w.variance[c])
-			w.markExtreme(c, ext)
-		}
-		w.fixTiny(c)
-	}
-	w.trainParamsRange(c0, c1)
-	w.applyBlock(c0, c1, acc)
 }
 
 // backBlock is Backward's work on channels [c0, c1): the sums, the
@@ -147,7 +100,7 @@ func (w *workspace) backBlock(c0, c1 int, acc []float64, tmp []float32) {
 	w.applyBlock(c0, c1, acc)
 }
 
-// applyBlock runs the apply kernel of the call over channels [c0, c1) of
+// applyBlock runs the backward apply kernel over channels [c0, c1) of
 // every row, in calls of at most chunkElems values. A block with extreme
 // channels goes row by row: their outputs are computed from the row's
 // inputs first (into tmp, which the sums no longer need), then the kernel
@@ -156,10 +109,9 @@ func (w *workspace) applyBlock(c0, c1 int, tmp []float64) {
 	s, k := w.s, w.k
 	C, bw := s.C, c1-c0
 	par := w.par[5*c0 : 5*c1]
-	back := w.op == opRowBlockBack
-	apply, backApply := k.applyCL, k.backwardApplyCL
+	apply := k.backwardApplyCL
 	if w.nt && c0*4%ntAlign == 0 {
-		apply, backApply = k.applyCLNT, k.backwardApplyCLNT
+		apply = k.backwardApplyCLNT
 	}
 	rows := s.rows()
 	per := max(1, chunkElems/bw)
@@ -177,11 +129,7 @@ func (w *workspace) applyBlock(c0, c1 int, tmp []float64) {
 				}
 			}
 		}
-		if back {
-			backApply(w.y[lo:hi], w.dy[lo:hi], w.x[lo:hi], nr, bw, C, par)
-		} else {
-			apply(w.y[lo:hi], w.x[lo:hi], nr, bw, C, par)
-		}
+		apply(w.y[lo:hi], w.dy[lo:hi], w.x[lo:hi], nr, bw, C, par)
 		if ext {
 			for c := c0; c < c1; c++ {
 				if w.extreme[c] {

@@ -56,11 +56,7 @@ func Train(a *TrainArgs) {
 		}
 		w.piv = grow32(&w.pivBuf, s.C)
 		w.exec(opTrainGroups, ceilDiv(s.C, w.group))
-	} else if w.blockC = w.rowBlockC(); w.blockC > 0 && blockTrain {
-		w.totals(s.C)
-		w.exec(opRowBlockTrain, ceilDiv(s.C, w.blockC))
 	} else {
-		w.blockC = 0
 		if !w.s.rowMajor() || !fastRows || !w.trainRowsFast() {
 			w.slabStats()
 			if float64(w.eps) < 0x1p-80 {
@@ -209,7 +205,7 @@ func (w *workspace) trainParamsRange(c0, c1 int) {
 	if w.beta != nil {
 		beta = w.beta[c0:c1]
 	}
-	if w.s.rowMajor() && w.blockC == 0 {
+	if w.s.rowMajor() {
 		C := w.s.C
 		hi, lo, a, b, z := w.par[c0:c1], w.par[C+c0:C+c1], w.par[2*C+c0:2*C+c1], w.par[3*C+c0:3*C+c1], w.par[4*C+c0:4*C+c1]
 		hi, lo, a, b, z = hi[:len(inv)], lo[:len(inv)], a[:len(inv)], b[:len(inv)], z[:len(inv)]

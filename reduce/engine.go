@@ -14,17 +14,16 @@ import (
 type op int
 
 const (
-	opTrainGroups   op = iota + 1 // channels first: statistics, parameters and apply of a channel group
-	opBackGroups                  // channels first: backward sums, parameters and apply of a channel group
-	opStatsSlabs                  // shifted sums of one slab
-	opBackSlabs                   // backward sums of one slab
-	opApply                       // one chunk of the normalize kernel
-	opBackApply                   // one chunk of the backward apply kernel
-	opRowPivots                   // row-major: pivots of a range of channels
-	opRowTrain                    // row-major: totals, statistics and parameters of a range of channels
-	opRowBack                     // row-major: backward totals and parameters of a range of channels
-	opRowBlockTrain               // row-major: statistics, parameters and apply of a block of channels (blocks.go)
-	opRowBlockBack                // row-major: backward sums, parameters and apply of a block of channels
+	opTrainGroups  op = iota + 1 // channels first: statistics, parameters and apply of a channel group
+	opBackGroups                 // channels first: backward sums, parameters and apply of a channel group
+	opStatsSlabs                 // shifted sums of one slab
+	opBackSlabs                  // backward sums of one slab
+	opApply                      // one chunk of the normalize kernel
+	opBackApply                  // one chunk of the backward apply kernel
+	opRowPivots                  // row-major: pivots of a range of channels
+	opRowTrain                   // row-major: totals, statistics and parameters of a range of channels
+	opRowBack                    // row-major: backward totals and parameters of a range of channels
+	opRowBlockBack               // row-major: backward sums, parameters and apply of a block of channels (blocks.go)
 )
 
 // rowChans is the number of channels of one unit of the row-major
@@ -198,8 +197,6 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 		w.slow[u] = !w.trainRows(u*rowChans, min(s.C, (u+1)*rowChans))
 	case opRowBack:
 		w.slow[u] = !w.backRows(u*rowChans, min(s.C, (u+1)*rowChans))
-	case opRowBlockTrain:
-		w.trainBlock(u*w.blockC, min(s.C, (u+1)*w.blockC), acc, tmp)
 	case opRowBlockBack:
 		w.backBlock(u*w.blockC, min(s.C, (u+1)*w.blockC), acc, tmp)
 	}
@@ -237,7 +234,7 @@ func groupAccLen(group int) int { return 3*lanes + 6*group }
 // backward sums), nq per channel, each channel's slab sums added in slab
 // order: one multi-channel kernel call per slab.
 func (w *workspace) groupSums(c0, c1 int, acc []float64) []float64 {
-	s, g, k := w.s, &w.geo, w.k
+	s, g := w.s, &w.geo
 	nch := c1 - c0
 	nq := 2
 	if w.op == opBackGroups {
@@ -252,18 +249,27 @@ func (w *workspace) groupSums(c0, c1 int, acc []float64) []float64 {
 	tot := acc[3*lanes+3*w.group : 3*lanes+3*w.group+nq*nch]
 	clear(tot)
 	for j := range g.slabs {
-		start, nruns, runLen, group := g.slab(c0, j)
-		end := start + (nruns-1)*g.stride + (nch-1)*s.S + runLen
-		if nq == 3 {
-			k.backwardCFChans(slab, lanesAcc, w.dy[start:end], w.x[start:end], nch, s.S, nruns, runLen, g.stride, group, w.smean[c0:c1])
-		} else {
-			k.statsCFChans(slab, lanesAcc, w.x[start:end], nch, s.S, nruns, runLen, g.stride, group, w.piv[c0:c1])
-		}
+		w.chansCF(slab, lanesAcc, c0, c1, j, nq == 3)
 		for i, v := range slab {
 			tot[i] += v
 		}
 	}
 	return tot
+}
+
+// chansCF runs the multi-channel reduction kernel over slab j of channels
+// [c0, c1), channels first: the backward sums with the saved means, or the
+// shifted sums with the pivots, nq per channel into out.
+func (w *workspace) chansCF(out, lanesAcc []float64, c0, c1, j int, backward bool) {
+	s, g, k := w.s, &w.geo, w.k
+	nch := c1 - c0
+	start, nruns, runLen, group := g.slab(c0, j)
+	end := start + (nruns-1)*g.stride + (nch-1)*s.S + runLen
+	if backward {
+		k.backwardCFChans(out, lanesAcc, w.dy[start:end], w.x[start:end], nch, s.S, nruns, runLen, g.stride, group, w.smean[c0:c1])
+		return
+	}
+	k.statsCFChans(out, lanesAcc, w.x[start:end], nch, s.S, nruns, runLen, g.stride, group, w.piv[c0:c1])
 }
 
 // slabChans is the number of channels of one unit of opStatsSlabs and
@@ -274,7 +280,7 @@ const slabChans = 64
 // slab u % ns of channels [c0, c1), c0 = u / ns * slabChans, into
 // w.part[(c*ns + j)*nq + q].
 func (w *workspace) slabChansCF(u int, acc []float64) {
-	s, g, k := w.s, &w.geo, w.k
+	s, g := w.s, &w.geo
 	ns := g.slabs
 	j := u % ns
 	c0 := u / ns * slabChans
@@ -285,13 +291,7 @@ func (w *workspace) slabChansCF(u int, acc []float64) {
 		nq = 3
 	}
 	out := acc[3*lanes : 3*lanes+nq*nch]
-	start, nruns, runLen, group := g.slab(c0, j)
-	end := start + (nruns-1)*g.stride + (nch-1)*s.S + runLen
-	if nq == 3 {
-		k.backwardCFChans(out, acc[:3*lanes], w.dy[start:end], w.x[start:end], nch, s.S, nruns, runLen, g.stride, group, w.smean[c0:c1])
-	} else {
-		k.statsCFChans(out, acc[:3*lanes], w.x[start:end], nch, s.S, nruns, runLen, g.stride, group, w.piv[c0:c1])
-	}
+	w.chansCF(out, acc[:3*lanes], c0, c1, j, nq == 3)
 	for i := range nch {
 		copy(w.part[((c0+i)*ns+j)*nq:((c0+i)*ns+j+1)*nq], out[i*nq:(i+1)*nq])
 	}

@@ -89,9 +89,6 @@ func span(x []float32, start, nruns, runLen, stride int) []float32 {
 	return x[start : start+(nruns-1)*stride+runLen]
 }
 
-// sumLanes is fallback.SumLanes: the fixed tree of a slab's lanes.
-func sumLanes(a []float64) float64 { return fallback.SumLanes(a) }
-
 // reducePhases writes, for each of the nq quantities of a channels-last
 // kernel's float64 lanes a, the per-channel sums (p0 + p1) + (p2 + p3)
 // into out[q*C+c].
@@ -208,7 +205,7 @@ func slabSumsCF(k *kernels, acc []float64, x []float32, g *cfGeo, c, j int, pivo
 	clear(acc)
 	start, nruns, runLen, group := g.slab(c, j)
 	k.statsCF(acc, span(x, start, nruns, runLen, g.stride), nruns, runLen, g.stride, group, pivot)
-	return sumLanes(acc[:lanes]), sumLanes(acc[lanes:])
+	return fallback.SumLanes(acc[:lanes]), fallback.SumLanes(acc[lanes:])
 }
 
 func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }

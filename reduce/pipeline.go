@@ -1,5 +1,7 @@
 package reduce
 
+import "github.com/simdbn/simdbn/fallback"
+
 // The pipelined schedule of the fused channels-first passes. A group's
 // statistics pass reads from memory and its apply pass writes to memory;
 // one after the other, a core does one then the other. Interleaving the
@@ -104,17 +106,17 @@ func (w *workspace) groupUnit(u, k int, acc []float64) {
 			w.k.backwardCF(a, span(w.dy, start, nruns, runLen, stride), span(w.x, start, nruns, runLen, stride),
 				nruns, runLen, stride, group, w.smean[c])
 			if slabEnd {
-				w.sum[c] += sumLanes(a[:lanes])
-				w.sq[c] += sumLanes(a[lanes : 2*lanes])
-				w.aux[c] += sumLanes(a[2*lanes:])
+				w.sum[c] += fallback.SumLanes(a[:lanes])
+				w.sq[c] += fallback.SumLanes(a[lanes : 2*lanes])
+				w.aux[c] += fallback.SumLanes(a[2*lanes:])
 				clear(a)
 			}
 			continue
 		}
 		w.k.statsCF(a[:2*lanes], span(w.x, start, nruns, runLen, stride), nruns, runLen, stride, group, w.piv[c])
 		if slabEnd {
-			w.sum[c] += sumLanes(a[:lanes])
-			w.sq[c] += sumLanes(a[lanes : 2*lanes])
+			w.sum[c] += fallback.SumLanes(a[:lanes])
+			w.sq[c] += fallback.SumLanes(a[lanes : 2*lanes])
 			clear(a[:2*lanes])
 		}
 	}

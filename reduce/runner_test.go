@@ -146,25 +146,6 @@ func TestWarmPoolAllocatesNothing(t *testing.T) {
 	}
 }
 
-func TestSumLanesIsTheDocumentedTree(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	for range 100 {
-		a := make([]float64, lanes)
-		for i := range a {
-			a[i] = rng.NormFloat64() * math.Pow(10, float64(rng.IntN(30)-15))
-		}
-		t2 := append([]float64(nil), a...)
-		for w := lanes / 2; w >= 1; w /= 2 {
-			for l := 0; l < w; l++ {
-				t2[l] += t2[l+w]
-			}
-		}
-		if got := sumLanes(a); math.Float64bits(got) != math.Float64bits(t2[0]) {
-			t.Fatalf("sumLanes = %v, halving tree gives %v", got, t2[0])
-		}
-	}
-}
-
 // TestFastRowsMatchesGeneralPath checks that the one-loop paths of Train
 // and Backward for row-major batches give the bits of the general paths.
 func TestFastRowsMatchesGeneralPath(t *testing.T) {

@@ -15,8 +15,8 @@ import (
 // medians of their ratios to copy: the numbers behind the choice of
 // blockBytes, ntBytes and minBlockC. TUNE_SHAPE=NxCxS[,nhwc],
 // TUNE_BLOCK=bytes, TUNE_NT=bytes and TUNE_WORKERS=k (a Pool) pick the
-// case. train-unblocked and backward-unblocked are Train and Backward with
-// the channel-blocked passes (blocks.go) off, for an A/B in one run.
+// case. backward-unblocked is Backward with the channel blocks (blocks.go)
+// off, for an A/B in one run.
 func BenchmarkTune(b *testing.B) {
 	s := Shape{N: 32, C: 64, S: 3136}
 	if v := os.Getenv("TUNE_SHAPE"); v != "" {
@@ -84,9 +84,6 @@ func BenchmarkTune(b *testing.B) {
 	ops = append(ops, struct {
 		name string
 		f    func()
-	}{"train-unblocked", unblocked(ops[4].f)}, struct {
-		name string
-		f    func()
 	}{"backward-unblocked", unblocked(ops[5].f)})
 	m64, v64 := make([]float64, s.C), make([]float64, s.C)
 	ops[2].f = func() { Moments(m64, v64, x, s) }
@@ -94,7 +91,7 @@ func BenchmarkTune(b *testing.B) {
 	name := fmt.Sprintf("%v", s)
 	b.Run(strings.ReplaceAll(name, " ", ""), func(b *testing.B) {
 		for b.Loop() {
-			var t [10]time.Duration
+			var t [9]time.Duration
 			for i, op := range ops {
 				t0 := time.Now()
 				op.f()

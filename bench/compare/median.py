@@ -3,7 +3,7 @@
 
     python3 bench/compare/median.py run1.md run2.md run3.md > median.md
 
-The machine is shared: one run's cells move by 10-30% with the neighbours'
+The machine is shared: one run's cells move by up to 30% with the neighbours'
 load, and not all cells of a run move together. The median of a few runs,
 minutes apart, is steadier. Each numeric column is the median of its runs;
 "simdbn best" is the lower of the avx512 and avx2 medians; "best peer" is
