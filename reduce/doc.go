@@ -66,8 +66,12 @@
 // stream together. Backward of a row-major batch with few, wide rows runs
 // the same way on blocks of channels over all rows (a block's x and dy fit
 // the cache share), the kernels walking the block's part of each row.
-// Outputs of 8 MiB and more that alias no input are written with
-// non-temporal stores. None of this changes the arithmetic.
+// Channels-first slabs of a tensor of 4 MiB or more are read in address
+// order, one flush unit of every channel of the slab before the next
+// (each channel keeping its own float64 lanes), rather than channel by
+// channel: runs of one channel lie C*S values apart, and the hardware
+// prefetchers restart at each. Outputs of 8 MiB and more that alias no
+// input are written with non-temporal stores. None of this changes the arithmetic.
 //
 // # Other normalizations
 //

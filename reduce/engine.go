@@ -57,6 +57,7 @@ type call struct {
 	nslabs              int       // row-major: slabs of the call
 	slow                []bool    // row-major per-channel ops: a unit met a rare case
 	pipe                bool      // fused groups run pipelined (pipeline.go)
+	memOrder            bool      // channels-first slabs walk memory in address order (slabMemOrderCF)
 	blockC              int       // row-major: channels per block of a channel-blocked call (blocks.go), or 0
 	sum, sq, aux        []float64 // pipelined: per-channel totals
 
@@ -75,6 +76,7 @@ func (w *workspace) begin(run Runner, s Shape) {
 	w.call = call{k: current(), run: run, s: s}
 	if !s.rowMajor() {
 		w.geo = newCFGeo(s)
+		w.memOrder = w.geo.pieces == 0 && s.Len()*4 >= memOrderBytes
 	}
 	w.extreme = w.flags(s.C)
 }
@@ -97,6 +99,9 @@ func (w *workspace) exec(o op, units int) {
 		w.accLen = groupAccLen(w.group)
 	} else if (o == opStatsSlabs || o == opBackSlabs) && !w.s.rowMajor() {
 		w.accLen = 3*lanes + 3*slabChans
+		if w.memOrder {
+			w.accLen += 3 * lanes * slabChans
+		}
 	}
 	w.acc = grow64(&w.acc64, w.parts*w.accLen)
 	w.lanesLen = 0
@@ -291,7 +296,11 @@ func (w *workspace) slabChansCF(u int, acc []float64) {
 		nq = 3
 	}
 	out := acc[3*lanes : 3*lanes+nq*nch]
-	w.chansCF(out, acc[:3*lanes], c0, c1, j, nq == 3)
+	if w.memOrder {
+		w.slabMemOrderCF(out, acc[3*lanes+3*slabChans:], c0, c1, j, nq)
+	} else {
+		w.chansCF(out, acc[:3*lanes], c0, c1, j, nq == 3)
+	}
 	for i := range nch {
 		copy(w.part[((c0+i)*ns+j)*nq:((c0+i)*ns+j+1)*nq], out[i*nq:(i+1)*nq])
 	}
@@ -449,4 +458,44 @@ func (w *workspace) useNT(out []float32, ins ...[]float32) bool {
 		run = s.C
 	}
 	return uintptr(unsafe.Pointer(&out[0]))%ntAlign == 0 && run*4%ntAlign == 0
+}
+
+// memOrderBytes is the tensor size from which the channels-first slabs
+// are walked in address order (slabMemOrderCF); below it the tensor is
+// in cache and one multi-channel kernel call per slab costs less.
+var memOrderBytes = 4 << 20
+
+// slabMemOrderCF is chansCF in address order: slab j of channels [c0, c1)
+// one flush unit at a time, every channel's unit before the next unit, so
+// that memory is read as a few long streams instead of a short run per
+// channel and sample (measured: 0.72x copy() for one 12.5 KB run at a time,
+// 0.36x for the same bytes in address order). Each channel keeps its
+// float64 lanes in lanesAcc (nq*lanes per channel) across its units; the
+// calls end at flush points, so the lanes get the same values as one call
+// over the slab, and they are reduced by the same tree as the
+// multi-channel kernels'.
+func (w *workspace) slabMemOrderCF(out, lanesAcc []float64, c0, c1, j, nq int) {
+	s, g, k := w.s, &w.geo, w.k
+	nch := c1 - c0
+	lanesAcc = lanesAcc[:nch*nq*lanes]
+	clear(lanesAcc)
+	start, nruns, runLen, group := g.slab(c0, j)
+	for r := 0; r < nruns; r += group {
+		nr := min(group, nruns-r)
+		for c := c0; c < c1; c++ {
+			a := lanesAcc[(c-c0)*nq*lanes : (c-c0+1)*nq*lanes]
+			off := start + r*g.stride + (c-c0)*s.S
+			if nq == 3 {
+				k.backwardCF(a, span(w.dy, off, nr, runLen, g.stride), span(w.x, off, nr, runLen, g.stride),
+					nr, runLen, g.stride, group, w.smean[c])
+			} else {
+				k.statsCF(a, span(w.x, off, nr, runLen, g.stride), nr, runLen, g.stride, group, w.piv[c])
+			}
+		}
+	}
+	for i := range nch {
+		for q := range nq {
+			out[i*nq+q] = fallback.SumLanes(lanesAcc[(i*nq+q)*lanes : (i*nq+q+1)*lanes])
+		}
+	}
 }

@@ -37,6 +37,7 @@ func (r limitedRunner) Run(n int, task func(int)) {
 
 type outputs struct {
 	y, mean, vr, inv, rm, rv, dx, dg, db []float32
+	mv                                   []float32 // MeanVar's mean, then its variance
 }
 
 func runAll(s Shape, x, dy, gamma, beta []float32, run Runner) outputs {
@@ -55,6 +56,10 @@ func runAll(s Shape, x, dy, gamma, beta []float32, run Runner) outputs {
 	yi := make([]float32, n)
 	Infer(&InferArgs{Y: yi, X: x, Shape: s, Gamma: gamma, Beta: beta, Mean: o.rm, Variance: o.rv, Eps: 1e-5, Run: run})
 	o.y = append(o.y, yi...)
+	o.mv = make([]float32, 2*C)
+	if err := MeanVar(o.mv[:C], o.mv[C:], x, s); err != nil {
+		panic(err)
+	}
 	return o
 }
 
@@ -73,11 +78,12 @@ func sameBits(a, b []float32) int {
 // channels, several slabs per channel, row-major slabs, and a pivot far
 // from the mean (the second pass).
 //
-// The serial reference runs unpipelined; every other run is pipelined
-// (pipeline.go) wherever a fused group allows it, so the test also checks
-// that the pipeline keeps the summation order.
+// The serial reference runs unpipelined and walks slabs channel by
+// channel; every other run is pipelined (pipeline.go) wherever a fused
+// group allows it and walks slabs in address order (slabMemOrderCF), so
+// the test also checks that both keep the summation order.
 func TestWorkerCountsGiveSameBits(t *testing.T) {
-	defer func(b, c, p int) { blockBytes, chunkElems, pipeBytes = b, c, p }(blockBytes, chunkElems, pipeBytes)
+	defer func(b, c, p, m int) { blockBytes, chunkElems, pipeBytes, memOrderBytes = b, c, p, m }(blockBytes, chunkElems, pipeBytes, memOrderBytes)
 	blockBytes, chunkElems = 4096, 1000 // many groups and chunks on small data
 	rng := rand.New(rand.NewPCG(3, 4))
 	shapes := []Shape{
@@ -96,9 +102,9 @@ func TestWorkerCountsGiveSameBits(t *testing.T) {
 		for c := range gamma {
 			gamma[c], beta[c] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
 		}
-		pipeBytes = maxInt
+		pipeBytes, memOrderBytes = maxInt, maxInt
 		want := runAll(s, x, dy, gamma, beta, nil)
-		pipeBytes = 0
+		pipeBytes, memOrderBytes = 0, 0
 		runners := []Runner{Serial, Pool(2), Pool(3)}
 		for k := 1; k <= 8; k++ {
 			runners = append(runners, limitedRunner{k})
@@ -108,7 +114,7 @@ func TestWorkerCountsGiveSameBits(t *testing.T) {
 			for name, pair := range map[string][2][]float32{
 				"y": {got.y, want.y}, "mean": {got.mean, want.mean}, "var": {got.vr, want.vr}, "invstd": {got.inv, want.inv},
 				"runningMean": {got.rm, want.rm}, "runningVar": {got.rv, want.rv}, "dx": {got.dx, want.dx},
-				"dgamma": {got.dg, want.dg}, "dbeta": {got.db, want.db},
+				"dgamma": {got.dg, want.dg}, "dbeta": {got.db, want.db}, "MeanVar": {got.mv, want.mv},
 			} {
 				if i := sameBits(pair[0], pair[1]); i >= 0 {
 					t.Errorf("%v, %d workers: %s[%d] = %v, serial gives %v", s, run.Workers(), name, i, pair[0][i], pair[1][i])

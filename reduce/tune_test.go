@@ -13,9 +13,9 @@ import (
 // BenchmarkTune measures, interleaved, copy(), a read-only pass, the
 // statistics pass, Infer, Train and Backward on one shape, and reports the
 // medians of their ratios to copy: the numbers behind the choice of
-// blockBytes, ntBytes and minBlockC. TUNE_SHAPE=NxCxS[,nhwc],
-// TUNE_BLOCK=bytes, TUNE_NT=bytes and TUNE_WORKERS=k (a Pool) pick the
-// case. backward-unblocked is Backward with the channel blocks (blocks.go)
+// blockBytes, ntBytes, memOrderBytes and minBlockC.
+// TUNE_SHAPE=NxCxS[,nhwc], TUNE_BLOCK=bytes, TUNE_NT=bytes,
+// TUNE_MEMORDER=bytes and TUNE_WORKERS=k (a Pool) pick the case. backward-unblocked is Backward with the channel blocks (blocks.go)
 // off, for an A/B in one run.
 func BenchmarkTune(b *testing.B) {
 	s := Shape{N: 32, C: 64, S: 3136}
@@ -36,6 +36,10 @@ func BenchmarkTune(b *testing.B) {
 	if v := os.Getenv("TUNE_NT"); v != "" {
 		defer func(v int) { ntBytes = v }(ntBytes)
 		ntBytes, _ = strconv.Atoi(v)
+	}
+	if v := os.Getenv("TUNE_MEMORDER"); v != "" {
+		defer func(v int) { memOrderBytes = v }(memOrderBytes)
+		memOrderBytes, _ = strconv.Atoi(v)
 	}
 	var run Runner
 	if v := os.Getenv("TUNE_WORKERS"); v != "" {
