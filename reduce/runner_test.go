@@ -4,7 +4,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // limitedRunner runs tasks on exactly k goroutines, so that a test can
@@ -180,4 +182,49 @@ func TestFastRowsMatchesGeneralPath(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestPoolRunsEveryTaskOnce has several goroutines share pools, with
+// pauses long enough for the helpers to fall asleep, so that offers are
+// taken late, after their call has closed its gate, or after the job was
+// reused for a later call. Every task must run exactly once, and have
+// finished, when Run returns.
+func TestPoolRunsEveryTaskOnce(t *testing.T) {
+	callers, calls := 4, 300
+	if testing.Short() {
+		calls = 60
+	}
+	var wg sync.WaitGroup
+	for g := range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(g), 9))
+			counts := make([]atomic.Int32, 2*maxTasks+5)
+			for i := range calls {
+				run := Pool(2 + (g+i)%3)
+				n := rng.IntN(len(counts) + 1)
+				run.Run(n, func(k int) {
+					if k%7 == i%7 {
+						time.Sleep(time.Duration(k) * time.Microsecond)
+					}
+					counts[k].Add(1)
+				})
+				for k := range counts {
+					want := int32(0)
+					if k < n {
+						want = 1
+					}
+					if c := counts[k].Swap(0); c != want {
+						t.Errorf("caller %d, call %d, n = %d: task %d ran %d times when Run returned", g, i, n, k, c)
+						return
+					}
+				}
+				if i%10 == 0 {
+					time.Sleep(3 * spinWait) // the helpers block
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
