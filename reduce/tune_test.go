@@ -15,7 +15,9 @@ import (
 // medians of their ratios to copy: the numbers behind the choice of
 // blockBytes, ntBytes, memOrderBytes and minBlockC.
 // TUNE_SHAPE=NxCxS[,nhwc], TUNE_BLOCK=bytes, TUNE_NT=bytes,
-// TUNE_MEMORDER=bytes and TUNE_WORKERS=k (a Pool) pick the case. backward-unblocked is Backward with the channel blocks (blocks.go)
+// TUNE_MEMORDER=bytes and TUNE_WORKERS=k (a Pool) pick the case, and
+// TUNE_COLD=1 makes every op start from memory. read and read2 are plain
+// loops over x, and over x and dy: what reading the bytes alone costs. backward-unblocked is Backward with the channel blocks (blocks.go)
 // off, for an A/B in one run.
 func BenchmarkTune(b *testing.B) {
 	s := Shape{N: 32, C: 64, S: 3136}
@@ -63,6 +65,12 @@ func BenchmarkTune(b *testing.B) {
 	rm, rv := make([]float32, s.C), make([]float32, s.C)
 	Train(&TrainArgs{Y: y, X: x, Shape: s, Mean: mean, InvStd: inv, Eps: 1e-5})
 	var sink float32
+	// TUNE_COLD=1: before each op, copy 128 MB of other data, so that no
+	// op finds its inputs in the last-level cache left by the previous one.
+	var cold []float32
+	if os.Getenv("TUNE_COLD") != "" {
+		cold = make([]float32, 64<<20)
+	}
 	ops := []struct {
 		name string
 		f    func()
@@ -78,6 +86,16 @@ func BenchmarkTune(b *testing.B) {
 			}
 			sink += a0 + a1 + a2 + a3
 		}},
+		{"read2", func() { // x and dy, as Backward's reductions
+			var a0, a1, a2, a3 float32
+			for i := 0; i+4 <= len(x); i += 4 {
+				a0 += x[i] * dy[i]
+				a1 += x[i+1] * dy[i+1]
+				a2 += x[i+2] * dy[i+2]
+				a3 += x[i+3] * dy[i+3]
+			}
+			sink += a0 + a1 + a2 + a3
+		}},
 		{"stats", func() { Moments(make([]float64, 0), nil, x, s) }},
 		{"infer", func() { Infer(&InferArgs{Y: y, X: x, Shape: s, Mean: rm, Variance: rv, Eps: 1e-5, Run: run}) }},
 		{"train", func() { Train(&TrainArgs{Y: y, X: x, Shape: s, Eps: 1e-5, Run: run}) }},
@@ -88,15 +106,18 @@ func BenchmarkTune(b *testing.B) {
 	ops = append(ops, struct {
 		name string
 		f    func()
-	}{"backward-unblocked", unblocked(ops[5].f)})
+	}{"backward-unblocked", unblocked(ops[6].f)})
 	m64, v64 := make([]float64, s.C), make([]float64, s.C)
-	ops[2].f = func() { Moments(m64, v64, x, s) }
+	ops[3].f = func() { Moments(m64, v64, x, s) }
 	ratios := make([][]float64, len(ops))
 	name := fmt.Sprintf("%v", s)
 	b.Run(strings.ReplaceAll(name, " ", ""), func(b *testing.B) {
 		for b.Loop() {
 			var t [9]time.Duration
 			for i, op := range ops {
+				if cold != nil {
+					copy(cold[len(cold)/2:], cold[:len(cold)/2])
+				}
 				t0 := time.Now()
 				op.f()
 				t[i] = time.Since(t0)
