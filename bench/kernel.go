@@ -133,6 +133,19 @@ func NewKernel(buf *Buffers, op Op, d Dims, l bn.Layout, impl string, goroutines
 		} else {
 			k.run = func() error { return reduce.MeanVar(mean, variance, x, s) }
 		}
+	case Stats2:
+		mean, variance := make([]float32, d.C), make([]float32, d.C)
+		m64, v64 := make([]float64, d.C), make([]float64, d.C)
+		if naive {
+			k.run = func() error { NaiveStats(m64, v64, x, s); NaiveStats(m64, v64, dy, s); return nil }
+		} else {
+			k.run = func() error {
+				if err := reduce.MeanVar(mean, variance, x, s); err != nil {
+					return err
+				}
+				return reduce.MeanVar(mean, variance, dy, s)
+			}
+		}
 	default:
 		k.Close()
 		return nil, fmt.Errorf("unknown op %q", op)

@@ -170,10 +170,13 @@ const (
 	// the read-only pass that bounds the others: train must read x at
 	// least once, and copy() reads it once and writes it once.
 	Stats Op = "stats"
+	// Stats2 is reduce.MeanVar of x, then of dy: Backward's two inputs read
+	// once each, the read-only pass that bounds Backward.
+	Stats2 Op = "stats2"
 )
 
 // Ops are the operations in table order.
-var Ops = []Op{Train, Infer, Backward, Stats}
+var Ops = []Op{Train, Infer, Backward, Stats, Stats2}
 
 // ParseOp checks an op name.
 func ParseOp(s string) (Op, error) {
@@ -182,11 +185,12 @@ func ParseOp(s string) (Op, error) {
 			return o, nil
 		}
 	}
-	return "", fmt.Errorf("op %q: want train, infer, backward or stats", s)
+	return "", fmt.Errorf("op %q: want train, infer, backward, stats or stats2", s)
 }
 
 // BytesPerElem is the byte convention of the package documentation: 8 for
-// train and infer, 12 for backward, 4 for stats (read x).
+// train and infer, 12 for backward, 4 for stats (read x), 8 for stats2
+// (read x and dy).
 func (o Op) BytesPerElem() int64 {
 	switch o {
 	case Backward:
