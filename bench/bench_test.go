@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"fmt"
 	"sync"
 	"testing"
 )
@@ -57,5 +58,40 @@ func BenchmarkCopy(b *testing.B) {
 				f()
 			}
 		})
+	}
+}
+
+// BenchmarkTwoCores is the machine's control for the two-goroutine
+// numbers: copy() between private buffers (bytes is each goroutine's
+// source plus destination), on one goroutine and on two at once, nothing
+// shared. SetBytes counts every goroutine's 8 B per element, so the GB/s
+// of goroutines=2 over that of goroutines=1 is what this machine gives two
+// independent streams of the same work at that moment: a ceiling for the
+// two-goroutine speed-up of bnbench -goroutines 2.
+func BenchmarkTwoCores(b *testing.B) {
+	for _, kb := range []int{256, 1024, 64 << 10} {
+		for _, g := range []int{1, 2} {
+			b.Run(fmt.Sprintf("bytes=%dKB/goroutines=%d", kb, g), func(b *testing.B) {
+				n := kb << 10 / 8
+				src, dst := make([][]float32, g), make([][]float32, g)
+				for w := range g {
+					src[w], dst[w] = make([]float32, n), make([]float32, n)
+					copy(dst[w], src[w]) // fault the pages in
+				}
+				b.SetBytes(int64(g * 8 * n))
+				b.ResetTimer()
+				var wg sync.WaitGroup
+				for w := range g {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for range b.N {
+							copy(dst[w], src[w])
+						}
+					}()
+				}
+				wg.Wait()
+			})
+		}
 	}
 }
