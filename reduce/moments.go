@@ -165,8 +165,10 @@ func finish(pivot float32, sum, sq float64, m int) (mean, variance float64) {
 // needsRedo reports whether the pivot was so far from the mean that the
 // one-pass variance may have lost accuracy.
 func needsRedo(pivot float32, mean, variance float64) bool {
+	// mean - mean is 0 exactly when mean is finite; a NaN variance fails
+	// the comparison.
 	sh := mean - float64(pivot)
-	return !math.IsNaN(mean) && !math.IsInf(mean, 0) && !math.IsNaN(variance) && sh*sh > redoRatio*variance
+	return mean-mean == 0 && sh*sh > redoRatio*variance
 }
 
 // momentsFromSums returns the mean and biased variance of channel c of a
@@ -208,7 +210,9 @@ func slabSumsCF(k *kernels, acc []float64, x []float32, g *cfGeo, c, j int, pivo
 	return fallback.SumLanes(acc[:lanes]), fallback.SumLanes(acc[lanes:])
 }
 
-func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+// finite reports whether v is neither NaN nor infinite: v - v is 0 for
+// every other value, and NaN for those.
+func finite(v float64) bool { return v-v == 0 }
 
 // exactMoments handles a channel whose shifted sums overflowed float32:
 // when all its values are finite (so some are more than about 1.8e19 apart)
