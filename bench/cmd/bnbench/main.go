@@ -77,7 +77,7 @@ func main() {
 	notes := []string{
 		fmt.Sprintf("simdbn bnbench: %s/%s, GOMAXPROCS=%d, default impl %s, %d samples of %v per side",
 			runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), bn.Impl(), cfg.Samples, cfg.Target),
-		"time: median per call; x copy: median of time / time of copy() of the same tensor, interleaved; GB/s: 8 B/elem train and infer, 12 B/elem backward, 4 B/elem stats (reduce.MeanVar: one read of x, the read-only reference)",
+		"time: median per call; x copy: median of time / time of copy() of the same tensor, interleaved; GB/s: 8 B/elem train and infer, 12 B/elem backward, 4 B/elem stats (reduce.MeanVar: one read of x, the read-only reference), 8 B/elem stats2 (MeanVar of x, then of dy: the read-only reference for backward)",
 	}
 	notes = append(notes, fmt.Sprintf("goroutines: %d per call (BatchNorm.Workers; naive-f64 and copy() always 1)", max(*goroutines, 1)))
 
