@@ -24,7 +24,7 @@ import (
 func main() {
 	var (
 		shapes     = flag.String("shapes", "", "comma list of NxCxD1x... shapes (N first, C second, the rest multiply into S); default the six of bench.Shapes")
-		ops        = flag.String("ops", "train,infer,backward,stats", "comma list of ops")
+		ops        = flag.String("ops", "train,infer,backward,stats,stats2", "comma list of ops")
 		layouts    = flag.String("layouts", "nchw,nhwc", "comma list of layouts (nchw, nhwc); -sizes defaults to nchw")
 		impls      = flag.String("impls", "", "comma list of implementations; default all this CPU runs, then naive-f64 ("+strings.Join(bench.Impls(), ",")+")")
 		goroutines = flag.Int("goroutines", 1, "goroutines per call: BatchNorm.Workers (copy() and naive-f64 stay on one)")
