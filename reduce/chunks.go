@@ -8,6 +8,14 @@ var (
 	// from memory and its apply pass reads it again from cache.
 	blockBytes = 512 << 10
 
+	// pipeGroupBytes is the size of the channel groups of a pipelined
+	// Train: larger than blockBytes, so that each sample's part of a group
+	// is one long stretch of memory (a group of 10 channels of 32x64x56x56
+	// is 125 KB per sample, against 12.5 KB for one channel) and the
+	// statistics read it as a stream; the normalization re-reads the group
+	// from the last-level cache.
+	pipeGroupBytes = 4 << 20
+
 	// chunkElems bounds the values one element-wise kernel call touches,
 	// so that the scheduler can preempt between calls.
 	chunkElems = 1 << 18
@@ -16,13 +24,17 @@ var (
 const pstride = fallback.ParamStrideCF
 
 // channelsPerGroup is the number of channels of a fused channels-first
-// group: as many as fit blockBytes over tensors tensors, but small enough
-// that there are about four groups per worker.
+// group: as many as fit blockBytes over tensors tensors (Train's groups on
+// a tensor that is pipelined: pipeGroupBytes, at most pipeChannels), but
+// small enough that there are about four groups per worker.
 func channelsPerGroup(s Shape, tensors, workers int) int {
 	per := tensors * s.N * s.S * 4
 	g := s.C
 	if per > 0 {
 		g = max(1, blockBytes/per)
+		if tensors == 1 && s.Len()*4 >= pipeBytes {
+			g = max(1, min(pipeChannels, pipeGroupBytes/per))
+		}
 	}
 	if workers > 1 {
 		g = min(g, max(1, s.C/(4*workers)))

@@ -63,7 +63,10 @@
 // read from memory, and its normalization re-reads it from cache. On large
 // tensors the passes are pipelined: the normalization of group g runs
 // interleaved with the statistics of group g+1, so that reads and writes
-// stream together. Backward of a row-major batch with few, wide rows runs
+// stream together, and Train's groups are larger (pipeGroupBytes, at most
+// 32 channels), so that each sample's part of a group is one long stretch
+// of memory; the normalization re-reads them from the last-level cache.
+// Backward of a row-major batch with few, wide rows runs
 // the same way on blocks of channels over all rows (a block's x and dy fit
 // the cache share), the kernels walking the block's part of each row.
 // Channels-first slabs of a tensor of 4 MiB or more are read in address

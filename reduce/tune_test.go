@@ -13,8 +13,8 @@ import (
 // BenchmarkTune measures, interleaved, copy(), a read-only pass, the
 // statistics pass, Infer, Train and Backward on one shape, and reports the
 // medians of their ratios to copy: the numbers behind the choice of
-// blockBytes, ntBytes, memOrderBytes and minBlockC.
-// TUNE_SHAPE=NxCxS[,nhwc], TUNE_BLOCK=bytes, TUNE_NT=bytes,
+// blockBytes, pipeGroupBytes, ntBytes, memOrderBytes and minBlockC.
+// TUNE_SHAPE=NxCxS[,nhwc], TUNE_BLOCK=bytes, TUNE_PIPEGROUP=bytes, TUNE_NT=bytes,
 // TUNE_MEMORDER=bytes and TUNE_WORKERS=k (a Pool) pick the case, and
 // TUNE_COLD=1 makes every op start from memory. read and read2 are plain
 // loops over x, and over x and dy: what reading the bytes alone costs. backward-unblocked is Backward with the channel blocks (blocks.go)
@@ -34,6 +34,10 @@ func BenchmarkTune(b *testing.B) {
 	if v := os.Getenv("TUNE_BLOCK"); v != "" {
 		defer func(v int) { blockBytes = v }(blockBytes)
 		blockBytes, _ = strconv.Atoi(v)
+	}
+	if v := os.Getenv("TUNE_PIPEGROUP"); v != "" {
+		defer func(v int) { pipeGroupBytes = v }(pipeGroupBytes)
+		pipeGroupBytes, _ = strconv.Atoi(v)
 	}
 	if v := os.Getenv("TUNE_NT"); v != "" {
 		defer func(v int) { ntBytes = v }(ntBytes)
