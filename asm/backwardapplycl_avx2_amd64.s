@@ -27,7 +27,7 @@ TEXT ·backwardApplyCLAVX2(SB), NOSPLIT, $0-120
 	VMOVDQU 32(AX)(CX*4), Y10
 	MOVQ    ld+88(FP), CX
 	SHLQ    $0x02, CX
-	CMPQ    DX, $0x00000100
+	CMPQ    DX, $0x00000080
 	JG      wide_2
 
 block_3:
@@ -343,7 +343,7 @@ TEXT ·backwardApplyCLNTAVX2(SB), NOSPLIT, $0-120
 	VMOVDQU 32(AX)(CX*4), Y10
 	MOVQ    ld+88(FP), CX
 	SHLQ    $0x02, CX
-	CMPQ    DX, $0x00000100
+	CMPQ    DX, $0x00000080
 	JG      wide_24
 
 block_25:

@@ -13,9 +13,16 @@ import (
 func main() {
 	isa := cl.Parse()
 	ConstraintExpr("amd64,gc,!purego,!noasm")
-	w := 4
+	// Rows wider than wideC channels stream one row per block (see
+	// cl.Elementwise). AVX2's chunks are 16 channels, so at 64 channels a
+	// block of 8 rows walked 64 bytes of each row at a time; one row per
+	// block from 33 channels up took bnbench backward 32x64x56x56 channels
+	// last from 4.0-5.9x copy to 3.3-4.4 (other shapes within noise), and
+	// its apply from memory from 14 to 30 GB/s. The same for the training
+	// apply made inference slower (32x64x56x56: 1.02-1.16 -> 1.21-1.28).
+	w, wideC := 4, 64
 	if !isa.AVX512() {
-		w = 2
+		w, wideC = 2, 32
 	}
 	isa.ElementwiseWithNT(cl.Elementwise{
 		Name:    "backwardApplyCL" + isa.Suffix(),
@@ -25,7 +32,7 @@ func main() {
 		NP:      5,
 		W:       w,
 		Rows:    8,
-		WideC:   64,
+		WideC:   wideC,
 		// t = ((x - hi) - lo)*k3 (rounded); dx = (dy*k1 - k2) - t
 		Elem: func(e *cl.Elem) {
 			hi, lo, k2, k3, k1 := e.P[0], e.P[1], e.P[2], e.P[3], e.P[4]
