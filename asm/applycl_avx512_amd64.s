@@ -27,7 +27,7 @@ TEXT ·applyCLAVX512(SB), NOSPLIT, $0-96
 	KSHIFTRW $0x08, K1, K2
 	MOVQ     ld+64(FP), CX
 	SHLQ     $0x02, CX
-	CMPQ     DX, $0x00000100
+	CMPQ     DX, $0x00000200
 	JG       wide_2
 
 block_3:
@@ -409,7 +409,7 @@ TEXT ·applyCLNTAVX512(SB), NOSPLIT, $0-96
 	KSHIFTRW $0x08, K1, K2
 	MOVQ     ld+64(FP), CX
 	SHLQ     $0x02, CX
-	CMPQ     DX, $0x00000100
+	CMPQ     DX, $0x00000200
 	JG       wide_30
 
 block_31:
