@@ -15,8 +15,8 @@ func main() {
 	// Rows wider than wideC channels stream one row per block, the
 	// parameters reloaded every row (see cl.Elementwise). From memory
 	// (102 MB, non-temporal stores, AVX-512), rows of 128 channels took
-	// 1.16-1.21x copy that way and 1.02-1.05 in blocks of 8 rows; rows of
-	// 512 took 1.10-1.16 either way. AVX2's chunks are 16 channels, and its
+	// 1.21x copy that way and 1.02-1.05 in blocks of 8 rows; rows of 512
+	// took 1.10-1.17 either way. AVX2's chunks are 16 channels, and its
 	// 128-channel rows in blocks of 8 took 1.69: it keeps 64.
 	w, wideC := 4, 128
 	if !isa.AVX512() {
