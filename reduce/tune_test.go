@@ -14,11 +14,12 @@ import (
 // statistics pass, Infer, Train and Backward on one shape, and reports the
 // medians of their ratios to copy: the numbers behind the choice of
 // blockBytes, pipeGroupBytes, ntBytes, memOrderBytes and minBlockC.
-// TUNE_SHAPE=NxCxS[,nhwc], TUNE_BLOCK=bytes, TUNE_PIPEGROUP=bytes, TUNE_NT=bytes,
-// TUNE_MEMORDER=bytes and TUNE_WORKERS=k (a Pool) pick the case, and
-// TUNE_COLD=1 makes every op start from memory. read and read2 are plain
-// loops over x, and over x and dy: what reading the bytes alone costs. backward-unblocked is Backward with the channel blocks (blocks.go)
-// off, for an A/B in one run.
+// TUNE_SHAPE=NxCxS[,nhwc], TUNE_BLOCK=bytes, TUNE_PIPEGROUP=bytes,
+// TUNE_NT=bytes, TUNE_MEMORDER=bytes and TUNE_WORKERS=k (a Pool) pick the
+// case, and TUNE_COLD=1 makes every op start from memory. read and read2
+// are plain loops over x, and over x and dy: what reading the bytes alone
+// costs. backward-unblocked is Backward with the channel blocks
+// (blocks.go) off, for an A/B in one run.
 func BenchmarkTune(b *testing.B) {
 	s := Shape{N: 32, C: 64, S: 3136}
 	if v := os.Getenv("TUNE_SHAPE"); v != "" {
