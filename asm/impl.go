@@ -23,6 +23,7 @@ type Impl struct {
 	StatsCF           func(acc []float64, x []float32, nruns int, runLen int, stride int, group int, pivot float32)
 	StatsCFChans      func(out []float64, acc []float64, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, pivot []float32)
 	StatsCL           func(acc []float64, x []float32, rows int, C int, ld int, pivot []float32, tmp []float32)
+	TrainParamsRows   func(sum []float64, sq []float64, inv []float64, piv []float32, gamma []float32, beta []float32, hi []float32, lo []float32, a []float32, b []float32, m float64, eps float64, tiny bool) bool
 }
 
 // Impls returns the tiers compiled into this build, fastest first,

@@ -30,6 +30,7 @@ var (
 		StatsCF:           statsCFAVX512,
 		StatsCFChans:      statsCFChansAVX512,
 		StatsCL:           statsCLAVX512,
+		TrainParamsRows:   trainParamsRowsAVX512,
 	}
 	avx2 = Impl{
 		Name:              "avx2",
@@ -49,6 +50,7 @@ var (
 		StatsCF:           statsCFAVX2,
 		StatsCFChans:      statsCFChansAVX2,
 		StatsCL:           statsCLAVX2,
+		TrainParamsRows:   trainParamsRowsAVX2,
 	}
 )
 

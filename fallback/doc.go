@@ -58,6 +58,13 @@
 // BackwardApplyCL compute dx = (dy*k1 - k2) - ((x - hi) - lo)*k3, with
 // per-channel constants. Each element is computed independently, so the
 // output may be the very same slice as an input.
+//
+// # Per-channel kernels
+//
+// TrainParamsRows turns a row-major Train's float64 sums into each
+// channel's statistics and normalize constants, in float64, one channel at
+// a time: no sums across channels, so a SIMD kernel only has to do the same
+// correctly rounded operations lane by lane.
 package fallback
 
 // The constants of the summation order; package asm and reduce use the same

@@ -114,18 +114,16 @@ func (w *workspace) trainRows(c0, c1 int) bool {
 			sq[i] += pq[i]
 		}
 	}
-	piv, m := w.piv[c0:c1], s.M()
-	piv = piv[:len(sum)]
-	for i := range sum {
-		a, q := sum[i], sq[i]
-		mean, v := finish(piv[i], a, q, m)
-		if needsRedo(piv[i], mean, v) || !finite(a) || !finite(q) || (tiny && v < 0x1p-100) {
-			return false
-		}
-		sum[i], sq[i] = mean, v
-	}
-	w.trainParamsRange(c0, c1)
-	return true
+	// The statistics and parameters, several channels per vector
+	// (fallback.TrainParamsRows, the bits of finish, needsRedo and
+	// trainParamsRange).
+	gamma, beta := w.gammaBeta(C)
+	par := w.par
+	ok := w.k.trainParamsRows(sum, sq, w.inv[c0:c1], w.piv[c0:c1], gamma[c0:c1], beta[c0:c1],
+		par[c0:c1], par[C+c0:C+c1], par[2*C+c0:2*C+c1], par[3*C+c0:3*C+c1],
+		float64(s.M()), float64(w.eps), tiny)
+	clear(par[4*C+c0 : 4*C+c1])
+	return ok
 }
 
 // pivotsRows sets the pivots of channels [c0, c1) of a row-major batch:

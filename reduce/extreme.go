@@ -1,6 +1,10 @@
 package reduce
 
-import "math"
+import (
+	"math"
+
+	"github.com/simdbn/simdbn/fallback"
+)
 
 // Extreme channels: finite values so far apart (beyond about 1.8e19 for x,
 // or sums of dy beyond float32's range) that the float32 arithmetic of the
@@ -167,7 +171,7 @@ func indexOf(s Shape, c, j int) int {
 // the channel in float64 and marks it extreme. (A constant channel with
 // Eps = 0 takes this path too, and still gets var 0, invstd 0, y = beta.)
 func (w *workspace) fixTiny(c int) {
-	if w.extreme[c] || float64(w.eps) >= 0x1p-80 || !(w.variance[c] < 0x1p-100) {
+	if w.extreme[c] || float64(w.eps) >= 0x1p-80 || !(w.variance[c] < fallback.TinyVar) {
 		return
 	}
 	mean, variance, ok := exactMoments(w.x, w.s, c, w.mean[c], w.variance[c])

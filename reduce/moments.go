@@ -15,8 +15,9 @@ const (
 
 	// redoRatio: when the pivot's distance to the mean exceeds
 	// sqrt(redoRatio) standard deviations, the variance is computed again
-	// with the float32 mean as pivot.
-	redoRatio = 8
+	// with the float32 mean as pivot (the kernels of TrainParamsRows make
+	// the same check).
+	redoRatio = fallback.RedoRatio
 
 	lanes  = fallback.Lanes
 	phases = fallback.Phases

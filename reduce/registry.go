@@ -47,6 +47,9 @@ type kernels struct {
 	applyCLNT         func(y, x []float32, rows, C, ld int, p []float32)
 	backwardApplyCFNT func(dx, dy, x []float32, n, c, s, stride int, p []float32)
 	backwardApplyCLNT func(dx, dy, x []float32, rows, C, ld int, p []float32)
+
+	// Per-channel float64 work of a row-major Train (fallback.TrainParamsRows).
+	trainParamsRows func(sum, sq, inv []float64, piv, gamma, beta, hi, lo, a, b []float32, m, eps float64, tiny bool) bool
 }
 
 var generic = &kernels{
@@ -66,6 +69,8 @@ var generic = &kernels{
 	applyCLNT:         fallback.ApplyCL,
 	backwardApplyCFNT: fallback.BackwardApplyCF,
 	backwardApplyCLNT: fallback.BackwardApplyCL,
+
+	trainParamsRows: fallback.TrainParamsRows,
 }
 
 // available lists the implementations this CPU runs, fastest first; generic
@@ -113,6 +118,7 @@ func fromAsm(im asm.Impl) *kernels {
 		applyCLNT:         im.ApplyCLNT,
 		backwardApplyCFNT: im.BackwardApplyCFNT,
 		backwardApplyCLNT: im.BackwardApplyCLNT,
+		trainParamsRows:   im.TrainParamsRows,
 	}
 }
 

@@ -23,6 +23,7 @@ type workspace struct {
 	xdot64        []float64
 	xinv64        []float64
 	tot64         []float64
+	ones, zeros   []float32 // read only: gamma and beta where the caller has none
 }
 
 var workspaces = sync.Pool{New: func() any {
@@ -50,6 +51,28 @@ func grow32(b *[]float32, n int) []float32 {
 		*b = make([]float32, n)
 	}
 	return (*b)[:n]
+}
+
+// gammaBeta returns w.gamma and w.beta, or C ones and C zeros in their
+// place when they are nil.
+func (w *workspace) gammaBeta(C int) (gamma, beta []float32) {
+	gamma, beta = w.gamma, w.beta
+	if gamma == nil {
+		if cap(w.ones) < C {
+			w.ones = make([]float32, C)
+			for i := range w.ones {
+				w.ones[i] = 1
+			}
+		}
+		gamma = w.ones[:C]
+	}
+	if beta == nil {
+		if cap(w.zeros) < C {
+			w.zeros = make([]float32, C)
+		}
+		beta = w.zeros[:C]
+	}
+	return gamma, beta
 }
 
 func (w *workspace) sums(C int) (sum, sq []float64) {

@@ -1,0 +1,68 @@
+package fallback
+
+import "math"
+
+// RedoRatio is the bound of the pivot check of TrainParamsRows: a channel
+// whose pivot lies more than sqrt(RedoRatio) standard deviations from its
+// mean needs its variance computed again (package reduce does that).
+const RedoRatio = 8
+
+// TinyVar is the variance under which TrainParamsRows reports a channel to
+// the caller when tiny is set (an eps below 2^-80 makes such channels need
+// float64 care).
+const TinyVar = 0x1p-100
+
+// TrainParamsRows turns the float64 shifted sums of n = len(sum) channels
+// into their statistics and the planar parameters of the normalize kernels
+// (ApplyCL), each channel on its own, in float64 with one rounding per
+// operation:
+//
+//	sh   = sum[i] / m
+//	mean = float64(piv[i]) + sh
+//	v    = max(0, sq[i]/m - sh*sh)             (+0, never -0)
+//	inv  = 1 / sqrt(v + eps), or 0 where v + eps == 0
+//	hi   = float32(mean)
+//	lo   = float32(mean - float64(hi)), or 0 where mean is infinite
+//	a    = float32(float64(gamma[i]) * inv)
+//	b    = beta[i]
+//
+// It stores mean in sum[i], v in sq[i], inv in inv[i] and hi, lo, a, b in
+// their slices, for every channel, and returns false when some channel
+// needs the caller's general path: sum[i] or sq[i] is not finite, the
+// pivot is poor ((mean - float64(piv[i]))² > RedoRatio*v for a finite
+// mean), or, with tiny, v < TinyVar. Every slice has length n at least.
+func TrainParamsRows(sum, sq, inv []float64, piv, gamma, beta, hi, lo, a, b []float32, m, eps float64, tiny bool) bool {
+	n := len(sum)
+	sq, inv = sq[:n], inv[:n]
+	piv, gamma, beta = piv[:n], gamma[:n], beta[:n]
+	hi, lo, a, b = hi[:n], lo[:n], a[:n], b[:n]
+	lim := 0.0 // v < 0 never holds
+	if tiny {
+		lim = TinyVar
+	}
+	ok := true
+	for i, s := range sum {
+		q := sq[i]
+		p := float64(piv[i])
+		sh := s / m
+		mean := p + sh
+		v := max(0, q/m-float64(sh*sh))
+		d := mean - p
+		redo := mean-mean == 0 && float64(d*d) > float64(RedoRatio*v)
+		if redo || s-s != 0 || q-q != 0 || v < lim {
+			ok = false
+		}
+		r := 0.0
+		if e := v + eps; e != 0 {
+			r = 1 / math.Sqrt(e)
+		}
+		h := float32(mean)
+		l := float32(mean - float64(h))
+		if math.IsInf(mean, 0) {
+			l = 0
+		}
+		sum[i], sq[i], inv[i] = mean, v, r
+		hi[i], lo[i], a[i], b[i] = h, l, float32(float64(gamma[i])*r), beta[i]
+	}
+	return ok
+}
