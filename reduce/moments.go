@@ -160,7 +160,8 @@ func median3(a, b, c float32) float32 {
 // variance.
 func finish(pivot float32, sum, sq float64, m int) (mean, variance float64) {
 	sh := sum / float64(m)
-	return float64(pivot) + sh, max(0, sq/float64(m)-sh*sh)
+	// float64(sh*sh): no fused multiply-add, as in TrainParamsRows.
+	return float64(pivot) + sh, max(0, sq/float64(m)-float64(sh*sh))
 }
 
 // needsRedo reports whether the pivot was so far from the mean that the
