@@ -51,3 +51,42 @@ func TestTrainParamsRowsGuardPages(t *testing.T) {
 		}
 	}
 }
+
+// TestBackParamsRowsGuardPages does the same for BackParamsRows.
+func TestBackParamsRowsGuardPages(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	const maxN = 40
+	var regions [10]*guarded
+	for i := range regions {
+		regions[i] = newGuarded(t, 8*maxN)
+	}
+	for _, im := range availableImpls(t) {
+		for n := 0; n <= maxN; n++ {
+			for _, atEnd := range []bool{true, false} {
+				c := newBackParamsCase(rng, n, 49, n%3 == 0)
+				var want backParamsOut
+				c.run(fallback.BackParamsRows, &want)
+				f64 := func(r int, src []float64) []float64 {
+					if n == 0 {
+						return []float64{}
+					}
+					s := regions[r].f64(n, atEnd)
+					copy(s, src)
+					return s
+				}
+				f32 := func(r int, src []float32) []float32 {
+					s := regions[r].f32(n, atEnd)
+					copy(s, src)
+					return s
+				}
+				g := backParamsCase{sdy: f64(0, c.sdy), dot: f64(1, c.dot), res: f64(2, c.res),
+					invstd: f32(3, c.invstd), gamma: f32(4, c.gamma), m: c.m}
+				got := backParamsOut{dgamma: f64(5, nil), lo: f32(6, nil), k2: f32(7, nil), k3: f32(8, nil), k1: f32(9, nil)}
+				what := fmt.Sprintf("%s n=%d atEnd=%v", im.Name, n, atEnd)
+				if !noFault(t, what, func() { g.run(im.BackParamsRows, &got) }) || !sameBackParams(t, what, &got, &want) {
+					return
+				}
+			}
+		}
+	}
+}

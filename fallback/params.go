@@ -66,3 +66,51 @@ func TrainParamsRows(sum, sq, inv []float64, piv, gamma, beta, hi, lo, a, b []fl
 	}
 	return ok
 }
+
+// BackParamsRows turns the backward sums of n = len(sdy) channels (sum dy,
+// sum dy*(x - mean) and sum (x - mean), with mean the saved float32 one)
+// into dgamma and the planar constants lo, k2, k3, k1 of BackwardApplyCL
+// (whose hi is the saved mean), each channel on its own, in float64 with
+// one rounding per operation:
+//
+//	inv  = float64(invstd[i])
+//	r    = res[i] / m
+//	dotp = dot[i] - r*sdy[i], or dot[i] where sdy[i] is not finite
+//	dgamma[i] = dotp*inv
+//	k    = float64(gamma[i]) * inv
+//	lo = float32(r), k2 = float32(k*sdy[i]/m), k3 = float32(k*dotp*inv*inv/m), k1 = float32(k)
+//
+// It returns false when some channel may be extreme (package reduce then
+// takes its float64 path for the call's channels): sdy[i], dot[i] or res[i]
+// is not finite, |sdy[i]/m| >= ExtremeMean, or inv is outside
+// [MinInvStd, MaxInvStd]. Every slice has length n at least.
+func BackParamsRows(sdy, dot, res, dgamma []float64, invstd, gamma, lo, k2, k3, k1 []float32, m float64) bool {
+	n := len(sdy)
+	dot, res, dgamma = dot[:n], res[:n], dgamma[:n]
+	invstd, gamma, lo, k2, k3, k1 = invstd[:n], gamma[:n], lo[:n], k2[:n], k3[:n], k1[:n]
+	ok := true
+	for i, s := range sdy {
+		inv := float64(invstd[i])
+		r := res[i] / m
+		dotp := dot[i] - float64(r*s)
+		if s-s != 0 {
+			dotp = dot[i]
+		}
+		if !(s-s == 0 && dot[i]-dot[i] == 0 && res[i]-res[i] == 0 && math.Abs(s/m) < ExtremeMean &&
+			inv <= MaxInvStd && inv >= MinInvStd) {
+			ok = false
+		}
+		dgamma[i] = dotp * inv
+		k := float64(gamma[i]) * inv
+		lo[i], k2[i], k3[i], k1[i] = float32(r), float32(float64(k*s)/m), float32(float64(float64(float64(k*dotp)*inv)*inv)/m), float32(k)
+	}
+	return ok
+}
+
+// The bounds of BackParamsRows's check: beyond them the float32 kernels
+// may overflow or lose a channel.
+const (
+	ExtremeMean = 0x1p120
+	MaxInvStd   = 0x1p50
+	MinInvStd   = 0x1p-120
+)

@@ -94,8 +94,18 @@ func (w *workspace) blockSums(c0, c1 int, acc []float64, tmp []float32) {
 // gradients and parameters (float64 path included), and the apply.
 func (w *workspace) backBlock(c0, c1 int, acc []float64, tmp []float32) {
 	w.blockSums(c0, c1, acc, tmp)
-	for c := c0; c < c1; c++ {
-		w.backParam(c, w.sum[c], w.sq[c], w.aux[c])
+	// Several channels per vector (fallback.BackParamsRows, the bits of
+	// backParam), unless some channel may be extreme.
+	bw := c1 - c0
+	p := w.par[5*c0 : 5*c1]
+	if w.k.backParamsRows(w.sum[c0:c1], w.sq[c0:c1], w.aux[c0:c1], w.dgamma[c0:c1], w.sinv[c0:c1], w.gammaOr[c0:c1],
+		p[bw:2*bw], p[2*bw:3*bw], p[3*bw:4*bw], p[4*bw:5*bw], float64(w.s.M())) {
+		copy(w.dbeta[c0:c1], w.sum[c0:c1])
+		copy(p[:bw], w.smean[c0:c1])
+	} else {
+		for c := c0; c < c1; c++ {
+			w.backParam(c, w.sum[c], w.sq[c], w.aux[c])
+		}
 	}
 	w.applyBlock(c0, c1, acc)
 }

@@ -90,6 +90,7 @@ func (w *workspace) trainRowsFast() bool {
 	w.part = grow64(&w.part64, w.nslabs*2*C)
 	w.exec(opStatsSlabs, w.nslabs)
 	w.slow = w.unitFlags(units)
+	w.gammaOr, w.betaOr = w.gammaBeta(C) // before the tasks, which share them
 	w.exec(opRowTrain, units)
 	return !slices.Contains(w.slow, true)
 }
@@ -117,9 +118,8 @@ func (w *workspace) trainRows(c0, c1 int) bool {
 	// The statistics and parameters, several channels per vector
 	// (fallback.TrainParamsRows, the bits of finish, needsRedo and
 	// trainParamsRange).
-	gamma, beta := w.gammaBeta(C)
 	par := w.par
-	ok := w.k.trainParamsRows(sum, sq, w.inv[c0:c1], w.piv[c0:c1], gamma[c0:c1], beta[c0:c1],
+	ok := w.k.trainParamsRows(sum, sq, w.inv[c0:c1], w.piv[c0:c1], w.gammaOr[c0:c1], w.betaOr[c0:c1],
 		par[c0:c1], par[C+c0:C+c1], par[2*C+c0:2*C+c1], par[3*C+c0:3*C+c1],
 		float64(s.M()), float64(w.eps), tiny)
 	clear(par[4*C+c0 : 4*C+c1])
@@ -369,6 +369,7 @@ func Backward(a *BackwardArgs) {
 		w.exec(opBackGroups, ceilDiv(s.C, w.group))
 	} else if w.blockC = w.rowBlockC(); w.blockC > 0 {
 		w.totals(s.C)
+		w.gammaOr, _ = w.gammaBeta(s.C) // before the tasks, which share it
 		w.exec(opRowBlockBack, ceilDiv(s.C, w.blockC))
 	} else {
 		if !w.s.rowMajor() || !fastRows || !w.backRowsFast() {
@@ -399,7 +400,7 @@ func (w *workspace) backParam(c int, sdy, dot, res float64) {
 	m := float64(w.s.M())
 	inv := float64(w.sinv[c])
 	r := res / m
-	dotp := dot - r*sdy
+	dotp := dot - float64(r*sdy) // no fused multiply-add, as in BackParamsRows
 	if !finite(sdy) {
 		// dy holds an infinity: the correction is 0*Inf or worse, while
 		// the reference's sum(dy*(x - mean)) is dot's infinity.

@@ -38,10 +38,11 @@ type call struct {
 	op  op
 	s   Shape
 
-	y, x, dy    []float32
-	gamma, beta []float32
-	eps         float32
-	smean, sinv []float32 // Backward: the saved statistics
+	y, x, dy        []float32
+	gamma, beta     []float32
+	gammaOr, betaOr []float32 // gamma and beta, or ones and zeros in their place (workspace.gammaBeta)
+	eps             float32
+	smean, sinv     []float32 // Backward: the saved statistics
 
 	mean, variance, inv []float64 // Train: per channel
 	dgamma, dbeta       []float64 // Backward: per channel

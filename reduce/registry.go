@@ -50,6 +50,8 @@ type kernels struct {
 
 	// Per-channel float64 work of a row-major Train (fallback.TrainParamsRows).
 	trainParamsRows func(sum, sq, inv []float64, piv, gamma, beta, hi, lo, a, b []float32, m, eps float64, tiny bool) bool
+	// Per-channel float64 work of a row-major Backward (fallback.BackParamsRows).
+	backParamsRows func(sdy, dot, res, dgamma []float64, invstd, gamma, lo, k2, k3, k1 []float32, m float64) bool
 }
 
 var generic = &kernels{
@@ -71,6 +73,7 @@ var generic = &kernels{
 	backwardApplyCLNT: fallback.BackwardApplyCL,
 
 	trainParamsRows: fallback.TrainParamsRows,
+	backParamsRows:  fallback.BackParamsRows,
 }
 
 // available lists the implementations this CPU runs, fastest first; generic
@@ -119,6 +122,7 @@ func fromAsm(im asm.Impl) *kernels {
 		backwardApplyCFNT: im.BackwardApplyCFNT,
 		backwardApplyCLNT: im.BackwardApplyCLNT,
 		trainParamsRows:   im.TrainParamsRows,
+		backParamsRows:    im.BackParamsRows,
 	}
 }
 

@@ -16,21 +16,20 @@
 package main
 
 import (
-	"flag"
-	"log"
 	"math"
 
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/simdbn/simdbn/gen/internal/params"
 )
 
-// Comparison predicates of VCMPPD.
 const (
-	cmpEQ  = 0x00 // equal, ordered, quiet
-	cmpLT  = 0x11 // less than, ordered, quiet
-	cmpNEQ = 0x04 // not equal, unordered (true for NaN), quiet
-	cmpGT  = 0x1e // greater than, ordered, quiet
+	cmpEQ  = params.EQ
+	cmpLT  = params.LT
+	cmpNEQ = params.NEQ
+	cmpGT  = params.GT
 )
 
 // Mirrors of fallback.RedoRatio and fallback.TinyVar (gen does not import
@@ -40,18 +39,15 @@ const (
 	tinyVar   = 0x1p-100
 )
 
-var isaFlag = flag.String("isa", "avx512", "instruction set: avx512 or avx2")
+var avx512 bool
 
 func main() {
-	flag.Parse()
+	avx512 = params.ParseAVX512()
 	ConstraintExpr("amd64,gc,!purego,!noasm")
-	switch *isaFlag {
-	case "avx512":
+	if avx512 {
 		gen512()
-	case "avx2":
+	} else {
 		gen2()
-	default:
-		log.Fatalf("unknown -isa %q", *isaFlag)
 	}
 	Generate()
 }
@@ -73,7 +69,7 @@ var (
 // prologue loads the bases and n, and leaves rBits = the float64 bits of
 // the tiny bound (0 without tiny: v < 0 never holds).
 func prologue() {
-	TEXT("trainParamsRows"+suffix(), NOSPLIT, sig)
+	TEXT("trainParamsRows"+params.Suffix(avx512), NOSPLIT, sig)
 	Pragma("noescape")
 	names := []string{"sum", "sq", "inv", "piv", "gamma", "beta", "hi", "lo", "a", "b"}
 	regs := append(append([]reg.Register{}, doubles...), floats...)
@@ -88,44 +84,17 @@ func prologue() {
 	XORQ(rI, rI)
 }
 
-// paramAddr is the stack address of a scalar parameter.
-func paramAddr(name string) Mem {
-	b, err := Param(name).Resolve()
-	if err != nil {
-		log.Fatal(err)
-	}
-	return b.Addr
-}
-
-func suffix() string {
-	if *isaFlag == "avx512" {
-		return "AVX512"
-	}
-	return "AVX2"
-}
-
-// bcast broadcasts the float64 with bits v (a GP register or a constant)
-// into dst, through the xmm tmp.
-func bcast(bits Op, dst, tmp reg.VecPhysical) {
-	if c, ok := bits.(U64); ok {
-		MOVQ(c, rT)
-		bits = rT
-	}
-	VMOVQ(bits, tmp)
-	VPBROADCASTQ(tmp, dst)
-}
-
 // gen512: 8 channels per zmm (float32 values in the low half of a zmm).
 func gen512() {
 	prologue()
 	cM, cEps, cOne, cRatio, cLim, cInf, cAbs, cZero := reg.Z0, reg.Z1, reg.Z2, reg.Z3, reg.Z4, reg.Z5, reg.Z6, reg.Z7
-	VBROADCASTSD(paramAddr("m"), cM)
-	VBROADCASTSD(paramAddr("eps"), cEps)
-	bcast(U64(math.Float64bits(1)), cOne, reg.X8)
-	bcast(U64(math.Float64bits(redoRatio)), cRatio, reg.X8)
-	bcast(rBits, cLim, reg.X8)
-	bcast(U64(math.Float64bits(math.Inf(1))), cInf, reg.X8)
-	bcast(U64(1<<63-1), cAbs, reg.X8)
+	VBROADCASTSD(params.Addr("m"), cM)
+	VBROADCASTSD(params.Addr("eps"), cEps)
+	params.Bcast(U64(math.Float64bits(1)), cOne, reg.X8, rT)
+	params.Bcast(U64(math.Float64bits(redoRatio)), cRatio, reg.X8, rT)
+	params.Bcast(rBits, cLim, reg.X8, rT)
+	params.Bcast(U64(math.Float64bits(math.Inf(1))), cInf, reg.X8, rT)
+	params.Bcast(U64(1<<63-1), cAbs, reg.X8, rT)
 	VPXORQ(cZero, cZero, cZero)
 	kSlow, kTail := reg.K2, reg.K1
 	KXORW(kSlow, kSlow, kSlow)
@@ -144,9 +113,9 @@ func gen512() {
 			if masked {
 				VMOVUPS_Z(m, kTail, dst)
 			} else {
-				VMOVUPS(m, ymmOf(dst))
+				VMOVUPS(m, params.Half(dst))
 			}
-			VCVTPS2PD(ymmOf(dst), dst)
+			VCVTPS2PD(params.Half(dst), dst)
 		}
 		st := func(src reg.VecPhysical, m Mem) {
 			if masked {
@@ -159,10 +128,10 @@ func gen512() {
 			if masked {
 				VMOVUPS(src, kTail, m)
 			} else {
-				VMOVUPS(ymmOf(src), m)
+				VMOVUPS(params.Half(src), m)
 			}
 		}
-		narrow := func(src, dst reg.VecPhysical) { VCVTPD2PS(src, ymmOf(dst)) }
+		narrow := func(src, dst reg.VecPhysical) { VCVTPD2PS(src, params.Half(dst)) }
 
 		ld(d64(pSum), s)
 		ld(d64(pSq), q)
@@ -207,7 +176,7 @@ func gen512() {
 		Comment("hi = float32(mean); lo = float32(mean - float64(hi)), 0 where mean is infinite")
 		narrow(mean, t)
 		stf(t, f32(pHi))
-		VCVTPS2PD(ymmOf(t), t)
+		VCVTPS2PD(params.Half(t), t)
 		VSUBPD(t, mean, t)
 		VPANDQ(cAbs, mean, s)
 		VCMPPD(U8(cmpNEQ), cInf, s, k4)
@@ -222,7 +191,7 @@ func gen512() {
 		if masked {
 			VMOVUPS_Z(f32(pBeta), kTail, t)
 		} else {
-			VMOVUPS(f32(pBeta), ymmOf(t))
+			VMOVUPS(f32(pBeta), params.Half(t))
 		}
 		stf(t, f32(pB))
 	}
@@ -259,10 +228,10 @@ func gen2() {
 	prologue()
 	cM, cEps, cOne, cLim, cZero := reg.Y0, reg.Y1, reg.Y2, reg.Y3, reg.Y4
 	acc, maskD, maskF := reg.Y5, reg.Y6, reg.X7
-	VBROADCASTSD(paramAddr("m"), cM)
-	VBROADCASTSD(paramAddr("eps"), cEps)
-	bcast(U64(math.Float64bits(1)), cOne, reg.X8)
-	bcast(rBits, cLim, reg.X8)
+	VBROADCASTSD(params.Addr("m"), cM)
+	VBROADCASTSD(params.Addr("eps"), cEps)
+	params.Bcast(U64(math.Float64bits(1)), cOne, reg.X8, rT)
+	params.Bcast(rBits, cLim, reg.X8, rT)
 	VXORPD(cZero, cZero, cZero)
 	VXORPD(acc, acc, acc)
 	// Constants read from memory: the redo ratio, +Inf, the abs mask,
@@ -303,11 +272,11 @@ func gen2() {
 		}
 		ldf := func(m Mem, dst reg.VecPhysical) { // 4 floats, widened
 			if masked {
-				VMASKMOVPS(m, maskF, xmmOf(dst))
+				VMASKMOVPS(m, maskF, params.Half(dst))
 			} else {
-				VMOVUPS(m, xmmOf(dst))
+				VMOVUPS(m, params.Half(dst))
 			}
-			VCVTPS2PD(xmmOf(dst), dst)
+			VCVTPS2PD(params.Half(dst), dst)
 		}
 		st := func(src reg.VecPhysical, m Mem) {
 			if masked {
@@ -318,12 +287,12 @@ func gen2() {
 		}
 		stf := func(src reg.VecPhysical, m Mem) { // the xmm of src
 			if masked {
-				VMASKMOVPS(xmmOf(src), maskF, m)
+				VMASKMOVPS(params.Half(src), maskF, m)
 			} else {
-				VMOVUPS(xmmOf(src), m)
+				VMOVUPS(params.Half(src), m)
 			}
 		}
-		narrow := func(src, dst reg.VecPhysical) { VCVTPD2PSY(src, xmmOf(dst)) }
+		narrow := func(src, dst reg.VecPhysical) { VCVTPD2PSY(src, params.Half(dst)) }
 
 		ld(d64(pSum), s)
 		ld(d64(pSq), q)
@@ -368,7 +337,7 @@ func gen2() {
 		Comment("hi = float32(mean); lo = float32(mean - float64(hi)), 0 where mean is infinite")
 		narrow(mean, t)
 		stf(t, f32(pHi))
-		VCVTPS2PD(xmmOf(t), t)
+		VCVTPS2PD(params.Half(t), t)
 		VSUBPD(t, mean, t)
 		VANDPD(cAbs, mean, s)
 		VCMPPD(U8(cmpEQ), cInf, s, s)
@@ -381,9 +350,9 @@ func gen2() {
 		narrow(t, t)
 		stf(t, f32(pA))
 		if masked {
-			VMASKMOVPS(f32(pBeta), maskF, xmmOf(t))
+			VMASKMOVPS(f32(pBeta), maskF, params.Half(t))
 		} else {
-			VMOVUPS(f32(pBeta), xmmOf(t))
+			VMOVUPS(f32(pBeta), params.Half(t))
 		}
 		stf(t, f32(pB))
 	}
@@ -413,12 +382,3 @@ func gen2() {
 	VZEROUPPER()
 	RET()
 }
-
-var (
-	zs = []reg.VecPhysical{reg.Z0, reg.Z1, reg.Z2, reg.Z3, reg.Z4, reg.Z5, reg.Z6, reg.Z7, reg.Z8, reg.Z9, reg.Z10, reg.Z11, reg.Z12, reg.Z13, reg.Z14, reg.Z15}
-	ys = []reg.VecPhysical{reg.Y0, reg.Y1, reg.Y2, reg.Y3, reg.Y4, reg.Y5, reg.Y6, reg.Y7, reg.Y8, reg.Y9, reg.Y10, reg.Y11, reg.Y12, reg.Y13, reg.Y14, reg.Y15}
-	xs = []reg.VecPhysical{reg.X0, reg.X1, reg.X2, reg.X3, reg.X4, reg.X5, reg.X6, reg.X7, reg.X8, reg.X9, reg.X10, reg.X11, reg.X12, reg.X13, reg.X14, reg.X15}
-)
-
-func ymmOf(r reg.VecPhysical) reg.VecPhysical { return ys[r.PhysicalIndex()] }
-func xmmOf(r reg.VecPhysical) reg.VecPhysical { return xs[r.PhysicalIndex()] }
