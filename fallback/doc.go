@@ -61,10 +61,11 @@
 //
 // # Per-channel kernels
 //
-// TrainParamsRows turns a row-major Train's float64 sums into each
-// channel's statistics and normalize constants, in float64, one channel at
-// a time: no sums across channels, so a SIMD kernel only has to do the same
-// correctly rounded operations lane by lane.
+// TrainParamsRows and BackParamsRows turn a row-major Train's or
+// Backward's float64 sums into each channel's statistics, gradients and
+// kernel constants, in float64, one channel at a time: no sums across
+// channels, so a SIMD kernel only has to do the same correctly rounded
+// operations lane by lane.
 package fallback
 
 // The constants of the summation order; package asm and reduce use the same
