@@ -3,7 +3,9 @@ package asm_test
 import (
 	"encoding/binary"
 	"math"
+	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"github.com/simdbn/simdbn/fallback"
 )
@@ -154,4 +156,39 @@ func FuzzApplyCF(f *testing.F) {
 			}
 		}
 	})
+}
+
+// FuzzStatsApplyCF compares every tier's fused statistics-and-normalize
+// kernel with fallback on a random length, placement and data.
+func FuzzStatsApplyCF(f *testing.F) {
+	f.Add(uint64(1), uint16(100), uint8(3), false)
+	f.Add(uint64(2), uint16(3136), uint8(0), true)
+	f.Add(uint64(3), uint16(1025), uint8(15), true)
+	f.Fuzz(func(t *testing.T, seed uint64, n16 uint16, mis8 uint8, special bool) {
+		n, mis := int(n16)%5000, int(mis8)%16
+		rng := rand.New(rand.NewPCG(seed, 9))
+		x, xa := make([]float32, n+mis), make([]float32, n+mis)
+		fill(rng, x, 100, special)
+		fill(rng, xa, 100, special)
+		p := make([]float32, fallback.ParamStrideCF)
+		fill(rng, p, 0, false)
+		acc0 := randAcc(rng, 2*fallback.Lanes)
+		want, wantAcc := make([]float32, n), append([]float64(nil), acc0...)
+		fallback.StatsApplyCF(wantAcc, x[mis:], 99.5, want, xa[mis:], p)
+		for _, im := range availableImpls(t) {
+			y := alignedF32(n)
+			gotAcc := append([]float64(nil), acc0...)
+			im.StatsApplyCFNT(gotAcc, x[mis:], 99.5, y, xa[mis:], p)
+			sameBits64(t, im.Name+" acc", gotAcc, wantAcc)
+			sameBits32(t, im.Name+" y", y, want)
+		}
+	})
+}
+
+// alignedF32 returns n float32 starting on a 64-byte boundary, as the NT
+// kernels require of their output.
+func alignedF32(n int) []float32 {
+	b := make([]float32, n+16)
+	skip := int((64 - uintptr(unsafe.Pointer(&b[0]))%64) % 64 / 4)
+	return b[skip : skip+n]
 }

@@ -30,6 +30,8 @@ package asm
 //go:generate go -C ../gen run ./applycf -isa avx2 -out ../asm/applycf_avx2_amd64.s -stubs ../asm/applycf_avx2_amd64.go -pkg asm
 //go:generate go -C ../gen run ./backwardapplycf -isa avx512 -out ../asm/backwardapplycf_avx512_amd64.s -stubs ../asm/backwardapplycf_avx512_amd64.go -pkg asm
 //go:generate go -C ../gen run ./backwardapplycf -isa avx2 -out ../asm/backwardapplycf_avx2_amd64.s -stubs ../asm/backwardapplycf_avx2_amd64.go -pkg asm
+//go:generate go -C ../gen run ./statsapplycf -isa avx512 -out ../asm/statsapplycf_avx512_amd64.s -stubs ../asm/statsapplycf_avx512_amd64.go -pkg asm
+//go:generate go -C ../gen run ./statsapplycf -isa avx2 -out ../asm/statsapplycf_avx2_amd64.s -stubs ../asm/statsapplycf_avx2_amd64.go -pkg asm
 //go:generate go -C ../gen run ./statscl -isa avx512 -out ../asm/statscl_avx512_amd64.s -stubs ../asm/statscl_avx512_amd64.go -pkg asm
 //go:generate go -C ../gen run ./statscl -isa avx2 -out ../asm/statscl_avx2_amd64.s -stubs ../asm/statscl_avx2_amd64.go -pkg asm
 //go:generate go -C ../gen run ./backwardcl -isa avx512 -out ../asm/backwardcl_avx512_amd64.s -stubs ../asm/backwardcl_avx512_amd64.go -pkg asm

@@ -99,3 +99,22 @@ func BackwardApplyCL(dx, dy, x []float32, rows, C, ld int, p []float32) {
 		}
 	}
 }
+
+// StatsApplyCF is StatsCF over one run, x, and ApplyCF over another of the
+// same length, xa into y, with the parameters p[0:4] of one channel:
+//
+//	StatsCF(acc, x, 1, len(x), len(x), 1, pivot)
+//	ApplyCF(y[:len(x)], xa[:len(x)], 1, 1, len(x), len(x), p)
+//
+// The SIMD forms run both in one loop (the statistics of one channel group
+// while the previous group is normalized), so y must not overlap x; it may
+// be the very same slice as xa. len(y), len(xa) >= len(x); len(acc) >=
+// 2*Lanes; len(p) >= 4.
+func StatsApplyCF(acc []float64, x []float32, pivot float32, y, xa []float32, p []float32) {
+	n := len(x)
+	if n == 0 {
+		return
+	}
+	StatsCF(acc, x, 1, n, n, 1, pivot)
+	ApplyCF(y[:n], xa[:n], 1, 1, n, n, p)
+}

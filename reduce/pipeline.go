@@ -55,6 +55,10 @@ func (w *workspace) pipeGroups(u0, u1 int, acc []float64) {
 		if next {
 			w.startGroup(u+1, acc)
 		}
+		if next && w.fused(c0, c1) {
+			w.fusedGroups(u, acc)
+			continue
+		}
 		done := 0
 		if w.anyExtreme(c0, c1) {
 			w.applyChannelsCF(c0, c1)
@@ -137,4 +141,53 @@ func (w *workspace) finishGroup(c0, c1 int, acc []float64) {
 		w.fixTiny(c)
 	}
 	w.trainParamsRange(c0, c1)
+}
+
+// fuseTrain enables the fused pipeline of Train (tests turn it off to
+// compare).
+var fuseTrain = true
+
+// fused reports whether the apply of group [c0, c1) and the statistics of
+// the next group run fused (fusedGroups): Train with non-temporal stores,
+// one run per flush unit, and no extreme channel in the group.
+func (w *workspace) fused(c0, c1 int) bool {
+	return fuseTrain && w.op == opTrainGroups && w.nt && w.geo.group == 1 && w.geo.pieces == 0 &&
+		!w.anyExtreme(c0, c1)
+}
+
+// fusedGroups normalizes group u while it sums group u+1, pairing, sample
+// by sample, the j-th channel of one with the j-th channel of the other in
+// one kernel call (StatsApplyCF): the loads of the statistics and the
+// stores of the normalization then go to memory together. Each channel's
+// statistics take its runs in the order groupUnit does, so the sums are
+// the same bits.
+func (w *workspace) fusedGroups(u int, acc []float64) {
+	s, k := w.s, w.k
+	stride := s.C * s.S
+	a0, a1 := u*w.group, min(s.C, (u+1)*w.group) // normalized
+	b0, b1 := a1, min(s.C, (u+2)*w.group)        // summed
+	for r := range s.N {
+		slabEnd := (r+1)%w.geo.runsPerSlab == 0 || r+1 == s.N
+		for j := range max(a1-a0, b1-b0) {
+			ca, cb := a0+j, b0+j
+			offA, offB := r*stride+ca*s.S, r*stride+cb*s.S
+			var lanesB []float64
+			if cb < b1 {
+				lanesB = acc[(cb-b0)*3*lanes : (cb-b0)*3*lanes+2*lanes]
+			}
+			switch {
+			case ca < a1 && cb < b1:
+				k.statsApplyCFNT(lanesB, w.x[offB:offB+s.S], w.piv[cb], w.y[offA:offA+s.S], w.x[offA:offA+s.S], w.par[ca*pstride:])
+			case ca < a1:
+				k.applyCFNT(w.y[offA:offA+s.S], w.x[offA:offA+s.S], 1, 1, s.S, stride, w.par[ca*pstride:])
+			default:
+				k.statsCF(lanesB, w.x[offB:offB+s.S], 1, s.S, stride, 1, w.piv[cb])
+			}
+			if cb < b1 && slabEnd {
+				w.sum[cb] += fallback.SumLanes(lanesB[:lanes])
+				w.sq[cb] += fallback.SumLanes(lanesB[lanes:])
+				clear(lanesB)
+			}
+		}
+	}
 }

@@ -48,6 +48,10 @@ type kernels struct {
 	backwardApplyCFNT func(dx, dy, x []float32, n, c, s, stride int, p []float32)
 	backwardApplyCLNT func(dx, dy, x []float32, rows, C, ld int, p []float32)
 
+	// The statistics of one channels-first run and the non-temporal
+	// normalization of another in one loop (fallback.StatsApplyCF).
+	statsApplyCFNT func(acc []float64, x []float32, pivot float32, y, xa []float32, p []float32)
+
 	// Per-channel float64 work of a row-major Train (fallback.TrainParamsRows).
 	trainParamsRows func(sum, sq, inv []float64, piv, gamma, beta, hi, lo, a, b []float32, m, eps float64, tiny bool) bool
 	// Per-channel float64 work of a row-major Backward (fallback.BackParamsRows).
@@ -74,6 +78,7 @@ var generic = &kernels{
 
 	trainParamsRows: fallback.TrainParamsRows,
 	backParamsRows:  fallback.BackParamsRows,
+	statsApplyCFNT:  fallback.StatsApplyCF,
 }
 
 // available lists the implementations this CPU runs, fastest first; generic
@@ -123,6 +128,7 @@ func fromAsm(im asm.Impl) *kernels {
 		backwardApplyCLNT: im.BackwardApplyCLNT,
 		trainParamsRows:   im.TrainParamsRows,
 		backParamsRows:    im.BackParamsRows,
+		statsApplyCFNT:    im.StatsApplyCFNT,
 	}
 }
 

@@ -236,37 +236,7 @@ func reduction(isa ISA, backward, chans bool, tab Mem) {
 	}
 
 	// flush adds the float32 lanes to acc as float64 and clears them.
-	flush := func() {
-		Comment("Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.")
-		half := isa.W / 2
-		for q := 0; q < nq; q++ {
-			for v := 0; v < nv; v++ {
-				a := accs[q][v]
-				lo := acc.Offset(8 * (q*Lanes + v*isa.W))
-				hi := lo.Offset(8 * half)
-				c := isa.Vec()
-				if isa.Z {
-					VCVTPS2PD(a.AsY(), c)
-				} else {
-					VCVTPS2PD(a.AsX(), c)
-				}
-				VADDPD(lo, c, c) // float64(acc32) + acc64, as fallback
-				VMOVUPD(c, lo)
-				if isa.Z {
-					h := YMM()
-					VEXTRACTF64X4(U8(1), a, h)
-					VCVTPS2PD(h, c)
-				} else {
-					h := XMM()
-					VEXTRACTF128(U8(1), a, h)
-					VCVTPS2PD(h, c)
-				}
-				VADDPD(hi, c, c)
-				VMOVUPD(c, hi)
-				isa.zero(a)
-			}
-		}
-	}
+	flush := func() { isa.flushLanes(accs, acc) }
 
 	Label(lbl(name, "run"))
 	for i := range ptrs {
@@ -397,4 +367,39 @@ func (isa ISA) laneTree(a Mem) VecVirtual {
 	VPERMILPD(U8(1), f, g)
 	VADDSD(g, f, f) // lane 0 += 1
 	return f
+}
+
+// flushLanes adds the float32 lanes accs[q][v] (lane l of quantity q is
+// element l%W of accs[q][l/W]) to the float64 lanes at acc (quantity q's at
+// acc + 8*q*Lanes), and clears them.
+func (isa ISA) flushLanes(accs [][]VecVirtual, acc Mem) {
+	Comment("Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.")
+	half := isa.W / 2
+	for q := range accs {
+		for v := range accs[q] {
+			a := accs[q][v]
+			lo := acc.Offset(8 * (q*Lanes + v*isa.W))
+			hi := lo.Offset(8 * half)
+			c := isa.Vec()
+			if isa.Z {
+				VCVTPS2PD(a.AsY(), c)
+			} else {
+				VCVTPS2PD(a.AsX(), c)
+			}
+			VADDPD(lo, c, c) // float64(acc32) + acc64, as fallback
+			VMOVUPD(c, lo)
+			if isa.Z {
+				h := YMM()
+				VEXTRACTF64X4(U8(1), a, h)
+				VCVTPS2PD(h, c)
+			} else {
+				h := XMM()
+				VEXTRACTF128(U8(1), a, h)
+				VCVTPS2PD(h, c)
+			}
+			VADDPD(hi, c, c)
+			VMOVUPD(c, hi)
+			isa.zero(a)
+		}
+	}
 }

@@ -1,0 +1,98 @@
+package reduce
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"unsafe"
+)
+
+// TestFusedTrainSameBits checks the fused pipeline of Train (fusedGroups,
+// StatsApplyCF) against the unpipelined Train of the same implementation
+// and against generic, bit for bit, for every implementation, on shapes
+// with runs shorter and longer than a flush segment, groups of one and of
+// several channels, a smaller last group, a channel whose pivot is poor,
+// and an extreme channel (which keeps its group off the fused path). It
+// counts the fused kernel's calls, so that the path cannot go untested.
+func TestFusedTrainSameBits(t *testing.T) {
+	defer func(p, g, nt int) { pipeBytes, pipeGroupBytes, ntBytes = p, g, nt }(pipeBytes, pipeGroupBytes, ntBytes)
+	ntBytes = 0
+	cases := []struct {
+		s     Shape
+		group int // pipeGroupBytes
+	}{
+		{Shape{N: 6, C: 10, S: 1040}, 1},
+		{Shape{N: 5, C: 7, S: 784}, 3 * 5 * 784 * 4},   // groups of 3, 3, 1
+		{Shape{N: 3, C: 9, S: 2064}, 2 * 3 * 2064 * 4}, // groups of 2, the last of 1
+		{Shape{N: 33, C: 3, S: 2064}, 1},               // two slabs per channel (31 runs each)
+		{Shape{N: 4, C: 5, S: 64}, 1},                  // short runs: 16 per flush unit, not fused
+	}
+	generic := map[int][]float32{} // case -> y and statistics of the last implementation, generic
+	impls := Impls()
+	for ii := len(impls) - 1; ii >= 0; ii-- { // generic first
+		name := impls[ii]
+		restore, err := Use(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := active.Load()
+		fusedKernel := k.statsApplyCFNT
+		calls := 0
+		k.statsApplyCFNT = func(acc []float64, x []float32, pivot float32, y, xa []float32, p []float32) {
+			calls++
+			fusedKernel(acc, x, pivot, y, xa, p)
+		}
+		for ci, tc := range cases {
+			s := tc.s
+			n := s.Len()
+			rng := rand.New(rand.NewPCG(41, uint64(ci))) // the same data for every implementation
+			x := make([]float32, n)
+			for i := range x {
+				// magnitudes from 1e-4 to 1e8, so that the float64 sums round
+				// and a change of summation order shows
+				x[i] = float32(1e3 + rng.NormFloat64()*math.Pow(10, float64(rng.IntN(13)-4)))
+			}
+			x[s.S] = 1e3 + 50 // channel 1: a far pivot, the second pass
+			if s.C > 4 {
+				for r := range s.N { // channel 4: extreme, the float64 path
+					x[(r*s.C+4)*s.S] = float32(1e30 * float64(r%2*2-1))
+				}
+			}
+			gamma, beta := make([]float32, s.C), make([]float32, s.C)
+			for c := range gamma {
+				gamma[c], beta[c] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+			}
+			train := func(pipe int) (y, stats []float32) {
+				y = make([]float32, n)
+				if uintptr(unsafe.Pointer(&y[0]))%ntAlign != 0 {
+					t.Fatalf("y is not %d-byte aligned: the test would miss the non-temporal path", ntAlign)
+				}
+				stats = make([]float32, 3*s.C)
+				pipeBytes, pipeGroupBytes = pipe, tc.group
+				Train(&TrainArgs{Y: y, X: x, Shape: s, Gamma: gamma, Beta: beta, Eps: 1e-5,
+					Mean: stats[:s.C], Var: stats[s.C : 2*s.C], InvStd: stats[2*s.C:]})
+				return y, stats
+			}
+			wantY, wantS := train(maxInt)
+			before := calls
+			gotY, gotS := train(0)
+			if s.S >= 128 && calls == before {
+				t.Errorf("%s %v: the fused kernel never ran", name, s)
+			}
+			if i := sameBits(gotY, wantY); i >= 0 {
+				t.Errorf("%s %v: fused y[%d] = %v, unpipelined %v", name, s, i, gotY[i], wantY[i])
+			}
+			if i := sameBits(gotS, wantS); i >= 0 {
+				t.Errorf("%s %v: fused statistic %d = %v, unpipelined %v", name, s, i, gotS[i], wantS[i])
+			}
+			all := append(gotY, gotS...)
+			if g, ok := generic[ci]; !ok {
+				generic[ci] = all
+			} else if i := sameBits(all, g); i >= 0 {
+				t.Errorf("%s %v: fused output %d = %v, generic %v", name, s, i, all[i], g[i])
+			}
+		}
+		k.statsApplyCFNT = fusedKernel
+		restore()
+	}
+}
