@@ -57,7 +57,9 @@
 // ApplyCF/ApplyCL compute y = ((x - hi) - lo)*a + b, and BackwardApplyCF/
 // BackwardApplyCL compute dx = (dy*k1 - k2) - ((x - hi) - lo)*k3, with
 // per-channel constants. Each element is computed independently, so the
-// output may be the very same slice as an input.
+// output may be the very same slice as an input. StatsApplyCF is StatsCF
+// over one run and ApplyCF over another, which its SIMD forms run in one
+// loop.
 //
 // # Per-channel kernels
 //

@@ -66,6 +66,10 @@
 // stream together, and Train's groups are larger (pipeGroupBytes, at most
 // 32 channels), so that each sample's part of a group is one long stretch
 // of memory; the normalization re-reads them from the last-level cache.
+// With non-temporal stores, Train pairs each channel run it normalizes
+// with a run of the next group it sums, in one kernel call
+// (StatsApplyCF): in one loop, the core's loads and stores go to memory
+// together, which two calls one after the other do not achieve.
 // Backward of a row-major batch with few, wide rows runs
 // the same way on blocks of channels over all rows (a block's x and dy fit
 // the cache share), the kernels walking the block's part of each row.

@@ -6,7 +6,8 @@ import "github.com/simdbn/simdbn/fallback"
 // statistics pass reads from memory and its apply pass writes to memory;
 // one after the other, a core does one then the other. Interleaving the
 // apply of group g with the statistics of group g+1, sample by sample,
-// keeps both streams busy at once. The arithmetic is untouched: the
+// keeps both streams busy at once; Train goes further and pairs the two in
+// one kernel call (fusedGroups). The arithmetic is untouched: the
 // statistics kernel is called on flush units (whole flush groups of runs,
 // or single runs, or slab pieces), whose float64 lanes add in the same
 // order as one call over the whole slab.
