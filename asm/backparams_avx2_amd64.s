@@ -99,8 +99,8 @@ tail:
 	JZ   done
 
 	// masks of the n - i (1 to 3) remaining lanes
-	NEGQ       CX
 	LEAQ       backParamsRowsAVX2Masks<>+0(SB), DX
+	NEGQ       CX
 	VMOVDQU    32(DX)(CX*8), Y7
 	VMOVDQU    80(DX)(CX*4), X8
 	VMASKMOVPD (SI)(AX*8), Y7, Y9

@@ -10,6 +10,40 @@ import (
 	"github.com/simdbn/simdbn/fallback"
 )
 
+// guardSet places n values against guard pages, one region per slice:
+// each slice ends right before a page mapped with no access (atEnd), or
+// starts right after one.
+type guardSet struct {
+	regions []*guarded
+	n       int
+	atEnd   bool
+}
+
+func newGuardSet(t *testing.T, k, maxN int) *guardSet {
+	g := &guardSet{}
+	for range k {
+		g.regions = append(g.regions, newGuarded(t, 8*maxN))
+	}
+	return g
+}
+
+// f64 returns the n float64 of region r, with src copied in.
+func (g *guardSet) f64(r int, src []float64) []float64 {
+	if g.n == 0 {
+		return []float64{}
+	}
+	s := g.regions[r].f64(g.n, g.atEnd)
+	copy(s, src)
+	return s
+}
+
+// f32 returns the n float32 of region r, with src copied in.
+func (g *guardSet) f32(r int, src []float32) []float32 {
+	s := g.regions[r].f32(g.n, g.atEnd)
+	copy(s, src)
+	return s
+}
+
 // TestTrainParamsRowsGuardPages runs every tier's TrainParamsRows with each
 // of its ten slices ending right before a page mapped with no access, and
 // then starting right after one, for 0 to 40 channels (every tail length of
@@ -17,34 +51,19 @@ import (
 // test. The results must still be fallback's.
 func TestTrainParamsRowsGuardPages(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
-	const maxN = 40
-	var regions [10]*guarded
-	for i := range regions {
-		regions[i] = newGuarded(t, 8*maxN)
-	}
+	g := newGuardSet(t, 10, 40)
 	for _, im := range availableImpls(t) {
-		for n := 0; n <= maxN; n++ {
-			for _, atEnd := range []bool{true, false} {
-				c := newParamsCase(rng, n, 49, 1e-5, false, n%3 == 0)
+		for g.n = 0; g.n <= 40; g.n++ {
+			for _, g.atEnd = range []bool{true, false} {
+				c := newParamsCase(rng, g.n, 49, 1e-5, false, g.n%3 == 0)
 				var want paramsOut
 				c.run(fallback.TrainParamsRows, &want)
-				f64 := func(r int) []float64 {
-					if n == 0 {
-						return []float64{}
-					}
-					return regions[r].f64(n, atEnd)
-				}
-				f32 := func(r int, src []float32) []float32 {
-					s := regions[r].f32(n, atEnd)
-					copy(s, src)
-					return s
-				}
-				g := paramsCase{sum: c.sum, sq: c.sq, m: c.m, eps: c.eps, tiny: c.tiny,
-					piv: f32(0, c.piv), gamma: f32(1, c.gamma), beta: f32(2, c.beta)}
-				got := paramsOut{sum: f64(3), sq: f64(4), inv: f64(5),
-					hi: f32(6, nil), lo: f32(7, nil), a: f32(8, nil), b: f32(9, nil)}
-				what := fmt.Sprintf("%s n=%d atEnd=%v", im.Name, n, atEnd)
-				if !noFault(t, what, func() { g.run(im.TrainParamsRows, &got) }) || !sameParams(t, what, &got, &want) {
+				in := paramsCase{sum: c.sum, sq: c.sq, m: c.m, eps: c.eps, tiny: c.tiny,
+					piv: g.f32(0, c.piv), gamma: g.f32(1, c.gamma), beta: g.f32(2, c.beta)}
+				got := paramsOut{sum: g.f64(3, nil), sq: g.f64(4, nil), inv: g.f64(5, nil),
+					hi: g.f32(6, nil), lo: g.f32(7, nil), a: g.f32(8, nil), b: g.f32(9, nil)}
+				what := fmt.Sprintf("%s n=%d atEnd=%v", im.Name, g.n, g.atEnd)
+				if !noFault(t, what, func() { in.run(im.TrainParamsRows, &got) }) || !sameParams(t, what, &got, &want) {
 					return
 				}
 			}
@@ -55,35 +74,18 @@ func TestTrainParamsRowsGuardPages(t *testing.T) {
 // TestBackParamsRowsGuardPages does the same for BackParamsRows.
 func TestBackParamsRowsGuardPages(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 18))
-	const maxN = 40
-	var regions [10]*guarded
-	for i := range regions {
-		regions[i] = newGuarded(t, 8*maxN)
-	}
+	g := newGuardSet(t, 10, 40)
 	for _, im := range availableImpls(t) {
-		for n := 0; n <= maxN; n++ {
-			for _, atEnd := range []bool{true, false} {
-				c := newBackParamsCase(rng, n, 49, n%3 == 0)
+		for g.n = 0; g.n <= 40; g.n++ {
+			for _, g.atEnd = range []bool{true, false} {
+				c := newBackParamsCase(rng, g.n, 49, g.n%3 == 0)
 				var want backParamsOut
 				c.run(fallback.BackParamsRows, &want)
-				f64 := func(r int, src []float64) []float64 {
-					if n == 0 {
-						return []float64{}
-					}
-					s := regions[r].f64(n, atEnd)
-					copy(s, src)
-					return s
-				}
-				f32 := func(r int, src []float32) []float32 {
-					s := regions[r].f32(n, atEnd)
-					copy(s, src)
-					return s
-				}
-				g := backParamsCase{sdy: f64(0, c.sdy), dot: f64(1, c.dot), res: f64(2, c.res),
-					invstd: f32(3, c.invstd), gamma: f32(4, c.gamma), m: c.m}
-				got := backParamsOut{dgamma: f64(5, nil), lo: f32(6, nil), k2: f32(7, nil), k3: f32(8, nil), k1: f32(9, nil)}
-				what := fmt.Sprintf("%s n=%d atEnd=%v", im.Name, n, atEnd)
-				if !noFault(t, what, func() { g.run(im.BackParamsRows, &got) }) || !sameBackParams(t, what, &got, &want) {
+				in := backParamsCase{sdy: g.f64(0, c.sdy), dot: g.f64(1, c.dot), res: g.f64(2, c.res),
+					invstd: g.f32(3, c.invstd), gamma: g.f32(4, c.gamma), m: c.m}
+				got := backParamsOut{dgamma: g.f64(5, nil), lo: g.f32(6, nil), k2: g.f32(7, nil), k3: g.f32(8, nil), k1: g.f32(9, nil)}
+				what := fmt.Sprintf("%s n=%d atEnd=%v", im.Name, g.n, g.atEnd)
+				if !noFault(t, what, func() { in.run(im.BackParamsRows, &got) }) || !sameBackParams(t, what, &got, &want) {
 					return
 				}
 			}

@@ -7,17 +7,19 @@
 // func trainParamsRowsAVX2(sum []float64, sq []float64, inv []float64, piv []float32, gamma []float32, beta []float32, hi []float32, lo []float32, a []float32, b []float32, m float64, eps float64, tiny bool) bool
 // Requires: AVX, AVX2
 TEXT ·trainParamsRowsAVX2(SB), NOSPLIT, $0-265
-	MOVQ         sum_base+0(FP), SI
-	MOVQ         sq_base+24(FP), DI
-	MOVQ         inv_base+48(FP), R8
-	MOVQ         piv_base+72(FP), R9
-	MOVQ         gamma_base+96(FP), R10
-	MOVQ         beta_base+120(FP), R11
-	MOVQ         hi_base+144(FP), R12
-	MOVQ         lo_base+168(FP), R13
-	MOVQ         a_base+192(FP), R14
-	MOVQ         b_base+216(FP), R15
-	MOVQ         sum_len+8(FP), BX
+	MOVQ sum_base+0(FP), SI
+	MOVQ sq_base+24(FP), DI
+	MOVQ inv_base+48(FP), R8
+	MOVQ piv_base+72(FP), R9
+	MOVQ gamma_base+96(FP), R10
+	MOVQ beta_base+120(FP), R11
+	MOVQ hi_base+144(FP), R12
+	MOVQ lo_base+168(FP), R13
+	MOVQ a_base+192(FP), R14
+	MOVQ b_base+216(FP), R15
+	MOVQ sum_len+8(FP), BX
+
+	// DX = the bits of the tiny bound, or 0 (v < 0 never holds)
 	MOVBQZX      tiny+256(FP), CX
 	MOVQ         $0x39b0000000000000, DX
 	NEGQ         CX
@@ -30,9 +32,9 @@ TEXT ·trainParamsRowsAVX2(SB), NOSPLIT, $0-265
 	VPBROADCASTQ X8, Y2
 	VMOVQ        DX, X8
 	VPBROADCASTQ X8, Y3
+	LEAQ         trainParamsRowsAVX2Consts<>+0(SB), DX
 	VXORPD       Y4, Y4, Y4
 	VXORPD       Y5, Y5, Y5
-	LEAQ         trainParamsRowsAVX2Consts<>+0(SB), DX
 
 loop:
 	LEAQ      4(AX), CX
@@ -76,8 +78,8 @@ loop:
 	VADDPD  Y1, Y14, Y13
 	VSQRTPD Y13, Y15
 	VDIVPD  Y15, Y2, Y15
-	VCMPPD  $0x00, Y4, Y13, Y13
-	VANDNPD Y15, Y13, Y15
+	VCMPPD  $0x04, Y4, Y13, Y8
+	VANDPD  Y8, Y15, Y15
 	VMOVUPD Y15, (R8)(AX*8)
 
 	// hi = float32(mean); lo = float32(mean - float64(hi)), 0 where mean is infinite
@@ -85,9 +87,9 @@ loop:
 	VMOVUPS    X13, (R12)(AX*4)
 	VCVTPS2PD  X13, Y13
 	VSUBPD     Y13, Y12, Y13
-	VANDPD     64(DX), Y12, Y8
-	VCMPPD     $0x00, 32(DX), Y8, Y8
-	VANDNPD    Y13, Y8, Y13
+	VANDPD     64(DX), Y12, Y9
+	VCMPPD     $0x04, 32(DX), Y9, Y8
+	VANDPD     Y8, Y13, Y13
 	VCVTPD2PSY Y13, X13
 	VMOVUPS    X13, (R13)(AX*4)
 
@@ -150,8 +152,8 @@ tail:
 	VADDPD     Y1, Y14, Y13
 	VSQRTPD    Y13, Y15
 	VDIVPD     Y15, Y2, Y15
-	VCMPPD     $0x00, Y4, Y13, Y13
-	VANDNPD    Y15, Y13, Y15
+	VCMPPD     $0x04, Y4, Y13, Y8
+	VANDPD     Y8, Y15, Y15
 	VMASKMOVPD Y15, Y6, (R8)(AX*8)
 
 	// hi = float32(mean); lo = float32(mean - float64(hi)), 0 where mean is infinite
@@ -159,9 +161,9 @@ tail:
 	VMASKMOVPS X13, X7, (R12)(AX*4)
 	VCVTPS2PD  X13, Y13
 	VSUBPD     Y13, Y12, Y13
-	VANDPD     64(DX), Y12, Y8
-	VCMPPD     $0x00, 32(DX), Y8, Y8
-	VANDNPD    Y13, Y8, Y13
+	VANDPD     64(DX), Y12, Y9
+	VCMPPD     $0x04, 32(DX), Y9, Y8
+	VANDPD     Y8, Y13, Y13
 	VCVTPD2PSY Y13, X13
 	VMASKMOVPS X13, X7, (R13)(AX*4)
 

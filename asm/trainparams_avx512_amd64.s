@@ -5,19 +5,21 @@
 #include "textflag.h"
 
 // func trainParamsRowsAVX512(sum []float64, sq []float64, inv []float64, piv []float32, gamma []float32, beta []float32, hi []float32, lo []float32, a []float32, b []float32, m float64, eps float64, tiny bool) bool
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512DQ, AVX512F
 TEXT ·trainParamsRowsAVX512(SB), NOSPLIT, $0-265
-	MOVQ         sum_base+0(FP), SI
-	MOVQ         sq_base+24(FP), DI
-	MOVQ         inv_base+48(FP), R8
-	MOVQ         piv_base+72(FP), R9
-	MOVQ         gamma_base+96(FP), R10
-	MOVQ         beta_base+120(FP), R11
-	MOVQ         hi_base+144(FP), R12
-	MOVQ         lo_base+168(FP), R13
-	MOVQ         a_base+192(FP), R14
-	MOVQ         b_base+216(FP), R15
-	MOVQ         sum_len+8(FP), BX
+	MOVQ sum_base+0(FP), SI
+	MOVQ sq_base+24(FP), DI
+	MOVQ inv_base+48(FP), R8
+	MOVQ piv_base+72(FP), R9
+	MOVQ gamma_base+96(FP), R10
+	MOVQ beta_base+120(FP), R11
+	MOVQ hi_base+144(FP), R12
+	MOVQ lo_base+168(FP), R13
+	MOVQ a_base+192(FP), R14
+	MOVQ b_base+216(FP), R15
+	MOVQ sum_len+8(FP), BX
+
+	// DX = the bits of the tiny bound, or 0 (v < 0 never holds)
 	MOVBQZX      tiny+256(FP), CX
 	MOVQ         $0x39b0000000000000, DX
 	NEGQ         CX
@@ -28,85 +30,85 @@ TEXT ·trainParamsRowsAVX512(SB), NOSPLIT, $0-265
 	MOVQ         $0x3ff0000000000000, CX
 	VMOVQ        CX, X8
 	VPBROADCASTQ X8, Z2
+	VMOVQ        DX, X8
+	VPBROADCASTQ X8, Z3
 	MOVQ         $0x4020000000000000, CX
 	VMOVQ        CX, X8
-	VPBROADCASTQ X8, Z3
-	VMOVQ        DX, X8
-	VPBROADCASTQ X8, Z4
+	VPBROADCASTQ X8, Z6
 	MOVQ         $0x7ff0000000000000, CX
 	VMOVQ        CX, X8
-	VPBROADCASTQ X8, Z5
+	VPBROADCASTQ X8, Z7
 	MOVQ         $0x7fffffffffffffff, CX
 	VMOVQ        CX, X8
-	VPBROADCASTQ X8, Z6
-	VPXORQ       Z7, Z7, Z7
+	VPBROADCASTQ X8, Z8
+	VXORPD       Z4, Z4, Z4
 	KXORW        K2, K2, K2
 
 loop:
 	LEAQ      8(AX), CX
 	CMPQ      CX, BX
 	JGT       tail
-	VMOVUPD   (SI)(AX*8), Z8
-	VMOVUPD   (DI)(AX*8), Z9
-	VMOVUPS   (R9)(AX*4), Y10
-	VCVTPS2PD Y10, Z10
+	VMOVUPD   (SI)(AX*8), Z16
+	VMOVUPD   (DI)(AX*8), Z17
+	VMOVUPS   (R9)(AX*4), Y18
+	VCVTPS2PD Y18, Z18
 
 	// sh = sum/m; mean = piv + sh; v = max(0, sq/m - sh*sh) + 0
-	VDIVPD Z0, Z8, Z11
-	VADDPD Z11, Z10, Z12
-	VDIVPD Z0, Z9, Z13
-	VMULPD Z11, Z11, Z15
-	VSUBPD Z15, Z13, Z13
-	VMAXPD Z13, Z7, Z14
-	VADDPD Z7, Z14, Z14
+	VDIVPD Z0, Z16, Z19
+	VADDPD Z19, Z18, Z20
+	VDIVPD Z0, Z17, Z21
+	VMULPD Z19, Z19, Z23
+	VSUBPD Z23, Z21, Z21
+	VMAXPD Z21, Z4, Z22
+	VADDPD Z4, Z22, Z22
 
 	// slow: (mean finite and (mean-piv)² > ratio*v) or sum, sq not finite or v < lim
-	VSUBPD  Z10, Z12, Z13
-	VMULPD  Z13, Z13, Z13
-	VMULPD  Z3, Z14, Z15
-	VCMPPD  $0x1e, Z15, Z13, K3
-	VSUBPD  Z12, Z12, Z13
-	VCMPPD  $0x00, Z7, Z13, K4
+	VSUBPD  Z18, Z20, Z21
+	VMULPD  Z21, Z21, Z21
+	VMULPD  Z6, Z22, Z23
+	VCMPPD  $0x1e, Z23, Z21, K3
+	VSUBPD  Z20, Z20, Z23
+	VCMPPD  $0x00, Z4, Z23, K4
 	KANDW   K4, K3, K3
-	VSUBPD  Z8, Z8, Z13
-	VCMPPD  $0x04, Z7, Z13, K4
+	VSUBPD  Z16, Z16, Z23
+	VCMPPD  $0x04, Z4, Z23, K4
 	KORW    K4, K3, K3
-	VSUBPD  Z9, Z9, Z13
-	VCMPPD  $0x04, Z7, Z13, K4
+	VSUBPD  Z17, Z17, Z23
+	VCMPPD  $0x04, Z4, Z23, K4
 	KORW    K4, K3, K3
-	VCMPPD  $0x11, Z4, Z14, K4
+	VCMPPD  $0x11, Z3, Z22, K4
 	KORW    K4, K3, K3
 	KORW    K3, K2, K2
-	VMOVUPD Z12, (SI)(AX*8)
-	VMOVUPD Z14, (DI)(AX*8)
+	VMOVUPD Z20, (SI)(AX*8)
+	VMOVUPD Z22, (DI)(AX*8)
 
 	// inv = 1/sqrt(v + eps), 0 where v + eps == 0
-	VADDPD    Z1, Z14, Z13
-	VSQRTPD   Z13, Z15
-	VDIVPD    Z15, Z2, Z15
-	VCMPPD    $0x04, Z7, Z13, K4
-	VMOVAPD.Z Z15, K4, Z15
-	VMOVUPD   Z15, (R8)(AX*8)
+	VADDPD    Z1, Z22, Z21
+	VSQRTPD   Z21, Z23
+	VDIVPD    Z23, Z2, Z23
+	VCMPPD    $0x04, Z4, Z21, K4
+	VMOVAPD.Z Z23, K4, Z23
+	VMOVUPD   Z23, (R8)(AX*8)
 
 	// hi = float32(mean); lo = float32(mean - float64(hi)), 0 where mean is infinite
-	VCVTPD2PS Z12, Y13
-	VMOVUPS   Y13, (R12)(AX*4)
-	VCVTPS2PD Y13, Z13
-	VSUBPD    Z13, Z12, Z13
-	VPANDQ    Z6, Z12, Z8
-	VCMPPD    $0x04, Z5, Z8, K4
-	VMOVAPD.Z Z13, K4, Z13
-	VCVTPD2PS Z13, Y13
-	VMOVUPS   Y13, (R13)(AX*4)
+	VCVTPD2PS Z20, Y21
+	VMOVUPS   Y21, (R12)(AX*4)
+	VCVTPS2PD Y21, Z21
+	VSUBPD    Z21, Z20, Z21
+	VPANDQ    Z8, Z20, Z17
+	VCMPPD    $0x04, Z7, Z17, K4
+	VMOVAPD.Z Z21, K4, Z21
+	VCVTPD2PS Z21, Y21
+	VMOVUPS   Y21, (R13)(AX*4)
 
 	// a = float32(float64(gamma)*inv); b = beta
-	VMOVUPS   (R10)(AX*4), Y13
-	VCVTPS2PD Y13, Z13
-	VMULPD    Z15, Z13, Z13
-	VCVTPD2PS Z13, Y13
-	VMOVUPS   Y13, (R14)(AX*4)
-	VMOVUPS   (R11)(AX*4), Y13
-	VMOVUPS   Y13, (R15)(AX*4)
+	VMOVUPS   (R10)(AX*4), Y21
+	VCVTPS2PD Y21, Z21
+	VMULPD    Z23, Z21, Z21
+	VCVTPD2PS Z21, Y21
+	VMOVUPS   Y21, (R14)(AX*4)
+	VMOVUPS   (R11)(AX*4), Y21
+	VMOVUPS   Y21, (R15)(AX*4)
 	ADDQ      $0x08, AX
 	JMP       loop
 
@@ -120,68 +122,68 @@ tail:
 	SHLL      CL, DX
 	DECL      DX
 	KMOVW     DX, K1
-	VMOVUPD.Z (SI)(AX*8), K1, Z8
-	VMOVUPD.Z (DI)(AX*8), K1, Z9
-	VMOVUPS.Z (R9)(AX*4), K1, Z10
-	VCVTPS2PD Y10, Z10
+	VMOVUPD.Z (SI)(AX*8), K1, Z16
+	VMOVUPD.Z (DI)(AX*8), K1, Z17
+	VMOVUPS.Z (R9)(AX*4), K1, Z18
+	VCVTPS2PD Y18, Z18
 
 	// sh = sum/m; mean = piv + sh; v = max(0, sq/m - sh*sh) + 0
-	VDIVPD Z0, Z8, Z11
-	VADDPD Z11, Z10, Z12
-	VDIVPD Z0, Z9, Z13
-	VMULPD Z11, Z11, Z15
-	VSUBPD Z15, Z13, Z13
-	VMAXPD Z13, Z7, Z14
-	VADDPD Z7, Z14, Z14
+	VDIVPD Z0, Z16, Z19
+	VADDPD Z19, Z18, Z20
+	VDIVPD Z0, Z17, Z21
+	VMULPD Z19, Z19, Z23
+	VSUBPD Z23, Z21, Z21
+	VMAXPD Z21, Z4, Z22
+	VADDPD Z4, Z22, Z22
 
 	// slow: (mean finite and (mean-piv)² > ratio*v) or sum, sq not finite or v < lim
-	VSUBPD  Z10, Z12, Z13
-	VMULPD  Z13, Z13, Z13
-	VMULPD  Z3, Z14, Z15
-	VCMPPD  $0x1e, Z15, Z13, K3
-	VSUBPD  Z12, Z12, Z13
-	VCMPPD  $0x00, Z7, Z13, K4
+	VSUBPD  Z18, Z20, Z21
+	VMULPD  Z21, Z21, Z21
+	VMULPD  Z6, Z22, Z23
+	VCMPPD  $0x1e, Z23, Z21, K3
+	VSUBPD  Z20, Z20, Z23
+	VCMPPD  $0x00, Z4, Z23, K4
 	KANDW   K4, K3, K3
-	VSUBPD  Z8, Z8, Z13
-	VCMPPD  $0x04, Z7, Z13, K4
+	VSUBPD  Z16, Z16, Z23
+	VCMPPD  $0x04, Z4, Z23, K4
 	KORW    K4, K3, K3
-	VSUBPD  Z9, Z9, Z13
-	VCMPPD  $0x04, Z7, Z13, K4
+	VSUBPD  Z17, Z17, Z23
+	VCMPPD  $0x04, Z4, Z23, K4
 	KORW    K4, K3, K3
-	VCMPPD  $0x11, Z4, Z14, K4
+	VCMPPD  $0x11, Z3, Z22, K4
 	KORW    K4, K3, K3
 	KANDW   K1, K3, K3
 	KORW    K3, K2, K2
-	VMOVUPD Z12, K1, (SI)(AX*8)
-	VMOVUPD Z14, K1, (DI)(AX*8)
+	VMOVUPD Z20, K1, (SI)(AX*8)
+	VMOVUPD Z22, K1, (DI)(AX*8)
 
 	// inv = 1/sqrt(v + eps), 0 where v + eps == 0
-	VADDPD    Z1, Z14, Z13
-	VSQRTPD   Z13, Z15
-	VDIVPD    Z15, Z2, Z15
-	VCMPPD    $0x04, Z7, Z13, K4
-	VMOVAPD.Z Z15, K4, Z15
-	VMOVUPD   Z15, K1, (R8)(AX*8)
+	VADDPD    Z1, Z22, Z21
+	VSQRTPD   Z21, Z23
+	VDIVPD    Z23, Z2, Z23
+	VCMPPD    $0x04, Z4, Z21, K4
+	VMOVAPD.Z Z23, K4, Z23
+	VMOVUPD   Z23, K1, (R8)(AX*8)
 
 	// hi = float32(mean); lo = float32(mean - float64(hi)), 0 where mean is infinite
-	VCVTPD2PS Z12, Y13
-	VMOVUPS   Z13, K1, (R12)(AX*4)
-	VCVTPS2PD Y13, Z13
-	VSUBPD    Z13, Z12, Z13
-	VPANDQ    Z6, Z12, Z8
-	VCMPPD    $0x04, Z5, Z8, K4
-	VMOVAPD.Z Z13, K4, Z13
-	VCVTPD2PS Z13, Y13
-	VMOVUPS   Z13, K1, (R13)(AX*4)
+	VCVTPD2PS Z20, Y21
+	VMOVUPS   Z21, K1, (R12)(AX*4)
+	VCVTPS2PD Y21, Z21
+	VSUBPD    Z21, Z20, Z21
+	VPANDQ    Z8, Z20, Z17
+	VCMPPD    $0x04, Z7, Z17, K4
+	VMOVAPD.Z Z21, K4, Z21
+	VCVTPD2PS Z21, Y21
+	VMOVUPS   Z21, K1, (R13)(AX*4)
 
 	// a = float32(float64(gamma)*inv); b = beta
-	VMOVUPS.Z (R10)(AX*4), K1, Z13
-	VCVTPS2PD Y13, Z13
-	VMULPD    Z15, Z13, Z13
-	VCVTPD2PS Z13, Y13
-	VMOVUPS   Z13, K1, (R14)(AX*4)
-	VMOVUPS.Z (R11)(AX*4), K1, Z13
-	VMOVUPS   Z13, K1, (R15)(AX*4)
+	VMOVUPS.Z (R10)(AX*4), K1, Z21
+	VCVTPS2PD Y21, Z21
+	VMULPD    Z23, Z21, Z21
+	VCVTPD2PS Z21, Y21
+	VMOVUPS   Z21, K1, (R14)(AX*4)
+	VMOVUPS.Z (R11)(AX*4), K1, Z21
+	VMOVUPS   Z21, K1, (R15)(AX*4)
 
 done:
 	KMOVW K2, DX

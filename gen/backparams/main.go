@@ -48,262 +48,128 @@ func main() {
 	Pragma("noescape")
 	names := []string{"sdy", "dot", "res", "dgamma", "invstd", "gamma", "lo", "k2", "k3", "k1"}
 	regs := []reg.Register{pSdy, pDot, pRes, pDg, pInv, pGamma, pLo, pK2, pK3, pK1}
-	for j, nm := range names {
-		Load(Param(nm).Base(), regs[j])
-	}
+	params.Bases(names, regs)
 	Load(Param("sdy").Len(), rN)
 	XORQ(rI, rI)
-	if avx512 {
-		gen512()
-	} else {
-		gen2()
-	}
-	Generate()
-}
 
-// The constants both tiers broadcast: m, the bounds, the abs mask.
-func consts(cM, cExt, cMax, cMin, cAbs, tmp reg.VecPhysical) {
+	// Vector registers: the constants, the accumulator of passing lanes
+	// and (AVX2) the tail masks, then the values.
+	v := func(n int) reg.VecPhysical { return params.Vec(avx512, n) }
+	cM, cExt, cMax, cMin, cAbs, cZero := v(0), v(1), v(2), v(3), v(4), v(5)
+	tier := params.NewTier(avx512, v(7), params.Half(v(8)))
 	VBROADCASTSD(params.Addr("m"), cM)
-	params.Bcast(U64(math.Float64bits(extremeMean)), cExt, tmp, rT)
-	params.Bcast(U64(math.Float64bits(maxInvStd)), cMax, tmp, rT)
-	params.Bcast(U64(math.Float64bits(minInvStd)), cMin, tmp, rT)
-	params.Bcast(U64(1<<63-1), cAbs, tmp, rT)
-}
-
-// gen512: 8 channels per zmm. kOK collects the lanes that pass the check.
-func gen512() {
-	cM, cExt, cMax, cMin, cAbs, cZero := reg.Z0, reg.Z1, reg.Z2, reg.Z3, reg.Z4, reg.Z5
-	consts(cM, cExt, cMax, cMin, cAbs, reg.X8)
-	VPXORQ(cZero, cZero, cZero)
-	kTail, kOK, k3, k4 := reg.K1, reg.K2, reg.K3, reg.K4
-	KXNORW(kOK, kOK, kOK)
-	s, dot, res, inv, r, dp, u, k := reg.Z8, reg.Z9, reg.Z10, reg.Z11, reg.Z12, reg.Z13, reg.Z14, reg.Z15
-	body := func(masked bool) {
-		ld := func(m Mem, dst reg.VecPhysical) {
-			if masked {
-				VMOVUPD_Z(m, kTail, dst)
-			} else {
-				VMOVUPD(m, dst)
-			}
-		}
-		ldf := func(m Mem, dst reg.VecPhysical) {
-			if masked {
-				VMOVUPS_Z(m, kTail, dst)
-			} else {
-				VMOVUPS(m, params.Half(dst))
-			}
-			VCVTPS2PD(params.Half(dst), dst)
-		}
-		st := func(src reg.VecPhysical, m Mem) {
-			if masked {
-				VMOVUPD(src, kTail, m)
-			} else {
-				VMOVUPD(src, m)
-			}
-		}
-		stf := func(src reg.VecPhysical, m Mem) { // float32(src) to m
-			VCVTPD2PS(src, params.Half(src))
-			if masked {
-				VMOVUPS(src, kTail, m)
-			} else {
-				VMOVUPS(params.Half(src), m)
-			}
-		}
-		ld(d64(pSdy), s)
-		ld(d64(pDot), dot)
-		ld(d64(pRes), res)
-		ldf(f32(pInv), inv)
-		Comment("r = res/m; dotp = dot - r*sdy, or dot where sdy is not finite")
-		VDIVPD(cM, res, r)
-		VMULPD(s, r, u)
-		VSUBPD(u, dot, dp)
-		VSUBPD(s, s, u)
-		VCMPPD(U8(params.EQ), cZero, u, k3)
-		KNOTW(k3, k4)
-		VMOVAPD(dot, k4, dp)
-		Comment("ok: sdy, dot, res finite, |sdy/m| < 2^120, 2^-120 <= inv <= 2^50")
-		VSUBPD(dot, dot, u)
-		VCMPPD(U8(params.EQ), cZero, u, k4)
-		KANDW(k4, k3, k3)
-		VSUBPD(res, res, u)
-		VCMPPD(U8(params.EQ), cZero, u, k4)
-		KANDW(k4, k3, k3)
-		VDIVPD(cM, s, u)
-		VPANDQ(cAbs, u, u)
-		VCMPPD(U8(params.LT), cExt, u, k4)
-		KANDW(k4, k3, k3)
-		VCMPPD(U8(params.LE), cMax, inv, k4)
-		KANDW(k4, k3, k3)
-		VCMPPD(U8(params.GE), cMin, inv, k4)
-		KANDW(k4, k3, k3)
-		if masked {
-			KNOTW(kTail, k4)
-			KORW(k4, k3, k3)
-		}
-		KANDW(k3, kOK, kOK)
-		Comment("dgamma = dotp*inv; k = gamma*inv; lo, k2, k3, k1")
-		VMULPD(inv, dp, u)
-		st(u, d64(pDg))
-		ldf(f32(pGamma), k)
-		VMULPD(inv, k, k)
-		stf(r, f32(pLo))
-		VMULPD(s, k, u)
-		VDIVPD(cM, u, u)
-		stf(u, f32(pK2))
-		VMULPD(dp, k, u)
-		VMULPD(inv, u, u)
-		VMULPD(inv, u, u)
-		VDIVPD(cM, u, u)
-		stf(u, f32(pK3))
-		stf(k, f32(pK1))
-	}
-	loop, tail, done := "loop", "tail", "done"
-	Label(loop)
-	LEAQ(Mem{Base: rI, Disp: 8}, rT)
-	CMPQ(rT, rN)
-	JGT(LabelRef(tail))
-	body(false)
-	ADDQ(U8(8), rI)
-	JMP(LabelRef(loop))
-	Label(tail)
-	MOVQ(rN, rT)
-	SUBQ(rI, rT)
-	JZ(LabelRef(done))
-	Comment("kTail = (1 << (n - i)) - 1")
-	MOVL(U32(1), reg.EDX)
-	SHLL(reg.CL, reg.EDX)
-	DECL(reg.EDX)
-	KMOVW(reg.EDX, kTail)
-	body(true)
-	Label(done)
-	KMOVW(kOK, reg.EDX)
-	ANDL(U32(0xff), reg.EDX)
-	CMPL(reg.EDX, U32(0xff))
-	SETEQ(reg.AL)
-	Store(reg.AL, ReturnIndex(0))
-	VZEROUPPER()
-	RET()
-}
-
-// gen2: 4 channels per ymm. ok collects the lanes that pass the check.
-func gen2() {
-	cM, cExt, cMax, cMin, cAbs, cZero := reg.Y0, reg.Y1, reg.Y2, reg.Y3, reg.Y4, reg.Y5
-	ok, maskD, maskF := reg.Y6, reg.Y7, reg.X8
-	consts(cM, cExt, cMax, cMin, cAbs, reg.X9)
+	params.Bcast(U64(math.Float64bits(extremeMean)), cExt, reg.X9, rT)
+	params.Bcast(U64(math.Float64bits(maxInvStd)), cMax, reg.X9, rT)
+	params.Bcast(U64(math.Float64bits(minInvStd)), cMin, reg.X9, rT)
+	params.Bcast(U64(1<<63-1), cAbs, reg.X9, rT)
 	VXORPD(cZero, cZero, cZero)
-	VCMPPD(U8(params.EQ), cZero, cZero, ok) // all ones
-	// The tail masks: 4 all-ones qwords then 4 zero qwords (the mask of r
-	// lanes is the 32 bytes at 32 - 8r), then the same in dwords from 64.
-	tbl := GLOBL("backParamsRowsAVX2Masks", RODATA|NOPTR)
-	for j := 0; j < 8; j++ {
-		DATA(8*j, U64(uint64(math.MaxUint64)*uint64(1-j/4)))
+	var masks func() Mem
+	if !avx512 {
+		tbl := GLOBL("backParamsRowsAVX2Masks", RODATA|NOPTR)
+		params.MaskData(0)
+		masks = func() Mem {
+			LEAQ(tbl, rScr)
+			return Mem{Base: rScr}
+		}
 	}
-	for j := 0; j < 8; j++ {
-		DATA(64+4*j, U32(uint32(math.MaxUint32)*uint32(1-j/4)))
+
+	// Masks: k registers (AVX-512), or vectors of all-ones lanes (AVX2,
+	// which computes them in value registers whose values are dead).
+	s, dot, res, inv, r, dp, u := v(9), v(10), v(11), v(12), v(13), v(14), v(15)
+	var ok, mF, m2 reg.Register
+	if avx512 {
+		s, dot, res, inv, r, dp, u = v(16), v(17), v(18), v(19), v(20), v(21), v(22)
+		ok, mF, m2 = reg.K2, reg.K3, reg.K4
+		KXNORW(ok, ok, ok)
+	} else {
+		ok, mF, m2 = v(6), u, dot
+		VCMPPD(U8(params.EQ), cZero, cZero, v(6)) // all ones
 	}
-	s, dot, res, inv, r, dp, u := reg.Y9, reg.Y10, reg.Y11, reg.Y12, reg.Y13, reg.Y14, reg.Y15
-	k, t := res, dot // res and dot are dead once the check is done
-	body := func(masked bool) {
-		ld := func(m Mem, dst reg.VecPhysical) {
-			if masked {
-				VMASKMOVPD(m, maskD, dst)
-			} else {
-				VMOVUPD(m, dst)
-			}
+	w, k := dot, res                 // dot and res are dead once the check has read them
+	and := func(b, a reg.Register) { // a &= b
+		if avx512 {
+			KANDW(b, a, a)
+		} else {
+			VANDPD(b, a, a)
 		}
-		ldf := func(m Mem, dst reg.VecPhysical) {
-			if masked {
-				VMASKMOVPS(m, maskF, params.Half(dst))
-			} else {
-				VMOVUPS(m, params.Half(dst))
-			}
-			VCVTPS2PD(params.Half(dst), dst)
-		}
-		st := func(src reg.VecPhysical, m Mem) {
-			if masked {
-				VMASKMOVPD(src, maskD, m)
-			} else {
-				VMOVUPD(src, m)
-			}
-		}
-		stf := func(src reg.VecPhysical, m Mem) { // float32(src) to m
-			VCVTPD2PSY(src, params.Half(src))
-			if masked {
-				VMASKMOVPS(params.Half(src), maskF, m)
-			} else {
-				VMOVUPS(params.Half(src), m)
-			}
-		}
-		ld(d64(pSdy), s)
-		ld(d64(pDot), dot)
-		ld(d64(pRes), res)
-		ldf(f32(pInv), inv)
+	}
+	cmpAnd := func(pred int, b Op, a reg.Register) { // mF &= a pred b
+		VCMPPD(U8(pred), b, a, m2)
+		and(m2, mF)
+	}
+
+	tier.Loop(rI, rN, masks, func() {
+		tier.Ld(d64(pSdy), s)
+		tier.Ld(d64(pDot), dot)
+		tier.Ld(d64(pRes), res)
+		tier.Ldf(f32(pInv), inv)
 		Comment("r = res/m; dotp = dot - r*sdy, or dot where sdy is not finite")
 		VDIVPD(cM, res, r)
 		VMULPD(s, r, u)
 		VSUBPD(u, dot, dp)
 		VSUBPD(s, s, u)
-		VCMPPD(U8(params.EQ), cZero, u, u)
-		VBLENDVPD(u, dp, dot, dp) // dp where sdy is finite, else dot
-		Comment("ok: sdy, dot, res finite, |sdy/m| < 2^120, 2^-120 <= inv <= 2^50")
-		VSUBPD(dot, dot, t)
-		VCMPPD(U8(params.EQ), cZero, t, t)
-		VANDPD(t, u, u)
-		VSUBPD(res, res, t)
-		VCMPPD(U8(params.EQ), cZero, t, t)
-		VANDPD(t, u, u)
-		VDIVPD(cM, s, t)
-		VANDPD(cAbs, t, t)
-		VCMPPD(U8(params.LT), cExt, t, t)
-		VANDPD(t, u, u)
-		VCMPPD(U8(params.LE), cMax, inv, t)
-		VANDPD(t, u, u)
-		VCMPPD(U8(params.GE), cMin, inv, t)
-		VANDPD(t, u, u)
-		if masked {
-			VCMPPD(U8(params.EQ), cZero, maskD, t) // lanes off the mask (a mask lane is a NaN)
-			VORPD(t, u, u)
+		VCMPPD(U8(params.EQ), cZero, u, mF)
+		if avx512 {
+			KNOTW(mF, m2)
+			VMOVAPD(dot, m2, dp)
+		} else {
+			VBLENDVPD(mF, dp, dot, dp) // dp where sdy is finite, else dot
 		}
-		VANDPD(u, ok, ok)
+		Comment("ok: sdy, dot, res finite, |sdy/m| < 2^120, 2^-120 <= inv <= 2^50")
+		VSUBPD(dot, dot, w)
+		cmpAnd(params.EQ, cZero, w)
+		VSUBPD(res, res, w)
+		cmpAnd(params.EQ, cZero, w)
+		VDIVPD(cM, s, w)
+		if avx512 {
+			VPANDQ(cAbs, w, w)
+		} else {
+			VANDPD(cAbs, w, w)
+		}
+		cmpAnd(params.LT, cExt, w)
+		cmpAnd(params.LE, cMax, inv)
+		cmpAnd(params.GE, cMin, inv)
+		if tier.Masked { // lanes off the tail pass
+			if avx512 {
+				KNOTW(tier.KTail, m2)
+				KORW(m2, mF, mF)
+			} else {
+				VCMPPD(U8(params.EQ), cZero, tier.MaskD, m2) // a mask lane is a NaN
+				VORPD(m2, mF, mF)
+			}
+		}
+		and(mF, ok)
 		Comment("dgamma = dotp*inv; k = gamma*inv; lo, k2, k3, k1")
 		VMULPD(inv, dp, u)
-		st(u, d64(pDg))
-		ldf(f32(pGamma), k)
+		tier.St(u, d64(pDg))
+		tier.Ldf(f32(pGamma), k)
 		VMULPD(inv, k, k)
-		stf(r, f32(pLo))
+		tier.Narrow(r, r)
+		tier.Stf(r, f32(pLo))
 		VMULPD(s, k, u)
 		VDIVPD(cM, u, u)
-		stf(u, f32(pK2))
+		tier.Narrow(u, u)
+		tier.Stf(u, f32(pK2))
 		VMULPD(dp, k, u)
 		VMULPD(inv, u, u)
 		VMULPD(inv, u, u)
 		VDIVPD(cM, u, u)
-		stf(u, f32(pK3))
-		stf(k, f32(pK1))
+		tier.Narrow(u, u)
+		tier.Stf(u, f32(pK3))
+		tier.Narrow(k, k)
+		tier.Stf(k, f32(pK1))
+	})
+	if avx512 {
+		KMOVW(ok, reg.EDX)
+		ANDL(U32(0xff), reg.EDX)
+		CMPL(reg.EDX, U32(0xff))
+	} else {
+		VMOVMSKPD(ok.(reg.VecPhysical), reg.EDX)
+		CMPL(reg.EDX, U32(0xf))
 	}
-	loop, tail, done := "loop", "tail", "done"
-	Label(loop)
-	LEAQ(Mem{Base: rI, Disp: 4}, rT)
-	CMPQ(rT, rN)
-	JGT(LabelRef(tail))
-	body(false)
-	ADDQ(U8(4), rI)
-	JMP(LabelRef(loop))
-	Label(tail)
-	MOVQ(rN, rT)
-	SUBQ(rI, rT)
-	JZ(LabelRef(done))
-	Comment("masks of the n - i (1 to 3) remaining lanes")
-	NEGQ(rT)
-	LEAQ(tbl, rScr)
-	VMOVDQU(Mem{Base: rScr, Index: rT, Scale: 8, Disp: 32}, maskD)
-	VMOVDQU(Mem{Base: rScr, Index: rT, Scale: 4, Disp: 80}, maskF)
-	body(true)
-	Label(done)
-	VMOVMSKPD(ok, reg.EDX)
-	CMPL(reg.EDX, U32(0xf))
 	SETEQ(reg.AL)
 	Store(reg.AL, ReturnIndex(0))
 	VZEROUPPER()
 	RET()
+	Generate()
 }

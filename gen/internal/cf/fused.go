@@ -62,19 +62,7 @@ func StatsApplyCF(isa ISA) {
 		var negt GPVirtual
 		var tb Mem
 		if masked {
-			tb = Mem{Base: GP64()}
-			LEAQ(tab, tb.Base)
-			if isa.Z {
-				for v := 0; v < nv; v++ {
-					k := K()
-					KMOVW(tb.Idx(n, 4).Offset(2*v), k)
-					ks = append(ks, k)
-				}
-			} else {
-				negt = GP64()
-				MOVQ(n, negt)
-				NEGQ(negt)
-			}
+			ks, negt, tb = isa.blockMasks(tab, n, nv)
 		}
 		for v := 0; v < nv; v++ {
 			off := v * isa.Bytes()

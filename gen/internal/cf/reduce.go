@@ -167,19 +167,7 @@ func reduction(isa ISA, backward, chans bool, tab Mem) {
 		var negt GPVirtual
 		var tb Mem
 		if masked {
-			tb = Mem{Base: GP64()}
-			LEAQ(tab, tb.Base)
-			if isa.Z {
-				for v := 0; v < nv; v++ {
-					k := K()
-					KMOVW(tb.Idx(n, 4).Offset(2*v), k)
-					ks = append(ks, k)
-				}
-			} else {
-				negt = GP64()
-				MOVQ(n, negt)
-				NEGQ(negt)
-			}
+			ks, negt, tb = isa.blockMasks(tab, n, nv)
 		}
 		for v := 0; v < nv; v++ {
 			off := v * isa.Bytes()
@@ -402,4 +390,26 @@ func (isa ISA) flushLanes(accs [][]VecVirtual, acc Mem) {
 			isa.zero(a)
 		}
 	}
+}
+
+// blockMasks sets up the masks of a 32-lane block whose first n lanes (1 to
+// 31) hold values, from the file's mask table tab: one k register per
+// vector (AVX-512), or -n and the table's address, from which the body
+// loads each vector's VMASKMOVPS mask at tb.Idx(negt, 4).Offset(4*Lanes +
+// the vector's byte offset) (AVX2).
+func (isa ISA) blockMasks(tab Mem, n Register, nv int) (ks []Register, negt GPVirtual, tb Mem) {
+	tb = Mem{Base: GP64()}
+	LEAQ(tab, tb.Base)
+	if isa.Z {
+		for v := 0; v < nv; v++ {
+			k := K()
+			KMOVW(tb.Idx(n, 4).Offset(2*v), k)
+			ks = append(ks, k)
+		}
+		return ks, nil, tb
+	}
+	negt = GP64()
+	MOVQ(n, negt)
+	NEGQ(negt)
+	return nil, negt, tb
 }
