@@ -18,13 +18,13 @@ TEXT ·trainParamsRowsAVX2(SB), NOSPLIT, $0-265
 	MOVQ a_base+192(FP), R14
 	MOVQ b_base+216(FP), R15
 	MOVQ sum_len+8(FP), BX
+	XORQ AX, AX
 
 	// DX = the bits of the tiny bound, or 0 (v < 0 never holds)
 	MOVBQZX      tiny+256(FP), CX
 	MOVQ         $0x39b0000000000000, DX
 	NEGQ         CX
 	ANDQ         CX, DX
-	XORQ         AX, AX
 	VBROADCASTSD m+240(FP), Y0
 	VBROADCASTSD eps+248(FP), Y1
 	MOVQ         $0x3ff0000000000000, CX

@@ -30,27 +30,16 @@ const (
 
 const sig = "func(sdy, dot, res, dgamma []float64, invstd, gamma, lo, k2, k3, k1 []float32, m float64) bool"
 
-var (
-	pSdy, pDot, pRes, pDg = reg.RSI, reg.RDI, reg.R8, reg.R9
-	pInv, pGamma          = reg.R10, reg.R11
-	pLo, pK2, pK3, pK1    = reg.R12, reg.R13, reg.R14, reg.R15
-	rI, rN, rT            = reg.RAX, reg.RBX, reg.RCX
-	rScr                  = reg.RDX
-)
-
-func d64(p reg.Register) Mem { return Mem{Base: p, Index: rI, Scale: 8} }
-func f32(p reg.Register) Mem { return Mem{Base: p, Index: rI, Scale: 4} }
+// CX is Tier.Loop's and the scratch of the constants; DX the AVX2 tail's.
+var rT, rScr = reg.RCX, reg.RDX
 
 func main() {
 	avx512 := params.ParseAVX512()
 	ConstraintExpr("amd64,gc,!purego,!noasm")
 	TEXT("backParamsRows"+params.Suffix(avx512), NOSPLIT, sig)
 	Pragma("noescape")
-	names := []string{"sdy", "dot", "res", "dgamma", "invstd", "gamma", "lo", "k2", "k3", "k1"}
-	regs := []reg.Register{pSdy, pDot, pRes, pDg, pInv, pGamma, pLo, pK2, pK3, pK1}
-	params.Bases(names, regs)
-	Load(Param("sdy").Len(), rN)
-	XORQ(rI, rI)
+	ps := params.Slices("sdy", "dot", "res", "dgamma", "invstd", "gamma", "lo", "k2", "k3", "k1")
+	pSdy, pDot, pRes, pDg, pInv, pGamma, pLo, pK2, pK3, pK1 := ps[0], ps[1], ps[2], ps[3], ps[4], ps[5], ps[6], ps[7], ps[8], ps[9]
 
 	// Vector registers: the constants, the accumulator of passing lanes
 	// and (AVX2) the tail masks, then the values.
@@ -98,11 +87,11 @@ func main() {
 		and(m2, mF)
 	}
 
-	tier.Loop(rI, rN, masks, func() {
-		tier.Ld(d64(pSdy), s)
-		tier.Ld(d64(pDot), dot)
-		tier.Ld(d64(pRes), res)
-		tier.Ldf(f32(pInv), inv)
+	tier.Loop(params.I, params.N, masks, func() {
+		tier.Ld(params.At64(pSdy), s)
+		tier.Ld(params.At64(pDot), dot)
+		tier.Ld(params.At64(pRes), res)
+		tier.Ldf(params.At32(pInv), inv)
 		Comment("r = res/m; dotp = dot - r*sdy, or dot where sdy is not finite")
 		VDIVPD(cM, res, r)
 		VMULPD(s, r, u)
@@ -141,23 +130,23 @@ func main() {
 		and(mF, ok)
 		Comment("dgamma = dotp*inv; k = gamma*inv; lo, k2, k3, k1")
 		VMULPD(inv, dp, u)
-		tier.St(u, d64(pDg))
-		tier.Ldf(f32(pGamma), k)
+		tier.St(u, params.At64(pDg))
+		tier.Ldf(params.At32(pGamma), k)
 		VMULPD(inv, k, k)
 		tier.Narrow(r, r)
-		tier.Stf(r, f32(pLo))
+		tier.Stf(r, params.At32(pLo))
 		VMULPD(s, k, u)
 		VDIVPD(cM, u, u)
 		tier.Narrow(u, u)
-		tier.Stf(u, f32(pK2))
+		tier.Stf(u, params.At32(pK2))
 		VMULPD(dp, k, u)
 		VMULPD(inv, u, u)
 		VMULPD(inv, u, u)
 		VDIVPD(cM, u, u)
 		tier.Narrow(u, u)
-		tier.Stf(u, f32(pK3))
+		tier.Stf(u, params.At32(pK3))
 		tier.Narrow(k, k)
-		tier.Stf(k, f32(pK1))
+		tier.Stf(k, params.At32(pK1))
 	})
 	if avx512 {
 		KMOVW(ok, reg.EDX)

@@ -34,34 +34,22 @@ const (
 
 const sig = "func(sum, sq, inv []float64, piv, gamma, beta, hi, lo, a, b []float32, m, eps float64, tiny bool) bool"
 
-// General-purpose registers: the slice bases, the channel index and count,
-// and DX: the tiny bound's bits, then (AVX2) the constants' table.
-var (
-	pSum, pSq, pInv     = reg.RSI, reg.RDI, reg.R8
-	pPiv, pGamma, pBeta = reg.R9, reg.R10, reg.R11
-	pHi, pLo, pA, pB    = reg.R12, reg.R13, reg.R14, reg.R15
-	rI, rN, rT          = reg.RAX, reg.RBX, reg.RCX
-	rBits               = reg.RDX
-)
-
-func d64(p reg.Register) Mem { return Mem{Base: p, Index: rI, Scale: 8} }
-func f32(p reg.Register) Mem { return Mem{Base: p, Index: rI, Scale: 4} }
+// CX is Tier.Loop's and the scratch of the constants; DX holds the tiny
+// bound's bits, then (AVX2) the constants' table.
+var rT, rBits = reg.RCX, reg.RDX
 
 func main() {
 	avx512 := params.ParseAVX512()
 	ConstraintExpr("amd64,gc,!purego,!noasm")
 	TEXT("trainParamsRows"+params.Suffix(avx512), NOSPLIT, sig)
 	Pragma("noescape")
-	names := []string{"sum", "sq", "inv", "piv", "gamma", "beta", "hi", "lo", "a", "b"}
-	regs := []reg.Register{pSum, pSq, pInv, pPiv, pGamma, pBeta, pHi, pLo, pA, pB}
-	params.Bases(names, regs)
-	Load(Param("sum").Len(), rN)
+	ps := params.Slices("sum", "sq", "inv", "piv", "gamma", "beta", "hi", "lo", "a", "b")
+	pSum, pSq, pInv, pPiv, pGamma, pBeta, pHi, pLo, pA, pB := ps[0], ps[1], ps[2], ps[3], ps[4], ps[5], ps[6], ps[7], ps[8], ps[9]
 	Comment("DX = the bits of the tiny bound, or 0 (v < 0 never holds)")
 	Load(Param("tiny"), rT)
 	MOVQ(U64(math.Float64bits(tinyVar)), rBits)
 	NEGQ(rT)
 	ANDQ(rT, rBits)
-	XORQ(rI, rI)
 
 	// Vector registers: the constants, the slow-lane accumulator and (AVX2)
 	// the tail masks, then the values.
@@ -130,10 +118,10 @@ func main() {
 		}
 	}
 
-	tier.Loop(rI, rN, masks, func() {
-		tier.Ld(d64(pSum), s)
-		tier.Ld(d64(pSq), q)
-		tier.Ldf(f32(pPiv), p)
+	tier.Loop(params.I, params.N, masks, func() {
+		tier.Ld(params.At64(pSum), s)
+		tier.Ld(params.At64(pSq), q)
+		tier.Ldf(params.At32(pPiv), p)
 		Comment("sh = sum/m; mean = piv + sh; v = max(0, sq/m - sh*sh) + 0")
 		VDIVPD(cM, s, sh)
 		VADDPD(sh, p, mean)
@@ -166,18 +154,18 @@ func main() {
 			}
 		}
 		or(m1, slow)
-		tier.St(mean, d64(pSum))
-		tier.St(vv, d64(pSq))
+		tier.St(mean, params.At64(pSum))
+		tier.St(vv, params.At64(pSq))
 		Comment("inv = 1/sqrt(v + eps), 0 where v + eps == 0")
 		VADDPD(cEps, vv, t)
 		VSQRTPD(t, u)
 		VDIVPD(u, cOne, u)
 		cmp(params.NEQ, cZero, t, mA)
 		keep(mA, u)
-		tier.St(u, d64(pInv))
+		tier.St(u, params.At64(pInv))
 		Comment("hi = float32(mean); lo = float32(mean - float64(hi)), 0 where mean is infinite")
 		tier.Narrow(mean, t)
-		tier.Stf(t, f32(pHi))
+		tier.Stf(t, params.At32(pHi))
 		VCVTPS2PD(params.Half(t), t)
 		VSUBPD(t, mean, t)
 		if avx512 {
@@ -188,14 +176,14 @@ func main() {
 		cmp(params.NEQ, cInf, q, mA)
 		keep(mA, t)
 		tier.Narrow(t, t)
-		tier.Stf(t, f32(pLo))
+		tier.Stf(t, params.At32(pLo))
 		Comment("a = float32(float64(gamma)*inv); b = beta")
-		tier.Ldf(f32(pGamma), t)
+		tier.Ldf(params.At32(pGamma), t)
 		VMULPD(u, t, t)
 		tier.Narrow(t, t)
-		tier.Stf(t, f32(pA))
-		tier.Ldf32(f32(pBeta), t)
-		tier.Stf(t, f32(pB))
+		tier.Stf(t, params.At32(pA))
+		tier.Ldf32(params.At32(pBeta), t)
+		tier.Stf(t, params.At32(pB))
 	})
 	if avx512 {
 		KMOVW(slow, reg.EDX)

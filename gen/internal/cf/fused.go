@@ -104,33 +104,7 @@ func StatsApplyCF(isa ISA) {
 		}
 	}
 
-	Label(lbl(name, "segment"))
-	Comment("n = min(rem, FlushCF); rem -= n")
-	MOVQ(rem, n)
-	CMPQ(n, U32(FlushCF))
-	JLE(LabelRef(lbl(name, "short")))
-	MOVQ(U32(FlushCF), n)
-	Label(lbl(name, "short"))
-	SUBQ(n, rem)
-	MOVQ(n, blocks)
-	SHRQ(U8(5), blocks)
-	JZ(LabelRef(lbl(name, "tail")))
-
-	Label(lbl(name, "block"))
-	body(false)
-	for _, p := range []Mem{px, py, pa} {
-		ADDQ(U8(4*Lanes), p.Base)
-	}
-	DECQ(blocks)
-	JNZ(LabelRef(lbl(name, "block")))
-
-	Label(lbl(name, "tail"))
-	ANDQ(U8(Lanes-1), n)
-	JZ(LabelRef(lbl(name, "segend")))
-	Comment("Tail of the run: the first n lanes.")
-	body(true)
-
-	Label(lbl(name, "segend"))
+	segment(name, rem, n, blocks, []Register{px.Base, py.Base, pa.Base}, body)
 	isa.flushLanes(accs, acc)
 	TESTQ(rem, rem)
 	JNZ(LabelRef(lbl(name, "segment")))

@@ -244,33 +244,7 @@ func reduction(isa ISA, backward, chans bool, tab Mem) {
 	}
 	MOVQ(paramAddr("runLen"), rem)
 
-	Label(lbl(name, "segment"))
-	Comment("n = min(rem, FlushCF); rem -= n")
-	MOVQ(rem, n)
-	CMPQ(n, U32(FlushCF))
-	JLE(LabelRef(lbl(name, "short")))
-	MOVQ(U32(FlushCF), n)
-	Label(lbl(name, "short"))
-	SUBQ(n, rem)
-	MOVQ(n, blocks)
-	SHRQ(U8(5), blocks)
-	JZ(LabelRef(lbl(name, "tail")))
-
-	Label(lbl(name, "block"))
-	body(false)
-	for _, p := range ptrs {
-		ADDQ(U8(4*Lanes), p)
-	}
-	DECQ(blocks)
-	JNZ(LabelRef(lbl(name, "block")))
-
-	Label(lbl(name, "tail"))
-	ANDQ(U8(Lanes-1), n)
-	JZ(LabelRef(lbl(name, "segend")))
-	Comment("Tail of the run: the first n lanes.")
-	body(true)
-
-	Label(lbl(name, "segend"))
+	segment(name, rem, n, blocks, ptrs, body)
 	TESTQ(rem, rem)
 	JZ(LabelRef(lbl(name, "runend")))
 	Comment("The segment does not end its run.")
@@ -412,4 +386,38 @@ func (isa ISA) blockMasks(tab Mem, n Register, nv int) (ks []Register, negt GPVi
 	MOVQ(n, negt)
 	NEGQ(negt)
 	return nil, negt, tb
+}
+
+// segment emits one flush segment of a run: n = min(rem, FlushCF) values
+// (rem -= n), in 32-lane blocks, each body(false) followed by a step of
+// every pointer, then body(true) on the last n % 32 values. It ends at
+// the label name_segend, where the caller flushes and loops.
+func segment(name string, rem, n, blocks Register, ptrs []Register, body func(masked bool)) {
+	Label(lbl(name, "segment"))
+	Comment("n = min(rem, FlushCF); rem -= n")
+	MOVQ(rem, n)
+	CMPQ(n, U32(FlushCF))
+	JLE(LabelRef(lbl(name, "short")))
+	MOVQ(U32(FlushCF), n)
+	Label(lbl(name, "short"))
+	SUBQ(n, rem)
+	MOVQ(n, blocks)
+	SHRQ(U8(5), blocks)
+	JZ(LabelRef(lbl(name, "tail")))
+
+	Label(lbl(name, "block"))
+	body(false)
+	for _, p := range ptrs {
+		ADDQ(U8(4*Lanes), p)
+	}
+	DECQ(blocks)
+	JNZ(LabelRef(lbl(name, "block")))
+
+	Label(lbl(name, "tail"))
+	ANDQ(U8(Lanes-1), n)
+	JZ(LabelRef(lbl(name, "segend")))
+	Comment("Tail of the run: the first n lanes.")
+	body(true)
+
+	Label(lbl(name, "segend"))
 }

@@ -90,13 +90,29 @@ func Vec(avx512 bool, n int) reg.VecPhysical {
 	return ys[n]
 }
 
-// Bases loads the base address of each named slice parameter into its
-// register.
-func Bases(names []string, regs []reg.Register) {
+// The general-purpose registers of the per-channel kernels: the channel
+// index I and count N (Tier.Loop also takes CX and, AVX-512, DX), and the
+// slice bases in the order Slices loads them.
+var (
+	I, N  = reg.RAX, reg.RBX
+	bases = []reg.Register{reg.RSI, reg.RDI, reg.R8, reg.R9, reg.R10, reg.R11, reg.R12, reg.R13, reg.R14, reg.R15}
+)
+
+// Slices loads the base address of each named slice parameter (ten at
+// most) into a register of its own, returned in the same order, and N =
+// the length of the first, I = 0.
+func Slices(names ...string) []reg.Register {
 	for j, nm := range names {
-		Load(Param(nm).Base(), regs[j])
+		Load(Param(nm).Base(), bases[j])
 	}
+	Load(Param(names[0]).Len(), N)
+	XORQ(I, I)
+	return bases[:len(names)]
 }
+
+// At64 and At32 address element I of a float64 and of a float32 slice.
+func At64(p reg.Register) Mem { return Mem{Base: p, Index: I, Scale: 8} }
+func At32(p reg.Register) Mem { return Mem{Base: p, Index: I, Scale: 4} }
 
 // Half is the register of half the width of r: the ymm of a zmm, the xmm
 // of a ymm.
