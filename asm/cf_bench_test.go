@@ -15,13 +15,14 @@ type cfKernels struct {
 	BackwardCF      func(acc []float64, dy, x []float32, nruns, runLen, stride, group int, mean float32)
 	ApplyCF         func(y, x []float32, n, c, s, stride int, p []float32)
 	BackwardApplyCF func(dx, dy, x []float32, n, c, s, stride int, p []float32)
+	StatsApplyCF    func(acc []float64, x []float32, pivot float32, y, xa []float32, p []float32)
 }
 
 func benchKernels(b *testing.B) []cfKernels {
-	ks := []cfKernels{{"fallback", fallback.StatsCF, fallback.BackwardCF, fallback.ApplyCF, fallback.BackwardApplyCF}}
+	ks := []cfKernels{{"fallback", fallback.StatsCF, fallback.BackwardCF, fallback.ApplyCF, fallback.BackwardApplyCF, fallback.StatsApplyCF}}
 	for _, im := range asm.Impls() {
 		if im.Available && im.StatsCF != nil {
-			ks = append(ks, cfKernels{im.Name, im.StatsCF, im.BackwardCF, im.ApplyCF, im.BackwardApplyCF})
+			ks = append(ks, cfKernels{im.Name, im.StatsCF, im.BackwardCF, im.ApplyCF, im.BackwardApplyCF, im.StatsApplyCFNT})
 		}
 	}
 	return ks
@@ -29,6 +30,9 @@ func benchKernels(b *testing.B) []cfKernels {
 
 // BenchmarkCF reports bytes read plus bytes written per second, for a
 // 1 MB and a 64 MB x (runs of 3136 = 56*56 values, and of 196 = 14*14).
+// StatsApplyCF reads x twice (the statistics of run i and the
+// normalization of run i-1 in one call, as the training pipeline pairs
+// them) and writes y, with non-temporal stores in the SIMD forms.
 func BenchmarkCF(b *testing.B) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, mb := range []int{1, 64} {
@@ -63,6 +67,18 @@ func BenchmarkCF(b *testing.B) {
 					b.SetBytes(int64(8 * n))
 					for b.Loop() {
 						k.ApplyCF(y, x, 1, nruns, runLen, n, p)
+					}
+				})
+				b.Run("kernel=StatsApplyCF/"+shape, func(b *testing.B) {
+					if runLen*4%64 != 0 {
+						b.Skip("non-temporal stores need runs of whole 64-byte lines")
+					}
+					b.SetBytes(int64(12 * n))
+					for b.Loop() {
+						k.StatsApplyCF(acc, x[:runLen], 3, y[:runLen], x[:runLen], p)
+						for r := 1; r < nruns; r++ {
+							k.StatsApplyCF(acc, x[r*runLen:(r+1)*runLen], 3, y[(r-1)*runLen:r*runLen], x[(r-1)*runLen:r*runLen], p)
+						}
 					}
 				})
 				b.Run("kernel=BackwardApplyCF/"+shape, func(b *testing.B) {

@@ -150,3 +150,31 @@ func FuzzTrainParamsRows(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParamsRows times the per-channel kernels on 1024 channels, the
+// width of a 256x1024 batch (ns per call; fallback is the scalar Go loop).
+func BenchmarkParamsRows(b *testing.B) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	tiers := []asm.Impl{{Name: "fallback", TrainParamsRows: fallback.TrainParamsRows, BackParamsRows: fallback.BackParamsRows}}
+	for _, im := range asm.Impls() {
+		if im.Available {
+			tiers = append(tiers, im)
+		}
+	}
+	tc := newParamsCase(rng, 1024, 256, 1e-5, false, false)
+	bc := newBackParamsCase(rng, 1024, 256, false)
+	for _, im := range tiers {
+		b.Run("kernel=TrainParamsRows/C=1024/impl="+im.Name, func(b *testing.B) {
+			var o paramsOut
+			for b.Loop() {
+				tc.run(im.TrainParamsRows, &o)
+			}
+		})
+		b.Run("kernel=BackParamsRows/C=1024/impl="+im.Name, func(b *testing.B) {
+			var o backParamsOut
+			for b.Loop() {
+				bc.run(im.BackParamsRows, &o)
+			}
+		})
+	}
+}
