@@ -21,6 +21,11 @@ type TrainArgs struct {
 	RunningMean, RunningVar []float32
 	// Run spreads the work; nil runs it on the calling goroutine.
 	Run Runner
+
+	// stats64 receives the float64 mean and variance the float32 outputs
+	// are rounded from (tests compare them: the float32 roundings hide
+	// most changes of summation order).
+	stats64 func(mean, variance []float64)
 }
 
 // Train normalizes X into Y with the batch's own statistics:
@@ -69,6 +74,9 @@ func Train(a *TrainArgs) {
 		w.applyAll(opApply)
 	}
 	writeTrainOutputs(a, w.mean, w.variance, w.inv)
+	if a.stats64 != nil {
+		a.stats64(w.mean[:s.C], w.variance[:s.C])
+	}
 }
 
 // fastRows enables trainRowsFast and backParamsRows (tests turn it off to
@@ -332,6 +340,10 @@ type BackwardArgs struct {
 	// DGamma and DBeta receive the parameter gradients when not nil.
 	DGamma, DBeta []float32
 	Run           Runner
+
+	// grads64 receives the float64 dgamma and dbeta (for tests, as
+	// TrainArgs.stats64).
+	grads64 func(dgamma, dbeta []float64)
 }
 
 // Backward computes the training-mode gradients. Mean is taken as the
@@ -387,6 +399,9 @@ func Backward(a *BackwardArgs) {
 		if a.DBeta != nil {
 			a.DBeta[c] = float32(w.dbeta[c])
 		}
+	}
+	if a.grads64 != nil {
+		a.grads64(w.dgamma[:s.C], w.dbeta[:s.C])
 	}
 }
 

@@ -69,8 +69,14 @@ func TestFusedTrainSameBits(t *testing.T) {
 				}
 				stats = make([]float32, 3*s.C)
 				pipeBytes, pipeGroupBytes = pipe, tc.group
+				keep := func(mean, variance []float64) { // the float64 statistics, bit for bit
+					for _, v := range append(mean, variance...) {
+						b := math.Float64bits(v)
+						stats = append(stats, math.Float32frombits(uint32(b)), math.Float32frombits(uint32(b>>32)))
+					}
+				}
 				Train(&TrainArgs{Y: y, X: x, Shape: s, Gamma: gamma, Beta: beta, Eps: 1e-5,
-					Mean: stats[:s.C], Var: stats[s.C : 2*s.C], InvStd: stats[2*s.C:]})
+					Mean: stats[:s.C], Var: stats[s.C : 2*s.C], InvStd: stats[2*s.C:], stats64: keep})
 				return y, stats
 			}
 			wantY, wantS := train(maxInt)

@@ -40,6 +40,10 @@ func (r limitedRunner) Run(n int, task func(int)) {
 type outputs struct {
 	y, mean, vr, inv, rm, rv, dx, dg, db []float32
 	mv                                   []float32 // MeanVar's mean, then its variance
+	// The float64 values the float32 ones are rounded from: Train's mean
+	// and variance, then Backward's dgamma and dbeta. A change of
+	// summation order shows in them far more often than after rounding.
+	f64 []float64
 }
 
 func runAll(s Shape, x, dy, gamma, beta []float32, run Runner) outputs {
@@ -51,10 +55,11 @@ func runAll(s Shape, x, dy, gamma, beta []float32, run Runner) outputs {
 	for c := range o.rv {
 		o.rv[c] = 1
 	}
+	keep := func(a, b []float64) { o.f64 = append(append(o.f64, a...), b...) }
 	Train(&TrainArgs{Y: o.y, X: x, Shape: s, Gamma: gamma, Beta: beta, Eps: 1e-5, Momentum: 0.1,
-		Mean: o.mean, Var: o.vr, InvStd: o.inv, RunningMean: o.rm, RunningVar: o.rv, Run: run})
+		Mean: o.mean, Var: o.vr, InvStd: o.inv, RunningMean: o.rm, RunningVar: o.rv, Run: run, stats64: keep})
 	Backward(&BackwardArgs{DX: o.dx, DY: dy, X: x, Shape: s, Mean: o.mean, InvStd: o.inv, Gamma: gamma,
-		DGamma: o.dg, DBeta: o.db, Run: run})
+		DGamma: o.dg, DBeta: o.db, Run: run, grads64: keep})
 	yi := make([]float32, n)
 	Infer(&InferArgs{Y: yi, X: x, Shape: s, Gamma: gamma, Beta: beta, Mean: o.rm, Variance: o.rv, Eps: 1e-5, Run: run})
 	o.y = append(o.y, yi...)
@@ -63,6 +68,19 @@ func runAll(s Shape, x, dy, gamma, beta []float32, run Runner) outputs {
 		panic(err)
 	}
 	return o
+}
+
+// sameBits64 is sameBits for float64, with any NaN matching any NaN.
+func sameBits64(a, b []float64) int {
+	if len(a) != len(b) {
+		return 0
+	}
+	for i := range a {
+		if math.Float64bits(a[i]) != math.Float64bits(b[i]) && !(a[i] != a[i] && b[i] != b[i]) {
+			return i
+		}
+	}
+	return -1
 }
 
 func sameBits(a, b []float32) int {
@@ -100,8 +118,10 @@ func TestWorkerCountsGiveSameBits(t *testing.T) {
 		n := s.Len()
 		x, dy := make([]float32, n), make([]float32, n)
 		for i := range x {
-			x[i] = float32(1e4 + rng.NormFloat64())
-			dy[i] = float32(rng.NormFloat64())
+			// magnitudes from 1e-4 to 1e4 around the offset, so that the
+			// float64 sums round and a change of summation order shows
+			x[i] = float32(1e4 + rng.NormFloat64()*math.Pow(10, float64(rng.IntN(9)-4)))
+			dy[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(9)-4)))
 		}
 		x[0] = 1e4 + 40 // a far pivot for channel 0: the second pass runs
 		gamma, beta := make([]float32, s.C), make([]float32, s.C)
@@ -125,6 +145,9 @@ func TestWorkerCountsGiveSameBits(t *testing.T) {
 				if i := sameBits(pair[0], pair[1]); i >= 0 {
 					t.Errorf("%v, %d workers: %s[%d] = %v, serial gives %v", s, run.Workers(), name, i, pair[0][i], pair[1][i])
 				}
+			}
+			if i := sameBits64(got.f64, want.f64); i >= 0 {
+				t.Errorf("%v, %d workers: float64 statistic or gradient %d = %v, serial gives %v", s, run.Workers(), i, got.f64[i], want.f64[i])
 			}
 		}
 	}
@@ -166,8 +189,10 @@ func TestFastRowsMatchesGeneralPath(t *testing.T) {
 	for _, s := range []Shape{{N: 256, C: 1024, S: 1}, {N: 7, C: 33, S: 5, Layout: ChannelsLast}, {N: 2, C: 5, S: 1}} {
 		x, dy := make([]float32, s.Len()), make([]float32, s.Len())
 		for i := range x {
-			x[i] = float32(1e4 + rng.NormFloat64())
-			dy[i] = float32(rng.NormFloat64())
+			// magnitudes from 1e-4 to 1e4 around the offset, so that the
+			// float64 sums round and a change of summation order shows
+			x[i] = float32(1e4 + rng.NormFloat64()*math.Pow(10, float64(rng.IntN(9)-4)))
+			dy[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(9)-4)))
 		}
 		gamma, beta := make([]float32, s.C), make([]float32, s.C)
 		for c := range gamma {
@@ -184,6 +209,9 @@ func TestFastRowsMatchesGeneralPath(t *testing.T) {
 			if i := sameBits(pair[0], pair[1]); i >= 0 {
 				t.Errorf("%v: %s[%d] = %v on the fast path, %v on the general one", s, name, i, pair[0][i], pair[1][i])
 			}
+		}
+		if i := sameBits64(outs[0].f64, outs[1].f64); i >= 0 {
+			t.Errorf("%v: float64 statistic or gradient %d = %v on the fast path, %v on the general one", s, i, outs[0].f64[i], outs[1].f64[i])
 		}
 	}
 }
