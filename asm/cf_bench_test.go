@@ -3,7 +3,9 @@ package asm_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/simdbn/simdbn/asm"
 	"github.com/simdbn/simdbn/fallback"
@@ -89,5 +91,90 @@ func BenchmarkCF(b *testing.B) {
 				})
 			}
 		}
+	}
+}
+
+// BenchmarkFusedPattern times, on the fastest tier, the access pattern of a
+// pipelined training pass over a 32x64x56x56 tensor (groups of 10
+// channels; each channel run of group g normalized while a run of group
+// g+1 is summed), with every op started from memory and interleaved, and
+// reports the median ms of each over the b.N rounds:
+//
+//	copy          copy() of the tensor
+//	stats         StatsCF over every run
+//	apply         ApplyCFNT over every run
+//	pairs         the pipeline's pairs as two calls, StatsCF then ApplyCFNT
+//	fused         the same pairs in one StatsApplyCFNT call
+//
+//	go test -run '^$' -bench FusedPattern -benchtime 25x ./asm/
+func BenchmarkFusedPattern(b *testing.B) {
+	var im asm.Impl
+	for _, t := range asm.Impls() {
+		if t.Available {
+			im = t
+			break
+		}
+	}
+	if im.Name == "" {
+		b.Skip("no assembly tier available")
+	}
+	const N, C, S, G = 32, 64, 3136, 10
+	stride, n := C*S, N*C*S
+	x, y, cold := make([]float32, n), alignedF32(n), make([]float32, 32<<20)
+	fill(rand.New(rand.NewPCG(9, 10)), x, 3, false)
+	clear(y)
+	p := make([]float32, fallback.ParamStrideCF)
+	acc := make([]float64, 2*fallback.Lanes)
+	pairs := func(fused bool) {
+		for g := 0; g < C+G; g += G { // the last step normalizes the last group
+			for r := range N {
+				for j := range G {
+					ca, cb := g+j-G, g+j // normalized, summed
+					oa, ob := r*stride+ca*S, r*stride+cb*S
+					switch {
+					case ca >= 0 && cb < C && fused:
+						im.StatsApplyCFNT(acc, x[ob:ob+S], 3, y[oa:oa+S], x[oa:oa+S], p)
+					case cb < C:
+						im.StatsCF(acc, x[ob:ob+S], 1, S, S, 1, 3)
+						if ca >= 0 {
+							im.ApplyCFNT(y[oa:oa+S], x[oa:oa+S], 1, 1, S, S, p)
+						}
+					case ca >= 0 && ca < C:
+						im.ApplyCFNT(y[oa:oa+S], x[oa:oa+S], 1, 1, S, S, p)
+					}
+				}
+			}
+		}
+	}
+	ops := []struct {
+		name string
+		f    func()
+	}{
+		{"copy", func() { copy(y, x) }},
+		{"stats", func() {
+			for i := 0; i < n; i += S {
+				im.StatsCF(acc, x[i:i+S], 1, S, S, 1, 3)
+			}
+		}},
+		{"apply", func() {
+			for i := 0; i < n; i += S {
+				im.ApplyCFNT(y[i:i+S], x[i:i+S], 1, 1, S, S, p)
+			}
+		}},
+		{"pairs", func() { pairs(false) }},
+		{"fused", func() { pairs(true) }},
+	}
+	ms := make([][]float64, len(ops))
+	for b.Loop() {
+		for i, op := range ops {
+			copy(cold[len(cold)/2:], cold[:len(cold)/2]) // evict x and y
+			t0 := time.Now()
+			op.f()
+			ms[i] = append(ms[i], float64(time.Since(t0).Microseconds())/1e3)
+		}
+	}
+	for i, op := range ops {
+		slices.Sort(ms[i])
+		b.ReportMetric(ms[i][len(ms[i])/2], op.name+"-ms")
 	}
 }

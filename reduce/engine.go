@@ -473,11 +473,10 @@ var memOrderBytes = 4 << 20
 // channel order and 0.48x in address order, one binary, the tune
 // harness; the statistics kernel alone, reading the same 26 MB over and
 // over, 0.72x for one 12.5 KB run at a time and 0.36x in address order).
-// Each channel keeps its
-// float64 lanes in lanesAcc (nq*lanes per channel) across its units; the
-// calls end at flush points, so the lanes get the same values as one call
-// over the slab, and they are reduced by the same tree as the
-// multi-channel kernels'.
+// Each channel keeps its float64 lanes in lanesAcc (nq*lanes per channel)
+// across its units; the calls end at flush points, so the lanes get the
+// same values as one call over the slab, and they are reduced by the same
+// tree as the multi-channel kernels'.
 func (w *workspace) slabMemOrderCF(out, lanesAcc []float64, c0, c1, j, nq int) {
 	s, g, k := w.s, &w.geo, w.k
 	nch := c1 - c0

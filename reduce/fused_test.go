@@ -27,7 +27,8 @@ func TestFusedTrainSameBits(t *testing.T) {
 		{Shape{N: 33, C: 3, S: 2064}, 1},               // two slabs per channel (31 runs each)
 		{Shape{N: 4, C: 5, S: 64}, 1},                  // short runs: 16 per flush unit, not fused
 	}
-	generic := map[int][]float32{} // case -> y and statistics of the last implementation, generic
+	generic := map[int][]float32{}   // case -> y and statistics of the first implementation run, generic
+	generic64 := map[int][]float64{} // case -> its float64 statistics
 	impls := Impls()
 	for ii := len(impls) - 1; ii >= 0; ii-- { // generic first
 		name := impls[ii]
@@ -62,40 +63,38 @@ func TestFusedTrainSameBits(t *testing.T) {
 			for c := range gamma {
 				gamma[c], beta[c] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
 			}
-			train := func(pipe int) (y, stats []float32) {
-				y = make([]float32, n)
+			// train returns y with the float32 statistics appended, and the
+			// float64 mean and variance they are rounded from.
+			train := func(pipe int) (out []float32, stats64 []float64) {
+				y := make([]float32, n)
 				if uintptr(unsafe.Pointer(&y[0]))%ntAlign != 0 {
 					t.Fatalf("y is not %d-byte aligned: the test would miss the non-temporal path", ntAlign)
 				}
-				stats = make([]float32, 3*s.C)
+				stats := make([]float32, 3*s.C)
 				pipeBytes, pipeGroupBytes = pipe, tc.group
-				keep := func(mean, variance []float64) { // the float64 statistics, bit for bit
-					for _, v := range append(mean, variance...) {
-						b := math.Float64bits(v)
-						stats = append(stats, math.Float32frombits(uint32(b)), math.Float32frombits(uint32(b>>32)))
-					}
-				}
 				Train(&TrainArgs{Y: y, X: x, Shape: s, Gamma: gamma, Beta: beta, Eps: 1e-5,
-					Mean: stats[:s.C], Var: stats[s.C : 2*s.C], InvStd: stats[2*s.C:], stats64: keep})
-				return y, stats
+					Mean: stats[:s.C], Var: stats[s.C : 2*s.C], InvStd: stats[2*s.C:],
+					stats64: func(mean, variance []float64) { stats64 = append(append(stats64, mean...), variance...) }})
+				return append(y, stats...), stats64
 			}
-			wantY, wantS := train(maxInt)
+			want, want64 := train(maxInt)
 			before := calls
-			gotY, gotS := train(0)
+			got, got64 := train(0)
 			if s.S >= 128 && calls == before {
 				t.Errorf("%s %v: the fused kernel never ran", name, s)
 			}
-			if i := sameBits(gotY, wantY); i >= 0 {
-				t.Errorf("%s %v: fused y[%d] = %v, unpipelined %v", name, s, i, gotY[i], wantY[i])
+			if i := sameBits(got, want); i >= 0 {
+				t.Errorf("%s %v: fused output %d (y, then the statistics) = %v, unpipelined %v", name, s, i, got[i], want[i])
 			}
-			if i := sameBits(gotS, wantS); i >= 0 {
-				t.Errorf("%s %v: fused statistic %d = %v, unpipelined %v", name, s, i, gotS[i], wantS[i])
+			if i := sameBits64(got64, want64); i >= 0 {
+				t.Errorf("%s %v: fused float64 statistic %d = %v, unpipelined %v", name, s, i, got64[i], want64[i])
 			}
-			all := append(gotY, gotS...)
 			if g, ok := generic[ci]; !ok {
-				generic[ci] = all
-			} else if i := sameBits(all, g); i >= 0 {
-				t.Errorf("%s %v: fused output %d = %v, generic %v", name, s, i, all[i], g[i])
+				generic[ci], generic64[ci] = got, got64
+			} else if i := sameBits(got, g); i >= 0 {
+				t.Errorf("%s %v: fused output %d = %v, generic %v", name, s, i, got[i], g[i])
+			} else if i := sameBits64(got64, generic64[ci]); i >= 0 {
+				t.Errorf("%s %v: fused float64 statistic %d = %v, generic %v", name, s, i, got64[i], generic64[ci][i])
 			}
 		}
 		k.statsApplyCFNT = fusedKernel

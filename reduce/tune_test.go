@@ -15,10 +15,10 @@ import (
 // medians of their ratios to copy: the numbers behind the choice of
 // blockBytes, pipeGroupBytes, ntBytes, memOrderBytes and minBlockC.
 // TUNE_SHAPE=NxCxS[,nhwc], TUNE_BLOCK=bytes, TUNE_PIPEGROUP=bytes,
-// TUNE_NT=bytes, TUNE_MEMORDER=bytes and TUNE_WORKERS=k (a Pool) pick the
-// case, and TUNE_COLD=1 makes every op start from memory. read and read2
-// are plain loops over x, and over x and dy: what reading the bytes alone
-// costs. backward-unblocked is Backward with the channel blocks
+// TUNE_NT=bytes, TUNE_MEMORDER=bytes, TUNE_WORKERS=k (a Pool) and
+// TUNE_FUSE=0 (Train's pipeline without StatsApplyCF) pick the case, and
+// TUNE_COLD=1 makes every op start from memory. read and read2 are plain
+// loops over x, and over x and dy: what reading the bytes alone costs. backward-unblocked is Backward with the channel blocks
 // (blocks.go) off, for an A/B in one run.
 func BenchmarkTune(b *testing.B) {
 	s := Shape{N: 32, C: 64, S: 3136}
@@ -43,6 +43,10 @@ func BenchmarkTune(b *testing.B) {
 	if v := os.Getenv("TUNE_NT"); v != "" {
 		defer func(v int) { ntBytes = v }(ntBytes)
 		ntBytes, _ = strconv.Atoi(v)
+	}
+	if os.Getenv("TUNE_FUSE") == "0" {
+		defer func(v bool) { fuseTrain = v }(fuseTrain)
+		fuseTrain = false
 	}
 	if v := os.Getenv("TUNE_MEMORDER"); v != "" {
 		defer func(v int) { memOrderBytes = v }(memOrderBytes)
