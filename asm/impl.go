@@ -9,6 +9,7 @@ type Impl struct {
 	Available bool     // this CPU and OS run it (GODEBUG cpu.* switches honoured)
 	Requires  []string // CPU features its instructions need, as avo's "// Requires:" lines name them
 
+	AddPhases         func(t []float64, a []float64, stride int)
 	ApplyCF           func(y []float32, x []float32, n int, c int, s int, stride int, p []float32)
 	ApplyCFNT         func(y []float32, x []float32, n int, c int, s int, stride int, p []float32)
 	ApplyCL           func(y []float32, x []float32, rows int, C int, ld int, p []float32)

@@ -92,3 +92,31 @@ func TestBackParamsRowsGuardPages(t *testing.T) {
 		}
 	}
 }
+
+// TestAddPhasesGuardPages runs every tier's AddPhases with t and a each
+// ending right before a page mapped with no access, and then starting
+// right after one, for 0 to 40 channels at stride len(t) (the last phase
+// ends where a does): a read or write outside either slice faults and
+// fails the test. The results must still be fallback's.
+func TestAddPhasesGuardPages(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	gt, ga := newGuarded(t, 8*40), newGuarded(t, 8*4*40)
+	for _, im := range availableImpls(t) {
+		for n := 0; n <= 40; n++ {
+			for _, atEnd := range []bool{true, false} {
+				want, a := phaseValues(rng, n, n, n%3 == 0)
+				tg, ag := []float64{}, []float64{}
+				if n > 0 {
+					tg, ag = gt.f64(n, atEnd), ga.f64(4*n, atEnd)
+				}
+				copy(tg, want)
+				copy(ag, a)
+				fallback.AddPhases(want, a, n)
+				what := fmt.Sprintf("%s n=%d atEnd=%v", im.Name, n, atEnd)
+				if !noFault(t, what, func() { im.AddPhases(tg, ag, n) }) || !sameExact64(t, what, tg, want) {
+					return
+				}
+			}
+		}
+	}
+}

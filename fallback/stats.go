@@ -193,3 +193,24 @@ func statsRows(acc []float64, x []float32, rows, C, ld int, pivot, tmp []float32
 		clear(buf)
 	}
 }
+
+// AddPhases adds the Phases float64 lanes of the channels-last sums of
+// len(t) channels, phase u of channel i at a[u*stride+i], into t:
+//
+//	t[i] += (a[i] + a[stride+i]) + (a[2*stride+i] + a[3*stride+i])
+//
+// This is the order in which a channels-last channel's sums are totalled:
+// the phases of one slab in this tree, the slabs in order, from 0. It
+// requires stride >= len(t) (or no channels) and len(a) >= 3*stride +
+// len(t).
+func AddPhases(t, a []float64, stride int) {
+	n := len(t)
+	if n == 0 {
+		return
+	}
+	p0, p1 := a[:n], a[stride:stride+n]
+	p2, p3 := a[2*stride:2*stride+n], a[3*stride:3*stride+n]
+	for i := range t {
+		t[i] += (p0[i] + p1[i]) + (p2[i] + p3[i])
+	}
+}

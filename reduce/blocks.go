@@ -81,11 +81,7 @@ func (w *workspace) blockSums(c0, c1 int, acc []float64, tmp []float32) {
 		clear(a)
 		k.backwardCL(a, w.dy[lo:hi], w.x[lo:hi], nr, bw, C, w.smean[c0:c1], tmp)
 		for q, tq := range t {
-			b := a[q*phases*bw:]
-			p0, p1, p2, p3 := b[:bw], b[bw:2*bw], b[2*bw:3*bw], b[3*bw:4*bw]
-			for c := range tq {
-				tq[c] += (p0[c] + p1[c]) + (p2[c] + p3[c])
-			}
+			k.addPhases(tq, a[q*phases*bw:], bw)
 		}
 	}
 }

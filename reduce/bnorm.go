@@ -95,7 +95,7 @@ func (w *workspace) trainRowsFast() bool {
 	w.piv = grow32(&w.pivBuf, C)
 	w.exec(opRowPivots, units)
 	w.nslabs = slabsCL(s)
-	w.part = grow64(&w.part64, w.nslabs*2*C)
+	w.part = grow64(&w.part64, w.nslabs*2*phases*C)
 	w.exec(opStatsSlabs, w.nslabs)
 	w.slow = w.unitFlags(units)
 	w.gammaOr, w.betaOr = w.gammaBeta(C) // before the tasks, which share them
@@ -116,12 +116,9 @@ func (w *workspace) trainRows(c0, c1 int) bool {
 	clear(sum)
 	clear(sq)
 	for j := range w.nslabs {
-		ps, pq := w.part[j*2*C+c0:j*2*C+c1], w.part[(j*2+1)*C+c0:(j*2+1)*C+c1]
-		ps, pq = ps[:len(sum)], pq[:len(sum)]
-		for i := range sum {
-			sum[i] += ps[i]
-			sq[i] += pq[i]
-		}
+		a := w.slabPart(j, 2)
+		w.k.addPhases(sum, a[c0:], C)
+		w.k.addPhases(sq, a[phases*C+c0:], C)
 	}
 	// The statistics and parameters, several channels per vector
 	// (fallback.TrainParamsRows, the bits of finish, needsRedo and
@@ -435,7 +432,9 @@ func (w *workspace) backRowsFast() bool {
 	s := w.s
 	units := ceilDiv(s.C, rowChans)
 	w.nslabs = slabsCL(s)
-	w.part = grow64(&w.part64, w.nslabs*3*s.C)
+	w.part = grow64(&w.part64, w.nslabs*3*phases*s.C)
+	w.sum, w.sq = w.sums(s.C) // backRows' totals, before the tasks, which share them
+	w.aux = grow64(&w.aux64, s.C)
 	w.exec(opBackSlabs, w.nslabs)
 	w.slow = w.unitFlags(units)
 	w.exec(opRowBack, units)
@@ -445,13 +444,18 @@ func (w *workspace) backRowsFast() bool {
 // backRows does backRowsFast's per-channel work for channels [c0, c1).
 func (w *workspace) backRows(c0, c1 int) bool {
 	C := w.s.C
-	for c := c0; c < c1; c++ {
-		var sdy, dot, res float64
-		for j := range w.nslabs {
-			sdy += w.part[j*3*C+c]
-			dot += w.part[(j*3+1)*C+c]
-			res += w.part[(j*3+2)*C+c]
+	t := [3][]float64{w.sum[c0:c1], w.sq[c0:c1], w.aux[c0:c1]}
+	for _, tq := range t {
+		clear(tq)
+	}
+	for j := range w.nslabs {
+		a := w.slabPart(j, 3)
+		for q, tq := range t {
+			w.k.addPhases(tq, a[q*phases*C+c0:], C)
 		}
+	}
+	for c := c0; c < c1; c++ {
+		sdy, dot, res := w.sum[c], w.sq[c], w.aux[c]
 		if w.mayBeExtreme(c, sdy, dot, res) {
 			return false
 		}

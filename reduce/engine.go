@@ -153,10 +153,9 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 		if s.rowMajor() {
 			C := s.C
 			r0, nr := slabCL(s, u)
-			a := acc[:2*phases*C]
+			a := w.slabPart(u, 2)
 			clear(a)
 			k.statsCL(a, w.x[r0*C:(r0+nr)*C], nr, C, C, w.piv, tmp)
-			reducePhases(w.part[u*2*C:(u+1)*2*C], a, C, 2)
 			return
 		}
 		w.slabChansCF(u, acc)
@@ -164,10 +163,9 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 		if s.rowMajor() {
 			C := s.C
 			r0, nr := slabCL(s, u)
-			a := acc[:3*phases*C]
+			a := w.slabPart(u, 3)
 			clear(a)
 			k.backwardCL(a, w.dy[r0*C:(r0+nr)*C], w.x[r0*C:(r0+nr)*C], nr, C, C, w.smean, tmp)
-			reducePhases(w.part[u*3*C:(u+1)*3*C], a, C, 3)
 			return
 		}
 		w.slabChansCF(u, acc)
@@ -367,8 +365,9 @@ func (w *workspace) backSlabSums() (sdy, dot, res []float64) {
 
 // slabTotals runs o (nq quantities per channel and slab) over every slab
 // and adds each channel's partial sums in slab order, in float64. The
-// partial sums of slab j of a row-major batch are part[(j*nq+q)*C+c];
-// those of slab j of channel c, channels first, part[(c*ns+j)*nq+q].
+// partial sums of slab j of a row-major batch are its kernel's phase lanes
+// (slabPart), added in AddPhases' tree; those of slab j of channel c,
+// channels first, part[(c*ns+j)*nq+q].
 func (w *workspace) slabTotals(o op, nq int) [3][]float64 {
 	s := w.s
 	C := s.C
@@ -380,14 +379,12 @@ func (w *workspace) slabTotals(o op, nq int) [3][]float64 {
 	}
 	if s.rowMajor() {
 		n := slabsCL(s)
-		w.part = grow64(&w.part64, n*nq*C)
+		w.part = grow64(&w.part64, n*nq*phases*C)
 		w.exec(o, n)
 		for j := range n {
+			a := w.slabPart(j, nq)
 			for q := range nq {
-				p, tq := w.part[(j*nq+q)*C:(j*nq+q+1)*C], t[q][:C]
-				for c := range tq {
-					tq[c] += p[c]
-				}
+				w.k.addPhases(t[q][:C], a[q*phases*C:], C)
 			}
 		}
 		return t
@@ -404,6 +401,14 @@ func (w *workspace) slabTotals(o op, nq int) [3][]float64 {
 		}
 	}
 	return t
+}
+
+// slabPart is the float64 accumulator of slab j of a row-major batch in
+// w.part: quantity q, phase u of channel c at [(q*phases+u)*C+c], as the
+// channels-last reduction kernels lay out their lanes.
+func (w *workspace) slabPart(j, nq int) []float64 {
+	n := nq * phases * w.s.C
+	return w.part[j*n : (j+1)*n]
 }
 
 // applyAll runs op (opApply or opBackApply) over every chunk of the batch.

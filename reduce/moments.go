@@ -90,20 +90,6 @@ func span(x []float32, start, nruns, runLen, stride int) []float32 {
 	return x[start : start+(nruns-1)*stride+runLen]
 }
 
-// reducePhases writes, for each of the nq quantities of a channels-last
-// kernel's float64 lanes a, the per-channel sums (p0 + p1) + (p2 + p3)
-// into out[q*C+c].
-func reducePhases(out, a []float64, C, nq int) {
-	for q := range nq {
-		o := out[q*C : q*C+C]
-		b := a[q*phases*C:]
-		p0, p1, p2, p3 := b[:C], b[C:2*C], b[2*C:3*C], b[3*C:4*C]
-		for c := range o {
-			o[c] = (p0[c] + p1[c]) + (p2[c] + p3[c])
-		}
-	}
-}
-
 // pivotOf returns the pivot of channel c: the median of the first three of
 // its values (in channel order) that are finite among its first three, the
 // first of them when only two are, the one when one is, and 0 when none is.

@@ -56,6 +56,9 @@ type kernels struct {
 	trainParamsRows func(sum, sq, inv []float64, piv, gamma, beta, hi, lo, a, b []float32, m, eps float64, tiny bool) bool
 	// Per-channel float64 work of a row-major Backward (fallback.BackParamsRows).
 	backParamsRows func(sdy, dot, res, dgamma []float64, invstd, gamma, lo, k2, k3, k1 []float32, m float64) bool
+	// A channels-last slab's phase lanes added into per-channel totals
+	// (fallback.AddPhases).
+	addPhases func(t, a []float64, stride int)
 }
 
 var generic = &kernels{
@@ -79,6 +82,7 @@ var generic = &kernels{
 	trainParamsRows: fallback.TrainParamsRows,
 	backParamsRows:  fallback.BackParamsRows,
 	statsApplyCFNT:  fallback.StatsApplyCF,
+	addPhases:       fallback.AddPhases,
 }
 
 // available lists the implementations this CPU runs, fastest first; generic
@@ -129,6 +133,7 @@ func fromAsm(im asm.Impl) *kernels {
 		trainParamsRows:   im.TrainParamsRows,
 		backParamsRows:    im.BackParamsRows,
 		statsApplyCFNT:    im.StatsApplyCFNT,
+		addPhases:         im.AddPhases,
 	}
 }
 
