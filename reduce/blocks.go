@@ -94,7 +94,7 @@ func (w *workspace) backBlock(c0, c1 int, acc []float64, tmp []float32) {
 	// backParam), unless some channel may be extreme.
 	bw := c1 - c0
 	p := w.par[5*c0 : 5*c1]
-	if w.k.backParamsRows(w.sum[c0:c1], w.sq[c0:c1], w.aux[c0:c1], w.dgamma[c0:c1], w.sinv[c0:c1], w.gammaOr[c0:c1],
+	if fastRows && w.k.backParamsRows(w.sum[c0:c1], w.sq[c0:c1], w.aux[c0:c1], w.dgamma[c0:c1], w.sinv[c0:c1], w.gammaOr[c0:c1],
 		p[bw:2*bw], p[2*bw:3*bw], p[3*bw:4*bw], p[4*bw:5*bw], float64(w.s.M())) {
 		copy(w.dbeta[c0:c1], w.sum[c0:c1])
 		copy(p[:bw], w.smean[c0:c1])

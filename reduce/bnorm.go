@@ -55,6 +55,7 @@ func Train(a *TrainArgs) {
 	// planar (C per parameter) for row-major batches; pstride*C holds both.
 	w.par = grow32(&w.par32, pstride*s.C)
 	if w.useGroups() {
+		w.gammaOr, w.betaOr = w.gammaBeta(s.C) // before the tasks, which share them
 		w.group = channelsPerGroup(s, 1, w.run.Workers())
 		if w.pipe = w.usePipe(1); w.pipe {
 			w.totals(s.C)
@@ -79,8 +80,9 @@ func Train(a *TrainArgs) {
 	}
 }
 
-// fastRows enables trainRowsFast and backParamsRows (tests turn it off to
-// compare).
+// fastRows enables trainRowsFast, backRowsFast and the several-channel
+// parameter kernels of the channels-first groups (groupTrainParams,
+// groupBackParams); tests turn it off to compare.
 var fastRows = true
 
 // trainRowsFast is slabStats, fixTiny and trainParams for a row-major
@@ -371,6 +373,7 @@ func Backward(a *BackwardArgs) {
 	w.eps = a.Eps
 	w.par = grow32(&w.par32, pstride*s.C)
 	if w.useGroups() {
+		w.gammaOr, _ = w.gammaBeta(s.C) // before the tasks, which share it
 		w.group = channelsPerGroup(s, 2, w.run.Workers())
 		if w.pipe = w.usePipe(2); w.pipe {
 			w.totals(s.C)
@@ -433,8 +436,10 @@ func (w *workspace) backRowsFast() bool {
 	units := ceilDiv(s.C, rowChans)
 	w.nslabs = slabsCL(s)
 	w.part = grow64(&w.part64, w.nslabs*3*phases*s.C)
-	w.sum, w.sq = w.sums(s.C) // backRows' totals, before the tasks, which share them
+	// backRows' totals and gamma, before the tasks, which share them.
+	w.sum, w.sq = w.sums(s.C)
 	w.aux = grow64(&w.aux64, s.C)
+	w.gammaOr, _ = w.gammaBeta(s.C)
 	w.exec(opBackSlabs, w.nslabs)
 	w.slow = w.unitFlags(units)
 	w.exec(opRowBack, units)
@@ -453,6 +458,16 @@ func (w *workspace) backRows(c0, c1 int) bool {
 		for q, tq := range t {
 			w.k.addPhases(tq, a[q*phases*C+c0:], C)
 		}
+	}
+	// Several channels per vector (fallback.BackParamsRows, the bits of
+	// backParam), unless some channel may be extreme; the parameters are
+	// planar, C apart.
+	p := w.par
+	if w.k.backParamsRows(t[0], t[1], t[2], w.dgamma[c0:c1], w.sinv[c0:c1], w.gammaOr[c0:c1],
+		p[C+c0:C+c1], p[2*C+c0:2*C+c1], p[3*C+c0:3*C+c1], p[4*C+c0:4*C+c1], float64(w.s.M())) {
+		copy(w.dbeta[c0:c1], t[0])
+		copy(p[c0:c1], w.smean[c0:c1])
+		return true
 	}
 	for c := c0; c < c1; c++ {
 		sdy, dot, res := w.sum[c], w.sq[c], w.aux[c]

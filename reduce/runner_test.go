@@ -182,11 +182,43 @@ func TestWarmPoolAllocatesNothing(t *testing.T) {
 }
 
 // TestFastRowsMatchesGeneralPath checks that the one-loop paths of Train
-// and Backward for row-major batches give the bits of the general paths.
+// and Backward for row-major batches, and the several-channel parameter
+// kernels (TrainParamsRows, BackParamsRows) wherever they serve, give the
+// bits of the general, channel-by-channel paths. It counts the kernels'
+// successful calls, so that the fast paths cannot go untested.
 func TestFastRowsMatchesGeneralPath(t *testing.T) {
 	defer func() { fastRows = true }()
+	k := active.Load()
+	trainParams, backParams := k.trainParamsRows, k.backParamsRows
+	defer func() { k.trainParamsRows, k.backParamsRows = trainParams, backParams }()
+	var fastTrain, fastBack int
+	k.trainParamsRows = func(sum, sq, inv []float64, piv, gamma, beta, hi, lo, a, b []float32, m, eps float64, tiny bool) bool {
+		ok := trainParams(sum, sq, inv, piv, gamma, beta, hi, lo, a, b, m, eps, tiny)
+		if ok {
+			fastTrain++
+		}
+		return ok
+	}
+	k.backParamsRows = func(sdy, dot, res, dgamma []float64, invstd, gamma, lo, k2, k3, k1 []float32, m float64) bool {
+		ok := backParams(sdy, dot, res, dgamma, invstd, gamma, lo, k2, k3, k1, m)
+		if ok {
+			fastBack++
+		}
+		return ok
+	}
 	rng := rand.New(rand.NewPCG(31, 32))
-	for _, s := range []Shape{{N: 256, C: 1024, S: 1}, {N: 7, C: 33, S: 5, Layout: ChannelsLast}, {N: 2, C: 5, S: 1}} {
+	for _, tc := range []struct {
+		s    Shape
+		fast bool // the data lets both kernels serve (a poor pivot keeps 7x33x5's Train off)
+	}{
+		{Shape{N: 256, C: 1024, S: 1}, true}, // channel-blocked Backward
+		{Shape{N: 7, C: 33, S: 5, Layout: ChannelsLast}, false},
+		{Shape{N: 2, C: 5, S: 1}, false},
+		{Shape{N: 8, C: 70, S: 49}, true}, // channels first: fused channel groups
+		{Shape{N: 3, C: 20, S: 5}, true},
+	} {
+		s := tc.s
+		fastTrain, fastBack = 0, 0
 		x, dy := make([]float32, s.Len()), make([]float32, s.Len())
 		for i := range x {
 			// magnitudes from 1e-4 to 1e4 around the offset, so that the
@@ -212,6 +244,9 @@ func TestFastRowsMatchesGeneralPath(t *testing.T) {
 		}
 		if i := sameBits64(outs[0].f64, outs[1].f64); i >= 0 {
 			t.Errorf("%v: float64 statistic or gradient %d = %v on the fast path, %v on the general one", s, i, outs[0].f64[i], outs[1].f64[i])
+		}
+		if tc.fast && (fastTrain == 0 || fastBack == 0) {
+			t.Errorf("%v: the parameter kernels served %d Train and %d Backward calls; want some of each", s, fastTrain, fastBack)
 		}
 	}
 }
