@@ -55,6 +55,126 @@ TEXT ·backwardCFAVX512(SB), NOSPLIT, $0-108
 	VPXORD       Z4, Z4, Z4
 	VPXORD       Z5, Z5, Z5
 	VPXORD       Z6, Z6, Z6
+	CMPQ         runLen+80(FP), $0x00000400
+	JGT          backwardCFAVX512_run
+	MOVQ         runLen+80(FP), R10
+	MOVQ         R10, R11
+	SHRQ         $0x05, R10
+	ANDQ         $0x1f, R11
+	LEAQ         backwardCFAVX512Masks<>+0(SB), R8
+	KMOVW        (R8)(R11*4), K1
+	KMOVW        2(R8)(R11*4), K2
+
+backwardCFAVX512_srun:
+	MOVQ  CX, R8
+	MOVQ  DX, R9
+	MOVQ  R10, R12
+	TESTQ R12, R12
+	JZ    backwardCFAVX512_stail
+
+backwardCFAVX512_sblock:
+	VMOVUPS (R8), Z7
+	VSUBPS  Z0, Z7, Z7
+	VMOVUPS (R9), Z8
+	VADDPS  Z8, Z1, Z1
+	VADDPS  Z7, Z5, Z5
+	VMULPS  Z8, Z7, Z8
+	VADDPS  Z8, Z3, Z3
+	VMOVUPS 64(R8), Z7
+	VSUBPS  Z0, Z7, Z7
+	VMOVUPS 64(R9), Z8
+	VADDPS  Z8, Z2, Z2
+	VADDPS  Z7, Z6, Z6
+	VMULPS  Z8, Z7, Z8
+	VADDPS  Z8, Z4, Z4
+	ADDQ    $0x80, R8
+	ADDQ    $0x80, R9
+	DECQ    R12
+	JNZ     backwardCFAVX512_sblock
+
+backwardCFAVX512_stail:
+	TESTQ R11, R11
+	JZ    backwardCFAVX512_srunend
+
+	// Tail of the run: the first n lanes.
+	VMOVUPS.Z (R8), K1, Z7
+	VSUBPS.Z  Z0, Z7, K1, Z7
+	VMOVUPS.Z (R9), K1, Z8
+	VADDPS    Z8, Z1, Z1
+	VADDPS    Z5, Z7, Z5
+	VMULPS    Z7, Z8, Z8
+	VADDPS    Z8, Z3, Z3
+	VMOVUPS.Z 64(R8), K2, Z7
+	VSUBPS.Z  Z0, Z7, K2, Z7
+	VMOVUPS.Z 64(R9), K2, Z8
+	VADDPS    Z8, Z2, Z2
+	VADDPS    Z6, Z7, Z6
+	VMULPS    Z7, Z8, Z8
+	VADDPS    Z8, Z4, Z4
+
+backwardCFAVX512_srunend:
+	DECQ BX
+	JZ   backwardCFAVX512_last
+	DECQ DI
+	JNZ  backwardCFAVX512_snext
+
+	// (r+1) % group == 0
+	MOVQ group+96(FP), DI
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y1, Z7
+	VADDPD        (AX), Z7, Z7
+	VMOVUPD       Z7, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        64(AX), Z7, Z7
+	VMOVUPD       Z7, 64(AX)
+	VPXORD        Z1, Z1, Z1
+	VCVTPS2PD     Y2, Z7
+	VADDPD        128(AX), Z7, Z7
+	VMOVUPD       Z7, 128(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        192(AX), Z7, Z7
+	VMOVUPD       Z7, 192(AX)
+	VPXORD        Z2, Z2, Z2
+	VCVTPS2PD     Y3, Z7
+	VADDPD        256(AX), Z7, Z7
+	VMOVUPD       Z7, 256(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        320(AX), Z7, Z7
+	VMOVUPD       Z7, 320(AX)
+	VPXORD        Z3, Z3, Z3
+	VCVTPS2PD     Y4, Z7
+	VADDPD        384(AX), Z7, Z7
+	VMOVUPD       Z7, 384(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        448(AX), Z7, Z7
+	VMOVUPD       Z7, 448(AX)
+	VPXORD        Z4, Z4, Z4
+	VCVTPS2PD     Y5, Z7
+	VADDPD        512(AX), Z7, Z7
+	VMOVUPD       Z7, 512(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        576(AX), Z7, Z7
+	VMOVUPD       Z7, 576(AX)
+	VPXORD        Z5, Z5, Z5
+	VCVTPS2PD     Y6, Z7
+	VADDPD        640(AX), Z7, Z7
+	VMOVUPD       Z7, 640(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        704(AX), Z7, Z7
+	VMOVUPD       Z7, 704(AX)
+	VPXORD        Z6, Z6, Z6
+
+backwardCFAVX512_snext:
+	ADDQ SI, CX
+	ADDQ SI, DX
+	JMP  backwardCFAVX512_srun
 
 backwardCFAVX512_run:
 	MOVQ CX, R8
@@ -338,6 +458,141 @@ backwardCFChansAVX512_channel:
 	VPXORD       Z5, Z5, Z5
 	VPXORD       Z6, Z6, Z6
 	VPXORD       Z7, Z7, Z7
+	CMPQ         runLen+120(FP), $0x00000400
+	JGT          backwardCFChansAVX512_run
+	MOVQ         runLen+120(FP), R13
+	MOVQ         R13, R11
+	SHRQ         $0x05, R13
+	ANDQ         $0x1f, R11
+	LEAQ         backwardCFAVX512Masks<>+0(SB), R8
+	KMOVW        (R8)(R11*4), K1
+	KMOVW        2(R8)(R11*4), K2
+
+backwardCFChansAVX512_srun:
+	MOVQ CX, R8
+	MOVQ DX, R9
+
+	// Prefetch the start of this run two channels ahead, if there is such a channel.
+	CMPQ       (SP), $0x02
+	JLE        backwardCFChansAVX512_snoprefetch
+	MOVQ       40(SP), R10
+	PREFETCHT0 (R8)(R10*1)
+	PREFETCHT0 64(R8)(R10*1)
+	PREFETCHT0 128(R8)(R10*1)
+	PREFETCHT0 192(R8)(R10*1)
+	PREFETCHT0 (R9)(R10*1)
+	PREFETCHT0 64(R9)(R10*1)
+	PREFETCHT0 128(R9)(R10*1)
+	PREFETCHT0 192(R9)(R10*1)
+
+backwardCFChansAVX512_snoprefetch:
+	MOVQ  R13, R12
+	TESTQ R12, R12
+	JZ    backwardCFChansAVX512_stail
+
+backwardCFChansAVX512_sblock:
+	VMOVUPS (R8), Z8
+	VSUBPS  Z1, Z8, Z8
+	VMOVUPS (R9), Z9
+	VADDPS  Z9, Z2, Z2
+	VADDPS  Z8, Z6, Z6
+	VMULPS  Z9, Z8, Z9
+	VADDPS  Z9, Z4, Z4
+	VMOVUPS 64(R8), Z8
+	VSUBPS  Z1, Z8, Z8
+	VMOVUPS 64(R9), Z9
+	VADDPS  Z9, Z3, Z3
+	VADDPS  Z8, Z7, Z7
+	VMULPS  Z9, Z8, Z9
+	VADDPS  Z9, Z5, Z5
+	ADDQ    $0x80, R8
+	ADDQ    $0x80, R9
+	DECQ    R12
+	JNZ     backwardCFChansAVX512_sblock
+
+backwardCFChansAVX512_stail:
+	TESTQ R11, R11
+	JZ    backwardCFChansAVX512_srunend
+
+	// Tail of the run: the first n lanes.
+	VMOVUPS.Z (R8), K1, Z8
+	VSUBPS.Z  Z1, Z8, K1, Z8
+	VMOVUPS.Z (R9), K1, Z9
+	VADDPS    Z9, Z2, Z2
+	VADDPS    Z6, Z8, Z6
+	VMULPS    Z8, Z9, Z9
+	VADDPS    Z9, Z4, Z4
+	VMOVUPS.Z 64(R8), K2, Z8
+	VSUBPS.Z  Z1, Z8, K2, Z8
+	VMOVUPS.Z 64(R9), K2, Z9
+	VADDPS    Z9, Z3, Z3
+	VADDPS    Z7, Z8, Z7
+	VMULPS    Z8, Z9, Z9
+	VADDPS    Z9, Z5, Z5
+
+backwardCFChansAVX512_srunend:
+	DECQ BX
+	JZ   backwardCFChansAVX512_last
+	DECQ DI
+	JNZ  backwardCFChansAVX512_snext
+
+	// (r+1) % group == 0
+	MOVQ group+136(FP), DI
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y2, Z8
+	VADDPD        (AX), Z8, Z8
+	VMOVUPD       Z8, (AX)
+	VEXTRACTF64X4 $0x01, Z2, Y8
+	VCVTPS2PD     Y8, Z8
+	VADDPD        64(AX), Z8, Z8
+	VMOVUPD       Z8, 64(AX)
+	VPXORD        Z2, Z2, Z2
+	VCVTPS2PD     Y3, Z8
+	VADDPD        128(AX), Z8, Z8
+	VMOVUPD       Z8, 128(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y8
+	VCVTPS2PD     Y8, Z8
+	VADDPD        192(AX), Z8, Z8
+	VMOVUPD       Z8, 192(AX)
+	VPXORD        Z3, Z3, Z3
+	VCVTPS2PD     Y4, Z8
+	VADDPD        256(AX), Z8, Z8
+	VMOVUPD       Z8, 256(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y8
+	VCVTPS2PD     Y8, Z8
+	VADDPD        320(AX), Z8, Z8
+	VMOVUPD       Z8, 320(AX)
+	VPXORD        Z4, Z4, Z4
+	VCVTPS2PD     Y5, Z8
+	VADDPD        384(AX), Z8, Z8
+	VMOVUPD       Z8, 384(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y8
+	VCVTPS2PD     Y8, Z8
+	VADDPD        448(AX), Z8, Z8
+	VMOVUPD       Z8, 448(AX)
+	VPXORD        Z5, Z5, Z5
+	VCVTPS2PD     Y6, Z8
+	VADDPD        512(AX), Z8, Z8
+	VMOVUPD       Z8, 512(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y8
+	VCVTPS2PD     Y8, Z8
+	VADDPD        576(AX), Z8, Z8
+	VMOVUPD       Z8, 576(AX)
+	VPXORD        Z6, Z6, Z6
+	VCVTPS2PD     Y7, Z8
+	VADDPD        640(AX), Z8, Z8
+	VMOVUPD       Z8, 640(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y8
+	VCVTPS2PD     Y8, Z8
+	VADDPD        704(AX), Z8, Z8
+	VMOVUPD       Z8, 704(AX)
+	VPXORD        Z7, Z7, Z7
+
+backwardCFChansAVX512_snext:
+	ADDQ SI, CX
+	ADDQ SI, DX
+	JMP  backwardCFChansAVX512_srun
 
 backwardCFChansAVX512_run:
 	MOVQ CX, R8

@@ -88,6 +88,159 @@ TEXT ·statsCFAVX2(SB), NOSPLIT, $0-84
 	VXORPS       Y6, Y6, Y6
 	VXORPS       Y7, Y7, Y7
 	VXORPS       Y8, Y8, Y8
+	CMPQ         runLen+56(FP), $0x00000400
+	JGT          statsCFAVX2_run
+	MOVQ         runLen+56(FP), R8
+	MOVQ         R8, R9
+	SHRQ         $0x05, R8
+	ANDQ         $0x1f, R9
+	LEAQ         statsCFAVX2Masks<>+0(SB), R11
+	MOVQ         R9, R12
+	NEGQ         R12
+
+statsCFAVX2_srun:
+	MOVQ  CX, DI
+	MOVQ  R8, R10
+	TESTQ R10, R10
+	JZ    statsCFAVX2_stail
+
+statsCFAVX2_sblock:
+	VMOVUPS (DI), Y9
+	VSUBPS  Y0, Y9, Y9
+	VADDPS  Y9, Y1, Y1
+	VMULPS  Y9, Y9, Y9
+	VADDPS  Y9, Y5, Y5
+	VMOVUPS 32(DI), Y9
+	VSUBPS  Y0, Y9, Y9
+	VADDPS  Y9, Y2, Y2
+	VMULPS  Y9, Y9, Y9
+	VADDPS  Y9, Y6, Y6
+	VMOVUPS 64(DI), Y9
+	VSUBPS  Y0, Y9, Y9
+	VADDPS  Y9, Y3, Y3
+	VMULPS  Y9, Y9, Y9
+	VADDPS  Y9, Y7, Y7
+	VMOVUPS 96(DI), Y9
+	VSUBPS  Y0, Y9, Y9
+	VADDPS  Y9, Y4, Y4
+	VMULPS  Y9, Y9, Y9
+	VADDPS  Y9, Y8, Y8
+	ADDQ    $0x80, DI
+	DECQ    R10
+	JNZ     statsCFAVX2_sblock
+
+statsCFAVX2_stail:
+	TESTQ R9, R9
+	JZ    statsCFAVX2_srunend
+
+	// Tail of the run: the first n lanes.
+	VMOVDQU    128(R11)(R12*4), Y10
+	VMASKMOVPS (DI), Y10, Y9
+	VSUBPS     Y0, Y9, Y9
+	VANDPS     Y10, Y9, Y9
+	VADDPS     Y9, Y1, Y1
+	VMULPS     Y9, Y9, Y9
+	VADDPS     Y9, Y5, Y5
+	VMOVDQU    160(R11)(R12*4), Y10
+	VMASKMOVPS 32(DI), Y10, Y9
+	VSUBPS     Y0, Y9, Y9
+	VANDPS     Y10, Y9, Y9
+	VADDPS     Y9, Y2, Y2
+	VMULPS     Y9, Y9, Y9
+	VADDPS     Y9, Y6, Y6
+	VMOVDQU    192(R11)(R12*4), Y10
+	VMASKMOVPS 64(DI), Y10, Y9
+	VSUBPS     Y0, Y9, Y9
+	VANDPS     Y10, Y9, Y9
+	VADDPS     Y9, Y3, Y3
+	VMULPS     Y9, Y9, Y9
+	VADDPS     Y9, Y7, Y7
+	VMOVDQU    224(R11)(R12*4), Y10
+	VMASKMOVPS 96(DI), Y10, Y9
+	VSUBPS     Y0, Y9, Y9
+	VANDPS     Y10, Y9, Y9
+	VADDPS     Y9, Y4, Y4
+	VMULPS     Y9, Y9, Y9
+	VADDPS     Y9, Y8, Y8
+
+statsCFAVX2_srunend:
+	DECQ DX
+	JZ   statsCFAVX2_last
+	DECQ SI
+	JNZ  statsCFAVX2_snext
+
+	// (r+1) % group == 0
+	MOVQ group+72(FP), SI
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD    X1, Y9
+	VADDPD       (AX), Y9, Y9
+	VMOVUPD      Y9, (AX)
+	VEXTRACTF128 $0x01, Y1, X1
+	VCVTPS2PD    X1, Y9
+	VADDPD       32(AX), Y9, Y9
+	VMOVUPD      Y9, 32(AX)
+	VXORPS       Y1, Y1, Y1
+	VCVTPS2PD    X2, Y9
+	VADDPD       64(AX), Y9, Y9
+	VMOVUPD      Y9, 64(AX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y9
+	VADDPD       96(AX), Y9, Y9
+	VMOVUPD      Y9, 96(AX)
+	VXORPS       Y2, Y2, Y2
+	VCVTPS2PD    X3, Y9
+	VADDPD       128(AX), Y9, Y9
+	VMOVUPD      Y9, 128(AX)
+	VEXTRACTF128 $0x01, Y3, X3
+	VCVTPS2PD    X3, Y9
+	VADDPD       160(AX), Y9, Y9
+	VMOVUPD      Y9, 160(AX)
+	VXORPS       Y3, Y3, Y3
+	VCVTPS2PD    X4, Y9
+	VADDPD       192(AX), Y9, Y9
+	VMOVUPD      Y9, 192(AX)
+	VEXTRACTF128 $0x01, Y4, X4
+	VCVTPS2PD    X4, Y9
+	VADDPD       224(AX), Y9, Y9
+	VMOVUPD      Y9, 224(AX)
+	VXORPS       Y4, Y4, Y4
+	VCVTPS2PD    X5, Y9
+	VADDPD       256(AX), Y9, Y9
+	VMOVUPD      Y9, 256(AX)
+	VEXTRACTF128 $0x01, Y5, X5
+	VCVTPS2PD    X5, Y9
+	VADDPD       288(AX), Y9, Y9
+	VMOVUPD      Y9, 288(AX)
+	VXORPS       Y5, Y5, Y5
+	VCVTPS2PD    X6, Y9
+	VADDPD       320(AX), Y9, Y9
+	VMOVUPD      Y9, 320(AX)
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y9
+	VADDPD       352(AX), Y9, Y9
+	VMOVUPD      Y9, 352(AX)
+	VXORPS       Y6, Y6, Y6
+	VCVTPS2PD    X7, Y9
+	VADDPD       384(AX), Y9, Y9
+	VMOVUPD      Y9, 384(AX)
+	VEXTRACTF128 $0x01, Y7, X7
+	VCVTPS2PD    X7, Y9
+	VADDPD       416(AX), Y9, Y9
+	VMOVUPD      Y9, 416(AX)
+	VXORPS       Y7, Y7, Y7
+	VCVTPS2PD    X8, Y9
+	VADDPD       448(AX), Y9, Y9
+	VMOVUPD      Y9, 448(AX)
+	VEXTRACTF128 $0x01, Y8, X8
+	VCVTPS2PD    X8, Y9
+	VADDPD       480(AX), Y9, Y9
+	VMOVUPD      Y9, 480(AX)
+	VXORPS       Y8, Y8, Y8
+
+statsCFAVX2_snext:
+	ADDQ BX, CX
+	JMP  statsCFAVX2_srun
 
 statsCFAVX2_run:
 	MOVQ CX, DI
@@ -438,6 +591,170 @@ statsCFChansAVX2_channel:
 	VXORPS       Y6, Y6, Y6
 	VXORPS       Y7, Y7, Y7
 	VXORPS       Y8, Y8, Y8
+	CMPQ         runLen+96(FP), $0x00000400
+	JGT          statsCFChansAVX2_run
+	MOVQ         runLen+96(FP), R11
+	MOVQ         R11, R9
+	SHRQ         $0x05, R11
+	ANDQ         $0x1f, R9
+	LEAQ         statsCFAVX2Masks<>+0(SB), R12
+	MOVQ         R9, R13
+	NEGQ         R13
+
+statsCFChansAVX2_srun:
+	MOVQ CX, DI
+
+	// Prefetch the start of this run two channels ahead, if there is such a channel.
+	CMPQ       (SP), $0x02
+	JLE        statsCFChansAVX2_snoprefetch
+	MOVQ       40(SP), R8
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 128(DI)(R8*1)
+	PREFETCHT0 192(DI)(R8*1)
+
+statsCFChansAVX2_snoprefetch:
+	MOVQ  R11, R10
+	TESTQ R10, R10
+	JZ    statsCFChansAVX2_stail
+
+statsCFChansAVX2_sblock:
+	VMOVUPS (DI), Y9
+	VSUBPS  Y0, Y9, Y9
+	VADDPS  Y9, Y1, Y1
+	VMULPS  Y9, Y9, Y9
+	VADDPS  Y9, Y5, Y5
+	VMOVUPS 32(DI), Y9
+	VSUBPS  Y0, Y9, Y9
+	VADDPS  Y9, Y2, Y2
+	VMULPS  Y9, Y9, Y9
+	VADDPS  Y9, Y6, Y6
+	VMOVUPS 64(DI), Y9
+	VSUBPS  Y0, Y9, Y9
+	VADDPS  Y9, Y3, Y3
+	VMULPS  Y9, Y9, Y9
+	VADDPS  Y9, Y7, Y7
+	VMOVUPS 96(DI), Y9
+	VSUBPS  Y0, Y9, Y9
+	VADDPS  Y9, Y4, Y4
+	VMULPS  Y9, Y9, Y9
+	VADDPS  Y9, Y8, Y8
+	ADDQ    $0x80, DI
+	DECQ    R10
+	JNZ     statsCFChansAVX2_sblock
+
+statsCFChansAVX2_stail:
+	TESTQ R9, R9
+	JZ    statsCFChansAVX2_srunend
+
+	// Tail of the run: the first n lanes.
+	VMOVDQU    128(R12)(R13*4), Y10
+	VMASKMOVPS (DI), Y10, Y9
+	VSUBPS     Y0, Y9, Y9
+	VANDPS     Y10, Y9, Y9
+	VADDPS     Y9, Y1, Y1
+	VMULPS     Y9, Y9, Y9
+	VADDPS     Y9, Y5, Y5
+	VMOVDQU    160(R12)(R13*4), Y10
+	VMASKMOVPS 32(DI), Y10, Y9
+	VSUBPS     Y0, Y9, Y9
+	VANDPS     Y10, Y9, Y9
+	VADDPS     Y9, Y2, Y2
+	VMULPS     Y9, Y9, Y9
+	VADDPS     Y9, Y6, Y6
+	VMOVDQU    192(R12)(R13*4), Y10
+	VMASKMOVPS 64(DI), Y10, Y9
+	VSUBPS     Y0, Y9, Y9
+	VANDPS     Y10, Y9, Y9
+	VADDPS     Y9, Y3, Y3
+	VMULPS     Y9, Y9, Y9
+	VADDPS     Y9, Y7, Y7
+	VMOVDQU    224(R12)(R13*4), Y10
+	VMASKMOVPS 96(DI), Y10, Y9
+	VSUBPS     Y0, Y9, Y9
+	VANDPS     Y10, Y9, Y9
+	VADDPS     Y9, Y4, Y4
+	VMULPS     Y9, Y9, Y9
+	VADDPS     Y9, Y8, Y8
+
+statsCFChansAVX2_srunend:
+	DECQ DX
+	JZ   statsCFChansAVX2_last
+	DECQ SI
+	JNZ  statsCFChansAVX2_snext
+
+	// (r+1) % group == 0
+	MOVQ group+112(FP), SI
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD    X1, Y9
+	VADDPD       (AX), Y9, Y9
+	VMOVUPD      Y9, (AX)
+	VEXTRACTF128 $0x01, Y1, X1
+	VCVTPS2PD    X1, Y9
+	VADDPD       32(AX), Y9, Y9
+	VMOVUPD      Y9, 32(AX)
+	VXORPS       Y1, Y1, Y1
+	VCVTPS2PD    X2, Y9
+	VADDPD       64(AX), Y9, Y9
+	VMOVUPD      Y9, 64(AX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y9
+	VADDPD       96(AX), Y9, Y9
+	VMOVUPD      Y9, 96(AX)
+	VXORPS       Y2, Y2, Y2
+	VCVTPS2PD    X3, Y9
+	VADDPD       128(AX), Y9, Y9
+	VMOVUPD      Y9, 128(AX)
+	VEXTRACTF128 $0x01, Y3, X3
+	VCVTPS2PD    X3, Y9
+	VADDPD       160(AX), Y9, Y9
+	VMOVUPD      Y9, 160(AX)
+	VXORPS       Y3, Y3, Y3
+	VCVTPS2PD    X4, Y9
+	VADDPD       192(AX), Y9, Y9
+	VMOVUPD      Y9, 192(AX)
+	VEXTRACTF128 $0x01, Y4, X4
+	VCVTPS2PD    X4, Y9
+	VADDPD       224(AX), Y9, Y9
+	VMOVUPD      Y9, 224(AX)
+	VXORPS       Y4, Y4, Y4
+	VCVTPS2PD    X5, Y9
+	VADDPD       256(AX), Y9, Y9
+	VMOVUPD      Y9, 256(AX)
+	VEXTRACTF128 $0x01, Y5, X5
+	VCVTPS2PD    X5, Y9
+	VADDPD       288(AX), Y9, Y9
+	VMOVUPD      Y9, 288(AX)
+	VXORPS       Y5, Y5, Y5
+	VCVTPS2PD    X6, Y9
+	VADDPD       320(AX), Y9, Y9
+	VMOVUPD      Y9, 320(AX)
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y9
+	VADDPD       352(AX), Y9, Y9
+	VMOVUPD      Y9, 352(AX)
+	VXORPS       Y6, Y6, Y6
+	VCVTPS2PD    X7, Y9
+	VADDPD       384(AX), Y9, Y9
+	VMOVUPD      Y9, 384(AX)
+	VEXTRACTF128 $0x01, Y7, X7
+	VCVTPS2PD    X7, Y9
+	VADDPD       416(AX), Y9, Y9
+	VMOVUPD      Y9, 416(AX)
+	VXORPS       Y7, Y7, Y7
+	VCVTPS2PD    X8, Y9
+	VADDPD       448(AX), Y9, Y9
+	VMOVUPD      Y9, 448(AX)
+	VEXTRACTF128 $0x01, Y8, X8
+	VCVTPS2PD    X8, Y9
+	VADDPD       480(AX), Y9, Y9
+	VMOVUPD      Y9, 480(AX)
+	VXORPS       Y8, Y8, Y8
+
+statsCFChansAVX2_snext:
+	ADDQ BX, CX
+	JMP  statsCFChansAVX2_srun
 
 statsCFChansAVX2_run:
 	MOVQ CX, DI

@@ -52,6 +52,99 @@ TEXT ·statsCFAVX512(SB), NOSPLIT, $0-84
 	VPXORD       Z2, Z2, Z2
 	VPXORD       Z3, Z3, Z3
 	VPXORD       Z4, Z4, Z4
+	CMPQ         runLen+56(FP), $0x00000400
+	JGT          statsCFAVX512_run
+	MOVQ         runLen+56(FP), R8
+	MOVQ         R8, R9
+	SHRQ         $0x05, R8
+	ANDQ         $0x1f, R9
+	LEAQ         statsCFAVX512Masks<>+0(SB), DI
+	KMOVW        (DI)(R9*4), K1
+	KMOVW        2(DI)(R9*4), K2
+
+statsCFAVX512_srun:
+	MOVQ  CX, DI
+	MOVQ  R8, R10
+	TESTQ R10, R10
+	JZ    statsCFAVX512_stail
+
+statsCFAVX512_sblock:
+	VMOVUPS (DI), Z5
+	VSUBPS  Z0, Z5, Z5
+	VADDPS  Z5, Z1, Z1
+	VMULPS  Z5, Z5, Z5
+	VADDPS  Z5, Z3, Z3
+	VMOVUPS 64(DI), Z5
+	VSUBPS  Z0, Z5, Z5
+	VADDPS  Z5, Z2, Z2
+	VMULPS  Z5, Z5, Z5
+	VADDPS  Z5, Z4, Z4
+	ADDQ    $0x80, DI
+	DECQ    R10
+	JNZ     statsCFAVX512_sblock
+
+statsCFAVX512_stail:
+	TESTQ R9, R9
+	JZ    statsCFAVX512_srunend
+
+	// Tail of the run: the first n lanes.
+	VMOVUPS.Z (DI), K1, Z5
+	VSUBPS.Z  Z0, Z5, K1, Z5
+	VADDPS    Z5, Z1, Z1
+	VMULPS    Z5, Z5, Z5
+	VADDPS    Z5, Z3, Z3
+	VMOVUPS.Z 64(DI), K2, Z5
+	VSUBPS.Z  Z0, Z5, K2, Z5
+	VADDPS    Z5, Z2, Z2
+	VMULPS    Z5, Z5, Z5
+	VADDPS    Z5, Z4, Z4
+
+statsCFAVX512_srunend:
+	DECQ DX
+	JZ   statsCFAVX512_last
+	DECQ SI
+	JNZ  statsCFAVX512_snext
+
+	// (r+1) % group == 0
+	MOVQ group+72(FP), SI
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y1, Z5
+	VADDPD        (AX), Z5, Z5
+	VMOVUPD       Z5, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y5
+	VCVTPS2PD     Y5, Z5
+	VADDPD        64(AX), Z5, Z5
+	VMOVUPD       Z5, 64(AX)
+	VPXORD        Z1, Z1, Z1
+	VCVTPS2PD     Y2, Z5
+	VADDPD        128(AX), Z5, Z5
+	VMOVUPD       Z5, 128(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y5
+	VCVTPS2PD     Y5, Z5
+	VADDPD        192(AX), Z5, Z5
+	VMOVUPD       Z5, 192(AX)
+	VPXORD        Z2, Z2, Z2
+	VCVTPS2PD     Y3, Z5
+	VADDPD        256(AX), Z5, Z5
+	VMOVUPD       Z5, 256(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y5
+	VCVTPS2PD     Y5, Z5
+	VADDPD        320(AX), Z5, Z5
+	VMOVUPD       Z5, 320(AX)
+	VPXORD        Z3, Z3, Z3
+	VCVTPS2PD     Y4, Z5
+	VADDPD        384(AX), Z5, Z5
+	VMOVUPD       Z5, 384(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y5
+	VCVTPS2PD     Y5, Z5
+	VADDPD        448(AX), Z5, Z5
+	VMOVUPD       Z5, 448(AX)
+	VPXORD        Z4, Z4, Z4
+
+statsCFAVX512_snext:
+	ADDQ BX, CX
+	JMP  statsCFAVX512_srun
 
 statsCFAVX512_run:
 	MOVQ CX, DI
@@ -267,6 +360,110 @@ statsCFChansAVX512_channel:
 	VPXORD       Z3, Z3, Z3
 	VPXORD       Z4, Z4, Z4
 	VPXORD       Z5, Z5, Z5
+	CMPQ         runLen+96(FP), $0x00000400
+	JGT          statsCFChansAVX512_run
+	MOVQ         runLen+96(FP), R11
+	MOVQ         R11, R9
+	SHRQ         $0x05, R11
+	ANDQ         $0x1f, R9
+	LEAQ         statsCFAVX512Masks<>+0(SB), DI
+	KMOVW        (DI)(R9*4), K1
+	KMOVW        2(DI)(R9*4), K2
+
+statsCFChansAVX512_srun:
+	MOVQ CX, DI
+
+	// Prefetch the start of this run two channels ahead, if there is such a channel.
+	CMPQ       (SP), $0x02
+	JLE        statsCFChansAVX512_snoprefetch
+	MOVQ       40(SP), R8
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 128(DI)(R8*1)
+	PREFETCHT0 192(DI)(R8*1)
+
+statsCFChansAVX512_snoprefetch:
+	MOVQ  R11, R10
+	TESTQ R10, R10
+	JZ    statsCFChansAVX512_stail
+
+statsCFChansAVX512_sblock:
+	VMOVUPS (DI), Z6
+	VSUBPS  Z1, Z6, Z6
+	VADDPS  Z6, Z2, Z2
+	VMULPS  Z6, Z6, Z6
+	VADDPS  Z6, Z4, Z4
+	VMOVUPS 64(DI), Z6
+	VSUBPS  Z1, Z6, Z6
+	VADDPS  Z6, Z3, Z3
+	VMULPS  Z6, Z6, Z6
+	VADDPS  Z6, Z5, Z5
+	ADDQ    $0x80, DI
+	DECQ    R10
+	JNZ     statsCFChansAVX512_sblock
+
+statsCFChansAVX512_stail:
+	TESTQ R9, R9
+	JZ    statsCFChansAVX512_srunend
+
+	// Tail of the run: the first n lanes.
+	VMOVUPS.Z (DI), K1, Z6
+	VSUBPS.Z  Z1, Z6, K1, Z6
+	VADDPS    Z6, Z2, Z2
+	VMULPS    Z6, Z6, Z6
+	VADDPS    Z6, Z4, Z4
+	VMOVUPS.Z 64(DI), K2, Z6
+	VSUBPS.Z  Z1, Z6, K2, Z6
+	VADDPS    Z6, Z3, Z3
+	VMULPS    Z6, Z6, Z6
+	VADDPS    Z6, Z5, Z5
+
+statsCFChansAVX512_srunend:
+	DECQ DX
+	JZ   statsCFChansAVX512_last
+	DECQ SI
+	JNZ  statsCFChansAVX512_snext
+
+	// (r+1) % group == 0
+	MOVQ group+112(FP), SI
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y2, Z6
+	VADDPD        (AX), Z6, Z6
+	VMOVUPD       Z6, (AX)
+	VEXTRACTF64X4 $0x01, Z2, Y6
+	VCVTPS2PD     Y6, Z6
+	VADDPD        64(AX), Z6, Z6
+	VMOVUPD       Z6, 64(AX)
+	VPXORD        Z2, Z2, Z2
+	VCVTPS2PD     Y3, Z6
+	VADDPD        128(AX), Z6, Z6
+	VMOVUPD       Z6, 128(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y6
+	VCVTPS2PD     Y6, Z6
+	VADDPD        192(AX), Z6, Z6
+	VMOVUPD       Z6, 192(AX)
+	VPXORD        Z3, Z3, Z3
+	VCVTPS2PD     Y4, Z6
+	VADDPD        256(AX), Z6, Z6
+	VMOVUPD       Z6, 256(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y6
+	VCVTPS2PD     Y6, Z6
+	VADDPD        320(AX), Z6, Z6
+	VMOVUPD       Z6, 320(AX)
+	VPXORD        Z4, Z4, Z4
+	VCVTPS2PD     Y5, Z6
+	VADDPD        384(AX), Z6, Z6
+	VMOVUPD       Z6, 384(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y6
+	VCVTPS2PD     Y6, Z6
+	VADDPD        448(AX), Z6, Z6
+	VMOVUPD       Z6, 448(AX)
+	VPXORD        Z5, Z5, Z5
+
+statsCFChansAVX512_snext:
+	ADDQ BX, CX
+	JMP  statsCFChansAVX512_srun
 
 statsCFChansAVX512_run:
 	MOVQ CX, DI
