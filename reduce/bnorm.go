@@ -95,13 +95,13 @@ func (w *workspace) trainRowsFast() bool {
 	C := s.C
 	units := ceilDiv(C, rowChans)
 	w.piv = grow32(&w.pivBuf, C)
-	w.exec(opRowPivots, units)
+	w.execChannels(opRowPivots, units)
 	w.nslabs = slabsCL(s)
 	w.part = grow64(&w.part64, w.nslabs*2*phases*C)
 	w.exec(opStatsSlabs, w.nslabs)
 	w.slow = w.unitFlags(units)
 	w.gammaOr, w.betaOr = w.gammaBeta(C) // before the tasks, which share them
-	w.exec(opRowTrain, units)
+	w.execChannels(opRowTrain, units)
 	return !slices.Contains(w.slow, true)
 }
 
@@ -442,7 +442,7 @@ func (w *workspace) backRowsFast() bool {
 	w.gammaOr, _ = w.gammaBeta(s.C)
 	w.exec(opBackSlabs, w.nslabs)
 	w.slow = w.unitFlags(units)
-	w.exec(opRowBack, units)
+	w.execChannels(opRowBack, units)
 	return !slices.Contains(w.slow, true)
 }
 
