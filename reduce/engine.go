@@ -117,11 +117,11 @@ func (w *workspace) exec(o op, units int) {
 
 // serialChans is the channel count up to which execChannels keeps a
 // row-major call's per-channel phases (pivots, statistics and parameters)
-// on the calling goroutine (tests lower it). Measured on two workers (8x512x7x7 channels
-// last, Train, temporary timers): the per-channel phase took 2.2 us on
-// one worker and 7.1 us split over two, and the pivots 1.0 and 2.1 us: a
-// few nanoseconds per channel buy less than moving the channels' lines
-// between the cores costs.
+// on the calling goroutine (tests lower it). Measured on two workers
+// (8x512x7x7 channels last, Train, temporary timers): the per-channel
+// phase took 2.2 us on one worker and 7.1 us split over two, and the
+// pivots 1.0 and 2.1 us: a few nanoseconds per channel buy less than
+// moving the channels' lines between the cores costs.
 var serialChans = 8192
 
 // execChannels is exec for the per-channel ops of a row-major call: on
