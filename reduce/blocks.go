@@ -29,6 +29,19 @@ var minBlockC = 128
 // compare).
 var blockRows = true
 
+// rowSplitBytes: a Backward on several workers whose x and dy come to at
+// most this many bytes per worker runs unblocked, its rows split between
+// the workers, each worker's share of x and dy then staying in its own L2
+// from the sums to the apply. Channel blocks split the columns of every
+// row between the cores instead, and the cores' prefetchers fetch each
+// other's lines. Measured (AVX-512, two workers, bnbench -goroutines 2,
+// three alternating pairs): 8x512x7x7 channels last (784 KB per worker)
+// 2.85-3.01x copy blocked, 2.41-2.50 unblocked; 256x1024 (1 MB per worker)
+// 1.91-2.21 blocked, 2.57-2.75 unblocked. The kernels alone, back to back
+// on 8x512x7x7's halves: 1.35x one worker's speed split by columns, 1.9x
+// split by rows. Tests lower it.
+var rowSplitBytes = 896 << 10
+
 // rowBlockC returns the channels per block of a channel-blocked Backward,
 // or 0 when the call does not run blocked: not row-major, too many rows for
 // a block of minBlockC channels, or one block would hold every channel. x
@@ -36,6 +49,9 @@ var blockRows = true
 func (w *workspace) rowBlockC() int {
 	s := w.s
 	if !blockRows || !s.rowMajor() || s.rows() == 0 {
+		return 0
+	}
+	if k := w.run.Workers(); k > 1 && 2*4*s.Len() <= k*rowSplitBytes {
 		return 0
 	}
 	widest := blockBytes / (2 * s.rows() * 4)
