@@ -11,8 +11,7 @@ import (
 
 // phaseValues draws the totals t of n channels and their phase lanes a
 // (stride apart), with special values when special is set: NaNs of four
-// payloads (so that which operand of an addition a NaN comes from shows),
-// infinities, signed zeros, subnormals and sums that overflow.
+// payloads, infinities, signed zeros, subnormals and sums that overflow.
 func phaseValues(rng *rand.Rand, n, stride int, special bool) (t, a []float64) {
 	t, a = make([]float64, n), make([]float64, 3*stride+n)
 	for i := range t {
@@ -50,9 +49,10 @@ func sameExact64(t testing.TB, what string, got, want []float64) bool {
 }
 
 // TestAddPhases compares every tier's AddPhases with fallback's, bit for
-// bit (NaN payloads included), for 0 to 70 channels (every tail length of
-// both vector widths) and strides from len(t) up, on plain and special
-// values; the values past len(t) in each phase must be left alone.
+// bit (a NaN only has to be a NaN: which operand's payload Go's code
+// passes on changes with the build, -race for one), for 0 to 70 channels
+// (every tail length of both vector widths) and strides from len(t) up, on
+// plain and special values; a must be left alone.
 func TestAddPhases(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	for _, im := range availableImpls(t) {
@@ -66,7 +66,7 @@ func TestAddPhases(t *testing.T) {
 					fallback.AddPhases(want, a, stride)
 					im.AddPhases(got, a, stride)
 					what := fmt.Sprintf("%s n=%d stride=%d special=%v", im.Name, n, stride, special)
-					if !sameExact64(t, what, got, want) || !sameExact64(t, what+" (a changed)", a, a0) {
+					if !sameBits64(t, what, got, want) || !sameExact64(t, what+" (a changed)", a, a0) {
 						return
 					}
 				}
@@ -90,7 +90,7 @@ func FuzzAddPhases(f *testing.F) {
 		for _, im := range availableImpls(t) {
 			got := append([]float64(nil), in...)
 			im.AddPhases(got, a, stride)
-			sameExact64(t, im.Name, got, want)
+			sameBits64(t, im.Name, got, want)
 		}
 	})
 }
