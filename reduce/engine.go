@@ -92,7 +92,9 @@ func (w *workspace) exec(o op, units int) {
 	}
 	w.accLen = 3 * lanes
 	if w.s.rowMajor() {
-		w.accLen = 3 * phases * w.s.C
+		// Only a channel block's sums use it (blockSums); the slabs'
+		// lanes go to w.part.
+		w.accLen = 3 * phases * w.blockC
 	}
 	if w.pipe {
 		w.accLen = max(w.accLen, w.pipeAccLen())
