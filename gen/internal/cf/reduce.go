@@ -250,8 +250,9 @@ func reduction(isa ISA, backward, chans bool, tab Mem) {
 		}
 	}
 	// runEnd counts the run off: to last after the last run, else a flush
-	// after every group runs, then to next.
-	runEnd := func(next string) {
+	// after every group runs; then, at next, it steps the bases to the
+	// next run and loops to run.
+	runEnd := func(next, run string) {
 		DECQ(nruns)
 		JZ(LabelRef(lbl(name, "last")))
 		DECQ(gcount)
@@ -259,6 +260,11 @@ func reduction(isa ISA, backward, chans bool, tab Mem) {
 		Comment("(r+1) % group == 0")
 		MOVQ(paramAddr("group"), gcount)
 		flush()
+		Label(lbl(name, next))
+		for _, b := range bases {
+			ADDQ(stride, b)
+		}
+		JMP(LabelRef(lbl(name, run)))
 	}
 
 	// Runs of at most FlushCF values are one segment each, with the same
@@ -281,25 +287,13 @@ func reduction(isa ISA, backward, chans bool, tab Mem) {
 	MOVQ(nb, blocks)
 	TESTQ(blocks, blocks)
 	JZ(LabelRef(lbl(name, "stail")))
-	Label(lbl(name, "sblock"))
-	body(false)
-	for _, p := range ptrs {
-		ADDQ(U8(4*Lanes), p)
-	}
-	DECQ(blocks)
-	JNZ(LabelRef(lbl(name, "sblock")))
+	blockLoop(lbl(name, "sblock"), blocks, ptrs, body)
 	Label(lbl(name, "stail"))
 	TESTQ(n, n)
 	JZ(LabelRef(lbl(name, "srunend")))
-	Comment("Tail of the run: the first n lanes.")
-	body(true)
+	tailBlock(body)
 	Label(lbl(name, "srunend"))
-	runEnd("snext")
-	Label(lbl(name, "snext"))
-	for _, b := range bases {
-		ADDQ(stride, b)
-	}
-	JMP(LabelRef(lbl(name, "srun")))
+	runEnd("snext", "srun")
 	pre = nil
 
 	Label(lbl(name, "run"))
@@ -314,13 +308,7 @@ func reduction(isa ISA, backward, chans bool, tab Mem) {
 	JMP(LabelRef(lbl(name, "segment")))
 
 	Label(lbl(name, "runend"))
-	runEnd("next")
-
-	Label(lbl(name, "next"))
-	for _, b := range bases {
-		ADDQ(stride, b)
-	}
-	JMP(LabelRef(lbl(name, "run")))
+	runEnd("next", "run")
 
 	Label(lbl(name, "last"))
 	flush()
@@ -468,19 +456,30 @@ func segment(name string, rem, n, blocks Register, ptrs []Register, body func(ma
 	SHRQ(U8(5), blocks)
 	JZ(LabelRef(lbl(name, "tail")))
 
-	Label(lbl(name, "block"))
+	blockLoop(lbl(name, "block"), blocks, ptrs, body)
+
+	Label(lbl(name, "tail"))
+	ANDQ(U8(Lanes-1), n)
+	JZ(LabelRef(lbl(name, "segend")))
+	tailBlock(body)
+
+	Label(lbl(name, "segend"))
+}
+
+// blockLoop emits, at label, the loop over whole 32-lane blocks: body(false)
+// and a step of every pointer, blocks (at least 1) times.
+func blockLoop(label string, blocks Register, ptrs []Register, body func(masked bool)) {
+	Label(label)
 	body(false)
 	for _, p := range ptrs {
 		ADDQ(U8(4*Lanes), p)
 	}
 	DECQ(blocks)
-	JNZ(LabelRef(lbl(name, "block")))
+	JNZ(LabelRef(label))
+}
 
-	Label(lbl(name, "tail"))
-	ANDQ(U8(Lanes-1), n)
-	JZ(LabelRef(lbl(name, "segend")))
+// tailBlock emits the masked last block of a run.
+func tailBlock(body func(masked bool)) {
 	Comment("Tail of the run: the first n lanes.")
 	body(true)
-
-	Label(lbl(name, "segend"))
 }
