@@ -35,11 +35,12 @@ var blockRows = true
 // from the sums to the apply. Channel blocks split the columns of every
 // row between the cores instead, and the cores' prefetchers fetch each
 // other's lines. Measured (AVX-512, two workers, bnbench -goroutines 2,
-// three alternating pairs): 8x512x7x7 channels last (784 KB per worker)
-// 2.85-3.01x copy blocked, 2.41-2.50 unblocked; 256x1024 (1 MB per worker)
-// 1.91-2.21 blocked, 2.57-2.75 unblocked. The kernels alone, back to back
-// on 8x512x7x7's halves: 1.35x one worker's speed split by columns, 1.9x
-// split by rows. Tests lower it.
+// three alternating pairs, blocking switched by a temporary environment
+// variable): 8x512x7x7 channels last (784 KB per worker) 2.85-3.01x copy
+// blocked, 2.41-2.50 unblocked; 256x1024 (1 MB per worker) 1.91-2.21
+// blocked, 2.57-2.75 unblocked. The kernels alone, back to back on
+// 8x512x7x7's halves (a temporary test): 1.35x one worker's speed split
+// by columns, 1.9x split by rows. Tests lower it.
 var rowSplitBytes = 896 << 10
 
 // rowBlockC returns the channels per block of a channel-blocked Backward,
@@ -106,15 +107,9 @@ func (w *workspace) blockSums(c0, c1 int, acc []float64, tmp []float32) {
 // gradients and parameters (float64 path included), and the apply.
 func (w *workspace) backBlock(c0, c1 int, acc []float64, tmp []float32) {
 	w.blockSums(c0, c1, acc, tmp)
-	// Several channels per vector (fallback.BackParamsRows, the bits of
-	// backParam), unless some channel may be extreme.
 	bw := c1 - c0
-	p := w.par[5*c0 : 5*c1]
-	if fastRows && w.k.backParamsRows(w.sum[c0:c1], w.sq[c0:c1], w.aux[c0:c1], w.dgamma[c0:c1], w.sinv[c0:c1], w.gammaOr[c0:c1],
-		p[bw:2*bw], p[2*bw:3*bw], p[3*bw:4*bw], p[4*bw:5*bw], float64(w.s.M())) {
-		copy(w.dbeta[c0:c1], w.sum[c0:c1])
-		copy(p[:bw], w.smean[c0:c1])
-	} else {
+	p := w.par[5*c0 : 5*c1] // planar within the block
+	if !w.backParamsVec(c0, c1, w.sum[c0:c1], w.sq[c0:c1], w.aux[c0:c1], p[:bw], p[bw:2*bw], p[2*bw:3*bw], p[3*bw:4*bw], p[4*bw:5*bw]) {
 		for c := c0; c < c1; c++ {
 			w.backParam(c, w.sum[c], w.sq[c], w.aux[c])
 		}

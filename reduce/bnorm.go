@@ -81,8 +81,8 @@ func Train(a *TrainArgs) {
 }
 
 // fastRows enables trainRowsFast, backRowsFast and the several-channel
-// parameter kernels of the channels-first groups (groupTrainParams,
-// groupBackParams); tests turn it off to compare.
+// parameter kernels wherever they serve (trainParamsVec, backParamsVec);
+// tests turn it off to compare.
 var fastRows = true
 
 // trainRowsFast is slabStats, fixTiny and trainParams for a row-major
@@ -109,9 +109,7 @@ func (w *workspace) trainRowsFast() bool {
 // each channel's slab sums added in slab order, its statistics and its
 // parameters. It reports false if some channel needs the general path.
 func (w *workspace) trainRows(c0, c1 int) bool {
-	s := w.s
-	C := s.C
-	tiny := float64(w.eps) < 0x1p-80
+	C := w.s.C
 	// The totals go through mean and variance: first the slab sums, added
 	// in slab order, then the statistics in place.
 	sum, sq := w.mean[c0:c1], w.variance[c0:c1]
@@ -122,15 +120,37 @@ func (w *workspace) trainRows(c0, c1 int) bool {
 		w.k.addPhases(sum, a[c0:], C)
 		w.k.addPhases(sq, a[phases*C+c0:], C)
 	}
-	// The statistics and parameters, several channels per vector
-	// (fallback.TrainParamsRows, the bits of finish, needsRedo and
-	// trainParamsRange).
 	par := w.par
-	ok := w.k.trainParamsRows(sum, sq, w.inv[c0:c1], w.piv[c0:c1], w.gammaOr[c0:c1], w.betaOr[c0:c1],
-		par[c0:c1], par[C+c0:C+c1], par[2*C+c0:2*C+c1], par[3*C+c0:3*C+c1],
-		float64(s.M()), float64(w.eps), tiny)
+	ok := w.trainParamsVec(c0, c1, par[c0:c1], par[C+c0:C+c1], par[2*C+c0:2*C+c1], par[3*C+c0:3*C+c1])
 	clear(par[4*C+c0 : 4*C+c1])
 	return ok
+}
+
+// trainParamsVec turns the totals of channels [c0, c1), held in w.mean and
+// w.variance, into their statistics (in place), w.inv and the normalize
+// parameters hi, lo, a and b, several channels per vector
+// (fallback.TrainParamsRows: the bits of finish, needsRedo, fixTiny and
+// trainParamsRange). It reports false, and the caller takes the
+// channel-by-channel path, when some channel needs a second pass, the
+// float64 path or has a tiny variance.
+func (w *workspace) trainParamsVec(c0, c1 int, hi, lo, a, b []float32) bool {
+	return fastRows && w.k.trainParamsRows(w.mean[c0:c1], w.variance[c0:c1], w.inv[c0:c1], w.piv[c0:c1],
+		w.gammaOr[c0:c1], w.betaOr[c0:c1], hi, lo, a, b, float64(w.s.M()), float64(w.eps), float64(w.eps) < 0x1p-80)
+}
+
+// backParamsVec is backParam for channels [c0, c1) from their sums,
+// several channels per vector (fallback.BackParamsRows, the same bits):
+// dgamma and dbeta into w.dgamma and w.dbeta, the apply parameters into
+// hi, lo, k2, k3 and k1. It reports false, and the caller takes backParam,
+// when some channel may be extreme.
+func (w *workspace) backParamsVec(c0, c1 int, sdy, dot, res []float64, hi, lo, k2, k3, k1 []float32) bool {
+	if !fastRows || !w.k.backParamsRows(sdy, dot, res, w.dgamma[c0:c1], w.sinv[c0:c1], w.gammaOr[c0:c1],
+		lo, k2, k3, k1, float64(w.s.M())) {
+		return false
+	}
+	copy(w.dbeta[c0:c1], sdy)
+	copy(hi, w.smean[c0:c1])
+	return true
 }
 
 // pivotsRows sets the pivots of channels [c0, c1) of a row-major batch:
@@ -459,14 +479,9 @@ func (w *workspace) backRows(c0, c1 int) bool {
 			w.k.addPhases(tq, a[q*phases*C+c0:], C)
 		}
 	}
-	// Several channels per vector (fallback.BackParamsRows, the bits of
-	// backParam), unless some channel may be extreme; the parameters are
-	// planar, C apart.
+	// The parameters are planar, C apart.
 	p := w.par
-	if w.k.backParamsRows(t[0], t[1], t[2], w.dgamma[c0:c1], w.sinv[c0:c1], w.gammaOr[c0:c1],
-		p[C+c0:C+c1], p[2*C+c0:2*C+c1], p[3*C+c0:3*C+c1], p[4*C+c0:4*C+c1], float64(w.s.M())) {
-		copy(w.dbeta[c0:c1], t[0])
-		copy(p[c0:c1], w.smean[c0:c1])
+	if w.backParamsVec(c0, c1, t[0], t[1], t[2], p[c0:c1], p[C+c0:C+c1], p[2*C+c0:2*C+c1], p[3*C+c0:3*C+c1], p[4*C+c0:4*C+c1]) {
 		return true
 	}
 	for c := c0; c < c1; c++ {

@@ -111,7 +111,7 @@ func (w *workspace) exec(o op, units int) {
 	if w.s.rowMajor() {
 		w.lanesLen = fallback.TmpCL(3, w.s.C)
 	} else if o == opTrainGroups || o == opBackGroups {
-		w.lanesLen = 4 * w.group // groupTrainParams, groupBackParams
+		w.lanesLen = 5 * w.group // groupTrainParams, groupBackParams
 	}
 	w.lanes = grow32(&w.lanes32, w.parts*w.lanesLen)
 	w.run.Run(w.parts, w.task)
@@ -263,25 +263,19 @@ func (w *workspace) backApplyChunkCF(ch cfChunking, i int) {
 // totals of up to three quantities per channel.
 func groupAccLen(group int) int { return 3*lanes + 6*group }
 
-// groupTrainParams is the per-channel work of the channels-first group
-// [c0, c1) from its sums tot (sum and sq of each channel in turn), several
-// channels per vector (fallback.TrainParamsRows: the bits of
-// momentsFromSums, fixTiny and trainParamsRange), with tmp as scratch of
-// 4*(c1-c0) values. It reports false, and leaves the group to the
-// per-channel path, when some channel needs a second pass, the float64
-// path or has a tiny variance.
+// groupTrainParams is trainParamsVec for the channels-first group [c0, c1)
+// from its sums tot (sum and sq of each channel in turn), with tmp as
+// scratch of 5*(c1-c0) values; the parameters go interleaved into w.par.
+// It reports false, and leaves the group to the per-channel path
+// (momentsFromSums, fixTiny, trainParamsRange), as trainParamsVec does.
 func (w *workspace) groupTrainParams(c0, c1 int, tot []float64, tmp []float32) bool {
-	if !fastRows {
-		return false
-	}
 	n := c1 - c0
 	mean, vr := w.mean[c0:c1], w.variance[c0:c1]
 	for i := range mean {
 		mean[i], vr[i] = tot[2*i], tot[2*i+1]
 	}
 	hi, lo, a, b := tmp[:n], tmp[n:2*n], tmp[2*n:3*n], tmp[3*n:4*n]
-	if !w.k.trainParamsRows(mean, vr, w.inv[c0:c1], w.piv[c0:c1], w.gammaOr[c0:c1], w.betaOr[c0:c1],
-		hi, lo, a, b, float64(w.s.M()), float64(w.eps), float64(w.eps) < 0x1p-80) {
+	if !w.trainParamsVec(c0, c1, hi, lo, a, b) {
 		return false
 	}
 	for i := range n {
@@ -291,30 +285,26 @@ func (w *workspace) groupTrainParams(c0, c1 int, tot []float64, tmp []float32) b
 	return true
 }
 
-// groupBackParams is the per-channel work of the channels-first Backward
-// group [c0, c1) from its sums tot (sdy, dot and res of each channel in
-// turn, after groupSums' slab sums in acc), several channels per vector
-// (fallback.BackParamsRows: the bits of backParam), with tmp as scratch of
-// 4*(c1-c0) values. It reports false, and leaves the group to backParam,
-// when some channel may be extreme.
+// groupBackParams is backParamsVec for the channels-first Backward group
+// [c0, c1) from its sums tot (sdy, dot and res of each channel in turn,
+// after groupSums' slab sums in acc), with tmp as scratch of 5*(c1-c0)
+// values; the parameters go interleaved into w.par. It reports false, and
+// leaves the group to backParam, as backParamsVec does.
 func (w *workspace) groupBackParams(c0, c1 int, acc, tot []float64, tmp []float32) bool {
-	if !fastRows {
-		return false
-	}
 	n := c1 - c0
-	// dbeta is sdy; dot and res go where groupSums kept a slab's sums.
+	// sdy goes to dbeta, which it is; dot and res where groupSums kept a
+	// slab's sums.
 	sdy, dot, res := w.dbeta[c0:c1], acc[3*lanes:3*lanes+n], acc[3*lanes+n:3*lanes+2*n]
 	for i := range sdy {
 		sdy[i], dot[i], res[i] = tot[3*i], tot[3*i+1], tot[3*i+2]
 	}
-	lo, k2, k3, k1 := tmp[:n], tmp[n:2*n], tmp[2*n:3*n], tmp[3*n:4*n]
-	if !w.k.backParamsRows(sdy, dot, res, w.dgamma[c0:c1], w.sinv[c0:c1], w.gammaOr[c0:c1],
-		lo, k2, k3, k1, float64(w.s.M())) {
+	hi, lo, k2, k3, k1 := tmp[:n], tmp[n:2*n], tmp[2*n:3*n], tmp[3*n:4*n], tmp[4*n:5*n]
+	if !w.backParamsVec(c0, c1, sdy, dot, res, hi, lo, k2, k3, k1) {
 		return false
 	}
 	for i := range n {
 		q := w.par[(c0+i)*pstride : (c0+i)*pstride+5]
-		q[0], q[1], q[2], q[3], q[4] = w.smean[c0+i], lo[i], k2[i], k3[i], k1[i]
+		q[0], q[1], q[2], q[3], q[4] = hi[i], lo[i], k2[i], k3[i], k1[i]
 	}
 	return true
 }

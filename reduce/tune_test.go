@@ -18,8 +18,9 @@ import (
 // TUNE_NT=bytes, TUNE_MEMORDER=bytes, TUNE_WORKERS=k (a Pool) and
 // TUNE_FUSE=0 (Train's pipeline without StatsApplyCF) pick the case, and
 // TUNE_COLD=1 makes every op start from memory. read and read2 are plain
-// loops over x, and over x and dy: what reading the bytes alone costs. backward-unblocked is Backward with the channel blocks
-// (blocks.go) off, for an A/B in one run.
+// loops over x, and over x and dy: what reading the bytes alone costs.
+// backward-unblocked is Backward with the channel blocks (blocks.go) off,
+// for an A/B in one run.
 func BenchmarkTune(b *testing.B) {
 	s := Shape{N: 32, C: 64, S: 3136}
 	if v := os.Getenv("TUNE_SHAPE"); v != "" {

@@ -2,7 +2,7 @@
 // tier: the Phases float64 lanes of a channels-last reduction added into
 // per-channel totals, several channels per vector. In scalar Go this took
 // up to a tenth of a row-major Train or Backward on cache-resident batches
-// (8x512x7x7 channels last, 256x1024), once per slab and quantity.
+// (pprof: 8x512x7x7 channels last, 256x1024), once per slab and quantity.
 //
 //	go run ./addphases -isa avx512|avx2 -out ... -stubs ... -pkg asm
 //
