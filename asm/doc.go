@@ -46,6 +46,8 @@ package asm
 //go:generate go -C ../gen run ./backparams -isa avx2 -out ../asm/backparams_avx2_amd64.s -stubs ../asm/backparams_avx2_amd64.go -pkg asm
 //go:generate go -C ../gen run ./addphases -isa avx512 -out ../asm/addphases_avx512_amd64.s -stubs ../asm/addphases_avx512_amd64.go -pkg asm
 //go:generate go -C ../gen run ./addphases -isa avx2 -out ../asm/addphases_avx2_amd64.s -stubs ../asm/addphases_avx2_amd64.go -pkg asm
+//go:generate go -C ../gen run ./inferscale -isa avx512 -out ../asm/inferscale_avx512_amd64.s -stubs ../asm/inferscale_avx512_amd64.go -pkg asm
+//go:generate go -C ../gen run ./inferscale -isa avx2 -out ../asm/inferscale_avx2_amd64.s -stubs ../asm/inferscale_avx2_amd64.go -pkg asm
 
 // Last: the dispatch table (impl*.go), read from the kernels above.
 //go:generate go -C ../gen run ./dispatch -dir ../asm

@@ -22,6 +22,7 @@ type Impl struct {
 	BackwardCF        func(acc []float64, dy []float32, x []float32, nruns int, runLen int, stride int, group int, mean float32)
 	BackwardCFChans   func(out []float64, acc []float64, dy []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, mean []float32)
 	BackwardCL        func(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32, tmp []float32)
+	InferScale        func(a []float32, gamma []float32, variance []float32, eps float64)
 	StatsApplyCFNT    func(acc []float64, x []float32, pivot float32, y []float32, xa []float32, p []float32)
 	StatsCF           func(acc []float64, x []float32, nruns int, runLen int, stride int, group int, pivot float32)
 	StatsCFChans      func(out []float64, acc []float64, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, pivot []float32)

@@ -120,3 +120,29 @@ func TestAddPhasesGuardPages(t *testing.T) {
 		}
 	}
 }
+
+// TestInferScaleGuardPages runs every tier's InferScale with a, gamma and
+// variance each ending right before a page mapped with no access, and then
+// starting right after one, for 0 to 40 channels: a read or write outside
+// a slice faults and fails the test. The results must still be fallback's.
+func TestInferScaleGuardPages(t *testing.T) {
+	rng := rand.New(rand.NewPCG(33, 34))
+	g := newGuardSet(t, 3, 40)
+	for _, im := range availableImpls(t) {
+		for g.n = 0; g.n <= 40; g.n++ {
+			for _, g.atEnd = range []bool{true, false} {
+				gamma, variance := scaleValues(rng, g.n, g.n%3 == 0)
+				want := make([]float32, g.n)
+				fallback.InferScale(want, gamma, variance, 1e-5)
+				a := []float32{}
+				if g.n > 0 {
+					a, gamma, variance = g.f32(0, nil), g.f32(1, gamma), g.f32(2, variance)
+				}
+				what := fmt.Sprintf("%s n=%d atEnd=%v", im.Name, g.n, g.atEnd)
+				if !noFault(t, what, func() { im.InferScale(a, gamma, variance, 1e-5) }) || !sameBits32(t, what, a, want) {
+					return
+				}
+			}
+		}
+	}
+}

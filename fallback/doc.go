@@ -68,8 +68,9 @@
 // kernel constants, in float64, one channel at a time: no sums across
 // channels, so a SIMD kernel only has to do the same correctly rounded
 // operations lane by lane. AddPhases adds the Phases float64 lanes of a
-// channels-last reduction into per-channel totals, one channel at a time
-// too.
+// channels-last reduction into per-channel totals, and InferScale computes
+// Infer's per-channel scale gamma/sqrt(variance + eps), one channel at a
+// time too.
 package fallback
 
 // The constants of the summation order; package asm and reduce use the same

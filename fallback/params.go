@@ -114,3 +114,24 @@ const (
 	MaxInvStd   = 0x1p50
 	MinInvStd   = 0x1p-120
 )
+
+// InferScale sets the inference scale of n = len(a) channels from their
+// variance (the running one), in float64 with one rounding per operation:
+//
+//	d    = float64(variance[i]) + eps
+//	inv  = 1 / sqrt(d), or 0 where d == 0
+//	a[i] = float32(float64(gamma[i]) * inv)
+//
+// (Infer passes ones for a nil gamma: the product by 1 changes no bits.)
+// gamma and variance have length n at least.
+func InferScale(a, gamma, variance []float32, eps float64) {
+	n := len(a)
+	gamma, variance = gamma[:n], variance[:n]
+	for i, v := range variance {
+		inv := 0.0
+		if d := float64(v) + eps; d != 0 {
+			inv = 1 / math.Sqrt(d)
+		}
+		a[i] = float32(float64(gamma[i]) * inv)
+	}
+}

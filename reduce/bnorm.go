@@ -287,52 +287,37 @@ func Infer(a *InferArgs) {
 	w := getWorkspace()
 	defer putWorkspace(w)
 	w.begin(a.Run, s)
-	w.x, w.y = a.X, a.Y
+	w.x, w.y, w.gamma, w.beta = a.X, a.Y, a.Gamma, a.Beta
 	w.nt = w.useNT(a.Y, a.X)
 	w.par = grow32(&w.par32, pstride*s.C)
-	inferParams(w.par, s, a)
+	w.inferParams(a)
 	w.applyAll(opApply)
 }
 
 // inferParams writes hi = mean, lo = 0, a = gamma*invstd and b = beta for
-// every channel, interleaved (channels first) or planar (row-major), in
-// plain loops: on a cache-resident batch this is a fair share of the call.
-func inferParams(par []float32, s Shape, a *InferArgs) {
+// every channel, interleaved (channels first) or planar (row-major). The
+// scale a comes from the inferScale kernel (in scalar Go its square roots
+// and divisions took about a tenth of an Infer on cache-resident batches);
+// the rest is plain loops.
+func (w *workspace) inferParams(a *InferArgs) {
+	s := w.s
 	C := s.C
-	mean, variance := a.Mean[:C], a.Variance[:C]
-	eps := float64(a.Eps)
+	par := w.par
+	gamma, beta := w.gammaBeta(C)
 	if s.rowMajor() {
 		hi, lo, sc, sh := par[:C], par[C:2*C], par[2*C:3*C], par[3*C:4*C]
-		copy(hi, mean)
+		copy(hi, a.Mean[:C])
 		clear(lo)
-		if a.Gamma == nil {
-			for c, v := range variance {
-				sc[c] = float32(invStdOf(float64(v) + eps))
-			}
-		} else {
-			for c, g := range a.Gamma[:C] {
-				sc[c] = float32(float64(g) * invStdOf(float64(variance[c])+eps))
-			}
-		}
-		if a.Beta != nil {
-			copy(sh, a.Beta[:C])
-		} else {
-			clear(sh)
-		}
+		w.k.inferScale(sc, gamma, a.Variance[:C], float64(a.Eps))
+		copy(sh, beta)
 		return
 	}
+	sc := grow32(&w.tmp32, C)
+	w.k.inferScale(sc, gamma, a.Variance[:C], float64(a.Eps))
 	par = par[:pstride*C]
-	for c := range C {
+	for c, m := range a.Mean[:C] {
 		q := (*[4]float32)(par[c*pstride : c*pstride+4])
-		g := 1.0
-		if a.Gamma != nil {
-			g = float64(a.Gamma[c])
-		}
-		var b float32
-		if a.Beta != nil {
-			b = a.Beta[c]
-		}
-		*q = [4]float32{mean[c], 0, float32(g * invStdOf(float64(variance[c])+eps)), b}
+		*q = [4]float32{m, 0, sc[c], beta[c]}
 	}
 }
 

@@ -59,6 +59,9 @@ type kernels struct {
 	// A channels-last slab's phase lanes added into per-channel totals
 	// (fallback.AddPhases).
 	addPhases func(t, a []float64, stride int)
+	// Each channel's inference scale gamma/sqrt(variance + eps)
+	// (fallback.InferScale).
+	inferScale func(a, gamma, variance []float32, eps float64)
 }
 
 var generic = &kernels{
@@ -83,6 +86,7 @@ var generic = &kernels{
 	backParamsRows:  fallback.BackParamsRows,
 	statsApplyCFNT:  fallback.StatsApplyCF,
 	addPhases:       fallback.AddPhases,
+	inferScale:      fallback.InferScale,
 }
 
 // available lists the implementations this CPU runs, fastest first; generic
@@ -134,6 +138,7 @@ func fromAsm(im asm.Impl) *kernels {
 		backParamsRows:    im.BackParamsRows,
 		statsApplyCFNT:    im.StatsApplyCFNT,
 		addPhases:         im.AddPhases,
+		inferScale:        im.InferScale,
 	}
 }
 
