@@ -61,6 +61,7 @@ func Train(a *TrainArgs) {
 			w.totals(s.C)
 		}
 		w.piv = grow32(&w.pivBuf, s.C)
+		w.train = outputsOf(a) // each part writes its channels' outputs (runPart)
 		w.exec(opTrainGroups, ceilDiv(s.C, w.group))
 	} else {
 		if !w.s.rowMajor() || !fastRows || !w.trainRowsFast() {
@@ -73,8 +74,8 @@ func Train(a *TrainArgs) {
 			w.trainParams()
 		}
 		w.applyAll(opApply)
+		writeTrainOutputs(outputsOf(a), 0, s.C, w.mean, w.variance, w.inv)
 	}
-	writeTrainOutputs(a, w.mean, w.variance, w.inv)
 	if a.stats64 != nil {
 		a.stats64(w.mean[:s.C], w.variance[:s.C])
 	}
@@ -174,38 +175,76 @@ func pivotsRows(piv, x []float32, s Shape, c0, c1 int) {
 	}
 }
 
-// writeTrainOutputs writes the statistics Train saves and updates the
-// running ones, each in a loop of its own.
-func writeTrainOutputs(a *TrainArgs, mean, variance, inv []float64) {
-	C := a.Shape.C
-	if a.Mean != nil {
-		for c, v := range mean[:C] {
-			a.Mean[c] = float32(v)
+// trainOutputs are Train's per-channel outputs (TrainArgs' fields).
+type trainOutputs struct {
+	mean, variance, invStd  []float32
+	runningMean, runningVar []float32
+	momentum                float32
+	m                       int // values per channel
+}
+
+func outputsOf(a *TrainArgs) trainOutputs {
+	return trainOutputs{a.Mean, a.Var, a.InvStd, a.RunningMean, a.RunningVar, a.Momentum, a.Shape.M()}
+}
+
+// writeTrainOutputs writes the statistics Train saves for channels [c0,
+// c1) and updates their running ones, each in a loop of its own. Channel
+// groups write their own, on the worker that computed them: read on the
+// calling goroutine, the per-channel values of another core's groups
+// would cross between the cores.
+func writeTrainOutputs(o trainOutputs, c0, c1 int, mean, variance, inv []float64) {
+	mean, variance, inv = mean[c0:c1], variance[c0:c1], inv[c0:c1]
+	if o.mean != nil {
+		out := o.mean[c0:c1]
+		for c, v := range mean {
+			out[c] = float32(v)
 		}
 	}
-	if a.Var != nil {
-		for c, v := range variance[:C] {
-			a.Var[c] = float32(v)
+	if o.variance != nil {
+		out := o.variance[c0:c1]
+		for c, v := range variance {
+			out[c] = float32(v)
 		}
 	}
-	if a.InvStd != nil {
-		for c, v := range inv[:C] {
-			a.InvStd[c] = float32(v)
+	if o.invStd != nil {
+		out := o.invStd[c0:c1]
+		for c, v := range inv {
+			out[c] = float32(v)
 		}
 	}
-	mom := float64(a.Momentum)
-	if a.RunningMean != nil {
-		rm := a.RunningMean[:C]
-		for c, v := range mean[:C] {
+	mom := float64(o.momentum)
+	if o.runningMean != nil {
+		rm := o.runningMean[c0:c1]
+		for c, v := range mean {
 			rm[c] = float32((1-mom)*float64(rm[c]) + mom*v)
 		}
 	}
-	if a.RunningVar != nil {
-		m := float64(a.Shape.M())
+	if o.runningVar != nil {
+		m := float64(o.m)
 		unbias := m / (m - 1)
-		rv := a.RunningVar[:C]
-		for c, v := range variance[:C] {
+		rv := o.runningVar[c0:c1]
+		for c, v := range variance {
 			rv[c] = float32((1-mom)*float64(rv[c]) + mom*v*unbias)
+		}
+	}
+}
+
+// gradOutputs are Backward's per-channel outputs (BackwardArgs' fields).
+type gradOutputs struct{ dgamma, dbeta []float32 }
+
+// writeGrads writes the float32 dgamma and dbeta of channels [c0, c1), as
+// writeTrainOutputs does the statistics.
+func writeGrads(o gradOutputs, c0, c1 int, dgamma, dbeta []float64) {
+	if o.dgamma != nil {
+		out := o.dgamma[c0:c1]
+		for c, v := range dgamma[c0:c1] {
+			out[c] = float32(v)
+		}
+	}
+	if o.dbeta != nil {
+		out := o.dbeta[c0:c1]
+		for c, v := range dbeta[c0:c1] {
+			out[c] = float32(v)
 		}
 	}
 }
@@ -383,10 +422,12 @@ func Backward(a *BackwardArgs) {
 		if w.pipe = w.usePipe(2); w.pipe {
 			w.totals(s.C)
 		}
+		w.back = gradOutputs{a.DGamma, a.DBeta} // each part writes its channels' gradients (runPart)
 		w.exec(opBackGroups, ceilDiv(s.C, w.group))
 	} else if w.blockC = w.rowBlockC(); w.blockC > 0 {
 		w.totals(s.C)
 		w.gammaOr, _ = w.gammaBeta(s.C) // before the tasks, which share it
+		w.back = gradOutputs{a.DGamma, a.DBeta}
 		w.exec(opRowBlockBack, ceilDiv(s.C, w.blockC))
 	} else {
 		if !w.s.rowMajor() || !fastRows || !w.backRowsFast() {
@@ -396,14 +437,7 @@ func Backward(a *BackwardArgs) {
 			}
 		}
 		w.applyAll(opBackApply)
-	}
-	for c := range s.C {
-		if a.DGamma != nil {
-			a.DGamma[c] = float32(w.dgamma[c])
-		}
-		if a.DBeta != nil {
-			a.DBeta[c] = float32(w.dbeta[c])
-		}
+		writeGrads(gradOutputs{a.DGamma, a.DBeta}, 0, s.C, w.dgamma, w.dbeta)
 	}
 	if a.grads64 != nil {
 		a.grads64(w.dgamma[:s.C], w.dbeta[:s.C])

@@ -52,15 +52,17 @@ type call struct {
 	par                 []float32 // kernel parameters
 	group               int       // channels per group
 	chunking            cfChunking
-	rowsPer             int       // row-major: rows per element-wise call
-	geo                 cfGeo     // channels first: the slab geometry
-	nt                  bool      // element-wise kernels store non-temporally
-	nslabs              int       // row-major: slabs of the call
-	slow                []bool    // row-major per-channel ops: a unit met a rare case
-	pipe                bool      // fused groups run pipelined (pipeline.go)
-	memOrder            bool      // channels-first slabs walk memory in address order (slabMemOrderCF)
-	blockC              int       // row-major: channels per block of a channel-blocked call (blocks.go), or 0
-	sum, sq, aux        []float64 // pipelined: per-channel totals
+	rowsPer             int          // row-major: rows per element-wise call
+	geo                 cfGeo        // channels first: the slab geometry
+	nt                  bool         // element-wise kernels store non-temporally
+	nslabs              int          // row-major: slabs of the call
+	slow                []bool       // row-major per-channel ops: a unit met a rare case
+	pipe                bool         // fused groups run pipelined (pipeline.go)
+	memOrder            bool         // channels-first slabs walk memory in address order (slabMemOrderCF)
+	blockC              int          // row-major: channels per block of a channel-blocked call (blocks.go), or 0
+	sum, sq, aux        []float64    // pipelined: per-channel totals
+	train               trainOutputs // Train by channel groups: each part writes its channels' outputs
+	back                gradOutputs  // Backward by channel groups or blocks: the same for the gradients
 
 	units, parts int
 	part         []float64 // per-slab partial sums
@@ -143,12 +145,22 @@ func (w *workspace) execChannels(o op, units int) {
 func (w *workspace) runPart(p int) {
 	acc := w.acc[p*w.accLen : (p+1)*w.accLen]
 	tmp := w.lanes[p*w.lanesLen : (p+1)*w.lanesLen]
+	u0, u1 := p*w.units/w.parts, (p+1)*w.units/w.parts
 	if w.pipe && (w.op == opTrainGroups || w.op == opBackGroups) {
-		w.pipeGroups(p*w.units/w.parts, (p+1)*w.units/w.parts, acc)
-		return
+		w.pipeGroups(u0, u1, acc)
+	} else {
+		for u := u0; u < u1; u++ {
+			w.unit(u, acc, tmp)
+		}
 	}
-	for u := p * w.units / w.parts; u < (p+1)*w.units/w.parts; u++ {
-		w.unit(u, acc, tmp)
+	switch w.op {
+	case opTrainGroups:
+		c0, c1 := u0*w.group, min(w.s.C, u1*w.group)
+		writeTrainOutputs(w.train, c0, c1, w.mean, w.variance, w.inv)
+	case opBackGroups:
+		writeGrads(w.back, u0*w.group, min(w.s.C, u1*w.group), w.dgamma, w.dbeta)
+	case opRowBlockBack:
+		writeGrads(w.back, u0*w.blockC, min(w.s.C, u1*w.blockC), w.dgamma, w.dbeta)
 	}
 }
 
