@@ -102,7 +102,7 @@ func clone(v []float32) []float32 {
 // layer returns a BatchNorm with tc's parameters and copies of its running
 // statistics.
 func (tc *tcase) layer() *bn.BatchNorm {
-	return &bn.BatchNorm{Gamma: tc.gamma, Beta: tc.beta, RunningMean: clone(tc.rm), RunningVar: clone(tc.rv), Eps: tc.eps, Momentum: tc.mom}
+	return &bn.BatchNorm{Gamma: tc.gamma, Beta: tc.beta, RunningMean: clone(tc.rm), RunningVar: clone(tc.rv), Eps: tc.eps, Momentum: tc.mom, Workers: tc.workers}
 }
 
 // garbage is what outputs hold before a call, to catch unwritten values.
@@ -557,16 +557,20 @@ func TestWideRange(t *testing.T) {
 
 // TestInPlace checks that y is x (Train, Infer) and dx is dy or x
 // (Backward) give the bits of the out-of-place calls, and so do per-channel
-// outputs that are the very same slices as Gamma or Beta.
+// outputs that are the very same slices as Gamma or Beta, on one worker and
+// on three (whose channel groups and blocks write their own channels'
+// outputs while others still read gamma).
 func TestInPlace(t *testing.T) {
-	shapes := []bn.Shape{{N: 3, C: 5, S: 7}, {N: 4, C: 19, S: 33}, {N: 2, C: 3, S: 1}, {N: 37, C: 17, S: 1}, {N: 2, C: 40, S: 9}}
+	shapes := []bn.Shape{{N: 3, C: 5, S: 7}, {N: 4, C: 19, S: 33}, {N: 2, C: 3, S: 1}, {N: 37, C: 17, S: 1}, {N: 2, C: 40, S: 9},
+		{N: 300, C: 100, S: 1}}
 	forImpls(t, func(t *testing.T) {
 		r := newRand(6)
-		for _, s0 := range shapes {
+		for i := range 2 * len(shapes) {
 			for _, l := range layouts {
-				s := s0
+				s := shapes[i/2]
 				s.Layout = l
 				tc := randCase(r, s, 1e4, true)
+				tc.workers = 1 + 2*(i%2)
 				if tc.gamma == nil {
 					tc.gamma, tc.beta = normals(r, s.C, 0), normals(r, s.C, 0)
 				}

@@ -109,11 +109,12 @@ type tcase struct {
 	gamma, beta []float32 // nil: ones, zeros
 	rm, rv      []float32 // running statistics before the call; nil: none
 	eps, mom    float32
+	workers     int // BatchNorm.Workers of layer()
 }
 
 func (c *tcase) String() string {
-	return fmt.Sprintf("Shape{N: %d, C: %d, S: %d, %v} eps=%g momentum=%g affine=%v running=%v",
-		c.s.N, c.s.C, c.s.S, c.s.Layout, c.eps, c.mom, c.gamma != nil, c.rm != nil)
+	return fmt.Sprintf("Shape{N: %d, C: %d, S: %d, %v} eps=%g momentum=%g affine=%v running=%v workers=%d",
+		c.s.N, c.s.C, c.s.S, c.s.Layout, c.eps, c.mom, c.gamma != nil, c.rm != nil, c.workers)
 }
 
 // refTrain is the reference of Train.
