@@ -154,24 +154,38 @@ func (w *workspace) backParamsVec(c0, c1 int, sdy, dot, res []float64, hi, lo, k
 	return true
 }
 
-// pivotsRows sets the pivots of channels [c0, c1) of a row-major batch:
-// what pivotOf gives, with the common case (three finite values) inline.
-func pivotsRows(piv, x []float32, s Shape, c0, c1 int) {
-	C := s.C
-	if s.rows() < 3 {
+// setPivots sets the pivots of channels [c0, c1): what pivotOf gives, with
+// the common case (three finite values) inline. In a call to pivotOf per
+// channel this took 2.5 us of a 22 us MeanVar on 8x512x7x7 channels first
+// (pprof).
+func setPivots(piv, x []float32, s Shape, c0, c1 int) {
+	C, S := s.C, s.S
+	switch {
+	case s.M() < 3:
+	case s.rowMajor():
+		r0, r1, r2 := x[:C], x[C:2*C], x[2*C:3*C]
 		for c := c0; c < c1; c++ {
-			piv[c] = pivotOf(x, s, c)
+			a, b, d := r0[c], r1[c], r2[c]
+			if finite32(a) && finite32(b) && finite32(d) {
+				piv[c] = median3(a, b, d)
+			} else {
+				piv[c] = pivotOf(x, s, c)
+			}
+		}
+		return
+	case S >= 3:
+		for c := c0; c < c1; c++ {
+			v := (*[3]float32)(x[c*S : c*S+3])
+			if finite32(v[0]) && finite32(v[1]) && finite32(v[2]) {
+				piv[c] = median3(v[0], v[1], v[2])
+			} else {
+				piv[c] = pivotOf(x, s, c)
+			}
 		}
 		return
 	}
-	r0, r1, r2 := x[:C], x[C:2*C], x[2*C:3*C]
 	for c := c0; c < c1; c++ {
-		a, b, d := r0[c], r1[c], r2[c]
-		if finite32(a) && finite32(b) && finite32(d) {
-			piv[c] = median3(a, b, d)
-		} else {
-			piv[c] = pivotOf(x, s, c)
-		}
+		piv[c] = pivotOf(x, s, c)
 	}
 }
 

@@ -238,7 +238,7 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 		w.backApplyChunkCF(w.chunking, u)
 	case opRowPivots:
 		c0, c1 := u*rowChans, min(s.C, (u+1)*rowChans)
-		pivotsRows(w.piv, w.x, s, c0, c1)
+		setPivots(w.piv, w.x, s, c0, c1)
 	case opRowTrain:
 		w.slow[u] = !w.trainRows(u*rowChans, min(s.C, (u+1)*rowChans))
 	case opRowBack:
@@ -332,9 +332,7 @@ func (w *workspace) groupSums(c0, c1 int, acc []float64) []float64 {
 	if w.op == opBackGroups {
 		nq = 3
 	} else {
-		for c := c0; c < c1; c++ {
-			w.piv[c] = pivotOf(w.x, s, c)
-		}
+		setPivots(w.piv, w.x, s, c0, c1)
 	}
 	lanesAcc := acc[:3*lanes]
 	slab := acc[3*lanes : 3*lanes+nq*nch]
@@ -400,9 +398,7 @@ func (w *workspace) slabStats() {
 	s := w.s
 	C := s.C
 	w.piv = grow32(&w.pivBuf, C)
-	for c := range C {
-		w.piv[c] = pivotOf(w.x, s, c)
-	}
+	setPivots(w.piv, w.x, s, 0, C)
 	sum, sq := w.slabSums()
 	redo := false
 	mean, variance, piv := w.mean[:C], w.variance[:C], w.piv[:C]

@@ -92,9 +92,9 @@ func (w *workspace) startGroup(u int, acc []float64) {
 	clear(acc)
 	for c := c0; c < c1; c++ {
 		w.sum[c], w.sq[c], w.aux[c] = 0, 0, 0
-		if w.op == opTrainGroups {
-			w.piv[c] = pivotOf(w.x, w.s, c)
-		}
+	}
+	if w.op == opTrainGroups {
+		setPivots(w.piv, w.x, w.s, c0, c1)
 	}
 }
 
