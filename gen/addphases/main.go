@@ -40,15 +40,7 @@ func main() {
 
 	v := func(n int) reg.VecPhysical { return params.Vec(avx512, n) }
 	tier := params.NewTier(avx512, v(0), params.Half(v(1)))
-	var masks func() Mem
-	if !avx512 {
-		tbl := GLOBL("addPhasesAVX2Masks", RODATA|NOPTR)
-		params.MaskData(0)
-		masks = func() Mem {
-			LEAQ(tbl, reg.RDX)
-			return Mem{Base: reg.RDX}
-		}
-	}
+	masks := params.MaskTable(avx512, "addPhasesAVX2Masks", reg.RDX)
 	p0, p1, p2, p3, t := v(2), v(3), v(4), v(5), v(6)
 	tier.Loop(params.I, params.N, masks, func() {
 		tier.Ld(params.At64(pA0), p0)

@@ -52,15 +52,7 @@ func main() {
 	params.Bcast(U64(math.Float64bits(minInvStd)), cMin, reg.X9, rT)
 	params.Bcast(U64(1<<63-1), cAbs, reg.X9, rT)
 	VXORPD(cZero, cZero, cZero)
-	var masks func() Mem
-	if !avx512 {
-		tbl := GLOBL("backParamsRowsAVX2Masks", RODATA|NOPTR)
-		params.MaskData(0)
-		masks = func() Mem {
-			LEAQ(tbl, rScr)
-			return Mem{Base: rScr}
-		}
-	}
+	masks := params.MaskTable(avx512, "backParamsRowsAVX2Masks", rScr)
 
 	// Masks: k registers (AVX-512), or vectors of all-ones lanes (AVX2,
 	// which computes them in value registers whose values are dead).

@@ -39,15 +39,7 @@ func main() {
 	VBROADCASTSD(params.Addr("eps"), cEps)
 	params.Bcast(U64(math.Float64bits(1)), cOne, reg.X8, reg.RDX)
 	VXORPD(cZero, cZero, cZero)
-	var masks func() Mem
-	if !avx512 {
-		tbl := GLOBL(name+"Masks", RODATA|NOPTR)
-		params.MaskData(0)
-		masks = func() Mem {
-			LEAQ(tbl, reg.RDX)
-			return Mem{Base: reg.RDX}
-		}
-	}
+	masks := params.MaskTable(avx512, name+"Masks", reg.RDX)
 	d, inv, g := v(5), v(6), v(7)
 	var nz reg.Register = reg.K2
 	if !avx512 {

@@ -207,6 +207,22 @@ func (t *Tier) Stf(src reg.VecPhysical, m Mem) {
 	}
 }
 
+// MaskTable declares, for AVX2, a data section named name holding
+// MaskData at offset 0, and returns the masks argument of Loop: it loads
+// the section's address into scratch. For AVX-512, whose tails use k
+// registers, it declares nothing and returns nil.
+func MaskTable(avx512 bool, name string, scratch reg.Register) func() Mem {
+	if avx512 {
+		return nil
+	}
+	tbl := GLOBL(name, RODATA|NOPTR)
+	MaskData(0)
+	return func() Mem {
+		LEAQ(tbl, scratch)
+		return Mem{Base: scratch}
+	}
+}
+
 // MaskData writes, at offset off of the open data section, the AVX2 tail
 // masks: 4 all-ones qwords then 4 zero qwords (the float64 mask of r lanes
 // is the 32 bytes at off + 32 - 8r), then the same in dwords from off+64
