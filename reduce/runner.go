@@ -69,9 +69,10 @@ type job struct {
 	shares   [maxTasks]share
 }
 
-// share is worker w's share of the first maxTasks tasks, on a cache line of
-// its own: a worker takes its own tasks without touching a line another
-// core writes, and only a worker that has run out takes from others.
+// share is worker w's share of the first maxTasks tasks, padded to 64
+// bytes: two workers' counters lie 64 bytes apart and so never on one
+// cache line, and a worker takes its own tasks without writing a line
+// another core writes; only a worker that has run out takes from others.
 type share struct {
 	next atomic.Int64 // the next task of the share to run
 	end  int64
