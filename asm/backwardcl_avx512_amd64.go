@@ -6,3 +6,6 @@ package asm
 
 //go:noescape
 func backwardCLAVX512(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32, tmp []float32)
+
+//go:noescape
+func backwardCLPrefetchAVX512(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32, tmp []float32)

@@ -10,7 +10,9 @@ import (
 )
 
 // BenchmarkCL times the channels-last kernels of every available tier and
-// of fallback on about 1 MB and 64 MB of x, for C = 64 and 512. The MB/s
+// of fallback on about 1 MB and 64 MB of x, for C = 64, 128 and 512 (the
+// reductions also in their Prefetch forms; fallback has none, and runs
+// its plain kernels under those names). The MB/s
 // figure counts every byte of the row data read and written (x; dy; y or
 // dx), not the per-channel vectors.
 //
@@ -19,6 +21,7 @@ func BenchmarkCL(b *testing.B) {
 	tiers := []asm.Impl{{
 		Name: "fallback", Available: true,
 		StatsCL: fallback.StatsCL, BackwardCL: fallback.BackwardCL,
+		StatsCLPrefetch: fallback.StatsCL, BackwardCLPrefetch: fallback.BackwardCL,
 		ApplyCL: fallback.ApplyCL, BackwardApplyCL: fallback.BackwardApplyCL,
 	}}
 	for _, im := range asm.Impls() {
@@ -54,6 +57,18 @@ func BenchmarkCL(b *testing.B) {
 					b.SetBytes(int64(8 * n))
 					for b.Loop() {
 						im.BackwardCL(acc, dy, x, rows, C, C, p, tmp)
+					}
+				})
+				b.Run(pre+"StatsCLPrefetch/"+im.Name, func(b *testing.B) {
+					b.SetBytes(int64(4 * n))
+					for b.Loop() {
+						im.StatsCLPrefetch(acc, x, rows, C, C, p, tmp)
+					}
+				})
+				b.Run(pre+"BackwardCLPrefetch/"+im.Name, func(b *testing.B) {
+					b.SetBytes(int64(8 * n))
+					for b.Loop() {
+						im.BackwardCLPrefetch(acc, dy, x, rows, C, C, p, tmp)
 					}
 				})
 				b.Run(pre+"ApplyCL/"+im.Name, func(b *testing.B) {

@@ -119,21 +119,28 @@ func TestCLGuardPages(t *testing.T) {
 						cv[c] = 3
 					}
 					ok := true
-					// Reductions.
+					// Reductions, plain and with prefetches (which
+					// name lines past the slices but never fault).
 					for _, k := range []int{2, 3} {
-						m := k * fallback.Phases * C
-						acc := gacc.f64(m, atEnd)
-						clear(acc)
-						want := make([]float64, m)
-						ok = clNoFault(t, name, func() {
-							if k == 2 {
-								im.StatsCL(acc, x, rows, C, ld, cv, gt.f32(fallback.TmpCL(2, C), atEnd))
-								fallback.StatsCL(want, x, rows, C, ld, cv, make([]float32, fallback.TmpCL(2, C)))
-							} else {
-								im.BackwardCL(acc, dy, x, rows, C, ld, cv, gt.f32(fallback.TmpCL(3, C), atEnd))
-								fallback.BackwardCL(want, dy, x, rows, C, ld, cv, make([]float32, fallback.TmpCL(3, C)))
+						for _, pf := range []bool{false, true} {
+							stats, back := im.StatsCL, im.BackwardCL
+							if pf {
+								stats, back = im.StatsCLPrefetch, im.BackwardCLPrefetch
 							}
-						}) && clEq64(t, fmt.Sprint("reduction ", k, " ", name), acc, want) && ok
+							m := k * fallback.Phases * C
+							acc := gacc.f64(m, atEnd)
+							clear(acc)
+							want := make([]float64, m)
+							ok = clNoFault(t, name, func() {
+								if k == 2 {
+									stats(acc, x, rows, C, ld, cv, gt.f32(fallback.TmpCL(2, C), atEnd))
+									fallback.StatsCL(want, x, rows, C, ld, cv, make([]float32, fallback.TmpCL(2, C)))
+								} else {
+									back(acc, dy, x, rows, C, ld, cv, gt.f32(fallback.TmpCL(3, C), atEnd))
+									fallback.BackwardCL(want, dy, x, rows, C, ld, cv, make([]float32, fallback.TmpCL(3, C)))
+								}
+							}) && clEq64(t, fmt.Sprint("reduction ", k, " prefetch=", pf, " ", name), acc, want) && ok
+						}
 					}
 					// Element-wise.
 					for _, np := range []int{4, 5} {

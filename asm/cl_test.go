@@ -126,7 +126,8 @@ func clEq64(t testing.TB, what string, got, want []float64) bool {
 	return true
 }
 
-// clCheckStats runs StatsCL and BackwardCL of im against fallback.
+// clCheckReduce runs StatsCL and BackwardCL of im, and their Prefetch
+// forms, against fallback.
 func clCheckReduce(t testing.TB, im asm.Impl, s clShape, rng *rand.Rand) bool {
 	t.Helper()
 	n, ld := s.n(), s.ld()
@@ -154,15 +155,28 @@ func clCheckReduce(t testing.TB, im asm.Impl, s clShape, rng *rand.Rand) bool {
 			init[i] = rng.NormFloat64() * 10
 		}
 		want := append([]float64(nil), init...)
-		got := append([]float64(nil), init...)
 		if k == 2 {
 			fallback.StatsCL(want[:m], x, s.rows, s.C, ld, cv, make([]float32, fallback.TmpCL(2, s.C)))
-			im.StatsCL(got[:m:m], x, s.rows, s.C, ld, cv, clTmp(rng, 2, s.C))
-			ok = clEq64(t, im.Name+" StatsCL "+s.String(), got, want) && ok
 		} else {
 			fallback.BackwardCL(want[:m], dy, x, s.rows, s.C, ld, cv, make([]float32, fallback.TmpCL(3, s.C)))
-			im.BackwardCL(got[:m:m], dy, x, s.rows, s.C, ld, cv, clTmp(rng, 3, s.C))
-			ok = clEq64(t, im.Name+" BackwardCL "+s.String(), got, want) && ok
+		}
+		// The plain kernel and its Prefetch form give the same bits.
+		for _, pf := range []bool{false, true} {
+			got := append([]float64(nil), init...)
+			switch {
+			case k == 2 && !pf:
+				im.StatsCL(got[:m:m], x, s.rows, s.C, ld, cv, clTmp(rng, 2, s.C))
+				ok = clEq64(t, im.Name+" StatsCL "+s.String(), got, want) && ok
+			case k == 2:
+				im.StatsCLPrefetch(got[:m:m], x, s.rows, s.C, ld, cv, clTmp(rng, 2, s.C))
+				ok = clEq64(t, im.Name+" StatsCLPrefetch "+s.String(), got, want) && ok
+			case !pf:
+				im.BackwardCL(got[:m:m], dy, x, s.rows, s.C, ld, cv, clTmp(rng, 3, s.C))
+				ok = clEq64(t, im.Name+" BackwardCL "+s.String(), got, want) && ok
+			default:
+				im.BackwardCLPrefetch(got[:m:m], dy, x, s.rows, s.C, ld, cv, clTmp(rng, 3, s.C))
+				ok = clEq64(t, im.Name+" BackwardCLPrefetch "+s.String(), got, want) && ok
+			}
 		}
 	}
 	return ok

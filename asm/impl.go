@@ -9,25 +9,27 @@ type Impl struct {
 	Available bool     // this CPU and OS run it (GODEBUG cpu.* switches honoured)
 	Requires  []string // CPU features its instructions need, as avo's "// Requires:" lines name them
 
-	AddPhases         func(t []float64, a []float64, stride int)
-	ApplyCF           func(y []float32, x []float32, n int, c int, s int, stride int, p []float32)
-	ApplyCFNT         func(y []float32, x []float32, n int, c int, s int, stride int, p []float32)
-	ApplyCL           func(y []float32, x []float32, rows int, C int, ld int, p []float32)
-	ApplyCLNT         func(y []float32, x []float32, rows int, C int, ld int, p []float32)
-	BackParamsRows    func(sdy []float64, dot []float64, res []float64, dgamma []float64, invstd []float32, gamma []float32, lo []float32, k2 []float32, k3 []float32, k1 []float32, m float64) bool
-	BackwardApplyCF   func(dx []float32, dy []float32, x []float32, n int, c int, s int, stride int, p []float32)
-	BackwardApplyCFNT func(dx []float32, dy []float32, x []float32, n int, c int, s int, stride int, p []float32)
-	BackwardApplyCL   func(dx []float32, dy []float32, x []float32, rows int, C int, ld int, p []float32)
-	BackwardApplyCLNT func(dx []float32, dy []float32, x []float32, rows int, C int, ld int, p []float32)
-	BackwardCF        func(acc []float64, dy []float32, x []float32, nruns int, runLen int, stride int, group int, mean float32)
-	BackwardCFChans   func(out []float64, acc []float64, dy []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, mean []float32)
-	BackwardCL        func(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32, tmp []float32)
-	InferScale        func(a []float32, gamma []float32, variance []float32, eps float64)
-	StatsApplyCFNT    func(acc []float64, x []float32, pivot float32, y []float32, xa []float32, p []float32)
-	StatsCF           func(acc []float64, x []float32, nruns int, runLen int, stride int, group int, pivot float32)
-	StatsCFChans      func(out []float64, acc []float64, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, pivot []float32)
-	StatsCL           func(acc []float64, x []float32, rows int, C int, ld int, pivot []float32, tmp []float32)
-	TrainParamsRows   func(sum []float64, sq []float64, inv []float64, piv []float32, gamma []float32, beta []float32, hi []float32, lo []float32, a []float32, b []float32, m float64, eps float64, tiny bool) bool
+	AddPhases          func(t []float64, a []float64, stride int)
+	ApplyCF            func(y []float32, x []float32, n int, c int, s int, stride int, p []float32)
+	ApplyCFNT          func(y []float32, x []float32, n int, c int, s int, stride int, p []float32)
+	ApplyCL            func(y []float32, x []float32, rows int, C int, ld int, p []float32)
+	ApplyCLNT          func(y []float32, x []float32, rows int, C int, ld int, p []float32)
+	BackParamsRows     func(sdy []float64, dot []float64, res []float64, dgamma []float64, invstd []float32, gamma []float32, lo []float32, k2 []float32, k3 []float32, k1 []float32, m float64) bool
+	BackwardApplyCF    func(dx []float32, dy []float32, x []float32, n int, c int, s int, stride int, p []float32)
+	BackwardApplyCFNT  func(dx []float32, dy []float32, x []float32, n int, c int, s int, stride int, p []float32)
+	BackwardApplyCL    func(dx []float32, dy []float32, x []float32, rows int, C int, ld int, p []float32)
+	BackwardApplyCLNT  func(dx []float32, dy []float32, x []float32, rows int, C int, ld int, p []float32)
+	BackwardCF         func(acc []float64, dy []float32, x []float32, nruns int, runLen int, stride int, group int, mean float32)
+	BackwardCFChans    func(out []float64, acc []float64, dy []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, mean []float32)
+	BackwardCL         func(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32, tmp []float32)
+	BackwardCLPrefetch func(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32, tmp []float32)
+	InferScale         func(a []float32, gamma []float32, variance []float32, eps float64)
+	StatsApplyCFNT     func(acc []float64, x []float32, pivot float32, y []float32, xa []float32, p []float32)
+	StatsCF            func(acc []float64, x []float32, nruns int, runLen int, stride int, group int, pivot float32)
+	StatsCFChans       func(out []float64, acc []float64, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, pivot []float32)
+	StatsCL            func(acc []float64, x []float32, rows int, C int, ld int, pivot []float32, tmp []float32)
+	StatsCLPrefetch    func(acc []float64, x []float32, rows int, C int, ld int, pivot []float32, tmp []float32)
+	TrainParamsRows    func(sum []float64, sq []float64, inv []float64, piv []float32, gamma []float32, beta []float32, hi []float32, lo []float32, a []float32, b []float32, m float64, eps float64, tiny bool) bool
 }
 
 // Impls returns the tiers compiled into this build, fastest first,

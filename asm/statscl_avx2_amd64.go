@@ -6,3 +6,6 @@ package asm
 
 //go:noescape
 func statsCLAVX2(acc []float64, x []float32, rows int, C int, ld int, pivot []float32, tmp []float32)
+
+//go:noescape
+func statsCLPrefetchAVX2(acc []float64, x []float32, rows int, C int, ld int, pivot []float32, tmp []float32)

@@ -59,6 +59,7 @@ type call struct {
 	slow                []bool       // row-major per-channel ops: a unit met a rare case
 	pipe                bool         // fused groups run pipelined (pipeline.go)
 	memOrder            bool         // channels-first slabs walk memory in address order (slabMemOrderCF)
+	prefetchCL          bool         // row-major slabs use the Prefetch reduction kernels (prefetchCLBytes)
 	blockC              int          // row-major: channels per block of a channel-blocked call (blocks.go), or 0
 	sum, sq, aux        []float64    // pipelined: per-channel totals
 	train               trainOutputs // Train by channel groups: each part writes its channels' outputs
@@ -80,6 +81,8 @@ func (w *workspace) begin(run Runner, s Shape) {
 	if !s.rowMajor() {
 		w.geo = newCFGeo(s)
 		w.memOrder = w.geo.pieces == 0 && s.Len()*4 >= memOrderBytes
+	} else {
+		w.prefetchCL = s.Len()*4 >= prefetchCLBytes && s.C >= prefetchCLMinC && s.C <= prefetchCLMaxC
 	}
 	w.extreme = w.flags(s.C)
 }
@@ -197,7 +200,11 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 			r0, nr := slabCL(s, u)
 			a := w.slabPart(u, 2)
 			clear(a)
-			k.statsCL(a, w.x[r0*C:(r0+nr)*C], nr, C, C, w.piv, tmp)
+			stats := k.statsCL
+			if w.prefetchCL {
+				stats = k.statsCLPrefetch
+			}
+			stats(a, w.x[r0*C:(r0+nr)*C], nr, C, C, w.piv, tmp)
 			return
 		}
 		w.slabChansCF(u, acc)
@@ -207,7 +214,11 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 			r0, nr := slabCL(s, u)
 			a := w.slabPart(u, 3)
 			clear(a)
-			k.backwardCL(a, w.dy[r0*C:(r0+nr)*C], w.x[r0*C:(r0+nr)*C], nr, C, C, w.smean, tmp)
+			back := k.backwardCL
+			if w.prefetchCL {
+				back = k.backwardCLPrefetch
+			}
+			back(a, w.dy[r0*C:(r0+nr)*C], w.x[r0*C:(r0+nr)*C], nr, C, C, w.smean, tmp)
 			return
 		}
 		w.slabChansCF(u, acc)
@@ -549,6 +560,26 @@ func (w *workspace) useNT(out []float32, ins ...[]float32) bool {
 	}
 	return uintptr(unsafe.Pointer(&out[0]))%ntAlign == 0 && run*4%ntAlign == 0
 }
+
+// prefetchCLBytes is the batch size from which the row-major slabs are
+// reduced by the Prefetch kernels (each row visit also prefetches the
+// same lines 128 rows on), for rows of prefetchCLMinC to prefetchCLMaxC
+// channels. From memory, the chunks of an AVX-512 reduction walk every
+// row's lines in two passes (phases 0-1, then 2-3) once a row holds 64
+// channels or more, and the hardware prefetchers follow that poorly:
+// with TUNE_COLD=1 the statistics of 64x128x3136 channels last took
+// 0.79-0.88x copy() plain and 0.67-0.70 with the prefetches (32x64x3136:
+// 0.86-0.93 and 0.72-0.77; three pairs, TUNE_PREFETCHCL). Narrower rows
+// are walked in one pass, in memory order, and the prefetches only cost
+// (16x32x12544: 0.56-0.58 plain, 0.63-0.66 with them); so do batches in
+// cache (BenchmarkCL, 1 MB, C = 128: 65-80 GB/s plain, 57-65 with
+// them). Above 256 channels the prefetches would run more than 128 KB
+// ahead.
+var (
+	prefetchCLBytes = 8 << 20
+	prefetchCLMinC  = 64
+	prefetchCLMaxC  = 256
+)
 
 // memOrderBytes is the tensor size from which the channels-first slabs
 // are walked in address order (slabMemOrderCF); below it the tensor is

@@ -36,6 +36,11 @@ type kernels struct {
 	backwardApplyCF func(dx, dy, x []float32, n, c, s, stride int, p []float32)
 	backwardApplyCL func(dx, dy, x []float32, rows, C, ld int, p []float32)
 
+	// Forms of the channels-last reductions that prefetch one 128-row
+	// block ahead, for batches that come from memory: same bits.
+	statsCLPrefetch    func(acc []float64, x []float32, rows, C, ld int, pivot, tmp []float32)
+	backwardCLPrefetch func(acc []float64, dy, x []float32, rows, C, ld int, mean, tmp []float32)
+
 	// Multi-channel forms of the channels-first reductions: one call per
 	// slab of a channel group, each channel's lanes reduced in the kernel.
 	statsCFChans    func(out, acc []float64, x []float32, nch, chStride, nruns, runLen, stride, group int, pivot []float32)
@@ -76,6 +81,9 @@ var generic = &kernels{
 	backwardApplyCL: fallback.BackwardApplyCL,
 	statsCFChans:    fallback.StatsCFChans,
 	backwardCFChans: fallback.BackwardCFChans,
+
+	statsCLPrefetch:    fallback.StatsCL,
+	backwardCLPrefetch: fallback.BackwardCL,
 
 	applyCFNT:         fallback.ApplyCF,
 	applyCLNT:         fallback.ApplyCL,
@@ -119,26 +127,28 @@ func buildAvailable() []*kernels {
 // tier has every kernel).
 func fromAsm(im asm.Impl) *kernels {
 	return &kernels{
-		name:              im.Name,
-		statsCF:           im.StatsCF,
-		statsCL:           im.StatsCL,
-		backwardCF:        im.BackwardCF,
-		backwardCL:        im.BackwardCL,
-		applyCF:           im.ApplyCF,
-		applyCL:           im.ApplyCL,
-		backwardApplyCF:   im.BackwardApplyCF,
-		backwardApplyCL:   im.BackwardApplyCL,
-		statsCFChans:      im.StatsCFChans,
-		backwardCFChans:   im.BackwardCFChans,
-		applyCFNT:         im.ApplyCFNT,
-		applyCLNT:         im.ApplyCLNT,
-		backwardApplyCFNT: im.BackwardApplyCFNT,
-		backwardApplyCLNT: im.BackwardApplyCLNT,
-		trainParamsRows:   im.TrainParamsRows,
-		backParamsRows:    im.BackParamsRows,
-		statsApplyCFNT:    im.StatsApplyCFNT,
-		addPhases:         im.AddPhases,
-		inferScale:        im.InferScale,
+		name:               im.Name,
+		statsCF:            im.StatsCF,
+		statsCL:            im.StatsCL,
+		backwardCF:         im.BackwardCF,
+		backwardCL:         im.BackwardCL,
+		applyCF:            im.ApplyCF,
+		applyCL:            im.ApplyCL,
+		backwardApplyCF:    im.BackwardApplyCF,
+		backwardApplyCL:    im.BackwardApplyCL,
+		statsCFChans:       im.StatsCFChans,
+		backwardCFChans:    im.BackwardCFChans,
+		statsCLPrefetch:    im.StatsCLPrefetch,
+		backwardCLPrefetch: im.BackwardCLPrefetch,
+		applyCFNT:          im.ApplyCFNT,
+		applyCLNT:          im.ApplyCLNT,
+		backwardApplyCFNT:  im.BackwardApplyCFNT,
+		backwardApplyCLNT:  im.BackwardApplyCLNT,
+		trainParamsRows:    im.TrainParamsRows,
+		backParamsRows:     im.BackParamsRows,
+		statsApplyCFNT:     im.StatsApplyCFNT,
+		addPhases:          im.AddPhases,
+		inferScale:         im.InferScale,
 	}
 }
 

@@ -10,15 +10,18 @@ import (
 	"time"
 )
 
-// BenchmarkTune measures, interleaved, copy(), a read-only pass, the
-// statistics pass, Infer, Train and Backward on one shape, and reports the
-// medians of their ratios to copy: the numbers behind the choice of
-// blockBytes, pipeGroupBytes, ntBytes, memOrderBytes and minBlockC.
-// TUNE_SHAPE=NxCxS[,nhwc], TUNE_BLOCK=bytes, TUNE_PIPEGROUP=bytes,
-// TUNE_NT=bytes, TUNE_MEMORDER=bytes, TUNE_WORKERS=k (a Pool) and
-// TUNE_FUSE=0 (Train's pipeline without StatsApplyCF) pick the case, and
-// TUNE_COLD=1 makes every op start from memory. read and read2 are plain
-// loops over x, and over x and dy: what reading the bytes alone costs.
+// BenchmarkTune measures, interleaved, copy(), a read-only pass, a
+// write-only pass, the statistics pass, Infer, Train and Backward on one
+// shape, and reports the medians of their ratios to copy: the numbers
+// behind the choice of blockBytes, pipeGroupBytes, ntBytes, memOrderBytes,
+// prefetchCLBytes and minBlockC. TUNE_SHAPE=NxCxS[,nhwc], TUNE_BLOCK=bytes,
+// TUNE_PIPEGROUP=bytes, TUNE_NT=bytes, TUNE_MEMORDER=bytes,
+// TUNE_PREFETCHCL=bytes, TUNE_WORKERS=k (a Pool) and TUNE_FUSE=0 (Train's
+// pipeline without StatsApplyCF) pick the case, and TUNE_COLD=1 makes
+// every op start from memory. read and read2 are plain loops over x, and
+// over x and dy (four scalar sums, slower than copy() in cache: 1.96x on
+// 8x512x49); write is clear(y), which Go's runtime does with ordinary
+// stores below 32 MB and non-temporal ones from there.
 // backward-unblocked is Backward with the channel blocks (blocks.go) off,
 // for an A/B in one run.
 func BenchmarkTune(b *testing.B) {
@@ -44,6 +47,10 @@ func BenchmarkTune(b *testing.B) {
 	if v := os.Getenv("TUNE_NT"); v != "" {
 		defer func(v int) { ntBytes = v }(ntBytes)
 		ntBytes, _ = strconv.Atoi(v)
+	}
+	if v := os.Getenv("TUNE_PREFETCHCL"); v != "" {
+		defer func(v int) { prefetchCLBytes = v }(prefetchCLBytes)
+		prefetchCLBytes, _ = strconv.Atoi(v)
 	}
 	if os.Getenv("TUNE_FUSE") == "0" {
 		defer func(v bool) { fuseTrain = v }(fuseTrain)
@@ -96,6 +103,7 @@ func BenchmarkTune(b *testing.B) {
 			}
 			sink += a0 + a1 + a2 + a3
 		}},
+		{"write", func() { clear(y) }},
 		{"read2", func() { // x and dy, as Backward's reductions
 			var a0, a1, a2, a3 float32
 			for i := 0; i+4 <= len(x); i += 4 {
@@ -116,14 +124,14 @@ func BenchmarkTune(b *testing.B) {
 	ops = append(ops, struct {
 		name string
 		f    func()
-	}{"backward-unblocked", unblocked(ops[6].f)})
+	}{"backward-unblocked", unblocked(ops[7].f)})
 	m64, v64 := make([]float64, s.C), make([]float64, s.C)
-	ops[3].f = func() { Moments(m64, v64, x, s) }
+	ops[4].f = func() { Moments(m64, v64, x, s) }
 	ratios := make([][]float64, len(ops))
 	name := fmt.Sprintf("%v", s)
 	b.Run(strings.ReplaceAll(name, " ", ""), func(b *testing.B) {
 		for b.Loop() {
-			var t [9]time.Duration
+			var t [10]time.Duration
 			for i, op := range ops {
 				if cold != nil {
 					copy(cold[len(cold)/2:], cold[:len(cold)/2])

@@ -36,7 +36,7 @@ func main() {
 	if isa.AVX512() {
 		wideC = 0
 	}
-	isa.Reduce(cl.Reduction{
+	k := cl.Reduction{
 		Name:  "backwardCL" + isa.Suffix(),
 		Sig:   "func(acc []float64, dy, x []float32, rows, C, ld int, mean, tmp []float32)",
 		CName: "mean",
@@ -55,6 +55,11 @@ func main() {
 			VADDPS(g, r.Acc[1], r.Acc[1])
 			VADDPS(d, r.Acc[2], r.Acc[2])
 		},
-	})
+	}
+	isa.Reduce(k)
+	// The same kernel with prefetches, for data that comes from memory
+	// (cl.Reduction.Prefetch).
+	k.Name, k.Prefetch = "backwardCLPrefetch"+isa.Suffix(), true
+	isa.Reduce(k)
 	Generate()
 }

@@ -35,7 +35,7 @@ func main() {
 	if isa.AVX512() {
 		wideC = 0
 	}
-	isa.Reduce(cl.Reduction{
+	k := cl.Reduction{
 		Name:  "statsCL" + isa.Suffix(),
 		Sig:   "func(acc []float64, x []float32, rows, C, ld int, pivot, tmp []float32)",
 		CName: "pivot",
@@ -51,6 +51,11 @@ func main() {
 			VMULPS(d, d, t)
 			VADDPS(t, r.Acc[1], r.Acc[1])
 		},
-	})
+	}
+	isa.Reduce(k)
+	// The same kernel with prefetches, for data that comes from memory
+	// (cl.Reduction.Prefetch).
+	k.Name, k.Prefetch = "statsCLPrefetch"+isa.Suffix(), true
+	isa.Reduce(k)
 	Generate()
 }

@@ -55,8 +55,18 @@ type Reduction struct {
 	// order instead, with its float32 lanes in the scratch slice tmp (see
 	// reduceWide); 0 means never.
 	WideC int
-	Row   func(r *Row)
+	// Prefetch: every row visit also prefetches the lines it reads (x,
+	// and dy) PrefetchRows rows further on, which the same visit of the
+	// next 128-row block reads. For data that comes from memory, whose
+	// strided chunk walk the hardware prefetchers follow poorly; in cache
+	// the extra instructions only cost.
+	Prefetch bool
+	Row      func(r *Row)
 }
+
+// PrefetchRows is the distance, in rows, of a Prefetch kernel's
+// prefetches: one block of FlushRows rows.
+const PrefetchRows = FlushRows
 
 // Physical general-purpose registers of the reduction skeleton.
 var (
@@ -72,7 +82,7 @@ var (
 	rCnt  = reg.R13 // row counter
 	rNb   = reg.R14 // rows of the current block
 	rTmp  = reg.RAX
-	rTmp2 = reg.RCX
+	rTmp2 = reg.RCX // C at entry; then, with Prefetch, PrefetchRows*ld*4
 )
 
 // Generate emits the kernel.
@@ -111,6 +121,10 @@ func (i *ISA) Reduce(k Reduction) {
 	SHLQ(U8(2), rC4)
 	SHLQ(U8(2), rStr)
 	i.TailMask(k.Name, rTmp2, maskY)
+	if k.Prefetch {
+		MOVQ(rStr, rTmp2)
+		SHLQ(U8(log2(PrefetchRows)), rTmp2)
+	}
 	wide := i.Label("wide")
 	if k.WideC > 0 {
 		CMPQ(rC4, U32(4*k.WideC))
@@ -206,6 +220,16 @@ func (i *ISA) reduceWide(k Reduction, nreg int, next *int) {
 	JNZ(LabelRef(zl))
 
 	vec := func(masked bool) {
+		if k.Prefetch {
+			// wScr is free here (vectors used it for the bound).
+			MOVQ(rStr, wScr)
+			SHLQ(U8(log2(PrefetchRows)), wScr)
+			PREFETCHT0(Mem{Base: wXp, Index: wScr, Scale: 1})
+			if k.HasDy {
+				ADDQ(rDy, wScr)
+				PREFETCHT0(Mem{Base: wXp, Index: wScr, Scale: 1})
+			}
+		}
 		i.Load(Mem{Base: rCv, Index: wCo, Scale: 1}, cv, masked)
 		for q := range acc {
 			VMOVUPS(Mem{Base: wSlot, Disp: q * vecB}, acc[q])
@@ -359,7 +383,16 @@ func (i *ISA) pass(k Reduction, nv int, masked bool, p0, pg int, acc [][][]reg.V
 		}
 	}
 	row := func(j int) {
+		if k.Prefetch && k.HasDy {
+			LEAQ(Mem{Base: rRp, Index: rDy, Scale: 1}, rTmp)
+		}
 		for w := 0; w < nv; w++ {
+			if k.Prefetch {
+				PREFETCHT0(Mem{Base: rRp, Index: rTmp2, Scale: 1, Disp: w * i.V * 4})
+				if k.HasDy {
+					PREFETCHT0(Mem{Base: rTmp, Index: rTmp2, Scale: 1, Disp: w * i.V * 4})
+				}
+			}
 			r := &Row{U: p0 + j, W: w, Masked: masked, C: cv[w], ISA: i, temps: temps, next: next,
 				X: Mem{Base: rRp, Disp: w * i.V * 4}}
 			if k.HasDy {
