@@ -38,7 +38,7 @@ func TestPrefetchCLMatchesPlain(t *testing.T) {
 		for c := range gamma {
 			gamma[c], beta[c] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
 		}
-		prefetchCLBytes = 1 << 62
+		prefetchCLBytes = math.MaxInt
 		restore, err := Use("generic")
 		if err != nil {
 			t.Fatal(err)
