@@ -47,42 +47,26 @@ func BenchmarkCL(b *testing.B) {
 			tmp := make([]float32, fallback.TmpCL(3, C))
 			for _, im := range tiers {
 				pre := fmt.Sprintf("%dMB/C=%d/", mb, C)
-				b.Run(pre+"StatsCL/"+im.Name, func(b *testing.B) {
-					b.SetBytes(int64(4 * n))
-					for b.Loop() {
-						im.StatsCL(acc, x, rows, C, C, p, tmp)
-					}
-				})
-				b.Run(pre+"BackwardCL/"+im.Name, func(b *testing.B) {
-					b.SetBytes(int64(8 * n))
-					for b.Loop() {
-						im.BackwardCL(acc, dy, x, rows, C, C, p, tmp)
-					}
-				})
-				b.Run(pre+"StatsCLPrefetch/"+im.Name, func(b *testing.B) {
-					b.SetBytes(int64(4 * n))
-					for b.Loop() {
-						im.StatsCLPrefetch(acc, x, rows, C, C, p, tmp)
-					}
-				})
-				b.Run(pre+"BackwardCLPrefetch/"+im.Name, func(b *testing.B) {
-					b.SetBytes(int64(8 * n))
-					for b.Loop() {
-						im.BackwardCLPrefetch(acc, dy, x, rows, C, C, p, tmp)
-					}
-				})
-				b.Run(pre+"ApplyCL/"+im.Name, func(b *testing.B) {
-					b.SetBytes(int64(8 * n))
-					for b.Loop() {
-						im.ApplyCL(y, x, rows, C, C, p)
-					}
-				})
-				b.Run(pre+"BackwardApplyCL/"+im.Name, func(b *testing.B) {
-					b.SetBytes(int64(12 * n))
-					for b.Loop() {
-						im.BackwardApplyCL(y, dy, x, rows, C, C, p)
-					}
-				})
+				kernels := []struct {
+					name  string
+					bytes int // per element: the row data read and written
+					run   func()
+				}{
+					{"StatsCL", 4, func() { im.StatsCL(acc, x, rows, C, C, p, tmp) }},
+					{"BackwardCL", 8, func() { im.BackwardCL(acc, dy, x, rows, C, C, p, tmp) }},
+					{"StatsCLPrefetch", 4, func() { im.StatsCLPrefetch(acc, x, rows, C, C, p, tmp) }},
+					{"BackwardCLPrefetch", 8, func() { im.BackwardCLPrefetch(acc, dy, x, rows, C, C, p, tmp) }},
+					{"ApplyCL", 8, func() { im.ApplyCL(y, x, rows, C, C, p) }},
+					{"BackwardApplyCL", 12, func() { im.BackwardApplyCL(y, dy, x, rows, C, C, p) }},
+				}
+				for _, k := range kernels {
+					b.Run(pre+k.name+"/"+im.Name, func(b *testing.B) {
+						b.SetBytes(int64(k.bytes * n))
+						for b.Loop() {
+							k.run()
+						}
+					})
+				}
 			}
 		}
 	}

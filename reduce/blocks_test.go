@@ -34,31 +34,7 @@ func TestRowBlocksMatchUnblocked(t *testing.T) {
 		if w.rowBlockC() == 0 {
 			t.Fatalf("%v: not blocked (test setup)", s)
 		}
-		n, C := s.Len(), s.C
-		x, dy := make([]float32, n), make([]float32, n)
-		for i := range x {
-			x[i] = float32(1e4 + rng.NormFloat64())
-			dy[i] = float32(rng.NormFloat64())
-		}
-		rows := s.rows()
-		set := func(c, r int, v float32) { x[r*C+c] = v }
-		for r := range 3 {
-			set(3, r, 1e4+50) // a far pivot: the second pass
-		}
-		for r := range rows {
-			set(C-2, r, float32(rng.NormFloat64()*1e30)) // Train's float64 path
-			// Backward's float64 path: an invstd below 2^-120, and a mean
-			// of dy beyond 2^120.
-			set(C-3, r, float32(rng.NormFloat64()*1e37))
-			dy[r*C+11] = 2e36
-		}
-		set(5, rows/2, float32(math.NaN()))
-		set(7, rows-1, float32(math.Inf(-1)))
-		dy[(rows/3)*C+9] = float32(math.Inf(1))
-		gamma, beta := make([]float32, C), make([]float32, C)
-		for c := range gamma {
-			gamma[c], beta[c] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
-		}
+		x, dy, gamma, beta := rareBatch(rng, s)
 		for _, name := range Impls() {
 			restore, err := Use(name)
 			if err != nil {
@@ -83,6 +59,38 @@ func TestRowBlocksMatchUnblocked(t *testing.T) {
 			restore()
 		}
 	}
+}
+
+// rareBatch returns x, dy, gamma and beta for a shape of at least 12
+// channels, on which Train and Backward take every rare path: a far pivot
+// (the second pass), the float64 paths of both, NaN and Inf.
+func rareBatch(rng *rand.Rand, s Shape) (x, dy, gamma, beta []float32) {
+	n, C := s.Len(), s.C
+	x, dy = make([]float32, n), make([]float32, n)
+	for i := range x {
+		x[i] = float32(1e4 + rng.NormFloat64())
+		dy[i] = float32(rng.NormFloat64())
+	}
+	rows := s.rows()
+	set := func(c, r int, v float32) { x[r*C+c] = v }
+	for r := range 3 {
+		set(3, r, 1e4+50) // a far pivot: the second pass
+	}
+	for r := range rows {
+		set(C-2, r, float32(rng.NormFloat64()*1e30)) // Train's float64 path
+		// Backward's float64 path: an invstd below 2^-120, and a mean
+		// of dy beyond 2^120.
+		set(C-3, r, float32(rng.NormFloat64()*1e37))
+		dy[r*C+11] = 2e36
+	}
+	set(5, rows/2, float32(math.NaN()))
+	set(7, rows-1, float32(math.Inf(-1)))
+	dy[(rows/3)*C+9] = float32(math.Inf(1))
+	gamma, beta = make([]float32, C), make([]float32, C)
+	for c := range gamma {
+		gamma[c], beta[c] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+	}
+	return x, dy, gamma, beta
 }
 
 func compareOutputs(t *testing.T, s Shape, impl string, got, want outputs) {
