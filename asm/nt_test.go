@@ -50,7 +50,11 @@ func TestNTKernels(t *testing.T) {
 				// block of the channels of wider rows.
 				ld := C + rows%2*16
 				total := (rows-1)*ld + C
-				x, dy := make([]float32, total), make([]float32, total)
+				// x and dy against guard pages too, one at its end and
+				// one at its start (BackwardApplyCLNT prefetches ahead,
+				// which must never turn into a read).
+				x := newGuarded(t, 4*total).f32(total, rows%2 == 0)
+				dy := newGuarded(t, 4*total).f32(total, rows%2 == 1)
 				fill(rng, x, 1e3, true)
 				fill(rng, dy, 0, true)
 				p := make([]float32, 5*C)

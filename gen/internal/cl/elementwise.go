@@ -54,9 +54,23 @@ type Elementwise struct {
 	Elem    func(e *Elem)
 	// NT makes full vectors use non-temporal stores (VMOVNTPS, then an
 	// SFENCE before returning). The caller guarantees that every row of
-	// the output starts on a vector-size boundary.
+	// the output starts on a vector-size boundary. On rows wider than
+	// WideC, an NT kernel with dy (BackwardApplyCLNT) also prefetches x
+	// and dy NTPrefetchRows rows ahead: its output is too large for the
+	// cache, so its two inputs come from memory. Tune harness,
+	// TUNE_COLD=1, alternating pairs: Backward of 64x128x3136 channels
+	// last (the wide walk) took a median 3.08x copy without and 2.81 with
+	// (eight pairs), 3.05 and 2.98 (eight), 3.17 and 2.91 (ten); with the
+	// prefetches in the blocks of 8 rows too, 32x64x3136 (AVX-512: one
+	// chunk per row) took 2.50 without and 2.65 with, hence the wide walk
+	// only. In ApplyCLNT they gave Infer of 64x128x3136 1.05 without and
+	// 1.09 with.
 	NT bool
 }
+
+// NTPrefetchRows is the distance, in rows, of BackwardApplyCLNT's
+// prefetches. It is an address scale (of ld*4), so 1, 2, 4 or 8.
+const NTPrefetchRows = 8
 
 // ElementwiseWithNT emits the kernel k and its NT form, named with "NT"
 // before the instruction set suffix.
@@ -130,6 +144,7 @@ func (i *ISA) Elementwise(k Elementwise) {
 	SHLQ(U8(2), eLd)
 
 	next := 0
+	prefetch := false // set for the wide walk of an NT kernel with dy
 	body := func(nv int, masked bool) {
 		chunkComment(nv, masked)
 		LEAQ(Mem{Base: eP, Index: eCo, Scale: 1}, ePp)
@@ -145,7 +160,16 @@ func (i *ISA) Elementwise(k Elementwise) {
 		LEAQ(Mem{Base: eX, Index: eCo, Scale: 1}, eRp)
 		MOVQ(eNb, eCnt)
 		Label(loop)
+		if prefetch {
+			LEAQ(Mem{Base: eRp, Index: eDy, Scale: 1}, rTmp)
+		}
 		for w := 0; w < nv; w++ {
+			if prefetch {
+				// The same vectors of x and dy NTPrefetchRows rows on
+				// (ld*4*8 bytes).
+				PREFETCHT0(Mem{Base: eRp, Index: eLd, Scale: NTPrefetchRows, Disp: w * i.V * 4})
+				PREFETCHT0(Mem{Base: rTmp, Index: eLd, Scale: NTPrefetchRows, Disp: w * i.V * 4})
+			}
 			e := &Elem{P: par[w], Masked: masked, ISA: i, temps: temps, next: &next, nt: k.NT,
 				X:   Mem{Base: eRp, Disp: w * i.V * 4},
 				Out: Mem{Base: eRp, Index: eOut, Scale: 1, Disp: w * i.V * 4}}
@@ -187,6 +211,7 @@ func (i *ISA) Elementwise(k Elementwise) {
 		blockLoop(k.Rows)
 		JMP(LabelRef(done))
 		Label(wide)
+		prefetch = k.NT && k.HasDy
 		blockLoop(1)
 	} else {
 		blockLoop(k.Rows)
