@@ -88,8 +88,8 @@
 // prefetchers restart at each. Row-major slabs of a batch of 8 MiB or more,
 // with 64 to 256 channels, are reduced by the Prefetch forms of the
 // channels-last kernels, which fetch each line 128 rows before they read
-// it (the chunk walk reads every row in two passes, which the hardware
-// prefetchers follow poorly). Outputs of 8 MiB and more that alias no
+// it (on AVX-512 the chunk walk reads every row of 64 or more channels in
+// two passes, which the hardware prefetchers follow poorly). Outputs of 8 MiB and more that alias no
 // input are written with non-temporal stores. None of this changes the arithmetic.
 //
 // # Other normalizations
