@@ -9,3 +9,6 @@ func backwardCLAVX2(acc []float64, dy []float32, x []float32, rows int, C int, l
 
 //go:noescape
 func backwardCLPrefetchAVX2(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32, tmp []float32)
+
+//go:noescape
+func backwardCLCachedAVX2(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32, tmp []float32)

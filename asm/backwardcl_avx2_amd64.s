@@ -3146,3 +3146,7 @@ DATA backwardCLPrefetchAVX2Mask<>+52(SB)/4, $0x00000000
 DATA backwardCLPrefetchAVX2Mask<>+56(SB)/4, $0x00000000
 DATA backwardCLPrefetchAVX2Mask<>+60(SB)/4, $0x00000000
 GLOBL backwardCLPrefetchAVX2Mask<>(SB), RODATA|NOPTR, $64
+
+// func backwardCLCachedAVX2(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32, tmp []float32)
+TEXT ·backwardCLCachedAVX2(SB), NOSPLIT, $0-144
+	JMP ·backwardCLAVX2+0(SB)

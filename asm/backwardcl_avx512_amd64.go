@@ -9,3 +9,6 @@ func backwardCLAVX512(acc []float64, dy []float32, x []float32, rows int, C int,
 
 //go:noescape
 func backwardCLPrefetchAVX512(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32, tmp []float32)
+
+//go:noescape
+func backwardCLCachedAVX512(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32, tmp []float32)

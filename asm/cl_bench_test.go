@@ -10,9 +10,9 @@ import (
 )
 
 // BenchmarkCL times the channels-last kernels of every available tier and
-// of fallback on about 1 MB and 64 MB of x, for C = 64, 128 and 512 (the
-// reductions also in their Prefetch forms; fallback has none, and runs
-// its plain kernels under those names). The MB/s
+// of fallback on about 1 MB and 64 MB of x, for C = 64, 128, 512 and 1024
+// (the reductions also in their Prefetch and Cached forms; fallback has
+// none, and runs its plain kernels under those names). The MB/s
 // figure counts every byte of the row data read and written (x; dy; y or
 // dx), not the per-channel vectors.
 //
@@ -22,6 +22,7 @@ func BenchmarkCL(b *testing.B) {
 		Name: "fallback", Available: true,
 		StatsCL: fallback.StatsCL, BackwardCL: fallback.BackwardCL,
 		StatsCLPrefetch: fallback.StatsCL, BackwardCLPrefetch: fallback.BackwardCL,
+		StatsCLCached: fallback.StatsCL, BackwardCLCached: fallback.BackwardCL,
 		ApplyCL: fallback.ApplyCL, BackwardApplyCL: fallback.BackwardApplyCL,
 	}}
 	for _, im := range asm.Impls() {
@@ -30,7 +31,7 @@ func BenchmarkCL(b *testing.B) {
 		}
 	}
 	for _, mb := range []int{1, 64} {
-		for _, C := range []int{64, 128, 512} {
+		for _, C := range []int{64, 128, 512, 1024} {
 			rows := mb << 20 / 4 / C
 			n := rows * C
 			rng := rand.New(rand.NewPCG(1, 1))
@@ -56,6 +57,8 @@ func BenchmarkCL(b *testing.B) {
 					{"BackwardCL", 8, func() { im.BackwardCL(acc, dy, x, rows, C, C, p, tmp) }},
 					{"StatsCLPrefetch", 4, func() { im.StatsCLPrefetch(acc, x, rows, C, C, p, tmp) }},
 					{"BackwardCLPrefetch", 8, func() { im.BackwardCLPrefetch(acc, dy, x, rows, C, C, p, tmp) }},
+					{"StatsCLCached", 4, func() { im.StatsCLCached(acc, x, rows, C, C, p, tmp) }},
+					{"BackwardCLCached", 8, func() { im.BackwardCLCached(acc, dy, x, rows, C, C, p, tmp) }},
 					{"ApplyCL", 8, func() { im.ApplyCL(y, x, rows, C, C, p) }},
 					{"BackwardApplyCL", 12, func() { im.BackwardApplyCL(y, dy, x, rows, C, C, p) }},
 				}

@@ -82,13 +82,14 @@ func clNoFault(t *testing.T, what string, f func()) (ok bool) {
 // TestCLGuardPages places every slice of every channels-last kernel so that
 // it ends exactly at a no-access page, or starts right after one.
 func TestCLGuardPages(t *testing.T) {
-	const maxC, maxRows = 200, 40
-	// Every C up to 40, and around the kernels' wide threshold (64).
+	const maxC, maxRows = 255, 40
+	// Every C up to 40, around the kernels' wide threshold (64), and C
+	// that end in every chunk width of the Cached forms (7 and 8 vectors).
 	var cs []int
 	for C := 1; C <= 40; C++ {
 		cs = append(cs, C)
 	}
-	cs = append(cs, 63, 64, 65, 71, 80, 96, 129, 200)
+	cs = append(cs, 63, 64, 65, 71, 80, 96, 129, 200, 227, 255)
 	for _, im := range clTiers(t) {
 		const maxLd = 2 * maxC
 		gx := newCLGuard(t, 4*maxLd*maxRows)
@@ -119,14 +120,12 @@ func TestCLGuardPages(t *testing.T) {
 						cv[c] = 3
 					}
 					ok := true
-					// Reductions, plain and with prefetches (which
-					// name lines past the slices but never fault).
+					// Reductions, plain, Cached, and with prefetches
+					// (which name lines past the slices but never
+					// fault).
 					for _, k := range []int{2, 3} {
-						for _, pf := range []bool{false, true} {
-							stats, back := im.StatsCL, im.BackwardCL
-							if pf {
-								stats, back = im.StatsCLPrefetch, im.BackwardCLPrefetch
-							}
+						for _, f := range clReduceForms(im) {
+							stats, back := f.stats, f.back
 							m := k * fallback.Phases * C
 							acc := gacc.f64(m, atEnd)
 							clear(acc)
@@ -139,7 +138,7 @@ func TestCLGuardPages(t *testing.T) {
 									back(acc, dy, x, rows, C, ld, cv, gt.f32(fallback.TmpCL(3, C), atEnd))
 									fallback.BackwardCL(want, dy, x, rows, C, ld, cv, make([]float32, fallback.TmpCL(3, C)))
 								}
-							}) && clEq64(t, fmt.Sprint("reduction ", k, " prefetch=", pf, " ", name), acc, want) && ok
+							}) && clEq64(t, fmt.Sprint("reduction ", k, " form ", f.name, " ", name), acc, want) && ok
 						}
 					}
 					// Element-wise.

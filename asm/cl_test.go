@@ -126,8 +126,25 @@ func clEq64(t testing.TB, what string, got, want []float64) bool {
 	return true
 }
 
-// clCheckReduce runs StatsCL and BackwardCL of im, and their Prefetch
-// forms, against fallback.
+// clReduceForm is one form of the channels-last reductions of a tier.
+type clReduceForm struct {
+	name  string // "", "Prefetch" or "Cached"
+	stats func(acc []float64, x []float32, rows, C, ld int, pivot, tmp []float32)
+	back  func(acc []float64, dy, x []float32, rows, C, ld int, mean, tmp []float32)
+}
+
+// clReduceForms lists the plain reductions of im and their Prefetch and
+// Cached forms.
+func clReduceForms(im asm.Impl) []clReduceForm {
+	return []clReduceForm{
+		{"", im.StatsCL, im.BackwardCL},
+		{"Prefetch", im.StatsCLPrefetch, im.BackwardCLPrefetch},
+		{"Cached", im.StatsCLCached, im.BackwardCLCached},
+	}
+}
+
+// clCheckReduce runs StatsCL and BackwardCL of im, and their Prefetch and
+// Cached forms, against fallback.
 func clCheckReduce(t testing.TB, im asm.Impl, s clShape, rng *rand.Rand) bool {
 	t.Helper()
 	n, ld := s.n(), s.ld()
@@ -160,22 +177,16 @@ func clCheckReduce(t testing.TB, im asm.Impl, s clShape, rng *rand.Rand) bool {
 		} else {
 			fallback.BackwardCL(want[:m], dy, x, s.rows, s.C, ld, cv, make([]float32, fallback.TmpCL(3, s.C)))
 		}
-		// The plain kernel and its Prefetch form give the same bits.
-		for _, pf := range []bool{false, true} {
+		// The plain kernel and its Prefetch and Cached forms give the
+		// same bits.
+		for _, f := range clReduceForms(im) {
 			got := append([]float64(nil), init...)
-			switch {
-			case k == 2 && !pf:
-				im.StatsCL(got[:m:m], x, s.rows, s.C, ld, cv, clTmp(rng, 2, s.C))
-				ok = clEq64(t, im.Name+" StatsCL "+s.String(), got, want) && ok
-			case k == 2:
-				im.StatsCLPrefetch(got[:m:m], x, s.rows, s.C, ld, cv, clTmp(rng, 2, s.C))
-				ok = clEq64(t, im.Name+" StatsCLPrefetch "+s.String(), got, want) && ok
-			case !pf:
-				im.BackwardCL(got[:m:m], dy, x, s.rows, s.C, ld, cv, clTmp(rng, 3, s.C))
-				ok = clEq64(t, im.Name+" BackwardCL "+s.String(), got, want) && ok
-			default:
-				im.BackwardCLPrefetch(got[:m:m], dy, x, s.rows, s.C, ld, cv, clTmp(rng, 3, s.C))
-				ok = clEq64(t, im.Name+" BackwardCLPrefetch "+s.String(), got, want) && ok
+			if k == 2 {
+				f.stats(got[:m:m], x, s.rows, s.C, ld, cv, clTmp(rng, 2, s.C))
+				ok = clEq64(t, im.Name+" StatsCL"+f.name+" "+s.String(), got, want) && ok
+			} else {
+				f.back(got[:m:m], dy, x, s.rows, s.C, ld, cv, clTmp(rng, 3, s.C))
+				ok = clEq64(t, im.Name+" BackwardCL"+f.name+" "+s.String(), got, want) && ok
 			}
 		}
 	}
@@ -269,7 +280,9 @@ func clCList() []int {
 	for c := 1; c <= 70; c++ {
 		cs = append(cs, c)
 	}
-	return append(cs, 100, 257, 1000)
+	// Wider C takes every chunk width in turn: 227 = 7+4+2+1 vectors and
+	// 3 channels (the Cached backward's chunks), 255 = 8+4+2+1 and 15.
+	return append(cs, 100, 227, 255, 257, 1000)
 }
 
 // TestCLShapes crosses every C with every row count; the misalignment,

@@ -22,12 +22,14 @@ type Impl struct {
 	BackwardCF         func(acc []float64, dy []float32, x []float32, nruns int, runLen int, stride int, group int, mean float32)
 	BackwardCFChans    func(out []float64, acc []float64, dy []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, mean []float32)
 	BackwardCL         func(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32, tmp []float32)
+	BackwardCLCached   func(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32, tmp []float32)
 	BackwardCLPrefetch func(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32, tmp []float32)
 	InferScale         func(a []float32, gamma []float32, variance []float32, eps float64)
 	StatsApplyCFNT     func(acc []float64, x []float32, pivot float32, y []float32, xa []float32, p []float32)
 	StatsCF            func(acc []float64, x []float32, nruns int, runLen int, stride int, group int, pivot float32)
 	StatsCFChans       func(out []float64, acc []float64, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, pivot []float32)
 	StatsCL            func(acc []float64, x []float32, rows int, C int, ld int, pivot []float32, tmp []float32)
+	StatsCLCached      func(acc []float64, x []float32, rows int, C int, ld int, pivot []float32, tmp []float32)
 	StatsCLPrefetch    func(acc []float64, x []float32, rows int, C int, ld int, pivot []float32, tmp []float32)
 	TrainParamsRows    func(sum []float64, sq []float64, inv []float64, piv []float32, gamma []float32, beta []float32, hi []float32, lo []float32, a []float32, b []float32, m float64, eps float64, tiny bool) bool
 }

@@ -68,7 +68,8 @@ func TestEveryKernelGenerated(t *testing.T) {
 		if im.StatsCF == nil || im.StatsCL == nil || im.BackwardCF == nil || im.BackwardCL == nil ||
 			im.ApplyCF == nil || im.ApplyCL == nil || im.BackwardApplyCF == nil || im.BackwardApplyCL == nil ||
 			im.ApplyCFNT == nil || im.ApplyCLNT == nil || im.BackwardApplyCFNT == nil || im.BackwardApplyCLNT == nil ||
-			im.StatsCLPrefetch == nil || im.BackwardCLPrefetch == nil {
+			im.StatsCLPrefetch == nil || im.BackwardCLPrefetch == nil ||
+			im.StatsCLCached == nil || im.BackwardCLCached == nil {
 			t.Errorf("%s lacks a kernel: %+v", im.Name, im)
 		}
 	}

@@ -9,3 +9,6 @@ func statsCLAVX2(acc []float64, x []float32, rows int, C int, ld int, pivot []fl
 
 //go:noescape
 func statsCLPrefetchAVX2(acc []float64, x []float32, rows int, C int, ld int, pivot []float32, tmp []float32)
+
+//go:noescape
+func statsCLCachedAVX2(acc []float64, x []float32, rows int, C int, ld int, pivot []float32, tmp []float32)

@@ -2097,3 +2097,7 @@ DATA statsCLPrefetchAVX2Mask<>+52(SB)/4, $0x00000000
 DATA statsCLPrefetchAVX2Mask<>+56(SB)/4, $0x00000000
 DATA statsCLPrefetchAVX2Mask<>+60(SB)/4, $0x00000000
 GLOBL statsCLPrefetchAVX2Mask<>(SB), RODATA|NOPTR, $64
+
+// func statsCLCachedAVX2(acc []float64, x []float32, rows int, C int, ld int, pivot []float32, tmp []float32)
+TEXT ·statsCLCachedAVX2(SB), NOSPLIT, $0-120
+	JMP ·statsCLAVX2+0(SB)

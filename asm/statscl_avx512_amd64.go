@@ -9,3 +9,6 @@ func statsCLAVX512(acc []float64, x []float32, rows int, C int, ld int, pivot []
 
 //go:noescape
 func statsCLPrefetchAVX512(acc []float64, x []float32, rows int, C int, ld int, pivot []float32, tmp []float32)
+
+//go:noescape
+func statsCLCachedAVX512(acc []float64, x []float32, rows int, C int, ld int, pivot []float32, tmp []float32)

@@ -89,7 +89,12 @@
 // with 64 to 256 channels, are reduced by the Prefetch forms of the
 // channels-last kernels, which fetch each line 128 rows before they read
 // it (on AVX-512 the chunk walk reads every row of 64 or more channels in
-// two passes, which the hardware prefetchers follow poorly). Outputs of 8 MiB and more that alias no
+// two passes, which the hardware prefetchers follow poorly). Row-major
+// slabs of a batch under 4 MiB, usually in cache, are reduced by the
+// Cached forms, whose AVX-512 chunks read 7 or 8 lines of a row per visit
+// instead of 4 (rows a multiple of 4 KB apart put a chunk's lines of every
+// row in the same few L1 sets); Backward's channel blocks use them only
+// for such rows. Outputs of 8 MiB and more that alias no
 // input are written with non-temporal stores. None of this changes the arithmetic.
 //
 // # Other normalizations

@@ -60,6 +60,7 @@ type call struct {
 	pipe                bool         // fused groups run pipelined (pipeline.go)
 	memOrder            bool         // channels-first slabs walk memory in address order (slabMemOrderCF)
 	prefetchCL          bool         // row-major slabs use the Prefetch reduction kernels (prefetchCLBytes)
+	cachedCL            bool         // row-major slabs use the Cached reduction kernels (cachedCLBytes)
 	blockC              int          // row-major: channels per block of a channel-blocked call (blocks.go), or 0
 	sum, sq, aux        []float64    // pipelined: per-channel totals
 	train               trainOutputs // Train by channel groups: each part writes its channels' outputs
@@ -83,6 +84,7 @@ func (w *workspace) begin(run Runner, s Shape) {
 		w.memOrder = w.geo.pieces == 0 && s.Len()*4 >= memOrderBytes
 	} else {
 		w.prefetchCL = s.Len()*4 >= prefetchCLBytes && s.C >= prefetchCLMinC && s.C <= prefetchCLMaxC
+		w.cachedCL = s.Len()*4 < cachedCLBytes
 	}
 	w.extreme = w.flags(s.C)
 }
@@ -201,8 +203,11 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 			a := w.slabPart(u, 2)
 			clear(a)
 			stats := k.statsCL
-			if w.prefetchCL {
+			switch {
+			case w.prefetchCL:
 				stats = k.statsCLPrefetch
+			case w.cachedCL:
+				stats = k.statsCLCached
 			}
 			stats(a, w.x[r0*C:(r0+nr)*C], nr, C, C, w.piv, tmp)
 			return
@@ -215,8 +220,11 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 			a := w.slabPart(u, 3)
 			clear(a)
 			back := k.backwardCL
-			if w.prefetchCL {
+			switch {
+			case w.prefetchCL:
 				back = k.backwardCLPrefetch
+			case w.cachedCL:
+				back = k.backwardCLCached
 			}
 			back(a, w.dy[r0*C:(r0+nr)*C], w.x[r0*C:(r0+nr)*C], nr, C, C, w.smean, tmp)
 			return
@@ -581,6 +589,14 @@ var (
 	prefetchCLMinC  = 64
 	prefetchCLMaxC  = 256
 )
+
+// cachedCLBytes is the batch size below which the row-major slabs are
+// reduced by the Cached kernels (AVX-512: chunks of 8 or 7 vectors, one
+// phase per pass), which read more lines of a row per visit: a batch this
+// small is usually in cache, and its rows, when they are a multiple of
+// 4 KB long, fall in few sets of the L1 cache. From memory the plain
+// chunks suit the prefetchers better.
+var cachedCLBytes = 4 << 20
 
 // memOrderBytes is the tensor size from which the channels-first slabs
 // are walked in address order (slabMemOrderCF); below it the tensor is

@@ -41,6 +41,11 @@ type kernels struct {
 	statsCLPrefetch    func(acc []float64, x []float32, rows, C, ld int, pivot, tmp []float32)
 	backwardCLPrefetch func(acc []float64, dy, x []float32, rows, C, ld int, mean, tmp []float32)
 
+	// Forms of the channels-last reductions with wider chunks, for
+	// batches in cache: same bits.
+	statsCLCached    func(acc []float64, x []float32, rows, C, ld int, pivot, tmp []float32)
+	backwardCLCached func(acc []float64, dy, x []float32, rows, C, ld int, mean, tmp []float32)
+
 	// Multi-channel forms of the channels-first reductions: one call per
 	// slab of a channel group, each channel's lanes reduced in the kernel.
 	statsCFChans    func(out, acc []float64, x []float32, nch, chStride, nruns, runLen, stride, group int, pivot []float32)
@@ -84,6 +89,8 @@ var generic = &kernels{
 
 	statsCLPrefetch:    fallback.StatsCL,
 	backwardCLPrefetch: fallback.BackwardCL,
+	statsCLCached:      fallback.StatsCL,
+	backwardCLCached:   fallback.BackwardCL,
 
 	applyCFNT:         fallback.ApplyCF,
 	applyCLNT:         fallback.ApplyCL,
@@ -140,6 +147,8 @@ func fromAsm(im asm.Impl) *kernels {
 		backwardCFChans:    im.BackwardCFChans,
 		statsCLPrefetch:    im.StatsCLPrefetch,
 		backwardCLPrefetch: im.BackwardCLPrefetch,
+		statsCLCached:      im.StatsCLCached,
+		backwardCLCached:   im.BackwardCLCached,
 		applyCFNT:          im.ApplyCFNT,
 		applyCLNT:          im.ApplyCLNT,
 		backwardApplyCFNT:  im.BackwardApplyCFNT,

@@ -14,9 +14,9 @@ import (
 // write-only pass, the statistics pass, Infer, Train and Backward on one
 // shape, and reports the medians of their ratios to copy: the numbers
 // behind the choice of blockBytes, pipeGroupBytes, ntBytes, memOrderBytes,
-// prefetchCLBytes and minBlockC. TUNE_SHAPE=NxCxS[,nhwc], TUNE_BLOCK=bytes,
+// prefetchCLBytes, cachedCLBytes and minBlockC. TUNE_SHAPE=NxCxS[,nhwc], TUNE_BLOCK=bytes,
 // TUNE_PIPEGROUP=bytes, TUNE_NT=bytes, TUNE_MEMORDER=bytes,
-// TUNE_PREFETCHCL=bytes, TUNE_WORKERS=k (a Pool) and TUNE_FUSE=0 (Train's
+// TUNE_PREFETCHCL=bytes, TUNE_CACHEDCL=bytes, TUNE_WORKERS=k (a Pool) and TUNE_FUSE=0 (Train's
 // pipeline without StatsApplyCF) pick the case, and TUNE_COLD=1 makes
 // every op start from memory. read and read2 are plain loops over x, and
 // over x and dy (four scalar sums, slower than copy() in cache: 1.96x on
@@ -51,6 +51,10 @@ func BenchmarkTune(b *testing.B) {
 	if v := os.Getenv("TUNE_PREFETCHCL"); v != "" {
 		defer func(v int) { prefetchCLBytes = v }(prefetchCLBytes)
 		prefetchCLBytes, _ = strconv.Atoi(v)
+	}
+	if v := os.Getenv("TUNE_CACHEDCL"); v != "" {
+		defer func(v int) { cachedCLBytes = v }(cachedCLBytes)
+		cachedCLBytes, _ = strconv.Atoi(v)
 	}
 	if os.Getenv("TUNE_FUSE") == "0" {
 		defer func(v bool) { fuseTrain = v }(fuseTrain)

@@ -5,6 +5,7 @@ import (
 	"log"
 
 	. "github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/ir"
 	. "github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 )
@@ -312,6 +313,20 @@ func (i *ISA) reduceWide(k Reduction, nreg int, next *int) {
 	JG(LabelRef(block))
 }
 
+// Alias emits kernel name as a jump to kernel target, which has the same
+// signature: a form that a tier does not need to differ from its plain
+// kernel.
+func (i *ISA) Alias(name, target, sig string) {
+	TEXT(name, NOSPLIT, sig)
+	Pragma("noescape")
+	// A tail call: avo's JMP takes only labels of the function itself.
+	Instruction(&ir.Instruction{
+		Opcode:     "JMP",
+		Operands:   []Op{Mem{Symbol: Symbol{Name: "·" + target}, Base: reg.StaticBase}},
+		IsTerminal: true,
+	})
+}
+
 func log2(n int) int {
 	l := 0
 	for 1<<l < n {
@@ -452,8 +467,12 @@ func (i *ISA) pass(k Reduction, nv int, masked bool, p0, pg int, acc [][][]reg.V
 // the chunk's byte offset, str the row length in bytes.
 func (i *ISA) chunks(W int, co, str reg.Register, body func(nv int, masked bool)) {
 	single, masked, end := i.Label("single"), i.Label("masked"), i.Label("chunksdone")
-	// Chunks of W vectors, then (when W > 2) of 2, then single vectors.
+	// Chunks of W vectors, then (when W > 4) of 4, then (when W > 2) of
+	// 2, then single vectors.
 	stages := []int{W}
+	if W > 4 {
+		stages = append(stages, 4)
+	}
 	if W > 2 {
 		stages = append(stages, 2)
 	}
