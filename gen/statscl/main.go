@@ -65,10 +65,10 @@ func main() {
 	// temporary benchmark, 1 MB of x in 128-row calls: at C = 1024 the
 	// plain kernel took 18.3 us with rows 4096 bytes apart and 12.0 with
 	// rows 4160 bytes apart; 8-vector chunks took 10.8 and 10.5. In cache
-	// they were ahead at every C from 128 to 1024 and 1 to 6 MB (72-100
-	// GB/s against 43-87); from memory (64 MB) they lost (17 GB/s against
-	// 20-26 at C = 128 to 1024), as the prefetchers follow the plain
-	// chunks' two phases per pass better. AVX2 has no wider chunk that
+	// they were ahead at every C from 128 to 1024 and 1 to 6 MB in a
+	// steady loop (65-100 GB/s against 43-87); from memory (64 MB) they
+	// lost (17 GB/s against 19-26 at C = 128 to 1024), as the
+	// prefetchers follow the plain chunks' two phases per pass better. AVX2 has no wider chunk that
 	// pays (3 ymm, one phase per pass: 28-34 GB/s against 31-36 for its
 	// wide walk), so its Cached form is its plain kernel.
 	if isa.AVX512() {
