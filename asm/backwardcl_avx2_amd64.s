@@ -1113,10 +1113,10 @@ widerow_36:
 	MOVQ   R12, R8
 	XORQ   R11, R11
 
-widevec_38:
-	LEAQ    32(R11), CX
+widegroup_38:
+	LEAQ    128(R11), CX
 	CMPQ    CX, R9
-	JGT     widetail_39
+	JGT     widevec_39
 	VMOVUPS (R10)(R11*1), Y0
 	VMOVUPS (AX), Y1
 	VMOVUPS 32(AX), Y2
@@ -1131,30 +1131,95 @@ widevec_38:
 	VMOVUPS Y1, (AX)
 	VMOVUPS Y2, 32(AX)
 	VMOVUPS Y3, 64(AX)
+	VMOVUPS 32(R10)(R11*1), Y0
+	VMOVUPS 384(AX), Y1
+	VMOVUPS 416(AX), Y2
+	VMOVUPS 448(AX), Y3
+	VMOVUPS 32(R8), Y12
+	VSUBPS  Y0, Y12, Y12
+	VMOVUPS 32(R8)(DI*1), Y13
+	VADDPS  Y13, Y1, Y1
+	VMULPS  Y12, Y13, Y13
+	VADDPS  Y13, Y2, Y2
+	VADDPS  Y12, Y3, Y3
+	VMOVUPS Y1, 384(AX)
+	VMOVUPS Y2, 416(AX)
+	VMOVUPS Y3, 448(AX)
+	VMOVUPS 64(R10)(R11*1), Y0
+	VMOVUPS 768(AX), Y1
+	VMOVUPS 800(AX), Y2
+	VMOVUPS 832(AX), Y3
+	VMOVUPS 64(R8), Y4
+	VSUBPS  Y0, Y4, Y4
+	VMOVUPS 64(R8)(DI*1), Y5
+	VADDPS  Y5, Y1, Y1
+	VMULPS  Y4, Y5, Y5
+	VADDPS  Y5, Y2, Y2
+	VADDPS  Y4, Y3, Y3
+	VMOVUPS Y1, 768(AX)
+	VMOVUPS Y2, 800(AX)
+	VMOVUPS Y3, 832(AX)
+	VMOVUPS 96(R10)(R11*1), Y0
+	VMOVUPS 1152(AX), Y1
+	VMOVUPS 1184(AX), Y2
+	VMOVUPS 1216(AX), Y3
+	VMOVUPS 96(R8), Y6
+	VSUBPS  Y0, Y6, Y6
+	VMOVUPS 96(R8)(DI*1), Y7
+	VADDPS  Y7, Y1, Y1
+	VMULPS  Y6, Y7, Y7
+	VADDPS  Y7, Y2, Y2
+	VADDPS  Y6, Y3, Y3
+	VMOVUPS Y1, 1152(AX)
+	VMOVUPS Y2, 1184(AX)
+	VMOVUPS Y3, 1216(AX)
+	ADDQ    $0x00000080, R8
+	ADDQ    $0x00000600, AX
+	ADDQ    $0x00000080, R11
+	JMP     widegroup_38
+
+widevec_39:
+	LEAQ    32(R11), CX
+	CMPQ    CX, R9
+	JGT     widetail_40
+	VMOVUPS (R10)(R11*1), Y0
+	VMOVUPS (AX), Y1
+	VMOVUPS 32(AX), Y2
+	VMOVUPS 64(AX), Y3
+	VMOVUPS (R8), Y8
+	VSUBPS  Y0, Y8, Y8
+	VMOVUPS (R8)(DI*1), Y9
+	VADDPS  Y9, Y1, Y1
+	VMULPS  Y8, Y9, Y9
+	VADDPS  Y9, Y2, Y2
+	VADDPS  Y8, Y3, Y3
+	VMOVUPS Y1, (AX)
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS Y3, 64(AX)
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000180, AX
 	ADDQ    $0x00000020, R11
-	JMP     widevec_38
+	JMP     widevec_39
 
-widetail_39:
+widetail_40:
 	CMPQ       R11, R9
-	JEQ        wideend_40
+	JEQ        wideend_41
 	VMASKMOVPS (R10)(R11*1), Y15, Y0
 	VMOVUPS    (AX), Y1
 	VMOVUPS    32(AX), Y2
 	VMOVUPS    64(AX), Y3
-	VMASKMOVPS (R8), Y15, Y12
-	VSUBPS     Y0, Y12, Y12
-	VMASKMOVPS (R8)(DI*1), Y15, Y13
-	VADDPS     Y13, Y1, Y1
-	VMULPS     Y12, Y13, Y13
-	VADDPS     Y13, Y2, Y2
-	VADDPS     Y12, Y3, Y3
+	VMASKMOVPS (R8), Y15, Y10
+	VSUBPS     Y0, Y10, Y10
+	VMASKMOVPS (R8)(DI*1), Y15, Y11
+	VADDPS     Y11, Y1, Y1
+	VMULPS     Y10, Y11, Y11
+	VADDPS     Y11, Y2, Y2
+	VADDPS     Y10, Y3, Y3
 	VMOVUPS    Y1, (AX)
 	VMOVUPS    Y2, 32(AX)
 	VMOVUPS    Y3, 64(AX)
 
-wideend_40:
+wideend_41:
 	ADDQ DX, R12
 	INCQ R13
 	CMPQ R13, BX
@@ -1168,10 +1233,10 @@ wideflush_37:
 	MOVQ R14, AX
 	XORQ R11, R11
 
-widevec_41:
+widevec_43:
 	LEAQ         32(R11), CX
 	CMPQ         CX, R9
-	JGT          widetail_42
+	JGT          widetail_44
 	LEAQ         (R8)(R11*2), R12
 	VMOVUPS      (AX), Y4
 	VCVTPS2PD    X4, Y5
@@ -1318,11 +1383,11 @@ widevec_41:
 	VMOVUPS      Y14, 352(AX)
 	ADDQ         $0x00000180, AX
 	ADDQ         $0x00000020, R11
-	JMP          widevec_41
+	JMP          widevec_43
 
-widetail_42:
+widetail_44:
 	CMPQ         R11, R9
-	JEQ          wideend_43
+	JEQ          wideend_45
 	LEAQ         (R8)(R11*2), R12
 	VMOVUPS      (AX), Y4
 	VCVTPS2PD    X4, Y5
@@ -1504,7 +1569,7 @@ widetail_42:
 	VMASKMOVPD   Y6, Y7, 32(R12)
 	VMOVUPS      Y14, 352(AX)
 
-wideend_43:
+wideend_45:
 	MOVQ DX, CX
 	SHLQ $0x07, CX
 	ADDQ CX, SI
@@ -1543,9 +1608,9 @@ TEXT ·backwardCLPrefetchAVX2(SB), NOSPLIT, $0-144
 	MOVQ    ld+88(FP), DX
 	MOVQ    mean_base+96(FP), R10
 	TESTQ   BX, BX
-	JLE     done_44
+	JLE     done_46
 	TESTQ   CX, CX
-	JLE     done_44
+	JLE     done_46
 	MOVQ    CX, R9
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DX
@@ -1556,21 +1621,21 @@ TEXT ·backwardCLPrefetchAVX2(SB), NOSPLIT, $0-144
 	MOVQ    DX, CX
 	SHLQ    $0x07, CX
 	CMPQ    R9, $0x00000040
-	JGT     wide_45
+	JGT     wide_47
 
-block_46:
+block_48:
 	MOVQ $0x00000080, R14
 	CMPQ BX, R14
-	JGE  fullblock_47
+	JGE  fullblock_49
 	MOVQ BX, R14
 
-fullblock_47:
+fullblock_49:
 	XORQ R11, R11
 
-wide_51:
+wide_53:
 	LEAQ 64(R11), AX
 	CMPQ AX, R9
-	JGT  narrower_52
+	JGT  narrower_54
 
 	// chunk of 2 vectors
 	VMOVUPS (R10)(R11*1), Y6
@@ -1584,9 +1649,9 @@ wide_51:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_54
+	JZ      rowtail_56
 
-rows4_53:
+rows4_55:
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -1611,13 +1676,13 @@ rows4_53:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_53
+	JNZ        rows4_55
 
-rowtail_54:
+rowtail_56:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000000
-	JLE        flush_55
+	JLE        flush_57
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -1639,7 +1704,7 @@ rowtail_54:
 	VADDPS     Y14, Y5, Y5
 	ADDQ       DX, R12
 
-flush_55:
+flush_57:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y8
 	VEXTRACTF128 $0x01, Y0, X0
@@ -1718,9 +1783,9 @@ flush_55:
 	ADDQ         DX, R12
 	MOVQ         R14, R13
 	SHRQ         $0x02, R13
-	JZ           rowtail_57
+	JZ           rowtail_59
 
-rows4_56:
+rows4_58:
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -1745,13 +1810,13 @@ rows4_56:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_56
+	JNZ        rows4_58
 
-rowtail_57:
+rowtail_59:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000001
-	JLE        flush_58
+	JLE        flush_60
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -1773,7 +1838,7 @@ rowtail_57:
 	VADDPS     Y8, Y5, Y5
 	ADDQ       DX, R12
 
-flush_58:
+flush_60:
 	LEAQ         (R8)(R11*2), AX
 	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X0, Y8
@@ -1853,9 +1918,9 @@ flush_58:
 	ADDQ         DX, R12
 	MOVQ         R14, R13
 	SHRQ         $0x02, R13
-	JZ           rowtail_60
+	JZ           rowtail_62
 
-rows4_59:
+rows4_61:
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -1880,13 +1945,13 @@ rows4_59:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_59
+	JNZ        rows4_61
 
-rowtail_60:
+rowtail_62:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000002
-	JLE        flush_61
+	JLE        flush_63
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -1908,7 +1973,7 @@ rowtail_60:
 	VADDPS     Y9, Y5, Y5
 	ADDQ       DX, R12
 
-flush_61:
+flush_63:
 	LEAQ         (R8)(R11*2), AX
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
@@ -1989,9 +2054,9 @@ flush_61:
 	ADDQ         DX, R12
 	MOVQ         R14, R13
 	SHRQ         $0x02, R13
-	JZ           rowtail_63
+	JZ           rowtail_65
 
-rows4_62:
+rows4_64:
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -2016,9 +2081,9 @@ rows4_62:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_62
+	JNZ        rows4_64
 
-rowtail_63:
+rowtail_65:
 	MOVQ         R14, R13
 	ANDQ         $0x00000003, R13
 	LEAQ         (R8)(R11*2), AX
@@ -2088,13 +2153,13 @@ rowtail_63:
 	VADDPD       Y8, Y9, Y9
 	VMOVUPD      Y9, 96(AX)
 	ADDQ         $0x00000040, R11
-	JMP          wide_51
+	JMP          wide_53
 
-narrower_52:
-single_48:
+narrower_54:
+single_50:
 	LEAQ 32(R11), AX
 	CMPQ AX, R9
-	JGT  masked_49
+	JGT  masked_51
 
 	// chunk of 1 vectors
 	VMOVUPS (R10)(R11*1), Y6
@@ -2107,9 +2172,9 @@ single_48:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_66
+	JZ      rowtail_68
 
-rows4_65:
+rows4_67:
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -2135,13 +2200,13 @@ rows4_65:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_65
+	JNZ        rows4_67
 
-rowtail_66:
+rowtail_68:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000000
-	JLE        flush_67
+	JLE        flush_69
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -2154,7 +2219,7 @@ rowtail_66:
 	VADDPS     Y7, Y4, Y4
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000001
-	JLE        flush_67
+	JLE        flush_69
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -2167,7 +2232,7 @@ rowtail_66:
 	VADDPS     Y9, Y5, Y5
 	ADDQ       DX, R12
 
-flush_67:
+flush_69:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y7
 	VEXTRACTF128 $0x01, Y0, X0
@@ -2246,9 +2311,9 @@ flush_67:
 	ADDQ         DX, R12
 	MOVQ         R14, R13
 	SHRQ         $0x02, R13
-	JZ           rowtail_69
+	JZ           rowtail_71
 
-rows4_68:
+rows4_70:
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -2274,13 +2339,13 @@ rows4_68:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_68
+	JNZ        rows4_70
 
-rowtail_69:
+rowtail_71:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000002
-	JLE        flush_70
+	JLE        flush_72
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -2293,7 +2358,7 @@ rowtail_69:
 	VADDPS     Y7, Y4, Y4
 	ADDQ       DX, R12
 
-flush_70:
+flush_72:
 	LEAQ         (R8)(R11*2), AX
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
@@ -2361,11 +2426,11 @@ flush_70:
 	VADDPD       Y7, Y8, Y8
 	VMOVUPD      Y8, 32(AX)
 	ADDQ         $0x00000020, R11
-	JMP          single_48
+	JMP          single_50
 
-masked_49:
+masked_51:
 	CMPQ R11, R9
-	JEQ  chunksdone_50
+	JEQ  chunksdone_52
 
 	// masked tail vector
 	VMASKMOVPS (R10)(R11*1), Y15, Y6
@@ -2378,9 +2443,9 @@ masked_49:
 	LEAQ       (SI)(R11*1), R12
 	MOVQ       R14, R13
 	SHRQ       $0x02, R13
-	JZ         rowtail_72
+	JZ         rowtail_74
 
-rows4_71:
+rows4_73:
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -2406,13 +2471,13 @@ rows4_71:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_71
+	JNZ        rows4_73
 
-rowtail_72:
+rowtail_74:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000000
-	JLE        flush_73
+	JLE        flush_75
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -2425,7 +2490,7 @@ rowtail_72:
 	VADDPS     Y13, Y4, Y4
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000001
-	JLE        flush_73
+	JLE        flush_75
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -2438,7 +2503,7 @@ rowtail_72:
 	VADDPS     Y7, Y5, Y5
 	ADDQ       DX, R12
 
-flush_73:
+flush_75:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y7
 	VEXTRACTF128 $0x01, Y0, X0
@@ -2535,9 +2600,9 @@ flush_73:
 	ADDQ         DX, R12
 	MOVQ         R14, R13
 	SHRQ         $0x02, R13
-	JZ           rowtail_75
+	JZ           rowtail_77
 
-rows4_74:
+rows4_76:
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -2563,13 +2628,13 @@ rows4_74:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_74
+	JNZ        rows4_76
 
-rowtail_75:
+rowtail_77:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000002
-	JLE        flush_76
+	JLE        flush_78
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -2582,7 +2647,7 @@ rowtail_75:
 	VADDPS     Y13, Y4, Y4
 	ADDQ       DX, R12
 
-flush_76:
+flush_78:
 	LEAQ         (R8)(R11*2), AX
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
@@ -2668,18 +2733,18 @@ flush_76:
 	VADDPD       Y7, Y8, Y8
 	VMASKMOVPD   Y8, Y9, 32(AX)
 
-chunksdone_50:
+chunksdone_52:
 	MOVQ DX, AX
 	SHLQ $0x07, AX
 	ADDQ AX, SI
 	SUBQ $0x00000080, BX
-	JG   block_46
+	JG   block_48
 
-done_44:
+done_46:
 	VZEROUPPER
 	RET
 
-wide_45:
+wide_47:
 	MOVQ tmp_base+120(FP), R14
 
 	// tmp = 0
@@ -2689,7 +2754,7 @@ wide_45:
 	MOVQ   R14, AX
 	VXORPS Y14, Y14, Y14
 
-widezero_77:
+widezero_79:
 	VMOVUPS Y14, (AX)
 	VMOVUPS Y14, 32(AX)
 	VMOVUPS Y14, 64(AX)
@@ -2704,13 +2769,13 @@ widezero_77:
 	VMOVUPS Y14, 352(AX)
 	ADDQ    $0x00000180, AX
 	DECQ    CX
-	JNZ     widezero_77
+	JNZ     widezero_79
 
-wideblock_78:
+wideblock_80:
 	XORQ R13, R13
 	MOVQ SI, R12
 
-widerow_79:
+widerow_81:
 	// slot = tmp + (row % Phases)*NQ*V
 	MOVQ   R13, AX
 	ANDQ   $0x03, AX
@@ -2719,15 +2784,16 @@ widerow_79:
 	MOVQ   R12, R8
 	XORQ   R11, R11
 
-widevec_81:
-	LEAQ       32(R11), CX
+widegroup_83:
+	LEAQ       128(R11), CX
 	CMPQ       CX, R9
-	JGT        widetail_82
+	JGT        widevec_84
 	MOVQ       DX, CX
 	SHLQ       $0x07, CX
 	PREFETCHT0 (R8)(CX*1)
 	ADDQ       DI, CX
 	PREFETCHT0 (R8)(CX*1)
+	SUBQ       DI, CX
 	VMOVUPS    (R10)(R11*1), Y0
 	VMOVUPS    (AX), Y1
 	VMOVUPS    32(AX), Y2
@@ -2742,52 +2808,128 @@ widevec_81:
 	VMOVUPS    Y1, (AX)
 	VMOVUPS    Y2, 32(AX)
 	VMOVUPS    Y3, 64(AX)
-	ADDQ       $0x00000020, R8
-	ADDQ       $0x00000180, AX
-	ADDQ       $0x00000020, R11
-	JMP        widevec_81
+	VMOVUPS    32(R10)(R11*1), Y0
+	VMOVUPS    384(AX), Y1
+	VMOVUPS    416(AX), Y2
+	VMOVUPS    448(AX), Y3
+	VMOVUPS    32(R8), Y12
+	VSUBPS     Y0, Y12, Y12
+	VMOVUPS    32(R8)(DI*1), Y13
+	VADDPS     Y13, Y1, Y1
+	VMULPS     Y12, Y13, Y13
+	VADDPS     Y13, Y2, Y2
+	VADDPS     Y12, Y3, Y3
+	VMOVUPS    Y1, 384(AX)
+	VMOVUPS    Y2, 416(AX)
+	VMOVUPS    Y3, 448(AX)
+	PREFETCHT0 64(R8)(CX*1)
+	ADDQ       DI, CX
+	PREFETCHT0 64(R8)(CX*1)
+	SUBQ       DI, CX
+	VMOVUPS    64(R10)(R11*1), Y0
+	VMOVUPS    768(AX), Y1
+	VMOVUPS    800(AX), Y2
+	VMOVUPS    832(AX), Y3
+	VMOVUPS    64(R8), Y4
+	VSUBPS     Y0, Y4, Y4
+	VMOVUPS    64(R8)(DI*1), Y5
+	VADDPS     Y5, Y1, Y1
+	VMULPS     Y4, Y5, Y5
+	VADDPS     Y5, Y2, Y2
+	VADDPS     Y4, Y3, Y3
+	VMOVUPS    Y1, 768(AX)
+	VMOVUPS    Y2, 800(AX)
+	VMOVUPS    Y3, 832(AX)
+	VMOVUPS    96(R10)(R11*1), Y0
+	VMOVUPS    1152(AX), Y1
+	VMOVUPS    1184(AX), Y2
+	VMOVUPS    1216(AX), Y3
+	VMOVUPS    96(R8), Y6
+	VSUBPS     Y0, Y6, Y6
+	VMOVUPS    96(R8)(DI*1), Y7
+	VADDPS     Y7, Y1, Y1
+	VMULPS     Y6, Y7, Y7
+	VADDPS     Y7, Y2, Y2
+	VADDPS     Y6, Y3, Y3
+	VMOVUPS    Y1, 1152(AX)
+	VMOVUPS    Y2, 1184(AX)
+	VMOVUPS    Y3, 1216(AX)
+	ADDQ       $0x00000080, R8
+	ADDQ       $0x00000600, AX
+	ADDQ       $0x00000080, R11
+	JMP        widegroup_83
 
-widetail_82:
-	CMPQ       R11, R9
-	JEQ        wideend_83
+widevec_84:
+	LEAQ       32(R11), CX
+	CMPQ       CX, R9
+	JGT        widetail_85
 	MOVQ       DX, CX
 	SHLQ       $0x07, CX
 	PREFETCHT0 (R8)(CX*1)
 	ADDQ       DI, CX
 	PREFETCHT0 (R8)(CX*1)
+	SUBQ       DI, CX
+	VMOVUPS    (R10)(R11*1), Y0
+	VMOVUPS    (AX), Y1
+	VMOVUPS    32(AX), Y2
+	VMOVUPS    64(AX), Y3
+	VMOVUPS    (R8), Y8
+	VSUBPS     Y0, Y8, Y8
+	VMOVUPS    (R8)(DI*1), Y9
+	VADDPS     Y9, Y1, Y1
+	VMULPS     Y8, Y9, Y9
+	VADDPS     Y9, Y2, Y2
+	VADDPS     Y8, Y3, Y3
+	VMOVUPS    Y1, (AX)
+	VMOVUPS    Y2, 32(AX)
+	VMOVUPS    Y3, 64(AX)
+	ADDQ       $0x00000020, R8
+	ADDQ       $0x00000180, AX
+	ADDQ       $0x00000020, R11
+	JMP        widevec_84
+
+widetail_85:
+	CMPQ       R11, R9
+	JEQ        wideend_86
+	MOVQ       DX, CX
+	SHLQ       $0x07, CX
+	PREFETCHT0 (R8)(CX*1)
+	ADDQ       DI, CX
+	PREFETCHT0 (R8)(CX*1)
+	SUBQ       DI, CX
 	VMASKMOVPS (R10)(R11*1), Y15, Y0
 	VMOVUPS    (AX), Y1
 	VMOVUPS    32(AX), Y2
 	VMOVUPS    64(AX), Y3
-	VMASKMOVPS (R8), Y15, Y12
-	VSUBPS     Y0, Y12, Y12
-	VMASKMOVPS (R8)(DI*1), Y15, Y13
-	VADDPS     Y13, Y1, Y1
-	VMULPS     Y12, Y13, Y13
-	VADDPS     Y13, Y2, Y2
-	VADDPS     Y12, Y3, Y3
+	VMASKMOVPS (R8), Y15, Y10
+	VSUBPS     Y0, Y10, Y10
+	VMASKMOVPS (R8)(DI*1), Y15, Y11
+	VADDPS     Y11, Y1, Y1
+	VMULPS     Y10, Y11, Y11
+	VADDPS     Y11, Y2, Y2
+	VADDPS     Y10, Y3, Y3
 	VMOVUPS    Y1, (AX)
 	VMOVUPS    Y2, 32(AX)
 	VMOVUPS    Y3, 64(AX)
 
-wideend_83:
+wideend_86:
 	ADDQ DX, R12
 	INCQ R13
 	CMPQ R13, BX
-	JGE  wideflush_80
+	JGE  wideflush_82
 	CMPQ R13, $0x00000080
-	JL   widerow_79
+	JL   widerow_81
 
-wideflush_80:
+wideflush_82:
 	// acc[(q*Phases + u)*C + c] += float64(tmp lane); tmp lane = 0
 	MOVQ acc_base+0(FP), R8
 	MOVQ R14, AX
 	XORQ R11, R11
 
-widevec_84:
+widevec_88:
 	LEAQ         32(R11), CX
 	CMPQ         CX, R9
-	JGT          widetail_85
+	JGT          widetail_89
 	LEAQ         (R8)(R11*2), R12
 	VMOVUPS      (AX), Y4
 	VCVTPS2PD    X4, Y5
@@ -2934,11 +3076,11 @@ widevec_84:
 	VMOVUPS      Y14, 352(AX)
 	ADDQ         $0x00000180, AX
 	ADDQ         $0x00000020, R11
-	JMP          widevec_84
+	JMP          widevec_88
 
-widetail_85:
+widetail_89:
 	CMPQ         R11, R9
-	JEQ          wideend_86
+	JEQ          wideend_90
 	LEAQ         (R8)(R11*2), R12
 	VMOVUPS      (AX), Y4
 	VCVTPS2PD    X4, Y5
@@ -3120,12 +3262,12 @@ widetail_85:
 	VMASKMOVPD   Y6, Y7, 32(R12)
 	VMOVUPS      Y14, 352(AX)
 
-wideend_86:
+wideend_90:
 	MOVQ DX, CX
 	SHLQ $0x07, CX
 	ADDQ CX, SI
 	SUBQ $0x00000080, BX
-	JG   wideblock_78
+	JG   wideblock_80
 	VZEROUPPER
 	RET
 

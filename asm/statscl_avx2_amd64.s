@@ -731,10 +731,10 @@ widerow_24:
 	MOVQ   R12, R8
 	XORQ   R11, R11
 
-widevec_26:
-	LEAQ    32(R11), CX
+widegroup_26:
+	LEAQ    128(R11), CX
 	CMPQ    CX, R9
-	JGT     widetail_27
+	JGT     widevec_27
 	VMOVUPS (R10)(R11*1), Y0
 	VMOVUPS (AX), Y1
 	VMOVUPS 32(AX), Y2
@@ -745,26 +745,75 @@ widevec_26:
 	VADDPS  Y5, Y2, Y2
 	VMOVUPS Y1, (AX)
 	VMOVUPS Y2, 32(AX)
+	VMOVUPS 32(R10)(R11*1), Y0
+	VMOVUPS 256(AX), Y1
+	VMOVUPS 288(AX), Y2
+	VMOVUPS 32(R8), Y6
+	VSUBPS  Y0, Y6, Y6
+	VADDPS  Y6, Y1, Y1
+	VMULPS  Y6, Y6, Y7
+	VADDPS  Y7, Y2, Y2
+	VMOVUPS Y1, 256(AX)
+	VMOVUPS Y2, 288(AX)
+	VMOVUPS 64(R10)(R11*1), Y0
+	VMOVUPS 512(AX), Y1
+	VMOVUPS 544(AX), Y2
+	VMOVUPS 64(R8), Y8
+	VSUBPS  Y0, Y8, Y8
+	VADDPS  Y8, Y1, Y1
+	VMULPS  Y8, Y8, Y9
+	VADDPS  Y9, Y2, Y2
+	VMOVUPS Y1, 512(AX)
+	VMOVUPS Y2, 544(AX)
+	VMOVUPS 96(R10)(R11*1), Y0
+	VMOVUPS 768(AX), Y1
+	VMOVUPS 800(AX), Y2
+	VMOVUPS 96(R8), Y10
+	VSUBPS  Y0, Y10, Y10
+	VADDPS  Y10, Y1, Y1
+	VMULPS  Y10, Y10, Y11
+	VADDPS  Y11, Y2, Y2
+	VMOVUPS Y1, 768(AX)
+	VMOVUPS Y2, 800(AX)
+	ADDQ    $0x00000080, R8
+	ADDQ    $0x00000400, AX
+	ADDQ    $0x00000080, R11
+	JMP     widegroup_26
+
+widevec_27:
+	LEAQ    32(R11), CX
+	CMPQ    CX, R9
+	JGT     widetail_28
+	VMOVUPS (R10)(R11*1), Y0
+	VMOVUPS (AX), Y1
+	VMOVUPS 32(AX), Y2
+	VMOVUPS (R8), Y12
+	VSUBPS  Y0, Y12, Y12
+	VADDPS  Y12, Y1, Y1
+	VMULPS  Y12, Y12, Y13
+	VADDPS  Y13, Y2, Y2
+	VMOVUPS Y1, (AX)
+	VMOVUPS Y2, 32(AX)
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000100, AX
 	ADDQ    $0x00000020, R11
-	JMP     widevec_26
+	JMP     widevec_27
 
-widetail_27:
+widetail_28:
 	CMPQ       R11, R9
-	JEQ        wideend_28
+	JEQ        wideend_29
 	VMASKMOVPS (R10)(R11*1), Y15, Y0
 	VMOVUPS    (AX), Y1
 	VMOVUPS    32(AX), Y2
-	VMASKMOVPS (R8), Y15, Y6
-	VSUBPS     Y0, Y6, Y6
-	VADDPS     Y6, Y1, Y1
-	VMULPS     Y6, Y6, Y7
-	VADDPS     Y7, Y2, Y2
+	VMASKMOVPS (R8), Y15, Y3
+	VSUBPS     Y0, Y3, Y3
+	VADDPS     Y3, Y1, Y1
+	VMULPS     Y3, Y3, Y4
+	VADDPS     Y4, Y2, Y2
 	VMOVUPS    Y1, (AX)
 	VMOVUPS    Y2, 32(AX)
 
-wideend_28:
+wideend_29:
 	ADDQ DX, R12
 	INCQ R13
 	CMPQ R13, BX
@@ -778,10 +827,10 @@ wideflush_25:
 	MOVQ R14, AX
 	XORQ R11, R11
 
-widevec_29:
+widevec_31:
 	LEAQ         32(R11), CX
 	CMPQ         CX, R9
-	JGT          widetail_30
+	JGT          widetail_32
 	LEAQ         (R8)(R11*2), R12
 	VMOVUPS      (AX), Y3
 	VCVTPS2PD    X3, Y4
@@ -880,11 +929,11 @@ widevec_29:
 	VMOVUPS      Y14, 224(AX)
 	ADDQ         $0x00000100, AX
 	ADDQ         $0x00000020, R11
-	JMP          widevec_29
+	JMP          widevec_31
 
-widetail_30:
+widetail_32:
 	CMPQ         R11, R9
-	JEQ          wideend_31
+	JEQ          wideend_33
 	LEAQ         (R8)(R11*2), R12
 	VMOVUPS      (AX), Y3
 	VCVTPS2PD    X3, Y4
@@ -1006,7 +1055,7 @@ widetail_30:
 	VMASKMOVPD   Y5, Y6, 32(R12)
 	VMOVUPS      Y14, 224(AX)
 
-wideend_31:
+wideend_33:
 	MOVQ DX, CX
 	SHLQ $0x07, CX
 	ADDQ CX, SI
@@ -1043,9 +1092,9 @@ TEXT ·statsCLPrefetchAVX2(SB), NOSPLIT, $0-120
 	MOVQ    ld+64(FP), DX
 	MOVQ    pivot_base+72(FP), R10
 	TESTQ   BX, BX
-	JLE     done_32
+	JLE     done_34
 	TESTQ   CX, CX
-	JLE     done_32
+	JLE     done_34
 	MOVQ    CX, R9
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DX
@@ -1056,21 +1105,21 @@ TEXT ·statsCLPrefetchAVX2(SB), NOSPLIT, $0-120
 	MOVQ    DX, CX
 	SHLQ    $0x07, CX
 	CMPQ    R9, $0x00000040
-	JGT     wide_33
+	JGT     wide_35
 
-block_34:
+block_36:
 	MOVQ $0x00000080, R14
 	CMPQ BX, R14
-	JGE  fullblock_35
+	JGE  fullblock_37
 	MOVQ BX, R14
 
-fullblock_35:
+fullblock_37:
 	XORQ R11, R11
 
-wide_39:
+wide_41:
 	LEAQ 64(R11), AX
 	CMPQ AX, R9
-	JGT  narrower_40
+	JGT  narrower_42
 
 	// chunk of 2 vectors
 	VMOVUPS (R10)(R11*1), Y8
@@ -1086,9 +1135,9 @@ wide_39:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_42
+	JZ      rowtail_44
 
-rows4_41:
+rows4_43:
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Y10
 	VSUBPS     Y8, Y10, Y10
@@ -1118,13 +1167,13 @@ rows4_41:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_41
+	JNZ        rows4_43
 
-rowtail_42:
+rowtail_44:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000000
-	JLE        flush_43
+	JLE        flush_45
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Y13
 	VSUBPS     Y8, Y13, Y13
@@ -1139,7 +1188,7 @@ rowtail_42:
 	VADDPS     Y11, Y5, Y5
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000001
-	JLE        flush_43
+	JLE        flush_45
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Y12
 	VSUBPS     Y8, Y12, Y12
@@ -1154,7 +1203,7 @@ rowtail_42:
 	VADDPS     Y10, Y7, Y7
 	ADDQ       DX, R12
 
-flush_43:
+flush_45:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y10
 	VEXTRACTF128 $0x01, Y0, X0
@@ -1250,9 +1299,9 @@ flush_43:
 	ADDQ         DX, R12
 	MOVQ         R14, R13
 	SHRQ         $0x02, R13
-	JZ           rowtail_45
+	JZ           rowtail_47
 
-rows4_44:
+rows4_46:
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Y11
 	VSUBPS     Y8, Y11, Y11
@@ -1282,13 +1331,13 @@ rows4_44:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_44
+	JNZ        rows4_46
 
-rowtail_45:
+rowtail_47:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000002
-	JLE        flush_46
+	JLE        flush_48
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Y14
 	VSUBPS     Y8, Y14, Y14
@@ -1303,7 +1352,7 @@ rowtail_45:
 	VADDPS     Y12, Y5, Y5
 	ADDQ       DX, R12
 
-flush_46:
+flush_48:
 	LEAQ         (R8)(R11*2), AX
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
@@ -1385,13 +1434,13 @@ flush_46:
 	VADDPD       Y10, Y11, Y11
 	VMOVUPD      Y11, 96(AX)
 	ADDQ         $0x00000040, R11
-	JMP          wide_39
+	JMP          wide_41
 
-narrower_40:
-single_36:
+narrower_42:
+single_38:
 	LEAQ 32(R11), AX
 	CMPQ AX, R9
-	JGT  masked_37
+	JGT  masked_39
 
 	// chunk of 1 vectors
 	VMOVUPS (R10)(R11*1), Y8
@@ -1406,9 +1455,9 @@ single_36:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_48
+	JZ      rowtail_50
 
-rows4_47:
+rows4_49:
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Y13
 	VSUBPS     Y8, Y13, Y13
@@ -1438,13 +1487,13 @@ rows4_47:
 	VADDPS     Y14, Y7, Y7
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_47
+	JNZ        rows4_49
 
-rowtail_48:
+rowtail_50:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000000
-	JLE        flush_49
+	JLE        flush_51
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Y9
 	VSUBPS     Y8, Y9, Y9
@@ -1453,7 +1502,7 @@ rowtail_48:
 	VADDPS     Y10, Y4, Y4
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000001
-	JLE        flush_49
+	JLE        flush_51
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Y11
 	VSUBPS     Y8, Y11, Y11
@@ -1462,7 +1511,7 @@ rowtail_48:
 	VADDPS     Y12, Y5, Y5
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000002
-	JLE        flush_49
+	JLE        flush_51
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Y13
 	VSUBPS     Y8, Y13, Y13
@@ -1471,7 +1520,7 @@ rowtail_48:
 	VADDPS     Y14, Y6, Y6
 	ADDQ       DX, R12
 
-flush_49:
+flush_51:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y9
 	VEXTRACTF128 $0x01, Y0, X0
@@ -1553,11 +1602,11 @@ flush_49:
 	VADDPD       Y9, Y10, Y10
 	VMOVUPD      Y10, 32(AX)
 	ADDQ         $0x00000020, R11
-	JMP          single_36
+	JMP          single_38
 
-masked_37:
+masked_39:
 	CMPQ R11, R9
-	JEQ  chunksdone_38
+	JEQ  chunksdone_40
 
 	// masked tail vector
 	VMASKMOVPS (R10)(R11*1), Y15, Y8
@@ -1572,9 +1621,9 @@ masked_37:
 	LEAQ       (SI)(R11*1), R12
 	MOVQ       R14, R13
 	SHRQ       $0x02, R13
-	JZ         rowtail_51
+	JZ         rowtail_53
 
-rows4_50:
+rows4_52:
 	PREFETCHT0 (R12)(CX*1)
 	VMASKMOVPS (R12), Y15, Y9
 	VSUBPS     Y8, Y9, Y9
@@ -1604,13 +1653,13 @@ rows4_50:
 	VADDPS     Y10, Y7, Y7
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_50
+	JNZ        rows4_52
 
-rowtail_51:
+rowtail_53:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000000
-	JLE        flush_52
+	JLE        flush_54
 	PREFETCHT0 (R12)(CX*1)
 	VMASKMOVPS (R12), Y15, Y11
 	VSUBPS     Y8, Y11, Y11
@@ -1619,7 +1668,7 @@ rowtail_51:
 	VADDPS     Y12, Y4, Y4
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000001
-	JLE        flush_52
+	JLE        flush_54
 	PREFETCHT0 (R12)(CX*1)
 	VMASKMOVPS (R12), Y15, Y13
 	VSUBPS     Y8, Y13, Y13
@@ -1628,7 +1677,7 @@ rowtail_51:
 	VADDPS     Y14, Y5, Y5
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000002
-	JLE        flush_52
+	JLE        flush_54
 	PREFETCHT0 (R12)(CX*1)
 	VMASKMOVPS (R12), Y15, Y9
 	VSUBPS     Y8, Y9, Y9
@@ -1637,7 +1686,7 @@ rowtail_51:
 	VADDPS     Y10, Y6, Y6
 	ADDQ       DX, R12
 
-flush_52:
+flush_54:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y9
 	VEXTRACTF128 $0x01, Y0, X0
@@ -1743,18 +1792,18 @@ flush_52:
 	VADDPD       Y9, Y10, Y10
 	VMASKMOVPD   Y10, Y11, 32(AX)
 
-chunksdone_38:
+chunksdone_40:
 	MOVQ DX, AX
 	SHLQ $0x07, AX
 	ADDQ AX, SI
 	SUBQ $0x00000080, BX
-	JG   block_34
+	JG   block_36
 
-done_32:
+done_34:
 	VZEROUPPER
 	RET
 
-wide_33:
+wide_35:
 	MOVQ tmp_base+96(FP), R14
 
 	// tmp = 0
@@ -1764,7 +1813,7 @@ wide_33:
 	MOVQ   R14, AX
 	VXORPS Y14, Y14, Y14
 
-widezero_53:
+widezero_55:
 	VMOVUPS Y14, (AX)
 	VMOVUPS Y14, 32(AX)
 	VMOVUPS Y14, 64(AX)
@@ -1775,13 +1824,13 @@ widezero_53:
 	VMOVUPS Y14, 224(AX)
 	ADDQ    $0x00000100, AX
 	DECQ    CX
-	JNZ     widezero_53
+	JNZ     widezero_55
 
-wideblock_54:
+wideblock_56:
 	XORQ R13, R13
 	MOVQ SI, R12
 
-widerow_55:
+widerow_57:
 	// slot = tmp + (row % Phases)*NQ*V
 	MOVQ   R13, AX
 	ANDQ   $0x03, AX
@@ -1790,10 +1839,10 @@ widerow_55:
 	MOVQ   R12, R8
 	XORQ   R11, R11
 
-widevec_57:
-	LEAQ       32(R11), CX
+widegroup_59:
+	LEAQ       128(R11), CX
 	CMPQ       CX, R9
-	JGT        widetail_58
+	JGT        widevec_60
 	MOVQ       DX, CX
 	SHLQ       $0x07, CX
 	PREFETCHT0 (R8)(CX*1)
@@ -1807,46 +1856,99 @@ widevec_57:
 	VADDPS     Y5, Y2, Y2
 	VMOVUPS    Y1, (AX)
 	VMOVUPS    Y2, 32(AX)
+	VMOVUPS    32(R10)(R11*1), Y0
+	VMOVUPS    256(AX), Y1
+	VMOVUPS    288(AX), Y2
+	VMOVUPS    32(R8), Y6
+	VSUBPS     Y0, Y6, Y6
+	VADDPS     Y6, Y1, Y1
+	VMULPS     Y6, Y6, Y7
+	VADDPS     Y7, Y2, Y2
+	VMOVUPS    Y1, 256(AX)
+	VMOVUPS    Y2, 288(AX)
+	PREFETCHT0 64(R8)(CX*1)
+	VMOVUPS    64(R10)(R11*1), Y0
+	VMOVUPS    512(AX), Y1
+	VMOVUPS    544(AX), Y2
+	VMOVUPS    64(R8), Y8
+	VSUBPS     Y0, Y8, Y8
+	VADDPS     Y8, Y1, Y1
+	VMULPS     Y8, Y8, Y9
+	VADDPS     Y9, Y2, Y2
+	VMOVUPS    Y1, 512(AX)
+	VMOVUPS    Y2, 544(AX)
+	VMOVUPS    96(R10)(R11*1), Y0
+	VMOVUPS    768(AX), Y1
+	VMOVUPS    800(AX), Y2
+	VMOVUPS    96(R8), Y10
+	VSUBPS     Y0, Y10, Y10
+	VADDPS     Y10, Y1, Y1
+	VMULPS     Y10, Y10, Y11
+	VADDPS     Y11, Y2, Y2
+	VMOVUPS    Y1, 768(AX)
+	VMOVUPS    Y2, 800(AX)
+	ADDQ       $0x00000080, R8
+	ADDQ       $0x00000400, AX
+	ADDQ       $0x00000080, R11
+	JMP        widegroup_59
+
+widevec_60:
+	LEAQ       32(R11), CX
+	CMPQ       CX, R9
+	JGT        widetail_61
+	MOVQ       DX, CX
+	SHLQ       $0x07, CX
+	PREFETCHT0 (R8)(CX*1)
+	VMOVUPS    (R10)(R11*1), Y0
+	VMOVUPS    (AX), Y1
+	VMOVUPS    32(AX), Y2
+	VMOVUPS    (R8), Y12
+	VSUBPS     Y0, Y12, Y12
+	VADDPS     Y12, Y1, Y1
+	VMULPS     Y12, Y12, Y13
+	VADDPS     Y13, Y2, Y2
+	VMOVUPS    Y1, (AX)
+	VMOVUPS    Y2, 32(AX)
 	ADDQ       $0x00000020, R8
 	ADDQ       $0x00000100, AX
 	ADDQ       $0x00000020, R11
-	JMP        widevec_57
+	JMP        widevec_60
 
-widetail_58:
+widetail_61:
 	CMPQ       R11, R9
-	JEQ        wideend_59
+	JEQ        wideend_62
 	MOVQ       DX, CX
 	SHLQ       $0x07, CX
 	PREFETCHT0 (R8)(CX*1)
 	VMASKMOVPS (R10)(R11*1), Y15, Y0
 	VMOVUPS    (AX), Y1
 	VMOVUPS    32(AX), Y2
-	VMASKMOVPS (R8), Y15, Y6
-	VSUBPS     Y0, Y6, Y6
-	VADDPS     Y6, Y1, Y1
-	VMULPS     Y6, Y6, Y7
-	VADDPS     Y7, Y2, Y2
+	VMASKMOVPS (R8), Y15, Y3
+	VSUBPS     Y0, Y3, Y3
+	VADDPS     Y3, Y1, Y1
+	VMULPS     Y3, Y3, Y4
+	VADDPS     Y4, Y2, Y2
 	VMOVUPS    Y1, (AX)
 	VMOVUPS    Y2, 32(AX)
 
-wideend_59:
+wideend_62:
 	ADDQ DX, R12
 	INCQ R13
 	CMPQ R13, BX
-	JGE  wideflush_56
+	JGE  wideflush_58
 	CMPQ R13, $0x00000080
-	JL   widerow_55
+	JL   widerow_57
 
-wideflush_56:
+wideflush_58:
 	// acc[(q*Phases + u)*C + c] += float64(tmp lane); tmp lane = 0
 	MOVQ acc_base+0(FP), R8
 	MOVQ R14, AX
 	XORQ R11, R11
 
-widevec_60:
+widevec_64:
 	LEAQ         32(R11), CX
 	CMPQ         CX, R9
-	JGT          widetail_61
+	JGT          widetail_65
 	LEAQ         (R8)(R11*2), R12
 	VMOVUPS      (AX), Y3
 	VCVTPS2PD    X3, Y4
@@ -1945,11 +2047,11 @@ widevec_60:
 	VMOVUPS      Y14, 224(AX)
 	ADDQ         $0x00000100, AX
 	ADDQ         $0x00000020, R11
-	JMP          widevec_60
+	JMP          widevec_64
 
-widetail_61:
+widetail_65:
 	CMPQ         R11, R9
-	JEQ          wideend_62
+	JEQ          wideend_66
 	LEAQ         (R8)(R11*2), R12
 	VMOVUPS      (AX), Y3
 	VCVTPS2PD    X3, Y4
@@ -2071,12 +2173,12 @@ widetail_61:
 	VMASKMOVPD   Y5, Y6, 32(R12)
 	VMOVUPS      Y14, 224(AX)
 
-wideend_62:
+wideend_66:
 	MOVQ DX, CX
 	SHLQ $0x07, CX
 	ADDQ CX, SI
 	SUBQ $0x00000080, BX
-	JG   wideblock_54
+	JG   wideblock_56
 	VZEROUPPER
 	RET
 
