@@ -26,9 +26,9 @@ func TestCLFormsMatchPlain(t *testing.T) {
 		{N: 300, C: 1024, S: 1},                      // channel blocks, 4 KB rows
 	}
 	forms := []struct {
-		name              string
-		prefetch, cached  int // prefetchCLBytes, cachedCLBytes
-		wantPre, wantCach bool
+		name                string
+		prefetch, cached    int // prefetchCLBytes, cachedCLBytes
+		wantPre, wantCached bool
 	}{
 		{"Prefetch", 0, 0, true, false},
 		{"Cached", math.MaxInt, math.MaxInt, false, true},
@@ -47,7 +47,7 @@ func TestCLFormsMatchPlain(t *testing.T) {
 			prefetchCLBytes, cachedCLBytes = f.prefetch, f.cached
 			w := &workspace{}
 			w.begin(nil, s)
-			if w.prefetchCL != f.wantPre || w.cachedCL != f.wantCach || (w.rowBlockC() != 0) != (s.C == 1024) {
+			if w.prefetchCL != f.wantPre || w.cachedCL != f.wantCached || (w.rowBlockC() != 0) != (s.C == 1024) {
 				t.Fatalf("%v %s: prefetchCL %v, cachedCL %v, blockC %d (test setup)", s, f.name, w.prefetchCL, w.cachedCL, w.rowBlockC())
 			}
 			for _, name := range Impls() {
