@@ -84,13 +84,13 @@ TEXT ·applyCFAVX2(SB), NOSPLIT, $0-104
 	JZ      applyCFAVX2_done
 	CMPQ    c+56(FP), $0x00
 	JLE     applyCFAVX2_done
+	LEAQ    applyCFAVX2Masks<>+0(SB), R9
 	MOVQ    SI, DI
 	SHRQ    $0x05, DI
 	MOVQ    SI, R8
 	SHRQ    $0x03, R8
 	ANDQ    $0x03, R8
 	ANDQ    $0x07, SI
-	LEAQ    applyCFAVX2Masks<>+0(SB), R9
 	MOVQ    SI, R10
 	NEGQ    R10
 	VMOVDQU 128(R9)(R10*4), Y0
@@ -250,107 +250,134 @@ GLOBL applyCFNTAVX2Masks<>(SB), RODATA|NOPTR, $256
 // func applyCFNTAVX2(y []float32, x []float32, n int, c int, s int, stride int, p []float32)
 // Requires: AVX, MMX+
 TEXT ·applyCFNTAVX2(SB), NOSPLIT, $0-104
-	MOVQ    y_base+0(FP), AX
-	MOVQ    x_base+24(FP), CX
-	MOVQ    p_base+80(FP), DX
-	MOVQ    n+48(FP), BX
-	TESTQ   BX, BX
-	JZ      applyCFNTAVX2_done
-	MOVQ    s+64(FP), SI
-	TESTQ   SI, SI
-	JZ      applyCFNTAVX2_done
-	CMPQ    c+56(FP), $0x00
-	JLE     applyCFNTAVX2_done
+	MOVQ  y_base+0(FP), AX
+	MOVQ  x_base+24(FP), CX
+	MOVQ  p_base+80(FP), DX
+	MOVQ  n+48(FP), BX
+	TESTQ BX, BX
+	JZ    applyCFNTAVX2_done
+	MOVQ  s+64(FP), SI
+	TESTQ SI, SI
+	JZ    applyCFNTAVX2_done
+	CMPQ  c+56(FP), $0x00
+	JLE   applyCFNTAVX2_done
+	LEAQ  applyCFNTAVX2Masks<>+0(SB), R9
+	XORQ  R10, R10
+
+applyCFNTAVX2_sample:
+	MOVQ R10, R11
+	MOVQ c+56(FP), R12
+	MOVQ DX, R14
+
+applyCFNTAVX2_channel:
+	VBROADCASTSS (R14), Y1
+	VBROADCASTSS 4(R14), Y2
+	VBROADCASTSS 8(R14), Y3
+	VBROADCASTSS 12(R14), Y4
+
+	// Head: h = min(s, values up to the output's next vector boundary).
+	LEAQ (AX)(R11*1), R13
+	NEGQ R13
+	ANDQ $0x1f, R13
+	SHRQ $0x02, R13
+	MOVQ s+64(FP), SI
+	CMPQ R13, SI
+	JLE  applyCFNTAVX2_headlen
+	MOVQ SI, R13
+
+applyCFNTAVX2_headlen:
+	SUBQ       R13, SI
+	TESTQ      R13, R13
+	JZ         applyCFNTAVX2_split
+	MOVQ       R13, DI
+	NEGQ       DI
+	VMOVDQU    128(R9)(DI*4), Y0
+	VMASKMOVPS (CX)(R11*1), Y0, Y5
+	VSUBPS     Y1, Y5, Y5
+	VSUBPS     Y2, Y5, Y5
+	VMULPS     Y3, Y5, Y5
+	VADDPS     Y4, Y5, Y5
+	VMASKMOVPS Y5, Y0, (AX)(R11*1)
+	LEAQ       (R11)(R13*4), R11
+
+applyCFNTAVX2_split:
 	MOVQ    SI, DI
 	SHRQ    $0x05, DI
 	MOVQ    SI, R8
 	SHRQ    $0x03, R8
 	ANDQ    $0x03, R8
 	ANDQ    $0x07, SI
-	LEAQ    applyCFNTAVX2Masks<>+0(SB), R9
-	MOVQ    SI, R10
-	NEGQ    R10
-	VMOVDQU 128(R9)(R10*4), Y0
-	XORQ    R9, R9
-
-applyCFNTAVX2_sample:
-	MOVQ R9, R10
-	MOVQ c+56(FP), R11
-	MOVQ DX, R13
-
-applyCFNTAVX2_channel:
-	VBROADCASTSS (R13), Y1
-	VBROADCASTSS 4(R13), Y2
-	VBROADCASTSS 8(R13), Y3
-	VBROADCASTSS 12(R13), Y4
-	MOVQ         DI, R12
-	TESTQ        R12, R12
-	JZ           applyCFNTAVX2_vectors
+	MOVQ    SI, R13
+	NEGQ    R13
+	VMOVDQU 128(R9)(R13*4), Y0
+	MOVQ    DI, R13
+	TESTQ   R13, R13
+	JZ      applyCFNTAVX2_vectors
 
 applyCFNTAVX2_big:
-	VMOVUPS  (CX)(R10*1), Y5
+	VMOVUPS  (CX)(R11*1), Y5
 	VSUBPS   Y1, Y5, Y5
 	VSUBPS   Y2, Y5, Y5
 	VMULPS   Y3, Y5, Y5
 	VADDPS   Y4, Y5, Y5
-	VMOVNTPS Y5, (AX)(R10*1)
-	VMOVUPS  32(CX)(R10*1), Y5
+	VMOVNTPS Y5, (AX)(R11*1)
+	VMOVUPS  32(CX)(R11*1), Y5
 	VSUBPS   Y1, Y5, Y5
 	VSUBPS   Y2, Y5, Y5
 	VMULPS   Y3, Y5, Y5
 	VADDPS   Y4, Y5, Y5
-	VMOVNTPS Y5, 32(AX)(R10*1)
-	VMOVUPS  64(CX)(R10*1), Y5
+	VMOVNTPS Y5, 32(AX)(R11*1)
+	VMOVUPS  64(CX)(R11*1), Y5
 	VSUBPS   Y1, Y5, Y5
 	VSUBPS   Y2, Y5, Y5
 	VMULPS   Y3, Y5, Y5
 	VADDPS   Y4, Y5, Y5
-	VMOVNTPS Y5, 64(AX)(R10*1)
-	VMOVUPS  96(CX)(R10*1), Y5
+	VMOVNTPS Y5, 64(AX)(R11*1)
+	VMOVUPS  96(CX)(R11*1), Y5
 	VSUBPS   Y1, Y5, Y5
 	VSUBPS   Y2, Y5, Y5
 	VMULPS   Y3, Y5, Y5
 	VADDPS   Y4, Y5, Y5
-	VMOVNTPS Y5, 96(AX)(R10*1)
-	ADDQ     $0x00000080, R10
-	DECQ     R12
+	VMOVNTPS Y5, 96(AX)(R11*1)
+	ADDQ     $0x00000080, R11
+	DECQ     R13
 	JNZ      applyCFNTAVX2_big
 
 applyCFNTAVX2_vectors:
-	MOVQ  R8, R12
-	TESTQ R12, R12
+	MOVQ  R8, R13
+	TESTQ R13, R13
 	JZ    applyCFNTAVX2_tail
 
 applyCFNTAVX2_vector:
-	VMOVUPS  (CX)(R10*1), Y5
+	VMOVUPS  (CX)(R11*1), Y5
 	VSUBPS   Y1, Y5, Y5
 	VSUBPS   Y2, Y5, Y5
 	VMULPS   Y3, Y5, Y5
 	VADDPS   Y4, Y5, Y5
-	VMOVNTPS Y5, (AX)(R10*1)
-	ADDQ     $0x20, R10
-	DECQ     R12
+	VMOVNTPS Y5, (AX)(R11*1)
+	ADDQ     $0x20, R11
+	DECQ     R13
 	JNZ      applyCFNTAVX2_vector
 
 applyCFNTAVX2_tail:
 	TESTQ      SI, SI
 	JZ         applyCFNTAVX2_next
-	VMASKMOVPS (CX)(R10*1), Y0, Y5
+	VMASKMOVPS (CX)(R11*1), Y0, Y5
 	VSUBPS     Y1, Y5, Y5
 	VSUBPS     Y2, Y5, Y5
 	VMULPS     Y3, Y5, Y5
 	VADDPS     Y4, Y5, Y5
-	VMASKMOVPS Y5, Y0, (AX)(R10*1)
-	LEAQ       (R10)(SI*4), R10
+	VMASKMOVPS Y5, Y0, (AX)(R11*1)
+	LEAQ       (R11)(SI*4), R11
 
 applyCFNTAVX2_next:
-	ADDQ $0x20, R13
-	DECQ R11
+	ADDQ $0x20, R14
+	DECQ R12
 	JNZ  applyCFNTAVX2_channel
 
 	// Next sample.
-	MOVQ stride+72(FP), R12
-	LEAQ (R9)(R12*4), R9
+	MOVQ stride+72(FP), R13
+	LEAQ (R10)(R13*4), R10
 	DECQ BX
 	JNZ  applyCFNTAVX2_sample
 

@@ -52,13 +52,13 @@ TEXT ·applyCFAVX512(SB), NOSPLIT, $0-104
 	JZ    applyCFAVX512_done
 	CMPQ  c+56(FP), $0x00
 	JLE   applyCFAVX512_done
+	LEAQ  applyCFAVX512Masks<>+0(SB), R9
 	MOVQ  SI, DI
 	SHRQ  $0x06, DI
 	MOVQ  SI, R8
 	SHRQ  $0x04, R8
 	ANDQ  $0x03, R8
 	ANDQ  $0x0f, SI
-	LEAQ  applyCFAVX512Masks<>+0(SB), R9
 	KMOVW (R9)(SI*4), K1
 	XORQ  R9, R9
 
@@ -195,19 +195,12 @@ TEXT ·applyCFNTAVX512(SB), NOSPLIT, $0-104
 	JZ    applyCFNTAVX512_done
 	CMPQ  c+56(FP), $0x00
 	JLE   applyCFNTAVX512_done
-	MOVQ  SI, DI
-	SHRQ  $0x06, DI
-	MOVQ  SI, R8
-	SHRQ  $0x04, R8
-	ANDQ  $0x03, R8
-	ANDQ  $0x0f, SI
 	LEAQ  applyCFNTAVX512Masks<>+0(SB), R9
-	KMOVW (R9)(SI*4), K1
-	XORQ  R9, R9
+	XORQ  R10, R10
 
 applyCFNTAVX512_sample:
-	MOVQ R9, R10
-	MOVQ c+56(FP), R11
+	MOVQ R10, R11
+	MOVQ c+56(FP), R12
 	MOVQ DX, R13
 
 applyCFNTAVX512_channel:
@@ -215,74 +208,105 @@ applyCFNTAVX512_channel:
 	VBROADCASTSS 4(R13), Z1
 	VBROADCASTSS 8(R13), Z2
 	VBROADCASTSS 12(R13), Z3
-	MOVQ         DI, R12
-	TESTQ        R12, R12
-	JZ           applyCFNTAVX512_vectors
+
+	// Head: h = min(s, values up to the output's next vector boundary).
+	LEAQ (AX)(R11*1), DI
+	NEGQ DI
+	ANDQ $0x3f, DI
+	SHRQ $0x02, DI
+	MOVQ s+64(FP), SI
+	CMPQ DI, SI
+	JLE  applyCFNTAVX512_headlen
+	MOVQ SI, DI
+
+applyCFNTAVX512_headlen:
+	SUBQ      DI, SI
+	TESTQ     DI, DI
+	JZ        applyCFNTAVX512_split
+	KMOVW     (R9)(DI*4), K1
+	VMOVUPS.Z (CX)(R11*1), K1, Z4
+	VSUBPS    Z0, Z4, Z4
+	VSUBPS    Z1, Z4, Z4
+	VMULPS    Z2, Z4, Z4
+	VADDPS    Z3, Z4, Z4
+	VMOVUPS   Z4, K1, (AX)(R11*1)
+	LEAQ      (R11)(DI*4), R11
+
+applyCFNTAVX512_split:
+	MOVQ  SI, DI
+	SHRQ  $0x06, DI
+	MOVQ  SI, R8
+	SHRQ  $0x04, R8
+	ANDQ  $0x03, R8
+	ANDQ  $0x0f, SI
+	KMOVW (R9)(SI*4), K1
+	TESTQ DI, DI
+	JZ    applyCFNTAVX512_vectors
 
 applyCFNTAVX512_big:
-	VMOVUPS  (CX)(R10*1), Z4
+	VMOVUPS  (CX)(R11*1), Z4
 	VSUBPS   Z0, Z4, Z4
 	VSUBPS   Z1, Z4, Z4
 	VMULPS   Z2, Z4, Z4
 	VADDPS   Z3, Z4, Z4
-	VMOVNTPS Z4, (AX)(R10*1)
-	VMOVUPS  64(CX)(R10*1), Z4
+	VMOVNTPS Z4, (AX)(R11*1)
+	VMOVUPS  64(CX)(R11*1), Z4
 	VSUBPS   Z0, Z4, Z4
 	VSUBPS   Z1, Z4, Z4
 	VMULPS   Z2, Z4, Z4
 	VADDPS   Z3, Z4, Z4
-	VMOVNTPS Z4, 64(AX)(R10*1)
-	VMOVUPS  128(CX)(R10*1), Z4
+	VMOVNTPS Z4, 64(AX)(R11*1)
+	VMOVUPS  128(CX)(R11*1), Z4
 	VSUBPS   Z0, Z4, Z4
 	VSUBPS   Z1, Z4, Z4
 	VMULPS   Z2, Z4, Z4
 	VADDPS   Z3, Z4, Z4
-	VMOVNTPS Z4, 128(AX)(R10*1)
-	VMOVUPS  192(CX)(R10*1), Z4
+	VMOVNTPS Z4, 128(AX)(R11*1)
+	VMOVUPS  192(CX)(R11*1), Z4
 	VSUBPS   Z0, Z4, Z4
 	VSUBPS   Z1, Z4, Z4
 	VMULPS   Z2, Z4, Z4
 	VADDPS   Z3, Z4, Z4
-	VMOVNTPS Z4, 192(AX)(R10*1)
-	ADDQ     $0x00000100, R10
-	DECQ     R12
+	VMOVNTPS Z4, 192(AX)(R11*1)
+	ADDQ     $0x00000100, R11
+	DECQ     DI
 	JNZ      applyCFNTAVX512_big
 
 applyCFNTAVX512_vectors:
-	MOVQ  R8, R12
-	TESTQ R12, R12
+	MOVQ  R8, DI
+	TESTQ DI, DI
 	JZ    applyCFNTAVX512_tail
 
 applyCFNTAVX512_vector:
-	VMOVUPS  (CX)(R10*1), Z4
+	VMOVUPS  (CX)(R11*1), Z4
 	VSUBPS   Z0, Z4, Z4
 	VSUBPS   Z1, Z4, Z4
 	VMULPS   Z2, Z4, Z4
 	VADDPS   Z3, Z4, Z4
-	VMOVNTPS Z4, (AX)(R10*1)
-	ADDQ     $0x40, R10
-	DECQ     R12
+	VMOVNTPS Z4, (AX)(R11*1)
+	ADDQ     $0x40, R11
+	DECQ     DI
 	JNZ      applyCFNTAVX512_vector
 
 applyCFNTAVX512_tail:
 	TESTQ     SI, SI
 	JZ        applyCFNTAVX512_next
-	VMOVUPS.Z (CX)(R10*1), K1, Z4
+	VMOVUPS.Z (CX)(R11*1), K1, Z4
 	VSUBPS    Z0, Z4, Z4
 	VSUBPS    Z1, Z4, Z4
 	VMULPS    Z2, Z4, Z4
 	VADDPS    Z3, Z4, Z4
-	VMOVUPS   Z4, K1, (AX)(R10*1)
-	LEAQ      (R10)(SI*4), R10
+	VMOVUPS   Z4, K1, (AX)(R11*1)
+	LEAQ      (R11)(SI*4), R11
 
 applyCFNTAVX512_next:
 	ADDQ $0x20, R13
-	DECQ R11
+	DECQ R12
 	JNZ  applyCFNTAVX512_channel
 
 	// Next sample.
-	MOVQ stride+72(FP), R12
-	LEAQ (R9)(R12*4), R9
+	MOVQ stride+72(FP), DI
+	LEAQ (R10)(DI*4), R10
 	DECQ BX
 	JNZ  applyCFNTAVX512_sample
 

@@ -85,13 +85,13 @@ TEXT ·backwardApplyCFAVX2(SB), NOSPLIT, $0-128
 	JZ      backwardApplyCFAVX2_done
 	CMPQ    c+80(FP), $0x00
 	JLE     backwardApplyCFAVX2_done
+	LEAQ    backwardApplyCFAVX2Masks<>+0(SB), R10
 	MOVQ    DI, R8
 	SHRQ    $0x05, R8
 	MOVQ    DI, R9
 	SHRQ    $0x03, R9
 	ANDQ    $0x03, R9
 	ANDQ    $0x07, DI
-	LEAQ    backwardApplyCFAVX2Masks<>+0(SB), R10
 	MOVQ    DI, R11
 	NEGQ    R11
 	VMOVDQU 128(R10)(R11*4), Y0
@@ -270,127 +270,157 @@ GLOBL backwardApplyCFNTAVX2Masks<>(SB), RODATA|NOPTR, $256
 // func backwardApplyCFNTAVX2(dx []float32, dy []float32, x []float32, n int, c int, s int, stride int, p []float32)
 // Requires: AVX, MMX+
 TEXT ·backwardApplyCFNTAVX2(SB), NOSPLIT, $0-128
-	MOVQ    dx_base+0(FP), AX
-	MOVQ    dy_base+24(FP), CX
-	MOVQ    x_base+48(FP), DX
-	MOVQ    p_base+104(FP), BX
-	MOVQ    n+72(FP), SI
-	TESTQ   SI, SI
-	JZ      backwardApplyCFNTAVX2_done
-	MOVQ    s+88(FP), DI
-	TESTQ   DI, DI
-	JZ      backwardApplyCFNTAVX2_done
-	CMPQ    c+80(FP), $0x00
-	JLE     backwardApplyCFNTAVX2_done
+	MOVQ  dx_base+0(FP), AX
+	MOVQ  dy_base+24(FP), CX
+	MOVQ  x_base+48(FP), DX
+	MOVQ  p_base+104(FP), BX
+	MOVQ  n+72(FP), SI
+	TESTQ SI, SI
+	JZ    backwardApplyCFNTAVX2_done
+	MOVQ  s+88(FP), DI
+	TESTQ DI, DI
+	JZ    backwardApplyCFNTAVX2_done
+	CMPQ  c+80(FP), $0x00
+	JLE   backwardApplyCFNTAVX2_done
+	LEAQ  backwardApplyCFNTAVX2Masks<>+0(SB), R10
+	XORQ  R11, R11
+
+backwardApplyCFNTAVX2_sample:
+	MOVQ R11, R12
+	MOVQ c+80(FP), R13
+	MOVQ BX, R15
+
+backwardApplyCFNTAVX2_channel:
+	VBROADCASTSS (R15), Y1
+	VBROADCASTSS 4(R15), Y2
+	VBROADCASTSS 8(R15), Y3
+	VBROADCASTSS 12(R15), Y4
+	VBROADCASTSS 16(R15), Y5
+
+	// Head: h = min(s, values up to the output's next vector boundary).
+	LEAQ (AX)(R12*1), R14
+	NEGQ R14
+	ANDQ $0x1f, R14
+	SHRQ $0x02, R14
+	MOVQ s+88(FP), DI
+	CMPQ R14, DI
+	JLE  backwardApplyCFNTAVX2_headlen
+	MOVQ DI, R14
+
+backwardApplyCFNTAVX2_headlen:
+	SUBQ       R14, DI
+	TESTQ      R14, R14
+	JZ         backwardApplyCFNTAVX2_split
+	MOVQ       R14, R8
+	NEGQ       R8
+	VMOVDQU    128(R10)(R8*4), Y0
+	VMASKMOVPS (DX)(R12*1), Y0, Y6
+	VSUBPS     Y1, Y6, Y6
+	VSUBPS     Y2, Y6, Y6
+	VMULPS     Y4, Y6, Y6
+	VMASKMOVPS (CX)(R12*1), Y0, Y7
+	VMULPS     Y5, Y7, Y7
+	VSUBPS     Y3, Y7, Y7
+	VSUBPS     Y6, Y7, Y7
+	VMASKMOVPS Y7, Y0, (AX)(R12*1)
+	LEAQ       (R12)(R14*4), R12
+
+backwardApplyCFNTAVX2_split:
 	MOVQ    DI, R8
 	SHRQ    $0x05, R8
 	MOVQ    DI, R9
 	SHRQ    $0x03, R9
 	ANDQ    $0x03, R9
 	ANDQ    $0x07, DI
-	LEAQ    backwardApplyCFNTAVX2Masks<>+0(SB), R10
-	MOVQ    DI, R11
-	NEGQ    R11
-	VMOVDQU 128(R10)(R11*4), Y0
-	XORQ    R10, R10
-
-backwardApplyCFNTAVX2_sample:
-	MOVQ R10, R11
-	MOVQ c+80(FP), R12
-	MOVQ BX, R14
-
-backwardApplyCFNTAVX2_channel:
-	VBROADCASTSS (R14), Y1
-	VBROADCASTSS 4(R14), Y2
-	VBROADCASTSS 8(R14), Y3
-	VBROADCASTSS 12(R14), Y4
-	VBROADCASTSS 16(R14), Y5
-	MOVQ         R8, R13
-	TESTQ        R13, R13
-	JZ           backwardApplyCFNTAVX2_vectors
+	MOVQ    DI, R14
+	NEGQ    R14
+	VMOVDQU 128(R10)(R14*4), Y0
+	MOVQ    R8, R14
+	TESTQ   R14, R14
+	JZ      backwardApplyCFNTAVX2_vectors
 
 backwardApplyCFNTAVX2_big:
-	VMOVUPS  (DX)(R11*1), Y6
+	VMOVUPS  (DX)(R12*1), Y6
 	VSUBPS   Y1, Y6, Y6
 	VSUBPS   Y2, Y6, Y6
 	VMULPS   Y4, Y6, Y6
-	VMOVUPS  (CX)(R11*1), Y7
+	VMOVUPS  (CX)(R12*1), Y7
 	VMULPS   Y5, Y7, Y7
 	VSUBPS   Y3, Y7, Y7
 	VSUBPS   Y6, Y7, Y7
-	VMOVNTPS Y7, (AX)(R11*1)
-	VMOVUPS  32(DX)(R11*1), Y6
+	VMOVNTPS Y7, (AX)(R12*1)
+	VMOVUPS  32(DX)(R12*1), Y6
 	VSUBPS   Y1, Y6, Y6
 	VSUBPS   Y2, Y6, Y6
 	VMULPS   Y4, Y6, Y6
-	VMOVUPS  32(CX)(R11*1), Y7
+	VMOVUPS  32(CX)(R12*1), Y7
 	VMULPS   Y5, Y7, Y7
 	VSUBPS   Y3, Y7, Y7
 	VSUBPS   Y6, Y7, Y7
-	VMOVNTPS Y7, 32(AX)(R11*1)
-	VMOVUPS  64(DX)(R11*1), Y6
+	VMOVNTPS Y7, 32(AX)(R12*1)
+	VMOVUPS  64(DX)(R12*1), Y6
 	VSUBPS   Y1, Y6, Y6
 	VSUBPS   Y2, Y6, Y6
 	VMULPS   Y4, Y6, Y6
-	VMOVUPS  64(CX)(R11*1), Y7
+	VMOVUPS  64(CX)(R12*1), Y7
 	VMULPS   Y5, Y7, Y7
 	VSUBPS   Y3, Y7, Y7
 	VSUBPS   Y6, Y7, Y7
-	VMOVNTPS Y7, 64(AX)(R11*1)
-	VMOVUPS  96(DX)(R11*1), Y6
+	VMOVNTPS Y7, 64(AX)(R12*1)
+	VMOVUPS  96(DX)(R12*1), Y6
 	VSUBPS   Y1, Y6, Y6
 	VSUBPS   Y2, Y6, Y6
 	VMULPS   Y4, Y6, Y6
-	VMOVUPS  96(CX)(R11*1), Y7
+	VMOVUPS  96(CX)(R12*1), Y7
 	VMULPS   Y5, Y7, Y7
 	VSUBPS   Y3, Y7, Y7
 	VSUBPS   Y6, Y7, Y7
-	VMOVNTPS Y7, 96(AX)(R11*1)
-	ADDQ     $0x00000080, R11
-	DECQ     R13
+	VMOVNTPS Y7, 96(AX)(R12*1)
+	ADDQ     $0x00000080, R12
+	DECQ     R14
 	JNZ      backwardApplyCFNTAVX2_big
 
 backwardApplyCFNTAVX2_vectors:
-	MOVQ  R9, R13
-	TESTQ R13, R13
+	MOVQ  R9, R14
+	TESTQ R14, R14
 	JZ    backwardApplyCFNTAVX2_tail
 
 backwardApplyCFNTAVX2_vector:
-	VMOVUPS  (DX)(R11*1), Y6
+	VMOVUPS  (DX)(R12*1), Y6
 	VSUBPS   Y1, Y6, Y6
 	VSUBPS   Y2, Y6, Y6
 	VMULPS   Y4, Y6, Y6
-	VMOVUPS  (CX)(R11*1), Y7
+	VMOVUPS  (CX)(R12*1), Y7
 	VMULPS   Y5, Y7, Y7
 	VSUBPS   Y3, Y7, Y7
 	VSUBPS   Y6, Y7, Y7
-	VMOVNTPS Y7, (AX)(R11*1)
-	ADDQ     $0x20, R11
-	DECQ     R13
+	VMOVNTPS Y7, (AX)(R12*1)
+	ADDQ     $0x20, R12
+	DECQ     R14
 	JNZ      backwardApplyCFNTAVX2_vector
 
 backwardApplyCFNTAVX2_tail:
 	TESTQ      DI, DI
 	JZ         backwardApplyCFNTAVX2_next
-	VMASKMOVPS (DX)(R11*1), Y0, Y6
+	VMASKMOVPS (DX)(R12*1), Y0, Y6
 	VSUBPS     Y1, Y6, Y6
 	VSUBPS     Y2, Y6, Y6
 	VMULPS     Y4, Y6, Y6
-	VMASKMOVPS (CX)(R11*1), Y0, Y1
+	VMASKMOVPS (CX)(R12*1), Y0, Y1
 	VMULPS     Y5, Y1, Y1
 	VSUBPS     Y3, Y1, Y1
 	VSUBPS     Y6, Y1, Y1
-	VMASKMOVPS Y1, Y0, (AX)(R11*1)
-	LEAQ       (R11)(DI*4), R11
+	VMASKMOVPS Y1, Y0, (AX)(R12*1)
+	LEAQ       (R12)(DI*4), R12
 
 backwardApplyCFNTAVX2_next:
-	ADDQ $0x20, R14
-	DECQ R12
+	ADDQ $0x20, R15
+	DECQ R13
 	JNZ  backwardApplyCFNTAVX2_channel
 
 	// Next sample.
-	MOVQ stride+96(FP), R13
-	LEAQ (R10)(R13*4), R10
+	MOVQ stride+96(FP), R14
+	LEAQ (R11)(R14*4), R11
 	DECQ SI
 	JNZ  backwardApplyCFNTAVX2_sample
 

@@ -53,13 +53,13 @@ TEXT ·backwardApplyCFAVX512(SB), NOSPLIT, $0-128
 	JZ    backwardApplyCFAVX512_done
 	CMPQ  c+80(FP), $0x00
 	JLE   backwardApplyCFAVX512_done
+	LEAQ  backwardApplyCFAVX512Masks<>+0(SB), R10
 	MOVQ  DI, R8
 	SHRQ  $0x06, R8
 	MOVQ  DI, R9
 	SHRQ  $0x04, R9
 	ANDQ  $0x03, R9
 	ANDQ  $0x0f, DI
-	LEAQ  backwardApplyCFAVX512Masks<>+0(SB), R10
 	KMOVW (R10)(DI*4), K1
 	XORQ  R10, R10
 
@@ -216,19 +216,12 @@ TEXT ·backwardApplyCFNTAVX512(SB), NOSPLIT, $0-128
 	JZ    backwardApplyCFNTAVX512_done
 	CMPQ  c+80(FP), $0x00
 	JLE   backwardApplyCFNTAVX512_done
-	MOVQ  DI, R8
-	SHRQ  $0x06, R8
-	MOVQ  DI, R9
-	SHRQ  $0x04, R9
-	ANDQ  $0x03, R9
-	ANDQ  $0x0f, DI
 	LEAQ  backwardApplyCFNTAVX512Masks<>+0(SB), R10
-	KMOVW (R10)(DI*4), K1
-	XORQ  R10, R10
+	XORQ  R11, R11
 
 backwardApplyCFNTAVX512_sample:
-	MOVQ R10, R11
-	MOVQ c+80(FP), R12
+	MOVQ R11, R12
+	MOVQ c+80(FP), R13
 	MOVQ BX, R14
 
 backwardApplyCFNTAVX512_channel:
@@ -237,92 +230,126 @@ backwardApplyCFNTAVX512_channel:
 	VBROADCASTSS 8(R14), Z2
 	VBROADCASTSS 12(R14), Z3
 	VBROADCASTSS 16(R14), Z4
-	MOVQ         R8, R13
-	TESTQ        R13, R13
-	JZ           backwardApplyCFNTAVX512_vectors
+
+	// Head: h = min(s, values up to the output's next vector boundary).
+	LEAQ (AX)(R12*1), R8
+	NEGQ R8
+	ANDQ $0x3f, R8
+	SHRQ $0x02, R8
+	MOVQ s+88(FP), DI
+	CMPQ R8, DI
+	JLE  backwardApplyCFNTAVX512_headlen
+	MOVQ DI, R8
+
+backwardApplyCFNTAVX512_headlen:
+	SUBQ      R8, DI
+	TESTQ     R8, R8
+	JZ        backwardApplyCFNTAVX512_split
+	KMOVW     (R10)(R8*4), K1
+	VMOVUPS.Z (DX)(R12*1), K1, Z5
+	VSUBPS    Z0, Z5, Z5
+	VSUBPS    Z1, Z5, Z5
+	VMULPS    Z3, Z5, Z5
+	VMOVUPS.Z (CX)(R12*1), K1, Z6
+	VMULPS    Z4, Z6, Z6
+	VSUBPS    Z2, Z6, Z6
+	VSUBPS    Z5, Z6, Z6
+	VMOVUPS   Z6, K1, (AX)(R12*1)
+	LEAQ      (R12)(R8*4), R12
+
+backwardApplyCFNTAVX512_split:
+	MOVQ  DI, R8
+	SHRQ  $0x06, R8
+	MOVQ  DI, R9
+	SHRQ  $0x04, R9
+	ANDQ  $0x03, R9
+	ANDQ  $0x0f, DI
+	KMOVW (R10)(DI*4), K1
+	TESTQ R8, R8
+	JZ    backwardApplyCFNTAVX512_vectors
 
 backwardApplyCFNTAVX512_big:
-	VMOVUPS  (DX)(R11*1), Z5
+	VMOVUPS  (DX)(R12*1), Z5
 	VSUBPS   Z0, Z5, Z5
 	VSUBPS   Z1, Z5, Z5
 	VMULPS   Z3, Z5, Z5
-	VMOVUPS  (CX)(R11*1), Z6
+	VMOVUPS  (CX)(R12*1), Z6
 	VMULPS   Z4, Z6, Z6
 	VSUBPS   Z2, Z6, Z6
 	VSUBPS   Z5, Z6, Z6
-	VMOVNTPS Z6, (AX)(R11*1)
-	VMOVUPS  64(DX)(R11*1), Z5
+	VMOVNTPS Z6, (AX)(R12*1)
+	VMOVUPS  64(DX)(R12*1), Z5
 	VSUBPS   Z0, Z5, Z5
 	VSUBPS   Z1, Z5, Z5
 	VMULPS   Z3, Z5, Z5
-	VMOVUPS  64(CX)(R11*1), Z6
+	VMOVUPS  64(CX)(R12*1), Z6
 	VMULPS   Z4, Z6, Z6
 	VSUBPS   Z2, Z6, Z6
 	VSUBPS   Z5, Z6, Z6
-	VMOVNTPS Z6, 64(AX)(R11*1)
-	VMOVUPS  128(DX)(R11*1), Z5
+	VMOVNTPS Z6, 64(AX)(R12*1)
+	VMOVUPS  128(DX)(R12*1), Z5
 	VSUBPS   Z0, Z5, Z5
 	VSUBPS   Z1, Z5, Z5
 	VMULPS   Z3, Z5, Z5
-	VMOVUPS  128(CX)(R11*1), Z6
+	VMOVUPS  128(CX)(R12*1), Z6
 	VMULPS   Z4, Z6, Z6
 	VSUBPS   Z2, Z6, Z6
 	VSUBPS   Z5, Z6, Z6
-	VMOVNTPS Z6, 128(AX)(R11*1)
-	VMOVUPS  192(DX)(R11*1), Z5
+	VMOVNTPS Z6, 128(AX)(R12*1)
+	VMOVUPS  192(DX)(R12*1), Z5
 	VSUBPS   Z0, Z5, Z5
 	VSUBPS   Z1, Z5, Z5
 	VMULPS   Z3, Z5, Z5
-	VMOVUPS  192(CX)(R11*1), Z6
+	VMOVUPS  192(CX)(R12*1), Z6
 	VMULPS   Z4, Z6, Z6
 	VSUBPS   Z2, Z6, Z6
 	VSUBPS   Z5, Z6, Z6
-	VMOVNTPS Z6, 192(AX)(R11*1)
-	ADDQ     $0x00000100, R11
-	DECQ     R13
+	VMOVNTPS Z6, 192(AX)(R12*1)
+	ADDQ     $0x00000100, R12
+	DECQ     R8
 	JNZ      backwardApplyCFNTAVX512_big
 
 backwardApplyCFNTAVX512_vectors:
-	MOVQ  R9, R13
-	TESTQ R13, R13
+	MOVQ  R9, R8
+	TESTQ R8, R8
 	JZ    backwardApplyCFNTAVX512_tail
 
 backwardApplyCFNTAVX512_vector:
-	VMOVUPS  (DX)(R11*1), Z5
+	VMOVUPS  (DX)(R12*1), Z5
 	VSUBPS   Z0, Z5, Z5
 	VSUBPS   Z1, Z5, Z5
 	VMULPS   Z3, Z5, Z5
-	VMOVUPS  (CX)(R11*1), Z6
+	VMOVUPS  (CX)(R12*1), Z6
 	VMULPS   Z4, Z6, Z6
 	VSUBPS   Z2, Z6, Z6
 	VSUBPS   Z5, Z6, Z6
-	VMOVNTPS Z6, (AX)(R11*1)
-	ADDQ     $0x40, R11
-	DECQ     R13
+	VMOVNTPS Z6, (AX)(R12*1)
+	ADDQ     $0x40, R12
+	DECQ     R8
 	JNZ      backwardApplyCFNTAVX512_vector
 
 backwardApplyCFNTAVX512_tail:
 	TESTQ     DI, DI
 	JZ        backwardApplyCFNTAVX512_next
-	VMOVUPS.Z (DX)(R11*1), K1, Z5
+	VMOVUPS.Z (DX)(R12*1), K1, Z5
 	VSUBPS    Z0, Z5, Z5
 	VSUBPS    Z1, Z5, Z5
 	VMULPS    Z3, Z5, Z5
-	VMOVUPS.Z (CX)(R11*1), K1, Z0
+	VMOVUPS.Z (CX)(R12*1), K1, Z0
 	VMULPS    Z4, Z0, Z0
 	VSUBPS    Z2, Z0, Z0
 	VSUBPS    Z5, Z0, Z0
-	VMOVUPS   Z0, K1, (AX)(R11*1)
-	LEAQ      (R11)(DI*4), R11
+	VMOVUPS   Z0, K1, (AX)(R12*1)
+	LEAQ      (R12)(DI*4), R12
 
 backwardApplyCFNTAVX512_next:
 	ADDQ $0x20, R14
-	DECQ R12
+	DECQ R13
 	JNZ  backwardApplyCFNTAVX512_channel
 
 	// Next sample.
-	MOVQ stride+96(FP), R13
-	LEAQ (R10)(R13*4), R10
+	MOVQ stride+96(FP), R8
+	LEAQ (R11)(R8*4), R11
 	DECQ SI
 	JNZ  backwardApplyCFNTAVX512_sample
 

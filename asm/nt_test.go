@@ -11,30 +11,36 @@ import (
 )
 
 // TestNTKernels checks the non-temporal forms of the element-wise kernels
-// against fallback, bit for bit, with the output placed to end at a guard
-// page (so it is NTAlign aligned, as package reduce guarantees, and a stray
-// store faults): channels first with runs of multiples of 16 values,
-// channels last with C a multiple of 16.
+// against fallback, bit for bit, with the output placed against a guard
+// page (a stray store faults). Channels first: runs of any length and any
+// start (the kernels store each run's head the ordinary way up to a vector
+// boundary), the output ending at the guard page or starting right after
+// it. Channels last: C a multiple of 16 and the output NTAlign aligned, as
+// package reduce guarantees for those kernels.
 func TestNTKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	for _, im := range availableImpls(t) {
 		if im.ApplyCFNT == nil || im.ApplyCLNT == nil || im.BackwardApplyCFNT == nil || im.BackwardApplyCLNT == nil {
 			t.Fatalf("%s: missing NT kernels", im.Name)
 		}
-		for _, s := range []int{16, 32, 48, 64, 128, 1024, 1040, 3136} {
+		for i, s := range []int{1, 3, 7, 15, 16, 17, 32, 33, 48, 49, 55, 64, 128, 1023, 1024, 1040, 3025, 3136} {
 			for _, c := range []int{1, 2, 5} {
 				for _, n := range []int{1, 3} {
 					stride := c*s + 16*rng.IntN(3)
+					if i%2 == 0 {
+						stride = c*s + rng.IntN(20)
+					}
 					total := (n-1)*stride + c*s
 					x, dy := make([]float32, total), make([]float32, total)
 					fill(rng, x, 1e3, true)
 					fill(rng, dy, 0, true)
 					p := make([]float32, fallback.ParamStrideCF*c)
 					fill(rng, p, 0, false)
-					what := fmt.Sprintf("%s n=%d c=%d s=%d stride=%d", im.Name, n, c, s, stride)
+					atEnd := (i+n)%2 == 0
+					what := fmt.Sprintf("%s n=%d c=%d s=%d stride=%d atEnd=%v", im.Name, n, c, s, stride, atEnd)
 					want := make([]float32, total)
 					g := newGuarded(t, 4*total)
-					got := g.f32(total, true)
+					got := g.f32(total, atEnd)
 					fallback.ApplyCF(want, x, n, c, s, stride, p)
 					noFault(t, "ApplyCFNT "+what, func() { im.ApplyCFNT(got, x, n, c, s, stride, p) })
 					sameCovered(t, "ApplyCFNT "+what, got, want, n, c, s, stride)

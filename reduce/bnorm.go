@@ -49,7 +49,7 @@ func Train(a *TrainArgs) {
 	defer putWorkspace(w)
 	w.begin(a.Run, s)
 	w.x, w.y, w.gamma, w.beta, w.eps = a.X, a.Y, a.Gamma, a.Beta, a.Eps
-	w.nt = w.useNT(a.Y, a.X)
+	w.nt = w.useNT(a.Y, false, a.X)
 	w.mean, w.variance, w.inv = w.perChannel(s.C)
 	// Parameters: interleaved (pstride per channel) for channels first,
 	// planar (C per parameter) for row-major batches; pstride*C holds both.
@@ -341,7 +341,7 @@ func Infer(a *InferArgs) {
 	defer putWorkspace(w)
 	w.begin(a.Run, s)
 	w.x, w.y, w.gamma, w.beta = a.X, a.Y, a.Gamma, a.Beta
-	w.nt = w.useNT(a.Y, a.X)
+	w.nt = w.useNT(a.Y, false, a.X)
 	w.par = grow32(&w.par32, pstride*s.C)
 	w.inferParams(a)
 	w.applyAll(opApply)
@@ -425,7 +425,7 @@ func Backward(a *BackwardArgs) {
 	w.begin(a.Run, s)
 	w.y, w.dy, w.x, w.gamma = a.DX, a.DY, a.X, a.Gamma
 	w.smean, w.sinv = a.Mean, a.InvStd
-	w.nt = w.useNT(a.DX, a.DY, a.X)
+	w.nt = w.useNT(a.DX, true, a.DY, a.X)
 	w.dgamma, w.dbeta, _ = w.perChannel(s.C)
 	w.xmean, w.xdot, w.xinv = grow64(&w.xmean64, s.C), grow64(&w.xdot64, s.C), grow64(&w.xinv64, s.C)
 	w.eps = a.Eps

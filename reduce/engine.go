@@ -55,6 +55,7 @@ type call struct {
 	rowsPer             int          // row-major: rows per element-wise call
 	geo                 cfGeo        // channels first: the slab geometry
 	nt                  bool         // element-wise kernels store non-temporally
+	ntRuns              bool         // nt, and every channels-first run of the output starts on an asm.NTAlign boundary (StatsApplyCF needs it)
 	nslabs              int          // row-major: slabs of the call
 	slow                []bool       // row-major per-channel ops: a unit met a rare case
 	pipe                bool         // fused groups run pipelined (pipeline.go)
@@ -550,10 +551,19 @@ func (w *workspace) useGroups() bool {
 var ntBytes = 8 << 20
 
 // useNT decides w.nt for output out of a call whose inputs are ins: a
-// large output that aliases no input, with every run (channels first) or
-// row (row-major) starting on an asm.NTAlign boundary.
-func (w *workspace) useNT(out []float32, ins ...[]float32) bool {
+// large output that aliases no input and, row-major, whose rows all start
+// on an asm.NTAlign boundary. Channels first, it sets w.ntRuns when every
+// run starts on such a boundary; the channels-first kernels store each
+// run's head the ordinary way up to a vector boundary, so with anyRuns
+// (Backward) any run will do. Train and Infer keep ordinary stores on
+// unaligned runs: on 32x64x3025, from memory (tune harness, TUNE_COLD=1,
+// TUNE_NT against the default, four pairs), non-temporal stores took
+// Backward from 2.30-2.53x copy() to 2.24-2.50 (64x128x3025: 2.63-3.06
+// to 2.44-2.73), but Infer from 0.79-0.84 to 0.91 and Train, which
+// without aligned runs has no fused kernel, from 1.28-1.51 to 1.55-1.64.
+func (w *workspace) useNT(out []float32, anyRuns bool, ins ...[]float32) bool {
 	s := w.s
+	w.ntRuns = false
 	if len(out)*4 < ntBytes {
 		return false
 	}
@@ -562,11 +572,12 @@ func (w *workspace) useNT(out []float32, ins ...[]float32) bool {
 			return false
 		}
 	}
-	run := s.S
+	aligned := uintptr(unsafe.Pointer(&out[0]))%ntAlign == 0
 	if s.rowMajor() {
-		run = s.C
+		return aligned && s.C*4%ntAlign == 0
 	}
-	return uintptr(unsafe.Pointer(&out[0]))%ntAlign == 0 && run*4%ntAlign == 0
+	w.ntRuns = aligned && s.S*4%ntAlign == 0
+	return w.ntRuns || anyRuns
 }
 
 // prefetchCLBytes is the batch size from which the row-major slabs are

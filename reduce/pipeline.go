@@ -149,10 +149,11 @@ func (w *workspace) finishGroup(c0, c1 int, acc []float64) {
 var fuseTrain = true
 
 // fused reports whether the apply of group [c0, c1) and the statistics of
-// the next group run fused (fusedGroups): Train with non-temporal stores,
-// one run per flush unit, and no extreme channel in the group.
+// the next group run fused (fusedGroups): Train with non-temporal stores
+// on runs that start on a vector boundary (w.ntRuns), one run per flush
+// unit, and no extreme channel in the group.
 func (w *workspace) fused(c0, c1 int) bool {
-	return fuseTrain && w.op == opTrainGroups && w.nt && w.geo.group == 1 && w.geo.pieces == 0 &&
+	return fuseTrain && w.op == opTrainGroups && w.ntRuns && w.geo.group == 1 && w.geo.pieces == 0 &&
 		!w.anyExtreme(c0, c1)
 }
 

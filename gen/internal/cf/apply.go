@@ -32,8 +32,10 @@ const unroll = 4
 // elementwise emits ApplyCF (backward false) or BackwardApplyCF; with nt,
 // the full vectors are stored with VMOVNTPS (non-temporal: they bypass the
 // cache and need no read for ownership) and an SFENCE orders them before
-// the return. The nt form requires every run of the output to start on a
-// vector-size boundary; masked tails use ordinary stores.
+// the return. VMOVNTPS needs an aligned address, so the nt form starts
+// each run with one masked vector, stored the ordinary way, up to the
+// output's next vector boundary (its head), and splits the rest of the
+// run from there; masked tails use ordinary stores too.
 //
 // One offset register walks the block: run (i, j) starts at byte offset
 // 4*(i*stride + j*s), right after run (i, j-1). Each run broadcasts its
@@ -59,7 +61,7 @@ func elementwise(isa ISA, backward, nt bool) {
 	Pragma("noescape")
 	ntDoc := "It stores with ordinary stores."
 	if nt {
-		ntDoc = fmt.Sprintf("It stores full vectors non-temporally: every run of the output must start %d-byte aligned.", isa.Bytes())
+		ntDoc = fmt.Sprintf("It stores full vectors non-temporally, from each run's first %d-byte boundary of the output on.", isa.Bytes())
 	}
 	if backward {
 		Doc(name+" is the "+isa.Suffix+" form of fallback.BackwardApplyCF, with the same bits.",
@@ -88,32 +90,52 @@ func elementwise(isa ISA, backward, nt bool) {
 	CMPQ(paramAddr("c"), U8(0))
 	JLE(LabelRef(lbl(name, "done")))
 
-	// Per call: nbig = s / (unroll*W), nvec = s / W % unroll, t = s % W.
+	// split sets nbig = r / (unroll*W), nvec = r / W % unroll and t = r % W
+	// for a stretch of r values (r in t's register), and the tail mask;
+	// neg is scratch.
 	shift := 4
 	if !isa.Z {
 		shift = 3
 	}
 	nbig, nvec := GP64(), GP64()
-	MOVQ(s, nbig)
-	SHRQ(U8(shift+2), nbig)
-	MOVQ(s, nvec)
-	SHRQ(U8(shift), nvec)
-	ANDQ(U8(unroll-1), nvec)
 	t := s
-	ANDQ(U8(isa.W-1), t)
-	var k Register
-	var m VecVirtual
 	tb := Mem{Base: GP64()}
 	LEAQ(tab, tb.Base)
+	// mask loads the mask of the first (n's value) lanes into k (AVX-512)
+	// or m (AVX2); neg is scratch.
+	mask := func(n, neg Register, k Register, m VecVirtual) {
+		if isa.Z {
+			KMOVW(tb.Idx(n, 4), k)
+			return
+		}
+		MOVQ(n, neg)
+		NEGQ(neg)
+		VMOVDQU(tb.Idx(neg, 4).Offset(4*Lanes), m)
+	}
+	var k, kh Register
+	var m, mh VecVirtual
 	if isa.Z {
 		k = K()
-		KMOVW(tb.Idx(t, 4), k)
+		if nt {
+			kh = K()
+		}
 	} else {
-		negt := GP64()
-		MOVQ(t, negt)
-		NEGQ(negt)
 		m = isa.Vec()
-		VMOVDQU(tb.Idx(negt, 4).Offset(4*Lanes), m)
+		if nt {
+			mh = isa.Vec()
+		}
+	}
+	split := func(neg Register) {
+		MOVQ(t, nbig)
+		SHRQ(U8(shift+2), nbig)
+		MOVQ(t, nvec)
+		SHRQ(U8(shift), nvec)
+		ANDQ(U8(unroll-1), nvec)
+		ANDQ(U8(isa.W-1), t)
+		mask(t, neg, k, m)
+	}
+	if !nt {
+		split(GP64())
 	}
 
 	rowOff := GP64() // 4*i*stride
@@ -126,8 +148,13 @@ func elementwise(isa ISA, backward, nt bool) {
 		params[i] = isa.Vec()
 	}
 
-	// vec computes one vector at byte offset d from off.
-	vec := func(d int, masked bool) {
+	// vec computes one vector at byte offset d from off; masked vectors
+	// take the tail mask, or the head mask with head.
+	vec := func(d int, masked, head bool) {
+		k, m := k, m
+		if head {
+			k, m = kh, mh
+		}
 		at := func(b Mem) Mem { return b.Idx(off, 1).Offset(d) }
 		load := func(b Mem, r VecVirtual) {
 			switch {
@@ -177,12 +204,32 @@ func elementwise(isa ISA, backward, nt bool) {
 	for i, r := range params {
 		VBROADCASTSS(Mem{Base: pcur, Disp: 4 * i}, r)
 	}
+	if nt {
+		Comment("Head: h = min(s, values up to the output's next vector boundary).")
+		LEAQ(out.Idx(off, 1), cnt)
+		NEGQ(cnt)
+		ANDQ(U8(isa.Bytes()-1), cnt)
+		SHRQ(U8(2), cnt)
+		MOVQ(paramAddr("s"), t)
+		CMPQ(cnt, t)
+		JLE(LabelRef(lbl(name, "headlen")))
+		MOVQ(t, cnt)
+		Label(lbl(name, "headlen"))
+		SUBQ(cnt, t)
+		TESTQ(cnt, cnt)
+		JZ(LabelRef(lbl(name, "split")))
+		mask(cnt, nbig, kh, mh)
+		vec(0, true, true)
+		LEAQ(Mem{Base: off, Index: cnt, Scale: 4}, off)
+		Label(lbl(name, "split"))
+		split(cnt)
+	}
 	MOVQ(nbig, cnt)
 	TESTQ(cnt, cnt)
 	JZ(LabelRef(lbl(name, "vectors")))
 	Label(lbl(name, "big"))
 	for v := 0; v < unroll; v++ {
-		vec(v*isa.Bytes(), false)
+		vec(v*isa.Bytes(), false, false)
 	}
 	ADDQ(U32(unroll*isa.Bytes()), off)
 	DECQ(cnt)
@@ -193,7 +240,7 @@ func elementwise(isa ISA, backward, nt bool) {
 	TESTQ(cnt, cnt)
 	JZ(LabelRef(lbl(name, "tail")))
 	Label(lbl(name, "vector"))
-	vec(0, false)
+	vec(0, false, false)
 	ADDQ(U8(isa.Bytes()), off)
 	DECQ(cnt)
 	JNZ(LabelRef(lbl(name, "vector")))
@@ -201,7 +248,7 @@ func elementwise(isa ISA, backward, nt bool) {
 	Label(lbl(name, "tail"))
 	TESTQ(t, t)
 	JZ(LabelRef(lbl(name, "next")))
-	vec(0, true)
+	vec(0, true, false)
 	LEAQ(Mem{Base: off, Index: t, Scale: 4}, off)
 
 	Label(lbl(name, "next"))
