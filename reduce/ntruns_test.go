@@ -3,6 +3,7 @@ package reduce
 import (
 	"math"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 )
 
@@ -41,13 +42,13 @@ func TestNTUnalignedRuns(t *testing.T) {
 			}
 			k := active.Load()
 			back, fused := k.backwardApplyCFNT, k.statsApplyCFNT
-			ntCalls, fusedCalls := 0, 0
+			var ntCalls, fusedCalls atomic.Int64 // the workers call the kernels
 			k.backwardApplyCFNT = func(dx, dy, x []float32, n, c, s, stride int, p []float32) {
-				ntCalls++
+				ntCalls.Add(1)
 				back(dx, dy, x, n, c, s, stride, p)
 			}
 			k.statsApplyCFNT = func(acc []float64, x []float32, pivot float32, y, xa []float32, p []float32) {
-				fusedCalls++
+				fusedCalls.Add(1)
 				fused(acc, x, pivot, y, xa, p)
 			}
 			for _, run := range []Runner{nil, limitedRunner{2}, limitedRunner{3}} {
@@ -59,8 +60,8 @@ func TestNTUnalignedRuns(t *testing.T) {
 			}
 			k.backwardApplyCFNT, k.statsApplyCFNT = back, fused
 			restore()
-			if ntCalls == 0 || fusedCalls != 0 {
-				t.Errorf("%s %v: %d calls of the NT backward apply, %d of the fused Train kernel (test setup)", name, s, ntCalls, fusedCalls)
+			if ntCalls.Load() == 0 || fusedCalls.Load() != 0 {
+				t.Errorf("%s %v: %d calls of the NT backward apply, %d of the fused Train kernel (test setup)", name, s, ntCalls.Load(), fusedCalls.Load())
 			}
 		}
 	}
