@@ -45,7 +45,7 @@ func TestRowBlocksMatchUnblocked(t *testing.T) {
 			blockRows = true
 			for _, run := range []Runner{nil, limitedRunner{2}, limitedRunner{3}} {
 				got := runAll(s, x, dy, gamma, beta, run)
-				compareOutputs(t, s, name, got, want)
+				compareOutputs(t, s, name+" blocked", got, want)
 			}
 			// In place: dx over dy, and dx over x.
 			dyi, xi := append([]float32(nil), dy...), append([]float32(nil), x...)
@@ -93,7 +93,9 @@ func rareBatch(rng *rand.Rand, s Shape) (x, dy, gamma, beta []float32) {
 	return x, dy, gamma, beta
 }
 
-func compareOutputs(t *testing.T, s Shape, impl string, got, want outputs) {
+// compareOutputs reports every output of runAll whose bits differ between
+// got (the path under test, named by what) and want (the reference).
+func compareOutputs(t *testing.T, s Shape, what string, got, want outputs) {
 	t.Helper()
 	for name, pair := range map[string][2][]float32{
 		"y": {got.y, want.y}, "mean": {got.mean, want.mean}, "var": {got.vr, want.vr}, "invstd": {got.inv, want.inv},
@@ -101,7 +103,7 @@ func compareOutputs(t *testing.T, s Shape, impl string, got, want outputs) {
 		"dgamma": {got.dg, want.dg}, "dbeta": {got.db, want.db},
 	} {
 		if i := sameBits(pair[0], pair[1]); i >= 0 {
-			t.Errorf("%s %v: %s[%d] = %v blocked, %v unblocked", impl, s, name, i, pair[0][i], pair[1][i])
+			t.Errorf("%s %v: %s[%d] = %v, want %v", what, s, name, i, pair[0][i], pair[1][i])
 		}
 	}
 }

@@ -94,10 +94,11 @@
 // Cached forms, whose AVX-512 chunks read 7 or 8 lines of a row per visit
 // instead of 4 (rows a multiple of 4 KB apart put a chunk's lines of every
 // row in the same few L1 sets); Backward's channel blocks use them only
-// for such rows. Outputs of 8 MiB and more that alias no
-// input are written with non-temporal stores (channels first, Train and
-// Infer only when every run starts on a 64-byte boundary; Backward
-// whatever the runs, each run's head stored the ordinary way). None of this changes the arithmetic.
+// for such rows. Outputs of 8 MiB and more that alias no input are
+// written with non-temporal stores (channels first, Train and Infer only
+// when every run starts on a 64-byte boundary; Backward whatever the
+// runs, each run's head stored the ordinary way). None of this changes
+// the arithmetic.
 //
 // # Other normalizations
 //

@@ -591,10 +591,9 @@ func (w *workspace) useNT(out []float32, anyRuns bool, ins ...[]float32) bool {
 // 0.86-0.93 and 0.72-0.77; three pairs, TUNE_PREFETCHCL). Rows of up to
 // 48 channels (one chunk with all four phases) are walked in one pass, in
 // memory order, and the prefetches only cost (16x32x12544: 0.56-0.58
-// plain, 0.63-0.66 with them); so do batches in
-// cache (BenchmarkCL, 1 MB, C = 128: 65-80 GB/s plain, 57-65 with
-// them). Above 256 channels the prefetches would run more than 128 KB
-// ahead.
+// plain, 0.63-0.66 with them); so do batches in cache (BenchmarkCL, 1 MB,
+// C = 128: 65-80 GB/s plain, 57-65 with them). Above 256 channels the
+// prefetches would run more than 128 KB ahead.
 var (
 	prefetchCLBytes = 8 << 20
 	prefetchCLMinC  = 64

@@ -14,11 +14,12 @@ import (
 // write-only pass, the statistics pass, Infer, Train and Backward on one
 // shape, and reports the medians of their ratios to copy: the numbers
 // behind the choice of blockBytes, pipeGroupBytes, ntBytes, memOrderBytes,
-// prefetchCLBytes, cachedCLBytes and minBlockC. TUNE_SHAPE=NxCxS[,nhwc], TUNE_BLOCK=bytes,
-// TUNE_PIPEGROUP=bytes, TUNE_NT=bytes, TUNE_MEMORDER=bytes,
-// TUNE_PREFETCHCL=bytes, TUNE_CACHEDCL=bytes, TUNE_WORKERS=k (a Pool) and TUNE_FUSE=0 (Train's
-// pipeline without StatsApplyCF) pick the case, and TUNE_COLD=1 makes
-// every op start from memory. read and read2 are plain loops over x, and
+// prefetchCLBytes, cachedCLBytes and minBlockC. TUNE_SHAPE=NxCxS[,nhwc],
+// TUNE_BLOCK=bytes, TUNE_PIPEGROUP=bytes, TUNE_NT=bytes,
+// TUNE_MEMORDER=bytes, TUNE_PREFETCHCL=bytes, TUNE_CACHEDCL=bytes,
+// TUNE_WORKERS=k (a Pool) and TUNE_FUSE=0 (Train's pipeline without
+// StatsApplyCF) pick the case, and TUNE_COLD=1 makes every op start from
+// memory. read and read2 are plain loops over x, and
 // over x and dy (four scalar sums, slower than copy() in cache: 1.96x on
 // 8x512x49); write is clear(y), which Go's runtime does with ordinary
 // stores below 32 MB and non-temporal ones from there.

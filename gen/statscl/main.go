@@ -68,9 +68,10 @@ func main() {
 	// they were ahead at every C from 128 to 1024 and 1 to 6 MB in a
 	// steady loop (65-100 GB/s against 43-87); from memory (64 MB) they
 	// lost (17 GB/s against 19-26 at C = 128 to 1024), as the
-	// prefetchers follow the plain chunks' two phases per pass better. AVX2 has no wider chunk that
-	// pays (3 ymm, one phase per pass: 28-34 GB/s against 31-36 for its
-	// wide walk), so its Cached form is its plain kernel.
+	// prefetchers follow the plain chunks' two phases per pass better.
+	// AVX2 has no wider chunk that pays (3 ymm, one phase per pass: 20-39
+	// GB/s against 31-38 for its wide walk, 1 and 6 MB, C = 128 to 1024),
+	// so its Cached form is its plain kernel.
 	if isa.AVX512() {
 		k.Name, k.Prefetch, k.W = "statsCLCached"+isa.Suffix(), false, 8
 		isa.Reduce(k)

@@ -72,7 +72,7 @@ type Reduction struct {
 // C = 64 to 512 (22-26 -> 25-29 at C = 1024), backward and 64 MB level;
 // bnbench -impls avx2, 8x512x7x7 channels last, three pairs: statistics
 // 1.61-1.78 -> 1.49-1.54x copy(), training 3.11-3.17 -> 2.92-2.98.
-var WideUnroll = 4
+const WideUnroll = 4
 
 // PrefetchRows is the distance, in rows, of a Prefetch kernel's
 // prefetches: one block of FlushRows rows.
