@@ -16,6 +16,16 @@ var (
 	// from the last-level cache.
 	pipeGroupBytes = 4 << 20
 
+	// backGroupBytes is the size (x and dy) of the channel groups of a
+	// pipelined Backward: larger than blockBytes, the apply re-reading
+	// them from the last-level cache. Tune harness, groups of 512 KB
+	// against 2 MB, two pairs each: 64x128x28x28 3.65-3.79x copy() ->
+	// 2.51-2.57 (cold: 3.17-3.29 -> 2.23-2.33), 128x128x28x28 3.68-3.79
+	// -> 2.89-2.97, 8x256x28x28 2.81-3.25 -> 2.69-2.74; shapes whose
+	// groups stay one channel (32x64x56x56, 16x32x112x112) or keep their
+	// size within noise.
+	backGroupBytes = 2 << 20
+
 	// chunkElems bounds the values one element-wise kernel call touches,
 	// so that the scheduler can preempt between calls.
 	chunkElems = 1 << 18
@@ -24,16 +34,20 @@ var (
 const pstride = fallback.ParamStrideCF
 
 // channelsPerGroup is the number of channels of a fused channels-first
-// group: as many as fit blockBytes over tensors tensors (Train's groups on
-// a tensor that is pipelined: pipeGroupBytes, at most pipeChannels), but
-// small enough that there are about four groups per worker.
+// group: as many as fit blockBytes over tensors tensors (pipelined, at most
+// pipeChannels: Train's groups fit pipeGroupBytes, Backward's
+// backGroupBytes), but small enough that there are about four groups per
+// worker.
 func channelsPerGroup(s Shape, tensors, workers int) int {
 	per := tensors * s.N * s.S * 4
 	g := s.C
 	if per > 0 {
 		g = max(1, blockBytes/per)
-		if tensors == 1 && s.Len()*4 >= pipeBytes {
+		switch {
+		case tensors == 1 && s.Len()*4 >= pipeBytes:
 			g = max(1, min(pipeChannels, pipeGroupBytes/per))
+		case tensors == 2 && 2*s.Len()*4 >= pipeBytes:
+			g = max(1, min(pipeChannels, backGroupBytes/per))
 		}
 	}
 	if workers > 1 {

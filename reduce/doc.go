@@ -77,7 +77,11 @@
 // With non-temporal stores, Train pairs each channel run it normalizes
 // with a run of the next group it sums, in one kernel call
 // (StatsApplyCF): in one loop, the core's loads and stores go to memory
-// together, which two calls one after the other do not achieve.
+// together, which two calls one after the other do not achieve. It does
+// so on runs of fuseMinRun values or more, and the pipelined apply calls
+// cover whole samples of at least pipeApplyElems values together: every
+// call of a non-temporal kernel ends with an SFENCE, which costs more
+// than a short call gains.
 // Backward of a row-major batch with few, wide rows runs
 // the same way on blocks of channels over all rows (a block's x and dy fit
 // the cache share), the kernels walking the block's part of each row.

@@ -12,6 +12,18 @@ import "github.com/simdbn/simdbn/fallback"
 // or single runs, or slab pieces), whose float64 lanes add in the same
 // order as one call over the whole slab.
 
+// pipeApplyElems is the fewest values per apply call of a pipelined
+// group, in whole samples: a group's part of one sample can be a few
+// hundred values (5 channels of 7x7), and each call of a non-temporal
+// kernel ends with an SFENCE, which waits for its stores to reach memory.
+// Backward of 256x512x7x7 channels first took 7.7-8.3x copy() with one
+// sample per call and 4.2-4.5 with 4096 values (256x256x14x14: 6.3-6.5
+// and 3.0-3.1; 16384 values gave the same, 65536 a little more; tune
+// harness, TUNE_PIPEAPPLY). Groups of 4096 values per sample or more
+// (32x64x56x56 and the other shapes of the bench command) keep one sample
+// per call.
+var pipeApplyElems = 4096
+
 // pipeBytes is the tensor size from which the fused passes are pipelined,
 // and pipeChannels the largest group that is (each channel of the group in
 // flight needs its own accumulators).
@@ -66,7 +78,9 @@ func (w *workspace) pipeGroups(u0, u1 int, acc []float64) {
 		} else {
 			ch := chunkingCF(s, c0, c1, chunkElems)
 			if ch.mode == 0 {
-				ch.per, ch.count = 1, s.N // one sample per call, to interleave
+				// A few samples per call, to interleave.
+				ch.per = max(1, min(ch.per, pipeApplyElems/max(1, (c1-c0)*s.S)))
+				ch.count = ceilDiv(s.N, ch.per)
 			}
 			for i := range ch.count {
 				if w.op == opBackGroups {
@@ -148,12 +162,22 @@ func (w *workspace) finishGroup(c0, c1 int, acc []float64) {
 // compare).
 var fuseTrain = true
 
+// fuseMinRun is the shortest run that Train fuses. Each StatsApplyCF call
+// takes one run and ends with an SFENCE; on shorter runs the unfused
+// pipeline, whose non-temporal apply calls cover a group's part of a
+// sample, is faster. Tune harness, Train with TUNE_FUSE=1 against 0,
+// three pairs: 16x32x12544 0.94-1.01x copy() fused, 1.09-1.11 unfused;
+// 32x64x3136 1.10-1.26 and 1.15-1.30; 64x64x1600 1.32-1.38 and
+// 1.23-1.39; 64x128x784 (two pairs) 1.71-1.73 and 1.34-1.39.
+var fuseMinRun = 2048
+
 // fused reports whether the apply of group [c0, c1) and the statistics of
 // the next group run fused (fusedGroups): Train with non-temporal stores
-// on runs that start on a vector boundary (w.ntRuns), one run per flush
-// unit, and no extreme channel in the group.
+// on runs that start on a vector boundary (w.ntRuns), at least fuseMinRun
+// values long, one run per flush unit, and no extreme channel in the
+// group.
 func (w *workspace) fused(c0, c1 int) bool {
-	return fuseTrain && w.op == opTrainGroups && w.ntRuns && w.geo.group == 1 && w.geo.pieces == 0 &&
+	return fuseTrain && w.op == opTrainGroups && w.ntRuns && w.s.S >= fuseMinRun && w.geo.group == 1 && w.geo.pieces == 0 &&
 		!w.anyExtreme(c0, c1)
 }
 

@@ -57,6 +57,18 @@ func BenchmarkTune(b *testing.B) {
 		defer func(v int) { cachedCLBytes = v }(cachedCLBytes)
 		cachedCLBytes, _ = strconv.Atoi(v)
 	}
+	if v := os.Getenv("TUNE_BACKGROUP"); v != "" {
+		defer func(v int) { backGroupBytes = v }(backGroupBytes)
+		backGroupBytes, _ = strconv.Atoi(v)
+	}
+	if v := os.Getenv("TUNE_PIPEAPPLY"); v != "" {
+		defer func(v int) { pipeApplyElems = v }(pipeApplyElems)
+		pipeApplyElems, _ = strconv.Atoi(v)
+	}
+	if v := os.Getenv("TUNE_FUSEMIN"); v != "" {
+		defer func(v int) { fuseMinRun = v }(fuseMinRun)
+		fuseMinRun, _ = strconv.Atoi(v)
+	}
 	if os.Getenv("TUNE_FUSE") == "0" {
 		defer func(v bool) { fuseTrain = v }(fuseTrain)
 		fuseTrain = false
