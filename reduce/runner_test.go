@@ -105,15 +105,15 @@ func sameBits(a, b []float32) int {
 // group allows it and walks slabs in address order (slabMemOrderCF), so
 // the test also checks that both keep the summation order.
 func TestWorkerCountsGiveSameBits(t *testing.T) {
-	defer func(b, g, c, p, m, sc, rs, pa int) {
-		blockBytes, pipeGroupBytes, chunkElems, pipeBytes, memOrderBytes, serialChans, rowSplitBytes, pipeApplyElems = b, g, c, p, m, sc, rs, pa
-	}(blockBytes, pipeGroupBytes, chunkElems, pipeBytes, memOrderBytes, serialChans, rowSplitBytes, pipeApplyElems)
-	// Many groups and chunks on small data; the pipelined runs' Train
-	// groups differ in size from the reference's; the row-major
+	defer func(b, g, bg, c, p, m, sc, rs, pa int) {
+		blockBytes, pipeGroupBytes, backGroupBytes, chunkElems, pipeBytes, memOrderBytes, serialChans, rowSplitBytes, pipeApplyElems = b, g, bg, c, p, m, sc, rs, pa
+	}(blockBytes, pipeGroupBytes, backGroupBytes, chunkElems, pipeBytes, memOrderBytes, serialChans, rowSplitBytes, pipeApplyElems)
+	// Many groups and chunks on small data; the pipelined runs' Train and
+	// Backward groups differ in size from the reference's; the row-major
 	// per-channel phases spread over the workers too, and the channel
 	// blocks of Backward stay on with several workers; the pipelined
 	// apply calls take a few samples each (3 of 50 runs of 20 values).
-	blockBytes, pipeGroupBytes, chunkElems, serialChans, rowSplitBytes, pipeApplyElems = 4096, 9000, 1000, 0, 0, 70
+	blockBytes, pipeGroupBytes, backGroupBytes, chunkElems, serialChans, rowSplitBytes, pipeApplyElems = 4096, 9000, 9000, 1000, 0, 0, 70
 	rng := rand.New(rand.NewPCG(3, 4))
 	shapes := []Shape{
 		{N: 4, C: 19, S: 300}, {N: 3, C: 2, S: 70000}, {N: 40, C: 6, S: 1500}, {N: 50, C: 9, S: 20}, {N: 300, C: 1, S: 230}, {N: 2, C: 3, S: 150000},

@@ -13,10 +13,12 @@ import (
 // BenchmarkTune measures, interleaved, copy(), a read-only pass, a
 // write-only pass, the statistics pass, Infer, Train and Backward on one
 // shape, and reports the medians of their ratios to copy: the numbers
-// behind the choice of blockBytes, pipeGroupBytes, ntBytes, memOrderBytes,
-// prefetchCLBytes, cachedCLBytes and minBlockC. TUNE_SHAPE=NxCxS[,nhwc],
+// behind the choice of blockBytes, pipeGroupBytes, backGroupBytes,
+// pipeApplyElems, fuseMinRun, ntBytes, memOrderBytes, prefetchCLBytes,
+// cachedCLBytes and minBlockC. TUNE_SHAPE=NxCxS[,nhwc],
 // TUNE_BLOCK=bytes, TUNE_PIPEGROUP=bytes, TUNE_NT=bytes,
 // TUNE_MEMORDER=bytes, TUNE_PREFETCHCL=bytes, TUNE_CACHEDCL=bytes,
+// TUNE_BACKGROUP=bytes, TUNE_PIPEAPPLY=values, TUNE_FUSEMIN=values,
 // TUNE_WORKERS=k (a Pool) and TUNE_FUSE=0 (Train's pipeline without
 // StatsApplyCF) pick the case, and TUNE_COLD=1 makes every op start from
 // memory. read and read2 are plain loops over x, and
