@@ -102,7 +102,8 @@
 // written with non-temporal stores (channels first, Train and Infer only
 // when every run starts on a 64-byte boundary; Backward whatever the
 // runs, each run's head stored the ordinary way). None of this changes
-// the arithmetic.
+// the arithmetic. Rows of more than 1024 channels are normalized in
+// column blocks of 512 channels, so that a block's parameters stay in L1.
 //
 // # Other normalizations
 //

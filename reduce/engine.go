@@ -53,6 +53,8 @@ type call struct {
 	group               int       // channels per group
 	chunking            cfChunking
 	rowsPer             int          // row-major: rows per element-wise call
+	colBlock            int          // row-major: channels per element-wise call (colBlockC), or C
+	parCols             []float32    // row-major: w.par, planar within each column block (colBlockC)
 	geo                 cfGeo        // channels first: the slab geometry
 	nt                  bool         // element-wise kernels store non-temporally
 	ntRuns              bool         // nt, and every channels-first run of the output starts on an asm.NTAlign boundary (StatsApplyCF needs it)
@@ -239,7 +241,11 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 			if w.nt {
 				apply = k.applyCLNT
 			}
-			apply(w.y[r0*C:(r0+nr)*C], w.x[r0*C:(r0+nr)*C], nr, C, C, w.par)
+			for c0 := 0; c0 < C; c0 += w.colBlock {
+				c1 := min(C, c0+w.colBlock)
+				lo, hi := r0*C+c0, (r0+nr-1)*C+c1
+				apply(w.y[lo:hi], w.x[lo:hi], nr, c1-c0, C, w.parCols[4*c0:4*c1])
+			}
 			return
 		}
 		w.applyChunkCF(w.chunking, u)
@@ -247,12 +253,15 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 		if s.rowMajor() {
 			C := s.C
 			r0, nr := rowChunk(s, w.rowsPer, u)
-			lo, hi := r0*C, (r0+nr)*C
 			apply := k.backwardApplyCL
 			if w.nt {
 				apply = k.backwardApplyCLNT
 			}
-			apply(w.y[lo:hi], w.dy[lo:hi], w.x[lo:hi], nr, C, C, w.par)
+			for c0 := 0; c0 < C; c0 += w.colBlock {
+				c1 := min(C, c0+w.colBlock)
+				lo, hi := r0*C+c0, (r0+nr-1)*C+c1
+				apply(w.y[lo:hi], w.dy[lo:hi], w.x[lo:hi], nr, c1-c0, C, w.parCols[5*c0:5*c1])
+			}
 			return
 		}
 		w.backApplyChunkCF(w.chunking, u)
@@ -530,11 +539,60 @@ func (w *workspace) applyAll(o op) {
 	lim := chunkLimit(s, w.run.Workers())
 	if s.rowMajor() {
 		w.rowsPer = rowsPerChunk(s, lim)
+		w.columnBlocks(o)
 		w.exec(o, ceilDiv(s.rows(), w.rowsPer))
 		return
 	}
 	w.chunking = chunkingCF(s, 0, s.C, lim)
 	w.exec(o, w.chunking.count)
+}
+
+// Rows wider than colBlockMinC channels are applied in column blocks of
+// colBlockC channels (each call covering the block's part of its rows),
+// so that the block's parameters stay in L1 beside the rows' lines: the
+// element-wise kernels read four parameters per channel (Backward five),
+// 40 KB for 2048 channels. Measured with a temporary benchmark (the
+// kernels alone over 6.4 MB, against copy() of the same in a loop,
+// medians of 100): BackwardApplyCL at C = 2048 took 2.99x copy() in one
+// call per 64 rows, 1.93 in blocks of 512 channels and 2.24 in blocks of
+// 1024; at C = 4096 3.27 and 1.74; ApplyCL at C = 4096 1.90 and 0.83
+// (at C = 2048 it was level, 1.05 both). At C = 1024 blocks gave nothing
+// (1.43 and 1.43). bnbench, channels last, old and new binaries in three
+// alternating pairs: Infer 8x4096x7x7 2.32-2.50 -> 1.02-1.05, Train
+// 3.36-3.64 -> 2.02-2.18; Infer 16x2048x7x7 1.12-1.16 -> 0.93-1.07 and
+// 64x2048x7x7 1.56-1.68 -> 1.30-1.38; Backward 16x2048x7x7 5.18-5.70 ->
+// 4.10-4.36 (six pairs). Backward of 32x2048x7x7 and 64x2048x7x7, whose
+// dx goes out non-temporally, stayed within noise (6.5-7.1 and 5.6-6.5
+// either way, also with whole rows for Backward when non-temporal).
+// colBlockC is a multiple of 16, so that every block of a row starts on a
+// 64-byte boundary when the row does (the non-temporal kernels need it).
+var (
+	colBlockC    = 512
+	colBlockMinC = 1024
+)
+
+// columnBlocks sets w.colBlock for the row-major element-wise op o, and
+// w.parCols to o's parameters (4 per channel, Backward 5, planar over C
+// in w.par) laid out planar within each block, as the kernels read them
+// for a block.
+func (w *workspace) columnBlocks(o op) {
+	C := w.s.C
+	nq := 4
+	if o == opBackApply {
+		nq = 5
+	}
+	w.colBlock, w.parCols = C, w.par
+	if C <= colBlockMinC {
+		return
+	}
+	w.colBlock = colBlockC
+	w.parCols = grow32(&w.parCols32, nq*C)
+	for c0 := 0; c0 < C; c0 += colBlockC {
+		c1 := min(C, c0+colBlockC)
+		for q := range nq {
+			copy(w.parCols[nq*c0+q*(c1-c0):nq*c0+(q+1)*(c1-c0)], w.par[q*C+c0:q*C+c1])
+		}
+	}
 }
 
 // useGroups reports whether a channels-first call runs as fused channel

@@ -15,6 +15,7 @@ type workspace struct {
 	mean64, var64 []float64
 	inv64         []float64
 	pivBuf, par32 []float32
+	parCols32     []float32
 	tmp32         []float32
 	lanes32       []float32
 	ext           []bool
