@@ -60,7 +60,7 @@ func TestColumnBlocksSameBits(t *testing.T) {
 			for c := range gamma {
 				gamma[c], beta[c] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
 			}
-			for _, nt := range []int{1 << 40, 0} {
+			for _, nt := range []int{maxInt, 0} {
 				ntBytes = nt
 				colBlockMinC = maxInt
 				want := runAll(s, x, dy, gamma, beta, nil)
