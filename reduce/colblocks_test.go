@@ -3,6 +3,7 @@ package reduce
 import (
 	"math"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 )
 
@@ -26,10 +27,11 @@ func TestColumnBlocksSameBits(t *testing.T) {
 		}
 		k := active.Load()
 		apply, applyNT, back, backNT := k.applyCL, k.applyCLNT, k.backwardApplyCL, k.backwardApplyCLNT
-		var partial, width int
+		var partial atomic.Int64 // the workers make the calls
+		var width int
 		count := func(C int) {
 			if C < width {
-				partial++
+				partial.Add(1)
 			}
 		}
 		k.applyCL = func(y, x []float32, rows, C, ld int, p []float32) { count(C); apply(y, x, rows, C, ld, p) }
@@ -66,9 +68,9 @@ func TestColumnBlocksSameBits(t *testing.T) {
 				want := runAll(s, x, dy, gamma, beta, nil)
 				colBlockC, colBlockMinC = 48, 0
 				for _, run := range []Runner{Serial, limitedRunner{2}, limitedRunner{3}} {
-					before := partial
+					before := partial.Load()
 					got := runAll(s, x, dy, gamma, beta, run)
-					if partial == before {
+					if partial.Load() == before {
 						t.Errorf("%s %v, ntBytes %d, %d workers: no kernel call covered a column block", name, s, nt, run.Workers())
 					}
 					for what, pair := range map[string][2][]float32{"y": {got.y, want.y}, "dx": {got.dx, want.dx}} {
