@@ -39,45 +39,23 @@ func BenchmarkTune(b *testing.B) {
 			s.Layout = ChannelsLast
 		}
 	}
-	if v := os.Getenv("TUNE_BLOCK"); v != "" {
-		defer func(v int) { blockBytes = v }(blockBytes)
-		blockBytes, _ = strconv.Atoi(v)
-	}
-	if v := os.Getenv("TUNE_PIPEGROUP"); v != "" {
-		defer func(v int) { pipeGroupBytes = v }(pipeGroupBytes)
-		pipeGroupBytes, _ = strconv.Atoi(v)
-	}
-	if v := os.Getenv("TUNE_NT"); v != "" {
-		defer func(v int) { ntBytes = v }(ntBytes)
-		ntBytes, _ = strconv.Atoi(v)
-	}
-	if v := os.Getenv("TUNE_PREFETCHCL"); v != "" {
-		defer func(v int) { prefetchCLBytes = v }(prefetchCLBytes)
-		prefetchCLBytes, _ = strconv.Atoi(v)
-	}
-	if v := os.Getenv("TUNE_CACHEDCL"); v != "" {
-		defer func(v int) { cachedCLBytes = v }(cachedCLBytes)
-		cachedCLBytes, _ = strconv.Atoi(v)
-	}
-	if v := os.Getenv("TUNE_BACKGROUP"); v != "" {
-		defer func(v int) { backGroupBytes = v }(backGroupBytes)
-		backGroupBytes, _ = strconv.Atoi(v)
-	}
-	if v := os.Getenv("TUNE_PIPEAPPLY"); v != "" {
-		defer func(v int) { pipeApplyElems = v }(pipeApplyElems)
-		pipeApplyElems, _ = strconv.Atoi(v)
-	}
-	if v := os.Getenv("TUNE_FUSEMIN"); v != "" {
-		defer func(v int) { fuseMinRun = v }(fuseMinRun)
-		fuseMinRun, _ = strconv.Atoi(v)
+	// Integer knobs: TUNE_<name>=value sets the variable for this run.
+	for _, knob := range []struct {
+		env string
+		v   *int
+	}{
+		{"TUNE_BLOCK", &blockBytes}, {"TUNE_PIPEGROUP", &pipeGroupBytes}, {"TUNE_NT", &ntBytes},
+		{"TUNE_PREFETCHCL", &prefetchCLBytes}, {"TUNE_CACHEDCL", &cachedCLBytes}, {"TUNE_BACKGROUP", &backGroupBytes},
+		{"TUNE_PIPEAPPLY", &pipeApplyElems}, {"TUNE_FUSEMIN", &fuseMinRun}, {"TUNE_MEMORDER", &memOrderBytes},
+	} {
+		if v := os.Getenv(knob.env); v != "" {
+			defer func(p *int, old int) { *p = old }(knob.v, *knob.v)
+			*knob.v, _ = strconv.Atoi(v)
+		}
 	}
 	if os.Getenv("TUNE_FUSE") == "0" {
 		defer func(v bool) { fuseTrain = v }(fuseTrain)
 		fuseTrain = false
-	}
-	if v := os.Getenv("TUNE_MEMORDER"); v != "" {
-		defer func(v int) { memOrderBytes = v }(memOrderBytes)
-		memOrderBytes, _ = strconv.Atoi(v)
 	}
 	var run Runner
 	if v := os.Getenv("TUNE_WORKERS"); v != "" {
