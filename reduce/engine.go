@@ -613,7 +613,7 @@ var ntBytes = 8 << 20
 // on an asm.NTAlign boundary. Channels first, it sets w.ntRuns when every
 // run starts on such a boundary; the channels-first kernels store each
 // run's head the ordinary way up to a vector boundary, so with anyRuns
-// (Backward) any run will do. Train and Infer keep ordinary stores on
+// (Backward) any run of ntUnalignedMinRun values or more will do. Train and Infer keep ordinary stores on
 // unaligned runs: on 32x64x3025, from memory (tune harness, TUNE_COLD=1,
 // TUNE_NT against the default, four pairs), non-temporal stores took
 // Backward from 2.30-2.53x copy() to 2.24-2.50 (64x128x3025: 2.63-3.06
@@ -635,8 +635,25 @@ func (w *workspace) useNT(out []float32, anyRuns bool, ins ...[]float32) bool {
 		return aligned && s.C*4%ntAlign == 0
 	}
 	w.ntRuns = aligned && s.S*4%ntAlign == 0
-	return w.ntRuns || anyRuns
+	return w.ntRuns || (anyRuns && s.S >= ntUnalignedMinRun)
 }
+
+// ntUnalignedMinRun is the shortest unaligned channels-first run that
+// Backward writes non-temporally. Each run's head and tail go out as
+// ordinary stores, and on short runs (7x7, 14x14) they are most of it:
+// lines written the one way and the other in turn. bnbench, Backward
+// channels first, three alternating pairs, non-temporal on any run
+// against on runs of 1024 values or more: 32x2048x7x7 8.47-9.87x copy()
+// -> 7.05-7.83, 32x1024x14x14 4.22-5.06 -> 3.12-4.47, and 256x512x7x7,
+// 256x256x14x14 and 128x256x14x14 within noise (5.89-6.75 and
+// 6.34-6.88, 3.71-4.93 and 3.41-4.45, 4.14-4.99 and 3.94-5.53). Tune
+// harness (TUNE_NTRUN=1 against the default, two pairs each): warm,
+// 32x2048x7x7 6.47-6.71 -> 4.85-5.48, 32x1024x14x14 3.20-3.41 ->
+// 2.95-3.16, 256x512x7x7 4.46-4.53 -> 3.96-4.17; cold (TUNE_COLD=1)
+// 4.12-4.23 -> 4.45-5.32, 2.73-2.92 -> 2.56-3.00 and 3.86-3.88 ->
+// 3.60-3.84. The runs of 55x55 (3025 values) where non-temporal stores
+// were measured to pay (d9dbe71) keep them.
+var ntUnalignedMinRun = 1024
 
 // prefetchCLBytes is the batch size from which the row-major slabs are
 // reduced by the Prefetch kernels (each row visit also prefetches the

@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// TestNTUnalignedRuns checks the channels-first non-temporal path (ntBytes,
-// here lowered to 0) on runs that do not start on a vector boundary, whose
+// TestNTUnalignedRuns checks the channels-first non-temporal path (ntBytes
+// and ntUnalignedMinRun, here lowered) on runs that do not start on a vector boundary, whose
 // heads the kernels store the ordinary way: Train, Backward (which takes
 // the non-temporal path on such runs), Infer and MeanVar with every
 // implementation on 1 to 3 workers, against the generic path with ordinary
@@ -17,7 +17,8 @@ import (
 // Backward's NT kernel must have run, and the fused Train kernel (which
 // needs aligned runs) must not have.
 func TestNTUnalignedRuns(t *testing.T) {
-	defer func(v int) { ntBytes = v }(ntBytes)
+	defer func(v, r int) { ntBytes, ntUnalignedMinRun = v, r }(ntBytes, ntUnalignedMinRun)
+	ntUnalignedMinRun = 1 // the short runs too
 	shapes := []Shape{
 		{N: 3, C: 6, S: 49},
 		{N: 5, C: 6, S: 17},
