@@ -50,6 +50,12 @@ func Train(a *TrainArgs) {
 	w.begin(a.Run, s)
 	w.x, w.y, w.gamma, w.beta, w.eps = a.X, a.Y, a.Gamma, a.Beta, a.Eps
 	w.nt = w.useNT(a.Y, false, a.X)
+	// On unaligned runs long enough to fuse, only the fused kernel stores
+	// non-temporally (fusedSplit); the other apply calls keep ordinary
+	// stores, which measured faster for Train there (useNT).
+	aligned := w.ntRuns
+	w.ntFused = aligned || (s.S >= fuseUnalignedMinRun && w.useNT(a.Y, true, a.X))
+	w.ntRuns = aligned
 	w.mean, w.variance, w.inv = w.perChannel(s.C)
 	// Parameters: interleaved (pstride per channel) for channels first,
 	// planar (C per parameter) for row-major batches; pstride*C holds both.
