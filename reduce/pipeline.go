@@ -188,8 +188,9 @@ var fuseUnalignedMinRun = 16384
 
 // fused reports whether the apply of group [c0, c1) and the statistics of
 // the next group run fused (fusedGroups): Train with non-temporal stores
-// on runs that start on a vector boundary (w.ntRuns), at least fuseMinRun
-// values long, one run per flush unit, and no extreme channel in the
+// on runs that start on a vector boundary and are at least fuseMinRun
+// values long, or on others of fuseUnalignedMinRun values or more
+// (w.ntFused), one run per flush unit, and no extreme channel in the
 // group.
 func (w *workspace) fused(c0, c1 int) bool {
 	return fuseTrain && w.op == opTrainGroups && w.ntFused && w.s.S >= fuseMinRun && w.geo.group == 1 && w.geo.pieces == 0 &&
