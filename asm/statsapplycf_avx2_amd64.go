@@ -5,7 +5,7 @@
 package asm
 
 // statsApplyCFNTAVX2 is the AVX2 form of fallback.StatsApplyCF, with the same bits.
-// It stores full vectors of y non-temporally: y must start 32-byte aligned.
+// It stores y's full vectors non-temporally, from its first 64-byte boundary on.
 //
 //go:noescape
 func statsApplyCFNTAVX2(acc []float64, x []float32, pivot float32, y []float32, xa []float32, p []float32)

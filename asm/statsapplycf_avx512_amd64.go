@@ -5,7 +5,7 @@
 package asm
 
 // statsApplyCFNTAVX512 is the AVX512 form of fallback.StatsApplyCF, with the same bits.
-// It stores full vectors of y non-temporally: y must start 64-byte aligned.
+// It stores y's full vectors non-temporally, from its first 64-byte boundary on.
 //
 //go:noescape
 func statsApplyCFNTAVX512(acc []float64, x []float32, pivot float32, y []float32, xa []float32, p []float32)

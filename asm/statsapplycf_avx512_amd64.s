@@ -58,81 +58,75 @@ TEXT ·statsApplyCFNTAVX512(SB), NOSPLIT, $0-128
 	VPXORD       Z6, Z6, Z6
 	VPXORD       Z7, Z7, Z7
 	VPXORD       Z8, Z8, Z8
+	MOVQ         $0x00000020, SI
 
-statsApplyCFNTAVX512_segment:
-	// n = min(rem, FlushCF); rem -= n
-	MOVQ DI, SI
-	CMPQ SI, $0x00000400
-	JLE  statsApplyCFNTAVX512_short
-	MOVQ $0x00000400, SI
+	// Head: h = min(len(x), values up to y's next 64-byte boundary), normalized alone.
+	MOVQ DX, R8
+	NEGQ R8
+	ANDQ $0x3f, R8
+	SHRQ $0x02, R8
+	CMPQ R8, DI
+	JLE  statsApplyCFNTAVX512_headlen
+	MOVQ DI, R8
 
-statsApplyCFNTAVX512_short:
-	SUBQ SI, DI
-	MOVQ SI, R8
+statsApplyCFNTAVX512_headlen:
+	TESTQ     R8, R8
+	JZ        statsApplyCFNTAVX512_nohead
+	LEAQ      statsApplyCFNTAVX512Masks<>+0(SB), R9
+	KMOVW     (R9)(R8*4), K1
+	KMOVW     2(R9)(R8*4), K2
+	VMOVUPS.Z (BX), K1, Z9
+	VSUBPS    Z1, Z9, Z9
+	VSUBPS    Z2, Z9, Z9
+	VMULPS    Z3, Z9, Z9
+	VADDPS    Z4, Z9, Z9
+	VMOVUPS   Z9, K1, (DX)
+	VMOVUPS.Z 64(BX), K2, Z9
+	VSUBPS    Z1, Z9, Z9
+	VSUBPS    Z2, Z9, Z9
+	VMULPS    Z3, Z9, Z9
+	VADDPS    Z4, Z9, Z9
+	VMOVUPS   Z9, K2, 64(DX)
+	LEAQ      (BX)(R8*4), BX
+	LEAQ      (DX)(R8*4), DX
+
+statsApplyCFNTAVX512_nohead:
+	// Blocks of both streams: as many as the normalization has whole.
+	MOVQ DI, R9
+	SUBQ R8, R9
+	MOVQ R9, R8
 	SHRQ $0x05, R8
-	JZ   statsApplyCFNTAVX512_tail
+	JZ   statsApplyCFNTAVX512_statsrest
 
 statsApplyCFNTAVX512_block:
 	VMOVUPS  (CX), Z9
-	VMOVUPS  (BX), Z10
 	VSUBPS   Z0, Z9, Z9
 	VADDPS   Z9, Z5, Z5
 	VMULPS   Z9, Z9, Z9
 	VADDPS   Z9, Z7, Z7
-	VSUBPS   Z1, Z10, Z10
-	VSUBPS   Z2, Z10, Z10
-	VMULPS   Z3, Z10, Z10
-	VADDPS   Z4, Z10, Z10
-	VMOVNTPS Z10, (DX)
+	VMOVUPS  (BX), Z9
+	VSUBPS   Z1, Z9, Z9
+	VSUBPS   Z2, Z9, Z9
+	VMULPS   Z3, Z9, Z9
+	VADDPS   Z4, Z9, Z9
+	VMOVNTPS Z9, (DX)
 	VMOVUPS  64(CX), Z9
-	VMOVUPS  64(BX), Z10
 	VSUBPS   Z0, Z9, Z9
 	VADDPS   Z9, Z6, Z6
 	VMULPS   Z9, Z9, Z9
 	VADDPS   Z9, Z8, Z8
-	VSUBPS   Z1, Z10, Z10
-	VSUBPS   Z2, Z10, Z10
-	VMULPS   Z3, Z10, Z10
-	VADDPS   Z4, Z10, Z10
-	VMOVNTPS Z10, 64(DX)
+	VMOVUPS  64(BX), Z9
+	VSUBPS   Z1, Z9, Z9
+	VSUBPS   Z2, Z9, Z9
+	VMULPS   Z3, Z9, Z9
+	VADDPS   Z4, Z9, Z9
+	VMOVNTPS Z9, 64(DX)
 	ADDQ     $0x80, CX
-	ADDQ     $0x80, DX
 	ADDQ     $0x80, BX
-	DECQ     R8
-	JNZ      statsApplyCFNTAVX512_block
+	ADDQ     $0x80, DX
+	DECQ     SI
+	JNZ      statsApplyCFNTAVX512_noflush
 
-statsApplyCFNTAVX512_tail:
-	ANDQ $0x1f, SI
-	JZ   statsApplyCFNTAVX512_segend
-
-	// Tail of the run: the first n lanes.
-	LEAQ      statsApplyCFNTAVX512Masks<>+0(SB), R8
-	KMOVW     (R8)(SI*4), K1
-	KMOVW     2(R8)(SI*4), K2
-	VMOVUPS.Z (CX), K1, Z9
-	VMOVUPS.Z (BX), K1, Z10
-	VSUBPS.Z  Z0, Z9, K1, Z9
-	VADDPS    Z9, Z5, Z5
-	VMULPS    Z9, Z9, Z9
-	VADDPS    Z9, Z7, Z7
-	VSUBPS    Z1, Z10, Z10
-	VSUBPS    Z2, Z10, Z10
-	VMULPS    Z3, Z10, Z10
-	VADDPS    Z4, Z10, Z10
-	VMOVUPS   Z10, K1, (DX)
-	VMOVUPS.Z 64(CX), K2, Z9
-	VMOVUPS.Z 64(BX), K2, Z10
-	VSUBPS.Z  Z0, Z9, K2, Z9
-	VADDPS    Z9, Z6, Z6
-	VMULPS    Z9, Z9, Z9
-	VADDPS    Z9, Z8, Z8
-	VSUBPS    Z1, Z10, Z10
-	VSUBPS    Z2, Z10, Z10
-	VMULPS    Z3, Z10, Z10
-	VADDPS    Z4, Z10, Z10
-	VMOVUPS   Z10, K2, 64(DX)
-
-statsApplyCFNTAVX512_segend:
 	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
 	VCVTPS2PD     Y5, Z9
 	VADDPD        (AX), Z9, Z9
@@ -166,8 +160,148 @@ statsApplyCFNTAVX512_segend:
 	VADDPD        448(AX), Z9, Z9
 	VMOVUPD       Z9, 448(AX)
 	VPXORD        Z8, Z8, Z8
-	TESTQ         DI, DI
-	JNZ           statsApplyCFNTAVX512_segment
+	MOVQ          $0x00000020, SI
+
+statsApplyCFNTAVX512_noflush:
+	DECQ R8
+	JNZ  statsApplyCFNTAVX512_block
+
+	// What is left of the statistics: s = len(x) - 32*(blocks done), at most a block and a tail.
+statsApplyCFNTAVX512_statsrest:
+	MOVQ    R9, R8
+	SHRQ    $0x05, R8
+	SHLQ    $0x05, R8
+	NEGQ    R8
+	ADDQ    DI, R8
+	CMPQ    R8, $0x20
+	JB      statsApplyCFNTAVX512_statstail
+	VMOVUPS (CX), Z9
+	VSUBPS  Z0, Z9, Z9
+	VADDPS  Z9, Z5, Z5
+	VMULPS  Z9, Z9, Z9
+	VADDPS  Z9, Z7, Z7
+	VMOVUPS 64(CX), Z9
+	VSUBPS  Z0, Z9, Z9
+	VADDPS  Z9, Z6, Z6
+	VMULPS  Z9, Z9, Z9
+	VADDPS  Z9, Z8, Z8
+	ADDQ    $0x80, CX
+	DECQ    SI
+	JNZ     statsApplyCFNTAVX512_noflush2
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y5, Z9
+	VADDPD        (AX), Z9, Z9
+	VMOVUPD       Z9, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y9
+	VCVTPS2PD     Y9, Z9
+	VADDPD        64(AX), Z9, Z9
+	VMOVUPD       Z9, 64(AX)
+	VPXORD        Z5, Z5, Z5
+	VCVTPS2PD     Y6, Z9
+	VADDPD        128(AX), Z9, Z9
+	VMOVUPD       Z9, 128(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y9
+	VCVTPS2PD     Y9, Z9
+	VADDPD        192(AX), Z9, Z9
+	VMOVUPD       Z9, 192(AX)
+	VPXORD        Z6, Z6, Z6
+	VCVTPS2PD     Y7, Z9
+	VADDPD        256(AX), Z9, Z9
+	VMOVUPD       Z9, 256(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y9
+	VCVTPS2PD     Y9, Z9
+	VADDPD        320(AX), Z9, Z9
+	VMOVUPD       Z9, 320(AX)
+	VPXORD        Z7, Z7, Z7
+	VCVTPS2PD     Y8, Z9
+	VADDPD        384(AX), Z9, Z9
+	VMOVUPD       Z9, 384(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y9
+	VCVTPS2PD     Y9, Z9
+	VADDPD        448(AX), Z9, Z9
+	VMOVUPD       Z9, 448(AX)
+	VPXORD        Z8, Z8, Z8
+	MOVQ          $0x00000020, SI
+
+statsApplyCFNTAVX512_noflush2:
+	SUBQ $0x20, R8
+
+statsApplyCFNTAVX512_statstail:
+	TESTQ     R8, R8
+	JZ        statsApplyCFNTAVX512_applyrest
+	LEAQ      statsApplyCFNTAVX512Masks<>+0(SB), SI
+	KMOVW     (SI)(R8*4), K1
+	KMOVW     2(SI)(R8*4), K2
+	VMOVUPS.Z (CX), K1, Z9
+	VSUBPS.Z  Z0, Z9, K1, Z9
+	VADDPS    Z9, Z5, Z5
+	VMULPS    Z9, Z9, Z9
+	VADDPS    Z9, Z7, Z7
+	VMOVUPS.Z 64(CX), K2, Z9
+	VSUBPS.Z  Z0, Z9, K2, Z9
+	VADDPS    Z9, Z6, Z6
+	VMULPS    Z9, Z9, Z9
+	VADDPS    Z9, Z8, Z8
+
+	// What is left of the normalization: its last (len(x) - h) % 32 values.
+statsApplyCFNTAVX512_applyrest:
+	ANDQ      $0x1f, R9
+	JZ        statsApplyCFNTAVX512_last
+	LEAQ      statsApplyCFNTAVX512Masks<>+0(SB), CX
+	KMOVW     (CX)(R9*4), K1
+	KMOVW     2(CX)(R9*4), K2
+	VMOVUPS.Z (BX), K1, Z0
+	VSUBPS    Z1, Z0, Z0
+	VSUBPS    Z2, Z0, Z0
+	VMULPS    Z3, Z0, Z0
+	VADDPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (DX)
+	VMOVUPS.Z 64(BX), K2, Z0
+	VSUBPS    Z1, Z0, Z0
+	VSUBPS    Z2, Z0, Z0
+	VMULPS    Z3, Z0, Z0
+	VADDPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K2, 64(DX)
+
+	// The last flush, unless len(x) is a multiple of FlushCF and the blocks made it.
+statsApplyCFNTAVX512_last:
+	TESTQ $0x000003ff, DI
+	JZ    statsApplyCFNTAVX512_done
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y5, Z0
+	VADDPD        (AX), Z0, Z0
+	VMOVUPD       Z0, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        64(AX), Z0, Z0
+	VMOVUPD       Z0, 64(AX)
+	VPXORD        Z5, Z5, Z5
+	VCVTPS2PD     Y6, Z0
+	VADDPD        128(AX), Z0, Z0
+	VMOVUPD       Z0, 128(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        192(AX), Z0, Z0
+	VMOVUPD       Z0, 192(AX)
+	VPXORD        Z6, Z6, Z6
+	VCVTPS2PD     Y7, Z0
+	VADDPD        256(AX), Z0, Z0
+	VMOVUPD       Z0, 256(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        320(AX), Z0, Z0
+	VMOVUPD       Z0, 320(AX)
+	VPXORD        Z7, Z7, Z7
+	VCVTPS2PD     Y8, Z0
+	VADDPD        384(AX), Z0, Z0
+	VMOVUPD       Z0, 384(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        448(AX), Z0, Z0
+	VMOVUPD       Z0, 448(AX)
+	VPXORD        Z8, Z8, Z8
 
 statsApplyCFNTAVX512_done:
 	SFENCE

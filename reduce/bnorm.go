@@ -51,10 +51,10 @@ func Train(a *TrainArgs) {
 	w.x, w.y, w.gamma, w.beta, w.eps = a.X, a.Y, a.Gamma, a.Beta, a.Eps
 	w.nt = w.useNT(a.Y, false, a.X)
 	// On unaligned runs long enough to fuse, only the fused kernel stores
-	// non-temporally (fusedSplit); the other apply calls keep ordinary
-	// stores, which measured faster for Train there (useNT).
+	// non-temporally (its head the ordinary way); the other apply calls
+	// keep ordinary stores, which measured faster for Train there (useNT).
 	aligned := w.ntRuns
-	w.ntFused = aligned || (s.S >= fuseUnalignedMinRun && w.useNT(a.Y, true, a.X))
+	w.ntFused = aligned || w.useNT(a.Y, true, a.X)
 	w.ntRuns = aligned
 	w.mean, w.variance, w.inv = w.perChannel(s.C)
 	// Parameters: interleaved (pstride per channel) for channels first,

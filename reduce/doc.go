@@ -100,10 +100,11 @@
 // row in the same few L1 sets); Backward's channel blocks use them only
 // for such rows. Outputs of 8 MiB and more that alias no input are
 // written with non-temporal stores (channels first, Train and Infer only
-// when every run starts on a 64-byte boundary, except that Train fuses
-// runs of 16384 values or more that do not over their aligned middle;
-// Backward also on runs of 1024 values or more that do not, each run's
-// head stored the ordinary way). None of this changes
+// when every run starts on a 64-byte boundary, except that Train's fused
+// kernel takes runs of any start, and Backward runs of 1024 values or more
+// that do not; the head of such a run, up to the output's next line (the
+// fused kernel) or vector (Backward) boundary, is stored the ordinary
+// way). None of this changes
 // the arithmetic. Rows of more than 1024 channels are normalized in
 // column blocks of 512 channels, so that a block's parameters stay in L1.
 //

@@ -57,8 +57,8 @@ type call struct {
 	parCols             []float32    // row-major: w.par, planar within each column block (colBlockC)
 	geo                 cfGeo        // channels first: the slab geometry
 	nt                  bool         // element-wise kernels store non-temporally
-	ntRuns              bool         // nt, and every channels-first run of the output starts on an asm.NTAlign boundary (StatsApplyCF needs it)
-	ntFused             bool         // Train: StatsApplyCF may run (on unaligned runs, over their aligned middle alone)
+	ntRuns              bool         // nt, and every channels-first run of the output starts on an asm.NTAlign boundary
+	ntFused             bool         // Train: StatsApplyCF may run (ntRuns, or long unaligned runs)
 	nslabs              int          // row-major: slabs of the call
 	slow                []bool       // row-major per-channel ops: a unit met a rare case
 	pipe                bool         // fused groups run pipelined (pipeline.go)

@@ -16,10 +16,10 @@ import (
 // and an extreme channel (which keeps its group off the fused path). It
 // counts the fused kernel's calls, so that the path cannot go untested.
 func TestFusedTrainSameBits(t *testing.T) {
-	defer func(p, g, nt, f, fu int) {
-		pipeBytes, pipeGroupBytes, ntBytes, fuseMinRun, fuseUnalignedMinRun = p, g, nt, f, fu
-	}(pipeBytes, pipeGroupBytes, ntBytes, fuseMinRun, fuseUnalignedMinRun)
-	ntBytes, fuseMinRun, fuseUnalignedMinRun = 0, 0, 0
+	defer func(p, g, nt, f int) {
+		pipeBytes, pipeGroupBytes, ntBytes, fuseMinRun = p, g, nt, f
+	}(pipeBytes, pipeGroupBytes, ntBytes, fuseMinRun)
+	ntBytes, fuseMinRun = 0, 0
 	cases := []struct {
 		s     Shape
 		group int // pipeGroupBytes
@@ -29,9 +29,9 @@ func TestFusedTrainSameBits(t *testing.T) {
 		{Shape{N: 3, C: 9, S: 2064}, 2 * 3 * 2064 * 4}, // groups of 2, the last of 1
 		{Shape{N: 33, C: 3, S: 2064}, 1},               // two slabs per channel (31 runs each)
 		{Shape{N: 4, C: 5, S: 64}, 1},                  // short runs: 16 per flush unit, not fused
-		{Shape{N: 5, C: 6, S: 2051}, 1},                // unaligned runs: fusedSplit, heads of every length
-		{Shape{N: 3, C: 7, S: 3025}, 2 * 3 * 3025 * 4}, // unaligned, groups of 2, two flush segments in the fused part
-		{Shape{N: 4, C: 5, S: 1037}, 1},                // unaligned and shorter than FlushCF + head: an empty fused part
+		{Shape{N: 5, C: 6, S: 2051}, 1},                // unaligned runs: the kernel's heads of every length
+		{Shape{N: 3, C: 7, S: 3025}, 2 * 3 * 3025 * 4}, // unaligned, groups of 2, three flush segments
+		{Shape{N: 4, C: 5, S: 1037}, 1},                // unaligned, shorter than FlushCF + head
 		{Shape{N: 3, C: 24, S: 2051}, 1},               // enough groups that every worker pairs some
 	}
 	generic := map[int][]float32{}   // case -> y and statistics of the first implementation run, generic

@@ -14,8 +14,8 @@ import (
 // implementation on 1 to 3 workers, against the generic path with ordinary
 // stores, bit for bit, on data that takes every rare path: a far pivot
 // (the second pass), Train's and Backward's float64 paths, NaN and Inf.
-// Backward's NT kernel must have run, and the fused Train kernel (which
-// needs aligned runs) must not have.
+// Backward's NT kernel must have run, and the fused Train kernel (whose
+// pipeline needs tensors of pipeBytes) must not have.
 func TestNTUnalignedRuns(t *testing.T) {
 	defer func(v, r int) { ntBytes, ntUnalignedMinRun = v, r }(ntBytes, ntUnalignedMinRun)
 	ntUnalignedMinRun = 1 // the short runs too

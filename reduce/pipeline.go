@@ -1,10 +1,6 @@
 package reduce
 
-import (
-	"unsafe"
-
-	"github.com/simdbn/simdbn/fallback"
-)
+import "github.com/simdbn/simdbn/fallback"
 
 // The pipelined schedule of the fused channels-first passes. A group's
 // statistics pass reads from memory and its apply pass writes to memory;
@@ -175,23 +171,11 @@ var fuseTrain = true
 // 1.23-1.39; 64x128x784 (two pairs) 1.71-1.73 and 1.34-1.39.
 var fuseMinRun = 2048
 
-// fuseUnalignedMinRun is the shortest run that Train fuses when the runs
-// do not start on an asm.NTAlign boundary (fusedSplit): below it the
-// split's extra calls and its ordinary-store tail (up to FlushCF values)
-// cost more than the fused middle gains. Tune harness, Train,
-// TUNE_FUSEUNALIGNED=2048 against none, two pairs warm and two cold:
-// 8x64x147x147 1.49-1.53 -> 1.27-1.32 (cold 1.51-1.56 -> 1.30-1.33);
-// 16x64x99x99 1.33-1.53 -> 1.40-1.44 (cold 1.36-1.67 -> 1.52-1.53);
-// 16x64x73x73 1.32 -> 1.33-1.42 (cold 1.47-1.51 -> 1.34-1.49);
-// 32x64x55x55 1.39-1.47 -> 1.75-1.79 (cold 1.42-1.53 -> 1.65-1.67).
-var fuseUnalignedMinRun = 16384
-
 // fused reports whether the apply of group [c0, c1) and the statistics of
 // the next group run fused (fusedGroups): Train with non-temporal stores
-// on runs that start on a vector boundary and are at least fuseMinRun
-// values long, or on others of fuseUnalignedMinRun values or more
-// (w.ntFused), one run per flush unit, and no extreme channel in the
-// group.
+// for the fused kernel (w.ntFused: the kernel takes runs of any start,
+// storing each run's head the ordinary way), runs of at least fuseMinRun
+// values, one run per flush unit, and no extreme channel in the group.
 func (w *workspace) fused(c0, c1 int) bool {
 	return fuseTrain && w.op == opTrainGroups && w.ntFused && w.s.S >= fuseMinRun && w.geo.group == 1 && w.geo.pieces == 0 &&
 		!w.anyExtreme(c0, c1)
@@ -218,10 +202,8 @@ func (w *workspace) fusedGroups(u int, acc []float64) {
 				lanesB = acc[(cb-b0)*3*lanes : (cb-b0)*3*lanes+2*lanes]
 			}
 			switch {
-			case ca < a1 && cb < b1 && w.ntRuns:
-				k.statsApplyCFNT(lanesB, w.x[offB:offB+s.S], w.piv[cb], w.y[offA:offA+s.S], w.x[offA:offA+s.S], w.par[ca*pstride:])
 			case ca < a1 && cb < b1:
-				w.fusedSplit(lanesB, offA, offB, ca, cb)
+				k.statsApplyCFNT(lanesB, w.x[offB:offB+s.S], w.piv[cb], w.y[offA:offA+s.S], w.x[offA:offA+s.S], w.par[ca*pstride:])
 			case ca < a1:
 				k.applyCFNT(w.y[offA:offA+s.S], w.x[offA:offA+s.S], 1, 1, s.S, stride, w.par[ca*pstride:])
 			default:
@@ -233,32 +215,5 @@ func (w *workspace) fusedGroups(u int, acc []float64) {
 				clear(lanesB)
 			}
 		}
-	}
-}
-
-// fusedSplit is fusedGroups' StatsApplyCF call for a run of channel ca
-// (normalized, from offA) and one of channel cb (summed, from offB) when
-// the output run does not start on an asm.NTAlign boundary. The fused
-// kernel takes the middle: the normalization from the output's first
-// boundary (h values in), and the statistics of the run's first L values,
-// L a multiple of FlushCF, so that the kernel's last flush falls where
-// StatsCF flushes anyway, and its lanes are the positions in the run. The
-// rest of the statistics (from L, a multiple of the 32 lanes too) and the
-// normalization's head and tail go to the plain kernels, with ordinary
-// stores. Same bits as one StatsApplyCF call (with L = 0 too, when the
-// run is shorter than FlushCF + h: fuseMinRun keeps such runs away).
-func (w *workspace) fusedSplit(lanesB []float64, offA, offB, ca, cb int) {
-	s, k := w.s, w.k
-	S, stride, par := s.S, s.C*s.S, w.par[ca*pstride:]
-	y, xa, xb := w.y[offA:offA+S], w.x[offA:offA+S], w.x[offB:offB+S]
-	h := int((ntAlign-uintptr(unsafe.Pointer(&y[0]))%ntAlign)%ntAlign) / 4
-	L := (S - h) / fallback.FlushCF * fallback.FlushCF
-	if h > 0 {
-		k.applyCF(y[:h], xa[:h], 1, 1, h, stride, par)
-	}
-	k.statsApplyCFNT(lanesB, xb[:L], w.piv[cb], y[h:h+L], xa[h:h+L], par)
-	k.statsCF(lanesB, xb[L:], 1, S-L, stride, 1, w.piv[cb])
-	if h+L < S {
-		k.applyCF(y[h+L:], xa[h+L:], 1, 1, S-h-L, stride, par)
 	}
 }

@@ -48,7 +48,7 @@ func BenchmarkTune(b *testing.B) {
 		{"TUNE_BLOCK", &blockBytes}, {"TUNE_PIPEGROUP", &pipeGroupBytes}, {"TUNE_NT", &ntBytes},
 		{"TUNE_PREFETCHCL", &prefetchCLBytes}, {"TUNE_CACHEDCL", &cachedCLBytes}, {"TUNE_BACKGROUP", &backGroupBytes},
 		{"TUNE_PIPEAPPLY", &pipeApplyElems}, {"TUNE_FUSEMIN", &fuseMinRun}, {"TUNE_MEMORDER", &memOrderBytes},
-		{"TUNE_NTRUN", &ntUnalignedMinRun}, {"TUNE_FUSEUNALIGNED", &fuseUnalignedMinRun},
+		{"TUNE_NTRUN", &ntUnalignedMinRun},
 	} {
 		if v := os.Getenv(knob.env); v != "" {
 			defer func(p *int, old int) { *p = old }(knob.v, *knob.v)

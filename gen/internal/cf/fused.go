@@ -1,8 +1,6 @@
 package cf
 
 import (
-	"fmt"
-
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -18,21 +16,33 @@ import (
 // memory, 25.7 MB written non-temporally from a 4 MB source in the
 // last-level cache): 1.67 ms fused, against 2.21 ms for the two loops one
 // after the other and 1.45 ms for copy().
+//
+// y may start anywhere: the normalization first stores its head, the h
+// values up to y's next cache-line boundary, the ordinary way, and then
+// runs h values ahead of the statistics, so that its full vectors are
+// aligned for VMOVNTPS and no line is written both ways (on AVX2, a head
+// to the next 32-byte boundary left half lines to the non-temporal stores,
+// and made the fused Train of 32x64x55x55 slower than the unfused one). Block b of the loop sums x[32b:32b+32] and normalizes
+// xa[h+32b:h+32b+32]; what is left of each stream after the last block
+// they share (at most one block and a tail of the statistics, a tail of
+// the normalization) runs alone. The statistics keep fallback's lanes (a
+// value's lane is its position in x, mod 32) and flush points (every
+// FlushCF values and at the end).
 func StatsApplyCF(isa ISA) {
 	name := "statsApplyCFNT" + isa.Suffix
 	tab := maskTable(isa, "statsApplyCFNT")
 	TEXT(name, NOSPLIT, "func(acc []float64, x []float32, pivot float32, y, xa []float32, p []float32)")
 	Pragma("noescape")
 	Doc(name+" is the "+isa.Suffix+" form of fallback.StatsApplyCF, with the same bits.",
-		fmt.Sprintf("It stores full vectors of y non-temporally: y must start %d-byte aligned.", isa.Bytes()))
+		"It stores y's full vectors non-temporally, from its first 64-byte boundary on.")
 
 	acc := Mem{Base: Load(Param("acc").Base(), GP64())}
 	px := Mem{Base: Load(Param("x").Base(), GP64())}
 	py := Mem{Base: Load(Param("y").Base(), GP64())}
 	pa := Mem{Base: Load(Param("xa").Base(), GP64())}
 	pp := Load(Param("p").Base(), GP64())
-	rem := Load(Param("x").Len(), GP64())
-	TESTQ(rem, rem)
+	size := Load(Param("x").Len(), GP64())
+	TESTQ(size, size)
 	JZ(LabelRef(lbl(name, "done")))
 
 	sc := isa.Vec()
@@ -51,66 +61,171 @@ func StatsApplyCF(isa ISA) {
 			isa.zero(accs[q][v])
 		}
 	}
-	n, blocks := GP64(), GP64()
 
-	// body feeds one 32-lane block of x to the statistics and normalizes
-	// the same 32 positions of xa into y. masked: the first n values only
-	// (1..31); the statistics' other lanes add +0 and the other positions
-	// of y are not written.
-	body := func(masked bool) {
-		var ks []Register
-		var negt GPVirtual
-		var tb Mem
-		if masked {
-			ks, negt, tb = isa.blockMasks(tab, n, nv)
+	// masks sets up the masks of a block's first n lanes (1..31).
+	type masks struct {
+		ks   []Register
+		negt GPVirtual
+		tb   Mem
+	}
+	setMasks := func(n Register) masks {
+		var m masks
+		m.ks, m.negt, m.tb = isa.blockMasks(tab, n, nv)
+		return m
+	}
+	// load loads vector v of a block at b into a new register: all of it,
+	// or (with mk) the masked lanes, the others 0. On AVX2 it also returns
+	// the lane mask.
+	load := func(b Mem, v int, mk *masks) (r, m VecVirtual) {
+		off := v * isa.Bytes()
+		r = isa.Vec()
+		switch {
+		case mk == nil:
+			VMOVUPS(b.Offset(off), r)
+		case isa.Z:
+			VMOVUPS_Z(b.Offset(off), mk.ks[v], r)
+		default:
+			m = isa.Vec()
+			VMOVDQU(mk.tb.Idx(mk.negt, 4).Offset(4*Lanes+off), m)
+			VMASKMOVPS(b.Offset(off), m, r)
 		}
-		for v := 0; v < nv; v++ {
-			off := v * isa.Bytes()
-			d, t := isa.Vec(), isa.Vec()
-			var m VecVirtual // AVX2 mask
-			switch {
-			case !masked:
-				VMOVUPS(px.Offset(off), d)
-				VMOVUPS(pa.Offset(off), t)
-				VSUBPS(sc, d, d) // d = x - pivot
-			case isa.Z:
-				VMOVUPS_Z(px.Offset(off), ks[v], d)
-				VMOVUPS_Z(pa.Offset(off), ks[v], t)
-				VSUBPS_Z(sc, d, ks[v], d)
-			default:
-				m = isa.Vec()
-				VMOVDQU(tb.Idx(negt, 4).Offset(4*Lanes+off), m)
-				VMASKMOVPS(px.Offset(off), m, d)
-				VMASKMOVPS(pa.Offset(off), m, t)
-				VSUBPS(sc, d, d)
-				VANDPS(m, d, d)
-			}
-			s, q := accs[0][v], accs[1][v]
-			VADDPS(d, s, s) // s = s + d
-			VMULPS(d, d, d)
-			VADDPS(d, q, q)      // q = q + d*d
-			VSUBPS(par[0], t, t) // t = xa - hi
-			VSUBPS(par[1], t, t) // t -= lo
-			VMULPS(par[2], t, t) // t*a
-			VADDPS(par[3], t, t) // + b
-			switch {
-			case !masked:
-				VMOVNTPS(t, py.Offset(off))
-			case isa.Z:
-				VMOVUPS(t, ks[v], py.Offset(off))
-			default:
-				VMASKMOVPS(t, m, py.Offset(off))
-			}
+		return r, m
+	}
+	// stats adds vector v of the block at px to the lanes (masked: mk's
+	// lanes only; the others add +0, as in fallback's tail).
+	stats := func(v int, mk *masks) {
+		d, m := load(px, v, mk)
+		switch {
+		case mk == nil:
+			VSUBPS(sc, d, d) // d = x - pivot
+		case isa.Z:
+			VSUBPS_Z(sc, d, mk.ks[v], d)
+		default:
+			VSUBPS(sc, d, d)
+			VANDPS(m, d, d)
+		}
+		s, q := accs[0][v], accs[1][v]
+		VADDPS(d, s, s) // s = s + d
+		VMULPS(d, d, d)
+		VADDPS(d, q, q) // q = q + d*d
+	}
+	// apply normalizes vector v of the block at pa into py: non-temporally
+	// when whole, else mk's lanes with an ordinary masked store.
+	apply := func(v int, mk *masks) {
+		off := v * isa.Bytes()
+		t, m := load(pa, v, mk)
+		VSUBPS(par[0], t, t) // t = xa - hi
+		VSUBPS(par[1], t, t) // t -= lo
+		VMULPS(par[2], t, t) // t*a
+		VADDPS(par[3], t, t) // + b
+		switch {
+		case mk == nil:
+			VMOVNTPS(t, py.Offset(off))
+		case isa.Z:
+			VMOVUPS(t, mk.ks[v], py.Offset(off))
+		default:
+			VMASKMOVPS(t, m, py.Offset(off))
 		}
 	}
+	step := func(ps ...Mem) {
+		for _, p := range ps {
+			ADDQ(U8(4*Lanes), p.Base)
+		}
+	}
+	seg := GP64() // blocks of the statistics left before the next flush
+	MOVQ(U32(FlushCF/Lanes), seg)
+	// segBlock counts a block of the statistics off and flushes after every
+	// FlushCF values.
+	segBlock := func(l string) {
+		DECQ(seg)
+		JNZ(LabelRef(lbl(name, l)))
+		isa.flushLanes(accs, acc)
+		MOVQ(U32(FlushCF/Lanes), seg)
+		Label(lbl(name, l))
+	}
 
-	segment(name, rem, n, blocks, []Register{px.Base, py.Base, pa.Base}, body)
+	Comment("Head: h = min(len(x), values up to y's next 64-byte boundary), normalized alone.")
+	h := GP64()
+	MOVQ(py.Base, h)
+	NEGQ(h)
+	ANDQ(U8(lineBytes-1), h)
+	SHRQ(U8(2), h)
+	CMPQ(h, size)
+	JLE(LabelRef(lbl(name, "headlen")))
+	MOVQ(size, h)
+	Label(lbl(name, "headlen"))
+	TESTQ(h, h)
+	JZ(LabelRef(lbl(name, "nohead")))
+	mh := setMasks(h)
+	for v := 0; v < nv; v++ {
+		apply(v, &mh)
+	}
+	LEAQ(Mem{Base: pa.Base, Index: h, Scale: 4}, pa.Base)
+	LEAQ(Mem{Base: py.Base, Index: h, Scale: 4}, py.Base)
+	Label(lbl(name, "nohead"))
+
+	Comment("Blocks of both streams: as many as the normalization has whole.")
+	rest := GP64() // values of the normalization after the head
+	MOVQ(size, rest)
+	SUBQ(h, rest)
+	blocks := GP64()
+	MOVQ(rest, blocks)
+	SHRQ(U8(5), blocks)
+	JZ(LabelRef(lbl(name, "statsrest")))
+	Label(lbl(name, "block"))
+	for v := 0; v < nv; v++ {
+		stats(v, nil)
+		apply(v, nil)
+	}
+	step(px, pa, py)
+	segBlock("noflush")
+	DECQ(blocks)
+	JNZ(LabelRef(lbl(name, "block")))
+
+	Comment("What is left of the statistics: s = len(x) - 32*(blocks done), at most a block and a tail.")
+	Label(lbl(name, "statsrest"))
+	n := GP64()
+	MOVQ(rest, n)
+	SHRQ(U8(5), n)
+	SHLQ(U8(5), n) // 32*(blocks done)
+	NEGQ(n)
+	ADDQ(size, n)
+	CMPQ(n, U8(Lanes))
+	JB(LabelRef(lbl(name, "statstail")))
+	for v := 0; v < nv; v++ {
+		stats(v, nil)
+	}
+	step(px)
+	segBlock("noflush2")
+	SUBQ(U8(Lanes), n)
+	Label(lbl(name, "statstail"))
+	TESTQ(n, n)
+	JZ(LabelRef(lbl(name, "applyrest")))
+	ms := setMasks(n)
+	for v := 0; v < nv; v++ {
+		stats(v, &ms)
+	}
+
+	Comment("What is left of the normalization: its last (len(x) - h) % 32 values.")
+	Label(lbl(name, "applyrest"))
+	ANDQ(U8(Lanes-1), rest)
+	JZ(LabelRef(lbl(name, "last")))
+	ma := setMasks(rest)
+	for v := 0; v < nv; v++ {
+		apply(v, &ma)
+	}
+
+	Comment("The last flush, unless len(x) is a multiple of FlushCF and the blocks made it.")
+	Label(lbl(name, "last"))
+	TESTQ(U32(FlushCF-1), size)
+	JZ(LabelRef(lbl(name, "done")))
 	isa.flushLanes(accs, acc)
-	TESTQ(rem, rem)
-	JNZ(LabelRef(lbl(name, "segment")))
 
 	Label(lbl(name, "done"))
 	SFENCE()
 	VZEROUPPER()
 	RET()
 }
+
+// lineBytes is the cache line: the non-temporal stores start on one.
+const lineBytes = 64
