@@ -412,6 +412,7 @@ statsApplyCFNTAVX2_statstail:
 	// What is left of the normalization: its last (len(x) - h) % 32 values.
 statsApplyCFNTAVX2_applyrest:
 	ANDQ       $0x1f, R9
+	TESTQ      R9, R9
 	JZ         statsApplyCFNTAVX2_last
 	LEAQ       statsApplyCFNTAVX2Masks<>+0(SB), CX
 	MOVQ       R9, SI

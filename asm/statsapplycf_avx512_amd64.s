@@ -247,6 +247,7 @@ statsApplyCFNTAVX512_statstail:
 	// What is left of the normalization: its last (len(x) - h) % 32 values.
 statsApplyCFNTAVX512_applyrest:
 	ANDQ      $0x1f, R9
+	TESTQ     R9, R9
 	JZ        statsApplyCFNTAVX512_last
 	LEAQ      statsApplyCFNTAVX512Masks<>+0(SB), CX
 	KMOVW     (CX)(R9*4), K1

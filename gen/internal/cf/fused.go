@@ -127,6 +127,16 @@ func StatsApplyCF(isa ISA) {
 			VMASKMOVPS(t, m, py.Offset(off))
 		}
 	}
+	// masked runs part on every vector of a block of n's first lanes (n
+	// 1..31), or jumps to skip when n is 0.
+	masked := func(n Register, skip string, part func(v int, mk *masks)) {
+		TESTQ(n, n)
+		JZ(LabelRef(lbl(name, skip)))
+		mk := setMasks(n)
+		for v := 0; v < nv; v++ {
+			part(v, &mk)
+		}
+	}
 	step := func(ps ...Mem) {
 		for _, p := range ps {
 			ADDQ(U8(4*Lanes), p.Base)
@@ -154,12 +164,7 @@ func StatsApplyCF(isa ISA) {
 	JLE(LabelRef(lbl(name, "headlen")))
 	MOVQ(size, h)
 	Label(lbl(name, "headlen"))
-	TESTQ(h, h)
-	JZ(LabelRef(lbl(name, "nohead")))
-	mh := setMasks(h)
-	for v := 0; v < nv; v++ {
-		apply(v, &mh)
-	}
+	masked(h, "nohead", apply)
 	LEAQ(Mem{Base: pa.Base, Index: h, Scale: 4}, pa.Base)
 	LEAQ(Mem{Base: py.Base, Index: h, Scale: 4}, py.Base)
 	Label(lbl(name, "nohead"))
@@ -199,21 +204,12 @@ func StatsApplyCF(isa ISA) {
 	segBlock("noflush2")
 	SUBQ(U8(Lanes), n)
 	Label(lbl(name, "statstail"))
-	TESTQ(n, n)
-	JZ(LabelRef(lbl(name, "applyrest")))
-	ms := setMasks(n)
-	for v := 0; v < nv; v++ {
-		stats(v, &ms)
-	}
+	masked(n, "applyrest", stats)
 
 	Comment("What is left of the normalization: its last (len(x) - h) % 32 values.")
 	Label(lbl(name, "applyrest"))
 	ANDQ(U8(Lanes-1), rest)
-	JZ(LabelRef(lbl(name, "last")))
-	ma := setMasks(rest)
-	for v := 0; v < nv; v++ {
-		apply(v, &ma)
-	}
+	masked(rest, "last", apply)
 
 	Comment("The last flush, unless len(x) is a multiple of FlushCF and the blocks made it.")
 	Label(lbl(name, "last"))
