@@ -53,9 +53,7 @@ func Train(a *TrainArgs) {
 	// On unaligned runs long enough to fuse, only the fused kernel stores
 	// non-temporally (its head the ordinary way); the other apply calls
 	// keep ordinary stores, which measured faster for Train there (useNT).
-	aligned := w.ntRuns
-	w.ntFused = aligned || w.useNT(a.Y, true, a.X)
-	w.ntRuns = aligned
+	w.ntFused = w.ntRuns || w.useNT(a.Y, true, a.X)
 	w.mean, w.variance, w.inv = w.perChannel(s.C)
 	// Parameters: interleaved (pstride per channel) for channels first,
 	// planar (C per parameter) for row-major batches; pstride*C holds both.

@@ -562,9 +562,11 @@ func (w *workspace) applyAll(o op) {
 // alternating pairs: Infer 8x4096x7x7 2.32-2.50 -> 1.02-1.05, Train
 // 3.36-3.64 -> 2.02-2.18; Infer 16x2048x7x7 1.12-1.16 -> 0.93-1.07 and
 // 64x2048x7x7 1.56-1.68 -> 1.30-1.38; Backward 16x2048x7x7 5.18-5.70 ->
-// 4.10-4.36 (six pairs). Backward of 32x2048x7x7 and 64x2048x7x7, whose
-// dx goes out non-temporally, stayed within noise (6.5-7.1 and 5.6-6.5
-// either way, also with whole rows for Backward when non-temporal).
+// 4.10-4.36 (three more pairs: 5.37-5.62 -> 4.36-6.14). Backward with
+// non-temporal dx did not gain: 32x2048x7x7 6.58-7.07 -> 6.49-6.91,
+// 64x2048x7x7 5.62-6.13 -> 5.99-6.53 (two sets of three pairs), and a
+// variant that kept whole rows for it ran level with the blocks (6.07
+// and 6.07 on 64x2048x7x7, three pairs), so the blocks stay for it too.
 // colBlockC is a multiple of 16, so that every block of a row starts on a
 // 64-byte boundary when the row does (the non-temporal kernels need it).
 var (
@@ -614,8 +616,9 @@ var ntBytes = 8 << 20
 // on an asm.NTAlign boundary. Channels first, it sets w.ntRuns when every
 // run starts on such a boundary; the channels-first kernels store each
 // run's head the ordinary way up to a vector boundary, so with anyRuns
-// (Backward) any run of ntUnalignedMinRun values or more will do. Train and Infer keep ordinary stores on
-// unaligned runs: on 32x64x3025, from memory (tune harness, TUNE_COLD=1,
+// (Backward, and Train for its fused kernel) any run of ntUnalignedMinRun
+// values or more will do. Infer, and Train outside its fused kernel, keep
+// ordinary stores on unaligned runs: on 32x64x3025, from memory (tune harness, TUNE_COLD=1,
 // TUNE_NT against the default, four pairs), non-temporal stores took
 // Backward from 2.30-2.53x copy() to 2.24-2.50 (64x128x3025: 2.63-3.06
 // to 2.44-2.73), but Infer from 0.79-0.84 to 0.91 and Train, which
