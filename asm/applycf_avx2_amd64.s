@@ -275,10 +275,10 @@ applyCFNTAVX2_channel:
 	VBROADCASTSS 8(R14), Y3
 	VBROADCASTSS 12(R14), Y4
 
-	// Head: h = min(s, values up to the output's next vector boundary).
+	// Head: h = min(s, values up to the output's next 64-byte line).
 	LEAQ (AX)(R11*1), R13
 	NEGQ R13
-	ANDQ $0x1f, R13
+	ANDQ $0x3f, R13
 	SHRQ $0x02, R13
 	MOVQ s+64(FP), SI
 	CMPQ R13, SI
@@ -298,6 +298,13 @@ applyCFNTAVX2_headlen:
 	VMULPS     Y3, Y5, Y5
 	VADDPS     Y4, Y5, Y5
 	VMASKMOVPS Y5, Y0, (AX)(R11*1)
+	VMOVDQU    160(R9)(DI*4), Y0
+	VMASKMOVPS 32(CX)(R11*1), Y0, Y5
+	VSUBPS     Y1, Y5, Y5
+	VSUBPS     Y2, Y5, Y5
+	VMULPS     Y3, Y5, Y5
+	VADDPS     Y4, Y5, Y5
+	VMASKMOVPS Y5, Y0, 32(AX)(R11*1)
 	LEAQ       (R11)(R13*4), R11
 
 applyCFNTAVX2_split:

@@ -209,7 +209,7 @@ applyCFNTAVX512_channel:
 	VBROADCASTSS 8(R13), Z2
 	VBROADCASTSS 12(R13), Z3
 
-	// Head: h = min(s, values up to the output's next vector boundary).
+	// Head: h = min(s, values up to the output's next 64-byte line).
 	LEAQ (AX)(R11*1), DI
 	NEGQ DI
 	ANDQ $0x3f, DI

@@ -297,10 +297,10 @@ backwardApplyCFNTAVX2_channel:
 	VBROADCASTSS 12(R15), Y4
 	VBROADCASTSS 16(R15), Y5
 
-	// Head: h = min(s, values up to the output's next vector boundary).
+	// Head: h = min(s, values up to the output's next 64-byte line).
 	LEAQ (AX)(R12*1), R14
 	NEGQ R14
-	ANDQ $0x1f, R14
+	ANDQ $0x3f, R14
 	SHRQ $0x02, R14
 	MOVQ s+88(FP), DI
 	CMPQ R14, DI
@@ -323,6 +323,16 @@ backwardApplyCFNTAVX2_headlen:
 	VSUBPS     Y3, Y7, Y7
 	VSUBPS     Y6, Y7, Y7
 	VMASKMOVPS Y7, Y0, (AX)(R12*1)
+	VMOVDQU    160(R10)(R8*4), Y0
+	VMASKMOVPS 32(DX)(R12*1), Y0, Y6
+	VSUBPS     Y1, Y6, Y6
+	VSUBPS     Y2, Y6, Y6
+	VMULPS     Y4, Y6, Y6
+	VMASKMOVPS 32(CX)(R12*1), Y0, Y7
+	VMULPS     Y5, Y7, Y7
+	VSUBPS     Y3, Y7, Y7
+	VSUBPS     Y6, Y7, Y7
+	VMASKMOVPS Y7, Y0, 32(AX)(R12*1)
 	LEAQ       (R12)(R14*4), R12
 
 backwardApplyCFNTAVX2_split:

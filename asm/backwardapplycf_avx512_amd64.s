@@ -231,7 +231,7 @@ backwardApplyCFNTAVX512_channel:
 	VBROADCASTSS 12(R14), Z3
 	VBROADCASTSS 16(R14), Z4
 
-	// Head: h = min(s, values up to the output's next vector boundary).
+	// Head: h = min(s, values up to the output's next 64-byte line).
 	LEAQ (AX)(R12*1), R8
 	NEGQ R8
 	ANDQ $0x3f, R8

@@ -615,7 +615,7 @@ var ntBytes = 8 << 20
 // large output that aliases no input and, row-major, whose rows all start
 // on an asm.NTAlign boundary. Channels first, it sets w.ntRuns when every
 // run starts on such a boundary; the channels-first kernels store each
-// run's head the ordinary way up to a vector boundary, so with anyRuns
+// run's head the ordinary way up to the next 64-byte line, so with anyRuns
 // (Backward, and Train for its fused kernel) any run of ntUnalignedMinRun
 // values or more will do. Infer, and Train outside its fused kernel, keep
 // ordinary stores on unaligned runs: on 32x64x3025, from memory (tune harness, TUNE_COLD=1,

@@ -1,8 +1,6 @@
 package cf
 
 import (
-	"fmt"
-
 	. "github.com/mmcloughlin/avo/build"
 	. "github.com/mmcloughlin/avo/operand"
 	. "github.com/mmcloughlin/avo/reg"
@@ -32,10 +30,12 @@ const unroll = 4
 // elementwise emits ApplyCF (backward false) or BackwardApplyCF; with nt,
 // the full vectors are stored with VMOVNTPS (non-temporal: they bypass the
 // cache and need no read for ownership) and an SFENCE orders them before
-// the return. VMOVNTPS needs an aligned address, so the nt form starts
-// each run with one masked vector, stored the ordinary way, up to the
-// output's next vector boundary (its head), and splits the rest of the
-// run from there; masked tails use ordinary stores too.
+// the return. VMOVNTPS needs an aligned address, and a line written only
+// in part by non-temporal stores goes to memory as a partial write, so
+// the nt form stores each run's head, up to the output's next 64-byte
+// line, the ordinary way (one masked zmm, or two masked ymm for AVX2),
+// and splits the rest of the run from there; masked tails use ordinary
+// stores too.
 //
 // One offset register walks the block: run (i, j) starts at byte offset
 // 4*(i*stride + j*s), right after run (i, j-1). Each run broadcasts its
@@ -61,7 +61,7 @@ func elementwise(isa ISA, backward, nt bool) {
 	Pragma("noescape")
 	ntDoc := "It stores with ordinary stores."
 	if nt {
-		ntDoc = fmt.Sprintf("It stores full vectors non-temporally, from each run's first %d-byte boundary of the output on.", isa.Bytes())
+		ntDoc = "It stores full vectors non-temporally, from each run's first 64-byte boundary of the output on."
 	}
 	if backward {
 		Doc(name+" is the "+isa.Suffix+" form of fallback.BackwardApplyCF, with the same bits.",
@@ -113,7 +113,7 @@ func elementwise(isa ISA, backward, nt bool) {
 		VMOVDQU(tb.Idx(neg, 4).Offset(4*Lanes), m)
 	}
 	var k, kh Register
-	var m, mh VecVirtual
+	var m, mh, mh2 VecVirtual // mh2: the head's second ymm (AVX2)
 	if isa.Z {
 		k = K()
 		if nt {
@@ -122,7 +122,7 @@ func elementwise(isa ISA, backward, nt bool) {
 	} else {
 		m = isa.Vec()
 		if nt {
-			mh = isa.Vec()
+			mh, mh2 = isa.Vec(), isa.Vec()
 		}
 	}
 	split := func(neg Register) {
@@ -149,11 +149,15 @@ func elementwise(isa ISA, backward, nt bool) {
 	}
 
 	// vec computes one vector at byte offset d from off; masked vectors
-	// take the tail mask, or the head mask with head.
+	// take the tail mask, or with head the head's mask of the vector at d
+	// (AVX2's head has two).
 	vec := func(d int, masked, head bool) {
 		k, m := k, m
 		if head {
 			k, m = kh, mh
+			if d > 0 {
+				m = mh2
+			}
 		}
 		at := func(b Mem) Mem { return b.Idx(off, 1).Offset(d) }
 		load := func(b Mem, r VecVirtual) {
@@ -205,10 +209,10 @@ func elementwise(isa ISA, backward, nt bool) {
 		VBROADCASTSS(Mem{Base: pcur, Disp: 4 * i}, r)
 	}
 	if nt {
-		Comment("Head: h = min(s, values up to the output's next vector boundary).")
+		Comment("Head: h = min(s, values up to the output's next 64-byte line).")
 		LEAQ(out.Idx(off, 1), cnt)
 		NEGQ(cnt)
-		ANDQ(U8(isa.Bytes()-1), cnt)
+		ANDQ(U8(63), cnt)
 		SHRQ(U8(2), cnt)
 		MOVQ(paramAddr("s"), t)
 		CMPQ(cnt, t)
@@ -220,6 +224,12 @@ func elementwise(isa ISA, backward, nt bool) {
 		JZ(LabelRef(lbl(name, "split")))
 		mask(cnt, nbig, kh, mh)
 		vec(0, true, true)
+		if !isa.Z {
+			// Lanes 8..h-1 (none when h <= 8): the second ymm's mask
+			// follows the first's in the table.
+			VMOVDQU(tb.Idx(nbig, 4).Offset(4*Lanes+isa.Bytes()), mh2)
+			vec(isa.Bytes(), true, true)
+		}
 		LEAQ(Mem{Base: off, Index: cnt, Scale: 4}, off)
 		Label(lbl(name, "split"))
 		split(cnt)
