@@ -44,9 +44,9 @@ func channelsPerGroup(s Shape, tensors, workers int) int {
 	if per > 0 {
 		g = max(1, blockBytes/per)
 		switch {
-		case tensors == 1 && s.Len()*4 >= pipeBytes:
+		case tensors == 1 && pipelines(s, 1):
 			g = max(1, min(pipeChannels, pipeGroupBytes/per))
-		case tensors == 2 && 2*s.Len()*4 >= pipeBytes:
+		case tensors == 2 && pipelines(s, 2):
 			g = max(1, min(pipeChannels, backGroupBytes/per))
 		}
 	}

@@ -16,10 +16,10 @@ import (
 // and an extreme channel (which keeps its group off the fused path). It
 // counts the fused kernel's calls, so that the path cannot go untested.
 func TestFusedTrainSameBits(t *testing.T) {
-	defer func(p, g, nt, f int) {
-		pipeBytes, pipeGroupBytes, ntBytes, fuseMinRun = p, g, nt, f
-	}(pipeBytes, pipeGroupBytes, ntBytes, fuseMinRun)
-	ntBytes, fuseMinRun = 0, 0
+	defer func(p, g, nt, f, m int) {
+		pipeBytes, pipeGroupBytes, ntBytes, fuseMinRun, pipeMinRun = p, g, nt, f, m
+	}(pipeBytes, pipeGroupBytes, ntBytes, fuseMinRun, pipeMinRun)
+	ntBytes, fuseMinRun, pipeMinRun = 0, 0, 0
 	cases := []struct {
 		s     Shape
 		group int // pipeGroupBytes

@@ -32,9 +32,32 @@ var (
 	pipeChannels = 32
 )
 
+// pipeMinRun is the shortest run (S) that the fused passes pipeline.
+// Shorter runs go through the unpipelined groups of blockBytes, whose
+// reductions take many channels per kernel call (the Chans kernels, which
+// prefetch each run's first lines two channels ahead), where a pipelined
+// group calls the kernel once per channel and flush unit. Tune harness,
+// TUNE_COLD=1, TUNE_PIPE at its default against off, two runs each
+// (2026-12-06): runs of 49 (7x7) trained and ran Backward faster
+// unpipelined on all four shapes tried (Train 32x2048x7x7 2.30-2.54x
+// copy() -> 1.72-1.90, 64x1024x7x7 2.66-2.79 -> 2.28-2.42, 128x2048x7x7
+// 2.59-2.61 -> 2.07-2.28, 256x512x7x7 2.51-2.58 -> 2.38-2.44; Backward
+// 3.27-3.86 -> 2.83-3.14, 4.23-4.27 -> 3.10-3.40, 3.99-4.17 -> 2.89-3.15,
+// 3.52-4.19 -> 3.18-3.58); on 64x256x10x10 Backward gained (3.30-3.36 ->
+// 2.87-2.94) and Train was level (2.04-2.16 against 2.16-2.24); runs of
+// 196 (14x14) trained faster pipelined (64x512x14x14 1.79-2.14 against
+// 2.22, 256x256x14x14 2.15-2.25 against 2.34-2.41).
+var pipeMinRun = 128
+
+// pipelines reports whether the fused passes over tensors tensors of
+// shape s are pipelined (their groups then sized for it).
+func pipelines(s Shape, tensors int) bool {
+	return s.Len()*4*tensors >= pipeBytes && s.S >= pipeMinRun
+}
+
 // usePipe reports whether the fused groups of this call run pipelined.
 func (w *workspace) usePipe(tensors int) bool {
-	return w.s.Len()*4*tensors >= pipeBytes && w.group <= pipeChannels && w.s.N > 1
+	return pipelines(w.s, tensors) && w.group <= pipeChannels && w.s.N > 1
 }
 
 // pipeAccLen is the accumulator space of one part of a pipelined call.

@@ -105,15 +105,15 @@ func sameBits(a, b []float32) int {
 // group allows it and walks slabs in address order (slabMemOrderCF), so
 // the test also checks that both keep the summation order.
 func TestWorkerCountsGiveSameBits(t *testing.T) {
-	defer func(b, g, bg, c, p, m, sc, rs, pa int) {
-		blockBytes, pipeGroupBytes, backGroupBytes, chunkElems, pipeBytes, memOrderBytes, serialChans, rowSplitBytes, pipeApplyElems = b, g, bg, c, p, m, sc, rs, pa
-	}(blockBytes, pipeGroupBytes, backGroupBytes, chunkElems, pipeBytes, memOrderBytes, serialChans, rowSplitBytes, pipeApplyElems)
+	defer func(b, g, bg, c, p, m, sc, rs, pa, pm int) {
+		blockBytes, pipeGroupBytes, backGroupBytes, chunkElems, pipeBytes, memOrderBytes, serialChans, rowSplitBytes, pipeApplyElems, pipeMinRun = b, g, bg, c, p, m, sc, rs, pa, pm
+	}(blockBytes, pipeGroupBytes, backGroupBytes, chunkElems, pipeBytes, memOrderBytes, serialChans, rowSplitBytes, pipeApplyElems, pipeMinRun)
 	// Many groups and chunks on small data; the pipelined runs' Train and
 	// Backward groups differ in size from the reference's; the row-major
 	// per-channel phases spread over the workers too, and the channel
 	// blocks of Backward stay on with several workers; the pipelined
 	// apply calls take a few samples each (3 of 50 runs of 20 values).
-	blockBytes, pipeGroupBytes, backGroupBytes, chunkElems, serialChans, rowSplitBytes, pipeApplyElems = 4096, 9000, 9000, 1000, 0, 0, 70
+	blockBytes, pipeGroupBytes, backGroupBytes, chunkElems, serialChans, rowSplitBytes, pipeApplyElems, pipeMinRun = 4096, 9000, 9000, 1000, 0, 0, 70, 0
 	rng := rand.New(rand.NewPCG(3, 4))
 	shapes := []Shape{
 		{N: 4, C: 19, S: 300}, {N: 3, C: 2, S: 70000}, {N: 40, C: 6, S: 1500}, {N: 50, C: 9, S: 20}, {N: 300, C: 1, S: 230}, {N: 2, C: 3, S: 150000},
@@ -162,8 +162,8 @@ func TestWarmPoolAllocatesNothing(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under the race detector")
 	}
-	defer func(p int) { pipeBytes = p }(pipeBytes)
-	pipeBytes = 0 // the pipelined groups too
+	defer func(p, m int) { pipeBytes, pipeMinRun = p, m }(pipeBytes, pipeMinRun)
+	pipeBytes, pipeMinRun = 0, 0 // the pipelined groups too
 	for _, s := range []Shape{{N: 8, C: 3, S: 5000}, {N: 8, C: 40, S: 700}, {N: 300, C: 20, S: 7, Layout: ChannelsLast}} {
 		n, C := s.Len(), s.C
 		x, y, dy := make([]float32, n), make([]float32, n), make([]float32, n)

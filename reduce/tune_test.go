@@ -14,12 +14,13 @@ import (
 // write-only pass, the statistics pass, Infer, Train and Backward on one
 // shape, and reports the medians of their ratios to copy: the numbers
 // behind the choice of blockBytes, pipeGroupBytes, backGroupBytes,
-// pipeApplyElems, fuseMinRun, ntBytes, ntUnalignedMinRun, memOrderBytes, prefetchCLBytes,
-// cachedCLBytes and minBlockC. TUNE_SHAPE=NxCxS[,nhwc],
+// pipeApplyElems, fuseMinRun, pipeBytes, pipeMinRun, ntBytes,
+// ntUnalignedMinRun, memOrderBytes, prefetchCLBytes, cachedCLBytes and
+// minBlockC. TUNE_SHAPE=NxCxS[,nhwc],
 // TUNE_BLOCK=bytes, TUNE_PIPEGROUP=bytes, TUNE_NT=bytes,
 // TUNE_MEMORDER=bytes, TUNE_PREFETCHCL=bytes, TUNE_CACHEDCL=bytes,
 // TUNE_BACKGROUP=bytes, TUNE_PIPEAPPLY=values, TUNE_FUSEMIN=values,
-// TUNE_NTRUN=values,
+// TUNE_NTRUN=values, TUNE_PIPE=bytes, TUNE_PIPEMINRUN=values,
 // TUNE_WORKERS=k (a Pool) and TUNE_FUSE=0 (Train's pipeline without
 // StatsApplyCF) pick the case, and TUNE_COLD=1 makes every op start from
 // memory. read and read2 are plain loops over x, and
@@ -48,7 +49,7 @@ func BenchmarkTune(b *testing.B) {
 		{"TUNE_BLOCK", &blockBytes}, {"TUNE_PIPEGROUP", &pipeGroupBytes}, {"TUNE_NT", &ntBytes},
 		{"TUNE_PREFETCHCL", &prefetchCLBytes}, {"TUNE_CACHEDCL", &cachedCLBytes}, {"TUNE_BACKGROUP", &backGroupBytes},
 		{"TUNE_PIPEAPPLY", &pipeApplyElems}, {"TUNE_FUSEMIN", &fuseMinRun}, {"TUNE_MEMORDER", &memOrderBytes},
-		{"TUNE_NTRUN", &ntUnalignedMinRun},
+		{"TUNE_NTRUN", &ntUnalignedMinRun}, {"TUNE_PIPE", &pipeBytes}, {"TUNE_PIPEMINRUN", &pipeMinRun},
 	} {
 		if v := os.Getenv(knob.env); v != "" {
 			defer func(p *int, old int) { *p = old }(knob.v, *knob.v)
