@@ -262,7 +262,13 @@ TEXT ·applyCFNTAVX2(SB), NOSPLIT, $0-104
 	CMPQ  c+56(FP), $0x00
 	JLE   applyCFNTAVX2_done
 	LEAQ  applyCFNTAVX2Masks<>+0(SB), R9
-	XORQ  R10, R10
+	CMPQ  SI, $0x10
+	JL    applyCFNTAVX2_runs
+	CMPQ  SI, $0x00000100
+	JL    applyCFNTAVX2_short
+
+applyCFNTAVX2_runs:
+	XORQ R10, R10
 
 applyCFNTAVX2_sample:
 	MOVQ R10, R11
@@ -387,6 +393,218 @@ applyCFNTAVX2_next:
 	LEAQ (R10)(R13*4), R10
 	DECQ BX
 	JNZ  applyCFNTAVX2_sample
+	JMP  applyCFNTAVX2_done
+
+applyCFNTAVX2_short:
+	XORQ SI, SI
+
+applyCFNTAVX2_shortsample:
+	MOVQ         SI, R11
+	MOVQ         DX, R10
+	MOVQ         s+64(FP), DI
+	MOVQ         c+56(FP), R8
+	IMULQ        DI, R8
+	VBROADCASTSS (R10), Y1
+	VBROADCASTSS 4(R10), Y2
+	VBROADCASTSS 8(R10), Y3
+	VBROADCASTSS 12(R10), Y4
+
+	// Head: h = min(c*s, values up to the output's next 64-byte line), in steps of at most W.
+	LEAQ (AX)(R11*1), R13
+	NEGQ R13
+	ANDQ $0x3f, R13
+	SHRQ $0x02, R13
+	CMPQ R13, R8
+	JLE  applyCFNTAVX2_shortheadlen
+	MOVQ R8, R13
+
+applyCFNTAVX2_shortheadlen:
+	TESTQ R13, R13
+	JZ    applyCFNTAVX2_shortfull
+	MOVQ  R13, R14
+	CMPQ  R14, $0x08
+	JLE   applyCFNTAVX2_shortheadpart
+	MOVQ  $0x00000008, R14
+
+applyCFNTAVX2_shortheadpart:
+	SUBQ         R14, R13
+	MOVQ         R14, R12
+	NEGQ         R12
+	VMOVDQU      128(R9)(R12*4), Y5
+	CMPQ         DI, R14
+	JGE          applyCFNTAVX2_shortone1
+	MOVQ         DI, R12
+	NEGQ         R12
+	VMOVDQU      128(R9)(R12*4), Y0
+	VBROADCASTSS 32(R10), Y6
+	VBLENDVPS    Y0, Y1, Y6, Y1
+	VBROADCASTSS 36(R10), Y6
+	VBLENDVPS    Y0, Y2, Y6, Y2
+	VBROADCASTSS 40(R10), Y6
+	VBLENDVPS    Y0, Y3, Y6, Y3
+	VBROADCASTSS 44(R10), Y6
+	VBLENDVPS    Y0, Y4, Y6, Y4
+
+applyCFNTAVX2_shortone1:
+	VMASKMOVPS   (CX)(R11*1), Y5, Y0
+	VSUBPS       Y1, Y0, Y0
+	VSUBPS       Y2, Y0, Y0
+	VMULPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMASKMOVPS   Y0, Y5, (AX)(R11*1)
+	LEAQ         (R11)(R14*4), R11
+	SUBQ         R14, R8
+	SUBQ         R14, DI
+	JG           applyCFNTAVX2_shortstepped1
+	ADDQ         s+64(FP), DI
+	ADDQ         $0x20, R10
+	TESTQ        R8, R8
+	JZ           applyCFNTAVX2_shortstepped1
+	VBROADCASTSS (R10), Y1
+	VBROADCASTSS 4(R10), Y2
+	VBROADCASTSS 8(R10), Y3
+	VBROADCASTSS 12(R10), Y4
+
+applyCFNTAVX2_shortstepped1:
+	TESTQ        R13, R13
+	JZ           applyCFNTAVX2_shortfull
+	MOVQ         R13, R14
+	SUBQ         R14, R13
+	MOVQ         R14, R12
+	NEGQ         R12
+	VMOVDQU      128(R9)(R12*4), Y5
+	CMPQ         DI, R14
+	JGE          applyCFNTAVX2_shortone2
+	MOVQ         DI, R12
+	NEGQ         R12
+	VMOVDQU      128(R9)(R12*4), Y0
+	VBROADCASTSS 32(R10), Y6
+	VBLENDVPS    Y0, Y1, Y6, Y1
+	VBROADCASTSS 36(R10), Y6
+	VBLENDVPS    Y0, Y2, Y6, Y2
+	VBROADCASTSS 40(R10), Y6
+	VBLENDVPS    Y0, Y3, Y6, Y3
+	VBROADCASTSS 44(R10), Y6
+	VBLENDVPS    Y0, Y4, Y6, Y4
+
+applyCFNTAVX2_shortone2:
+	VMASKMOVPS   (CX)(R11*1), Y5, Y0
+	VSUBPS       Y1, Y0, Y0
+	VSUBPS       Y2, Y0, Y0
+	VMULPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMASKMOVPS   Y0, Y5, (AX)(R11*1)
+	LEAQ         (R11)(R14*4), R11
+	SUBQ         R14, R8
+	SUBQ         R14, DI
+	JG           applyCFNTAVX2_shortstepped2
+	ADDQ         s+64(FP), DI
+	ADDQ         $0x20, R10
+	TESTQ        R8, R8
+	JZ           applyCFNTAVX2_shortstepped2
+	VBROADCASTSS (R10), Y1
+	VBROADCASTSS 4(R10), Y2
+	VBROADCASTSS 8(R10), Y3
+	VBROADCASTSS 12(R10), Y4
+
+applyCFNTAVX2_shortstepped2:
+	// Whole vectors; a vector that crosses into the next channel mixes the parameters.
+applyCFNTAVX2_shortfull:
+	CMPQ     R8, $0x08
+	JL       applyCFNTAVX2_shorttail
+	CMPQ     DI, $0x08
+	JLE      applyCFNTAVX2_shortedge
+	VMOVUPS  (CX)(R11*1), Y0
+	VSUBPS   Y1, Y0, Y0
+	VSUBPS   Y2, Y0, Y0
+	VMULPS   Y3, Y0, Y0
+	VADDPS   Y4, Y0, Y0
+	VMOVNTPS Y0, (AX)(R11*1)
+	ADDQ     $0x20, R11
+	SUBQ     $0x08, DI
+	SUBQ     $0x08, R8
+	JMP      applyCFNTAVX2_shortfull
+
+applyCFNTAVX2_shortedge:
+	JE           applyCFNTAVX2_shortends
+	MOVQ         DI, R12
+	NEGQ         R12
+	VMOVDQU      128(R9)(R12*4), Y0
+	VBROADCASTSS 32(R10), Y5
+	VBLENDVPS    Y0, Y1, Y5, Y1
+	VBROADCASTSS 36(R10), Y5
+	VBLENDVPS    Y0, Y2, Y5, Y2
+	VBROADCASTSS 40(R10), Y5
+	VBLENDVPS    Y0, Y3, Y5, Y3
+	VBROADCASTSS 44(R10), Y5
+	VBLENDVPS    Y0, Y4, Y5, Y4
+
+applyCFNTAVX2_shortends:
+	VMOVUPS      (CX)(R11*1), Y0
+	VSUBPS       Y1, Y0, Y0
+	VSUBPS       Y2, Y0, Y0
+	VMULPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVNTPS     Y0, (AX)(R11*1)
+	ADDQ         $0x20, R11
+	SUBQ         $0x08, R8
+	SUBQ         $0x08, DI
+	ADDQ         s+64(FP), DI
+	ADDQ         $0x20, R10
+	TESTQ        R8, R8
+	JZ           applyCFNTAVX2_shortnext
+	VBROADCASTSS (R10), Y1
+	VBROADCASTSS 4(R10), Y2
+	VBROADCASTSS 8(R10), Y3
+	VBROADCASTSS 12(R10), Y4
+	JMP          applyCFNTAVX2_shortfull
+
+applyCFNTAVX2_shorttail:
+	TESTQ        R8, R8
+	JZ           applyCFNTAVX2_shortnext
+	MOVQ         R8, R12
+	NEGQ         R12
+	VMOVDQU      128(R9)(R12*4), Y5
+	CMPQ         DI, R8
+	JGE          applyCFNTAVX2_shortone3
+	MOVQ         DI, R12
+	NEGQ         R12
+	VMOVDQU      128(R9)(R12*4), Y0
+	VBROADCASTSS 32(R10), Y6
+	VBLENDVPS    Y0, Y1, Y6, Y1
+	VBROADCASTSS 36(R10), Y6
+	VBLENDVPS    Y0, Y2, Y6, Y2
+	VBROADCASTSS 40(R10), Y6
+	VBLENDVPS    Y0, Y3, Y6, Y3
+	VBROADCASTSS 44(R10), Y6
+	VBLENDVPS    Y0, Y4, Y6, Y4
+
+applyCFNTAVX2_shortone3:
+	VMASKMOVPS   (CX)(R11*1), Y5, Y0
+	VSUBPS       Y1, Y0, Y0
+	VSUBPS       Y2, Y0, Y0
+	VMULPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMASKMOVPS   Y0, Y5, (AX)(R11*1)
+	LEAQ         (R11)(R8*4), R11
+	SUBQ         R8, R8
+	SUBQ         R8, DI
+	JG           applyCFNTAVX2_shortstepped3
+	ADDQ         s+64(FP), DI
+	ADDQ         $0x20, R10
+	TESTQ        R8, R8
+	JZ           applyCFNTAVX2_shortstepped3
+	VBROADCASTSS (R10), Y1
+	VBROADCASTSS 4(R10), Y2
+	VBROADCASTSS 8(R10), Y3
+	VBROADCASTSS 12(R10), Y4
+
+applyCFNTAVX2_shortstepped3:
+applyCFNTAVX2_shortnext:
+	MOVQ stride+72(FP), R12
+	LEAQ (SI)(R12*4), SI
+	DECQ BX
+	JNZ  applyCFNTAVX2_shortsample
 
 applyCFNTAVX2_done:
 	SFENCE

@@ -196,7 +196,13 @@ TEXT ·applyCFNTAVX512(SB), NOSPLIT, $0-104
 	CMPQ  c+56(FP), $0x00
 	JLE   applyCFNTAVX512_done
 	LEAQ  applyCFNTAVX512Masks<>+0(SB), R9
-	XORQ  R10, R10
+	CMPQ  SI, $0x10
+	JL    applyCFNTAVX512_runs
+	CMPQ  SI, $0x00000100
+	JL    applyCFNTAVX512_short
+
+applyCFNTAVX512_runs:
+	XORQ R10, R10
 
 applyCFNTAVX512_sample:
 	MOVQ R10, R11
@@ -309,6 +315,161 @@ applyCFNTAVX512_next:
 	LEAQ (R10)(DI*4), R10
 	DECQ BX
 	JNZ  applyCFNTAVX512_sample
+	JMP  applyCFNTAVX512_done
+
+applyCFNTAVX512_short:
+	XORQ SI, SI
+
+applyCFNTAVX512_shortsample:
+	MOVQ         SI, R11
+	MOVQ         DX, R10
+	MOVQ         s+64(FP), DI
+	MOVQ         c+56(FP), R8
+	IMULQ        DI, R8
+	VBROADCASTSS (R10), Z0
+	VBROADCASTSS 4(R10), Z1
+	VBROADCASTSS 8(R10), Z2
+	VBROADCASTSS 12(R10), Z3
+
+	// Head: h = min(c*s, values up to the output's next 64-byte line), in steps of at most W.
+	LEAQ (AX)(R11*1), R12
+	NEGQ R12
+	ANDQ $0x3f, R12
+	SHRQ $0x02, R12
+	CMPQ R12, R8
+	JLE  applyCFNTAVX512_shortheadlen
+	MOVQ R8, R12
+
+applyCFNTAVX512_shortheadlen:
+	TESTQ        R12, R12
+	JZ           applyCFNTAVX512_shortfull
+	MOVQ         R12, R13
+	SUBQ         R13, R12
+	KMOVW        (R9)(R13*4), K2
+	CMPQ         DI, R13
+	JGE          applyCFNTAVX512_shortone1
+	KMOVW        (R9)(DI*4), K1
+	VBROADCASTSS 32(R10), Z4
+	VBLENDMPS    Z0, Z4, K1, Z0
+	VBROADCASTSS 36(R10), Z4
+	VBLENDMPS    Z1, Z4, K1, Z1
+	VBROADCASTSS 40(R10), Z4
+	VBLENDMPS    Z2, Z4, K1, Z2
+	VBROADCASTSS 44(R10), Z4
+	VBLENDMPS    Z3, Z4, K1, Z3
+
+applyCFNTAVX512_shortone1:
+	VMOVUPS.Z    (CX)(R11*1), K2, Z4
+	VSUBPS       Z0, Z4, Z4
+	VSUBPS       Z1, Z4, Z4
+	VMULPS       Z2, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K2, (AX)(R11*1)
+	LEAQ         (R11)(R13*4), R11
+	SUBQ         R13, R8
+	SUBQ         R13, DI
+	JG           applyCFNTAVX512_shortstepped1
+	ADDQ         s+64(FP), DI
+	ADDQ         $0x20, R10
+	TESTQ        R8, R8
+	JZ           applyCFNTAVX512_shortstepped1
+	VBROADCASTSS (R10), Z0
+	VBROADCASTSS 4(R10), Z1
+	VBROADCASTSS 8(R10), Z2
+	VBROADCASTSS 12(R10), Z3
+
+applyCFNTAVX512_shortstepped1:
+	// Whole vectors; a vector that crosses into the next channel mixes the parameters.
+applyCFNTAVX512_shortfull:
+	CMPQ     R8, $0x10
+	JL       applyCFNTAVX512_shorttail
+	CMPQ     DI, $0x10
+	JLE      applyCFNTAVX512_shortedge
+	VMOVUPS  (CX)(R11*1), Z4
+	VSUBPS   Z0, Z4, Z4
+	VSUBPS   Z1, Z4, Z4
+	VMULPS   Z2, Z4, Z4
+	VADDPS   Z3, Z4, Z4
+	VMOVNTPS Z4, (AX)(R11*1)
+	ADDQ     $0x40, R11
+	SUBQ     $0x10, DI
+	SUBQ     $0x10, R8
+	JMP      applyCFNTAVX512_shortfull
+
+applyCFNTAVX512_shortedge:
+	JE           applyCFNTAVX512_shortends
+	KMOVW        (R9)(DI*4), K1
+	VBROADCASTSS 32(R10), Z4
+	VBLENDMPS    Z0, Z4, K1, Z0
+	VBROADCASTSS 36(R10), Z4
+	VBLENDMPS    Z1, Z4, K1, Z1
+	VBROADCASTSS 40(R10), Z4
+	VBLENDMPS    Z2, Z4, K1, Z2
+	VBROADCASTSS 44(R10), Z4
+	VBLENDMPS    Z3, Z4, K1, Z3
+
+applyCFNTAVX512_shortends:
+	VMOVUPS      (CX)(R11*1), Z4
+	VSUBPS       Z0, Z4, Z4
+	VSUBPS       Z1, Z4, Z4
+	VMULPS       Z2, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVNTPS     Z4, (AX)(R11*1)
+	ADDQ         $0x40, R11
+	SUBQ         $0x10, R8
+	SUBQ         $0x10, DI
+	ADDQ         s+64(FP), DI
+	ADDQ         $0x20, R10
+	TESTQ        R8, R8
+	JZ           applyCFNTAVX512_shortnext
+	VBROADCASTSS (R10), Z0
+	VBROADCASTSS 4(R10), Z1
+	VBROADCASTSS 8(R10), Z2
+	VBROADCASTSS 12(R10), Z3
+	JMP          applyCFNTAVX512_shortfull
+
+applyCFNTAVX512_shorttail:
+	TESTQ        R8, R8
+	JZ           applyCFNTAVX512_shortnext
+	KMOVW        (R9)(R8*4), K2
+	CMPQ         DI, R8
+	JGE          applyCFNTAVX512_shortone2
+	KMOVW        (R9)(DI*4), K1
+	VBROADCASTSS 32(R10), Z4
+	VBLENDMPS    Z0, Z4, K1, Z0
+	VBROADCASTSS 36(R10), Z4
+	VBLENDMPS    Z1, Z4, K1, Z1
+	VBROADCASTSS 40(R10), Z4
+	VBLENDMPS    Z2, Z4, K1, Z2
+	VBROADCASTSS 44(R10), Z4
+	VBLENDMPS    Z3, Z4, K1, Z3
+
+applyCFNTAVX512_shortone2:
+	VMOVUPS.Z    (CX)(R11*1), K2, Z4
+	VSUBPS       Z0, Z4, Z4
+	VSUBPS       Z1, Z4, Z4
+	VMULPS       Z2, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K2, (AX)(R11*1)
+	LEAQ         (R11)(R8*4), R11
+	SUBQ         R8, R8
+	SUBQ         R8, DI
+	JG           applyCFNTAVX512_shortstepped2
+	ADDQ         s+64(FP), DI
+	ADDQ         $0x20, R10
+	TESTQ        R8, R8
+	JZ           applyCFNTAVX512_shortstepped2
+	VBROADCASTSS (R10), Z0
+	VBROADCASTSS 4(R10), Z1
+	VBROADCASTSS 8(R10), Z2
+	VBROADCASTSS 12(R10), Z3
+
+applyCFNTAVX512_shortstepped2:
+applyCFNTAVX512_shortnext:
+	MOVQ stride+72(FP), DI
+	LEAQ (SI)(DI*4), SI
+	DECQ BX
+	JNZ  applyCFNTAVX512_shortsample
 
 applyCFNTAVX512_done:
 	SFENCE

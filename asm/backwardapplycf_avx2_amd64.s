@@ -283,7 +283,13 @@ TEXT ·backwardApplyCFNTAVX2(SB), NOSPLIT, $0-128
 	CMPQ  c+80(FP), $0x00
 	JLE   backwardApplyCFNTAVX2_done
 	LEAQ  backwardApplyCFNTAVX2Masks<>+0(SB), R10
-	XORQ  R11, R11
+	CMPQ  DI, $0x10
+	JL    backwardApplyCFNTAVX2_runs
+	CMPQ  DI, $0x00000100
+	JL    backwardApplyCFNTAVX2_short
+
+backwardApplyCFNTAVX2_runs:
+	XORQ R11, R11
 
 backwardApplyCFNTAVX2_sample:
 	MOVQ R11, R12
@@ -433,6 +439,246 @@ backwardApplyCFNTAVX2_next:
 	LEAQ (R11)(R14*4), R11
 	DECQ SI
 	JNZ  backwardApplyCFNTAVX2_sample
+	JMP  backwardApplyCFNTAVX2_done
+
+backwardApplyCFNTAVX2_short:
+	XORQ DI, DI
+
+backwardApplyCFNTAVX2_shortsample:
+	MOVQ         DI, R12
+	MOVQ         BX, R11
+	MOVQ         s+88(FP), R8
+	MOVQ         c+80(FP), R9
+	IMULQ        R8, R9
+	VBROADCASTSS (R11), Y1
+	VBROADCASTSS 4(R11), Y2
+	VBROADCASTSS 8(R11), Y3
+	VBROADCASTSS 12(R11), Y4
+	VBROADCASTSS 16(R11), Y5
+
+	// Head: h = min(c*s, values up to the output's next 64-byte line), in steps of at most W.
+	LEAQ (AX)(R12*1), R14
+	NEGQ R14
+	ANDQ $0x3f, R14
+	SHRQ $0x02, R14
+	CMPQ R14, R9
+	JLE  backwardApplyCFNTAVX2_shortheadlen
+	MOVQ R9, R14
+
+backwardApplyCFNTAVX2_shortheadlen:
+	TESTQ R14, R14
+	JZ    backwardApplyCFNTAVX2_shortfull
+	MOVQ  R14, R15
+	CMPQ  R15, $0x08
+	JLE   backwardApplyCFNTAVX2_shortheadpart
+	MOVQ  $0x00000008, R15
+
+backwardApplyCFNTAVX2_shortheadpart:
+	SUBQ         R15, R14
+	MOVQ         R15, R13
+	NEGQ         R13
+	VMOVDQU      128(R10)(R13*4), Y6
+	CMPQ         R8, R15
+	JGE          backwardApplyCFNTAVX2_shortone1
+	MOVQ         R8, R13
+	NEGQ         R13
+	VMOVDQU      128(R10)(R13*4), Y0
+	VBROADCASTSS 32(R11), Y7
+	VBLENDVPS    Y0, Y1, Y7, Y1
+	VBROADCASTSS 36(R11), Y7
+	VBLENDVPS    Y0, Y2, Y7, Y2
+	VBROADCASTSS 40(R11), Y7
+	VBLENDVPS    Y0, Y3, Y7, Y3
+	VBROADCASTSS 44(R11), Y7
+	VBLENDVPS    Y0, Y4, Y7, Y4
+	VBROADCASTSS 48(R11), Y7
+	VBLENDVPS    Y0, Y5, Y7, Y5
+
+backwardApplyCFNTAVX2_shortone1:
+	VMASKMOVPS   (DX)(R12*1), Y6, Y0
+	VSUBPS       Y1, Y0, Y0
+	VSUBPS       Y2, Y0, Y0
+	VMULPS       Y4, Y0, Y0
+	VMASKMOVPS   (CX)(R12*1), Y6, Y7
+	VMULPS       Y5, Y7, Y7
+	VSUBPS       Y3, Y7, Y7
+	VSUBPS       Y0, Y7, Y7
+	VMASKMOVPS   Y7, Y6, (AX)(R12*1)
+	LEAQ         (R12)(R15*4), R12
+	SUBQ         R15, R9
+	SUBQ         R15, R8
+	JG           backwardApplyCFNTAVX2_shortstepped1
+	ADDQ         s+88(FP), R8
+	ADDQ         $0x20, R11
+	TESTQ        R9, R9
+	JZ           backwardApplyCFNTAVX2_shortstepped1
+	VBROADCASTSS (R11), Y1
+	VBROADCASTSS 4(R11), Y2
+	VBROADCASTSS 8(R11), Y3
+	VBROADCASTSS 12(R11), Y4
+	VBROADCASTSS 16(R11), Y5
+
+backwardApplyCFNTAVX2_shortstepped1:
+	TESTQ        R14, R14
+	JZ           backwardApplyCFNTAVX2_shortfull
+	MOVQ         R14, R15
+	SUBQ         R15, R14
+	MOVQ         R15, R13
+	NEGQ         R13
+	VMOVDQU      128(R10)(R13*4), Y6
+	CMPQ         R8, R15
+	JGE          backwardApplyCFNTAVX2_shortone2
+	MOVQ         R8, R13
+	NEGQ         R13
+	VMOVDQU      128(R10)(R13*4), Y0
+	VBROADCASTSS 32(R11), Y7
+	VBLENDVPS    Y0, Y1, Y7, Y1
+	VBROADCASTSS 36(R11), Y7
+	VBLENDVPS    Y0, Y2, Y7, Y2
+	VBROADCASTSS 40(R11), Y7
+	VBLENDVPS    Y0, Y3, Y7, Y3
+	VBROADCASTSS 44(R11), Y7
+	VBLENDVPS    Y0, Y4, Y7, Y4
+	VBROADCASTSS 48(R11), Y7
+	VBLENDVPS    Y0, Y5, Y7, Y5
+
+backwardApplyCFNTAVX2_shortone2:
+	VMASKMOVPS   (DX)(R12*1), Y6, Y0
+	VSUBPS       Y1, Y0, Y0
+	VSUBPS       Y2, Y0, Y0
+	VMULPS       Y4, Y0, Y0
+	VMASKMOVPS   (CX)(R12*1), Y6, Y7
+	VMULPS       Y5, Y7, Y7
+	VSUBPS       Y3, Y7, Y7
+	VSUBPS       Y0, Y7, Y7
+	VMASKMOVPS   Y7, Y6, (AX)(R12*1)
+	LEAQ         (R12)(R15*4), R12
+	SUBQ         R15, R9
+	SUBQ         R15, R8
+	JG           backwardApplyCFNTAVX2_shortstepped2
+	ADDQ         s+88(FP), R8
+	ADDQ         $0x20, R11
+	TESTQ        R9, R9
+	JZ           backwardApplyCFNTAVX2_shortstepped2
+	VBROADCASTSS (R11), Y1
+	VBROADCASTSS 4(R11), Y2
+	VBROADCASTSS 8(R11), Y3
+	VBROADCASTSS 12(R11), Y4
+	VBROADCASTSS 16(R11), Y5
+
+backwardApplyCFNTAVX2_shortstepped2:
+	// Whole vectors; a vector that crosses into the next channel mixes the parameters.
+backwardApplyCFNTAVX2_shortfull:
+	CMPQ     R9, $0x08
+	JL       backwardApplyCFNTAVX2_shorttail
+	CMPQ     R8, $0x08
+	JLE      backwardApplyCFNTAVX2_shortedge
+	VMOVUPS  (DX)(R12*1), Y0
+	VSUBPS   Y1, Y0, Y0
+	VSUBPS   Y2, Y0, Y0
+	VMULPS   Y4, Y0, Y0
+	VMOVUPS  (CX)(R12*1), Y6
+	VMULPS   Y5, Y6, Y6
+	VSUBPS   Y3, Y6, Y6
+	VSUBPS   Y0, Y6, Y6
+	VMOVNTPS Y6, (AX)(R12*1)
+	ADDQ     $0x20, R12
+	SUBQ     $0x08, R8
+	SUBQ     $0x08, R9
+	JMP      backwardApplyCFNTAVX2_shortfull
+
+backwardApplyCFNTAVX2_shortedge:
+	JE           backwardApplyCFNTAVX2_shortends
+	MOVQ         R8, R13
+	NEGQ         R13
+	VMOVDQU      128(R10)(R13*4), Y0
+	VBROADCASTSS 32(R11), Y6
+	VBLENDVPS    Y0, Y1, Y6, Y1
+	VBROADCASTSS 36(R11), Y6
+	VBLENDVPS    Y0, Y2, Y6, Y2
+	VBROADCASTSS 40(R11), Y6
+	VBLENDVPS    Y0, Y3, Y6, Y3
+	VBROADCASTSS 44(R11), Y6
+	VBLENDVPS    Y0, Y4, Y6, Y4
+	VBROADCASTSS 48(R11), Y6
+	VBLENDVPS    Y0, Y5, Y6, Y5
+
+backwardApplyCFNTAVX2_shortends:
+	VMOVUPS      (DX)(R12*1), Y0
+	VSUBPS       Y1, Y0, Y0
+	VSUBPS       Y2, Y0, Y0
+	VMULPS       Y4, Y0, Y0
+	VMOVUPS      (CX)(R12*1), Y1
+	VMULPS       Y5, Y1, Y1
+	VSUBPS       Y3, Y1, Y1
+	VSUBPS       Y0, Y1, Y1
+	VMOVNTPS     Y1, (AX)(R12*1)
+	ADDQ         $0x20, R12
+	SUBQ         $0x08, R9
+	SUBQ         $0x08, R8
+	ADDQ         s+88(FP), R8
+	ADDQ         $0x20, R11
+	TESTQ        R9, R9
+	JZ           backwardApplyCFNTAVX2_shortnext
+	VBROADCASTSS (R11), Y1
+	VBROADCASTSS 4(R11), Y2
+	VBROADCASTSS 8(R11), Y3
+	VBROADCASTSS 12(R11), Y4
+	VBROADCASTSS 16(R11), Y5
+	JMP          backwardApplyCFNTAVX2_shortfull
+
+backwardApplyCFNTAVX2_shorttail:
+	TESTQ        R9, R9
+	JZ           backwardApplyCFNTAVX2_shortnext
+	MOVQ         R9, R13
+	NEGQ         R13
+	VMOVDQU      128(R10)(R13*4), Y6
+	CMPQ         R8, R9
+	JGE          backwardApplyCFNTAVX2_shortone3
+	MOVQ         R8, R13
+	NEGQ         R13
+	VMOVDQU      128(R10)(R13*4), Y0
+	VBROADCASTSS 32(R11), Y7
+	VBLENDVPS    Y0, Y1, Y7, Y1
+	VBROADCASTSS 36(R11), Y7
+	VBLENDVPS    Y0, Y2, Y7, Y2
+	VBROADCASTSS 40(R11), Y7
+	VBLENDVPS    Y0, Y3, Y7, Y3
+	VBROADCASTSS 44(R11), Y7
+	VBLENDVPS    Y0, Y4, Y7, Y4
+	VBROADCASTSS 48(R11), Y7
+	VBLENDVPS    Y0, Y5, Y7, Y5
+
+backwardApplyCFNTAVX2_shortone3:
+	VMASKMOVPS   (DX)(R12*1), Y6, Y0
+	VSUBPS       Y1, Y0, Y0
+	VSUBPS       Y2, Y0, Y0
+	VMULPS       Y4, Y0, Y0
+	VMASKMOVPS   (CX)(R12*1), Y6, Y1
+	VMULPS       Y5, Y1, Y1
+	VSUBPS       Y3, Y1, Y1
+	VSUBPS       Y0, Y1, Y1
+	VMASKMOVPS   Y1, Y6, (AX)(R12*1)
+	LEAQ         (R12)(R9*4), R12
+	SUBQ         R9, R9
+	SUBQ         R9, R8
+	JG           backwardApplyCFNTAVX2_shortstepped3
+	ADDQ         s+88(FP), R8
+	ADDQ         $0x20, R11
+	TESTQ        R9, R9
+	JZ           backwardApplyCFNTAVX2_shortstepped3
+	VBROADCASTSS (R11), Y1
+	VBROADCASTSS 4(R11), Y2
+	VBROADCASTSS 8(R11), Y3
+	VBROADCASTSS 12(R11), Y4
+	VBROADCASTSS 16(R11), Y5
+
+backwardApplyCFNTAVX2_shortstepped3:
+backwardApplyCFNTAVX2_shortnext:
+	MOVQ stride+96(FP), R13
+	LEAQ (DI)(R13*4), DI
+	DECQ SI
+	JNZ  backwardApplyCFNTAVX2_shortsample
 
 backwardApplyCFNTAVX2_done:
 	SFENCE

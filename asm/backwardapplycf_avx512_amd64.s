@@ -217,7 +217,13 @@ TEXT ·backwardApplyCFNTAVX512(SB), NOSPLIT, $0-128
 	CMPQ  c+80(FP), $0x00
 	JLE   backwardApplyCFNTAVX512_done
 	LEAQ  backwardApplyCFNTAVX512Masks<>+0(SB), R10
-	XORQ  R11, R11
+	CMPQ  DI, $0x10
+	JL    backwardApplyCFNTAVX512_runs
+	CMPQ  DI, $0x00000100
+	JL    backwardApplyCFNTAVX512_short
+
+backwardApplyCFNTAVX512_runs:
+	XORQ R11, R11
 
 backwardApplyCFNTAVX512_sample:
 	MOVQ R11, R12
@@ -352,6 +358,183 @@ backwardApplyCFNTAVX512_next:
 	LEAQ (R11)(R8*4), R11
 	DECQ SI
 	JNZ  backwardApplyCFNTAVX512_sample
+	JMP  backwardApplyCFNTAVX512_done
+
+backwardApplyCFNTAVX512_short:
+	XORQ DI, DI
+
+backwardApplyCFNTAVX512_shortsample:
+	MOVQ         DI, R12
+	MOVQ         BX, R11
+	MOVQ         s+88(FP), R8
+	MOVQ         c+80(FP), R9
+	IMULQ        R8, R9
+	VBROADCASTSS (R11), Z0
+	VBROADCASTSS 4(R11), Z1
+	VBROADCASTSS 8(R11), Z2
+	VBROADCASTSS 12(R11), Z3
+	VBROADCASTSS 16(R11), Z4
+
+	// Head: h = min(c*s, values up to the output's next 64-byte line), in steps of at most W.
+	LEAQ (AX)(R12*1), R13
+	NEGQ R13
+	ANDQ $0x3f, R13
+	SHRQ $0x02, R13
+	CMPQ R13, R9
+	JLE  backwardApplyCFNTAVX512_shortheadlen
+	MOVQ R9, R13
+
+backwardApplyCFNTAVX512_shortheadlen:
+	TESTQ        R13, R13
+	JZ           backwardApplyCFNTAVX512_shortfull
+	MOVQ         R13, R14
+	SUBQ         R14, R13
+	KMOVW        (R10)(R14*4), K2
+	CMPQ         R8, R14
+	JGE          backwardApplyCFNTAVX512_shortone1
+	KMOVW        (R10)(R8*4), K1
+	VBROADCASTSS 32(R11), Z5
+	VBLENDMPS    Z0, Z5, K1, Z0
+	VBROADCASTSS 36(R11), Z5
+	VBLENDMPS    Z1, Z5, K1, Z1
+	VBROADCASTSS 40(R11), Z5
+	VBLENDMPS    Z2, Z5, K1, Z2
+	VBROADCASTSS 44(R11), Z5
+	VBLENDMPS    Z3, Z5, K1, Z3
+	VBROADCASTSS 48(R11), Z5
+	VBLENDMPS    Z4, Z5, K1, Z4
+
+backwardApplyCFNTAVX512_shortone1:
+	VMOVUPS.Z    (DX)(R12*1), K2, Z5
+	VSUBPS       Z0, Z5, Z5
+	VSUBPS       Z1, Z5, Z5
+	VMULPS       Z3, Z5, Z5
+	VMOVUPS.Z    (CX)(R12*1), K2, Z6
+	VMULPS       Z4, Z6, Z6
+	VSUBPS       Z2, Z6, Z6
+	VSUBPS       Z5, Z6, Z6
+	VMOVUPS      Z6, K2, (AX)(R12*1)
+	LEAQ         (R12)(R14*4), R12
+	SUBQ         R14, R9
+	SUBQ         R14, R8
+	JG           backwardApplyCFNTAVX512_shortstepped1
+	ADDQ         s+88(FP), R8
+	ADDQ         $0x20, R11
+	TESTQ        R9, R9
+	JZ           backwardApplyCFNTAVX512_shortstepped1
+	VBROADCASTSS (R11), Z0
+	VBROADCASTSS 4(R11), Z1
+	VBROADCASTSS 8(R11), Z2
+	VBROADCASTSS 12(R11), Z3
+	VBROADCASTSS 16(R11), Z4
+
+backwardApplyCFNTAVX512_shortstepped1:
+	// Whole vectors; a vector that crosses into the next channel mixes the parameters.
+backwardApplyCFNTAVX512_shortfull:
+	CMPQ     R9, $0x10
+	JL       backwardApplyCFNTAVX512_shorttail
+	CMPQ     R8, $0x10
+	JLE      backwardApplyCFNTAVX512_shortedge
+	VMOVUPS  (DX)(R12*1), Z5
+	VSUBPS   Z0, Z5, Z5
+	VSUBPS   Z1, Z5, Z5
+	VMULPS   Z3, Z5, Z5
+	VMOVUPS  (CX)(R12*1), Z6
+	VMULPS   Z4, Z6, Z6
+	VSUBPS   Z2, Z6, Z6
+	VSUBPS   Z5, Z6, Z6
+	VMOVNTPS Z6, (AX)(R12*1)
+	ADDQ     $0x40, R12
+	SUBQ     $0x10, R8
+	SUBQ     $0x10, R9
+	JMP      backwardApplyCFNTAVX512_shortfull
+
+backwardApplyCFNTAVX512_shortedge:
+	JE           backwardApplyCFNTAVX512_shortends
+	KMOVW        (R10)(R8*4), K1
+	VBROADCASTSS 32(R11), Z5
+	VBLENDMPS    Z0, Z5, K1, Z0
+	VBROADCASTSS 36(R11), Z5
+	VBLENDMPS    Z1, Z5, K1, Z1
+	VBROADCASTSS 40(R11), Z5
+	VBLENDMPS    Z2, Z5, K1, Z2
+	VBROADCASTSS 44(R11), Z5
+	VBLENDMPS    Z3, Z5, K1, Z3
+	VBROADCASTSS 48(R11), Z5
+	VBLENDMPS    Z4, Z5, K1, Z4
+
+backwardApplyCFNTAVX512_shortends:
+	VMOVUPS      (DX)(R12*1), Z5
+	VSUBPS       Z0, Z5, Z5
+	VSUBPS       Z1, Z5, Z5
+	VMULPS       Z3, Z5, Z5
+	VMOVUPS      (CX)(R12*1), Z0
+	VMULPS       Z4, Z0, Z0
+	VSUBPS       Z2, Z0, Z0
+	VSUBPS       Z5, Z0, Z0
+	VMOVNTPS     Z0, (AX)(R12*1)
+	ADDQ         $0x40, R12
+	SUBQ         $0x10, R9
+	SUBQ         $0x10, R8
+	ADDQ         s+88(FP), R8
+	ADDQ         $0x20, R11
+	TESTQ        R9, R9
+	JZ           backwardApplyCFNTAVX512_shortnext
+	VBROADCASTSS (R11), Z0
+	VBROADCASTSS 4(R11), Z1
+	VBROADCASTSS 8(R11), Z2
+	VBROADCASTSS 12(R11), Z3
+	VBROADCASTSS 16(R11), Z4
+	JMP          backwardApplyCFNTAVX512_shortfull
+
+backwardApplyCFNTAVX512_shorttail:
+	TESTQ        R9, R9
+	JZ           backwardApplyCFNTAVX512_shortnext
+	KMOVW        (R10)(R9*4), K2
+	CMPQ         R8, R9
+	JGE          backwardApplyCFNTAVX512_shortone2
+	KMOVW        (R10)(R8*4), K1
+	VBROADCASTSS 32(R11), Z5
+	VBLENDMPS    Z0, Z5, K1, Z0
+	VBROADCASTSS 36(R11), Z5
+	VBLENDMPS    Z1, Z5, K1, Z1
+	VBROADCASTSS 40(R11), Z5
+	VBLENDMPS    Z2, Z5, K1, Z2
+	VBROADCASTSS 44(R11), Z5
+	VBLENDMPS    Z3, Z5, K1, Z3
+	VBROADCASTSS 48(R11), Z5
+	VBLENDMPS    Z4, Z5, K1, Z4
+
+backwardApplyCFNTAVX512_shortone2:
+	VMOVUPS.Z    (DX)(R12*1), K2, Z5
+	VSUBPS       Z0, Z5, Z5
+	VSUBPS       Z1, Z5, Z5
+	VMULPS       Z3, Z5, Z5
+	VMOVUPS.Z    (CX)(R12*1), K2, Z0
+	VMULPS       Z4, Z0, Z0
+	VSUBPS       Z2, Z0, Z0
+	VSUBPS       Z5, Z0, Z0
+	VMOVUPS      Z0, K2, (AX)(R12*1)
+	LEAQ         (R12)(R9*4), R12
+	SUBQ         R9, R9
+	SUBQ         R9, R8
+	JG           backwardApplyCFNTAVX512_shortstepped2
+	ADDQ         s+88(FP), R8
+	ADDQ         $0x20, R11
+	TESTQ        R9, R9
+	JZ           backwardApplyCFNTAVX512_shortstepped2
+	VBROADCASTSS (R11), Z0
+	VBROADCASTSS 4(R11), Z1
+	VBROADCASTSS 8(R11), Z2
+	VBROADCASTSS 12(R11), Z3
+	VBROADCASTSS 16(R11), Z4
+
+backwardApplyCFNTAVX512_shortstepped2:
+backwardApplyCFNTAVX512_shortnext:
+	MOVQ stride+96(FP), R8
+	LEAQ (DI)(R8*4), DI
+	DECQ SI
+	JNZ  backwardApplyCFNTAVX512_shortsample
 
 backwardApplyCFNTAVX512_done:
 	SFENCE

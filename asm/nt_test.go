@@ -13,9 +13,10 @@ import (
 // TestNTKernels checks the non-temporal forms of the element-wise kernels
 // against fallback, bit for bit, with the output placed against a guard
 // page (a stray store faults). Channels first: runs of any length and any
-// start (the kernels store each run's head the ordinary way up to a vector
-// boundary), the output ending at the guard page or starting right after
-// it. Channels last: C a multiple of 16 and the output NTAlign aligned, as
+// start (the kernels store each run's head, or with runs of
+// ShortRunMinCF..ShortRunMaxCF-1 values each sample's head, the ordinary
+// way up to the next 64-byte line), the output ending at the guard page
+// or starting right after it. Channels last: C a multiple of 16 and the output NTAlign aligned, as
 // package reduce guarantees for those kernels.
 func TestNTKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
@@ -47,6 +48,36 @@ func TestNTKernels(t *testing.T) {
 					fallback.BackwardApplyCF(want, dy, x, n, c, s, stride, p)
 					noFault(t, "BackwardApplyCFNT "+what, func() { im.BackwardApplyCFNT(got, dy, x, n, c, s, stride, p) })
 					sameCovered(t, "BackwardApplyCFNT "+what, got, want, n, c, s, stride)
+				}
+			}
+		}
+		// Short runs, walked sample by sample: the output at every start
+		// within a line, so that the sample's head (up to the next line)
+		// takes every length and crosses channel boundaries, and the end
+		// against the guard page.
+		for _, s := range []int{16, 17, 20, 49, 100, 255} {
+			for _, c := range []int{1, 3, 7} {
+				for shift := range 16 {
+					n := 2
+					stride := c*s + shift%3
+					total := (n-1)*stride + c*s
+					x, dy := make([]float32, total), make([]float32, total)
+					fill(rng, x, 1e3, true)
+					fill(rng, dy, 0, true)
+					gp, gy := newGuarded(t, 4*fallback.ParamStrideCF*c), newGuarded(t, 4*(total+shift))
+					p := gp.f32((c-1)*fallback.ParamStrideCF+5, true)
+					fill(rng, p, 0, false)
+					what := fmt.Sprintf("%s n=%d c=%d s=%d stride=%d shift=%d", im.Name, n, c, s, stride, shift)
+					want := make([]float32, total)
+					got := gy.f32(total+shift, true)[shift:]
+					fallback.ApplyCF(want, x, n, c, s, stride, p)
+					noFault(t, "ApplyCFNT "+what, func() { im.ApplyCFNT(got, x, n, c, s, stride, p) })
+					sameCovered(t, "ApplyCFNT "+what, got, want, n, c, s, stride)
+					fallback.BackwardApplyCF(want, dy, x, n, c, s, stride, p)
+					noFault(t, "BackwardApplyCFNT "+what, func() { im.BackwardApplyCFNT(got, dy, x, n, c, s, stride, p) })
+					sameCovered(t, "BackwardApplyCFNT "+what, got, want, n, c, s, stride)
+					gp.free()
+					gy.free()
 				}
 			}
 		}

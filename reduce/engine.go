@@ -3,6 +3,7 @@ package reduce
 import (
 	"unsafe"
 
+	"github.com/simdbn/simdbn/asm"
 	"github.com/simdbn/simdbn/fallback"
 )
 
@@ -617,9 +618,12 @@ var ntBytes = 8 << 20
 // run starts on such a boundary; the channels-first kernels store each
 // run's head the ordinary way up to the next 64-byte line, so with anyRuns
 // (Backward, and Train for its fused kernel) any run of ntUnalignedMinRun
-// values or more will do. Infer, and Train outside its fused kernel, keep
-// ordinary stores on unaligned runs: on 32x64x3025, from memory (tune harness, TUNE_COLD=1,
-// TUNE_NT against the default, four pairs), non-temporal stores took
+// values or more will do; runs of asm.ShortRunMinCF to asm.ShortRunMaxCF-1
+// values, which those kernels walk sample by sample, take them in every op
+// (ntShortRuns). On other unaligned runs Infer, and Train outside its
+// fused kernel, keep ordinary stores: on 32x64x3025, from memory (tune
+// harness, TUNE_COLD=1, TUNE_NT against the default, four pairs),
+// non-temporal stores took
 // Backward from 2.30-2.53x copy() to 2.24-2.50 (64x128x3025: 2.63-3.06
 // to 2.44-2.73), but Infer from 0.79-0.84 to 0.91 and Train, which
 // without aligned runs has no fused kernel, from 1.28-1.51 to 1.55-1.64.
@@ -639,8 +643,20 @@ func (w *workspace) useNT(out []float32, anyRuns bool, ins ...[]float32) bool {
 		return aligned && s.C*4%ntAlign == 0
 	}
 	w.ntRuns = aligned && s.S*4%ntAlign == 0
-	return w.ntRuns || (anyRuns && s.S >= ntUnalignedMinRun)
+	short := ntShortRuns && s.S >= asm.ShortRunMinCF && s.S < asm.ShortRunMaxCF
+	return w.ntRuns || short || (anyRuns && s.S >= ntUnalignedMinRun)
 }
+
+// ntShortRuns lets every op write channels-first runs of
+// asm.ShortRunMinCF to asm.ShortRunMaxCF-1 values non-temporally, aligned
+// or not: the non-temporal element-wise kernels walk such runs sample by
+// sample and store whole lines. Tune harness, TUNE_COLD=1, the binaries
+// before and after alternating, three pairs: 32x2048x7x7 Infer
+// 1.25-1.28x copy() -> 1.10-1.16, Train 1.87-2.02 -> 1.65-1.73, Backward
+// 3.12-3.33 -> 2.68-2.87; 256x512x7x7 1.23-1.27 -> 1.10-1.12, 2.38-2.45 ->
+// 1.97-2.09, 3.22-3.30 -> 2.82-3.10; 14x14, 10x10 and 8x8 level (two
+// pairs each). The tune harness turns it off with TUNE_NTSHORT=0.
+var ntShortRuns = true
 
 // ntUnalignedMinRun is the shortest unaligned channels-first run that
 // Backward writes non-temporally. Each run's head and tail go out as

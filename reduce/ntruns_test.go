@@ -5,6 +5,8 @@ import (
 	"math/rand/v2"
 	"sync/atomic"
 	"testing"
+
+	"github.com/simdbn/simdbn/asm"
 )
 
 // TestNTUnalignedRuns checks the channels-first non-temporal path (ntBytes
@@ -15,7 +17,8 @@ import (
 // stores, bit for bit, on data that takes every rare path: a far pivot
 // (the second pass), Train's and Backward's float64 paths, NaN and Inf.
 // Backward's NT kernel must have run, and the fused Train kernel (whose
-// pipeline needs tensors of pipeBytes) must not have.
+// pipeline needs tensors of pipeBytes) must not have; the NT apply only on
+// the short runs (ntShortRuns), for Infer and Train.
 func TestNTUnalignedRuns(t *testing.T) {
 	defer func(v, r int) { ntBytes, ntUnalignedMinRun = v, r }(ntBytes, ntUnalignedMinRun)
 	ntUnalignedMinRun = 1 // the short runs too
@@ -42,11 +45,15 @@ func TestNTUnalignedRuns(t *testing.T) {
 				t.Fatal(err)
 			}
 			k := active.Load()
-			back, fused := k.backwardApplyCFNT, k.statsApplyCFNT
-			var ntCalls, fusedCalls atomic.Int64 // the workers call the kernels
+			back, fused, apply := k.backwardApplyCFNT, k.statsApplyCFNT, k.applyCFNT
+			var ntCalls, fusedCalls, applyCalls atomic.Int64 // the workers call the kernels
 			k.backwardApplyCFNT = func(dx, dy, x []float32, n, c, s, stride int, p []float32) {
 				ntCalls.Add(1)
 				back(dx, dy, x, n, c, s, stride, p)
+			}
+			k.applyCFNT = func(y, x []float32, n, c, s, stride int, p []float32) {
+				applyCalls.Add(1)
+				apply(y, x, n, c, s, stride, p)
 			}
 			k.statsApplyCFNT = func(acc []float64, x []float32, pivot float32, y, xa []float32, p []float32) {
 				fusedCalls.Add(1)
@@ -59,10 +66,15 @@ func TestNTUnalignedRuns(t *testing.T) {
 					t.Errorf("%s %v: float64 statistics [%d] = %v, ordinary stores give %v", name, s, i, got.f64[i], want.f64[i])
 				}
 			}
-			k.backwardApplyCFNT, k.statsApplyCFNT = back, fused
+			k.backwardApplyCFNT, k.statsApplyCFNT, k.applyCFNT = back, fused, apply
 			restore()
 			if ntCalls.Load() == 0 || fusedCalls.Load() != 0 {
 				t.Errorf("%s %v: %d calls of the NT backward apply, %d of the fused Train kernel (test setup)", name, s, ntCalls.Load(), fusedCalls.Load())
+			}
+			// Short runs: Infer and Train write them non-temporally too.
+			short := s.S >= asm.ShortRunMinCF && s.S < asm.ShortRunMaxCF
+			if short != (applyCalls.Load() > 0) {
+				t.Errorf("%s %v: %d calls of the NT apply, want them only for runs of %d to %d values", name, s, applyCalls.Load(), asm.ShortRunMinCF, asm.ShortRunMaxCF-1)
 			}
 		}
 	}

@@ -56,6 +56,10 @@ func BenchmarkTune(b *testing.B) {
 			*knob.v, _ = strconv.Atoi(v)
 		}
 	}
+	if os.Getenv("TUNE_NTSHORT") == "0" {
+		defer func(v bool) { ntShortRuns = v }(ntShortRuns)
+		ntShortRuns = false
+	}
 	if os.Getenv("TUNE_FUSE") == "0" {
 		defer func(v bool) { fuseTrain = v }(fuseTrain)
 		fuseTrain = false

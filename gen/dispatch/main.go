@@ -29,6 +29,8 @@ import (
 	"slices"
 	"strings"
 	"unicode"
+
+	"github.com/simdbn/simdbn/gen/internal/cf"
 )
 
 // tiers are the instruction sets, fastest first, as their file names
@@ -103,7 +105,13 @@ func main() {
 	b.WriteString("// NTAlign is the output alignment, in bytes, that the NT kernels (the\n")
 	b.WriteString("// element-wise kernels with non-temporal stores) require of every run\n")
 	b.WriteString("// or row of their output: the widest vector's.\n")
-	b.WriteString("const NTAlign = 64\n")
+	b.WriteString("const NTAlign = 64\n\n")
+	b.WriteString("// ShortRunMinCF and ShortRunMaxCF bound the channels-first run lengths\n")
+	b.WriteString("// (ShortRunMinCF <= s < ShortRunMaxCF) that the non-temporal element-wise\n")
+	b.WriteString("// kernels walk sample by sample, each sample's runs as one stretch of\n")
+	b.WriteString("// whole vectors whose parameters change at the channel boundaries: they\n")
+	b.WriteString("// store whole lines on such runs wherever a sample starts.\n")
+	fmt.Fprintf(&b, "const (\nShortRunMinCF = %d\nShortRunMaxCF = %d\n)\n", cf.ShortRunMin, cf.ShortRunMax)
 	write(filepath.Join(*dir, "impl.go"), b.Bytes())
 
 	b.Reset()
