@@ -178,3 +178,81 @@ func BenchmarkFusedPattern(b *testing.B) {
 		b.ReportMetric(ms[i][len(ms[i])/2], op.name+"-ms")
 	}
 }
+
+// BenchmarkBackwardPattern times, on the fastest tier, the memory traffic
+// of a channels-first Backward of 32x64x56x56 in the schedules it could
+// take, every op started from memory and interleaved, and reports the
+// median ms of each over the b.N rounds:
+//
+//	copy       copy() of x into dx
+//	sums       BackwardCF over x and dy in address order (the reductions
+//	           alone: two tensors read)
+//	apply      BackwardApplyCFNT over the whole tensor (x and dy read, dx
+//	           written: Backward's traffic from memory, in one loop)
+//	twopass    sums, then apply (every byte of x and dy read twice)
+//	pipeline   the pipelined schedule of package reduce: groups of 2
+//	           channels; per sample, the apply of the group before and
+//	           then the sums of the next group's runs, so that the apply
+//	           re-reads its group from cache
+//
+//	go test -run '^$' -bench BackwardPattern -benchtime 15x ./asm/
+func BenchmarkBackwardPattern(b *testing.B) {
+	var im asm.Impl
+	for _, t := range asm.Impls() {
+		if t.Available {
+			im = t
+			break
+		}
+	}
+	if im.Name == "" {
+		b.Skip("no assembly tier available")
+	}
+	const N, C, S, G = 32, 64, 3136, 2
+	stride, n := C*S, N*C*S
+	x, dy, dx, cold := make([]float32, n), make([]float32, n), alignedF32(n), make([]float32, 32<<20)
+	rng := rand.New(rand.NewPCG(11, 12))
+	fill(rng, x, 3, false)
+	fill(rng, dy, 0, false)
+	clear(dx)
+	p := make([]float32, fallback.ParamStrideCF)
+	acc := make([]float64, 3*fallback.Lanes)
+	sums := func(off int) { im.BackwardCF(acc, dy[off:off+S], x[off:off+S], 1, S, S, 1, 3) }
+	ops := []struct {
+		name string
+		f    func()
+	}{
+		{"copy", func() { copy(dx, x) }},
+		{"sums", func() { im.BackwardCF(acc, dy, x, n/S, S, S, 1, 3) }},
+		{"apply", func() { im.BackwardApplyCFNT(dx, dy, x, 1, 1, n, n, p) }},
+		{"twopass", func() {
+			im.BackwardCF(acc, dy, x, n/S, S, S, 1, 3)
+			im.BackwardApplyCFNT(dx, dy, x, 1, 1, n, n, p)
+		}},
+		{"pipeline", func() {
+			for g := 0; g < C+G; g += G {
+				for r := range N {
+					if g >= G {
+						o := r*stride + (g-G)*S
+						im.BackwardApplyCFNT(dx[o:o+G*S], dy[o:o+G*S], x[o:o+G*S], 1, 1, G*S, G*S, p)
+					}
+					for j := 0; j < G && g < C; j++ {
+						sums(r*stride + (g+j)*S)
+					}
+				}
+			}
+		}},
+	}
+	ms := make([][]float64, len(ops))
+	for b.Loop() {
+		for i, op := range ops {
+			copy(cold[len(cold)/2:], cold[:len(cold)/2]) // evict x, dy and dx
+			t0 := time.Now()
+			op.f()
+			ms[i] = append(ms[i], float64(time.Since(t0).Microseconds())/1e3)
+		}
+	}
+	for i, op := range ops {
+		slices.Sort(ms[i])
+		b.ReportMetric(ms[i][len(ms[i])/2], op.name+"-ms")
+	}
+}
