@@ -69,9 +69,11 @@
 // Channels first, Train and Backward process groups of channels whose data
 // fits a share of the cache (blockBytes): the statistics of a group are
 // read from memory, and its normalization re-reads it from cache. On large
-// tensors the passes are pipelined: the normalization of group g runs
-// interleaved with the statistics of group g+1, so that reads and writes
-// stream together, and Train's groups are larger (pipeGroupBytes, at most
+// tensors with runs of pipeMinRun values or more the passes are
+// pipelined: the normalization of group g runs interleaved with the
+// statistics of group g+1, so that reads and writes stream together
+// (shorter runs stay unpipelined, where the reductions take many channels
+// per kernel call), and Train's groups are larger (pipeGroupBytes, at most
 // 32 channels), so that each sample's part of a group is one long stretch
 // of memory; the normalization re-reads them from the last-level cache.
 // With non-temporal stores, Train pairs each channel run it normalizes
@@ -99,12 +101,13 @@
 // instead of 4 (rows a multiple of 4 KB apart put a chunk's lines of every
 // row in the same few L1 sets); Backward's channel blocks use them only
 // for such rows. Outputs of 8 MiB and more that alias no input are
-// written with non-temporal stores (channels first, Train and Infer only
-// when every run starts on a 64-byte boundary, except that Train's fused
-// kernel takes runs of any start, and Backward runs of 1024 values or more
-// that do not; the head of such a run, up to the output's next line (the
-// fused kernel) or vector (Backward) boundary, is stored the ordinary
-// way). None of this changes
+// written with non-temporal stores (channels first: runs that all start
+// on a 64-byte boundary; runs of asm.ShortRunMinCF to asm.ShortRunMaxCF-1
+// values, which the non-temporal kernels walk sample by sample, each
+// sample's runs as one stretch; and, for Backward and Train's fused
+// kernel, unaligned runs of 1024 values or more. The head of a run, or of
+// a sample's stretch, up to the output's next 64-byte line is stored the
+// ordinary way). None of this changes
 // the arithmetic. Rows of more than 1024 channels are normalized in
 // column blocks of 512 channels, so that a block's parameters stay in L1.
 //
