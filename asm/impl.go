@@ -39,9 +39,12 @@ type Impl struct {
 // nothing under purego, noasm, gccgo or on other architectures.
 func Impls() []Impl { return impls() }
 
-// NTAlign is the output alignment, in bytes, that the NT kernels (the
-// element-wise kernels with non-temporal stores) require of every run
-// or row of their output: the widest vector's.
+// NTAlign is the output alignment, in bytes, that the channels-last NT
+// kernels (the element-wise kernels with non-temporal stores) require of
+// every row of their output: a cache line, the widest vector. The
+// channels-first NT kernels take any start, and store each run's (or,
+// on short runs, each sample's) head up to such a boundary the ordinary
+// way.
 const NTAlign = 64
 
 // ShortRunMinCF and ShortRunMaxCF bound the channels-first run lengths
