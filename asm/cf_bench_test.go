@@ -108,16 +108,7 @@ func BenchmarkCF(b *testing.B) {
 //
 //	go test -run '^$' -bench FusedPattern -benchtime 25x ./asm/
 func BenchmarkFusedPattern(b *testing.B) {
-	var im asm.Impl
-	for _, t := range asm.Impls() {
-		if t.Available {
-			im = t
-			break
-		}
-	}
-	if im.Name == "" {
-		b.Skip("no assembly tier available")
-	}
+	im := fastestTier(b)
 	const N, C, S, G = 32, 64, 3136, 10
 	stride, n := C*S, N*C*S
 	x, y, cold := make([]float32, n), alignedF32(n), make([]float32, 32<<20)
@@ -197,16 +188,7 @@ func BenchmarkFusedPattern(b *testing.B) {
 //
 //	go test -run '^$' -bench BackwardPattern -benchtime 15x ./asm/
 func BenchmarkBackwardPattern(b *testing.B) {
-	var im asm.Impl
-	for _, t := range asm.Impls() {
-		if t.Available {
-			im = t
-			break
-		}
-	}
-	if im.Name == "" {
-		b.Skip("no assembly tier available")
-	}
+	im := fastestTier(b)
 	const N, C, S, G = 32, 64, 3136, 2
 	stride, n := C*S, N*C*S
 	x, dy, dx, cold := make([]float32, n), make([]float32, n), alignedF32(n), make([]float32, 32<<20)
@@ -255,4 +237,16 @@ func BenchmarkBackwardPattern(b *testing.B) {
 		slices.Sort(ms[i])
 		b.ReportMetric(ms[i][len(ms[i])/2], op.name+"-ms")
 	}
+}
+
+// fastestTier returns the first assembly tier this CPU runs, or skips the
+// benchmark.
+func fastestTier(b *testing.B) asm.Impl {
+	for _, t := range asm.Impls() {
+		if t.Available {
+			return t
+		}
+	}
+	b.Skip("no assembly tier available")
+	return asm.Impl{}
 }

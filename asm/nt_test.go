@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/simdbn/simdbn/asm"
 	"github.com/simdbn/simdbn/fallback"
 )
 
@@ -39,15 +40,7 @@ func TestNTKernels(t *testing.T) {
 					fill(rng, p, 0, false)
 					atEnd := (i+n)%2 == 0
 					what := fmt.Sprintf("%s n=%d c=%d s=%d stride=%d atEnd=%v", im.Name, n, c, s, stride, atEnd)
-					want := make([]float32, total)
-					g := newGuarded(t, 4*total)
-					got := g.f32(total, atEnd)
-					fallback.ApplyCF(want, x, n, c, s, stride, p)
-					noFault(t, "ApplyCFNT "+what, func() { im.ApplyCFNT(got, x, n, c, s, stride, p) })
-					sameCovered(t, "ApplyCFNT "+what, got, want, n, c, s, stride)
-					fallback.BackwardApplyCF(want, dy, x, n, c, s, stride, p)
-					noFault(t, "BackwardApplyCFNT "+what, func() { im.BackwardApplyCFNT(got, dy, x, n, c, s, stride, p) })
-					sameCovered(t, "BackwardApplyCFNT "+what, got, want, n, c, s, stride)
+					checkNTCF(t, im, what, newGuarded(t, 4*total).f32(total, atEnd), x, dy, n, c, s, stride, p)
 				}
 			}
 		}
@@ -68,14 +61,7 @@ func TestNTKernels(t *testing.T) {
 					p := gp.f32((c-1)*fallback.ParamStrideCF+5, true)
 					fill(rng, p, 0, false)
 					what := fmt.Sprintf("%s n=%d c=%d s=%d stride=%d shift=%d", im.Name, n, c, s, stride, shift)
-					want := make([]float32, total)
-					got := gy.f32(total+shift, true)[shift:]
-					fallback.ApplyCF(want, x, n, c, s, stride, p)
-					noFault(t, "ApplyCFNT "+what, func() { im.ApplyCFNT(got, x, n, c, s, stride, p) })
-					sameCovered(t, "ApplyCFNT "+what, got, want, n, c, s, stride)
-					fallback.BackwardApplyCF(want, dy, x, n, c, s, stride, p)
-					noFault(t, "BackwardApplyCFNT "+what, func() { im.BackwardApplyCFNT(got, dy, x, n, c, s, stride, p) })
-					sameCovered(t, "BackwardApplyCFNT "+what, got, want, n, c, s, stride)
+					checkNTCF(t, im, what, gy.f32(total+shift, true)[shift:], x, dy, n, c, s, stride, p)
 					gp.free()
 					gy.free()
 				}
@@ -109,6 +95,19 @@ func TestNTKernels(t *testing.T) {
 			}
 		}
 	}
+}
+
+// checkNTCF runs ApplyCFNT and BackwardApplyCFNT into got and compares
+// what they write with fallback's, bit for bit; a fault fails the test.
+func checkNTCF(t *testing.T, im asm.Impl, what string, got, x, dy []float32, n, c, s, stride int, p []float32) {
+	t.Helper()
+	want := make([]float32, len(got))
+	fallback.ApplyCF(want, x, n, c, s, stride, p)
+	noFault(t, "ApplyCFNT "+what, func() { im.ApplyCFNT(got, x, n, c, s, stride, p) })
+	sameCovered(t, "ApplyCFNT "+what, got, want, n, c, s, stride)
+	fallback.BackwardApplyCF(want, dy, x, n, c, s, stride, p)
+	noFault(t, "BackwardApplyCFNT "+what, func() { im.BackwardApplyCFNT(got, dy, x, n, c, s, stride, p) })
+	sameCovered(t, "BackwardApplyCFNT "+what, got, want, n, c, s, stride)
 }
 
 // sameCovered compares the elements of a channels-first block that the
