@@ -137,10 +137,7 @@ func BenchmarkFusedPattern(b *testing.B) {
 			}
 		}
 	}
-	ops := []struct {
-		name string
-		f    func()
-	}{
+	ops := []coldOp{
 		{"copy", func() { copy(y, x) }},
 		{"stats", func() {
 			for i := 0; i < n; i += S {
@@ -155,19 +152,7 @@ func BenchmarkFusedPattern(b *testing.B) {
 		{"pairs", func() { pairs(false) }},
 		{"fused", func() { pairs(true) }},
 	}
-	ms := make([][]float64, len(ops))
-	for b.Loop() {
-		for i, op := range ops {
-			copy(cold[len(cold)/2:], cold[:len(cold)/2]) // evict x and y
-			t0 := time.Now()
-			op.f()
-			ms[i] = append(ms[i], float64(time.Since(t0).Microseconds())/1e3)
-		}
-	}
-	for i, op := range ops {
-		slices.Sort(ms[i])
-		b.ReportMetric(ms[i][len(ms[i])/2], op.name+"-ms")
-	}
+	timeColdOps(b, cold, ops)
 }
 
 // BenchmarkBackwardPattern times, on the fastest tier, the memory traffic
@@ -199,10 +184,7 @@ func BenchmarkBackwardPattern(b *testing.B) {
 	p := make([]float32, fallback.ParamStrideCF)
 	acc := make([]float64, 3*fallback.Lanes)
 	sums := func(off int) { im.BackwardCF(acc, dy[off:off+S], x[off:off+S], 1, S, S, 1, 3) }
-	ops := []struct {
-		name string
-		f    func()
-	}{
+	ops := []coldOp{
 		{"copy", func() { copy(dx, x) }},
 		{"sums", func() { im.BackwardCF(acc, dy, x, n/S, S, S, 1, 3) }},
 		{"apply", func() { im.BackwardApplyCFNT(dx, dy, x, 1, 1, n, n, p) }},
@@ -224,19 +206,7 @@ func BenchmarkBackwardPattern(b *testing.B) {
 			}
 		}},
 	}
-	ms := make([][]float64, len(ops))
-	for b.Loop() {
-		for i, op := range ops {
-			copy(cold[len(cold)/2:], cold[:len(cold)/2]) // evict x, dy and dx
-			t0 := time.Now()
-			op.f()
-			ms[i] = append(ms[i], float64(time.Since(t0).Microseconds())/1e3)
-		}
-	}
-	for i, op := range ops {
-		slices.Sort(ms[i])
-		b.ReportMetric(ms[i][len(ms[i])/2], op.name+"-ms")
-	}
+	timeColdOps(b, cold, ops)
 }
 
 // fastestTier returns the first assembly tier this CPU runs, or skips the
@@ -249,4 +219,29 @@ func fastestTier(b *testing.B) asm.Impl {
 	}
 	b.Skip("no assembly tier available")
 	return asm.Impl{}
+}
+
+// coldOp is one op of a pattern benchmark.
+type coldOp struct {
+	name string
+	f    func()
+}
+
+// timeColdOps runs every op once per round of b.Loop, each after evicting
+// the caches (a copy within cold, larger than the last-level cache), and
+// reports the median ms of each.
+func timeColdOps(b *testing.B, cold []float32, ops []coldOp) {
+	ms := make([][]float64, len(ops))
+	for b.Loop() {
+		for i, op := range ops {
+			copy(cold[len(cold)/2:], cold[:len(cold)/2])
+			t0 := time.Now()
+			op.f()
+			ms[i] = append(ms[i], float64(time.Since(t0).Microseconds())/1e3)
+		}
+	}
+	for i, op := range ops {
+		slices.Sort(ms[i])
+		b.ReportMetric(ms[i][len(ms[i])/2], op.name+"-ms")
+	}
 }
