@@ -113,6 +113,7 @@ func FuzzApplyCF(f *testing.F) {
 	f.Add(uint8(2), uint8(3), uint16(49), uint8(3), uint8(5), true, []byte{0x7f, 0xc0, 0, 0, 0xff, 0x80, 0, 0})
 	f.Add(uint8(0), uint8(2), uint16(10), uint8(0), uint8(1), false, []byte("x"))
 	f.Add(uint8(3), uint8(1), uint16(1000), uint8(9), uint8(15), false, []byte("some bytes"))
+	f.Add(uint8(2), uint8(4), uint16(20), uint8(7), uint8(2), false, []byte("short runs, walked by sample"))
 	f.Fuzz(func(t *testing.T, nn, cc uint8, ss uint16, gap, mis uint8, raw bool, data []byte) {
 		ims := availableImpls(t)
 		n, c, s := int(nn%4), int(cc%5), int(ss%1100)
@@ -154,6 +155,17 @@ func FuzzApplyCF(f *testing.F) {
 				sameFuzz32(t, im.Name+" BackwardApplyCF", got, want)
 				wdy, gdy = dy, dy
 			}
+			// The NT forms, out of place, the output at a start of its
+			// own (short runs take their sample-by-sample walk).
+			ym := int(gap % 16)
+			want := fuzzFloats([]byte{8}, size, false, 0)
+			got := append(make([]float32, ym, ym+size), want...)[ym:]
+			fallback.ApplyCF(want, x, n, c, s, stride, p)
+			im.ApplyCFNT(got, x, n, c, s, stride, p)
+			sameFuzz32(t, im.Name+" ApplyCFNT", got, want)
+			fallback.BackwardApplyCF(want, dy, x, n, c, s, stride, p)
+			im.BackwardApplyCFNT(got, dy, x, n, c, s, stride, p)
+			sameFuzz32(t, im.Name+" BackwardApplyCFNT", got, want)
 		}
 	})
 }
