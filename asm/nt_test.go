@@ -17,8 +17,8 @@ import (
 // start (the kernels store each run's head, or with runs of
 // ShortRunMinCF..ShortRunMaxCF-1 values each sample's head, the ordinary
 // way up to the next 64-byte line), the output ending at the guard page
-// or starting right after it. Channels last: C a multiple of 16 and the output NTAlign aligned, as
-// package reduce guarantees for those kernels.
+// or starting right after it. Channels last: C a multiple of 16 and the
+// output NTAlign aligned, as package reduce guarantees for those kernels.
 func TestNTKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	for _, im := range availableImpls(t) {

@@ -21,8 +21,9 @@ import (
 // TUNE_MEMORDER=bytes, TUNE_PREFETCHCL=bytes, TUNE_CACHEDCL=bytes,
 // TUNE_BACKGROUP=bytes, TUNE_PIPEAPPLY=values, TUNE_FUSEMIN=values,
 // TUNE_NTRUN=values, TUNE_PIPE=bytes, TUNE_PIPEMINRUN=values,
-// TUNE_WORKERS=k (a Pool) and TUNE_FUSE=0 (Train's pipeline without
-// StatsApplyCF) pick the case, and TUNE_COLD=1 makes every op start from
+// TUNE_WORKERS=k (a Pool), TUNE_FUSE=0 (Train's pipeline without
+// StatsApplyCF) and TUNE_NTSHORT=0 (short unaligned runs without
+// non-temporal stores) pick the case, and TUNE_COLD=1 makes every op start from
 // memory. read and read2 are plain loops over x, and
 // over x and dy (four scalar sums, slower than copy() in cache: 1.96x on
 // 8x512x49); write is clear(y), which Go's runtime does with ordinary

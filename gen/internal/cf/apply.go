@@ -158,22 +158,9 @@ func elementwise(isa ISA, backward, nt bool) {
 		params[i] = isa.Vec()
 	}
 
-	var vecMask func(d int, masked bool, k Register, m VecVirtual)
-	// vec computes one vector at byte offset d from off; masked vectors
-	// take the tail mask, or with head the head's mask of the vector at d
-	// (AVX2's head has two).
-	vec := func(d int, masked, head bool) {
-		k, m := k, m
-		if head {
-			k, m = kh, mh
-			if d > 0 {
-				m = mh2
-			}
-		}
-		vecMask(d, masked, k, m)
-	}
-	// vecMask is vec with the mask (k or m) given.
-	vecMask = func(d int, masked bool, k Register, m VecVirtual) {
+	// vecMask computes one vector at byte offset d from off; a masked
+	// vector takes the mask given (k on AVX-512, m on AVX2).
+	vecMask := func(d int, masked bool, k Register, m VecVirtual) {
 		at := func(b Mem) Mem { return b.Idx(off, 1).Offset(d) }
 		load := func(b Mem, r VecVirtual) {
 			switch {
@@ -212,6 +199,19 @@ func elementwise(isa ISA, backward, nt bool) {
 		default:
 			VMASKMOVPS(r, m, at(out))
 		}
+	}
+	// vec computes one vector at byte offset d from off; masked vectors
+	// take the tail mask, or with head the head's mask of the vector at d
+	// (AVX2's head has two).
+	vec := func(d int, masked, head bool) {
+		k, m := k, m
+		if head {
+			k, m = kh, mh
+			if d > 0 {
+				m = mh2
+			}
+		}
+		vecMask(d, masked, k, m)
 	}
 
 	Label(lbl(name, "sample"))
@@ -317,12 +317,13 @@ const (
 // holds at most two channels); each lane gets its own channel's
 // parameters, in the same operations, so the values are the same. Run by
 // run, each short run's head and tail would go out as ordinary stores on
-// lines that the neighbouring runs write non-temporally: from memory, 7x7
-// runs took ApplyCFNT 1.9-2.1x copy() that way, against 1.4 with ordinary
-// stores throughout and 1.0-1.1 here (AVX-512; AVX2 1.1-1.2). In cache the
-// plain kernels keep their run-by-run walk: this one gained little there
-// on AVX-512 and lost on AVX2 (Infer of 8x512x7x7 1.23-1.25x copy() ->
-// 1.29-1.33).
+// lines that the neighbouring runs write non-temporally: from memory
+// (8x512x7x7, 32x2048x7x7 and 256x512x7x7, a temporary benchmark, medians
+// of 100), ApplyCFNT took 1.91-2.11x copy() that way, against 1.26-1.49
+// with ordinary stores throughout and 0.96-1.10 here (AVX-512; AVX2
+// 1.08-1.16). In cache the plain kernels keep their run-by-run walk: this
+// one gained little there on AVX-512 and lost on AVX2 (bnbench Infer of
+// 8x512x7x7 1.23-1.25x copy() -> 1.29-1.33).
 //
 // rem holds the values left in the current channel (1..s), left those
 // left in the sample, pcur the current channel's parameters.
