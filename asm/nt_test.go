@@ -47,14 +47,18 @@ func TestNTKernels(t *testing.T) {
 		// Short runs, walked sample by sample: the output at every start
 		// within a line, so that the sample's head (up to the next line)
 		// takes every length and crosses channel boundaries, and the end
-		// against the guard page.
+		// against the guard page; the inputs and parameters against guard
+		// pages too.
 		for _, s := range []int{16, 17, 20, 49, 100, 255} {
 			for _, c := range []int{1, 3, 7} {
 				for shift := range 16 {
 					n := 2
 					stride := c*s + shift%3
 					total := (n-1)*stride + c*s
-					x, dy := make([]float32, total), make([]float32, total)
+					// x ends against a guard page and dy starts right after
+					// one, so that a load past either end faults too.
+					gx, gdy := newGuarded(t, 4*total), newGuarded(t, 4*total)
+					x, dy := gx.f32(total, true), gdy.f32(total, false)
 					fill(rng, x, 1e3, true)
 					fill(rng, dy, 0, true)
 					gp, gy := newGuarded(t, 4*fallback.ParamStrideCF*c), newGuarded(t, 4*(total+shift))
@@ -64,6 +68,8 @@ func TestNTKernels(t *testing.T) {
 					checkNTCF(t, im, what, gy.f32(total+shift, true)[shift:], x, dy, n, c, s, stride, p)
 					gp.free()
 					gy.free()
+					gx.free()
+					gdy.free()
 				}
 			}
 		}
