@@ -11,7 +11,7 @@ package asm
 func applyCFAVX2(y []float32, x []float32, n int, c int, s int, stride int, p []float32)
 
 // applyCFNTAVX2 is the AVX2 form of fallback.ApplyCF, with the same bits.
-// y may be the very same slice as x. It stores full vectors non-temporally, from each run's first 64-byte boundary of the output on.
+// y may be the very same slice as x. It stores full vectors non-temporally, from each run's first 64-byte boundary of the output on (runs of 16 to 255 values: from each sample's).
 //
 //go:noescape
 func applyCFNTAVX2(y []float32, x []float32, n int, c int, s int, stride int, p []float32)

@@ -11,7 +11,7 @@ package asm
 func applyCFAVX512(y []float32, x []float32, n int, c int, s int, stride int, p []float32)
 
 // applyCFNTAVX512 is the AVX512 form of fallback.ApplyCF, with the same bits.
-// y may be the very same slice as x. It stores full vectors non-temporally, from each run's first 64-byte boundary of the output on.
+// y may be the very same slice as x. It stores full vectors non-temporally, from each run's first 64-byte boundary of the output on (runs of 16 to 255 values: from each sample's).
 //
 //go:noescape
 func applyCFNTAVX512(y []float32, x []float32, n int, c int, s int, stride int, p []float32)

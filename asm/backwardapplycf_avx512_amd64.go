@@ -11,7 +11,7 @@ package asm
 func backwardApplyCFAVX512(dx []float32, dy []float32, x []float32, n int, c int, s int, stride int, p []float32)
 
 // backwardApplyCFNTAVX512 is the AVX512 form of fallback.BackwardApplyCF, with the same bits.
-// dx may be the very same slice as dy or x. It stores full vectors non-temporally, from each run's first 64-byte boundary of the output on.
+// dx may be the very same slice as dy or x. It stores full vectors non-temporally, from each run's first 64-byte boundary of the output on (runs of 16 to 255 values: from each sample's).
 //
 //go:noescape
 func backwardApplyCFNTAVX512(dx []float32, dy []float32, x []float32, n int, c int, s int, stride int, p []float32)

@@ -64,7 +64,7 @@ func elementwise(isa ISA, backward, nt bool) {
 	Pragma("noescape")
 	ntDoc := "It stores with ordinary stores."
 	if nt {
-		ntDoc = "It stores full vectors non-temporally, from each run's first 64-byte boundary of the output on."
+		ntDoc = fmt.Sprintf("It stores full vectors non-temporally, from each run's first 64-byte boundary of the output on (runs of %d to %d values: from each sample's).", ShortRunMin, ShortRunMax-1)
 	}
 	if backward {
 		Doc(name+" is the "+isa.Suffix+" form of fallback.BackwardApplyCF, with the same bits.",
