@@ -16,6 +16,25 @@ package reduce
 // 256x1024 went from 4.6-4.7x copy to 3.4-3.6x, and of 8x512x7x7 channels
 // last from 4.7 to 4.4-4.7; Train of 8x512x7x7 channels last went from
 // 2.65 to 2.8, and of 256x1024 stayed at 2.5-2.8.
+//
+// Out of cache, neither op is pipelined by column groups the way the
+// channels-first groups are (pipeline.go: the statistics of one group
+// from memory while the apply re-reads the group before from the
+// last-level cache). A group of a channels-last batch is a few 64-byte
+// lines of every row, and writing its part of every row is what costs:
+// from memory (a temporary benchmark, every op after 128 MB of other
+// copies, AVX-512, medians of 15, four to six runs, 2026-12-06), on
+// 32x64x56x56 channels last the non-temporal apply of 16-channel groups
+// one after the other took 1.46-1.80x copy(), against 0.85-0.94 for
+// whole rows, while the statistics of the same groups read at 0.69-0.83
+// (whole rows 0.66-0.83). The pipelined Train then took 1.73-2.03 with
+// groups of 32 channels and 2.00-2.36 with 16, against 1.55-1.79 for
+// today's two passes; Backward (three runs) 2.86-3.16 with 32 and
+// 3.76-3.90 with 16, against 2.51-2.71. On 64x128x56x56 (two runs) Train
+// took 2.39-2.44 and Backward 4.12 with groups of 32, against 1.79-1.86
+// and 2.69-3.62. The two passes also left nothing to gain from the
+// cache: the apply in reverse row order, which meets the statistics
+// pass's last rows first, took 1.65-1.71 against 1.56-1.73 in row order.
 
 // minBlockC is the narrowest block worth cutting: below it a row's piece of
 // a block is a few cache lines, and the unblocked pass streams better.
