@@ -105,6 +105,10 @@ func BenchmarkCF(b *testing.B) {
 //	apply         ApplyCFNT over every run
 //	pairs         the pipeline's pairs as two calls, StatsCF then ApplyCFNT
 //	fused         the same pairs in one StatsApplyCFNT call
+//	fusedhot      fused, each normalization reading one run-sized buffer
+//	              that stays in L1 instead of the group before: the
+//	              same traffic to memory (x read once, y written once)
+//	              with the re-read made free, the bound of this schedule
 //
 //	go test -run '^$' -bench FusedPattern -benchtime 25x ./asm/
 func BenchmarkFusedPattern(b *testing.B) {
@@ -116,13 +120,17 @@ func BenchmarkFusedPattern(b *testing.B) {
 	clear(y)
 	p := make([]float32, fallback.ParamStrideCF)
 	acc := make([]float64, 2*fallback.Lanes)
-	pairs := func(fused bool) {
+	hot := make([]float32, S)
+	copy(hot, x)
+	pairs := func(fused, useHot bool) {
 		for g := 0; g < C+G; g += G { // the last step normalizes the last group
 			for r := range N {
 				for j := range G {
 					ca, cb := g+j-G, g+j // normalized, summed
 					oa, ob := r*stride+ca*S, r*stride+cb*S
 					switch {
+					case ca >= 0 && cb < C && fused && useHot:
+						im.StatsApplyCFNT(acc, x[ob:ob+S], 3, y[oa:oa+S], hot, p)
 					case ca >= 0 && cb < C && fused:
 						im.StatsApplyCFNT(acc, x[ob:ob+S], 3, y[oa:oa+S], x[oa:oa+S], p)
 					case cb < C:
@@ -149,8 +157,9 @@ func BenchmarkFusedPattern(b *testing.B) {
 				im.ApplyCFNT(y[i:i+S], x[i:i+S], 1, 1, S, S, p)
 			}
 		}},
-		{"pairs", func() { pairs(false) }},
-		{"fused", func() { pairs(true) }},
+		{"pairs", func() { pairs(false, false) }},
+		{"fused", func() { pairs(true, false) }},
+		{"fusedhot", func() { pairs(true, true) }},
 	}
 	timeColdOps(b, cold, ops)
 }
@@ -170,6 +179,11 @@ func BenchmarkFusedPattern(b *testing.B) {
 //	           channels; per sample, the apply of the group before and
 //	           then the sums of the next group's runs, so that the apply
 //	           re-reads its group from cache
+//	pipehot    pipeline, each apply reading x and dy from one group-sized
+//	           buffer that stays in L1 and L2 instead of the group before:
+//	           the same traffic to memory (x and dy read once, dx written
+//	           once) with the re-read made free, the bound of this
+//	           schedule
 //
 //	go test -run '^$' -bench BackwardPattern -benchtime 15x ./asm/
 func BenchmarkBackwardPattern(b *testing.B) {
@@ -184,6 +198,26 @@ func BenchmarkBackwardPattern(b *testing.B) {
 	p := make([]float32, fallback.ParamStrideCF)
 	acc := make([]float64, 3*fallback.Lanes)
 	sums := func(off int) { im.BackwardCF(acc, dy[off:off+S], x[off:off+S], 1, S, S, 1, 3) }
+	hotX, hotDy := make([]float32, G*S), make([]float32, G*S)
+	copy(hotX, x)
+	copy(hotDy, dy)
+	pipeline := func(useHot bool) {
+		for g := 0; g < C+G; g += G {
+			for r := range N {
+				if g >= G {
+					o := r*stride + (g-G)*S
+					ax, ady := x[o:o+G*S], dy[o:o+G*S]
+					if useHot {
+						ax, ady = hotX, hotDy
+					}
+					im.BackwardApplyCFNT(dx[o:o+G*S], ady, ax, 1, 1, G*S, G*S, p)
+				}
+				for j := 0; j < G && g < C; j++ {
+					sums(r*stride + (g+j)*S)
+				}
+			}
+		}
+	}
 	ops := []coldOp{
 		{"copy", func() { copy(dx, x) }},
 		{"sums", func() { im.BackwardCF(acc, dy, x, n/S, S, S, 1, 3) }},
@@ -192,19 +226,8 @@ func BenchmarkBackwardPattern(b *testing.B) {
 			im.BackwardCF(acc, dy, x, n/S, S, S, 1, 3)
 			im.BackwardApplyCFNT(dx, dy, x, 1, 1, n, n, p)
 		}},
-		{"pipeline", func() {
-			for g := 0; g < C+G; g += G {
-				for r := range N {
-					if g >= G {
-						o := r*stride + (g-G)*S
-						im.BackwardApplyCFNT(dx[o:o+G*S], dy[o:o+G*S], x[o:o+G*S], 1, 1, G*S, G*S, p)
-					}
-					for j := 0; j < G && g < C; j++ {
-						sums(r*stride + (g+j)*S)
-					}
-				}
-			}
-		}},
+		{"pipeline", func() { pipeline(false) }},
+		{"pipehot", func() { pipeline(true) }},
 	}
 	timeColdOps(b, cold, ops)
 }
