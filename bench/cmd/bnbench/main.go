@@ -81,16 +81,38 @@ func main() {
 	}
 	notes = append(notes, fmt.Sprintf("goroutines: %d per call (BatchNorm.Workers; naive-f64 and copy() always 1)", max(*goroutines, 1)))
 
+	// Two goroutines on cache-resident shapes gain with how fast the
+	// cores hand a cache line to each other, which on a virtual machine
+	// can change from minute to minute: report it on both sides of the
+	// cases.
+	var handoff [2]time.Duration
+	if *goroutines > 1 {
+		handoff[0] = bench.Handoff(handoffRounds, handoffBatches)
+	}
 	start := time.Now()
 	rows, err := bench.Measure(cfg, os.Stderr)
 	fail(err)
 	fmt.Fprintf(os.Stderr, "bnbench: %d cases in %v\n", len(rows), time.Since(start).Round(time.Millisecond))
+	if *goroutines > 1 {
+		handoff[1] = bench.Handoff(handoffRounds, handoffBatches)
+		n := fmt.Sprintf("cross-core round trip (bench.Handoff): %.2f us before the cases, %.2f us after",
+			handoff[0].Seconds()*1e6, handoff[1].Seconds()*1e6)
+		fmt.Fprintln(os.Stderr, "bnbench:", n)
+		notes = append(notes, n)
+	}
 	if *sizes {
 		fail(bench.WriteSweepCSV(os.Stdout, rows))
 		return
 	}
 	fail(bench.WriteTable(os.Stdout, rows, *format, notes))
 }
+
+// handoffRounds and handoffBatches size bench.Handoff's measurement:
+// about 50 ms at 0.5 us per round trip.
+const (
+	handoffRounds  = 10000
+	handoffBatches = 9
+)
 
 func split(s string) []string {
 	var out []string
