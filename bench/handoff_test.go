@@ -18,3 +18,16 @@ func TestHandoff(t *testing.T) {
 		t.Fatalf("Handoff with GOMAXPROCS 1 = %v, want 0", d)
 	}
 }
+
+// BenchmarkCoreHandoff times Handoff's round trip, b.N of them, and
+// reports the median of its batch as ns/roundtrip: what one cache line
+// costs to go from one core to the other and back.
+//
+//	go test -run '^$' -bench CoreHandoff ./bench/
+func BenchmarkCoreHandoff(b *testing.B) {
+	if runtime.GOMAXPROCS(0) < 2 {
+		b.Skip("needs two Ps: both goroutines poll")
+	}
+	d := Handoff(b.N, 1)
+	b.ReportMetric(float64(d.Nanoseconds()), "ns/roundtrip")
+}

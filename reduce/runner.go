@@ -37,7 +37,7 @@ func (serial) Run(n int, task func(int)) {
 //
 // Run posts its job (post, then seq) and idle helpers, polling seq, join
 // it: a load of a line another core just wrote. On this project's VM one
-// cross-core round trip took 0.17-0.56 us (BenchmarkCoreHandoff) and a Run
+// cross-core round trip took 0.1-0.56 us (bench.Handoff) and a Run
 // of empty tasks on a pool of two 0.74-0.88 us (BenchmarkPoolRun); handing
 // the job over through a channel, as before, took 1.7-4.6 us in the same
 // minutes. A helper that has polled for spinWait blocks on wake instead,
