@@ -11,8 +11,9 @@ import (
 
 // TestNTUnalignedRuns checks the channels-first non-temporal path (ntBytes
 // and ntUnalignedMinRun, here lowered) on runs that do not start on a
-// 64-byte boundary, whose heads the kernels store the ordinary way: Train, Backward (which takes
-// the non-temporal path on such runs), Infer and MeanVar with every
+// 64-byte boundary, whose heads the kernels store the ordinary way:
+// Train, Backward (which takes the non-temporal path on such runs), Infer
+// and MeanVar with every
 // implementation on 1 to 3 workers, against the generic path with ordinary
 // stores, bit for bit, on data that takes every rare path: a far pivot
 // (the second pass), Train's and Backward's float64 paths, NaN and Inf.
