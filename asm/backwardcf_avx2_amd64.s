@@ -94,7 +94,7 @@ TEXT ·backwardCFAVX2(SB), NOSPLIT, $0-108
 	VXORPS       Y11, Y11, Y11
 	VXORPS       Y12, Y12, Y12
 	CMPQ         runLen+80(FP), $0x00000400
-	JGT          backwardCFAVX2_run
+	JGT          backwardCFAVX2_long
 	MOVQ         runLen+80(FP), R10
 	MOVQ         R10, R11
 	SHRQ         $0x05, R10
@@ -298,6 +298,7 @@ backwardCFAVX2_snext:
 	ADDQ SI, DX
 	JMP  backwardCFAVX2_srun
 
+backwardCFAVX2_long:
 backwardCFAVX2_run:
 	MOVQ CX, R8
 	MOVQ DX, R9
@@ -729,34 +730,7 @@ TEXT ·backwardCFChansAVX2(SB), NOSPLIT, $48-168
 	MOVQ AX, 32(SP)
 
 backwardCFChansAVX2_channel:
-	MOVQ acc_base+24(FP), AX
-
-	// The channel's float64 lanes start at 0.
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, (AX)
-	VMOVUPS      Y0, 32(AX)
-	VMOVUPS      Y0, 64(AX)
-	VMOVUPS      Y0, 96(AX)
-	VMOVUPS      Y0, 128(AX)
-	VMOVUPS      Y0, 160(AX)
-	VMOVUPS      Y0, 192(AX)
-	VMOVUPS      Y0, 224(AX)
-	VMOVUPS      Y0, 256(AX)
-	VMOVUPS      Y0, 288(AX)
-	VMOVUPS      Y0, 320(AX)
-	VMOVUPS      Y0, 352(AX)
-	VMOVUPS      Y0, 384(AX)
-	VMOVUPS      Y0, 416(AX)
-	VMOVUPS      Y0, 448(AX)
-	VMOVUPS      Y0, 480(AX)
-	VMOVUPS      Y0, 512(AX)
-	VMOVUPS      Y0, 544(AX)
-	VMOVUPS      Y0, 576(AX)
-	VMOVUPS      Y0, 608(AX)
-	VMOVUPS      Y0, 640(AX)
-	VMOVUPS      Y0, 672(AX)
-	VMOVUPS      Y0, 704(AX)
-	VMOVUPS      Y0, 736(AX)
+	MOVQ         acc_base+24(FP), AX
 	MOVQ         8(SP), CX
 	MOVQ         16(SP), DX
 	MOVQ         nruns+112(FP), BX
@@ -778,7 +752,7 @@ backwardCFChansAVX2_channel:
 	VXORPS       Y11, Y11, Y11
 	VXORPS       Y12, Y12, Y12
 	CMPQ         runLen+120(FP), $0x00000400
-	JGT          backwardCFChansAVX2_run
+	JGT          backwardCFChansAVX2_long
 	MOVQ         runLen+120(FP), R13
 	MOVQ         R13, R11
 	SHRQ         $0x05, R13
@@ -786,6 +760,218 @@ backwardCFChansAVX2_channel:
 	LEAQ         backwardCFAVX2Masks<>+0(SB), R14
 	MOVQ         R11, R15
 	NEGQ         R15
+	CMPQ         BX, DI
+	JGT          backwardCFChansAVX2_sflush
+
+backwardCFChansAVX2_orun:
+	MOVQ CX, R8
+	MOVQ DX, R9
+
+	// Prefetch the start of this run two channels ahead, if there is such a channel.
+	CMPQ       (SP), $0x02
+	JLE        backwardCFChansAVX2_onoprefetch
+	MOVQ       40(SP), R10
+	PREFETCHT0 (R8)(R10*1)
+	PREFETCHT0 64(R8)(R10*1)
+	PREFETCHT0 128(R8)(R10*1)
+	PREFETCHT0 192(R8)(R10*1)
+	PREFETCHT0 (R9)(R10*1)
+	PREFETCHT0 64(R9)(R10*1)
+	PREFETCHT0 128(R9)(R10*1)
+	PREFETCHT0 192(R9)(R10*1)
+
+backwardCFChansAVX2_onoprefetch:
+	MOVQ  R13, R12
+	TESTQ R12, R12
+	JZ    backwardCFChansAVX2_otail
+
+backwardCFChansAVX2_oblock:
+	VMOVUPS (R8), Y13
+	VSUBPS  Y0, Y13, Y13
+	VMOVUPS (R9), Y14
+	VADDPS  Y14, Y1, Y1
+	VADDPS  Y13, Y9, Y9
+	VMULPS  Y14, Y13, Y14
+	VADDPS  Y14, Y5, Y5
+	VMOVUPS 32(R8), Y13
+	VSUBPS  Y0, Y13, Y13
+	VMOVUPS 32(R9), Y14
+	VADDPS  Y14, Y2, Y2
+	VADDPS  Y13, Y10, Y10
+	VMULPS  Y14, Y13, Y14
+	VADDPS  Y14, Y6, Y6
+	VMOVUPS 64(R8), Y13
+	VSUBPS  Y0, Y13, Y13
+	VMOVUPS 64(R9), Y14
+	VADDPS  Y14, Y3, Y3
+	VADDPS  Y13, Y11, Y11
+	VMULPS  Y14, Y13, Y14
+	VADDPS  Y14, Y7, Y7
+	VMOVUPS 96(R8), Y13
+	VSUBPS  Y0, Y13, Y13
+	VMOVUPS 96(R9), Y14
+	VADDPS  Y14, Y4, Y4
+	VADDPS  Y13, Y12, Y12
+	VMULPS  Y14, Y13, Y14
+	VADDPS  Y14, Y8, Y8
+	ADDQ    $0x80, R8
+	ADDQ    $0x80, R9
+	DECQ    R12
+	JNZ     backwardCFChansAVX2_oblock
+
+backwardCFChansAVX2_otail:
+	TESTQ R11, R11
+	JZ    backwardCFChansAVX2_orunend
+
+	// Tail of the run: the first n lanes.
+	VMOVDQU    128(R14)(R15*4), Y14
+	VMASKMOVPS (R8), Y14, Y13
+	VSUBPS     Y0, Y13, Y13
+	VANDPS     Y14, Y13, Y13
+	VMASKMOVPS (R9), Y14, Y14
+	VADDPS     Y14, Y1, Y1
+	VADDPS     Y9, Y13, Y9
+	VMULPS     Y13, Y14, Y14
+	VADDPS     Y14, Y5, Y5
+	VMOVDQU    160(R14)(R15*4), Y14
+	VMASKMOVPS 32(R8), Y14, Y13
+	VSUBPS     Y0, Y13, Y13
+	VANDPS     Y14, Y13, Y13
+	VMASKMOVPS 32(R9), Y14, Y14
+	VADDPS     Y14, Y2, Y2
+	VADDPS     Y10, Y13, Y10
+	VMULPS     Y13, Y14, Y14
+	VADDPS     Y14, Y6, Y6
+	VMOVDQU    192(R14)(R15*4), Y14
+	VMASKMOVPS 64(R8), Y14, Y13
+	VSUBPS     Y0, Y13, Y13
+	VANDPS     Y14, Y13, Y13
+	VMASKMOVPS 64(R9), Y14, Y14
+	VADDPS     Y14, Y3, Y3
+	VADDPS     Y11, Y13, Y11
+	VMULPS     Y13, Y14, Y14
+	VADDPS     Y14, Y7, Y7
+	VMOVDQU    224(R14)(R15*4), Y14
+	VMASKMOVPS 96(R8), Y14, Y13
+	VSUBPS     Y0, Y13, Y13
+	VANDPS     Y14, Y13, Y13
+	VMASKMOVPS 96(R9), Y14, Y14
+	VADDPS     Y14, Y4, Y4
+	VADDPS     Y12, Y13, Y12
+	VMULPS     Y13, Y14, Y14
+	VADDPS     Y14, Y8, Y8
+
+backwardCFChansAVX2_orunend:
+	DECQ BX
+	JZ   backwardCFChansAVX2_olast
+	ADDQ SI, CX
+	ADDQ SI, DX
+	JMP  backwardCFChansAVX2_orun
+
+backwardCFChansAVX2_olast:
+	// out[nq*j+q] = the halving tree of quantity q's float64 lanes.
+	MOVQ         24(SP), AX
+	VCVTPS2PD    X1, Y0
+	VCVTPS2PD    X3, Y13
+	VADDPD       Y13, Y0, Y0
+	VEXTRACTF128 $0x01, Y1, X1
+	VCVTPS2PD    X1, Y1
+	VEXTRACTF128 $0x01, Y3, X3
+	VCVTPS2PD    X3, Y3
+	VADDPD       Y3, Y1, Y1
+	VCVTPS2PD    X2, Y3
+	VCVTPS2PD    X4, Y13
+	VADDPD       Y13, Y3, Y3
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VEXTRACTF128 $0x01, Y4, X4
+	VCVTPS2PD    X4, Y4
+	VADDPD       Y4, Y2, Y2
+	VADDPD       Y3, Y0, Y0
+	VADDPD       Y2, Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X1
+	VPERMILPD    $0x01, X1, X0
+	VADDSD       X0, X1, X1
+	VMOVSD       X1, (AX)
+	VCVTPS2PD    X5, Y0
+	VCVTPS2PD    X7, Y1
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y5, X1
+	VCVTPS2PD    X1, Y1
+	VEXTRACTF128 $0x01, Y7, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       Y2, Y1, Y1
+	VCVTPS2PD    X6, Y2
+	VCVTPS2PD    X8, Y3
+	VADDPD       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y6, X3
+	VCVTPS2PD    X3, Y3
+	VEXTRACTF128 $0x01, Y8, X4
+	VCVTPS2PD    X4, Y4
+	VADDPD       Y4, Y3, Y3
+	VADDPD       Y2, Y0, Y0
+	VADDPD       Y3, Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X1
+	VPERMILPD    $0x01, X1, X0
+	VADDSD       X0, X1, X1
+	VMOVSD       X1, 8(AX)
+	VCVTPS2PD    X9, Y0
+	VCVTPS2PD    X11, Y1
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y9, X1
+	VCVTPS2PD    X1, Y1
+	VEXTRACTF128 $0x01, Y11, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       Y2, Y1, Y1
+	VCVTPS2PD    X10, Y2
+	VCVTPS2PD    X12, Y3
+	VADDPD       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y10, X3
+	VCVTPS2PD    X3, Y3
+	VEXTRACTF128 $0x01, Y12, X4
+	VCVTPS2PD    X4, Y4
+	VADDPD       Y4, Y3, Y3
+	VADDPD       Y2, Y0, Y0
+	VADDPD       Y3, Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X1
+	VPERMILPD    $0x01, X1, X0
+	VADDSD       X0, X1, X1
+	VMOVSD       X1, 16(AX)
+	JMP          backwardCFChansAVX2_nextchannel
+
+backwardCFChansAVX2_sflush:
+	// The channel's float64 lanes start at 0.
+	VXORPS  Y13, Y13, Y13
+	VMOVUPS Y13, (AX)
+	VMOVUPS Y13, 32(AX)
+	VMOVUPS Y13, 64(AX)
+	VMOVUPS Y13, 96(AX)
+	VMOVUPS Y13, 128(AX)
+	VMOVUPS Y13, 160(AX)
+	VMOVUPS Y13, 192(AX)
+	VMOVUPS Y13, 224(AX)
+	VMOVUPS Y13, 256(AX)
+	VMOVUPS Y13, 288(AX)
+	VMOVUPS Y13, 320(AX)
+	VMOVUPS Y13, 352(AX)
+	VMOVUPS Y13, 384(AX)
+	VMOVUPS Y13, 416(AX)
+	VMOVUPS Y13, 448(AX)
+	VMOVUPS Y13, 480(AX)
+	VMOVUPS Y13, 512(AX)
+	VMOVUPS Y13, 544(AX)
+	VMOVUPS Y13, 576(AX)
+	VMOVUPS Y13, 608(AX)
+	VMOVUPS Y13, 640(AX)
+	VMOVUPS Y13, 672(AX)
+	VMOVUPS Y13, 704(AX)
+	VMOVUPS Y13, 736(AX)
 
 backwardCFChansAVX2_srun:
 	MOVQ CX, R8
@@ -996,6 +1182,34 @@ backwardCFChansAVX2_snext:
 	ADDQ SI, CX
 	ADDQ SI, DX
 	JMP  backwardCFChansAVX2_srun
+
+backwardCFChansAVX2_long:
+	// The channel's float64 lanes start at 0.
+	VXORPS  Y13, Y13, Y13
+	VMOVUPS Y13, (AX)
+	VMOVUPS Y13, 32(AX)
+	VMOVUPS Y13, 64(AX)
+	VMOVUPS Y13, 96(AX)
+	VMOVUPS Y13, 128(AX)
+	VMOVUPS Y13, 160(AX)
+	VMOVUPS Y13, 192(AX)
+	VMOVUPS Y13, 224(AX)
+	VMOVUPS Y13, 256(AX)
+	VMOVUPS Y13, 288(AX)
+	VMOVUPS Y13, 320(AX)
+	VMOVUPS Y13, 352(AX)
+	VMOVUPS Y13, 384(AX)
+	VMOVUPS Y13, 416(AX)
+	VMOVUPS Y13, 448(AX)
+	VMOVUPS Y13, 480(AX)
+	VMOVUPS Y13, 512(AX)
+	VMOVUPS Y13, 544(AX)
+	VMOVUPS Y13, 576(AX)
+	VMOVUPS Y13, 608(AX)
+	VMOVUPS Y13, 640(AX)
+	VMOVUPS Y13, 672(AX)
+	VMOVUPS Y13, 704(AX)
+	VMOVUPS Y13, 736(AX)
 
 backwardCFChansAVX2_run:
 	MOVQ CX, R8
@@ -1485,13 +1699,15 @@ backwardCFChansAVX2_last:
 	VPERMILPD    $0x01, X1, X0
 	VADDSD       X0, X1, X1
 	VMOVSD       X1, 16(CX)
-	ADDQ         $0x18, 24(SP)
-	ADDQ         $0x04, 32(SP)
-	MOVQ         chStride+104(FP), AX
-	SHLQ         $0x02, AX
-	ADDQ         AX, 8(SP)
-	ADDQ         AX, 16(SP)
-	DECQ         (SP)
-	JNZ          backwardCFChansAVX2_channel
+
+backwardCFChansAVX2_nextchannel:
+	ADDQ $0x18, 24(SP)
+	ADDQ $0x04, 32(SP)
+	MOVQ chStride+104(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, 8(SP)
+	ADDQ AX, 16(SP)
+	DECQ (SP)
+	JNZ  backwardCFChansAVX2_channel
 	VZEROUPPER
 	RET

@@ -56,7 +56,7 @@ TEXT ·backwardCFAVX512(SB), NOSPLIT, $0-108
 	VPXORD       Z5, Z5, Z5
 	VPXORD       Z6, Z6, Z6
 	CMPQ         runLen+80(FP), $0x00000400
-	JGT          backwardCFAVX512_run
+	JGT          backwardCFAVX512_long
 	MOVQ         runLen+80(FP), R10
 	MOVQ         R10, R11
 	SHRQ         $0x05, R10
@@ -176,6 +176,7 @@ backwardCFAVX512_snext:
 	ADDQ SI, DX
 	JMP  backwardCFAVX512_srun
 
+backwardCFAVX512_long:
 backwardCFAVX512_run:
 	MOVQ CX, R8
 	MOVQ DX, R9
@@ -428,22 +429,7 @@ TEXT ·backwardCFChansAVX512(SB), NOSPLIT, $48-168
 	MOVQ AX, 32(SP)
 
 backwardCFChansAVX512_channel:
-	MOVQ acc_base+24(FP), AX
-
-	// The channel's float64 lanes start at 0.
-	VPXORD       Z0, Z0, Z0
-	VMOVUPS      Z0, (AX)
-	VMOVUPS      Z0, 64(AX)
-	VMOVUPS      Z0, 128(AX)
-	VMOVUPS      Z0, 192(AX)
-	VMOVUPS      Z0, 256(AX)
-	VMOVUPS      Z0, 320(AX)
-	VMOVUPS      Z0, 384(AX)
-	VMOVUPS      Z0, 448(AX)
-	VMOVUPS      Z0, 512(AX)
-	VMOVUPS      Z0, 576(AX)
-	VMOVUPS      Z0, 640(AX)
-	VMOVUPS      Z0, 704(AX)
+	MOVQ         acc_base+24(FP), AX
 	MOVQ         8(SP), CX
 	MOVQ         16(SP), DX
 	MOVQ         nruns+112(FP), BX
@@ -451,15 +437,15 @@ backwardCFChansAVX512_channel:
 	SHLQ         $0x02, SI
 	MOVQ         group+136(FP), DI
 	MOVQ         32(SP), R8
-	VBROADCASTSS (R8), Z1
+	VBROADCASTSS (R8), Z0
+	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
 	VPXORD       Z3, Z3, Z3
 	VPXORD       Z4, Z4, Z4
 	VPXORD       Z5, Z5, Z5
 	VPXORD       Z6, Z6, Z6
-	VPXORD       Z7, Z7, Z7
 	CMPQ         runLen+120(FP), $0x00000400
-	JGT          backwardCFChansAVX512_run
+	JGT          backwardCFChansAVX512_long
 	MOVQ         runLen+120(FP), R13
 	MOVQ         R13, R11
 	SHRQ         $0x05, R13
@@ -467,6 +453,146 @@ backwardCFChansAVX512_channel:
 	LEAQ         backwardCFAVX512Masks<>+0(SB), R8
 	KMOVW        (R8)(R11*4), K1
 	KMOVW        2(R8)(R11*4), K2
+	CMPQ         BX, DI
+	JGT          backwardCFChansAVX512_sflush
+
+backwardCFChansAVX512_orun:
+	MOVQ CX, R8
+	MOVQ DX, R9
+
+	// Prefetch the start of this run two channels ahead, if there is such a channel.
+	CMPQ       (SP), $0x02
+	JLE        backwardCFChansAVX512_onoprefetch
+	MOVQ       40(SP), R10
+	PREFETCHT0 (R8)(R10*1)
+	PREFETCHT0 64(R8)(R10*1)
+	PREFETCHT0 128(R8)(R10*1)
+	PREFETCHT0 192(R8)(R10*1)
+	PREFETCHT0 (R9)(R10*1)
+	PREFETCHT0 64(R9)(R10*1)
+	PREFETCHT0 128(R9)(R10*1)
+	PREFETCHT0 192(R9)(R10*1)
+
+backwardCFChansAVX512_onoprefetch:
+	MOVQ  R13, R12
+	TESTQ R12, R12
+	JZ    backwardCFChansAVX512_otail
+
+backwardCFChansAVX512_oblock:
+	VMOVUPS (R8), Z7
+	VSUBPS  Z0, Z7, Z7
+	VMOVUPS (R9), Z8
+	VADDPS  Z8, Z1, Z1
+	VADDPS  Z7, Z5, Z5
+	VMULPS  Z8, Z7, Z8
+	VADDPS  Z8, Z3, Z3
+	VMOVUPS 64(R8), Z7
+	VSUBPS  Z0, Z7, Z7
+	VMOVUPS 64(R9), Z8
+	VADDPS  Z8, Z2, Z2
+	VADDPS  Z7, Z6, Z6
+	VMULPS  Z8, Z7, Z8
+	VADDPS  Z8, Z4, Z4
+	ADDQ    $0x80, R8
+	ADDQ    $0x80, R9
+	DECQ    R12
+	JNZ     backwardCFChansAVX512_oblock
+
+backwardCFChansAVX512_otail:
+	TESTQ R11, R11
+	JZ    backwardCFChansAVX512_orunend
+
+	// Tail of the run: the first n lanes.
+	VMOVUPS.Z (R8), K1, Z7
+	VSUBPS.Z  Z0, Z7, K1, Z7
+	VMOVUPS.Z (R9), K1, Z8
+	VADDPS    Z8, Z1, Z1
+	VADDPS    Z5, Z7, Z5
+	VMULPS    Z7, Z8, Z8
+	VADDPS    Z8, Z3, Z3
+	VMOVUPS.Z 64(R8), K2, Z7
+	VSUBPS.Z  Z0, Z7, K2, Z7
+	VMOVUPS.Z 64(R9), K2, Z8
+	VADDPS    Z8, Z2, Z2
+	VADDPS    Z6, Z7, Z6
+	VMULPS    Z7, Z8, Z8
+	VADDPS    Z8, Z4, Z4
+
+backwardCFChansAVX512_orunend:
+	DECQ BX
+	JZ   backwardCFChansAVX512_olast
+	ADDQ SI, CX
+	ADDQ SI, DX
+	JMP  backwardCFChansAVX512_orun
+
+backwardCFChansAVX512_olast:
+	// out[nq*j+q] = the halving tree of quantity q's float64 lanes.
+	MOVQ          24(SP), AX
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y7
+	VCVTPS2PD     Y7, Z7
+	VCVTPS2PD     Y2, Z8
+	VEXTRACTF64X4 $0x01, Z2, Y11
+	VCVTPS2PD     Y11, Z11
+	VADDPD        Z8, Z0, Z0
+	VADDPD        Z11, Z7, Z7
+	VADDPD        Z7, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y7
+	VADDPD        Y7, Y0, Y7
+	VEXTRACTF128  $0x01, Y7, X0
+	VADDPD        X0, X7, X0
+	VPERMILPD     $0x01, X0, X7
+	VADDSD        X7, X0, X0
+	VMOVSD        X0, (AX)
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y7
+	VCVTPS2PD     Y7, Z7
+	VCVTPS2PD     Y4, Z8
+	VEXTRACTF64X4 $0x01, Z4, Y11
+	VCVTPS2PD     Y11, Z11
+	VADDPD        Z8, Z0, Z0
+	VADDPD        Z11, Z7, Z7
+	VADDPD        Z7, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y7
+	VADDPD        Y7, Y0, Y7
+	VEXTRACTF128  $0x01, Y7, X0
+	VADDPD        X0, X7, X0
+	VPERMILPD     $0x01, X0, X7
+	VADDSD        X7, X0, X0
+	VMOVSD        X0, 8(AX)
+	VCVTPS2PD     Y5, Z0
+	VEXTRACTF64X4 $0x01, Z5, Y7
+	VCVTPS2PD     Y7, Z7
+	VCVTPS2PD     Y6, Z8
+	VEXTRACTF64X4 $0x01, Z6, Y11
+	VCVTPS2PD     Y11, Z11
+	VADDPD        Z8, Z0, Z0
+	VADDPD        Z11, Z7, Z7
+	VADDPD        Z7, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y7
+	VADDPD        Y7, Y0, Y7
+	VEXTRACTF128  $0x01, Y7, X0
+	VADDPD        X0, X7, X0
+	VPERMILPD     $0x01, X0, X7
+	VADDSD        X7, X0, X0
+	VMOVSD        X0, 16(AX)
+	JMP           backwardCFChansAVX512_nextchannel
+
+backwardCFChansAVX512_sflush:
+	// The channel's float64 lanes start at 0.
+	VPXORD  Z9, Z9, Z9
+	VMOVUPS Z9, (AX)
+	VMOVUPS Z9, 64(AX)
+	VMOVUPS Z9, 128(AX)
+	VMOVUPS Z9, 192(AX)
+	VMOVUPS Z9, 256(AX)
+	VMOVUPS Z9, 320(AX)
+	VMOVUPS Z9, 384(AX)
+	VMOVUPS Z9, 448(AX)
+	VMOVUPS Z9, 512(AX)
+	VMOVUPS Z9, 576(AX)
+	VMOVUPS Z9, 640(AX)
+	VMOVUPS Z9, 704(AX)
 
 backwardCFChansAVX512_srun:
 	MOVQ CX, R8
@@ -491,20 +617,20 @@ backwardCFChansAVX512_snoprefetch:
 	JZ    backwardCFChansAVX512_stail
 
 backwardCFChansAVX512_sblock:
-	VMOVUPS (R8), Z8
-	VSUBPS  Z1, Z8, Z8
-	VMOVUPS (R9), Z9
-	VADDPS  Z9, Z2, Z2
-	VADDPS  Z8, Z6, Z6
-	VMULPS  Z9, Z8, Z9
-	VADDPS  Z9, Z4, Z4
-	VMOVUPS 64(R8), Z8
-	VSUBPS  Z1, Z8, Z8
-	VMOVUPS 64(R9), Z9
-	VADDPS  Z9, Z3, Z3
-	VADDPS  Z8, Z7, Z7
-	VMULPS  Z9, Z8, Z9
-	VADDPS  Z9, Z5, Z5
+	VMOVUPS (R8), Z7
+	VSUBPS  Z0, Z7, Z7
+	VMOVUPS (R9), Z8
+	VADDPS  Z8, Z1, Z1
+	VADDPS  Z7, Z5, Z5
+	VMULPS  Z8, Z7, Z8
+	VADDPS  Z8, Z3, Z3
+	VMOVUPS 64(R8), Z7
+	VSUBPS  Z0, Z7, Z7
+	VMOVUPS 64(R9), Z8
+	VADDPS  Z8, Z2, Z2
+	VADDPS  Z7, Z6, Z6
+	VMULPS  Z8, Z7, Z8
+	VADDPS  Z8, Z4, Z4
 	ADDQ    $0x80, R8
 	ADDQ    $0x80, R9
 	DECQ    R12
@@ -515,20 +641,20 @@ backwardCFChansAVX512_stail:
 	JZ    backwardCFChansAVX512_srunend
 
 	// Tail of the run: the first n lanes.
-	VMOVUPS.Z (R8), K1, Z8
-	VSUBPS.Z  Z1, Z8, K1, Z8
-	VMOVUPS.Z (R9), K1, Z9
-	VADDPS    Z9, Z2, Z2
-	VADDPS    Z6, Z8, Z6
-	VMULPS    Z8, Z9, Z9
-	VADDPS    Z9, Z4, Z4
-	VMOVUPS.Z 64(R8), K2, Z8
-	VSUBPS.Z  Z1, Z8, K2, Z8
-	VMOVUPS.Z 64(R9), K2, Z9
-	VADDPS    Z9, Z3, Z3
-	VADDPS    Z7, Z8, Z7
-	VMULPS    Z8, Z9, Z9
-	VADDPS    Z9, Z5, Z5
+	VMOVUPS.Z (R8), K1, Z7
+	VSUBPS.Z  Z0, Z7, K1, Z7
+	VMOVUPS.Z (R9), K1, Z8
+	VADDPS    Z8, Z1, Z1
+	VADDPS    Z5, Z7, Z5
+	VMULPS    Z7, Z8, Z8
+	VADDPS    Z8, Z3, Z3
+	VMOVUPS.Z 64(R8), K2, Z7
+	VSUBPS.Z  Z0, Z7, K2, Z7
+	VMOVUPS.Z 64(R9), K2, Z8
+	VADDPS    Z8, Z2, Z2
+	VADDPS    Z6, Z7, Z6
+	VMULPS    Z7, Z8, Z8
+	VADDPS    Z8, Z4, Z4
 
 backwardCFChansAVX512_srunend:
 	DECQ BX
@@ -540,59 +666,75 @@ backwardCFChansAVX512_srunend:
 	MOVQ group+136(FP), DI
 
 	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
-	VCVTPS2PD     Y2, Z8
-	VADDPD        (AX), Z8, Z8
-	VMOVUPD       Z8, (AX)
-	VEXTRACTF64X4 $0x01, Z2, Y8
-	VCVTPS2PD     Y8, Z8
-	VADDPD        64(AX), Z8, Z8
-	VMOVUPD       Z8, 64(AX)
+	VCVTPS2PD     Y1, Z7
+	VADDPD        (AX), Z7, Z7
+	VMOVUPD       Z7, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        64(AX), Z7, Z7
+	VMOVUPD       Z7, 64(AX)
+	VPXORD        Z1, Z1, Z1
+	VCVTPS2PD     Y2, Z7
+	VADDPD        128(AX), Z7, Z7
+	VMOVUPD       Z7, 128(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        192(AX), Z7, Z7
+	VMOVUPD       Z7, 192(AX)
 	VPXORD        Z2, Z2, Z2
-	VCVTPS2PD     Y3, Z8
-	VADDPD        128(AX), Z8, Z8
-	VMOVUPD       Z8, 128(AX)
-	VEXTRACTF64X4 $0x01, Z3, Y8
-	VCVTPS2PD     Y8, Z8
-	VADDPD        192(AX), Z8, Z8
-	VMOVUPD       Z8, 192(AX)
+	VCVTPS2PD     Y3, Z7
+	VADDPD        256(AX), Z7, Z7
+	VMOVUPD       Z7, 256(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        320(AX), Z7, Z7
+	VMOVUPD       Z7, 320(AX)
 	VPXORD        Z3, Z3, Z3
-	VCVTPS2PD     Y4, Z8
-	VADDPD        256(AX), Z8, Z8
-	VMOVUPD       Z8, 256(AX)
-	VEXTRACTF64X4 $0x01, Z4, Y8
-	VCVTPS2PD     Y8, Z8
-	VADDPD        320(AX), Z8, Z8
-	VMOVUPD       Z8, 320(AX)
+	VCVTPS2PD     Y4, Z7
+	VADDPD        384(AX), Z7, Z7
+	VMOVUPD       Z7, 384(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        448(AX), Z7, Z7
+	VMOVUPD       Z7, 448(AX)
 	VPXORD        Z4, Z4, Z4
-	VCVTPS2PD     Y5, Z8
-	VADDPD        384(AX), Z8, Z8
-	VMOVUPD       Z8, 384(AX)
-	VEXTRACTF64X4 $0x01, Z5, Y8
-	VCVTPS2PD     Y8, Z8
-	VADDPD        448(AX), Z8, Z8
-	VMOVUPD       Z8, 448(AX)
+	VCVTPS2PD     Y5, Z7
+	VADDPD        512(AX), Z7, Z7
+	VMOVUPD       Z7, 512(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        576(AX), Z7, Z7
+	VMOVUPD       Z7, 576(AX)
 	VPXORD        Z5, Z5, Z5
-	VCVTPS2PD     Y6, Z8
-	VADDPD        512(AX), Z8, Z8
-	VMOVUPD       Z8, 512(AX)
-	VEXTRACTF64X4 $0x01, Z6, Y8
-	VCVTPS2PD     Y8, Z8
-	VADDPD        576(AX), Z8, Z8
-	VMOVUPD       Z8, 576(AX)
+	VCVTPS2PD     Y6, Z7
+	VADDPD        640(AX), Z7, Z7
+	VMOVUPD       Z7, 640(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        704(AX), Z7, Z7
+	VMOVUPD       Z7, 704(AX)
 	VPXORD        Z6, Z6, Z6
-	VCVTPS2PD     Y7, Z8
-	VADDPD        640(AX), Z8, Z8
-	VMOVUPD       Z8, 640(AX)
-	VEXTRACTF64X4 $0x01, Z7, Y8
-	VCVTPS2PD     Y8, Z8
-	VADDPD        704(AX), Z8, Z8
-	VMOVUPD       Z8, 704(AX)
-	VPXORD        Z7, Z7, Z7
 
 backwardCFChansAVX512_snext:
 	ADDQ SI, CX
 	ADDQ SI, DX
 	JMP  backwardCFChansAVX512_srun
+
+backwardCFChansAVX512_long:
+	// The channel's float64 lanes start at 0.
+	VPXORD  Z10, Z10, Z10
+	VMOVUPS Z10, (AX)
+	VMOVUPS Z10, 64(AX)
+	VMOVUPS Z10, 128(AX)
+	VMOVUPS Z10, 192(AX)
+	VMOVUPS Z10, 256(AX)
+	VMOVUPS Z10, 320(AX)
+	VMOVUPS Z10, 384(AX)
+	VMOVUPS Z10, 448(AX)
+	VMOVUPS Z10, 512(AX)
+	VMOVUPS Z10, 576(AX)
+	VMOVUPS Z10, 640(AX)
+	VMOVUPS Z10, 704(AX)
 
 backwardCFChansAVX512_run:
 	MOVQ CX, R8
@@ -628,20 +770,20 @@ backwardCFChansAVX512_short:
 	JZ   backwardCFChansAVX512_tail
 
 backwardCFChansAVX512_block:
-	VMOVUPS (R8), Z8
-	VSUBPS  Z1, Z8, Z8
-	VMOVUPS (R9), Z9
-	VADDPS  Z9, Z2, Z2
-	VADDPS  Z8, Z6, Z6
-	VMULPS  Z9, Z8, Z9
-	VADDPS  Z9, Z4, Z4
-	VMOVUPS 64(R8), Z8
-	VSUBPS  Z1, Z8, Z8
-	VMOVUPS 64(R9), Z9
-	VADDPS  Z9, Z3, Z3
-	VADDPS  Z8, Z7, Z7
-	VMULPS  Z9, Z8, Z9
-	VADDPS  Z9, Z5, Z5
+	VMOVUPS (R8), Z7
+	VSUBPS  Z0, Z7, Z7
+	VMOVUPS (R9), Z8
+	VADDPS  Z8, Z1, Z1
+	VADDPS  Z7, Z5, Z5
+	VMULPS  Z8, Z7, Z8
+	VADDPS  Z8, Z3, Z3
+	VMOVUPS 64(R8), Z7
+	VSUBPS  Z0, Z7, Z7
+	VMOVUPS 64(R9), Z8
+	VADDPS  Z8, Z2, Z2
+	VADDPS  Z7, Z6, Z6
+	VMULPS  Z8, Z7, Z8
+	VADDPS  Z8, Z4, Z4
 	ADDQ    $0x80, R8
 	ADDQ    $0x80, R9
 	DECQ    R12
@@ -655,20 +797,20 @@ backwardCFChansAVX512_tail:
 	LEAQ      backwardCFAVX512Masks<>+0(SB), R12
 	KMOVW     (R12)(R11*4), K1
 	KMOVW     2(R12)(R11*4), K2
-	VMOVUPS.Z (R8), K1, Z8
-	VSUBPS.Z  Z1, Z8, K1, Z8
-	VMOVUPS.Z (R9), K1, Z9
-	VADDPS    Z9, Z2, Z2
-	VADDPS    Z6, Z8, Z6
-	VMULPS    Z8, Z9, Z9
-	VADDPS    Z9, Z4, Z4
-	VMOVUPS.Z 64(R8), K2, Z8
-	VSUBPS.Z  Z1, Z8, K2, Z8
-	VMOVUPS.Z 64(R9), K2, Z9
-	VADDPS    Z9, Z3, Z3
-	VADDPS    Z7, Z8, Z7
-	VMULPS    Z8, Z9, Z9
-	VADDPS    Z9, Z5, Z5
+	VMOVUPS.Z (R8), K1, Z7
+	VSUBPS.Z  Z0, Z7, K1, Z7
+	VMOVUPS.Z (R9), K1, Z8
+	VADDPS    Z8, Z1, Z1
+	VADDPS    Z5, Z7, Z5
+	VMULPS    Z7, Z8, Z8
+	VADDPS    Z8, Z3, Z3
+	VMOVUPS.Z 64(R8), K2, Z7
+	VSUBPS.Z  Z0, Z7, K2, Z7
+	VMOVUPS.Z 64(R9), K2, Z8
+	VADDPS    Z8, Z2, Z2
+	VADDPS    Z6, Z7, Z6
+	VMULPS    Z7, Z8, Z8
+	VADDPS    Z8, Z4, Z4
 
 backwardCFChansAVX512_segend:
 	TESTQ R10, R10
@@ -676,54 +818,54 @@ backwardCFChansAVX512_segend:
 
 	// The segment does not end its run.
 	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
-	VCVTPS2PD     Y2, Z8
-	VADDPD        (AX), Z8, Z8
-	VMOVUPD       Z8, (AX)
-	VEXTRACTF64X4 $0x01, Z2, Y8
-	VCVTPS2PD     Y8, Z8
-	VADDPD        64(AX), Z8, Z8
-	VMOVUPD       Z8, 64(AX)
+	VCVTPS2PD     Y1, Z7
+	VADDPD        (AX), Z7, Z7
+	VMOVUPD       Z7, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        64(AX), Z7, Z7
+	VMOVUPD       Z7, 64(AX)
+	VPXORD        Z1, Z1, Z1
+	VCVTPS2PD     Y2, Z7
+	VADDPD        128(AX), Z7, Z7
+	VMOVUPD       Z7, 128(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        192(AX), Z7, Z7
+	VMOVUPD       Z7, 192(AX)
 	VPXORD        Z2, Z2, Z2
-	VCVTPS2PD     Y3, Z8
-	VADDPD        128(AX), Z8, Z8
-	VMOVUPD       Z8, 128(AX)
-	VEXTRACTF64X4 $0x01, Z3, Y8
-	VCVTPS2PD     Y8, Z8
-	VADDPD        192(AX), Z8, Z8
-	VMOVUPD       Z8, 192(AX)
+	VCVTPS2PD     Y3, Z7
+	VADDPD        256(AX), Z7, Z7
+	VMOVUPD       Z7, 256(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        320(AX), Z7, Z7
+	VMOVUPD       Z7, 320(AX)
 	VPXORD        Z3, Z3, Z3
-	VCVTPS2PD     Y4, Z8
-	VADDPD        256(AX), Z8, Z8
-	VMOVUPD       Z8, 256(AX)
-	VEXTRACTF64X4 $0x01, Z4, Y8
-	VCVTPS2PD     Y8, Z8
-	VADDPD        320(AX), Z8, Z8
-	VMOVUPD       Z8, 320(AX)
+	VCVTPS2PD     Y4, Z7
+	VADDPD        384(AX), Z7, Z7
+	VMOVUPD       Z7, 384(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        448(AX), Z7, Z7
+	VMOVUPD       Z7, 448(AX)
 	VPXORD        Z4, Z4, Z4
-	VCVTPS2PD     Y5, Z8
-	VADDPD        384(AX), Z8, Z8
-	VMOVUPD       Z8, 384(AX)
-	VEXTRACTF64X4 $0x01, Z5, Y8
-	VCVTPS2PD     Y8, Z8
-	VADDPD        448(AX), Z8, Z8
-	VMOVUPD       Z8, 448(AX)
+	VCVTPS2PD     Y5, Z7
+	VADDPD        512(AX), Z7, Z7
+	VMOVUPD       Z7, 512(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        576(AX), Z7, Z7
+	VMOVUPD       Z7, 576(AX)
 	VPXORD        Z5, Z5, Z5
-	VCVTPS2PD     Y6, Z8
-	VADDPD        512(AX), Z8, Z8
-	VMOVUPD       Z8, 512(AX)
-	VEXTRACTF64X4 $0x01, Z6, Y8
-	VCVTPS2PD     Y8, Z8
-	VADDPD        576(AX), Z8, Z8
-	VMOVUPD       Z8, 576(AX)
+	VCVTPS2PD     Y6, Z7
+	VADDPD        640(AX), Z7, Z7
+	VMOVUPD       Z7, 640(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        704(AX), Z7, Z7
+	VMOVUPD       Z7, 704(AX)
 	VPXORD        Z6, Z6, Z6
-	VCVTPS2PD     Y7, Z8
-	VADDPD        640(AX), Z8, Z8
-	VMOVUPD       Z8, 640(AX)
-	VEXTRACTF64X4 $0x01, Z7, Y8
-	VCVTPS2PD     Y8, Z8
-	VADDPD        704(AX), Z8, Z8
-	VMOVUPD       Z8, 704(AX)
-	VPXORD        Z7, Z7, Z7
 	JMP           backwardCFChansAVX512_segment
 
 backwardCFChansAVX512_runend:
@@ -736,54 +878,54 @@ backwardCFChansAVX512_runend:
 	MOVQ group+136(FP), DI
 
 	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
-	VCVTPS2PD     Y2, Z8
-	VADDPD        (AX), Z8, Z8
-	VMOVUPD       Z8, (AX)
-	VEXTRACTF64X4 $0x01, Z2, Y8
-	VCVTPS2PD     Y8, Z8
-	VADDPD        64(AX), Z8, Z8
-	VMOVUPD       Z8, 64(AX)
+	VCVTPS2PD     Y1, Z7
+	VADDPD        (AX), Z7, Z7
+	VMOVUPD       Z7, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        64(AX), Z7, Z7
+	VMOVUPD       Z7, 64(AX)
+	VPXORD        Z1, Z1, Z1
+	VCVTPS2PD     Y2, Z7
+	VADDPD        128(AX), Z7, Z7
+	VMOVUPD       Z7, 128(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        192(AX), Z7, Z7
+	VMOVUPD       Z7, 192(AX)
 	VPXORD        Z2, Z2, Z2
-	VCVTPS2PD     Y3, Z8
-	VADDPD        128(AX), Z8, Z8
-	VMOVUPD       Z8, 128(AX)
-	VEXTRACTF64X4 $0x01, Z3, Y8
-	VCVTPS2PD     Y8, Z8
-	VADDPD        192(AX), Z8, Z8
-	VMOVUPD       Z8, 192(AX)
+	VCVTPS2PD     Y3, Z7
+	VADDPD        256(AX), Z7, Z7
+	VMOVUPD       Z7, 256(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        320(AX), Z7, Z7
+	VMOVUPD       Z7, 320(AX)
 	VPXORD        Z3, Z3, Z3
-	VCVTPS2PD     Y4, Z8
-	VADDPD        256(AX), Z8, Z8
-	VMOVUPD       Z8, 256(AX)
-	VEXTRACTF64X4 $0x01, Z4, Y8
-	VCVTPS2PD     Y8, Z8
-	VADDPD        320(AX), Z8, Z8
-	VMOVUPD       Z8, 320(AX)
+	VCVTPS2PD     Y4, Z7
+	VADDPD        384(AX), Z7, Z7
+	VMOVUPD       Z7, 384(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        448(AX), Z7, Z7
+	VMOVUPD       Z7, 448(AX)
 	VPXORD        Z4, Z4, Z4
-	VCVTPS2PD     Y5, Z8
-	VADDPD        384(AX), Z8, Z8
-	VMOVUPD       Z8, 384(AX)
-	VEXTRACTF64X4 $0x01, Z5, Y8
-	VCVTPS2PD     Y8, Z8
-	VADDPD        448(AX), Z8, Z8
-	VMOVUPD       Z8, 448(AX)
+	VCVTPS2PD     Y5, Z7
+	VADDPD        512(AX), Z7, Z7
+	VMOVUPD       Z7, 512(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        576(AX), Z7, Z7
+	VMOVUPD       Z7, 576(AX)
 	VPXORD        Z5, Z5, Z5
-	VCVTPS2PD     Y6, Z8
-	VADDPD        512(AX), Z8, Z8
-	VMOVUPD       Z8, 512(AX)
-	VEXTRACTF64X4 $0x01, Z6, Y8
-	VCVTPS2PD     Y8, Z8
-	VADDPD        576(AX), Z8, Z8
-	VMOVUPD       Z8, 576(AX)
+	VCVTPS2PD     Y6, Z7
+	VADDPD        640(AX), Z7, Z7
+	VMOVUPD       Z7, 640(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        704(AX), Z7, Z7
+	VMOVUPD       Z7, 704(AX)
 	VPXORD        Z6, Z6, Z6
-	VCVTPS2PD     Y7, Z8
-	VADDPD        640(AX), Z8, Z8
-	VMOVUPD       Z8, 640(AX)
-	VEXTRACTF64X4 $0x01, Z7, Y8
-	VCVTPS2PD     Y8, Z8
-	VADDPD        704(AX), Z8, Z8
-	VMOVUPD       Z8, 704(AX)
-	VPXORD        Z7, Z7, Z7
 
 backwardCFChansAVX512_next:
 	ADDQ SI, CX
@@ -792,106 +934,108 @@ backwardCFChansAVX512_next:
 
 backwardCFChansAVX512_last:
 	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
-	VCVTPS2PD     Y2, Z1
-	VADDPD        (AX), Z1, Z1
-	VMOVUPD       Z1, (AX)
-	VEXTRACTF64X4 $0x01, Z2, Y1
-	VCVTPS2PD     Y1, Z1
-	VADDPD        64(AX), Z1, Z1
-	VMOVUPD       Z1, 64(AX)
+	VCVTPS2PD     Y1, Z0
+	VADDPD        (AX), Z0, Z0
+	VMOVUPD       Z0, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        64(AX), Z0, Z0
+	VMOVUPD       Z0, 64(AX)
+	VPXORD        Z1, Z1, Z1
+	VCVTPS2PD     Y2, Z0
+	VADDPD        128(AX), Z0, Z0
+	VMOVUPD       Z0, 128(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        192(AX), Z0, Z0
+	VMOVUPD       Z0, 192(AX)
 	VPXORD        Z2, Z2, Z2
-	VCVTPS2PD     Y3, Z1
-	VADDPD        128(AX), Z1, Z1
-	VMOVUPD       Z1, 128(AX)
-	VEXTRACTF64X4 $0x01, Z3, Y1
-	VCVTPS2PD     Y1, Z1
-	VADDPD        192(AX), Z1, Z1
-	VMOVUPD       Z1, 192(AX)
+	VCVTPS2PD     Y3, Z0
+	VADDPD        256(AX), Z0, Z0
+	VMOVUPD       Z0, 256(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        320(AX), Z0, Z0
+	VMOVUPD       Z0, 320(AX)
 	VPXORD        Z3, Z3, Z3
-	VCVTPS2PD     Y4, Z1
-	VADDPD        256(AX), Z1, Z1
-	VMOVUPD       Z1, 256(AX)
-	VEXTRACTF64X4 $0x01, Z4, Y1
-	VCVTPS2PD     Y1, Z1
-	VADDPD        320(AX), Z1, Z1
-	VMOVUPD       Z1, 320(AX)
+	VCVTPS2PD     Y4, Z0
+	VADDPD        384(AX), Z0, Z0
+	VMOVUPD       Z0, 384(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        448(AX), Z0, Z0
+	VMOVUPD       Z0, 448(AX)
 	VPXORD        Z4, Z4, Z4
-	VCVTPS2PD     Y5, Z1
-	VADDPD        384(AX), Z1, Z1
-	VMOVUPD       Z1, 384(AX)
-	VEXTRACTF64X4 $0x01, Z5, Y1
-	VCVTPS2PD     Y1, Z1
-	VADDPD        448(AX), Z1, Z1
-	VMOVUPD       Z1, 448(AX)
+	VCVTPS2PD     Y5, Z0
+	VADDPD        512(AX), Z0, Z0
+	VMOVUPD       Z0, 512(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        576(AX), Z0, Z0
+	VMOVUPD       Z0, 576(AX)
 	VPXORD        Z5, Z5, Z5
-	VCVTPS2PD     Y6, Z1
-	VADDPD        512(AX), Z1, Z1
-	VMOVUPD       Z1, 512(AX)
-	VEXTRACTF64X4 $0x01, Z6, Y1
-	VCVTPS2PD     Y1, Z1
-	VADDPD        576(AX), Z1, Z1
-	VMOVUPD       Z1, 576(AX)
+	VCVTPS2PD     Y6, Z0
+	VADDPD        640(AX), Z0, Z0
+	VMOVUPD       Z0, 640(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        704(AX), Z0, Z0
+	VMOVUPD       Z0, 704(AX)
 	VPXORD        Z6, Z6, Z6
-	VCVTPS2PD     Y7, Z1
-	VADDPD        640(AX), Z1, Z1
-	VMOVUPD       Z1, 640(AX)
-	VEXTRACTF64X4 $0x01, Z7, Y1
-	VCVTPS2PD     Y1, Z1
-	VADDPD        704(AX), Z1, Z1
-	VMOVUPD       Z1, 704(AX)
-	VPXORD        Z7, Z7, Z7
 
 	// out[nq*j+q] = the halving tree of quantity q's float64 lanes.
 	MOVQ          24(SP), CX
-	VMOVUPD       (AX), Z1
-	VMOVUPD       64(AX), Z8
-	VMOVUPD       128(AX), Z9
-	VMOVUPD       192(AX), Z10
-	VADDPD        Z9, Z1, Z1
-	VADDPD        Z10, Z8, Z8
-	VADDPD        Z8, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y8
-	VADDPD        Y8, Y1, Y8
-	VEXTRACTF128  $0x01, Y8, X1
-	VADDPD        X1, X8, X1
-	VPERMILPD     $0x01, X1, X8
-	VADDSD        X8, X1, X1
-	VMOVSD        X1, (CX)
-	VMOVUPD       256(AX), Z1
-	VMOVUPD       320(AX), Z8
-	VMOVUPD       384(AX), Z9
-	VMOVUPD       448(AX), Z10
-	VADDPD        Z9, Z1, Z1
-	VADDPD        Z10, Z8, Z8
-	VADDPD        Z8, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y8
-	VADDPD        Y8, Y1, Y8
-	VEXTRACTF128  $0x01, Y8, X1
-	VADDPD        X1, X8, X1
-	VPERMILPD     $0x01, X1, X8
-	VADDSD        X8, X1, X1
-	VMOVSD        X1, 8(CX)
-	VMOVUPD       512(AX), Z1
-	VMOVUPD       576(AX), Z8
-	VMOVUPD       640(AX), Z9
-	VMOVUPD       704(AX), Z10
-	VADDPD        Z9, Z1, Z1
-	VADDPD        Z10, Z8, Z8
-	VADDPD        Z8, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y8
-	VADDPD        Y8, Y1, Y8
-	VEXTRACTF128  $0x01, Y8, X1
-	VADDPD        X1, X8, X1
-	VPERMILPD     $0x01, X1, X8
-	VADDSD        X8, X1, X1
-	VMOVSD        X1, 16(CX)
-	ADDQ          $0x18, 24(SP)
-	ADDQ          $0x04, 32(SP)
-	MOVQ          chStride+104(FP), AX
-	SHLQ          $0x02, AX
-	ADDQ          AX, 8(SP)
-	ADDQ          AX, 16(SP)
-	DECQ          (SP)
-	JNZ           backwardCFChansAVX512_channel
+	VMOVUPD       (AX), Z0
+	VMOVUPD       64(AX), Z7
+	VMOVUPD       128(AX), Z8
+	VMOVUPD       192(AX), Z11
+	VADDPD        Z8, Z0, Z0
+	VADDPD        Z11, Z7, Z7
+	VADDPD        Z7, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y7
+	VADDPD        Y7, Y0, Y7
+	VEXTRACTF128  $0x01, Y7, X0
+	VADDPD        X0, X7, X0
+	VPERMILPD     $0x01, X0, X7
+	VADDSD        X7, X0, X0
+	VMOVSD        X0, (CX)
+	VMOVUPD       256(AX), Z0
+	VMOVUPD       320(AX), Z7
+	VMOVUPD       384(AX), Z8
+	VMOVUPD       448(AX), Z11
+	VADDPD        Z8, Z0, Z0
+	VADDPD        Z11, Z7, Z7
+	VADDPD        Z7, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y7
+	VADDPD        Y7, Y0, Y7
+	VEXTRACTF128  $0x01, Y7, X0
+	VADDPD        X0, X7, X0
+	VPERMILPD     $0x01, X0, X7
+	VADDSD        X7, X0, X0
+	VMOVSD        X0, 8(CX)
+	VMOVUPD       512(AX), Z0
+	VMOVUPD       576(AX), Z7
+	VMOVUPD       640(AX), Z8
+	VMOVUPD       704(AX), Z11
+	VADDPD        Z8, Z0, Z0
+	VADDPD        Z11, Z7, Z7
+	VADDPD        Z7, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y7
+	VADDPD        Y7, Y0, Y7
+	VEXTRACTF128  $0x01, Y7, X0
+	VADDPD        X0, X7, X0
+	VPERMILPD     $0x01, X0, X7
+	VADDSD        X7, X0, X0
+	VMOVSD        X0, 16(CX)
+
+backwardCFChansAVX512_nextchannel:
+	ADDQ $0x18, 24(SP)
+	ADDQ $0x04, 32(SP)
+	MOVQ chStride+104(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, 8(SP)
+	ADDQ AX, 16(SP)
+	DECQ (SP)
+	JNZ  backwardCFChansAVX512_channel
 	VZEROUPPER
 	RET

@@ -89,7 +89,7 @@ TEXT ·statsCFAVX2(SB), NOSPLIT, $0-84
 	VXORPS       Y7, Y7, Y7
 	VXORPS       Y8, Y8, Y8
 	CMPQ         runLen+56(FP), $0x00000400
-	JGT          statsCFAVX2_run
+	JGT          statsCFAVX2_long
 	MOVQ         runLen+56(FP), R8
 	MOVQ         R8, R9
 	SHRQ         $0x05, R8
@@ -242,6 +242,7 @@ statsCFAVX2_snext:
 	ADDQ BX, CX
 	JMP  statsCFAVX2_srun
 
+statsCFAVX2_long:
 statsCFAVX2_run:
 	MOVQ CX, DI
 	MOVQ runLen+56(FP), R8
@@ -556,26 +557,7 @@ TEXT ·statsCFChansAVX2(SB), NOSPLIT, $48-144
 	MOVQ AX, 32(SP)
 
 statsCFChansAVX2_channel:
-	MOVQ acc_base+24(FP), AX
-
-	// The channel's float64 lanes start at 0.
-	VXORPS       Y0, Y0, Y0
-	VMOVUPS      Y0, (AX)
-	VMOVUPS      Y0, 32(AX)
-	VMOVUPS      Y0, 64(AX)
-	VMOVUPS      Y0, 96(AX)
-	VMOVUPS      Y0, 128(AX)
-	VMOVUPS      Y0, 160(AX)
-	VMOVUPS      Y0, 192(AX)
-	VMOVUPS      Y0, 224(AX)
-	VMOVUPS      Y0, 256(AX)
-	VMOVUPS      Y0, 288(AX)
-	VMOVUPS      Y0, 320(AX)
-	VMOVUPS      Y0, 352(AX)
-	VMOVUPS      Y0, 384(AX)
-	VMOVUPS      Y0, 416(AX)
-	VMOVUPS      Y0, 448(AX)
-	VMOVUPS      Y0, 480(AX)
+	MOVQ         acc_base+24(FP), AX
 	MOVQ         8(SP), CX
 	MOVQ         nruns+88(FP), DX
 	MOVQ         stride+104(FP), BX
@@ -592,7 +574,7 @@ statsCFChansAVX2_channel:
 	VXORPS       Y7, Y7, Y7
 	VXORPS       Y8, Y8, Y8
 	CMPQ         runLen+96(FP), $0x00000400
-	JGT          statsCFChansAVX2_run
+	JGT          statsCFChansAVX2_long
 	MOVQ         runLen+96(FP), R11
 	MOVQ         R11, R9
 	SHRQ         $0x05, R11
@@ -600,6 +582,163 @@ statsCFChansAVX2_channel:
 	LEAQ         statsCFAVX2Masks<>+0(SB), R12
 	MOVQ         R9, R13
 	NEGQ         R13
+	CMPQ         DX, SI
+	JGT          statsCFChansAVX2_sflush
+
+statsCFChansAVX2_orun:
+	MOVQ CX, DI
+
+	// Prefetch the start of this run two channels ahead, if there is such a channel.
+	CMPQ       (SP), $0x02
+	JLE        statsCFChansAVX2_onoprefetch
+	MOVQ       40(SP), R8
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 128(DI)(R8*1)
+	PREFETCHT0 192(DI)(R8*1)
+
+statsCFChansAVX2_onoprefetch:
+	MOVQ  R11, R10
+	TESTQ R10, R10
+	JZ    statsCFChansAVX2_otail
+
+statsCFChansAVX2_oblock:
+	VMOVUPS (DI), Y9
+	VSUBPS  Y0, Y9, Y9
+	VADDPS  Y9, Y1, Y1
+	VMULPS  Y9, Y9, Y9
+	VADDPS  Y9, Y5, Y5
+	VMOVUPS 32(DI), Y9
+	VSUBPS  Y0, Y9, Y9
+	VADDPS  Y9, Y2, Y2
+	VMULPS  Y9, Y9, Y9
+	VADDPS  Y9, Y6, Y6
+	VMOVUPS 64(DI), Y9
+	VSUBPS  Y0, Y9, Y9
+	VADDPS  Y9, Y3, Y3
+	VMULPS  Y9, Y9, Y9
+	VADDPS  Y9, Y7, Y7
+	VMOVUPS 96(DI), Y9
+	VSUBPS  Y0, Y9, Y9
+	VADDPS  Y9, Y4, Y4
+	VMULPS  Y9, Y9, Y9
+	VADDPS  Y9, Y8, Y8
+	ADDQ    $0x80, DI
+	DECQ    R10
+	JNZ     statsCFChansAVX2_oblock
+
+statsCFChansAVX2_otail:
+	TESTQ R9, R9
+	JZ    statsCFChansAVX2_orunend
+
+	// Tail of the run: the first n lanes.
+	VMOVDQU    128(R12)(R13*4), Y10
+	VMASKMOVPS (DI), Y10, Y9
+	VSUBPS     Y0, Y9, Y9
+	VANDPS     Y10, Y9, Y9
+	VADDPS     Y9, Y1, Y1
+	VMULPS     Y9, Y9, Y9
+	VADDPS     Y9, Y5, Y5
+	VMOVDQU    160(R12)(R13*4), Y10
+	VMASKMOVPS 32(DI), Y10, Y9
+	VSUBPS     Y0, Y9, Y9
+	VANDPS     Y10, Y9, Y9
+	VADDPS     Y9, Y2, Y2
+	VMULPS     Y9, Y9, Y9
+	VADDPS     Y9, Y6, Y6
+	VMOVDQU    192(R12)(R13*4), Y10
+	VMASKMOVPS 64(DI), Y10, Y9
+	VSUBPS     Y0, Y9, Y9
+	VANDPS     Y10, Y9, Y9
+	VADDPS     Y9, Y3, Y3
+	VMULPS     Y9, Y9, Y9
+	VADDPS     Y9, Y7, Y7
+	VMOVDQU    224(R12)(R13*4), Y10
+	VMASKMOVPS 96(DI), Y10, Y9
+	VSUBPS     Y0, Y9, Y9
+	VANDPS     Y10, Y9, Y9
+	VADDPS     Y9, Y4, Y4
+	VMULPS     Y9, Y9, Y9
+	VADDPS     Y9, Y8, Y8
+
+statsCFChansAVX2_orunend:
+	DECQ DX
+	JZ   statsCFChansAVX2_olast
+	ADDQ BX, CX
+	JMP  statsCFChansAVX2_orun
+
+statsCFChansAVX2_olast:
+	// out[nq*j+q] = the halving tree of quantity q's float64 lanes.
+	MOVQ         24(SP), AX
+	VCVTPS2PD    X1, Y0
+	VCVTPS2PD    X3, Y9
+	VADDPD       Y9, Y0, Y0
+	VEXTRACTF128 $0x01, Y1, X1
+	VCVTPS2PD    X1, Y1
+	VEXTRACTF128 $0x01, Y3, X3
+	VCVTPS2PD    X3, Y3
+	VADDPD       Y3, Y1, Y1
+	VCVTPS2PD    X2, Y3
+	VCVTPS2PD    X4, Y9
+	VADDPD       Y9, Y3, Y3
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y2
+	VEXTRACTF128 $0x01, Y4, X4
+	VCVTPS2PD    X4, Y4
+	VADDPD       Y4, Y2, Y2
+	VADDPD       Y3, Y0, Y0
+	VADDPD       Y2, Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X1
+	VPERMILPD    $0x01, X1, X0
+	VADDSD       X0, X1, X1
+	VMOVSD       X1, (AX)
+	VCVTPS2PD    X5, Y0
+	VCVTPS2PD    X7, Y1
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y5, X1
+	VCVTPS2PD    X1, Y1
+	VEXTRACTF128 $0x01, Y7, X2
+	VCVTPS2PD    X2, Y2
+	VADDPD       Y2, Y1, Y1
+	VCVTPS2PD    X6, Y2
+	VCVTPS2PD    X8, Y3
+	VADDPD       Y3, Y2, Y2
+	VEXTRACTF128 $0x01, Y6, X3
+	VCVTPS2PD    X3, Y3
+	VEXTRACTF128 $0x01, Y8, X4
+	VCVTPS2PD    X4, Y4
+	VADDPD       Y4, Y3, Y3
+	VADDPD       Y2, Y0, Y0
+	VADDPD       Y3, Y1, Y1
+	VADDPD       Y1, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X1
+	VADDPD       X1, X0, X1
+	VPERMILPD    $0x01, X1, X0
+	VADDSD       X0, X1, X1
+	VMOVSD       X1, 8(AX)
+	JMP          statsCFChansAVX2_nextchannel
+
+statsCFChansAVX2_sflush:
+	// The channel's float64 lanes start at 0.
+	VXORPS  Y9, Y9, Y9
+	VMOVUPS Y9, (AX)
+	VMOVUPS Y9, 32(AX)
+	VMOVUPS Y9, 64(AX)
+	VMOVUPS Y9, 96(AX)
+	VMOVUPS Y9, 128(AX)
+	VMOVUPS Y9, 160(AX)
+	VMOVUPS Y9, 192(AX)
+	VMOVUPS Y9, 224(AX)
+	VMOVUPS Y9, 256(AX)
+	VMOVUPS Y9, 288(AX)
+	VMOVUPS Y9, 320(AX)
+	VMOVUPS Y9, 352(AX)
+	VMOVUPS Y9, 384(AX)
+	VMOVUPS Y9, 416(AX)
+	VMOVUPS Y9, 448(AX)
+	VMOVUPS Y9, 480(AX)
 
 statsCFChansAVX2_srun:
 	MOVQ CX, DI
@@ -755,6 +894,26 @@ statsCFChansAVX2_srunend:
 statsCFChansAVX2_snext:
 	ADDQ BX, CX
 	JMP  statsCFChansAVX2_srun
+
+statsCFChansAVX2_long:
+	// The channel's float64 lanes start at 0.
+	VXORPS  Y9, Y9, Y9
+	VMOVUPS Y9, (AX)
+	VMOVUPS Y9, 32(AX)
+	VMOVUPS Y9, 64(AX)
+	VMOVUPS Y9, 96(AX)
+	VMOVUPS Y9, 128(AX)
+	VMOVUPS Y9, 160(AX)
+	VMOVUPS Y9, 192(AX)
+	VMOVUPS Y9, 224(AX)
+	VMOVUPS Y9, 256(AX)
+	VMOVUPS Y9, 288(AX)
+	VMOVUPS Y9, 320(AX)
+	VMOVUPS Y9, 352(AX)
+	VMOVUPS Y9, 384(AX)
+	VMOVUPS Y9, 416(AX)
+	VMOVUPS Y9, 448(AX)
+	VMOVUPS Y9, 480(AX)
 
 statsCFChansAVX2_run:
 	MOVQ CX, DI
@@ -1105,12 +1264,14 @@ statsCFChansAVX2_last:
 	VPERMILPD    $0x01, X1, X0
 	VADDSD       X0, X1, X1
 	VMOVSD       X1, 8(CX)
-	ADDQ         $0x10, 24(SP)
-	ADDQ         $0x04, 32(SP)
-	MOVQ         chStride+80(FP), AX
-	SHLQ         $0x02, AX
-	ADDQ         AX, 8(SP)
-	DECQ         (SP)
-	JNZ          statsCFChansAVX2_channel
+
+statsCFChansAVX2_nextchannel:
+	ADDQ $0x10, 24(SP)
+	ADDQ $0x04, 32(SP)
+	MOVQ chStride+80(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, 8(SP)
+	DECQ (SP)
+	JNZ  statsCFChansAVX2_channel
 	VZEROUPPER
 	RET

@@ -53,7 +53,7 @@ TEXT ·statsCFAVX512(SB), NOSPLIT, $0-84
 	VPXORD       Z3, Z3, Z3
 	VPXORD       Z4, Z4, Z4
 	CMPQ         runLen+56(FP), $0x00000400
-	JGT          statsCFAVX512_run
+	JGT          statsCFAVX512_long
 	MOVQ         runLen+56(FP), R8
 	MOVQ         R8, R9
 	SHRQ         $0x05, R8
@@ -146,6 +146,7 @@ statsCFAVX512_snext:
 	ADDQ BX, CX
 	JMP  statsCFAVX512_srun
 
+statsCFAVX512_long:
 statsCFAVX512_run:
 	MOVQ CX, DI
 	MOVQ runLen+56(FP), R8
@@ -337,31 +338,20 @@ TEXT ·statsCFChansAVX512(SB), NOSPLIT, $48-144
 	MOVQ AX, 32(SP)
 
 statsCFChansAVX512_channel:
-	MOVQ acc_base+24(FP), AX
-
-	// The channel's float64 lanes start at 0.
-	VPXORD       Z0, Z0, Z0
-	VMOVUPS      Z0, (AX)
-	VMOVUPS      Z0, 64(AX)
-	VMOVUPS      Z0, 128(AX)
-	VMOVUPS      Z0, 192(AX)
-	VMOVUPS      Z0, 256(AX)
-	VMOVUPS      Z0, 320(AX)
-	VMOVUPS      Z0, 384(AX)
-	VMOVUPS      Z0, 448(AX)
+	MOVQ         acc_base+24(FP), AX
 	MOVQ         8(SP), CX
 	MOVQ         nruns+88(FP), DX
 	MOVQ         stride+104(FP), BX
 	SHLQ         $0x02, BX
 	MOVQ         group+112(FP), SI
 	MOVQ         32(SP), DI
-	VBROADCASTSS (DI), Z1
+	VBROADCASTSS (DI), Z0
+	VPXORD       Z1, Z1, Z1
 	VPXORD       Z2, Z2, Z2
 	VPXORD       Z3, Z3, Z3
 	VPXORD       Z4, Z4, Z4
-	VPXORD       Z5, Z5, Z5
 	CMPQ         runLen+96(FP), $0x00000400
-	JGT          statsCFChansAVX512_run
+	JGT          statsCFChansAVX512_long
 	MOVQ         runLen+96(FP), R11
 	MOVQ         R11, R9
 	SHRQ         $0x05, R11
@@ -369,6 +359,111 @@ statsCFChansAVX512_channel:
 	LEAQ         statsCFAVX512Masks<>+0(SB), DI
 	KMOVW        (DI)(R9*4), K1
 	KMOVW        2(DI)(R9*4), K2
+	CMPQ         DX, SI
+	JGT          statsCFChansAVX512_sflush
+
+statsCFChansAVX512_orun:
+	MOVQ CX, DI
+
+	// Prefetch the start of this run two channels ahead, if there is such a channel.
+	CMPQ       (SP), $0x02
+	JLE        statsCFChansAVX512_onoprefetch
+	MOVQ       40(SP), R8
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 128(DI)(R8*1)
+	PREFETCHT0 192(DI)(R8*1)
+
+statsCFChansAVX512_onoprefetch:
+	MOVQ  R11, R10
+	TESTQ R10, R10
+	JZ    statsCFChansAVX512_otail
+
+statsCFChansAVX512_oblock:
+	VMOVUPS (DI), Z5
+	VSUBPS  Z0, Z5, Z5
+	VADDPS  Z5, Z1, Z1
+	VMULPS  Z5, Z5, Z5
+	VADDPS  Z5, Z3, Z3
+	VMOVUPS 64(DI), Z5
+	VSUBPS  Z0, Z5, Z5
+	VADDPS  Z5, Z2, Z2
+	VMULPS  Z5, Z5, Z5
+	VADDPS  Z5, Z4, Z4
+	ADDQ    $0x80, DI
+	DECQ    R10
+	JNZ     statsCFChansAVX512_oblock
+
+statsCFChansAVX512_otail:
+	TESTQ R9, R9
+	JZ    statsCFChansAVX512_orunend
+
+	// Tail of the run: the first n lanes.
+	VMOVUPS.Z (DI), K1, Z5
+	VSUBPS.Z  Z0, Z5, K1, Z5
+	VADDPS    Z5, Z1, Z1
+	VMULPS    Z5, Z5, Z5
+	VADDPS    Z5, Z3, Z3
+	VMOVUPS.Z 64(DI), K2, Z5
+	VSUBPS.Z  Z0, Z5, K2, Z5
+	VADDPS    Z5, Z2, Z2
+	VMULPS    Z5, Z5, Z5
+	VADDPS    Z5, Z4, Z4
+
+statsCFChansAVX512_orunend:
+	DECQ DX
+	JZ   statsCFChansAVX512_olast
+	ADDQ BX, CX
+	JMP  statsCFChansAVX512_orun
+
+statsCFChansAVX512_olast:
+	// out[nq*j+q] = the halving tree of quantity q's float64 lanes.
+	MOVQ          24(SP), AX
+	VCVTPS2PD     Y1, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y5
+	VCVTPS2PD     Y5, Z5
+	VCVTPS2PD     Y2, Z8
+	VEXTRACTF64X4 $0x01, Z2, Y9
+	VCVTPS2PD     Y9, Z9
+	VADDPD        Z8, Z0, Z0
+	VADDPD        Z9, Z5, Z5
+	VADDPD        Z5, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y5
+	VADDPD        Y5, Y0, Y5
+	VEXTRACTF128  $0x01, Y5, X0
+	VADDPD        X0, X5, X0
+	VPERMILPD     $0x01, X0, X5
+	VADDSD        X5, X0, X0
+	VMOVSD        X0, (AX)
+	VCVTPS2PD     Y3, Z0
+	VEXTRACTF64X4 $0x01, Z3, Y5
+	VCVTPS2PD     Y5, Z5
+	VCVTPS2PD     Y4, Z8
+	VEXTRACTF64X4 $0x01, Z4, Y9
+	VCVTPS2PD     Y9, Z9
+	VADDPD        Z8, Z0, Z0
+	VADDPD        Z9, Z5, Z5
+	VADDPD        Z5, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y5
+	VADDPD        Y5, Y0, Y5
+	VEXTRACTF128  $0x01, Y5, X0
+	VADDPD        X0, X5, X0
+	VPERMILPD     $0x01, X0, X5
+	VADDSD        X5, X0, X0
+	VMOVSD        X0, 8(AX)
+	JMP           statsCFChansAVX512_nextchannel
+
+statsCFChansAVX512_sflush:
+	// The channel's float64 lanes start at 0.
+	VPXORD  Z6, Z6, Z6
+	VMOVUPS Z6, (AX)
+	VMOVUPS Z6, 64(AX)
+	VMOVUPS Z6, 128(AX)
+	VMOVUPS Z6, 192(AX)
+	VMOVUPS Z6, 256(AX)
+	VMOVUPS Z6, 320(AX)
+	VMOVUPS Z6, 384(AX)
+	VMOVUPS Z6, 448(AX)
 
 statsCFChansAVX512_srun:
 	MOVQ CX, DI
@@ -388,16 +483,16 @@ statsCFChansAVX512_snoprefetch:
 	JZ    statsCFChansAVX512_stail
 
 statsCFChansAVX512_sblock:
-	VMOVUPS (DI), Z6
-	VSUBPS  Z1, Z6, Z6
-	VADDPS  Z6, Z2, Z2
-	VMULPS  Z6, Z6, Z6
-	VADDPS  Z6, Z4, Z4
-	VMOVUPS 64(DI), Z6
-	VSUBPS  Z1, Z6, Z6
-	VADDPS  Z6, Z3, Z3
-	VMULPS  Z6, Z6, Z6
-	VADDPS  Z6, Z5, Z5
+	VMOVUPS (DI), Z5
+	VSUBPS  Z0, Z5, Z5
+	VADDPS  Z5, Z1, Z1
+	VMULPS  Z5, Z5, Z5
+	VADDPS  Z5, Z3, Z3
+	VMOVUPS 64(DI), Z5
+	VSUBPS  Z0, Z5, Z5
+	VADDPS  Z5, Z2, Z2
+	VMULPS  Z5, Z5, Z5
+	VADDPS  Z5, Z4, Z4
 	ADDQ    $0x80, DI
 	DECQ    R10
 	JNZ     statsCFChansAVX512_sblock
@@ -407,16 +502,16 @@ statsCFChansAVX512_stail:
 	JZ    statsCFChansAVX512_srunend
 
 	// Tail of the run: the first n lanes.
-	VMOVUPS.Z (DI), K1, Z6
-	VSUBPS.Z  Z1, Z6, K1, Z6
-	VADDPS    Z6, Z2, Z2
-	VMULPS    Z6, Z6, Z6
-	VADDPS    Z6, Z4, Z4
-	VMOVUPS.Z 64(DI), K2, Z6
-	VSUBPS.Z  Z1, Z6, K2, Z6
-	VADDPS    Z6, Z3, Z3
-	VMULPS    Z6, Z6, Z6
-	VADDPS    Z6, Z5, Z5
+	VMOVUPS.Z (DI), K1, Z5
+	VSUBPS.Z  Z0, Z5, K1, Z5
+	VADDPS    Z5, Z1, Z1
+	VMULPS    Z5, Z5, Z5
+	VADDPS    Z5, Z3, Z3
+	VMOVUPS.Z 64(DI), K2, Z5
+	VSUBPS.Z  Z0, Z5, K2, Z5
+	VADDPS    Z5, Z2, Z2
+	VMULPS    Z5, Z5, Z5
+	VADDPS    Z5, Z4, Z4
 
 statsCFChansAVX512_srunend:
 	DECQ DX
@@ -428,42 +523,54 @@ statsCFChansAVX512_srunend:
 	MOVQ group+112(FP), SI
 
 	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
-	VCVTPS2PD     Y2, Z6
-	VADDPD        (AX), Z6, Z6
-	VMOVUPD       Z6, (AX)
-	VEXTRACTF64X4 $0x01, Z2, Y6
-	VCVTPS2PD     Y6, Z6
-	VADDPD        64(AX), Z6, Z6
-	VMOVUPD       Z6, 64(AX)
+	VCVTPS2PD     Y1, Z5
+	VADDPD        (AX), Z5, Z5
+	VMOVUPD       Z5, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y5
+	VCVTPS2PD     Y5, Z5
+	VADDPD        64(AX), Z5, Z5
+	VMOVUPD       Z5, 64(AX)
+	VPXORD        Z1, Z1, Z1
+	VCVTPS2PD     Y2, Z5
+	VADDPD        128(AX), Z5, Z5
+	VMOVUPD       Z5, 128(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y5
+	VCVTPS2PD     Y5, Z5
+	VADDPD        192(AX), Z5, Z5
+	VMOVUPD       Z5, 192(AX)
 	VPXORD        Z2, Z2, Z2
-	VCVTPS2PD     Y3, Z6
-	VADDPD        128(AX), Z6, Z6
-	VMOVUPD       Z6, 128(AX)
-	VEXTRACTF64X4 $0x01, Z3, Y6
-	VCVTPS2PD     Y6, Z6
-	VADDPD        192(AX), Z6, Z6
-	VMOVUPD       Z6, 192(AX)
+	VCVTPS2PD     Y3, Z5
+	VADDPD        256(AX), Z5, Z5
+	VMOVUPD       Z5, 256(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y5
+	VCVTPS2PD     Y5, Z5
+	VADDPD        320(AX), Z5, Z5
+	VMOVUPD       Z5, 320(AX)
 	VPXORD        Z3, Z3, Z3
-	VCVTPS2PD     Y4, Z6
-	VADDPD        256(AX), Z6, Z6
-	VMOVUPD       Z6, 256(AX)
-	VEXTRACTF64X4 $0x01, Z4, Y6
-	VCVTPS2PD     Y6, Z6
-	VADDPD        320(AX), Z6, Z6
-	VMOVUPD       Z6, 320(AX)
+	VCVTPS2PD     Y4, Z5
+	VADDPD        384(AX), Z5, Z5
+	VMOVUPD       Z5, 384(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y5
+	VCVTPS2PD     Y5, Z5
+	VADDPD        448(AX), Z5, Z5
+	VMOVUPD       Z5, 448(AX)
 	VPXORD        Z4, Z4, Z4
-	VCVTPS2PD     Y5, Z6
-	VADDPD        384(AX), Z6, Z6
-	VMOVUPD       Z6, 384(AX)
-	VEXTRACTF64X4 $0x01, Z5, Y6
-	VCVTPS2PD     Y6, Z6
-	VADDPD        448(AX), Z6, Z6
-	VMOVUPD       Z6, 448(AX)
-	VPXORD        Z5, Z5, Z5
 
 statsCFChansAVX512_snext:
 	ADDQ BX, CX
 	JMP  statsCFChansAVX512_srun
+
+statsCFChansAVX512_long:
+	// The channel's float64 lanes start at 0.
+	VPXORD  Z7, Z7, Z7
+	VMOVUPS Z7, (AX)
+	VMOVUPS Z7, 64(AX)
+	VMOVUPS Z7, 128(AX)
+	VMOVUPS Z7, 192(AX)
+	VMOVUPS Z7, 256(AX)
+	VMOVUPS Z7, 320(AX)
+	VMOVUPS Z7, 384(AX)
+	VMOVUPS Z7, 448(AX)
 
 statsCFChansAVX512_run:
 	MOVQ CX, DI
@@ -494,16 +601,16 @@ statsCFChansAVX512_short:
 	JZ   statsCFChansAVX512_tail
 
 statsCFChansAVX512_block:
-	VMOVUPS (DI), Z6
-	VSUBPS  Z1, Z6, Z6
-	VADDPS  Z6, Z2, Z2
-	VMULPS  Z6, Z6, Z6
-	VADDPS  Z6, Z4, Z4
-	VMOVUPS 64(DI), Z6
-	VSUBPS  Z1, Z6, Z6
-	VADDPS  Z6, Z3, Z3
-	VMULPS  Z6, Z6, Z6
-	VADDPS  Z6, Z5, Z5
+	VMOVUPS (DI), Z5
+	VSUBPS  Z0, Z5, Z5
+	VADDPS  Z5, Z1, Z1
+	VMULPS  Z5, Z5, Z5
+	VADDPS  Z5, Z3, Z3
+	VMOVUPS 64(DI), Z5
+	VSUBPS  Z0, Z5, Z5
+	VADDPS  Z5, Z2, Z2
+	VMULPS  Z5, Z5, Z5
+	VADDPS  Z5, Z4, Z4
 	ADDQ    $0x80, DI
 	DECQ    R10
 	JNZ     statsCFChansAVX512_block
@@ -516,16 +623,16 @@ statsCFChansAVX512_tail:
 	LEAQ      statsCFAVX512Masks<>+0(SB), R10
 	KMOVW     (R10)(R9*4), K1
 	KMOVW     2(R10)(R9*4), K2
-	VMOVUPS.Z (DI), K1, Z6
-	VSUBPS.Z  Z1, Z6, K1, Z6
-	VADDPS    Z6, Z2, Z2
-	VMULPS    Z6, Z6, Z6
-	VADDPS    Z6, Z4, Z4
-	VMOVUPS.Z 64(DI), K2, Z6
-	VSUBPS.Z  Z1, Z6, K2, Z6
-	VADDPS    Z6, Z3, Z3
-	VMULPS    Z6, Z6, Z6
-	VADDPS    Z6, Z5, Z5
+	VMOVUPS.Z (DI), K1, Z5
+	VSUBPS.Z  Z0, Z5, K1, Z5
+	VADDPS    Z5, Z1, Z1
+	VMULPS    Z5, Z5, Z5
+	VADDPS    Z5, Z3, Z3
+	VMOVUPS.Z 64(DI), K2, Z5
+	VSUBPS.Z  Z0, Z5, K2, Z5
+	VADDPS    Z5, Z2, Z2
+	VMULPS    Z5, Z5, Z5
+	VADDPS    Z5, Z4, Z4
 
 statsCFChansAVX512_segend:
 	TESTQ R8, R8
@@ -533,38 +640,38 @@ statsCFChansAVX512_segend:
 
 	// The segment does not end its run.
 	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
-	VCVTPS2PD     Y2, Z6
-	VADDPD        (AX), Z6, Z6
-	VMOVUPD       Z6, (AX)
-	VEXTRACTF64X4 $0x01, Z2, Y6
-	VCVTPS2PD     Y6, Z6
-	VADDPD        64(AX), Z6, Z6
-	VMOVUPD       Z6, 64(AX)
+	VCVTPS2PD     Y1, Z5
+	VADDPD        (AX), Z5, Z5
+	VMOVUPD       Z5, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y5
+	VCVTPS2PD     Y5, Z5
+	VADDPD        64(AX), Z5, Z5
+	VMOVUPD       Z5, 64(AX)
+	VPXORD        Z1, Z1, Z1
+	VCVTPS2PD     Y2, Z5
+	VADDPD        128(AX), Z5, Z5
+	VMOVUPD       Z5, 128(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y5
+	VCVTPS2PD     Y5, Z5
+	VADDPD        192(AX), Z5, Z5
+	VMOVUPD       Z5, 192(AX)
 	VPXORD        Z2, Z2, Z2
-	VCVTPS2PD     Y3, Z6
-	VADDPD        128(AX), Z6, Z6
-	VMOVUPD       Z6, 128(AX)
-	VEXTRACTF64X4 $0x01, Z3, Y6
-	VCVTPS2PD     Y6, Z6
-	VADDPD        192(AX), Z6, Z6
-	VMOVUPD       Z6, 192(AX)
+	VCVTPS2PD     Y3, Z5
+	VADDPD        256(AX), Z5, Z5
+	VMOVUPD       Z5, 256(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y5
+	VCVTPS2PD     Y5, Z5
+	VADDPD        320(AX), Z5, Z5
+	VMOVUPD       Z5, 320(AX)
 	VPXORD        Z3, Z3, Z3
-	VCVTPS2PD     Y4, Z6
-	VADDPD        256(AX), Z6, Z6
-	VMOVUPD       Z6, 256(AX)
-	VEXTRACTF64X4 $0x01, Z4, Y6
-	VCVTPS2PD     Y6, Z6
-	VADDPD        320(AX), Z6, Z6
-	VMOVUPD       Z6, 320(AX)
+	VCVTPS2PD     Y4, Z5
+	VADDPD        384(AX), Z5, Z5
+	VMOVUPD       Z5, 384(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y5
+	VCVTPS2PD     Y5, Z5
+	VADDPD        448(AX), Z5, Z5
+	VMOVUPD       Z5, 448(AX)
 	VPXORD        Z4, Z4, Z4
-	VCVTPS2PD     Y5, Z6
-	VADDPD        384(AX), Z6, Z6
-	VMOVUPD       Z6, 384(AX)
-	VEXTRACTF64X4 $0x01, Z5, Y6
-	VCVTPS2PD     Y6, Z6
-	VADDPD        448(AX), Z6, Z6
-	VMOVUPD       Z6, 448(AX)
-	VPXORD        Z5, Z5, Z5
 	JMP           statsCFChansAVX512_segment
 
 statsCFChansAVX512_runend:
@@ -577,38 +684,38 @@ statsCFChansAVX512_runend:
 	MOVQ group+112(FP), SI
 
 	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
-	VCVTPS2PD     Y2, Z6
-	VADDPD        (AX), Z6, Z6
-	VMOVUPD       Z6, (AX)
-	VEXTRACTF64X4 $0x01, Z2, Y6
-	VCVTPS2PD     Y6, Z6
-	VADDPD        64(AX), Z6, Z6
-	VMOVUPD       Z6, 64(AX)
+	VCVTPS2PD     Y1, Z5
+	VADDPD        (AX), Z5, Z5
+	VMOVUPD       Z5, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y5
+	VCVTPS2PD     Y5, Z5
+	VADDPD        64(AX), Z5, Z5
+	VMOVUPD       Z5, 64(AX)
+	VPXORD        Z1, Z1, Z1
+	VCVTPS2PD     Y2, Z5
+	VADDPD        128(AX), Z5, Z5
+	VMOVUPD       Z5, 128(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y5
+	VCVTPS2PD     Y5, Z5
+	VADDPD        192(AX), Z5, Z5
+	VMOVUPD       Z5, 192(AX)
 	VPXORD        Z2, Z2, Z2
-	VCVTPS2PD     Y3, Z6
-	VADDPD        128(AX), Z6, Z6
-	VMOVUPD       Z6, 128(AX)
-	VEXTRACTF64X4 $0x01, Z3, Y6
-	VCVTPS2PD     Y6, Z6
-	VADDPD        192(AX), Z6, Z6
-	VMOVUPD       Z6, 192(AX)
+	VCVTPS2PD     Y3, Z5
+	VADDPD        256(AX), Z5, Z5
+	VMOVUPD       Z5, 256(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y5
+	VCVTPS2PD     Y5, Z5
+	VADDPD        320(AX), Z5, Z5
+	VMOVUPD       Z5, 320(AX)
 	VPXORD        Z3, Z3, Z3
-	VCVTPS2PD     Y4, Z6
-	VADDPD        256(AX), Z6, Z6
-	VMOVUPD       Z6, 256(AX)
-	VEXTRACTF64X4 $0x01, Z4, Y6
-	VCVTPS2PD     Y6, Z6
-	VADDPD        320(AX), Z6, Z6
-	VMOVUPD       Z6, 320(AX)
+	VCVTPS2PD     Y4, Z5
+	VADDPD        384(AX), Z5, Z5
+	VMOVUPD       Z5, 384(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y5
+	VCVTPS2PD     Y5, Z5
+	VADDPD        448(AX), Z5, Z5
+	VMOVUPD       Z5, 448(AX)
 	VPXORD        Z4, Z4, Z4
-	VCVTPS2PD     Y5, Z6
-	VADDPD        384(AX), Z6, Z6
-	VMOVUPD       Z6, 384(AX)
-	VEXTRACTF64X4 $0x01, Z5, Y6
-	VCVTPS2PD     Y6, Z6
-	VADDPD        448(AX), Z6, Z6
-	VMOVUPD       Z6, 448(AX)
-	VPXORD        Z5, Z5, Z5
 
 statsCFChansAVX512_next:
 	ADDQ BX, CX
@@ -616,75 +723,77 @@ statsCFChansAVX512_next:
 
 statsCFChansAVX512_last:
 	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
-	VCVTPS2PD     Y2, Z1
-	VADDPD        (AX), Z1, Z1
-	VMOVUPD       Z1, (AX)
-	VEXTRACTF64X4 $0x01, Z2, Y1
-	VCVTPS2PD     Y1, Z1
-	VADDPD        64(AX), Z1, Z1
-	VMOVUPD       Z1, 64(AX)
+	VCVTPS2PD     Y1, Z0
+	VADDPD        (AX), Z0, Z0
+	VMOVUPD       Z0, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        64(AX), Z0, Z0
+	VMOVUPD       Z0, 64(AX)
+	VPXORD        Z1, Z1, Z1
+	VCVTPS2PD     Y2, Z0
+	VADDPD        128(AX), Z0, Z0
+	VMOVUPD       Z0, 128(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        192(AX), Z0, Z0
+	VMOVUPD       Z0, 192(AX)
 	VPXORD        Z2, Z2, Z2
-	VCVTPS2PD     Y3, Z1
-	VADDPD        128(AX), Z1, Z1
-	VMOVUPD       Z1, 128(AX)
-	VEXTRACTF64X4 $0x01, Z3, Y1
-	VCVTPS2PD     Y1, Z1
-	VADDPD        192(AX), Z1, Z1
-	VMOVUPD       Z1, 192(AX)
+	VCVTPS2PD     Y3, Z0
+	VADDPD        256(AX), Z0, Z0
+	VMOVUPD       Z0, 256(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        320(AX), Z0, Z0
+	VMOVUPD       Z0, 320(AX)
 	VPXORD        Z3, Z3, Z3
-	VCVTPS2PD     Y4, Z1
-	VADDPD        256(AX), Z1, Z1
-	VMOVUPD       Z1, 256(AX)
-	VEXTRACTF64X4 $0x01, Z4, Y1
-	VCVTPS2PD     Y1, Z1
-	VADDPD        320(AX), Z1, Z1
-	VMOVUPD       Z1, 320(AX)
+	VCVTPS2PD     Y4, Z0
+	VADDPD        384(AX), Z0, Z0
+	VMOVUPD       Z0, 384(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        448(AX), Z0, Z0
+	VMOVUPD       Z0, 448(AX)
 	VPXORD        Z4, Z4, Z4
-	VCVTPS2PD     Y5, Z1
-	VADDPD        384(AX), Z1, Z1
-	VMOVUPD       Z1, 384(AX)
-	VEXTRACTF64X4 $0x01, Z5, Y1
-	VCVTPS2PD     Y1, Z1
-	VADDPD        448(AX), Z1, Z1
-	VMOVUPD       Z1, 448(AX)
-	VPXORD        Z5, Z5, Z5
 
 	// out[nq*j+q] = the halving tree of quantity q's float64 lanes.
 	MOVQ          24(SP), CX
-	VMOVUPD       (AX), Z1
-	VMOVUPD       64(AX), Z6
-	VMOVUPD       128(AX), Z7
-	VMOVUPD       192(AX), Z8
-	VADDPD        Z7, Z1, Z1
-	VADDPD        Z8, Z6, Z6
-	VADDPD        Z6, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y6
-	VADDPD        Y6, Y1, Y6
-	VEXTRACTF128  $0x01, Y6, X1
-	VADDPD        X1, X6, X1
-	VPERMILPD     $0x01, X1, X6
-	VADDSD        X6, X1, X1
-	VMOVSD        X1, (CX)
-	VMOVUPD       256(AX), Z1
-	VMOVUPD       320(AX), Z6
-	VMOVUPD       384(AX), Z7
-	VMOVUPD       448(AX), Z8
-	VADDPD        Z7, Z1, Z1
-	VADDPD        Z8, Z6, Z6
-	VADDPD        Z6, Z1, Z1
-	VEXTRACTF64X4 $0x01, Z1, Y6
-	VADDPD        Y6, Y1, Y6
-	VEXTRACTF128  $0x01, Y6, X1
-	VADDPD        X1, X6, X1
-	VPERMILPD     $0x01, X1, X6
-	VADDSD        X6, X1, X1
-	VMOVSD        X1, 8(CX)
-	ADDQ          $0x10, 24(SP)
-	ADDQ          $0x04, 32(SP)
-	MOVQ          chStride+80(FP), AX
-	SHLQ          $0x02, AX
-	ADDQ          AX, 8(SP)
-	DECQ          (SP)
-	JNZ           statsCFChansAVX512_channel
+	VMOVUPD       (AX), Z0
+	VMOVUPD       64(AX), Z5
+	VMOVUPD       128(AX), Z8
+	VMOVUPD       192(AX), Z9
+	VADDPD        Z8, Z0, Z0
+	VADDPD        Z9, Z5, Z5
+	VADDPD        Z5, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y5
+	VADDPD        Y5, Y0, Y5
+	VEXTRACTF128  $0x01, Y5, X0
+	VADDPD        X0, X5, X0
+	VPERMILPD     $0x01, X0, X5
+	VADDSD        X5, X0, X0
+	VMOVSD        X0, (CX)
+	VMOVUPD       256(AX), Z0
+	VMOVUPD       320(AX), Z5
+	VMOVUPD       384(AX), Z8
+	VMOVUPD       448(AX), Z9
+	VADDPD        Z8, Z0, Z0
+	VADDPD        Z9, Z5, Z5
+	VADDPD        Z5, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y5
+	VADDPD        Y5, Y0, Y5
+	VEXTRACTF128  $0x01, Y5, X0
+	VADDPD        X0, X5, X0
+	VPERMILPD     $0x01, X0, X5
+	VADDSD        X5, X0, X0
+	VMOVSD        X0, 8(CX)
+
+statsCFChansAVX512_nextchannel:
+	ADDQ $0x10, 24(SP)
+	ADDQ $0x04, 32(SP)
+	MOVQ chStride+80(FP), AX
+	SHLQ $0x02, AX
+	ADDQ AX, 8(SP)
+	DECQ (SP)
+	JNZ  statsCFChansAVX512_channel
 	VZEROUPPER
 	RET
