@@ -299,6 +299,21 @@ func reduction(isa ISA, backward, chans bool, tab Mem) {
 		}
 		JMP(LabelRef(lbl(name, "nextchannel")))
 	}
+	// shortRun emits, at label <p>run, one run of the short-run loop:
+	// its whole blocks and its tail.
+	shortRun := func(p string) {
+		Label(lbl(name, p+"run"))
+		runStart(p)
+		MOVQ(nb, blocks)
+		TESTQ(blocks, blocks)
+		JZ(LabelRef(lbl(name, p+"tail")))
+		blockLoop(lbl(name, p+"block"), blocks, ptrs, body)
+		Label(lbl(name, p+"tail"))
+		TESTQ(n, n)
+		JZ(LabelRef(lbl(name, p+"runend")))
+		tailBlock(body)
+		Label(lbl(name, p+"runend"))
+	}
 	if chans {
 		// One flush per channel (nruns <= group), the usual case of short
 		// runs in small batches (8x512x7x7): acc64 = 0 + float64(acc32)
@@ -311,17 +326,7 @@ func reduction(isa ISA, backward, chans bool, tab Mem) {
 		// BackwardCFChans 5.8-6.2 -> 5.0-5.3.
 		CMPQ(nruns, gcount)
 		JGT(LabelRef(lbl(name, "sflush")))
-		Label(lbl(name, "orun"))
-		runStart("o")
-		MOVQ(nb, blocks)
-		TESTQ(blocks, blocks)
-		JZ(LabelRef(lbl(name, "otail")))
-		blockLoop(lbl(name, "oblock"), blocks, ptrs, body)
-		Label(lbl(name, "otail"))
-		TESTQ(n, n)
-		JZ(LabelRef(lbl(name, "orunend")))
-		tailBlock(body)
-		Label(lbl(name, "orunend"))
+		shortRun("o")
 		DECQ(nruns)
 		JZ(LabelRef(lbl(name, "olast")))
 		for _, b := range bases {
@@ -333,17 +338,7 @@ func reduction(isa ISA, backward, chans bool, tab Mem) {
 		Label(lbl(name, "sflush"))
 	}
 	zeroAcc()
-	Label(lbl(name, "srun"))
-	runStart("s")
-	MOVQ(nb, blocks)
-	TESTQ(blocks, blocks)
-	JZ(LabelRef(lbl(name, "stail")))
-	blockLoop(lbl(name, "sblock"), blocks, ptrs, body)
-	Label(lbl(name, "stail"))
-	TESTQ(n, n)
-	JZ(LabelRef(lbl(name, "srunend")))
-	tailBlock(body)
-	Label(lbl(name, "srunend"))
+	shortRun("s")
 	runEnd("snext", "srun")
 	pre = nil
 
