@@ -24,15 +24,6 @@ func BackwardCF(isa ISA) {
 	reduction(isa, true, true, tab)
 }
 
-// reduction emits StatsCF (backward false) or BackwardCF (backward true),
-// or with chans their Chans forms: the same work for nch channels chStride
-// values apart, each from zeroed float64 lanes reduced by the halving tree
-// into out.
-//
-// Lane l of the 32 float32 lanes is element l%W of vector l/W of each
-// quantity (2 zmm or 4 ymm per quantity), so a 32-value block of a run
-// feeds every lane once, in order. The float64 lanes stay in acc (memory)
-// and are only touched by a flush.
 // prefetchLines is the number of cache lines at the start of each run that
 // the Chans kernels prefetch two channels ahead. A short run is a few lines
 // C*S values after the last one read, which the hardware prefetchers do not
@@ -44,6 +35,16 @@ func BackwardCF(isa ISA) {
 // prefetch is a hint: it never faults and loads no register).
 const prefetchLines = 4
 
+// reduction emits StatsCF (backward false) or BackwardCF (backward true),
+// or with chans their Chans forms: the same work for nch channels chStride
+// values apart, each from zeroed float64 lanes reduced by the halving tree
+// into out.
+//
+// Lane l of the 32 float32 lanes is element l%W of vector l/W of each
+// quantity (2 zmm or 4 ymm per quantity), so a 32-value block of a run
+// feeds every lane once, in order. The float64 lanes stay in acc (memory)
+// and are only touched by a flush, except in a Chans call whose channels
+// flush once: there they never reach acc (see the short-run loop).
 func reduction(isa ISA, backward, chans bool, tab Mem) {
 	var name, sig, scalar, what string
 	var nq int
