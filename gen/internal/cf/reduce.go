@@ -399,10 +399,7 @@ func (isa ISA) laneTree(a Mem) VecVirtual {
 	for i := 0; i < 4; i++ {
 		VADDPD(y[i+4], y[i], y[i]) // lanes 4i..4i+3 += 16+4i..
 	}
-	VADDPD(y[2], y[0], y[0]) // lanes 0..3 += 8..11
-	VADDPD(y[3], y[1], y[1]) // lanes 4..7 += 12..15
-	VADDPD(y[1], y[0], y[0]) // lanes 0..3 += 4..7
-	return ymmTree(y[0])
+	return ymmQuarterTree(y[:4])
 }
 
 // regTree is laneTree of the float64 lanes float64(acc32[l]) of one
@@ -440,6 +437,12 @@ func (isa ISA) regTree(accs []VecVirtual) VecVirtual {
 		y[i] = half(i)
 		VADDPD(half(i+4), y[i], y[i]) // lanes 4i..4i+3 += 16+4i..
 	}
+	return ymmQuarterTree(y)
+}
+
+// ymmQuarterTree is the halving tree from its second step on, AVX2: y[i]
+// holds lanes 4i..4i+3 after the first step (lane l += lane l+16).
+func ymmQuarterTree(y []VecVirtual) VecVirtual {
 	VADDPD(y[2], y[0], y[0]) // lanes 0..3 += 8..11
 	VADDPD(y[3], y[1], y[1]) // lanes 4..7 += 12..15
 	VADDPD(y[1], y[0], y[0]) // lanes 0..3 += 4..7
