@@ -1039,3 +1039,254 @@ backwardCFChansAVX512_nextchannel:
 	JNZ  backwardCFChansAVX512_channel
 	VZEROUPPER
 	RET
+
+// func backwardCFCarryAVX512(acc []float64, part []float32, dy []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, phase int, end int, mean []float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·backwardCFCarryAVX512(SB), NOSPLIT, $64-184
+	MOVQ chStride+104(FP), AX
+	SHLQ $0x03, AX
+	MOVQ AX, 40(SP)
+	MOVQ nch+96(FP), AX
+	MOVQ AX, (SP)
+	MOVQ x_base+72(FP), AX
+	MOVQ AX, 8(SP)
+	MOVQ dy_base+48(FP), AX
+	MOVQ AX, 16(SP)
+	MOVQ acc_base+0(FP), AX
+	MOVQ AX, 48(SP)
+	MOVQ part_base+24(FP), AX
+	MOVQ AX, 56(SP)
+	MOVQ mean_base+160(FP), AX
+	MOVQ AX, 32(SP)
+
+backwardCFCarryAVX512_channel:
+	MOVQ         48(SP), AX
+	MOVQ         8(SP), CX
+	MOVQ         16(SP), DX
+	MOVQ         nruns+112(FP), BX
+	MOVQ         stride+128(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         group+136(FP), DI
+	SUBQ         phase+144(FP), DI
+	MOVQ         32(SP), R8
+	VBROADCASTSS (R8), Z0
+
+	// The channel's float32 lanes, from part.
+	MOVQ    56(SP), R8
+	VMOVUPS (R8), Z1
+	VMOVUPS 64(R8), Z2
+	VMOVUPS 128(R8), Z3
+	VMOVUPS 192(R8), Z4
+	VMOVUPS 256(R8), Z5
+	VMOVUPS 320(R8), Z6
+	MOVQ    runLen+120(FP), R12
+	MOVQ    R12, R11
+	SHRQ    $0x05, R12
+	ANDQ    $0x1f, R11
+	LEAQ    backwardCFAVX512Masks<>+0(SB), R8
+	KMOVW   (R8)(R11*4), K1
+	KMOVW   2(R8)(R11*4), K2
+
+backwardCFCarryAVX512_srun:
+	MOVQ CX, R8
+	MOVQ DX, R9
+
+	// Prefetch the start of this run two channels ahead, if there is such a channel.
+	CMPQ       (SP), $0x02
+	JLE        backwardCFCarryAVX512_snoprefetch
+	MOVQ       40(SP), R10
+	PREFETCHT0 (R8)(R10*1)
+	PREFETCHT0 64(R8)(R10*1)
+	PREFETCHT0 128(R8)(R10*1)
+	PREFETCHT0 192(R8)(R10*1)
+	PREFETCHT0 (R9)(R10*1)
+	PREFETCHT0 64(R9)(R10*1)
+	PREFETCHT0 128(R9)(R10*1)
+	PREFETCHT0 192(R9)(R10*1)
+
+backwardCFCarryAVX512_snoprefetch:
+	MOVQ  R12, R10
+	TESTQ R10, R10
+	JZ    backwardCFCarryAVX512_stail
+
+backwardCFCarryAVX512_sblock:
+	VMOVUPS (R8), Z7
+	VSUBPS  Z0, Z7, Z7
+	VMOVUPS (R9), Z8
+	VADDPS  Z8, Z1, Z1
+	VADDPS  Z7, Z5, Z5
+	VMULPS  Z8, Z7, Z8
+	VADDPS  Z8, Z3, Z3
+	VMOVUPS 64(R8), Z7
+	VSUBPS  Z0, Z7, Z7
+	VMOVUPS 64(R9), Z8
+	VADDPS  Z8, Z2, Z2
+	VADDPS  Z7, Z6, Z6
+	VMULPS  Z8, Z7, Z8
+	VADDPS  Z8, Z4, Z4
+	ADDQ    $0x80, R8
+	ADDQ    $0x80, R9
+	DECQ    R10
+	JNZ     backwardCFCarryAVX512_sblock
+
+backwardCFCarryAVX512_stail:
+	TESTQ R11, R11
+	JZ    backwardCFCarryAVX512_srunend
+
+	// Tail of the run: the first n lanes.
+	VMOVUPS.Z (R8), K1, Z7
+	VSUBPS.Z  Z0, Z7, K1, Z7
+	VMOVUPS.Z (R9), K1, Z8
+	VADDPS    Z8, Z1, Z1
+	VADDPS    Z5, Z7, Z5
+	VMULPS    Z7, Z8, Z8
+	VADDPS    Z8, Z3, Z3
+	VMOVUPS.Z 64(R8), K2, Z7
+	VSUBPS.Z  Z0, Z7, K2, Z7
+	VMOVUPS.Z 64(R9), K2, Z8
+	VADDPS    Z8, Z2, Z2
+	VADDPS    Z6, Z7, Z6
+	VMULPS    Z7, Z8, Z8
+	VADDPS    Z8, Z4, Z4
+
+backwardCFCarryAVX512_srunend:
+	DECQ BX
+	JZ   backwardCFCarryAVX512_last
+	DECQ DI
+	JNZ  backwardCFCarryAVX512_snext
+
+	// (r+1) % group == 0
+	MOVQ group+136(FP), DI
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y1, Z7
+	VADDPD        (AX), Z7, Z7
+	VMOVUPD       Z7, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        64(AX), Z7, Z7
+	VMOVUPD       Z7, 64(AX)
+	VPXORD        Z1, Z1, Z1
+	VCVTPS2PD     Y2, Z7
+	VADDPD        128(AX), Z7, Z7
+	VMOVUPD       Z7, 128(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        192(AX), Z7, Z7
+	VMOVUPD       Z7, 192(AX)
+	VPXORD        Z2, Z2, Z2
+	VCVTPS2PD     Y3, Z7
+	VADDPD        256(AX), Z7, Z7
+	VMOVUPD       Z7, 256(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        320(AX), Z7, Z7
+	VMOVUPD       Z7, 320(AX)
+	VPXORD        Z3, Z3, Z3
+	VCVTPS2PD     Y4, Z7
+	VADDPD        384(AX), Z7, Z7
+	VMOVUPD       Z7, 384(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        448(AX), Z7, Z7
+	VMOVUPD       Z7, 448(AX)
+	VPXORD        Z4, Z4, Z4
+	VCVTPS2PD     Y5, Z7
+	VADDPD        512(AX), Z7, Z7
+	VMOVUPD       Z7, 512(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        576(AX), Z7, Z7
+	VMOVUPD       Z7, 576(AX)
+	VPXORD        Z5, Z5, Z5
+	VCVTPS2PD     Y6, Z7
+	VADDPD        640(AX), Z7, Z7
+	VMOVUPD       Z7, 640(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y7
+	VCVTPS2PD     Y7, Z7
+	VADDPD        704(AX), Z7, Z7
+	VMOVUPD       Z7, 704(AX)
+	VPXORD        Z6, Z6, Z6
+
+backwardCFCarryAVX512_snext:
+	ADDQ SI, CX
+	ADDQ SI, DX
+	JMP  backwardCFCarryAVX512_srun
+
+backwardCFCarryAVX512_last:
+	CMPQ DI, $0x01
+	JE   backwardCFCarryAVX512_flushlast
+	CMPQ end+152(FP), $0x00
+	JE   backwardCFCarryAVX512_keep
+
+backwardCFCarryAVX512_flushlast:
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y1, Z0
+	VADDPD        (AX), Z0, Z0
+	VMOVUPD       Z0, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        64(AX), Z0, Z0
+	VMOVUPD       Z0, 64(AX)
+	VPXORD        Z1, Z1, Z1
+	VCVTPS2PD     Y2, Z0
+	VADDPD        128(AX), Z0, Z0
+	VMOVUPD       Z0, 128(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        192(AX), Z0, Z0
+	VMOVUPD       Z0, 192(AX)
+	VPXORD        Z2, Z2, Z2
+	VCVTPS2PD     Y3, Z0
+	VADDPD        256(AX), Z0, Z0
+	VMOVUPD       Z0, 256(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        320(AX), Z0, Z0
+	VMOVUPD       Z0, 320(AX)
+	VPXORD        Z3, Z3, Z3
+	VCVTPS2PD     Y4, Z0
+	VADDPD        384(AX), Z0, Z0
+	VMOVUPD       Z0, 384(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        448(AX), Z0, Z0
+	VMOVUPD       Z0, 448(AX)
+	VPXORD        Z4, Z4, Z4
+	VCVTPS2PD     Y5, Z0
+	VADDPD        512(AX), Z0, Z0
+	VMOVUPD       Z0, 512(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        576(AX), Z0, Z0
+	VMOVUPD       Z0, 576(AX)
+	VPXORD        Z5, Z5, Z5
+	VCVTPS2PD     Y6, Z0
+	VADDPD        640(AX), Z0, Z0
+	VMOVUPD       Z0, 640(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        704(AX), Z0, Z0
+	VMOVUPD       Z0, 704(AX)
+	VPXORD        Z6, Z6, Z6
+
+backwardCFCarryAVX512_keep:
+	// The channel's float32 lanes, back to part.
+	MOVQ    56(SP), AX
+	VMOVUPS Z1, (AX)
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS Z3, 128(AX)
+	VMOVUPS Z4, 192(AX)
+	VMOVUPS Z5, 256(AX)
+	VMOVUPS Z6, 320(AX)
+	ADDQ    $0x00000300, 48(SP)
+	ADDQ    $0x00000180, 56(SP)
+	ADDQ    $0x04, 32(SP)
+	MOVQ    chStride+104(FP), AX
+	SHLQ    $0x02, AX
+	ADDQ    AX, 8(SP)
+	ADDQ    AX, 16(SP)
+	DECQ    (SP)
+	JNZ     backwardCFCarryAVX512_channel
+	VZEROUPPER
+	RET

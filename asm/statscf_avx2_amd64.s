@@ -1275,3 +1275,299 @@ statsCFChansAVX2_nextchannel:
 	JNZ  statsCFChansAVX2_channel
 	VZEROUPPER
 	RET
+
+// func statsCFCarryAVX2(acc []float64, part []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, phase int, end int, pivot []float32)
+// Requires: AVX, MMX+
+TEXT ·statsCFCarryAVX2(SB), NOSPLIT, $64-160
+	MOVQ chStride+80(FP), AX
+	SHLQ $0x03, AX
+	MOVQ AX, 40(SP)
+	MOVQ nch+72(FP), AX
+	MOVQ AX, (SP)
+	MOVQ x_base+48(FP), AX
+	MOVQ AX, 8(SP)
+	MOVQ acc_base+0(FP), AX
+	MOVQ AX, 48(SP)
+	MOVQ part_base+24(FP), AX
+	MOVQ AX, 56(SP)
+	MOVQ pivot_base+136(FP), AX
+	MOVQ AX, 32(SP)
+
+statsCFCarryAVX2_channel:
+	MOVQ         48(SP), AX
+	MOVQ         8(SP), CX
+	MOVQ         nruns+88(FP), DX
+	MOVQ         stride+104(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         group+112(FP), SI
+	SUBQ         phase+120(FP), SI
+	MOVQ         32(SP), DI
+	VBROADCASTSS (DI), Y0
+
+	// The channel's float32 lanes, from part.
+	MOVQ    56(SP), DI
+	VMOVUPS (DI), Y1
+	VMOVUPS 32(DI), Y2
+	VMOVUPS 64(DI), Y3
+	VMOVUPS 96(DI), Y4
+	VMOVUPS 128(DI), Y5
+	VMOVUPS 160(DI), Y6
+	VMOVUPS 192(DI), Y7
+	VMOVUPS 224(DI), Y8
+	MOVQ    runLen+96(FP), R10
+	MOVQ    R10, R9
+	SHRQ    $0x05, R10
+	ANDQ    $0x1f, R9
+	LEAQ    statsCFAVX2Masks<>+0(SB), R11
+	MOVQ    R9, R12
+	NEGQ    R12
+
+statsCFCarryAVX2_srun:
+	MOVQ CX, DI
+
+	// Prefetch the start of this run two channels ahead, if there is such a channel.
+	CMPQ       (SP), $0x02
+	JLE        statsCFCarryAVX2_snoprefetch
+	MOVQ       40(SP), R8
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 128(DI)(R8*1)
+	PREFETCHT0 192(DI)(R8*1)
+
+statsCFCarryAVX2_snoprefetch:
+	MOVQ  R10, R8
+	TESTQ R8, R8
+	JZ    statsCFCarryAVX2_stail
+
+statsCFCarryAVX2_sblock:
+	VMOVUPS (DI), Y9
+	VSUBPS  Y0, Y9, Y9
+	VADDPS  Y9, Y1, Y1
+	VMULPS  Y9, Y9, Y9
+	VADDPS  Y9, Y5, Y5
+	VMOVUPS 32(DI), Y9
+	VSUBPS  Y0, Y9, Y9
+	VADDPS  Y9, Y2, Y2
+	VMULPS  Y9, Y9, Y9
+	VADDPS  Y9, Y6, Y6
+	VMOVUPS 64(DI), Y9
+	VSUBPS  Y0, Y9, Y9
+	VADDPS  Y9, Y3, Y3
+	VMULPS  Y9, Y9, Y9
+	VADDPS  Y9, Y7, Y7
+	VMOVUPS 96(DI), Y9
+	VSUBPS  Y0, Y9, Y9
+	VADDPS  Y9, Y4, Y4
+	VMULPS  Y9, Y9, Y9
+	VADDPS  Y9, Y8, Y8
+	ADDQ    $0x80, DI
+	DECQ    R8
+	JNZ     statsCFCarryAVX2_sblock
+
+statsCFCarryAVX2_stail:
+	TESTQ R9, R9
+	JZ    statsCFCarryAVX2_srunend
+
+	// Tail of the run: the first n lanes.
+	VMOVDQU    128(R11)(R12*4), Y10
+	VMASKMOVPS (DI), Y10, Y9
+	VSUBPS     Y0, Y9, Y9
+	VANDPS     Y10, Y9, Y9
+	VADDPS     Y9, Y1, Y1
+	VMULPS     Y9, Y9, Y9
+	VADDPS     Y9, Y5, Y5
+	VMOVDQU    160(R11)(R12*4), Y10
+	VMASKMOVPS 32(DI), Y10, Y9
+	VSUBPS     Y0, Y9, Y9
+	VANDPS     Y10, Y9, Y9
+	VADDPS     Y9, Y2, Y2
+	VMULPS     Y9, Y9, Y9
+	VADDPS     Y9, Y6, Y6
+	VMOVDQU    192(R11)(R12*4), Y10
+	VMASKMOVPS 64(DI), Y10, Y9
+	VSUBPS     Y0, Y9, Y9
+	VANDPS     Y10, Y9, Y9
+	VADDPS     Y9, Y3, Y3
+	VMULPS     Y9, Y9, Y9
+	VADDPS     Y9, Y7, Y7
+	VMOVDQU    224(R11)(R12*4), Y10
+	VMASKMOVPS 96(DI), Y10, Y9
+	VSUBPS     Y0, Y9, Y9
+	VANDPS     Y10, Y9, Y9
+	VADDPS     Y9, Y4, Y4
+	VMULPS     Y9, Y9, Y9
+	VADDPS     Y9, Y8, Y8
+
+statsCFCarryAVX2_srunend:
+	DECQ DX
+	JZ   statsCFCarryAVX2_last
+	DECQ SI
+	JNZ  statsCFCarryAVX2_snext
+
+	// (r+1) % group == 0
+	MOVQ group+112(FP), SI
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD    X1, Y9
+	VADDPD       (AX), Y9, Y9
+	VMOVUPD      Y9, (AX)
+	VEXTRACTF128 $0x01, Y1, X1
+	VCVTPS2PD    X1, Y9
+	VADDPD       32(AX), Y9, Y9
+	VMOVUPD      Y9, 32(AX)
+	VXORPS       Y1, Y1, Y1
+	VCVTPS2PD    X2, Y9
+	VADDPD       64(AX), Y9, Y9
+	VMOVUPD      Y9, 64(AX)
+	VEXTRACTF128 $0x01, Y2, X2
+	VCVTPS2PD    X2, Y9
+	VADDPD       96(AX), Y9, Y9
+	VMOVUPD      Y9, 96(AX)
+	VXORPS       Y2, Y2, Y2
+	VCVTPS2PD    X3, Y9
+	VADDPD       128(AX), Y9, Y9
+	VMOVUPD      Y9, 128(AX)
+	VEXTRACTF128 $0x01, Y3, X3
+	VCVTPS2PD    X3, Y9
+	VADDPD       160(AX), Y9, Y9
+	VMOVUPD      Y9, 160(AX)
+	VXORPS       Y3, Y3, Y3
+	VCVTPS2PD    X4, Y9
+	VADDPD       192(AX), Y9, Y9
+	VMOVUPD      Y9, 192(AX)
+	VEXTRACTF128 $0x01, Y4, X4
+	VCVTPS2PD    X4, Y9
+	VADDPD       224(AX), Y9, Y9
+	VMOVUPD      Y9, 224(AX)
+	VXORPS       Y4, Y4, Y4
+	VCVTPS2PD    X5, Y9
+	VADDPD       256(AX), Y9, Y9
+	VMOVUPD      Y9, 256(AX)
+	VEXTRACTF128 $0x01, Y5, X5
+	VCVTPS2PD    X5, Y9
+	VADDPD       288(AX), Y9, Y9
+	VMOVUPD      Y9, 288(AX)
+	VXORPS       Y5, Y5, Y5
+	VCVTPS2PD    X6, Y9
+	VADDPD       320(AX), Y9, Y9
+	VMOVUPD      Y9, 320(AX)
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y9
+	VADDPD       352(AX), Y9, Y9
+	VMOVUPD      Y9, 352(AX)
+	VXORPS       Y6, Y6, Y6
+	VCVTPS2PD    X7, Y9
+	VADDPD       384(AX), Y9, Y9
+	VMOVUPD      Y9, 384(AX)
+	VEXTRACTF128 $0x01, Y7, X7
+	VCVTPS2PD    X7, Y9
+	VADDPD       416(AX), Y9, Y9
+	VMOVUPD      Y9, 416(AX)
+	VXORPS       Y7, Y7, Y7
+	VCVTPS2PD    X8, Y9
+	VADDPD       448(AX), Y9, Y9
+	VMOVUPD      Y9, 448(AX)
+	VEXTRACTF128 $0x01, Y8, X8
+	VCVTPS2PD    X8, Y9
+	VADDPD       480(AX), Y9, Y9
+	VMOVUPD      Y9, 480(AX)
+	VXORPS       Y8, Y8, Y8
+
+statsCFCarryAVX2_snext:
+	ADDQ BX, CX
+	JMP  statsCFCarryAVX2_srun
+
+statsCFCarryAVX2_last:
+	CMPQ SI, $0x01
+	JE   statsCFCarryAVX2_flushlast
+	CMPQ end+128(FP), $0x00
+	JE   statsCFCarryAVX2_keep
+
+statsCFCarryAVX2_flushlast:
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD    X1, Y0
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
+	VEXTRACTF128 $0x01, Y1, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       32(AX), Y0, Y0
+	VMOVUPD      Y0, 32(AX)
+	VXORPS       Y1, Y1, Y1
+	VCVTPS2PD    X2, Y0
+	VADDPD       64(AX), Y0, Y0
+	VMOVUPD      Y0, 64(AX)
+	VEXTRACTF128 $0x01, Y2, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       96(AX), Y0, Y0
+	VMOVUPD      Y0, 96(AX)
+	VXORPS       Y2, Y2, Y2
+	VCVTPS2PD    X3, Y0
+	VADDPD       128(AX), Y0, Y0
+	VMOVUPD      Y0, 128(AX)
+	VEXTRACTF128 $0x01, Y3, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       160(AX), Y0, Y0
+	VMOVUPD      Y0, 160(AX)
+	VXORPS       Y3, Y3, Y3
+	VCVTPS2PD    X4, Y0
+	VADDPD       192(AX), Y0, Y0
+	VMOVUPD      Y0, 192(AX)
+	VEXTRACTF128 $0x01, Y4, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       224(AX), Y0, Y0
+	VMOVUPD      Y0, 224(AX)
+	VXORPS       Y4, Y4, Y4
+	VCVTPS2PD    X5, Y0
+	VADDPD       256(AX), Y0, Y0
+	VMOVUPD      Y0, 256(AX)
+	VEXTRACTF128 $0x01, Y5, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       288(AX), Y0, Y0
+	VMOVUPD      Y0, 288(AX)
+	VXORPS       Y5, Y5, Y5
+	VCVTPS2PD    X6, Y0
+	VADDPD       320(AX), Y0, Y0
+	VMOVUPD      Y0, 320(AX)
+	VEXTRACTF128 $0x01, Y6, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       352(AX), Y0, Y0
+	VMOVUPD      Y0, 352(AX)
+	VXORPS       Y6, Y6, Y6
+	VCVTPS2PD    X7, Y0
+	VADDPD       384(AX), Y0, Y0
+	VMOVUPD      Y0, 384(AX)
+	VEXTRACTF128 $0x01, Y7, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       416(AX), Y0, Y0
+	VMOVUPD      Y0, 416(AX)
+	VXORPS       Y7, Y7, Y7
+	VCVTPS2PD    X8, Y0
+	VADDPD       448(AX), Y0, Y0
+	VMOVUPD      Y0, 448(AX)
+	VEXTRACTF128 $0x01, Y8, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       480(AX), Y0, Y0
+	VMOVUPD      Y0, 480(AX)
+	VXORPS       Y8, Y8, Y8
+
+statsCFCarryAVX2_keep:
+	// The channel's float32 lanes, back to part.
+	MOVQ    56(SP), AX
+	VMOVUPS Y1, (AX)
+	VMOVUPS Y2, 32(AX)
+	VMOVUPS Y3, 64(AX)
+	VMOVUPS Y4, 96(AX)
+	VMOVUPS Y5, 128(AX)
+	VMOVUPS Y6, 160(AX)
+	VMOVUPS Y7, 192(AX)
+	VMOVUPS Y8, 224(AX)
+	ADDQ    $0x00000200, 48(SP)
+	ADDQ    $0x00000100, 56(SP)
+	ADDQ    $0x04, 32(SP)
+	MOVQ    chStride+80(FP), AX
+	SHLQ    $0x02, AX
+	ADDQ    AX, 8(SP)
+	DECQ    (SP)
+	JNZ     statsCFCarryAVX2_channel
+	VZEROUPPER
+	RET

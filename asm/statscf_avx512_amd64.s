@@ -797,3 +797,199 @@ statsCFChansAVX512_nextchannel:
 	JNZ  statsCFChansAVX512_channel
 	VZEROUPPER
 	RET
+
+// func statsCFCarryAVX512(acc []float64, part []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, phase int, end int, pivot []float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·statsCFCarryAVX512(SB), NOSPLIT, $64-160
+	MOVQ chStride+80(FP), AX
+	SHLQ $0x03, AX
+	MOVQ AX, 40(SP)
+	MOVQ nch+72(FP), AX
+	MOVQ AX, (SP)
+	MOVQ x_base+48(FP), AX
+	MOVQ AX, 8(SP)
+	MOVQ acc_base+0(FP), AX
+	MOVQ AX, 48(SP)
+	MOVQ part_base+24(FP), AX
+	MOVQ AX, 56(SP)
+	MOVQ pivot_base+136(FP), AX
+	MOVQ AX, 32(SP)
+
+statsCFCarryAVX512_channel:
+	MOVQ         48(SP), AX
+	MOVQ         8(SP), CX
+	MOVQ         nruns+88(FP), DX
+	MOVQ         stride+104(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         group+112(FP), SI
+	SUBQ         phase+120(FP), SI
+	MOVQ         32(SP), DI
+	VBROADCASTSS (DI), Z0
+
+	// The channel's float32 lanes, from part.
+	MOVQ    56(SP), DI
+	VMOVUPS (DI), Z1
+	VMOVUPS 64(DI), Z2
+	VMOVUPS 128(DI), Z3
+	VMOVUPS 192(DI), Z4
+	MOVQ    runLen+96(FP), R10
+	MOVQ    R10, R9
+	SHRQ    $0x05, R10
+	ANDQ    $0x1f, R9
+	LEAQ    statsCFAVX512Masks<>+0(SB), DI
+	KMOVW   (DI)(R9*4), K1
+	KMOVW   2(DI)(R9*4), K2
+
+statsCFCarryAVX512_srun:
+	MOVQ CX, DI
+
+	// Prefetch the start of this run two channels ahead, if there is such a channel.
+	CMPQ       (SP), $0x02
+	JLE        statsCFCarryAVX512_snoprefetch
+	MOVQ       40(SP), R8
+	PREFETCHT0 (DI)(R8*1)
+	PREFETCHT0 64(DI)(R8*1)
+	PREFETCHT0 128(DI)(R8*1)
+	PREFETCHT0 192(DI)(R8*1)
+
+statsCFCarryAVX512_snoprefetch:
+	MOVQ  R10, R8
+	TESTQ R8, R8
+	JZ    statsCFCarryAVX512_stail
+
+statsCFCarryAVX512_sblock:
+	VMOVUPS (DI), Z5
+	VSUBPS  Z0, Z5, Z5
+	VADDPS  Z5, Z1, Z1
+	VMULPS  Z5, Z5, Z5
+	VADDPS  Z5, Z3, Z3
+	VMOVUPS 64(DI), Z5
+	VSUBPS  Z0, Z5, Z5
+	VADDPS  Z5, Z2, Z2
+	VMULPS  Z5, Z5, Z5
+	VADDPS  Z5, Z4, Z4
+	ADDQ    $0x80, DI
+	DECQ    R8
+	JNZ     statsCFCarryAVX512_sblock
+
+statsCFCarryAVX512_stail:
+	TESTQ R9, R9
+	JZ    statsCFCarryAVX512_srunend
+
+	// Tail of the run: the first n lanes.
+	VMOVUPS.Z (DI), K1, Z5
+	VSUBPS.Z  Z0, Z5, K1, Z5
+	VADDPS    Z5, Z1, Z1
+	VMULPS    Z5, Z5, Z5
+	VADDPS    Z5, Z3, Z3
+	VMOVUPS.Z 64(DI), K2, Z5
+	VSUBPS.Z  Z0, Z5, K2, Z5
+	VADDPS    Z5, Z2, Z2
+	VMULPS    Z5, Z5, Z5
+	VADDPS    Z5, Z4, Z4
+
+statsCFCarryAVX512_srunend:
+	DECQ DX
+	JZ   statsCFCarryAVX512_last
+	DECQ SI
+	JNZ  statsCFCarryAVX512_snext
+
+	// (r+1) % group == 0
+	MOVQ group+112(FP), SI
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y1, Z5
+	VADDPD        (AX), Z5, Z5
+	VMOVUPD       Z5, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y5
+	VCVTPS2PD     Y5, Z5
+	VADDPD        64(AX), Z5, Z5
+	VMOVUPD       Z5, 64(AX)
+	VPXORD        Z1, Z1, Z1
+	VCVTPS2PD     Y2, Z5
+	VADDPD        128(AX), Z5, Z5
+	VMOVUPD       Z5, 128(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y5
+	VCVTPS2PD     Y5, Z5
+	VADDPD        192(AX), Z5, Z5
+	VMOVUPD       Z5, 192(AX)
+	VPXORD        Z2, Z2, Z2
+	VCVTPS2PD     Y3, Z5
+	VADDPD        256(AX), Z5, Z5
+	VMOVUPD       Z5, 256(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y5
+	VCVTPS2PD     Y5, Z5
+	VADDPD        320(AX), Z5, Z5
+	VMOVUPD       Z5, 320(AX)
+	VPXORD        Z3, Z3, Z3
+	VCVTPS2PD     Y4, Z5
+	VADDPD        384(AX), Z5, Z5
+	VMOVUPD       Z5, 384(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y5
+	VCVTPS2PD     Y5, Z5
+	VADDPD        448(AX), Z5, Z5
+	VMOVUPD       Z5, 448(AX)
+	VPXORD        Z4, Z4, Z4
+
+statsCFCarryAVX512_snext:
+	ADDQ BX, CX
+	JMP  statsCFCarryAVX512_srun
+
+statsCFCarryAVX512_last:
+	CMPQ SI, $0x01
+	JE   statsCFCarryAVX512_flushlast
+	CMPQ end+128(FP), $0x00
+	JE   statsCFCarryAVX512_keep
+
+statsCFCarryAVX512_flushlast:
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y1, Z0
+	VADDPD        (AX), Z0, Z0
+	VMOVUPD       Z0, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        64(AX), Z0, Z0
+	VMOVUPD       Z0, 64(AX)
+	VPXORD        Z1, Z1, Z1
+	VCVTPS2PD     Y2, Z0
+	VADDPD        128(AX), Z0, Z0
+	VMOVUPD       Z0, 128(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        192(AX), Z0, Z0
+	VMOVUPD       Z0, 192(AX)
+	VPXORD        Z2, Z2, Z2
+	VCVTPS2PD     Y3, Z0
+	VADDPD        256(AX), Z0, Z0
+	VMOVUPD       Z0, 256(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        320(AX), Z0, Z0
+	VMOVUPD       Z0, 320(AX)
+	VPXORD        Z3, Z3, Z3
+	VCVTPS2PD     Y4, Z0
+	VADDPD        384(AX), Z0, Z0
+	VMOVUPD       Z0, 384(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        448(AX), Z0, Z0
+	VMOVUPD       Z0, 448(AX)
+	VPXORD        Z4, Z4, Z4
+
+statsCFCarryAVX512_keep:
+	// The channel's float32 lanes, back to part.
+	MOVQ    56(SP), AX
+	VMOVUPS Z1, (AX)
+	VMOVUPS Z2, 64(AX)
+	VMOVUPS Z3, 128(AX)
+	VMOVUPS Z4, 192(AX)
+	ADDQ    $0x00000200, 48(SP)
+	ADDQ    $0x00000100, 56(SP)
+	ADDQ    $0x04, 32(SP)
+	MOVQ    chStride+80(FP), AX
+	SHLQ    $0x02, AX
+	ADDQ    AX, 8(SP)
+	DECQ    (SP)
+	JNZ     statsCFCarryAVX512_channel
+	VZEROUPPER
+	RET

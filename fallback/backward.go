@@ -18,47 +18,60 @@ func BackwardCF(acc []float64, dy, x []float32, nruns, runLen, stride, group int
 		runDy := dy[r*stride : r*stride+runLen]
 		for off := 0; off < runLen; off += FlushCF {
 			end := min(off+FlushCF, runLen)
-			segX, segDy := runX[off:end], runDy[off:end]
-			segDy = segDy[:len(segX)]
-			full := len(segX) / Lanes * Lanes
-			// Lane-block outer, values inner, as in StatsCF.
-			for l0 := 0; l0 < Lanes; l0 += 4 {
-				g0, g1, g2, g3 := sdy[l0], sdy[l0+1], sdy[l0+2], sdy[l0+3]
-				p0, p1, p2, p3 := p[l0], p[l0+1], p[l0+2], p[l0+3]
-				r0, r1, r2, r3 := rs[l0], rs[l0+1], rs[l0+2], rs[l0+3]
-				for i := l0; i < full; i += Lanes {
-					vx := (*[4]float32)(segX[i : i+4])
-					vg := (*[4]float32)(segDy[i : i+4])
-					d0, d1, d2, d3 := vx[0]-mean, vx[1]-mean, vx[2]-mean, vx[3]-mean
-					g0, g1, g2, g3 = g0+vg[0], g1+vg[1], g2+vg[2], g3+vg[3]
-					p0 += float32(vg[0] * d0)
-					p1 += float32(vg[1] * d1)
-					p2 += float32(vg[2] * d2)
-					p3 += float32(vg[3] * d3)
-					r0, r1, r2, r3 = r0+d0, r1+d1, r2+d2, r3+d3
-				}
-				sdy[l0], sdy[l0+1], sdy[l0+2], sdy[l0+3] = g0, g1, g2, g3
-				p[l0], p[l0+1], p[l0+2], p[l0+3] = p0, p1, p2, p3
-				rs[l0], rs[l0+1], rs[l0+2], rs[l0+3] = r0, r1, r2, r3
-			}
-			tailDy := segDy[full:]
-			for l, v := range segX[full:] {
-				d := v - mean
-				g := tailDy[l]
-				sdy[l] += g
-				p[l] += float32(g * d)
-				rs[l] += d
-			}
+			addBackward(&sdy, &p, &rs, runDy[off:end], runX[off:end], mean)
 			if end < runLen || (r+1)%group == 0 || r == nruns-1 {
-				for l := range Lanes {
-					acc[l] += float64(sdy[l])
-					acc[Lanes+l] += float64(p[l])
-					acc[2*Lanes+l] += float64(rs[l])
-				}
-				sdy, p, rs = [Lanes]float32{}, [Lanes]float32{}, [Lanes]float32{}
+				flushBackward(acc, &sdy, &p, &rs)
 			}
 		}
 	}
+}
+
+// addBackward feeds one segment (at most FlushCF value pairs) to the
+// float32 lanes sdy, p and rs: pair i goes to lane i % Lanes, in
+// increasing i.
+func addBackward(sdy, p, rs *[Lanes]float32, segDy, segX []float32, mean float32) {
+	segDy = segDy[:len(segX)]
+	full := len(segX) / Lanes * Lanes
+	// Lane-block outer, values inner, as in addStats.
+	for l0 := 0; l0 < Lanes; l0 += 4 {
+		g0, g1, g2, g3 := sdy[l0], sdy[l0+1], sdy[l0+2], sdy[l0+3]
+		p0, p1, p2, p3 := p[l0], p[l0+1], p[l0+2], p[l0+3]
+		r0, r1, r2, r3 := rs[l0], rs[l0+1], rs[l0+2], rs[l0+3]
+		for i := l0; i < full; i += Lanes {
+			vx := (*[4]float32)(segX[i : i+4])
+			vg := (*[4]float32)(segDy[i : i+4])
+			d0, d1, d2, d3 := vx[0]-mean, vx[1]-mean, vx[2]-mean, vx[3]-mean
+			g0, g1, g2, g3 = g0+vg[0], g1+vg[1], g2+vg[2], g3+vg[3]
+			p0 += float32(vg[0] * d0)
+			p1 += float32(vg[1] * d1)
+			p2 += float32(vg[2] * d2)
+			p3 += float32(vg[3] * d3)
+			r0, r1, r2, r3 = r0+d0, r1+d1, r2+d2, r3+d3
+		}
+		sdy[l0], sdy[l0+1], sdy[l0+2], sdy[l0+3] = g0, g1, g2, g3
+		p[l0], p[l0+1], p[l0+2], p[l0+3] = p0, p1, p2, p3
+		rs[l0], rs[l0+1], rs[l0+2], rs[l0+3] = r0, r1, r2, r3
+	}
+	tailDy := segDy[full:]
+	for l, v := range segX[full:] {
+		d := v - mean
+		g := tailDy[l]
+		sdy[l] += g
+		p[l] += float32(g * d)
+		rs[l] += d
+	}
+}
+
+// flushBackward adds the float32 lanes sdy, p and rs to acc as float64
+// and clears them.
+func flushBackward(acc []float64, sdy, p, rs *[Lanes]float32) {
+	acc = acc[:3*Lanes]
+	for l := range Lanes {
+		acc[l] += float64(sdy[l])
+		acc[Lanes+l] += float64(p[l])
+		acc[2*Lanes+l] += float64(rs[l])
+	}
+	*sdy, *p, *rs = [Lanes]float32{}, [Lanes]float32{}, [Lanes]float32{}
 }
 
 // BackwardCFChans runs BackwardCF for nch channels as StatsCFChans runs
@@ -72,6 +85,27 @@ func BackwardCFChans(out, acc []float64, dy, x []float32, nch, chStride, nruns, 
 		o := j * chStride
 		BackwardCF(a, dy[o:], x[o:], nruns, runLen, stride, group, mean[j])
 		out[3*j], out[3*j+1], out[3*j+2] = SumLanes(a[:Lanes]), SumLanes(a[Lanes:2*Lanes]), SumLanes(a[2*Lanes:])
+	}
+}
+
+// BackwardCFCarry is BackwardCFChans given a slab a block of runs at a
+// time, as StatsCFCarry is StatsCFChans: channel j's float32 lanes
+// (part[j*3*Lanes:]) and float64 lanes (acc[j*3*Lanes:]), Sdy, P and R
+// in turn, carry over from one call to the next, with the same flushes.
+// It requires runLen <= FlushCF and 0 <= phase < group.
+func BackwardCFCarry(acc []float64, part []float32, dy, x []float32, nch, chStride, nruns, runLen, stride, group, phase, end int, mean []float32) {
+	for j := range nch {
+		a := acc[j*3*Lanes : (j+1)*3*Lanes]
+		sdy := (*[Lanes]float32)(part[j*3*Lanes:])
+		p := (*[Lanes]float32)(part[j*3*Lanes+Lanes:])
+		rs := (*[Lanes]float32)(part[j*3*Lanes+2*Lanes:])
+		for r := 0; r < nruns; r++ {
+			o := j*chStride + r*stride
+			addBackward(sdy, p, rs, dy[o:o+runLen], x[o:o+runLen], mean[j])
+			if (phase+r+1)%group == 0 || (end != 0 && r == nruns-1) {
+				flushBackward(a, sdy, p, rs)
+			}
+		}
 	}
 }
 

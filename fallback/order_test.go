@@ -1,6 +1,7 @@
 package fallback_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -199,6 +200,62 @@ func TestSumLanesIsTheDocumentedTree(t *testing.T) {
 		}
 		if got := fallback.SumLanes(a); math.Float64bits(got) != math.Float64bits(t2[0]) {
 			t.Fatalf("SumLanes = %v, halving tree gives %v", got, t2[0])
+		}
+	}
+}
+
+// TestCarryMatchesChans walks slabs a block of runs at a time with
+// StatsCFCarry and BackwardCFCarry, every block size from 1 run to the
+// whole slab, and checks each channel's sums against one StatsCFChans or
+// BackwardCFChans call over the slab, bit for bit.
+func TestCarryMatchesChans(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 9))
+	L := fallback.Lanes
+	for _, runLen := range []int{1, 3, 31, 32, 33, 49, 100, 196, 513, 1024} {
+		for _, nruns := range []int{1, 2, 7, 20, 41} {
+			for _, group := range []int{1, 2, 3, max(1, fallback.FlushCF/runLen)} {
+				nch := 1 + rng.IntN(4)
+				chStride := runLen + rng.IntN(3)
+				stride := nch*chStride + rng.IntN(5)
+				n := (nruns-1)*stride + (nch-1)*chStride + runLen
+				x := randData(rng, n, []float64{0, 1e4}[rng.IntN(2)])
+				dy := randData(rng, n, 0)
+				cv := make([]float32, nch)
+				for j := range cv {
+					cv[j] = x[j*chStride] + 0.5
+				}
+				wantS, wantB := make([]float64, 2*nch), make([]float64, 3*nch)
+				fallback.StatsCFChans(wantS, make([]float64, 2*L), x, nch, chStride, nruns, runLen, stride, group, cv)
+				fallback.BackwardCFChans(wantB, make([]float64, 3*L), dy, x, nch, chStride, nruns, runLen, stride, group, cv)
+				for block := 1; block <= nruns; block++ {
+					for _, nq := range []int{2, 3} {
+						acc, part := make([]float64, nq*L*nch), make([]float32, nq*L*nch)
+						for r := 0; r < nruns; r += block {
+							nr := min(block, nruns-r)
+							end := 0
+							if r+nr == nruns {
+								end = 1
+							}
+							o := r * stride
+							if nq == 2 {
+								fallback.StatsCFCarry(acc, part, x[o:], nch, chStride, nr, runLen, stride, group, r%group, end, cv)
+							} else {
+								fallback.BackwardCFCarry(acc, part, dy[o:], x[o:], nch, chStride, nr, runLen, stride, group, r%group, end, cv)
+							}
+						}
+						got := make([]float64, nq*nch)
+						for i := range got {
+							got[i] = fallback.SumLanes(acc[i*L:])
+						}
+						what := fmt.Sprintf("runLen %d nruns %d group %d nch %d block %d", runLen, nruns, group, nch, block)
+						if nq == 2 {
+							sameBits64(t, "StatsCFCarry "+what, got, wantS)
+						} else {
+							sameBits64(t, "BackwardCFCarry "+what, got, wantB)
+						}
+					}
+				}
+			}
 		}
 	}
 }

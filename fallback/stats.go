@@ -17,39 +17,51 @@ func StatsCF(acc []float64, x []float32, nruns, runLen, stride, group int, pivot
 		run := x[r*stride : r*stride+runLen]
 		for off := 0; off < runLen; off += FlushCF {
 			end := min(off+FlushCF, runLen)
-			seg := run[off:end]
-			full := len(seg) / Lanes * Lanes
-			// Lane-block outer, values inner: the same per-lane order,
-			// with four lanes' sums kept in registers.
-			for l0 := 0; l0 < Lanes; l0 += 4 {
-				s0, s1, s2, s3 := s[l0], s[l0+1], s[l0+2], s[l0+3]
-				q0, q1, q2, q3 := q[l0], q[l0+1], q[l0+2], q[l0+3]
-				for i := l0; i < full; i += Lanes {
-					v := (*[4]float32)(seg[i : i+4])
-					d0, d1, d2, d3 := v[0]-pivot, v[1]-pivot, v[2]-pivot, v[3]-pivot
-					s0, s1, s2, s3 = s0+d0, s1+d1, s2+d2, s3+d3
-					q0 += float32(d0 * d0)
-					q1 += float32(d1 * d1)
-					q2 += float32(d2 * d2)
-					q3 += float32(d3 * d3)
-				}
-				s[l0], s[l0+1], s[l0+2], s[l0+3] = s0, s1, s2, s3
-				q[l0], q[l0+1], q[l0+2], q[l0+3] = q0, q1, q2, q3
-			}
-			for l, v := range seg[full:] {
-				d := v - pivot
-				s[l] += d
-				q[l] += float32(d * d)
-			}
+			addStats(&s, &q, run[off:end], pivot)
 			if end < runLen || (r+1)%group == 0 || r == nruns-1 {
-				for l := range Lanes {
-					acc[l] += float64(s[l])
-					acc[Lanes+l] += float64(q[l])
-				}
-				s, q = [Lanes]float32{}, [Lanes]float32{}
+				flushStats(acc, &s, &q)
 			}
 		}
 	}
+}
+
+// addStats feeds one segment (at most FlushCF values) to the float32
+// lanes s and q: value i goes to lane i % Lanes, in increasing i.
+func addStats(s, q *[Lanes]float32, seg []float32, pivot float32) {
+	full := len(seg) / Lanes * Lanes
+	// Lane-block outer, values inner: the same per-lane order, with four
+	// lanes' sums kept in registers.
+	for l0 := 0; l0 < Lanes; l0 += 4 {
+		s0, s1, s2, s3 := s[l0], s[l0+1], s[l0+2], s[l0+3]
+		q0, q1, q2, q3 := q[l0], q[l0+1], q[l0+2], q[l0+3]
+		for i := l0; i < full; i += Lanes {
+			v := (*[4]float32)(seg[i : i+4])
+			d0, d1, d2, d3 := v[0]-pivot, v[1]-pivot, v[2]-pivot, v[3]-pivot
+			s0, s1, s2, s3 = s0+d0, s1+d1, s2+d2, s3+d3
+			q0 += float32(d0 * d0)
+			q1 += float32(d1 * d1)
+			q2 += float32(d2 * d2)
+			q3 += float32(d3 * d3)
+		}
+		s[l0], s[l0+1], s[l0+2], s[l0+3] = s0, s1, s2, s3
+		q[l0], q[l0+1], q[l0+2], q[l0+3] = q0, q1, q2, q3
+	}
+	for l, v := range seg[full:] {
+		d := v - pivot
+		s[l] += d
+		q[l] += float32(d * d)
+	}
+}
+
+// flushStats adds the float32 lanes s and q to acc (S then Q) as float64
+// and clears them.
+func flushStats(acc []float64, s, q *[Lanes]float32) {
+	acc = acc[:2*Lanes]
+	for l := range Lanes {
+		acc[l] += float64(s[l])
+		acc[Lanes+l] += float64(q[l])
+	}
+	*s, *q = [Lanes]float32{}, [Lanes]float32{}
 }
 
 // StatsCFChans runs StatsCF for nch channels, channel j's block starting
@@ -63,6 +75,32 @@ func StatsCFChans(out, acc []float64, x []float32, nch, chStride, nruns, runLen,
 		clear(a)
 		StatsCF(a, x[j*chStride:], nruns, runLen, stride, group, pivot[j])
 		out[2*j], out[2*j+1] = SumLanes(a[:Lanes]), SumLanes(a[Lanes:])
+	}
+}
+
+// StatsCFCarry is StatsCFChans given a slab a block of runs at a time, so
+// that a caller can walk a few samples of many channels at once: channel
+// j's float32 lanes (part[j*2*Lanes:], S then Q) and float64 lanes
+// (acc[j*2*Lanes:], S then Q) carry over from one call to the next, and the
+// caller reduces the float64 lanes with SumLanes after the slab's last
+// block. Run r of the call is run phase+r of its flush group: the lanes are
+// flushed after it when (phase+r+1) % group == 0, and after the call's
+// last run when end != 0 (the block ends the slab). With the lanes zeroed
+// before the first block, every lane gets the same values as in one
+// StatsCF call over the slab. It requires runLen <= FlushCF (one segment
+// per run) and 0 <= phase < group.
+func StatsCFCarry(acc []float64, part []float32, x []float32, nch, chStride, nruns, runLen, stride, group, phase, end int, pivot []float32) {
+	for j := range nch {
+		a := acc[j*2*Lanes : (j+1)*2*Lanes]
+		s := (*[Lanes]float32)(part[j*2*Lanes:])
+		q := (*[Lanes]float32)(part[j*2*Lanes+Lanes:])
+		for r := 0; r < nruns; r++ {
+			o := j*chStride + r*stride
+			addStats(s, q, x[o:o+runLen], pivot[j])
+			if (phase+r+1)%group == 0 || (end != 0 && r == nruns-1) {
+				flushStats(a, s, q)
+			}
+		}
 	}
 }
 

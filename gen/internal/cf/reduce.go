@@ -8,20 +8,24 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// StatsCF generates statsCF<ISA> and statsCFChans<ISA>, the forms of
-// fallback.StatsCF and fallback.StatsCFChans.
+// StatsCF generates statsCF<ISA>, statsCFChans<ISA> and statsCFCarry<ISA>,
+// the forms of fallback.StatsCF, fallback.StatsCFChans and
+// fallback.StatsCFCarry.
 func StatsCF(isa ISA) {
 	tab := maskTable(isa, "statsCF")
-	reduction(isa, false, false, tab)
-	reduction(isa, false, true, tab)
+	reduction(isa, false, false, false, tab)
+	reduction(isa, false, true, false, tab)
+	reduction(isa, false, true, true, tab)
 }
 
-// BackwardCF generates backwardCF<ISA> and backwardCFChans<ISA>, the forms
-// of fallback.BackwardCF and fallback.BackwardCFChans.
+// BackwardCF generates backwardCF<ISA>, backwardCFChans<ISA> and
+// backwardCFCarry<ISA>, the forms of fallback.BackwardCF,
+// fallback.BackwardCFChans and fallback.BackwardCFCarry.
 func BackwardCF(isa ISA) {
 	tab := maskTable(isa, "backwardCF")
-	reduction(isa, true, false, tab)
-	reduction(isa, true, true, tab)
+	reduction(isa, true, false, false, tab)
+	reduction(isa, true, true, false, tab)
+	reduction(isa, true, true, true, tab)
 }
 
 // prefetchLines is the number of cache lines at the start of each run that
@@ -38,14 +42,17 @@ const prefetchLines = 4
 // reduction emits StatsCF (backward false) or BackwardCF (backward true),
 // or with chans their Chans forms: the same work for nch channels chStride
 // values apart, each from zeroed float64 lanes reduced by the halving tree
-// into out.
+// into out; with carry (chans too), the Carry forms: each channel's float32
+// and float64 lanes come from memory (part, acc) and go back there, for a
+// caller that gives the kernel a slab a block of runs at a time (runs of at
+// most FlushCF values only).
 //
 // Lane l of the 32 float32 lanes is element l%W of vector l/W of each
 // quantity (2 zmm or 4 ymm per quantity), so a 32-value block of a run
 // feeds every lane once, in order. The float64 lanes stay in acc (memory)
 // and are only touched by a flush, except in a Chans call whose channels
 // flush once: there they never reach acc (see the short-run loop).
-func reduction(isa ISA, backward, chans bool, tab Mem) {
+func reduction(isa ISA, backward, chans, carry bool, tab Mem) {
 	var name, sig, scalar, what string
 	var nq int
 	if backward {
@@ -54,31 +61,44 @@ func reduction(isa ISA, backward, chans bool, tab Mem) {
 		if chans {
 			sig = "func(out, acc []float64, dy, x []float32, nch, chStride, nruns, runLen, stride, group int, mean []float32)"
 		}
+		if carry {
+			sig = "func(acc []float64, part []float32, dy, x []float32, nch, chStride, nruns, runLen, stride, group, phase, end int, mean []float32)"
+		}
 	} else {
 		name, scalar, nq, what = "statsCF", "pivot", 2, "StatsCF"
 		sig = "func(acc []float64, x []float32, nruns, runLen, stride, group int, pivot float32)"
 		if chans {
 			sig = "func(out, acc []float64, x []float32, nch, chStride, nruns, runLen, stride, group int, pivot []float32)"
 		}
+		if carry {
+			sig = "func(acc []float64, part []float32, x []float32, nch, chStride, nruns, runLen, stride, group, phase, end int, pivot []float32)"
+		}
 	}
-	if chans {
+	switch {
+	case carry:
+		name, what = name+"Carry", what+"Carry"
+	case chans:
 		name, what = name+"Chans", what+"Chans"
 	}
 	name += isa.Suffix
 
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
-	if chans {
+	switch {
+	case carry:
+		Doc(name+" is the "+isa.Suffix+" form of fallback."+what+", with the same bits.",
+			fmt.Sprintf("It requires nch, nruns, runLen, group >= 1, runLen <= %d, 0 <= phase < group and len(acc), len(part) >= %d*nch.", FlushCF, nq*Lanes))
+	case chans:
 		Doc(name+" is the "+isa.Suffix+" form of fallback."+what+", with the same bits.",
 			fmt.Sprintf("It requires nch, nruns, runLen, group >= 1, len(acc) >= %d and len(out) >= %d*nch.", nq*Lanes, nq))
-	} else {
+	default:
 		Doc(name+" is the "+isa.Suffix+" form of fallback."+what+", with the same bits.",
 			fmt.Sprintf("It requires nruns, runLen, group >= 1 and len(acc) >= %d.", nq*Lanes))
 	}
 
 	// Chans: the channel loop's state lives in the frame, so that the
 	// per-channel body keeps every register it had.
-	var chLeft, xCh, dyCh, outP, cvP, pfOff Mem
+	var chLeft, xCh, dyCh, outP, cvP, pfOff, accP, partP Mem
 	if chans {
 		chLeft, xCh, dyCh, outP, cvP, pfOff = AllocLocal(8), AllocLocal(8), AllocLocal(8), AllocLocal(8), AllocLocal(8), AllocLocal(8)
 		t := GP64()
@@ -93,18 +113,33 @@ func reduction(isa ISA, backward, chans bool, tab Mem) {
 			Load(Param("dy").Base(), t)
 			MOVQ(t, dyCh)
 		}
-		Load(Param("out").Base(), t)
-		MOVQ(t, outP)
+		if carry {
+			// Carry: channel j's lanes at acc and part, advanced per channel.
+			accP, partP = AllocLocal(8), AllocLocal(8)
+			Load(Param("acc").Base(), t)
+			MOVQ(t, accP)
+			Load(Param("part").Base(), t)
+			MOVQ(t, partP)
+		} else {
+			Load(Param("out").Base(), t)
+			MOVQ(t, outP)
+		}
 		Load(Param(scalar).Base(), t)
 		MOVQ(t, cvP)
 		Label(lbl(name, "channel"))
 	}
 
-	acc := Mem{Base: Load(Param("acc").Base(), GP64())}
+	var acc Mem
+	if carry {
+		acc = Mem{Base: GP64()}
+		MOVQ(accP, acc.Base)
+	} else {
+		acc = Mem{Base: Load(Param("acc").Base(), GP64())}
+	}
 	// zeroAcc sets the channel's float64 lanes in acc to 0 (Chans): every
 	// path that flushes into acc runs it first.
 	zeroAcc := func() {
-		if !chans {
+		if !chans || carry {
 			return
 		}
 		Comment("The channel's float64 lanes start at 0.")
@@ -135,6 +170,9 @@ func reduction(isa ISA, backward, chans bool, tab Mem) {
 	stride := Load(Param("stride"), GP64())
 	SHLQ(U8(2), stride)
 	gcount := Load(Param("group"), GP64())
+	if carry {
+		SUBQ(paramAddr("phase"), gcount) // the runs left of the current flush group
+	}
 
 	sc := isa.Vec()
 	if chans {
@@ -147,11 +185,23 @@ func reduction(isa ISA, backward, chans bool, tab Mem) {
 
 	nv := Lanes / isa.W
 	accs := make([][]VecVirtual, nq)
+	// partLane is the place in part of quantity q's vector v (Carry).
+	partLane := func(base Register, q, v int) Mem { return Mem{Base: base, Disp: 4 * (q*Lanes + v*isa.W)} }
+	var pb Register
+	if carry {
+		Comment("The channel's float32 lanes, from part.")
+		pb = GP64()
+		MOVQ(partP, pb)
+	}
 	for q := range accs {
 		accs[q] = make([]VecVirtual, nv)
 		for v := range accs[q] {
 			accs[q][v] = isa.Vec()
-			isa.zero(accs[q][v])
+			if carry {
+				VMOVUPS(partLane(pb, q, v), accs[q][v])
+			} else {
+				isa.zero(accs[q][v])
+			}
 		}
 	}
 
@@ -279,8 +329,10 @@ func reduction(isa ISA, backward, chans bool, tab Mem) {
 	// (8x512x7x7) StatsCFChans (AVX-512) runs 42 instructions per run
 	// instead of 52, and bnbench's stats of 8x512x7x7 went from 1.49-1.50x
 	// copy to 1.32-1.35 (AVX2 stayed at 1.8).
-	CMPQ(paramAddr("runLen"), U32(FlushCF))
-	JGT(LabelRef(lbl(name, "long")))
+	if !carry {
+		CMPQ(paramAddr("runLen"), U32(FlushCF))
+		JGT(LabelRef(lbl(name, "long")))
+	}
 	nb := GP64()
 	MOVQ(paramAddr("runLen"), nb)
 	MOVQ(nb, n)
@@ -315,7 +367,7 @@ func reduction(isa ISA, backward, chans bool, tab Mem) {
 		tailBlock(body)
 		Label(lbl(name, p+"runend"))
 	}
-	if chans {
+	if chans && !carry {
 		// One flush per channel (nruns <= group), the usual case of short
 		// runs in small batches (8x512x7x7): acc64 = 0 + float64(acc32)
 		// is float64(acc32) itself (a lane sum is never -0, and a NaN
@@ -342,6 +394,10 @@ func reduction(isa ISA, backward, chans bool, tab Mem) {
 	shortRun("s")
 	runEnd("snext", "srun")
 	pre = nil
+	if carry {
+		carryEnd(isa, name, nq, gcount, accs, flush, partLane, accP, partP, cvP, xCh, dyCh, chLeft, backward)
+		return
+	}
 
 	Label(lbl(name, "long"))
 	zeroAcc()
@@ -375,6 +431,43 @@ func reduction(isa ISA, backward, chans bool, tab Mem) {
 		DECQ(chLeft)
 		JNZ(LabelRef(lbl(name, "channel")))
 	}
+	VZEROUPPER()
+	RET()
+}
+
+// carryEnd emits the end of a Carry kernel's channel, at the label last
+// that its last run jumps to: a flush if that run ends a flush group
+// (gcount is 1) or the call ends the slab (end != 0), the float32 lanes back
+// to part, and the step to the next channel.
+func carryEnd(isa ISA, name string, nq int, gcount Register, accs [][]VecVirtual, flush func(),
+	partLane func(base Register, q, v int) Mem, accP, partP, cvP, xCh, dyCh, chLeft Mem, backward bool) {
+	Label(lbl(name, "last"))
+	CMPQ(gcount, U8(1))
+	JE(LabelRef(lbl(name, "flushlast")))
+	CMPQ(paramAddr("end"), U8(0))
+	JE(LabelRef(lbl(name, "keep")))
+	Label(lbl(name, "flushlast"))
+	flush()
+	Label(lbl(name, "keep"))
+	Comment("The channel's float32 lanes, back to part.")
+	pb := GP64()
+	MOVQ(partP, pb)
+	for q := range accs {
+		for v, a := range accs[q] {
+			VMOVUPS(a, partLane(pb, q, v))
+		}
+	}
+	ADDQ(U32(8*nq*Lanes), accP)
+	ADDQ(U32(4*nq*Lanes), partP)
+	ADDQ(U8(4), cvP)
+	cs := Load(Param("chStride"), GP64())
+	SHLQ(U8(2), cs)
+	ADDQ(cs, xCh)
+	if backward {
+		ADDQ(cs, dyCh)
+	}
+	DECQ(chLeft)
+	JNZ(LabelRef(lbl(name, "channel")))
 	VZEROUPPER()
 	RET()
 }
