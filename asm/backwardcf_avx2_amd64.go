@@ -17,7 +17,7 @@ func backwardCFAVX2(acc []float64, dy []float32, x []float32, nruns int, runLen 
 func backwardCFChansAVX2(out []float64, acc []float64, dy []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, mean []float32)
 
 // backwardCFCarryAVX2 is the AVX2 form of fallback.BackwardCFCarry, with the same bits.
-// It requires nch, nruns, runLen, group >= 1, runLen <= 1024, 0 <= phase < group and len(acc), len(part) >= 96*nch.
+// It requires nch, nruns, runLen, group >= 1, runLen <= 1024, 0 <= phase < group, len(acc), len(part) >= 96*nch and len(out) >= 3*nch.
 //
 //go:noescape
-func backwardCFCarryAVX2(acc []float64, part []float32, dy []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, phase int, end int, mean []float32)
+func backwardCFCarryAVX2(out []float64, acc []float64, part []float32, dy []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, phase int, end int, mean []float32)

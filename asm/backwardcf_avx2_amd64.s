@@ -1712,34 +1712,36 @@ backwardCFChansAVX2_nextchannel:
 	VZEROUPPER
 	RET
 
-// func backwardCFCarryAVX2(acc []float64, part []float32, dy []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, phase int, end int, mean []float32)
+// func backwardCFCarryAVX2(out []float64, acc []float64, part []float32, dy []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, phase int, end int, mean []float32)
 // Requires: AVX, MMX+
-TEXT ·backwardCFCarryAVX2(SB), NOSPLIT, $64-184
-	MOVQ chStride+104(FP), AX
+TEXT ·backwardCFCarryAVX2(SB), NOSPLIT, $64-208
+	MOVQ chStride+128(FP), AX
 	SHLQ $0x03, AX
 	MOVQ AX, 40(SP)
-	MOVQ nch+96(FP), AX
+	MOVQ nch+120(FP), AX
 	MOVQ AX, (SP)
-	MOVQ x_base+72(FP), AX
+	MOVQ x_base+96(FP), AX
 	MOVQ AX, 8(SP)
-	MOVQ dy_base+48(FP), AX
+	MOVQ dy_base+72(FP), AX
 	MOVQ AX, 16(SP)
-	MOVQ acc_base+0(FP), AX
+	MOVQ out_base+0(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ acc_base+24(FP), AX
 	MOVQ AX, 48(SP)
-	MOVQ part_base+24(FP), AX
+	MOVQ part_base+48(FP), AX
 	MOVQ AX, 56(SP)
-	MOVQ mean_base+160(FP), AX
+	MOVQ mean_base+184(FP), AX
 	MOVQ AX, 32(SP)
 
 backwardCFCarryAVX2_channel:
 	MOVQ         48(SP), AX
 	MOVQ         8(SP), CX
 	MOVQ         16(SP), DX
-	MOVQ         nruns+112(FP), BX
-	MOVQ         stride+128(FP), SI
+	MOVQ         nruns+136(FP), BX
+	MOVQ         stride+152(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         group+136(FP), DI
-	SUBQ         phase+144(FP), DI
+	MOVQ         group+160(FP), DI
+	SUBQ         phase+168(FP), DI
 	MOVQ         32(SP), R8
 	VBROADCASTSS (R8), Y0
 
@@ -1757,7 +1759,7 @@ backwardCFCarryAVX2_channel:
 	VMOVUPS 288(R8), Y10
 	VMOVUPS 320(R8), Y11
 	VMOVUPS 352(R8), Y12
-	MOVQ    runLen+120(FP), R12
+	MOVQ    runLen+144(FP), R12
 	MOVQ    R12, R11
 	SHRQ    $0x05, R12
 	ANDQ    $0x1f, R11
@@ -1870,7 +1872,7 @@ backwardCFCarryAVX2_srunend:
 	JNZ  backwardCFCarryAVX2_snext
 
 	// (r+1) % group == 0
-	MOVQ group+136(FP), DI
+	MOVQ group+160(FP), DI
 
 	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
 	VCVTPS2PD    X1, Y13
@@ -1976,12 +1978,111 @@ backwardCFCarryAVX2_snext:
 	JMP  backwardCFCarryAVX2_srun
 
 backwardCFCarryAVX2_last:
+	CMPQ end+176(FP), $0x00
+	JNE  backwardCFCarryAVX2_final
 	CMPQ DI, $0x01
-	JE   backwardCFCarryAVX2_flushlast
-	CMPQ end+152(FP), $0x00
-	JE   backwardCFCarryAVX2_keep
+	JNE  backwardCFCarryAVX2_keep
 
-backwardCFCarryAVX2_flushlast:
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD    X1, Y0
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
+	VEXTRACTF128 $0x01, Y1, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       32(AX), Y0, Y0
+	VMOVUPD      Y0, 32(AX)
+	VXORPS       Y1, Y1, Y1
+	VCVTPS2PD    X2, Y0
+	VADDPD       64(AX), Y0, Y0
+	VMOVUPD      Y0, 64(AX)
+	VEXTRACTF128 $0x01, Y2, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       96(AX), Y0, Y0
+	VMOVUPD      Y0, 96(AX)
+	VXORPS       Y2, Y2, Y2
+	VCVTPS2PD    X3, Y0
+	VADDPD       128(AX), Y0, Y0
+	VMOVUPD      Y0, 128(AX)
+	VEXTRACTF128 $0x01, Y3, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       160(AX), Y0, Y0
+	VMOVUPD      Y0, 160(AX)
+	VXORPS       Y3, Y3, Y3
+	VCVTPS2PD    X4, Y0
+	VADDPD       192(AX), Y0, Y0
+	VMOVUPD      Y0, 192(AX)
+	VEXTRACTF128 $0x01, Y4, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       224(AX), Y0, Y0
+	VMOVUPD      Y0, 224(AX)
+	VXORPS       Y4, Y4, Y4
+	VCVTPS2PD    X5, Y0
+	VADDPD       256(AX), Y0, Y0
+	VMOVUPD      Y0, 256(AX)
+	VEXTRACTF128 $0x01, Y5, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       288(AX), Y0, Y0
+	VMOVUPD      Y0, 288(AX)
+	VXORPS       Y5, Y5, Y5
+	VCVTPS2PD    X6, Y0
+	VADDPD       320(AX), Y0, Y0
+	VMOVUPD      Y0, 320(AX)
+	VEXTRACTF128 $0x01, Y6, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       352(AX), Y0, Y0
+	VMOVUPD      Y0, 352(AX)
+	VXORPS       Y6, Y6, Y6
+	VCVTPS2PD    X7, Y0
+	VADDPD       384(AX), Y0, Y0
+	VMOVUPD      Y0, 384(AX)
+	VEXTRACTF128 $0x01, Y7, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       416(AX), Y0, Y0
+	VMOVUPD      Y0, 416(AX)
+	VXORPS       Y7, Y7, Y7
+	VCVTPS2PD    X8, Y0
+	VADDPD       448(AX), Y0, Y0
+	VMOVUPD      Y0, 448(AX)
+	VEXTRACTF128 $0x01, Y8, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       480(AX), Y0, Y0
+	VMOVUPD      Y0, 480(AX)
+	VXORPS       Y8, Y8, Y8
+	VCVTPS2PD    X9, Y0
+	VADDPD       512(AX), Y0, Y0
+	VMOVUPD      Y0, 512(AX)
+	VEXTRACTF128 $0x01, Y9, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       544(AX), Y0, Y0
+	VMOVUPD      Y0, 544(AX)
+	VXORPS       Y9, Y9, Y9
+	VCVTPS2PD    X10, Y0
+	VADDPD       576(AX), Y0, Y0
+	VMOVUPD      Y0, 576(AX)
+	VEXTRACTF128 $0x01, Y10, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       608(AX), Y0, Y0
+	VMOVUPD      Y0, 608(AX)
+	VXORPS       Y10, Y10, Y10
+	VCVTPS2PD    X11, Y0
+	VADDPD       640(AX), Y0, Y0
+	VMOVUPD      Y0, 640(AX)
+	VEXTRACTF128 $0x01, Y11, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       672(AX), Y0, Y0
+	VMOVUPD      Y0, 672(AX)
+	VXORPS       Y11, Y11, Y11
+	VCVTPS2PD    X12, Y0
+	VADDPD       704(AX), Y0, Y0
+	VMOVUPD      Y0, 704(AX)
+	VEXTRACTF128 $0x01, Y12, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       736(AX), Y0, Y0
+	VMOVUPD      Y0, 736(AX)
+	VXORPS       Y12, Y12, Y12
+	JMP          backwardCFCarryAVX2_keep
+
+backwardCFCarryAVX2_final:
 	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
 	VCVTPS2PD    X1, Y0
 	VADDPD       (AX), Y0, Y0
@@ -2080,6 +2181,71 @@ backwardCFCarryAVX2_flushlast:
 	VMOVUPD      Y0, 736(AX)
 	VXORPS       Y12, Y12, Y12
 
+	// out[nq*j+q] = the halving tree of quantity q's float64 lanes.
+	MOVQ         24(SP), CX
+	VMOVUPD      (AX), Y0
+	VMOVUPD      32(AX), Y13
+	VMOVUPD      64(AX), Y14
+	VMOVUPD      96(AX), Y15
+	VMOVUPD      128(AX), Y16
+	VMOVUPD      160(AX), Y17
+	VMOVUPD      192(AX), Y18
+	VMOVUPD      224(AX), Y19
+	VADDPD       Y16, Y0, Y0
+	VADDPD       Y17, Y13, Y13
+	VADDPD       Y18, Y14, Y14
+	VADDPD       Y19, Y15, Y15
+	VADDPD       Y14, Y0, Y0
+	VADDPD       Y15, Y13, Y13
+	VADDPD       Y13, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X13
+	VADDPD       X13, X0, X13
+	VPERMILPD    $0x01, X13, X0
+	VADDSD       X0, X13, X13
+	VMOVSD       X13, (CX)
+	MOVQ         24(SP), CX
+	VMOVUPD      256(AX), Y0
+	VMOVUPD      288(AX), Y13
+	VMOVUPD      320(AX), Y14
+	VMOVUPD      352(AX), Y15
+	VMOVUPD      384(AX), Y16
+	VMOVUPD      416(AX), Y17
+	VMOVUPD      448(AX), Y18
+	VMOVUPD      480(AX), Y19
+	VADDPD       Y16, Y0, Y0
+	VADDPD       Y17, Y13, Y13
+	VADDPD       Y18, Y14, Y14
+	VADDPD       Y19, Y15, Y15
+	VADDPD       Y14, Y0, Y0
+	VADDPD       Y15, Y13, Y13
+	VADDPD       Y13, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X13
+	VADDPD       X13, X0, X13
+	VPERMILPD    $0x01, X13, X0
+	VADDSD       X0, X13, X13
+	VMOVSD       X13, 8(CX)
+	MOVQ         24(SP), CX
+	VMOVUPD      512(AX), Y0
+	VMOVUPD      544(AX), Y13
+	VMOVUPD      576(AX), Y14
+	VMOVUPD      608(AX), Y15
+	VMOVUPD      640(AX), Y16
+	VMOVUPD      672(AX), Y17
+	VMOVUPD      704(AX), Y18
+	VMOVUPD      736(AX), Y19
+	VADDPD       Y16, Y0, Y0
+	VADDPD       Y17, Y13, Y13
+	VADDPD       Y18, Y14, Y14
+	VADDPD       Y19, Y15, Y15
+	VADDPD       Y14, Y0, Y0
+	VADDPD       Y15, Y13, Y13
+	VADDPD       Y13, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X13
+	VADDPD       X13, X0, X13
+	VPERMILPD    $0x01, X13, X0
+	VADDSD       X0, X13, X13
+	VMOVSD       X13, 16(CX)
+
 backwardCFCarryAVX2_keep:
 	// The channel's float32 lanes, back to part.
 	MOVQ    56(SP), AX
@@ -2095,10 +2261,11 @@ backwardCFCarryAVX2_keep:
 	VMOVUPS Y10, 288(AX)
 	VMOVUPS Y11, 320(AX)
 	VMOVUPS Y12, 352(AX)
+	ADDQ    $0x18, 24(SP)
 	ADDQ    $0x00000300, 48(SP)
 	ADDQ    $0x00000180, 56(SP)
 	ADDQ    $0x04, 32(SP)
-	MOVQ    chStride+104(FP), AX
+	MOVQ    chStride+128(FP), AX
 	SHLQ    $0x02, AX
 	ADDQ    AX, 8(SP)
 	ADDQ    AX, 16(SP)

@@ -17,7 +17,7 @@ func backwardCFAVX512(acc []float64, dy []float32, x []float32, nruns int, runLe
 func backwardCFChansAVX512(out []float64, acc []float64, dy []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, mean []float32)
 
 // backwardCFCarryAVX512 is the AVX512 form of fallback.BackwardCFCarry, with the same bits.
-// It requires nch, nruns, runLen, group >= 1, runLen <= 1024, 0 <= phase < group and len(acc), len(part) >= 96*nch.
+// It requires nch, nruns, runLen, group >= 1, runLen <= 1024, 0 <= phase < group, len(acc), len(part) >= 96*nch and len(out) >= 3*nch.
 //
 //go:noescape
-func backwardCFCarryAVX512(acc []float64, part []float32, dy []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, phase int, end int, mean []float32)
+func backwardCFCarryAVX512(out []float64, acc []float64, part []float32, dy []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, phase int, end int, mean []float32)

@@ -1040,34 +1040,36 @@ backwardCFChansAVX512_nextchannel:
 	VZEROUPPER
 	RET
 
-// func backwardCFCarryAVX512(acc []float64, part []float32, dy []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, phase int, end int, mean []float32)
+// func backwardCFCarryAVX512(out []float64, acc []float64, part []float32, dy []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, phase int, end int, mean []float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·backwardCFCarryAVX512(SB), NOSPLIT, $64-184
-	MOVQ chStride+104(FP), AX
+TEXT ·backwardCFCarryAVX512(SB), NOSPLIT, $64-208
+	MOVQ chStride+128(FP), AX
 	SHLQ $0x03, AX
 	MOVQ AX, 40(SP)
-	MOVQ nch+96(FP), AX
+	MOVQ nch+120(FP), AX
 	MOVQ AX, (SP)
-	MOVQ x_base+72(FP), AX
+	MOVQ x_base+96(FP), AX
 	MOVQ AX, 8(SP)
-	MOVQ dy_base+48(FP), AX
+	MOVQ dy_base+72(FP), AX
 	MOVQ AX, 16(SP)
-	MOVQ acc_base+0(FP), AX
+	MOVQ out_base+0(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ acc_base+24(FP), AX
 	MOVQ AX, 48(SP)
-	MOVQ part_base+24(FP), AX
+	MOVQ part_base+48(FP), AX
 	MOVQ AX, 56(SP)
-	MOVQ mean_base+160(FP), AX
+	MOVQ mean_base+184(FP), AX
 	MOVQ AX, 32(SP)
 
 backwardCFCarryAVX512_channel:
 	MOVQ         48(SP), AX
 	MOVQ         8(SP), CX
 	MOVQ         16(SP), DX
-	MOVQ         nruns+112(FP), BX
-	MOVQ         stride+128(FP), SI
+	MOVQ         nruns+136(FP), BX
+	MOVQ         stride+152(FP), SI
 	SHLQ         $0x02, SI
-	MOVQ         group+136(FP), DI
-	SUBQ         phase+144(FP), DI
+	MOVQ         group+160(FP), DI
+	SUBQ         phase+168(FP), DI
 	MOVQ         32(SP), R8
 	VBROADCASTSS (R8), Z0
 
@@ -1079,7 +1081,7 @@ backwardCFCarryAVX512_channel:
 	VMOVUPS 192(R8), Z4
 	VMOVUPS 256(R8), Z5
 	VMOVUPS 320(R8), Z6
-	MOVQ    runLen+120(FP), R12
+	MOVQ    runLen+144(FP), R12
 	MOVQ    R12, R11
 	SHRQ    $0x05, R12
 	ANDQ    $0x1f, R11
@@ -1156,7 +1158,7 @@ backwardCFCarryAVX512_srunend:
 	JNZ  backwardCFCarryAVX512_snext
 
 	// (r+1) % group == 0
-	MOVQ group+136(FP), DI
+	MOVQ group+160(FP), DI
 
 	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
 	VCVTPS2PD     Y1, Z7
@@ -1214,12 +1216,63 @@ backwardCFCarryAVX512_snext:
 	JMP  backwardCFCarryAVX512_srun
 
 backwardCFCarryAVX512_last:
+	CMPQ end+176(FP), $0x00
+	JNE  backwardCFCarryAVX512_final
 	CMPQ DI, $0x01
-	JE   backwardCFCarryAVX512_flushlast
-	CMPQ end+152(FP), $0x00
-	JE   backwardCFCarryAVX512_keep
+	JNE  backwardCFCarryAVX512_keep
 
-backwardCFCarryAVX512_flushlast:
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y1, Z0
+	VADDPD        (AX), Z0, Z0
+	VMOVUPD       Z0, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        64(AX), Z0, Z0
+	VMOVUPD       Z0, 64(AX)
+	VPXORD        Z1, Z1, Z1
+	VCVTPS2PD     Y2, Z0
+	VADDPD        128(AX), Z0, Z0
+	VMOVUPD       Z0, 128(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        192(AX), Z0, Z0
+	VMOVUPD       Z0, 192(AX)
+	VPXORD        Z2, Z2, Z2
+	VCVTPS2PD     Y3, Z0
+	VADDPD        256(AX), Z0, Z0
+	VMOVUPD       Z0, 256(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        320(AX), Z0, Z0
+	VMOVUPD       Z0, 320(AX)
+	VPXORD        Z3, Z3, Z3
+	VCVTPS2PD     Y4, Z0
+	VADDPD        384(AX), Z0, Z0
+	VMOVUPD       Z0, 384(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        448(AX), Z0, Z0
+	VMOVUPD       Z0, 448(AX)
+	VPXORD        Z4, Z4, Z4
+	VCVTPS2PD     Y5, Z0
+	VADDPD        512(AX), Z0, Z0
+	VMOVUPD       Z0, 512(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        576(AX), Z0, Z0
+	VMOVUPD       Z0, 576(AX)
+	VPXORD        Z5, Z5, Z5
+	VCVTPS2PD     Y6, Z0
+	VADDPD        640(AX), Z0, Z0
+	VMOVUPD       Z0, 640(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        704(AX), Z0, Z0
+	VMOVUPD       Z0, 704(AX)
+	VPXORD        Z6, Z6, Z6
+	JMP           backwardCFCarryAVX512_keep
+
+backwardCFCarryAVX512_final:
 	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
 	VCVTPS2PD     Y1, Z0
 	VADDPD        (AX), Z0, Z0
@@ -1270,6 +1323,53 @@ backwardCFCarryAVX512_flushlast:
 	VMOVUPD       Z0, 704(AX)
 	VPXORD        Z6, Z6, Z6
 
+	// out[nq*j+q] = the halving tree of quantity q's float64 lanes.
+	MOVQ          24(SP), CX
+	VMOVUPD       (AX), Z0
+	VMOVUPD       64(AX), Z7
+	VMOVUPD       128(AX), Z8
+	VMOVUPD       192(AX), Z9
+	VADDPD        Z8, Z0, Z0
+	VADDPD        Z9, Z7, Z7
+	VADDPD        Z7, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y7
+	VADDPD        Y7, Y0, Y7
+	VEXTRACTF128  $0x01, Y7, X0
+	VADDPD        X0, X7, X0
+	VPERMILPD     $0x01, X0, X7
+	VADDSD        X7, X0, X0
+	VMOVSD        X0, (CX)
+	MOVQ          24(SP), CX
+	VMOVUPD       256(AX), Z0
+	VMOVUPD       320(AX), Z7
+	VMOVUPD       384(AX), Z8
+	VMOVUPD       448(AX), Z9
+	VADDPD        Z8, Z0, Z0
+	VADDPD        Z9, Z7, Z7
+	VADDPD        Z7, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y7
+	VADDPD        Y7, Y0, Y7
+	VEXTRACTF128  $0x01, Y7, X0
+	VADDPD        X0, X7, X0
+	VPERMILPD     $0x01, X0, X7
+	VADDSD        X7, X0, X0
+	VMOVSD        X0, 8(CX)
+	MOVQ          24(SP), CX
+	VMOVUPD       512(AX), Z0
+	VMOVUPD       576(AX), Z7
+	VMOVUPD       640(AX), Z8
+	VMOVUPD       704(AX), Z9
+	VADDPD        Z8, Z0, Z0
+	VADDPD        Z9, Z7, Z7
+	VADDPD        Z7, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y7
+	VADDPD        Y7, Y0, Y7
+	VEXTRACTF128  $0x01, Y7, X0
+	VADDPD        X0, X7, X0
+	VPERMILPD     $0x01, X0, X7
+	VADDSD        X7, X0, X0
+	VMOVSD        X0, 16(CX)
+
 backwardCFCarryAVX512_keep:
 	// The channel's float32 lanes, back to part.
 	MOVQ    56(SP), AX
@@ -1279,10 +1379,11 @@ backwardCFCarryAVX512_keep:
 	VMOVUPS Z4, 192(AX)
 	VMOVUPS Z5, 256(AX)
 	VMOVUPS Z6, 320(AX)
+	ADDQ    $0x18, 24(SP)
 	ADDQ    $0x00000300, 48(SP)
 	ADDQ    $0x00000180, 56(SP)
 	ADDQ    $0x04, 32(SP)
-	MOVQ    chStride+104(FP), AX
+	MOVQ    chStride+128(FP), AX
 	SHLQ    $0x02, AX
 	ADDQ    AX, 8(SP)
 	ADDQ    AX, 16(SP)

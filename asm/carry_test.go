@@ -21,8 +21,9 @@ func randPart(rng *rand.Rand, n int) []float32 {
 
 // carryCase runs StatsCFCarry and BackwardCFCarry of im on one block
 // (nruns runs of nch channels, runLen + gap values apart) from lanes left
-// by earlier blocks, and compares the float64 and float32 lanes with
-// fallback's, and the values past them, which must stay untouched.
+// by earlier blocks, and compares out and the float64 and float32 lanes
+// with fallback's, and the values past them, which must stay untouched (out
+// too, unless end != 0).
 func carryCase(t testing.TB, im asm.Impl, rng *rand.Rand, nch, nruns, runLen, gap, group, phase, end, mis int, special bool) bool {
 	t.Helper()
 	chStride := runLen + gap
@@ -45,16 +46,19 @@ func carryCase(t testing.TB, im asm.Impl, rng *rand.Rand, nch, nruns, runLen, ga
 		gotAcc := append([]float64(nil), wantAcc...)
 		wantPart := randPart(rng, m+3)
 		gotPart := append([]float32(nil), wantPart...)
+		wantOut := randAcc(rng, nq*nch+3)
+		gotOut := append([]float64(nil), wantOut...)
 		name := "StatsCFCarry "
 		if nq == 2 {
-			fallback.StatsCFCarry(wantAcc, wantPart, x, nch, chStride, nruns, runLen, stride, group, phase, end, cv)
-			im.StatsCFCarry(gotAcc, gotPart, x, nch, chStride, nruns, runLen, stride, group, phase, end, cv)
+			fallback.StatsCFCarry(wantOut, wantAcc, wantPart, x, nch, chStride, nruns, runLen, stride, group, phase, end, cv)
+			im.StatsCFCarry(gotOut, gotAcc, gotPart, x, nch, chStride, nruns, runLen, stride, group, phase, end, cv)
 		} else {
 			name = "BackwardCFCarry "
-			fallback.BackwardCFCarry(wantAcc, wantPart, dy, x, nch, chStride, nruns, runLen, stride, group, phase, end, cv)
-			im.BackwardCFCarry(gotAcc, gotPart, dy, x, nch, chStride, nruns, runLen, stride, group, phase, end, cv)
+			fallback.BackwardCFCarry(wantOut, wantAcc, wantPart, dy, x, nch, chStride, nruns, runLen, stride, group, phase, end, cv)
+			im.BackwardCFCarry(gotOut, gotAcc, gotPart, dy, x, nch, chStride, nruns, runLen, stride, group, phase, end, cv)
 		}
-		if !sameBits64(t, name+"acc "+what, gotAcc, wantAcc) || !sameBits32(t, name+"part "+what, gotPart, wantPart) {
+		if !sameBits64(t, name+"out "+what, gotOut, wantOut) || !sameBits64(t, name+"acc "+what, gotAcc, wantAcc) ||
+			!sameBits32(t, name+"part "+what, gotPart, wantPart) {
 			return false
 		}
 	}
@@ -84,7 +88,7 @@ func TestReductionsCFCarry(t *testing.T) {
 	}
 }
 
-// TestGuardPagesCFCarry places x, dy, acc and part against a page mapped
+// TestGuardPagesCFCarry places x, dy, acc, part and out against a page mapped
 // with no access, at either end, for every run length up to 100 and
 // several channel and run counts: the Carry kernels must read and write
 // only their slices.
@@ -96,6 +100,7 @@ func TestGuardPagesCFCarry(t *testing.T) {
 	gdy := newGuarded(t, 4*(maxRuns*(maxCh*maxLen+8)))
 	gacc := newGuarded(t, 8*3*fallback.Lanes*maxCh)
 	gpart := newGuarded(t, 4*3*fallback.Lanes*maxCh)
+	gout := newGuarded(t, 8*3*maxCh)
 	for _, im := range ims {
 		for _, atEnd := range []bool{true, false} {
 			for runLen := 1; runLen <= maxLen; runLen++ {
@@ -104,6 +109,7 @@ func TestGuardPagesCFCarry(t *testing.T) {
 					stride := nch*runLen + a%4
 					n := (nruns-1)*stride + nch*runLen
 					group := 1 + a%2
+					end := (a + runLen) % 2
 					for _, nq := range []int{2, 3} {
 						x, dy := gx.f32(n, atEnd), gdy.f32(n, !atEnd)
 						fill(rng, x, 1, false)
@@ -116,22 +122,24 @@ func TestGuardPagesCFCarry(t *testing.T) {
 						for i := range part {
 							part[i] = float32(i % 7)
 						}
-						wantAcc, wantPart := append([]float64(nil), acc...), append([]float32(nil), part...)
+						out := gout.f64(nq*nch, atEnd)
+						clear(out)
+						wantAcc, wantPart, wantOut := append([]float64(nil), acc...), append([]float32(nil), part...), make([]float64, nq*nch)
 						cv := []float32{0.5, 0.25, 1}[:nch]
-						what := fmt.Sprintf("%s atEnd=%v nq=%d nch=%d nruns=%d runLen=%d stride=%d", im.Name, atEnd, nq, nch, nruns, runLen, stride)
+						what := fmt.Sprintf("%s atEnd=%v nq=%d nch=%d nruns=%d runLen=%d stride=%d end=%d", im.Name, atEnd, nq, nch, nruns, runLen, stride, end)
 						var ok bool
 						if nq == 2 {
-							fallback.StatsCFCarry(wantAcc, wantPart, x, nch, runLen, nruns, runLen, stride, group, 0, 1, cv)
+							fallback.StatsCFCarry(wantOut, wantAcc, wantPart, x, nch, runLen, nruns, runLen, stride, group, 0, end, cv)
 							ok = noFault(t, "StatsCFCarry "+what, func() {
-								im.StatsCFCarry(acc, part, x, nch, runLen, nruns, runLen, stride, group, 0, 1, cv)
+								im.StatsCFCarry(out, acc, part, x, nch, runLen, nruns, runLen, stride, group, 0, end, cv)
 							})
 						} else {
-							fallback.BackwardCFCarry(wantAcc, wantPart, dy, x, nch, runLen, nruns, runLen, stride, group, 0, 1, cv)
+							fallback.BackwardCFCarry(wantOut, wantAcc, wantPart, dy, x, nch, runLen, nruns, runLen, stride, group, 0, end, cv)
 							ok = noFault(t, "BackwardCFCarry "+what, func() {
-								im.BackwardCFCarry(acc, part, dy, x, nch, runLen, nruns, runLen, stride, group, 0, 1, cv)
+								im.BackwardCFCarry(out, acc, part, dy, x, nch, runLen, nruns, runLen, stride, group, 0, end, cv)
 							})
 						}
-						if !ok || !sameBits64(t, what, acc, wantAcc) || !sameBits32(t, what, part, wantPart) {
+						if !ok || !sameBits64(t, what, out, wantOut) || !sameBits64(t, what, acc, wantAcc) || !sameBits32(t, what, part, wantPart) {
 							return
 						}
 					}

@@ -105,6 +105,27 @@ func FuzzStatsCF(f *testing.F) {
 			im.BackwardCFChans(gotD, make([]float64, 3*fallback.Lanes), dy, x, nch, runLen, nruns, runLen, stride, group, piv)
 			sameFuzz64(t, im.Name+" BackwardCFChans", gotD, wantD)
 		}
+		// The Carry forms, given the runs blk at a time, must end with the
+		// same sums (runs of at most FlushCF values only).
+		if runLen > fallback.FlushCF {
+			return
+		}
+		blk := 1 + int(gap/40)%nruns
+		for _, im := range ims {
+			gotC, gotD := make([]float64, 2*nch), make([]float64, 3*nch)
+			acc2, part2 := make([]float64, 2*fallback.Lanes*nch), make([]float32, 2*fallback.Lanes*nch)
+			acc3, part3 := make([]float64, 3*fallback.Lanes*nch), make([]float32, 3*fallback.Lanes*nch)
+			for r := 0; r < nruns; r += blk {
+				nb, end := min(blk, nruns-r), 0
+				if r+nb == nruns {
+					end = 1
+				}
+				im.StatsCFCarry(gotC, acc2, part2, x[r*stride:], nch, runLen, nb, runLen, stride, group, r%group, end, piv)
+				im.BackwardCFCarry(gotD, acc3, part3, dy[r*stride:], x[r*stride:], nch, runLen, nb, runLen, stride, group, r%group, end, piv)
+			}
+			sameFuzz64(t, im.Name+" StatsCFCarry", gotC, wantC)
+			sameFuzz64(t, im.Name+" BackwardCFCarry", gotD, wantD)
+		}
 	})
 }
 

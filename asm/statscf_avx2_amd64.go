@@ -17,7 +17,7 @@ func statsCFAVX2(acc []float64, x []float32, nruns int, runLen int, stride int, 
 func statsCFChansAVX2(out []float64, acc []float64, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, pivot []float32)
 
 // statsCFCarryAVX2 is the AVX2 form of fallback.StatsCFCarry, with the same bits.
-// It requires nch, nruns, runLen, group >= 1, runLen <= 1024, 0 <= phase < group and len(acc), len(part) >= 64*nch.
+// It requires nch, nruns, runLen, group >= 1, runLen <= 1024, 0 <= phase < group, len(acc), len(part) >= 64*nch and len(out) >= 2*nch.
 //
 //go:noescape
-func statsCFCarryAVX2(acc []float64, part []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, phase int, end int, pivot []float32)
+func statsCFCarryAVX2(out []float64, acc []float64, part []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, phase int, end int, pivot []float32)

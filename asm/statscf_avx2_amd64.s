@@ -1276,31 +1276,33 @@ statsCFChansAVX2_nextchannel:
 	VZEROUPPER
 	RET
 
-// func statsCFCarryAVX2(acc []float64, part []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, phase int, end int, pivot []float32)
+// func statsCFCarryAVX2(out []float64, acc []float64, part []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, phase int, end int, pivot []float32)
 // Requires: AVX, MMX+
-TEXT ·statsCFCarryAVX2(SB), NOSPLIT, $64-160
-	MOVQ chStride+80(FP), AX
+TEXT ·statsCFCarryAVX2(SB), NOSPLIT, $64-184
+	MOVQ chStride+104(FP), AX
 	SHLQ $0x03, AX
 	MOVQ AX, 40(SP)
-	MOVQ nch+72(FP), AX
+	MOVQ nch+96(FP), AX
 	MOVQ AX, (SP)
-	MOVQ x_base+48(FP), AX
+	MOVQ x_base+72(FP), AX
 	MOVQ AX, 8(SP)
-	MOVQ acc_base+0(FP), AX
+	MOVQ out_base+0(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ acc_base+24(FP), AX
 	MOVQ AX, 48(SP)
-	MOVQ part_base+24(FP), AX
+	MOVQ part_base+48(FP), AX
 	MOVQ AX, 56(SP)
-	MOVQ pivot_base+136(FP), AX
+	MOVQ pivot_base+160(FP), AX
 	MOVQ AX, 32(SP)
 
 statsCFCarryAVX2_channel:
 	MOVQ         48(SP), AX
 	MOVQ         8(SP), CX
-	MOVQ         nruns+88(FP), DX
-	MOVQ         stride+104(FP), BX
+	MOVQ         nruns+112(FP), DX
+	MOVQ         stride+128(FP), BX
 	SHLQ         $0x02, BX
-	MOVQ         group+112(FP), SI
-	SUBQ         phase+120(FP), SI
+	MOVQ         group+136(FP), SI
+	SUBQ         phase+144(FP), SI
 	MOVQ         32(SP), DI
 	VBROADCASTSS (DI), Y0
 
@@ -1314,7 +1316,7 @@ statsCFCarryAVX2_channel:
 	VMOVUPS 160(DI), Y6
 	VMOVUPS 192(DI), Y7
 	VMOVUPS 224(DI), Y8
-	MOVQ    runLen+96(FP), R10
+	MOVQ    runLen+120(FP), R10
 	MOVQ    R10, R9
 	SHRQ    $0x05, R10
 	ANDQ    $0x1f, R9
@@ -1405,7 +1407,7 @@ statsCFCarryAVX2_srunend:
 	JNZ  statsCFCarryAVX2_snext
 
 	// (r+1) % group == 0
-	MOVQ group+112(FP), SI
+	MOVQ group+136(FP), SI
 
 	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
 	VCVTPS2PD    X1, Y9
@@ -1478,12 +1480,79 @@ statsCFCarryAVX2_snext:
 	JMP  statsCFCarryAVX2_srun
 
 statsCFCarryAVX2_last:
+	CMPQ end+152(FP), $0x00
+	JNE  statsCFCarryAVX2_final
 	CMPQ SI, $0x01
-	JE   statsCFCarryAVX2_flushlast
-	CMPQ end+128(FP), $0x00
-	JE   statsCFCarryAVX2_keep
+	JNE  statsCFCarryAVX2_keep
 
-statsCFCarryAVX2_flushlast:
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD    X1, Y0
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
+	VEXTRACTF128 $0x01, Y1, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       32(AX), Y0, Y0
+	VMOVUPD      Y0, 32(AX)
+	VXORPS       Y1, Y1, Y1
+	VCVTPS2PD    X2, Y0
+	VADDPD       64(AX), Y0, Y0
+	VMOVUPD      Y0, 64(AX)
+	VEXTRACTF128 $0x01, Y2, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       96(AX), Y0, Y0
+	VMOVUPD      Y0, 96(AX)
+	VXORPS       Y2, Y2, Y2
+	VCVTPS2PD    X3, Y0
+	VADDPD       128(AX), Y0, Y0
+	VMOVUPD      Y0, 128(AX)
+	VEXTRACTF128 $0x01, Y3, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       160(AX), Y0, Y0
+	VMOVUPD      Y0, 160(AX)
+	VXORPS       Y3, Y3, Y3
+	VCVTPS2PD    X4, Y0
+	VADDPD       192(AX), Y0, Y0
+	VMOVUPD      Y0, 192(AX)
+	VEXTRACTF128 $0x01, Y4, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       224(AX), Y0, Y0
+	VMOVUPD      Y0, 224(AX)
+	VXORPS       Y4, Y4, Y4
+	VCVTPS2PD    X5, Y0
+	VADDPD       256(AX), Y0, Y0
+	VMOVUPD      Y0, 256(AX)
+	VEXTRACTF128 $0x01, Y5, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       288(AX), Y0, Y0
+	VMOVUPD      Y0, 288(AX)
+	VXORPS       Y5, Y5, Y5
+	VCVTPS2PD    X6, Y0
+	VADDPD       320(AX), Y0, Y0
+	VMOVUPD      Y0, 320(AX)
+	VEXTRACTF128 $0x01, Y6, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       352(AX), Y0, Y0
+	VMOVUPD      Y0, 352(AX)
+	VXORPS       Y6, Y6, Y6
+	VCVTPS2PD    X7, Y0
+	VADDPD       384(AX), Y0, Y0
+	VMOVUPD      Y0, 384(AX)
+	VEXTRACTF128 $0x01, Y7, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       416(AX), Y0, Y0
+	VMOVUPD      Y0, 416(AX)
+	VXORPS       Y7, Y7, Y7
+	VCVTPS2PD    X8, Y0
+	VADDPD       448(AX), Y0, Y0
+	VMOVUPD      Y0, 448(AX)
+	VEXTRACTF128 $0x01, Y8, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       480(AX), Y0, Y0
+	VMOVUPD      Y0, 480(AX)
+	VXORPS       Y8, Y8, Y8
+	JMP          statsCFCarryAVX2_keep
+
+statsCFCarryAVX2_final:
 	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
 	VCVTPS2PD    X1, Y0
 	VADDPD       (AX), Y0, Y0
@@ -1550,6 +1619,50 @@ statsCFCarryAVX2_flushlast:
 	VMOVUPD      Y0, 480(AX)
 	VXORPS       Y8, Y8, Y8
 
+	// out[nq*j+q] = the halving tree of quantity q's float64 lanes.
+	MOVQ         24(SP), CX
+	VMOVUPD      (AX), Y0
+	VMOVUPD      32(AX), Y9
+	VMOVUPD      64(AX), Y10
+	VMOVUPD      96(AX), Y11
+	VMOVUPD      128(AX), Y12
+	VMOVUPD      160(AX), Y13
+	VMOVUPD      192(AX), Y14
+	VMOVUPD      224(AX), Y15
+	VADDPD       Y12, Y0, Y0
+	VADDPD       Y13, Y9, Y9
+	VADDPD       Y14, Y10, Y10
+	VADDPD       Y15, Y11, Y11
+	VADDPD       Y10, Y0, Y0
+	VADDPD       Y11, Y9, Y9
+	VADDPD       Y9, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X9
+	VADDPD       X9, X0, X9
+	VPERMILPD    $0x01, X9, X0
+	VADDSD       X0, X9, X9
+	VMOVSD       X9, (CX)
+	MOVQ         24(SP), CX
+	VMOVUPD      256(AX), Y0
+	VMOVUPD      288(AX), Y9
+	VMOVUPD      320(AX), Y10
+	VMOVUPD      352(AX), Y11
+	VMOVUPD      384(AX), Y12
+	VMOVUPD      416(AX), Y13
+	VMOVUPD      448(AX), Y14
+	VMOVUPD      480(AX), Y15
+	VADDPD       Y12, Y0, Y0
+	VADDPD       Y13, Y9, Y9
+	VADDPD       Y14, Y10, Y10
+	VADDPD       Y15, Y11, Y11
+	VADDPD       Y10, Y0, Y0
+	VADDPD       Y11, Y9, Y9
+	VADDPD       Y9, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X9
+	VADDPD       X9, X0, X9
+	VPERMILPD    $0x01, X9, X0
+	VADDSD       X0, X9, X9
+	VMOVSD       X9, 8(CX)
+
 statsCFCarryAVX2_keep:
 	// The channel's float32 lanes, back to part.
 	MOVQ    56(SP), AX
@@ -1561,10 +1674,11 @@ statsCFCarryAVX2_keep:
 	VMOVUPS Y6, 160(AX)
 	VMOVUPS Y7, 192(AX)
 	VMOVUPS Y8, 224(AX)
+	ADDQ    $0x10, 24(SP)
 	ADDQ    $0x00000200, 48(SP)
 	ADDQ    $0x00000100, 56(SP)
 	ADDQ    $0x04, 32(SP)
-	MOVQ    chStride+80(FP), AX
+	MOVQ    chStride+104(FP), AX
 	SHLQ    $0x02, AX
 	ADDQ    AX, 8(SP)
 	DECQ    (SP)

@@ -17,7 +17,7 @@ func statsCFAVX512(acc []float64, x []float32, nruns int, runLen int, stride int
 func statsCFChansAVX512(out []float64, acc []float64, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, pivot []float32)
 
 // statsCFCarryAVX512 is the AVX512 form of fallback.StatsCFCarry, with the same bits.
-// It requires nch, nruns, runLen, group >= 1, runLen <= 1024, 0 <= phase < group and len(acc), len(part) >= 64*nch.
+// It requires nch, nruns, runLen, group >= 1, runLen <= 1024, 0 <= phase < group, len(acc), len(part) >= 64*nch and len(out) >= 2*nch.
 //
 //go:noescape
-func statsCFCarryAVX512(acc []float64, part []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, phase int, end int, pivot []float32)
+func statsCFCarryAVX512(out []float64, acc []float64, part []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, phase int, end int, pivot []float32)

@@ -798,31 +798,33 @@ statsCFChansAVX512_nextchannel:
 	VZEROUPPER
 	RET
 
-// func statsCFCarryAVX512(acc []float64, part []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, phase int, end int, pivot []float32)
+// func statsCFCarryAVX512(out []float64, acc []float64, part []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, phase int, end int, pivot []float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·statsCFCarryAVX512(SB), NOSPLIT, $64-160
-	MOVQ chStride+80(FP), AX
+TEXT ·statsCFCarryAVX512(SB), NOSPLIT, $64-184
+	MOVQ chStride+104(FP), AX
 	SHLQ $0x03, AX
 	MOVQ AX, 40(SP)
-	MOVQ nch+72(FP), AX
+	MOVQ nch+96(FP), AX
 	MOVQ AX, (SP)
-	MOVQ x_base+48(FP), AX
+	MOVQ x_base+72(FP), AX
 	MOVQ AX, 8(SP)
-	MOVQ acc_base+0(FP), AX
+	MOVQ out_base+0(FP), AX
+	MOVQ AX, 24(SP)
+	MOVQ acc_base+24(FP), AX
 	MOVQ AX, 48(SP)
-	MOVQ part_base+24(FP), AX
+	MOVQ part_base+48(FP), AX
 	MOVQ AX, 56(SP)
-	MOVQ pivot_base+136(FP), AX
+	MOVQ pivot_base+160(FP), AX
 	MOVQ AX, 32(SP)
 
 statsCFCarryAVX512_channel:
 	MOVQ         48(SP), AX
 	MOVQ         8(SP), CX
-	MOVQ         nruns+88(FP), DX
-	MOVQ         stride+104(FP), BX
+	MOVQ         nruns+112(FP), DX
+	MOVQ         stride+128(FP), BX
 	SHLQ         $0x02, BX
-	MOVQ         group+112(FP), SI
-	SUBQ         phase+120(FP), SI
+	MOVQ         group+136(FP), SI
+	SUBQ         phase+144(FP), SI
 	MOVQ         32(SP), DI
 	VBROADCASTSS (DI), Z0
 
@@ -832,7 +834,7 @@ statsCFCarryAVX512_channel:
 	VMOVUPS 64(DI), Z2
 	VMOVUPS 128(DI), Z3
 	VMOVUPS 192(DI), Z4
-	MOVQ    runLen+96(FP), R10
+	MOVQ    runLen+120(FP), R10
 	MOVQ    R10, R9
 	SHRQ    $0x05, R10
 	ANDQ    $0x1f, R9
@@ -895,7 +897,7 @@ statsCFCarryAVX512_srunend:
 	JNZ  statsCFCarryAVX512_snext
 
 	// (r+1) % group == 0
-	MOVQ group+112(FP), SI
+	MOVQ group+136(FP), SI
 
 	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
 	VCVTPS2PD     Y1, Z5
@@ -936,12 +938,47 @@ statsCFCarryAVX512_snext:
 	JMP  statsCFCarryAVX512_srun
 
 statsCFCarryAVX512_last:
+	CMPQ end+152(FP), $0x00
+	JNE  statsCFCarryAVX512_final
 	CMPQ SI, $0x01
-	JE   statsCFCarryAVX512_flushlast
-	CMPQ end+128(FP), $0x00
-	JE   statsCFCarryAVX512_keep
+	JNE  statsCFCarryAVX512_keep
 
-statsCFCarryAVX512_flushlast:
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y1, Z0
+	VADDPD        (AX), Z0, Z0
+	VMOVUPD       Z0, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        64(AX), Z0, Z0
+	VMOVUPD       Z0, 64(AX)
+	VPXORD        Z1, Z1, Z1
+	VCVTPS2PD     Y2, Z0
+	VADDPD        128(AX), Z0, Z0
+	VMOVUPD       Z0, 128(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        192(AX), Z0, Z0
+	VMOVUPD       Z0, 192(AX)
+	VPXORD        Z2, Z2, Z2
+	VCVTPS2PD     Y3, Z0
+	VADDPD        256(AX), Z0, Z0
+	VMOVUPD       Z0, 256(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        320(AX), Z0, Z0
+	VMOVUPD       Z0, 320(AX)
+	VPXORD        Z3, Z3, Z3
+	VCVTPS2PD     Y4, Z0
+	VADDPD        384(AX), Z0, Z0
+	VMOVUPD       Z0, 384(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        448(AX), Z0, Z0
+	VMOVUPD       Z0, 448(AX)
+	VPXORD        Z4, Z4, Z4
+	JMP           statsCFCarryAVX512_keep
+
+statsCFCarryAVX512_final:
 	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
 	VCVTPS2PD     Y1, Z0
 	VADDPD        (AX), Z0, Z0
@@ -976,6 +1013,38 @@ statsCFCarryAVX512_flushlast:
 	VMOVUPD       Z0, 448(AX)
 	VPXORD        Z4, Z4, Z4
 
+	// out[nq*j+q] = the halving tree of quantity q's float64 lanes.
+	MOVQ          24(SP), CX
+	VMOVUPD       (AX), Z0
+	VMOVUPD       64(AX), Z5
+	VMOVUPD       128(AX), Z6
+	VMOVUPD       192(AX), Z7
+	VADDPD        Z6, Z0, Z0
+	VADDPD        Z7, Z5, Z5
+	VADDPD        Z5, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y5
+	VADDPD        Y5, Y0, Y5
+	VEXTRACTF128  $0x01, Y5, X0
+	VADDPD        X0, X5, X0
+	VPERMILPD     $0x01, X0, X5
+	VADDSD        X5, X0, X0
+	VMOVSD        X0, (CX)
+	MOVQ          24(SP), CX
+	VMOVUPD       256(AX), Z0
+	VMOVUPD       320(AX), Z5
+	VMOVUPD       384(AX), Z6
+	VMOVUPD       448(AX), Z7
+	VADDPD        Z6, Z0, Z0
+	VADDPD        Z7, Z5, Z5
+	VADDPD        Z5, Z0, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y5
+	VADDPD        Y5, Y0, Y5
+	VEXTRACTF128  $0x01, Y5, X0
+	VADDPD        X0, X5, X0
+	VPERMILPD     $0x01, X0, X5
+	VADDSD        X5, X0, X0
+	VMOVSD        X0, 8(CX)
+
 statsCFCarryAVX512_keep:
 	// The channel's float32 lanes, back to part.
 	MOVQ    56(SP), AX
@@ -983,10 +1052,11 @@ statsCFCarryAVX512_keep:
 	VMOVUPS Z2, 64(AX)
 	VMOVUPS Z3, 128(AX)
 	VMOVUPS Z4, 192(AX)
+	ADDQ    $0x10, 24(SP)
 	ADDQ    $0x00000200, 48(SP)
 	ADDQ    $0x00000100, 56(SP)
 	ADDQ    $0x04, 32(SP)
-	MOVQ    chStride+80(FP), AX
+	MOVQ    chStride+104(FP), AX
 	SHLQ    $0x02, AX
 	ADDQ    AX, 8(SP)
 	DECQ    (SP)

@@ -91,9 +91,10 @@ func BackwardCFChans(out, acc []float64, dy, x []float32, nch, chStride, nruns, 
 // BackwardCFCarry is BackwardCFChans given a slab a block of runs at a
 // time, as StatsCFCarry is StatsCFChans: channel j's float32 lanes
 // (part[j*3*Lanes:]) and float64 lanes (acc[j*3*Lanes:]), Sdy, P and R
-// in turn, carry over from one call to the next, with the same flushes.
+// in turn, carry over from one call to the next, with the same flushes,
+// and the call that ends the slab writes out[3*j:3*j+3].
 // It requires runLen <= FlushCF and 0 <= phase < group.
-func BackwardCFCarry(acc []float64, part []float32, dy, x []float32, nch, chStride, nruns, runLen, stride, group, phase, end int, mean []float32) {
+func BackwardCFCarry(out, acc []float64, part []float32, dy, x []float32, nch, chStride, nruns, runLen, stride, group, phase, end int, mean []float32) {
 	for j := range nch {
 		a := acc[j*3*Lanes : (j+1)*3*Lanes]
 		sdy := (*[Lanes]float32)(part[j*3*Lanes:])
@@ -105,6 +106,9 @@ func BackwardCFCarry(acc []float64, part []float32, dy, x []float32, nch, chStri
 			if (phase+r+1)%group == 0 || (end != 0 && r == nruns-1) {
 				flushBackward(a, sdy, p, rs)
 			}
+		}
+		if end != 0 {
+			out[3*j], out[3*j+1], out[3*j+2] = SumLanes(a[:Lanes]), SumLanes(a[Lanes:2*Lanes]), SumLanes(a[2*Lanes:])
 		}
 	}
 }

@@ -38,6 +38,10 @@
 // StatsCFChans and BackwardCFChans do the same for several channels in one
 // call, each channel from float64 lanes set to 0, and reduce each
 // channel's lanes to one number by the fixed halving tree of SumLanes.
+// StatsCFCarry and BackwardCFCarry give the same numbers with the runs
+// handed over a block at a time, each channel's float32 and float64 lanes
+// kept by the caller between the calls: the order of the additions does
+// not depend on the blocks.
 //
 // Channels last (StatsCL, BackwardCL): a call covers rows rows of C values,
 // ld apart; value (r, c) is x[r*ld+c] (ld = C for a whole batch, ld > C for

@@ -229,7 +229,7 @@ func TestCarryMatchesChans(t *testing.T) {
 				fallback.BackwardCFChans(wantB, make([]float64, 3*L), dy, x, nch, chStride, nruns, runLen, stride, group, cv)
 				for block := 1; block <= nruns; block++ {
 					for _, nq := range []int{2, 3} {
-						acc, part := make([]float64, nq*L*nch), make([]float32, nq*L*nch)
+						acc, part, got := make([]float64, nq*L*nch), make([]float32, nq*L*nch), make([]float64, nq*nch)
 						for r := 0; r < nruns; r += block {
 							nr := min(block, nruns-r)
 							end := 0
@@ -238,14 +238,10 @@ func TestCarryMatchesChans(t *testing.T) {
 							}
 							o := r * stride
 							if nq == 2 {
-								fallback.StatsCFCarry(acc, part, x[o:], nch, chStride, nr, runLen, stride, group, r%group, end, cv)
+								fallback.StatsCFCarry(got, acc, part, x[o:], nch, chStride, nr, runLen, stride, group, r%group, end, cv)
 							} else {
-								fallback.BackwardCFCarry(acc, part, dy[o:], x[o:], nch, chStride, nr, runLen, stride, group, r%group, end, cv)
+								fallback.BackwardCFCarry(got, acc, part, dy[o:], x[o:], nch, chStride, nr, runLen, stride, group, r%group, end, cv)
 							}
-						}
-						got := make([]float64, nq*nch)
-						for i := range got {
-							got[i] = fallback.SumLanes(acc[i*L:])
 						}
 						what := fmt.Sprintf("runLen %d nruns %d group %d nch %d block %d", runLen, nruns, group, nch, block)
 						if nq == 2 {

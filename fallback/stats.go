@@ -82,14 +82,15 @@ func StatsCFChans(out, acc []float64, x []float32, nch, chStride, nruns, runLen,
 // that a caller can walk a few samples of many channels at once: channel
 // j's float32 lanes (part[j*2*Lanes:], S then Q) and float64 lanes
 // (acc[j*2*Lanes:], S then Q) carry over from one call to the next, and the
-// caller reduces the float64 lanes with SumLanes after the slab's last
-// block. Run r of the call is run phase+r of its flush group: the lanes are
+// call that ends the slab (end != 0) reduces them with SumLanes into
+// out[2*j] and out[2*j+1], as StatsCFChans does; other calls leave out
+// alone. Run r of the call is run phase+r of its flush group: the lanes are
 // flushed after it when (phase+r+1) % group == 0, and after the call's
 // last run when end != 0 (the block ends the slab). With the lanes zeroed
 // before the first block, every lane gets the same values as in one
 // StatsCF call over the slab. It requires runLen <= FlushCF (one segment
 // per run) and 0 <= phase < group.
-func StatsCFCarry(acc []float64, part []float32, x []float32, nch, chStride, nruns, runLen, stride, group, phase, end int, pivot []float32) {
+func StatsCFCarry(out, acc []float64, part []float32, x []float32, nch, chStride, nruns, runLen, stride, group, phase, end int, pivot []float32) {
 	for j := range nch {
 		a := acc[j*2*Lanes : (j+1)*2*Lanes]
 		s := (*[Lanes]float32)(part[j*2*Lanes:])
@@ -100,6 +101,9 @@ func StatsCFCarry(acc []float64, part []float32, x []float32, nch, chStride, nru
 			if (phase+r+1)%group == 0 || (end != 0 && r == nruns-1) {
 				flushStats(a, s, q)
 			}
+		}
+		if end != 0 {
+			out[2*j], out[2*j+1] = SumLanes(a[:Lanes]), SumLanes(a[Lanes:])
 		}
 	}
 }

@@ -77,6 +77,7 @@ type call struct {
 	accLen       int
 	lanes        []float32 // row-major: per-part float32 scratch of the reductions, lanesLen each
 	lanesLen     int
+	carryLen     int // channels first: the Carry kernels' lanes at the end of each part's acc and lanes (carryCF), or 0
 }
 
 func (w *workspace) begin(run Runner, s Shape) {
@@ -86,7 +87,7 @@ func (w *workspace) begin(run Runner, s Shape) {
 	w.call = call{k: current(), run: run, s: s}
 	if !s.rowMajor() {
 		w.geo = newCFGeo(s)
-		w.memOrder = w.geo.pieces == 0 && s.Len()*4 >= memOrderBytes
+		w.memOrder = w.geo.pieces == 0 && s.Len()*4 >= memOrderBytes && !carries(s)
 	} else {
 		w.prefetchCL = s.Len()*4 >= prefetchCLBytes && s.C >= prefetchCLMinC && s.C <= prefetchCLMaxC
 		w.cachedCL = s.Len()*4 < cachedCLBytes
@@ -118,6 +119,11 @@ func (w *workspace) exec(o op, units int) {
 			w.accLen += 3 * lanes * slabChans
 		}
 	}
+	w.carryLen = 0
+	if w.usesCarry(o) {
+		w.carryLen = nqMax * lanes * carryChans
+		w.accLen += w.carryLen
+	}
 	w.acc = grow64(&w.acc64, w.parts*w.accLen)
 	w.lanesLen = 0
 	if w.s.rowMajor() {
@@ -125,6 +131,7 @@ func (w *workspace) exec(o op, units int) {
 	} else if o == opTrainGroups || o == opBackGroups {
 		w.lanesLen = 5 * w.group // groupTrainParams, groupBackParams
 	}
+	w.lanesLen += w.carryLen
 	w.lanes = grow32(&w.lanes32, w.parts*w.lanesLen)
 	w.run.Run(w.parts, w.task)
 }
@@ -179,7 +186,7 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 	switch w.op {
 	case opTrainGroups:
 		c0, c1 := u*w.group, min(s.C, (u+1)*w.group)
-		tot := w.groupSums(c0, c1, acc)
+		tot := w.groupSums(c0, c1, acc, tmp)
 		if !w.groupTrainParams(c0, c1, tot, tmp) {
 			for c := c0; c < c1; c++ {
 				var ext bool
@@ -193,7 +200,7 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 		w.applyChannelsCF(c0, c1)
 	case opBackGroups:
 		c0, c1 := u*w.group, min(s.C, (u+1)*w.group)
-		tot := w.groupSums(c0, c1, acc)
+		tot := w.groupSums(c0, c1, acc, tmp)
 		if !w.groupBackParams(c0, c1, acc, tot, tmp) {
 			for c := c0; c < c1; c++ {
 				i := 3 * (c - c0)
@@ -217,7 +224,7 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 			stats(a, w.x[r0*C:(r0+nr)*C], nr, C, C, w.piv, tmp)
 			return
 		}
-		w.slabChansCF(u, acc)
+		w.slabChansCF(u, acc, tmp)
 	case opBackSlabs:
 		if s.rowMajor() {
 			C := s.C
@@ -234,7 +241,7 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 			back(a, w.dy[r0*C:(r0+nr)*C], w.x[r0*C:(r0+nr)*C], nr, C, C, w.smean, tmp)
 			return
 		}
-		w.slabChansCF(u, acc)
+		w.slabChansCF(u, acc, tmp)
 	case opApply:
 		if s.rowMajor() {
 			C := s.C
@@ -356,7 +363,7 @@ func (w *workspace) groupBackParams(c0, c1 int, acc, tot []float64, tmp []float3
 // (Train: the shifted sums with the pivots it sets in w.piv; Backward: the
 // backward sums), nq per channel, each channel's slab sums added in slab
 // order: one multi-channel kernel call per slab.
-func (w *workspace) groupSums(c0, c1 int, acc []float64) []float64 {
+func (w *workspace) groupSums(c0, c1 int, acc []float64, tmp []float32) []float64 {
 	s, g := w.s, &w.geo
 	nch := c1 - c0
 	nq := 2
@@ -369,8 +376,9 @@ func (w *workspace) groupSums(c0, c1 int, acc []float64) []float64 {
 	slab := acc[3*lanes : 3*lanes+nq*nch]
 	tot := acc[3*lanes+3*w.group : 3*lanes+3*w.group+nq*nch]
 	clear(tot)
+	c64, c32 := w.carrySpace(acc, tmp)
 	for j := range g.slabs {
-		w.chansCF(slab, lanesAcc, c0, c1, j, nq == 3)
+		w.chansCF(slab, lanesAcc, c64, c32, c0, c1, j, nq == 3)
 		for i, v := range slab {
 			tot[i] += v
 		}
@@ -382,32 +390,133 @@ func (w *workspace) groupSums(c0, c1 int, acc []float64) []float64 {
 // [c0, c1), channels first: the backward sums with the saved means, or the
 // shifted sums with the pivots, nq per channel into out.
 //
-// The kernel walks channel by channel, each channel's runs down the
+// The Chans kernels walk channel by channel, each channel's runs down the
 // samples: with short runs and many samples that is one stream of memory
-// per sample, advanced by one run per channel, and from the last-level
-// cache or memory it reads slower than a sequential pass. On ResNet-50's
-// 32x2048x7x7 (12.8 MB, groups of 83 channels) a Train took 1.02 ms, 49%
-// of it in StatsCFChans, and a Backward 2.32 ms, 59% in BackwardCFChans
-// (AVX-512, a temporary benchmark under pprof). Measured on 2026-12-06 (a
-// temporary benchmark, the kernels alone in a steady loop, groups of 512
-// KB, four runs): the same kernel called once per block of 8 samples,
-// which reads 8 streams at a time, took 0.37-0.41 ms against 0.47-0.57
-// for StatsCFChans over 32x2048x7x7, 2.45-3.01 against 3.02-3.47 over
-// 128x2048x7x7, and 6.15-6.44 against 6.66-6.91 for BackwardCFChans over
-// 128x2048x7x7 (level over 32x2048x7x7). Those calls tree each channel's
-// lanes per block, which fallback's order does not allow; a form of the
-// kernels that keeps each channel's float32 and float64 lanes across
-// calls would give the same walk with the same bits. Not built yet.
-func (w *workspace) chansCF(out, lanesAcc []float64, c0, c1, j int, backward bool) {
+// per sample, advanced by one run per channel, which from the last-level
+// cache or memory reads slower than a sequential pass. On ResNet-50's
+// 32x2048x7x7 (12.8 MB, Train's groups of 83 channels) a Train took 1.02
+// ms, 49% of it in StatsCFChans, and a Backward 2.32 ms, 59% in
+// BackwardCFChans (AVX-512, a temporary benchmark under pprof). Where
+// carries(s), chansCF takes carryCF instead, which reads 8 streams at a
+// time, with the same bits.
+func (w *workspace) chansCF(out, lanesAcc, c64 []float64, c32 []float32, c0, c1, j int, backward bool) {
 	s, g, k := w.s, &w.geo, w.k
 	nch := c1 - c0
 	start, nruns, runLen, group := g.slab(c0, j)
+	if len(c64) > 0 && nruns > max(carryRuns, group) {
+		w.carryCF(out, c64, c32, c0, c1, start, nruns, runLen, group, backward)
+		return
+	}
 	end := start + (nruns-1)*g.stride + (nch-1)*s.S + runLen
 	if backward {
 		k.backwardCFChans(out, lanesAcc, w.dy[start:end], w.x[start:end], nch, s.S, nruns, runLen, g.stride, group, w.smean[c0:c1])
 		return
 	}
 	k.statsCFChans(out, lanesAcc, w.x[start:end], nch, s.S, nruns, runLen, g.stride, group, w.piv[c0:c1])
+}
+
+// carryRuns is the number of runs (samples) that carryCF gives each call
+// of the Carry kernels, and carryChans the most channels of one of its
+// walks; nqMax*lanes*carryChans float64 and as many float32 values of
+// each part's scratch hold their lanes.
+const (
+	carryRuns  = 8
+	carryChans = 64
+	nqMax      = 3
+)
+
+// carryOn enables carryCF; tests turn it off to compare.
+var carryOn = true
+
+// carryMaxRun is the run length from which chansCF keeps the Chans
+// kernels, whose walk reads runs of 512 bytes and more well enough: with
+// carryCF, Backward of 32x1024x14x14 took 3.83-4.54x copy() against
+// 3.77-4.18 and of 32x256x28x28 3.19-3.74 against 3.05-3.41 (bnbench,
+// AVX-512, three alternating pairs; Train level).
+const carryMaxRun = 128
+
+// carries reports whether chansCF walks the slabs of s with carryCF:
+// channels first, runs shorter than carryMaxRun, and more samples than
+// carryRuns and than a flush group. With fewer, a Chans call flushes each
+// channel once, from registers, and is faster: Train of 16x512x7x7 took
+// 2.08-2.13x copy() with carryCF and 1.76-1.85 without (bnbench, AVX-512,
+// three alternating pairs). Such a batch's statistics take
+// carryCF instead of the address-order walk (slabMemOrderCF), whose calls
+// cover one channel.
+func carries(s Shape) bool {
+	return carryOn && !s.rowMajor() && s.S < carryMaxRun && s.N > max(carryRuns, fallback.FlushCF/max(1, s.S))
+}
+
+// usesCarry reports whether op o of this call may walk slabs with carryCF
+// (carries, and an op whose units call chansCF).
+func (w *workspace) usesCarry(o op) bool {
+	if !carries(w.s) {
+		return false
+	}
+	switch o {
+	case opTrainGroups, opBackGroups:
+		return !w.pipe
+	case opStatsSlabs, opBackSlabs:
+		return !w.memOrder
+	}
+	return false
+}
+
+// carrySpace returns the Carry kernels' lanes at the end of a part's acc
+// and tmp, or nils when the call does not use them.
+func (w *workspace) carrySpace(acc []float64, tmp []float32) ([]float64, []float32) {
+	if w.carryLen == 0 {
+		return nil, nil
+	}
+	return acc[len(acc)-w.carryLen:], tmp[len(tmp)-w.carryLen:]
+}
+
+// carryCF is chansCF over a slab of more than max(carryRuns, group) runs
+// of fewer than carryMaxRun values: up to carryChans channels at a time,
+// carryRuns samples per call of the Carry kernels, each channel's float32
+// and float64 lanes kept in c32 and c64 between the calls and reduced by
+// the halving tree in the last call, which gives the Chans kernels' bits.
+// A call reads carryRuns streams of memory, one per sample; a Chans call
+// reads one per sample of the whole slab. Measured on 2026-12-06, AVX-512,
+// from memory (the tune harness, TUNE_COLD=1, carryCF on and off by a
+// temporary switch in one process, four pairs, medians): Backward of
+// 32x2048x7x7 3.52x copy() -> 3.16, of 64x256x10x10 3.02 -> 2.65, of
+// 256x512x7x7 3.33 -> 3.21; Train of 64x256x10x10 2.12 -> 1.97, of
+// 256x512x7x7 2.13 -> 2.06; 128x512x7x7 and 32x512x7x7 level. MeanVar
+// (reduce.MeanVar), which walked these in address order before (bnbench,
+// the binaries before and after alternating, three pairs): 32x2048x7x7
+// 1.47-1.56 -> 0.89-1.05, 256x512x7x7 1.02-1.30 -> 0.72-0.73,
+// 64x1024x7x7 1.45-1.47 -> 0.79-0.88 (AVX2: 1.69-1.75 -> 1.15-1.24,
+// 1.13-1.38 -> 0.79-0.85, 1.47-1.58 -> 1.09-1.20).
+func (w *workspace) carryCF(out, c64 []float64, c32 []float32, c0, c1, start, nruns, runLen, group int, backward bool) {
+	s, g, k := w.s, &w.geo, w.k
+	nq := 2
+	if backward {
+		nq = 3
+	}
+	for a := c0; a < c1; a += carryChans {
+		b := min(c1, a+carryChans)
+		nch := b - a
+		acc, part := c64[:nq*lanes*nch], c32[:nq*lanes*nch]
+		clear(acc)
+		clear(part)
+		first := start + (a-c0)*s.S
+		for r := 0; r < nruns; r += carryRuns {
+			nr := min(carryRuns, nruns-r)
+			end := 0
+			if r+nr == nruns {
+				end = 1
+			}
+			lo := first + r*g.stride
+			hi := lo + (nr-1)*g.stride + (nch-1)*s.S + runLen
+			o := out[(a-c0)*nq:]
+			if backward {
+				k.backwardCFCarry(o, acc, part, w.dy[lo:hi], w.x[lo:hi], nch, s.S, nr, runLen, g.stride, group, r%group, end, w.smean[a:b])
+			} else {
+				k.statsCFCarry(o, acc, part, w.x[lo:hi], nch, s.S, nr, runLen, g.stride, group, r%group, end, w.piv[a:b])
+			}
+		}
+	}
 }
 
 // slabChans is the number of channels of one unit of opStatsSlabs and
@@ -417,7 +526,7 @@ const slabChans = 64
 // slabChansCF is unit u of opStatsSlabs or opBackSlabs, channels first:
 // slab u % ns of channels [c0, c1), c0 = u / ns * slabChans, into
 // w.part[(c*ns + j)*nq + q].
-func (w *workspace) slabChansCF(u int, acc []float64) {
+func (w *workspace) slabChansCF(u int, acc []float64, tmp []float32) {
 	s, g := w.s, &w.geo
 	ns := g.slabs
 	j := u % ns
@@ -432,7 +541,8 @@ func (w *workspace) slabChansCF(u int, acc []float64) {
 	if w.memOrder {
 		w.slabMemOrderCF(out, acc[3*lanes+3*slabChans:], c0, c1, j, nq)
 	} else {
-		w.chansCF(out, acc[:3*lanes], c0, c1, j, nq == 3)
+		c64, c32 := w.carrySpace(acc, tmp)
+		w.chansCF(out, acc[:3*lanes], c64, c32, c0, c1, j, nq == 3)
 	}
 	for i := range nch {
 		copy(w.part[((c0+i)*ns+j)*nq:((c0+i)*ns+j+1)*nq], out[i*nq:(i+1)*nq])

@@ -50,6 +50,10 @@ type kernels struct {
 	// slab of a channel group, each channel's lanes reduced in the kernel.
 	statsCFChans    func(out, acc []float64, x []float32, nch, chStride, nruns, runLen, stride, group int, pivot []float32)
 	backwardCFChans func(out, acc []float64, dy, x []float32, nch, chStride, nruns, runLen, stride, group int, mean []float32)
+	// The same given a slab a block of runs at a time, each channel's
+	// lanes carried in memory from one call to the next (chansCF).
+	statsCFCarry    func(out, acc []float64, part, x []float32, nch, chStride, nruns, runLen, stride, group, phase, end int, pivot []float32)
+	backwardCFCarry func(out, acc []float64, part, dy, x []float32, nch, chStride, nruns, runLen, stride, group, phase, end int, mean []float32)
 
 	// Non-temporal forms of the element-wise kernels: same bits; every run
 	// or row of their output starts ntAlign bytes aligned.
@@ -86,6 +90,8 @@ var generic = &kernels{
 	backwardApplyCL: fallback.BackwardApplyCL,
 	statsCFChans:    fallback.StatsCFChans,
 	backwardCFChans: fallback.BackwardCFChans,
+	statsCFCarry:    fallback.StatsCFCarry,
+	backwardCFCarry: fallback.BackwardCFCarry,
 
 	statsCLPrefetch:    fallback.StatsCL,
 	backwardCLPrefetch: fallback.BackwardCL,
@@ -145,6 +151,8 @@ func fromAsm(im asm.Impl) *kernels {
 		backwardApplyCL:    im.BackwardApplyCL,
 		statsCFChans:       im.StatsCFChans,
 		backwardCFChans:    im.BackwardCFChans,
+		statsCFCarry:       im.StatsCFCarry,
+		backwardCFCarry:    im.BackwardCFCarry,
 		statsCLPrefetch:    im.StatsCLPrefetch,
 		backwardCLPrefetch: im.BackwardCLPrefetch,
 		statsCLCached:      im.StatsCLCached,

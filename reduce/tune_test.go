@@ -22,8 +22,9 @@ import (
 // TUNE_BACKGROUP=bytes, TUNE_PIPEAPPLY=values, TUNE_FUSEMIN=values,
 // TUNE_NTRUN=values, TUNE_PIPE=bytes, TUNE_PIPEMINRUN=values,
 // TUNE_WORKERS=k (a Pool), TUNE_FUSE=0 (Train's pipeline without
-// StatsApplyCF) and TUNE_NTSHORT=0 (short unaligned runs without
-// non-temporal stores) pick the case, and TUNE_COLD=1 makes every op start from
+// StatsApplyCF), TUNE_NTSHORT=0 (short unaligned runs without
+// non-temporal stores) and TUNE_CARRY=0 (chansCF without carryCF) pick
+// the case, and TUNE_COLD=1 makes every op start from
 // memory. read and read2 are plain loops over x, and
 // over x and dy (four scalar sums, slower than copy() in cache: 1.96x on
 // 8x512x49); write is clear(y), which Go's runtime does with ordinary
@@ -56,6 +57,10 @@ func BenchmarkTune(b *testing.B) {
 			defer func(p *int, old int) { *p = old }(knob.v, *knob.v)
 			*knob.v, _ = strconv.Atoi(v)
 		}
+	}
+	if os.Getenv("TUNE_CARRY") == "0" {
+		defer func() { carryOn = true }()
+		carryOn = false
 	}
 	if os.Getenv("TUNE_NTSHORT") == "0" {
 		defer func(v bool) { ntShortRuns = v }(ntShortRuns)

@@ -62,7 +62,7 @@ func reduction(isa ISA, backward, chans, carry bool, tab Mem) {
 			sig = "func(out, acc []float64, dy, x []float32, nch, chStride, nruns, runLen, stride, group int, mean []float32)"
 		}
 		if carry {
-			sig = "func(acc []float64, part []float32, dy, x []float32, nch, chStride, nruns, runLen, stride, group, phase, end int, mean []float32)"
+			sig = "func(out, acc []float64, part []float32, dy, x []float32, nch, chStride, nruns, runLen, stride, group, phase, end int, mean []float32)"
 		}
 	} else {
 		name, scalar, nq, what = "statsCF", "pivot", 2, "StatsCF"
@@ -71,7 +71,7 @@ func reduction(isa ISA, backward, chans, carry bool, tab Mem) {
 			sig = "func(out, acc []float64, x []float32, nch, chStride, nruns, runLen, stride, group int, pivot []float32)"
 		}
 		if carry {
-			sig = "func(acc []float64, part []float32, x []float32, nch, chStride, nruns, runLen, stride, group, phase, end int, pivot []float32)"
+			sig = "func(out, acc []float64, part []float32, x []float32, nch, chStride, nruns, runLen, stride, group, phase, end int, pivot []float32)"
 		}
 	}
 	switch {
@@ -87,7 +87,7 @@ func reduction(isa ISA, backward, chans, carry bool, tab Mem) {
 	switch {
 	case carry:
 		Doc(name+" is the "+isa.Suffix+" form of fallback."+what+", with the same bits.",
-			fmt.Sprintf("It requires nch, nruns, runLen, group >= 1, runLen <= %d, 0 <= phase < group and len(acc), len(part) >= %d*nch.", FlushCF, nq*Lanes))
+			fmt.Sprintf("It requires nch, nruns, runLen, group >= 1, runLen <= %d, 0 <= phase < group, len(acc), len(part) >= %d*nch and len(out) >= %d*nch.", FlushCF, nq*Lanes, nq))
 	case chans:
 		Doc(name+" is the "+isa.Suffix+" form of fallback."+what+", with the same bits.",
 			fmt.Sprintf("It requires nch, nruns, runLen, group >= 1, len(acc) >= %d and len(out) >= %d*nch.", nq*Lanes, nq))
@@ -113,6 +113,8 @@ func reduction(isa ISA, backward, chans, carry bool, tab Mem) {
 			Load(Param("dy").Base(), t)
 			MOVQ(t, dyCh)
 		}
+		Load(Param("out").Base(), t)
+		MOVQ(t, outP)
 		if carry {
 			// Carry: channel j's lanes at acc and part, advanced per channel.
 			accP, partP = AllocLocal(8), AllocLocal(8)
@@ -120,9 +122,6 @@ func reduction(isa ISA, backward, chans, carry bool, tab Mem) {
 			MOVQ(t, accP)
 			Load(Param("part").Base(), t)
 			MOVQ(t, partP)
-		} else {
-			Load(Param("out").Base(), t)
-			MOVQ(t, outP)
 		}
 		Load(Param(scalar).Base(), t)
 		MOVQ(t, cvP)
@@ -395,7 +394,7 @@ func reduction(isa ISA, backward, chans, carry bool, tab Mem) {
 	runEnd("snext", "srun")
 	pre = nil
 	if carry {
-		carryEnd(isa, name, nq, gcount, accs, flush, partLane, accP, partP, cvP, xCh, dyCh, chLeft, backward)
+		carryEnd(isa, name, nq, gcount, acc, accs, flush, partLane, accP, partP, outP, cvP, xCh, dyCh, chLeft, backward)
 		return
 	}
 
@@ -436,18 +435,30 @@ func reduction(isa ISA, backward, chans, carry bool, tab Mem) {
 }
 
 // carryEnd emits the end of a Carry kernel's channel, at the label last
-// that its last run jumps to: a flush if that run ends a flush group
-// (gcount is 1) or the call ends the slab (end != 0), the float32 lanes back
-// to part, and the step to the next channel.
-func carryEnd(isa ISA, name string, nq int, gcount Register, accs [][]VecVirtual, flush func(),
-	partLane func(base Register, q, v int) Mem, accP, partP, cvP, xCh, dyCh, chLeft Mem, backward bool) {
+// that its last run jumps to. A call that ends the slab (end != 0) flushes
+// and stores the halving tree of each quantity's float64 lanes into out;
+// another flushes if its last run ends a flush group (gcount is 1). Both
+// put the float32 lanes back into part (zeros after a flush), and step to
+// the next channel.
+func carryEnd(isa ISA, name string, nq int, gcount Register, acc Mem, accs [][]VecVirtual, flush func(),
+	partLane func(base Register, q, v int) Mem, accP, partP, outP, cvP, xCh, dyCh, chLeft Mem, backward bool) {
 	Label(lbl(name, "last"))
-	CMPQ(gcount, U8(1))
-	JE(LabelRef(lbl(name, "flushlast")))
 	CMPQ(paramAddr("end"), U8(0))
-	JE(LabelRef(lbl(name, "keep")))
-	Label(lbl(name, "flushlast"))
+	JNE(LabelRef(lbl(name, "final")))
+	CMPQ(gcount, U8(1))
+	JNE(LabelRef(lbl(name, "keep")))
 	flush()
+	JMP(LabelRef(lbl(name, "keep")))
+
+	Label(lbl(name, "final"))
+	flush()
+	Comment("out[nq*j+q] = the halving tree of quantity q's float64 lanes.")
+	for q := 0; q < nq; q++ {
+		o := GP64()
+		MOVQ(outP, o)
+		VMOVSD(isa.laneTree(acc.Offset(8*q*Lanes)), Mem{Base: o, Disp: 8 * q})
+	}
+
 	Label(lbl(name, "keep"))
 	Comment("The channel's float32 lanes, back to part.")
 	pb := GP64()
@@ -457,6 +468,7 @@ func carryEnd(isa ISA, name string, nq int, gcount Register, accs [][]VecVirtual
 			VMOVUPS(a, partLane(pb, q, v))
 		}
 	}
+	ADDQ(U8(8*nq), outP)
 	ADDQ(U32(8*nq*Lanes), accP)
 	ADDQ(U32(4*nq*Lanes), partP)
 	ADDQ(U8(4), cvP)

@@ -1,0 +1,95 @@
+package reduce
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// TestCarryMatchesChansPath runs Train, Backward, Infer and MeanVar with
+// carryCF on and off (off, MeanVar walks in address order), under every implementation and on one and three
+// workers, and compares every output bit for bit. It counts the Carry
+// kernels' calls, so that the carry path cannot go untested.
+func TestCarryMatchesChansPath(t *testing.T) {
+	defer func(m int) { carryOn, memOrderBytes = true, m }(memOrderBytes)
+	// Without carryCF the statistics walk in address order (the path that
+	// batches of memOrderBytes take), with it through carryCF.
+	memOrderBytes = 0
+	rng := rand.New(rand.NewPCG(41, 42))
+	var shapes []Shape
+	wantCarry := map[Shape]bool{}
+	for _, tc := range []struct {
+		s     Shape
+		carry bool // whether carryCF serves it
+	}{
+		{Shape{N: 41, C: 70, S: 49}, true},  // five blocks, flushes inside them
+		{Shape{N: 41, C: 5, S: 33}, true},   // group 31
+		{Shape{N: 300, C: 130, S: 7}, true}, // more channels than carryChans
+		{Shape{N: 17, C: 9, S: 100}, true},  // group 10
+		{Shape{N: 12, C: 3, S: 127}, true},  // group 8, the longest run carried
+		{Shape{N: 1500, C: 2, S: 50}, true}, // slabs of 1300 and 200 runs
+		{Shape{N: 9, C: 70, S: 49}, false},  // one flush per channel: Chans
+		{Shape{N: 8, C: 40, S: 49}, false},  // carryRuns samples
+		{Shape{N: 20, C: 3, S: 128}, false}, // runs of carryMaxRun
+		{Shape{N: 16, C: 2, S: 49, Layout: ChannelsLast}, false},
+	} {
+		shapes = append(shapes, tc.s)
+		wantCarry[tc.s] = tc.carry
+	}
+	for _, name := range Impls() {
+		restore, err := Use(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := active.Load()
+		stats, back := k.statsCFCarry, k.backwardCFCarry
+		var calls int
+		k.statsCFCarry = func(out, acc []float64, part, x []float32, nch, chStride, nruns, runLen, stride, group, phase, end int, pivot []float32) {
+			calls++
+			stats(out, acc, part, x, nch, chStride, nruns, runLen, stride, group, phase, end, pivot)
+		}
+		k.backwardCFCarry = func(out, acc []float64, part, dy, x []float32, nch, chStride, nruns, runLen, stride, group, phase, end int, mean []float32) {
+			calls++
+			back(out, acc, part, dy, x, nch, chStride, nruns, runLen, stride, group, phase, end, mean)
+		}
+		for _, s := range shapes {
+			n := s.Len()
+			x, dy := make([]float32, n), make([]float32, n)
+			for i := range x {
+				// magnitudes from 1e-4 to 1e4 around the offset, so that
+				// the float64 sums round and a change of order shows
+				x[i] = float32(1e4 + rng.NormFloat64()*math.Pow(10, float64(rng.IntN(9)-4)))
+				dy[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(9)-4)))
+			}
+			gamma, beta := make([]float32, s.C), make([]float32, s.C)
+			for c := range gamma {
+				gamma[c], beta[c] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+			}
+			for _, run := range []Runner{nil, Pool(3)} {
+				calls = 0
+				carryOn = false
+				want := runAll(s, x, dy, gamma, beta, run)
+				if calls != 0 {
+					t.Fatalf("%s %v: %d Carry calls with carryOn false", name, s, calls)
+				}
+				carryOn = true
+				got := runAll(s, x, dy, gamma, beta, run)
+				if (calls > 0) != wantCarry[s] {
+					t.Errorf("%s %v: %d Carry calls; want them: %v", name, s, calls, wantCarry[s])
+				}
+				for what, pair := range map[string][2][]float32{"y": {got.y, want.y}, "mean": {got.mean, want.mean},
+					"var": {got.vr, want.vr}, "invstd": {got.inv, want.inv}, "running": {append(got.rm, got.rv...), append(want.rm, want.rv...)},
+					"dx": {got.dx, want.dx}, "dgamma": {got.dg, want.dg}, "dbeta": {got.db, want.db}, "meanvar": {got.mv, want.mv}} {
+					if i := sameBits(pair[0], pair[1]); i >= 0 {
+						t.Errorf("%s %v: %s[%d] = %v with carryCF, %v without", name, s, what, i, pair[0][i], pair[1][i])
+					}
+				}
+				if i := sameBits64(got.f64, want.f64); i >= 0 {
+					t.Errorf("%s %v: float64 statistic or gradient %d = %v with carryCF, %v without", name, s, i, got.f64[i], want.f64[i])
+				}
+			}
+		}
+		k.statsCFCarry, k.backwardCFCarry = stats, back
+		restore()
+	}
+}
