@@ -92,10 +92,12 @@
 // (each channel keeping its own float64 lanes), rather than channel by
 // channel: runs of one channel lie C*S values apart, and the hardware
 // prefetchers restart at each. Runs shorter than 128 values, in batches of
-// more than 8 samples and more than a flush group, are walked 8 samples at
-// a time instead, in slabs and channel groups alike: every channel of the
-// call, then the next 8 samples (carryCF; each channel's float32 and
-// float64 lanes wait in memory between the calls). Row-major slabs of a batch of 8 MiB or more,
+// more than 8 samples, are walked 8 samples at a time instead: every
+// channel of the call, then the next 8 samples (carryCF; each channel's
+// float32 and float64 lanes wait in memory between the calls). Channel
+// groups and the slabs of batches under 4 MiB do so only with more
+// samples than a flush group; with fewer, one Chans call per slab keeps
+// each channel's lanes in registers. Row-major slabs of a batch of 8 MiB or more,
 // with 64 to 256 channels, are reduced by the Prefetch forms of the
 // channels-last kernels, which fetch each line 128 rows before they read
 // it (on AVX-512 the chunk walk reads every row of 64 or more channels in

@@ -403,7 +403,7 @@ func (w *workspace) chansCF(out, lanesAcc, c64 []float64, c32 []float32, c0, c1,
 	s, g, k := w.s, &w.geo, w.k
 	nch := c1 - c0
 	start, nruns, runLen, group := g.slab(c0, j)
-	if len(c64) > 0 && nruns > max(carryRuns, group) {
+	if len(c64) > 0 && w.carryHere(nruns, group) {
 		w.carryCF(out, c64, c32, c0, c1, start, nruns, runLen, group, backward)
 		return
 	}
@@ -435,31 +435,47 @@ var carryOn = true
 // AVX-512, three alternating pairs; Train level).
 const carryMaxRun = 128
 
-// carries reports whether chansCF walks the slabs of s with carryCF:
-// channels first, runs shorter than carryMaxRun, and more samples than
-// carryRuns and than a flush group. With fewer, a Chans call flushes each
-// channel once, from registers, and is faster: Train of 16x512x7x7 took
-// 2.08-2.13x copy() with carryCF and 1.76-1.85 without (bnbench, AVX-512,
-// three alternating pairs). Such a batch's statistics take
-// carryCF instead of the address-order walk (slabMemOrderCF), whose calls
-// cover one channel.
+// carries reports whether chansCF may walk the slabs of s with carryCF:
+// channels first, runs shorter than carryMaxRun, more samples than
+// carryRuns. Such a batch's statistics slabs take carryCF instead of the
+// address-order walk (slabMemOrderCF), whose calls cover one channel.
 func carries(s Shape) bool {
-	return carryOn && !s.rowMajor() && s.S < carryMaxRun && s.N > max(carryRuns, fallback.FlushCF/max(1, s.S))
+	return carryOn && !s.rowMajor() && s.S < carryMaxRun && s.N > carryRuns
 }
 
 // usesCarry reports whether op o of this call may walk slabs with carryCF
-// (carries, and an op whose units call chansCF).
+// (carries, and an op whose units call chansCF), and so needs its scratch.
 func (w *workspace) usesCarry(o op) bool {
 	if !carries(w.s) {
 		return false
 	}
 	switch o {
 	case opTrainGroups, opBackGroups:
-		return !w.pipe
+		return !w.pipe && w.s.N > w.geo.group
 	case opStatsSlabs, opBackSlabs:
 		return !w.memOrder
 	}
 	return false
+}
+
+// carryHere reports whether chansCF takes carryCF for a slab of nruns runs
+// flushed every group (carries holds). With no more runs than a flush
+// group, a Chans call flushes each channel once, from registers, and is
+// faster in cache: Train of 16x512x7x7 took 2.08-2.13x copy() with
+// carryCF and 1.76-1.85 without (bnbench, AVX-512, three alternating
+// pairs). The statistics slabs of a batch of memOrderBytes or more take
+// carryCF all the same, which is faster there than slabMemOrderCF: MeanVar
+// of 16x2048x7x7 0.94-1.03 against 1.48-1.79 (tune harness, TUNE_COLD=1,
+// three pairs), while its Train and Backward groups lost with it
+// (1.83-2.28 against 1.67-2.08, 2.84-3.32 against 2.67-3.30).
+func (w *workspace) carryHere(nruns, group int) bool {
+	if nruns <= carryRuns {
+		return false
+	}
+	if nruns > group {
+		return true
+	}
+	return (w.op == opStatsSlabs || w.op == opBackSlabs) && w.s.Len()*4 >= memOrderBytes
 }
 
 // carrySpace returns the Carry kernels' lanes at the end of a part's acc
