@@ -3,6 +3,7 @@ package reduce
 import (
 	"math"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
 )
 
@@ -43,13 +44,13 @@ func TestCarryMatchesChansPath(t *testing.T) {
 		}
 		k := active.Load()
 		stats, back := k.statsCFCarry, k.backwardCFCarry
-		var calls int
+		var calls atomic.Int64 // the kernels run on the pool's workers too
 		k.statsCFCarry = func(out, acc []float64, part, x []float32, nch, chStride, nruns, runLen, stride, group, phase, end int, pivot []float32) {
-			calls++
+			calls.Add(1)
 			stats(out, acc, part, x, nch, chStride, nruns, runLen, stride, group, phase, end, pivot)
 		}
 		k.backwardCFCarry = func(out, acc []float64, part, dy, x []float32, nch, chStride, nruns, runLen, stride, group, phase, end int, mean []float32) {
-			calls++
+			calls.Add(1)
 			back(out, acc, part, dy, x, nch, chStride, nruns, runLen, stride, group, phase, end, mean)
 		}
 		for _, s := range shapes {
@@ -66,16 +67,16 @@ func TestCarryMatchesChansPath(t *testing.T) {
 				gamma[c], beta[c] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
 			}
 			for _, run := range []Runner{nil, Pool(3)} {
-				calls = 0
+				calls.Store(0)
 				carryOn = false
 				want := runAll(s, x, dy, gamma, beta, run)
-				if calls != 0 {
-					t.Fatalf("%s %v: %d Carry calls with carryOn false", name, s, calls)
+				if n := calls.Load(); n != 0 {
+					t.Fatalf("%s %v: %d Carry calls with carryOn false", name, s, n)
 				}
 				carryOn = true
 				got := runAll(s, x, dy, gamma, beta, run)
-				if (calls > 0) != wantCarry[s] {
-					t.Errorf("%s %v: %d Carry calls; want them: %v", name, s, calls, wantCarry[s])
+				if n := calls.Load(); (n > 0) != wantCarry[s] {
+					t.Errorf("%s %v: %d Carry calls; want them: %v", name, s, n, wantCarry[s])
 				}
 				for what, pair := range map[string][2][]float32{"y": {got.y, want.y}, "mean": {got.mean, want.mean},
 					"var": {got.vr, want.vr}, "invstd": {got.inv, want.inv}, "running": {append(got.rm, got.rv...), append(want.rm, want.rv...)},
