@@ -26,18 +26,7 @@ func randPart(rng *rand.Rand, n int) []float32 {
 // too, unless end != 0).
 func carryCase(t testing.TB, im asm.Impl, rng *rand.Rand, nch, nruns, runLen, gap, group, phase, end, mis int, special bool) bool {
 	t.Helper()
-	chStride := runLen + gap
-	stride := nch*chStride + rng.IntN(5)
-	n := (nruns-1)*stride + (nch-1)*chStride + runLen
-	off := offsets[rng.IntN(len(offsets))]
-	x := make([]float32, n+mis)[mis:]
-	fill(rng, x, off, special)
-	dy := make([]float32, n)
-	fill(rng, dy, 0, special)
-	cv := make([]float32, nch)
-	for j := range cv {
-		cv[j] = off + float32(rng.NormFloat64())
-	}
+	x, dy, cv, chStride, stride := chansBlock(rng, nch, nruns, runLen, gap, mis, special)
 	what := fmt.Sprintf("%s nch=%d nruns=%d runLen=%d chStride=%d stride=%d group=%d phase=%d end=%d mis=%d",
 		im.Name, nch, nruns, runLen, chStride, stride, group, phase, end, mis)
 	for _, nq := range []int{2, 3} {

@@ -117,24 +117,33 @@ func reductionCase(t testing.TB, im asm.Impl, rng *rand.Rand, nruns, runLen, str
 	return sameBits64(t, "BackwardCF "+what, got, want)
 }
 
+// chansBlock makes the data of a multi-channel reduction: nruns runs of
+// nch channels, runLen + gap (chStride) values apart, samples stride
+// apart, x starting mis values past an aligned allocation, around one of
+// offsets, and a pivot or mean per channel near it.
+func chansBlock(rng *rand.Rand, nch, nruns, runLen, gap, mis int, special bool) (x, dy, cv []float32, chStride, stride int) {
+	chStride = runLen + gap
+	stride = nch*chStride + rng.IntN(5)
+	n := (nruns-1)*stride + (nch-1)*chStride + runLen
+	off := offsets[rng.IntN(len(offsets))]
+	x = make([]float32, n+mis)[mis:]
+	fill(rng, x, off, special)
+	dy = make([]float32, n)
+	fill(rng, dy, 0, special)
+	cv = make([]float32, nch)
+	for j := range cv {
+		cv[j] = off + float32(rng.NormFloat64())
+	}
+	return x, dy, cv, chStride, stride
+}
+
 // chansCase runs StatsCFChans and BackwardCFChans of im over nch
 // channels, runLen + gap values apart, and compares them with fallback.
 // out and acc start with garbage: the kernels must overwrite out and clear
 // acc themselves.
 func chansCase(t testing.TB, im asm.Impl, rng *rand.Rand, nch, nruns, runLen, gap, group, mis int, special bool) bool {
 	t.Helper()
-	chStride := runLen + gap
-	stride := nch*chStride + rng.IntN(5)
-	n := (nruns-1)*stride + (nch-1)*chStride + runLen
-	off := offsets[rng.IntN(len(offsets))]
-	x := make([]float32, n+mis)[mis:]
-	fill(rng, x, off, special)
-	dy := make([]float32, n)
-	fill(rng, dy, 0, special)
-	piv := make([]float32, nch)
-	for j := range piv {
-		piv[j] = off + float32(rng.NormFloat64())
-	}
+	x, dy, piv, chStride, stride := chansBlock(rng, nch, nruns, runLen, gap, mis, special)
 	what := fmt.Sprintf("%s nch=%d nruns=%d runLen=%d chStride=%d stride=%d group=%d mis=%d", im.Name, nch, nruns, runLen, chStride, stride, group, mis)
 	for _, nq := range []int{2, 3} {
 		want, got := randAcc(rng, nq*nch+3), randAcc(rng, nq*nch+3)

@@ -1,7 +1,6 @@
 package reduce
 
 import (
-	"math"
 	"math/rand/v2"
 	"sync/atomic"
 	"testing"
@@ -54,18 +53,7 @@ func TestCarryMatchesChansPath(t *testing.T) {
 			back(out, acc, part, dy, x, nch, chStride, nruns, runLen, stride, group, phase, end, mean)
 		}
 		for _, s := range shapes {
-			n := s.Len()
-			x, dy := make([]float32, n), make([]float32, n)
-			for i := range x {
-				// magnitudes from 1e-4 to 1e4 around the offset, so that
-				// the float64 sums round and a change of order shows
-				x[i] = float32(1e4 + rng.NormFloat64()*math.Pow(10, float64(rng.IntN(9)-4)))
-				dy[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(9)-4)))
-			}
-			gamma, beta := make([]float32, s.C), make([]float32, s.C)
-			for c := range gamma {
-				gamma[c], beta[c] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
-			}
+			x, dy, gamma, beta := spreadBatch(rng, s)
 			for _, run := range []Runner{nil, Pool(3)} {
 				calls.Store(0)
 				carryOn = false

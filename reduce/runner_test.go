@@ -71,6 +71,22 @@ func runAll(s Shape, x, dy, gamma, beta []float32, run Runner) outputs {
 	return o
 }
 
+// spreadBatch makes x, dy, gamma and beta for s: x of magnitudes from 1e-4
+// to 1e4 around 1e4 and dy of the same magnitudes around 0, so that the
+// float64 sums round and a change of summation order shows.
+func spreadBatch(rng *rand.Rand, s Shape) (x, dy, gamma, beta []float32) {
+	x, dy = make([]float32, s.Len()), make([]float32, s.Len())
+	for i := range x {
+		x[i] = float32(1e4 + rng.NormFloat64()*math.Pow(10, float64(rng.IntN(9)-4)))
+		dy[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(9)-4)))
+	}
+	gamma, beta = make([]float32, s.C), make([]float32, s.C)
+	for c := range gamma {
+		gamma[c], beta[c] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+	}
+	return x, dy, gamma, beta
+}
+
 // sameBits64 is sameBits for float64, with any NaN matching any NaN.
 func sameBits64(a, b []float64) int {
 	if len(a) != len(b) {
@@ -119,19 +135,8 @@ func TestWorkerCountsGiveSameBits(t *testing.T) {
 		{N: 7, C: 33, S: 1}, {N: 500, C: 5, S: 30, Layout: ChannelsLast}, {N: 64, C: 70, S: 33, Layout: ChannelsLast},
 	}
 	for _, s := range shapes {
-		n := s.Len()
-		x, dy := make([]float32, n), make([]float32, n)
-		for i := range x {
-			// magnitudes from 1e-4 to 1e4 around the offset, so that the
-			// float64 sums round and a change of summation order shows
-			x[i] = float32(1e4 + rng.NormFloat64()*math.Pow(10, float64(rng.IntN(9)-4)))
-			dy[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(9)-4)))
-		}
+		x, dy, gamma, beta := spreadBatch(rng, s)
 		x[0] = 1e4 + 40 // a far pivot for channel 0: the second pass runs
-		gamma, beta := make([]float32, s.C), make([]float32, s.C)
-		for c := range gamma {
-			gamma[c], beta[c] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
-		}
 		pipeBytes, memOrderBytes = maxInt, maxInt
 		want := runAll(s, x, dy, gamma, beta, nil)
 		pipeBytes, memOrderBytes = 0, 0
@@ -223,17 +228,7 @@ func TestFastRowsMatchesGeneralPath(t *testing.T) {
 	} {
 		s := tc.s
 		fastTrain, fastBack = 0, 0
-		x, dy := make([]float32, s.Len()), make([]float32, s.Len())
-		for i := range x {
-			// magnitudes from 1e-4 to 1e4 around the offset, so that the
-			// float64 sums round and a change of summation order shows
-			x[i] = float32(1e4 + rng.NormFloat64()*math.Pow(10, float64(rng.IntN(9)-4)))
-			dy[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(9)-4)))
-		}
-		gamma, beta := make([]float32, s.C), make([]float32, s.C)
-		for c := range gamma {
-			gamma[c], beta[c] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
-		}
+		x, dy, gamma, beta := spreadBatch(rng, s)
 		var outs [2]outputs
 		for i, fast := range []bool{true, false} {
 			fastRows = fast

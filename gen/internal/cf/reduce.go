@@ -419,19 +419,29 @@ func reduction(isa ISA, backward, chans, carry bool, tab Mem) {
 	if chans {
 		outTree(func(q int) VecVirtual { return isa.laneTree(acc.Offset(8 * q * Lanes)) })
 		Label(lbl(name, "nextchannel"))
-		ADDQ(U8(8*nq), outP)
-		ADDQ(U8(4), cvP)
-		cs := Load(Param("chStride"), GP64())
-		SHLQ(U8(2), cs)
-		ADDQ(cs, xCh)
-		if backward {
-			ADDQ(cs, dyCh)
-		}
-		DECQ(chLeft)
-		JNZ(LabelRef(lbl(name, "channel")))
+		nextChannel(name, nq, outP, cvP, xCh, dyCh, chLeft, backward, nil)
 	}
 	VZEROUPPER()
 	RET()
+}
+
+// nextChannel steps a multi-channel kernel's frame state to its next
+// channel (out, the pivot or mean, x and dy; more, when not nil, steps the
+// rest) and loops to the label channel while channels are left.
+func nextChannel(name string, nq int, outP, cvP, xCh, dyCh, chLeft Mem, backward bool, more func()) {
+	ADDQ(U8(8*nq), outP)
+	if more != nil {
+		more()
+	}
+	ADDQ(U8(4), cvP)
+	cs := Load(Param("chStride"), GP64())
+	SHLQ(U8(2), cs)
+	ADDQ(cs, xCh)
+	if backward {
+		ADDQ(cs, dyCh)
+	}
+	DECQ(chLeft)
+	JNZ(LabelRef(lbl(name, "channel")))
 }
 
 // carryEnd emits the end of a Carry kernel's channel, at the label last
@@ -468,18 +478,10 @@ func carryEnd(isa ISA, name string, nq int, gcount Register, acc Mem, accs [][]V
 			VMOVUPS(a, partLane(pb, q, v))
 		}
 	}
-	ADDQ(U8(8*nq), outP)
-	ADDQ(U32(8*nq*Lanes), accP)
-	ADDQ(U32(4*nq*Lanes), partP)
-	ADDQ(U8(4), cvP)
-	cs := Load(Param("chStride"), GP64())
-	SHLQ(U8(2), cs)
-	ADDQ(cs, xCh)
-	if backward {
-		ADDQ(cs, dyCh)
-	}
-	DECQ(chLeft)
-	JNZ(LabelRef(lbl(name, "channel")))
+	nextChannel(name, nq, outP, cvP, xCh, dyCh, chLeft, backward, func() {
+		ADDQ(U32(8*nq*Lanes), accP)
+		ADDQ(U32(4*nq*Lanes), partP)
+	})
 	VZEROUPPER()
 	RET()
 }
