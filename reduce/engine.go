@@ -396,9 +396,9 @@ func (w *workspace) groupSums(c0, c1 int, acc []float64, tmp []float32) []float6
 // cache or memory reads slower than a sequential pass. On ResNet-50's
 // 32x2048x7x7 (12.8 MB, Train's groups of 83 channels) a Train took 1.02
 // ms, 49% of it in StatsCFChans, and a Backward 2.32 ms, 59% in
-// BackwardCFChans (AVX-512, a temporary benchmark under pprof). Where
-// carries(s), chansCF takes carryCF instead, which reads 8 streams at a
-// time, with the same bits.
+// BackwardCFChans (AVX-512, a temporary benchmark under pprof). Where the
+// call has scratch for it (usesCarry) and carryHere, chansCF takes carryCF
+// instead, which reads 8 streams at a time, with the same bits.
 func (w *workspace) chansCF(out, lanesAcc, c64 []float64, c32 []float32, c0, c1, j int, backward bool) {
 	s, g, k := w.s, &w.geo, w.k
 	nch := c1 - c0
@@ -487,15 +487,16 @@ func (w *workspace) carrySpace(acc []float64, tmp []float32) ([]float64, []float
 	return acc[len(acc)-w.carryLen:], tmp[len(tmp)-w.carryLen:]
 }
 
-// carryCF is chansCF over a slab of more than max(carryRuns, group) runs
-// of fewer than carryMaxRun values: up to carryChans channels at a time,
-// carryRuns samples per call of the Carry kernels, each channel's float32
-// and float64 lanes kept in c32 and c64 between the calls and reduced by
-// the halving tree in the last call, which gives the Chans kernels' bits.
+// carryCF is chansCF over a slab that carryHere gives it (more than
+// carryRuns runs of fewer than carryMaxRun values): up to carryChans
+// channels at a time, carryRuns samples per call of the Carry kernels,
+// each channel's float32 and float64 lanes kept in c32 and c64 between
+// the calls and reduced by the halving tree in the last call, which gives
+// the Chans kernels' bits.
 // A call reads carryRuns streams of memory, one per sample; a Chans call
 // reads one per sample of the whole slab. Measured on 2026-12-06, AVX-512,
-// from memory (the tune harness, TUNE_COLD=1, carryCF on and off by a
-// temporary switch in one process, four pairs, medians): Backward of
+// from memory (the tune harness, TUNE_COLD=1 against TUNE_COLD=1
+// TUNE_CARRY=0 in one process, four pairs, upper medians): Backward of
 // 32x2048x7x7 3.52x copy() -> 3.16, of 64x256x10x10 3.02 -> 2.65, of
 // 256x512x7x7 3.33 -> 3.21; Train of 64x256x10x10 2.12 -> 1.97, of
 // 256x512x7x7 2.13 -> 2.06; 128x512x7x7 and 32x512x7x7 level. MeanVar
