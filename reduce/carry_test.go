@@ -11,10 +11,11 @@ import (
 // workers, and compares every output bit for bit. It counts the Carry
 // kernels' calls, so that the carry path cannot go untested.
 func TestCarryMatchesChansPath(t *testing.T) {
-	defer func(m int) { carryOn, memOrderBytes = true, m }(memOrderBytes)
+	defer func(m, c int) { carryOn, memOrderBytes, carryChunkBytes = true, m, c }(memOrderBytes, carryChunkBytes)
 	// Without carryCF the statistics walk in address order (the path that
-	// batches of memOrderBytes take), with it through carryCF.
-	memOrderBytes = 0
+	// batches of memOrderBytes take), with it through carryCF; its channel
+	// groups grow to carryMinChunk per sample, as large batches' do.
+	memOrderBytes, carryChunkBytes = 0, 0
 	rng := rand.New(rand.NewPCG(41, 42))
 	var shapes []Shape
 	wantCarry := map[Shape]bool{}

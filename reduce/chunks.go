@@ -33,11 +33,39 @@ var (
 
 const pstride = fallback.ParamStrideCF
 
+// carryMinChunk is the least a group walked by carryCF reads of each
+// sample, in bytes: a group of blockBytes over many samples holds a few
+// channels, and carryCF's 8 streams then read a kilobyte or two each
+// before they jump. Groups grow past blockBytes to it; their apply then
+// re-reads them from the last-level cache instead of L2, and still gains.
+// From memory (the tune harness, TUNE_COLD=1, a temporary knob, three
+// runs each, middle values), 8 KB against blockBytes alone: Backward of
+// 256x512x7x7 3.20 -> 2.64x copy(), of 128x256x10x10 3.64 -> 2.90, of
+// 128x512x7x7 3.00 -> 2.81; Train of 256x512x7x7 2.15 -> 1.94, of
+// 128x256x10x10 2.11 -> 1.93. 4 KB gained less (Backward of 256x512x7x7
+// 2.74, of 128x256x10x10 3.23).
+//
+// Only tensors of carryChunkBytes or more take it. In bnbench, whose
+// back-to-back calls find much of a 13 MB tensor in the last-level cache,
+// the larger groups lost there (three alternating pairs, AVX-512: Train
+// of 128x256x10x10 2.01-2.11 -> 2.15-2.30, Backward of 128x512x7x7
+// 4.85-5.18 -> 5.18-5.51; AVX2 Train of 128x512x7x7 2.37-2.39 ->
+// 2.59-2.81), while on 26 MB tensors they gained in bnbench too (with
+// this threshold, three pairs: Backward of 512x256x7x7 5.84-6.33 ->
+// 3.60-4.06, AVX2 8.32-9.36 -> 4.10-5.19, Train 2.78-2.87 -> 2.40-2.58;
+// Backward of 256x512x7x7 4.20-4.34 -> 3.67-4.04, AVX2 5.41-5.92 ->
+// 3.75-4.17; Train of 256x256x10x10 2.59-2.78 -> 2.36-2.51).
+const carryMinChunk = 8 << 10
+
+// carryChunkBytes is the tensor size from which carryMinChunk applies (a
+// variable: tests lower it).
+var carryChunkBytes = 16 << 20
+
 // channelsPerGroup is the number of channels of a fused channels-first
 // group: as many as fit blockBytes over tensors tensors (pipelined, at most
 // pipeChannels: Train's groups fit pipeGroupBytes, Backward's
-// backGroupBytes), but small enough that there are about four groups per
-// worker.
+// backGroupBytes; walked by carryCF, at least carryMinChunk of each
+// sample), but small enough that there are about four groups per worker.
 func channelsPerGroup(s Shape, tensors, workers int) int {
 	per := tensors * s.N * s.S * 4
 	g := s.C
@@ -48,6 +76,8 @@ func channelsPerGroup(s Shape, tensors, workers int) int {
 			g = max(1, min(pipeChannels, pipeGroupBytes/per))
 		case tensors == 2 && pipelines(s, 2):
 			g = max(1, min(pipeChannels, backGroupBytes/per))
+		case groupsCarry(s) && s.Len()*4 >= carryChunkBytes:
+			g = max(g, ceilDiv(carryMinChunk, 4*s.S))
 		}
 	}
 	if workers > 1 {

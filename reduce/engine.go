@@ -443,6 +443,13 @@ func carries(s Shape) bool {
 	return carryOn && !s.rowMajor() && s.S < carryMaxRun && s.N > carryRuns
 }
 
+// groupsCarry reports whether the channel groups of s walk their slabs
+// with carryCF: carries, and more samples than a flush group (see
+// carryHere).
+func groupsCarry(s Shape) bool {
+	return carries(s) && s.N > fallback.FlushCF/max(1, s.S)
+}
+
 // usesCarry reports whether op o of this call may walk slabs with carryCF
 // (carries, and an op whose units call chansCF), and so needs its scratch.
 func (w *workspace) usesCarry(o op) bool {
@@ -451,7 +458,7 @@ func (w *workspace) usesCarry(o op) bool {
 	}
 	switch o {
 	case opTrainGroups, opBackGroups:
-		return !w.pipe && w.s.N > w.geo.group
+		return !w.pipe && groupsCarry(w.s)
 	case opStatsSlabs, opBackSlabs:
 		return !w.memOrder
 	}
