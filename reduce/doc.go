@@ -97,7 +97,8 @@
 // float32 and float64 lanes wait in memory between the calls). Channel
 // groups and the slabs of batches under 4 MiB do so only with more
 // samples than a flush group; with fewer, one Chans call per slab keeps
-// each channel's lanes in registers. Row-major slabs of a batch of 8 MiB or more,
+// each channel's lanes in registers. In tensors of 16 MiB or more those
+// channel groups hold at least 8 KB of each sample. Row-major slabs of a batch of 8 MiB or more,
 // with 64 to 256 channels, are reduced by the Prefetch forms of the
 // channels-last kernels, which fetch each line 128 rows before they read
 // it (on AVX-512 the chunk walk reads every row of 64 or more channels in
