@@ -610,3 +610,136 @@ applyCFNTAVX2_done:
 	SFENCE
 	VZEROUPPER
 	RET
+
+// func applyCFNTPairAVX2(y []float32, x []float32, n int, c int, s int, stride int, pair int, p []float32)
+// Requires: AVX, MMX+
+TEXT ·applyCFNTPairAVX2(SB), NOSPLIT, $24-112
+	MOVQ  y_base+0(FP), AX
+	MOVQ  x_base+24(FP), CX
+	MOVQ  pair+80(FP), DX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(DX*1), BX
+	LEAQ  (CX)(DX*1), DX
+	MOVQ  n+48(FP), SI
+	TESTQ SI, SI
+	JLE   applyCFNTPairAVX2_done
+	MOVQ  SI, (SP)
+	CMPQ  c+56(FP), $0x00
+	JLE   applyCFNTPairAVX2_done
+	MOVQ  s+64(FP), SI
+	MOVQ  SI, DI
+	SHRQ  $0x05, DI
+	SHRQ  $0x03, SI
+	ANDQ  $0x03, SI
+	MOVQ  SI, 16(SP)
+	MOVQ  DI, SI
+	ORQ   16(SP), SI
+	JZ    applyCFNTPairAVX2_done
+	MOVQ  p_base+88(FP), SI
+	XORQ  R8, R8
+
+applyCFNTPairAVX2_sample:
+	MOVQ R8, R9
+	MOVQ SI, R10
+	MOVQ c+56(FP), R11
+	MOVQ R11, 8(SP)
+
+applyCFNTPairAVX2_channel:
+	VBROADCASTSS (R10), Y0
+	VBROADCASTSS 4(R10), Y1
+	VBROADCASTSS 8(R10), Y2
+	VBROADCASTSS 12(R10), Y3
+	MOVQ         DI, R11
+	TESTQ        R11, R11
+	JZ           applyCFNTPairAVX2_vectors
+
+applyCFNTPairAVX2_big:
+	VMOVUPS  (CX)(R9*1), Y4
+	VSUBPS   Y0, Y4, Y4
+	VSUBPS   Y1, Y4, Y4
+	VMULPS   Y2, Y4, Y4
+	VADDPS   Y3, Y4, Y4
+	VMOVNTPS Y4, (AX)(R9*1)
+	VMOVUPS  (DX)(R9*1), Y4
+	VSUBPS   Y0, Y4, Y4
+	VSUBPS   Y1, Y4, Y4
+	VMULPS   Y2, Y4, Y4
+	VADDPS   Y3, Y4, Y4
+	VMOVNTPS Y4, (BX)(R9*1)
+	VMOVUPS  32(CX)(R9*1), Y4
+	VSUBPS   Y0, Y4, Y4
+	VSUBPS   Y1, Y4, Y4
+	VMULPS   Y2, Y4, Y4
+	VADDPS   Y3, Y4, Y4
+	VMOVNTPS Y4, 32(AX)(R9*1)
+	VMOVUPS  32(DX)(R9*1), Y4
+	VSUBPS   Y0, Y4, Y4
+	VSUBPS   Y1, Y4, Y4
+	VMULPS   Y2, Y4, Y4
+	VADDPS   Y3, Y4, Y4
+	VMOVNTPS Y4, 32(BX)(R9*1)
+	VMOVUPS  64(CX)(R9*1), Y4
+	VSUBPS   Y0, Y4, Y4
+	VSUBPS   Y1, Y4, Y4
+	VMULPS   Y2, Y4, Y4
+	VADDPS   Y3, Y4, Y4
+	VMOVNTPS Y4, 64(AX)(R9*1)
+	VMOVUPS  64(DX)(R9*1), Y4
+	VSUBPS   Y0, Y4, Y4
+	VSUBPS   Y1, Y4, Y4
+	VMULPS   Y2, Y4, Y4
+	VADDPS   Y3, Y4, Y4
+	VMOVNTPS Y4, 64(BX)(R9*1)
+	VMOVUPS  96(CX)(R9*1), Y4
+	VSUBPS   Y0, Y4, Y4
+	VSUBPS   Y1, Y4, Y4
+	VMULPS   Y2, Y4, Y4
+	VADDPS   Y3, Y4, Y4
+	VMOVNTPS Y4, 96(AX)(R9*1)
+	VMOVUPS  96(DX)(R9*1), Y4
+	VSUBPS   Y0, Y4, Y4
+	VSUBPS   Y1, Y4, Y4
+	VMULPS   Y2, Y4, Y4
+	VADDPS   Y3, Y4, Y4
+	VMOVNTPS Y4, 96(BX)(R9*1)
+	ADDQ     $0x00000080, R9
+	DECQ     R11
+	JNZ      applyCFNTPairAVX2_big
+
+applyCFNTPairAVX2_vectors:
+	MOVQ  16(SP), R11
+	TESTQ R11, R11
+	JZ    applyCFNTPairAVX2_next
+
+applyCFNTPairAVX2_vector:
+	VMOVUPS  (CX)(R9*1), Y4
+	VSUBPS   Y0, Y4, Y4
+	VSUBPS   Y1, Y4, Y4
+	VMULPS   Y2, Y4, Y4
+	VADDPS   Y3, Y4, Y4
+	VMOVNTPS Y4, (AX)(R9*1)
+	VMOVUPS  (DX)(R9*1), Y4
+	VSUBPS   Y0, Y4, Y4
+	VSUBPS   Y1, Y4, Y4
+	VMULPS   Y2, Y4, Y4
+	VADDPS   Y3, Y4, Y4
+	VMOVNTPS Y4, (BX)(R9*1)
+	ADDQ     $0x20, R9
+	DECQ     R11
+	JNZ      applyCFNTPairAVX2_vector
+
+applyCFNTPairAVX2_next:
+	ADDQ $0x20, R10
+	DECQ 8(SP)
+	JNZ  applyCFNTPairAVX2_channel
+
+	// Next sample.
+	MOVQ stride+72(FP), R11
+	LEAQ (R8)(R11*4), R8
+	DECQ (SP)
+	JNZ  applyCFNTPairAVX2_sample
+
+applyCFNTPairAVX2_done:
+	SFENCE
+	VZEROUPPER
+	RET

@@ -15,3 +15,10 @@ func applyCFAVX512(y []float32, x []float32, n int, c int, s int, stride int, p 
 //
 //go:noescape
 func applyCFNTAVX512(y []float32, x []float32, n int, c int, s int, stride int, p []float32)
+
+// applyCFNTPairAVX512 is the AVX512 form of fallback.ApplyCFPair, with the same bits, storing non-temporally.
+// It requires s, stride and pair to be multiples of 16 and y to start on a 64-byte boundary;
+// the two blocks may not overlap, and y may be the very same slice as an input.
+//
+//go:noescape
+func applyCFNTPairAVX512(y []float32, x []float32, n int, c int, s int, stride int, pair int, p []float32)

@@ -475,3 +475,136 @@ applyCFNTAVX512_done:
 	SFENCE
 	VZEROUPPER
 	RET
+
+// func applyCFNTPairAVX512(y []float32, x []float32, n int, c int, s int, stride int, pair int, p []float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·applyCFNTPairAVX512(SB), NOSPLIT, $24-112
+	MOVQ  y_base+0(FP), AX
+	MOVQ  x_base+24(FP), CX
+	MOVQ  pair+80(FP), DX
+	SHLQ  $0x02, DX
+	LEAQ  (AX)(DX*1), BX
+	LEAQ  (CX)(DX*1), DX
+	MOVQ  n+48(FP), SI
+	TESTQ SI, SI
+	JLE   applyCFNTPairAVX512_done
+	MOVQ  SI, (SP)
+	CMPQ  c+56(FP), $0x00
+	JLE   applyCFNTPairAVX512_done
+	MOVQ  s+64(FP), SI
+	MOVQ  SI, DI
+	SHRQ  $0x06, DI
+	SHRQ  $0x04, SI
+	ANDQ  $0x03, SI
+	MOVQ  SI, 16(SP)
+	MOVQ  DI, SI
+	ORQ   16(SP), SI
+	JZ    applyCFNTPairAVX512_done
+	MOVQ  p_base+88(FP), SI
+	XORQ  R8, R8
+
+applyCFNTPairAVX512_sample:
+	MOVQ R8, R9
+	MOVQ SI, R10
+	MOVQ c+56(FP), R11
+	MOVQ R11, 8(SP)
+
+applyCFNTPairAVX512_channel:
+	VBROADCASTSS (R10), Z0
+	VBROADCASTSS 4(R10), Z1
+	VBROADCASTSS 8(R10), Z2
+	VBROADCASTSS 12(R10), Z3
+	MOVQ         DI, R11
+	TESTQ        R11, R11
+	JZ           applyCFNTPairAVX512_vectors
+
+applyCFNTPairAVX512_big:
+	VMOVUPS  (CX)(R9*1), Z4
+	VSUBPS   Z0, Z4, Z4
+	VSUBPS   Z1, Z4, Z4
+	VMULPS   Z2, Z4, Z4
+	VADDPS   Z3, Z4, Z4
+	VMOVNTPS Z4, (AX)(R9*1)
+	VMOVUPS  (DX)(R9*1), Z4
+	VSUBPS   Z0, Z4, Z4
+	VSUBPS   Z1, Z4, Z4
+	VMULPS   Z2, Z4, Z4
+	VADDPS   Z3, Z4, Z4
+	VMOVNTPS Z4, (BX)(R9*1)
+	VMOVUPS  64(CX)(R9*1), Z4
+	VSUBPS   Z0, Z4, Z4
+	VSUBPS   Z1, Z4, Z4
+	VMULPS   Z2, Z4, Z4
+	VADDPS   Z3, Z4, Z4
+	VMOVNTPS Z4, 64(AX)(R9*1)
+	VMOVUPS  64(DX)(R9*1), Z4
+	VSUBPS   Z0, Z4, Z4
+	VSUBPS   Z1, Z4, Z4
+	VMULPS   Z2, Z4, Z4
+	VADDPS   Z3, Z4, Z4
+	VMOVNTPS Z4, 64(BX)(R9*1)
+	VMOVUPS  128(CX)(R9*1), Z4
+	VSUBPS   Z0, Z4, Z4
+	VSUBPS   Z1, Z4, Z4
+	VMULPS   Z2, Z4, Z4
+	VADDPS   Z3, Z4, Z4
+	VMOVNTPS Z4, 128(AX)(R9*1)
+	VMOVUPS  128(DX)(R9*1), Z4
+	VSUBPS   Z0, Z4, Z4
+	VSUBPS   Z1, Z4, Z4
+	VMULPS   Z2, Z4, Z4
+	VADDPS   Z3, Z4, Z4
+	VMOVNTPS Z4, 128(BX)(R9*1)
+	VMOVUPS  192(CX)(R9*1), Z4
+	VSUBPS   Z0, Z4, Z4
+	VSUBPS   Z1, Z4, Z4
+	VMULPS   Z2, Z4, Z4
+	VADDPS   Z3, Z4, Z4
+	VMOVNTPS Z4, 192(AX)(R9*1)
+	VMOVUPS  192(DX)(R9*1), Z4
+	VSUBPS   Z0, Z4, Z4
+	VSUBPS   Z1, Z4, Z4
+	VMULPS   Z2, Z4, Z4
+	VADDPS   Z3, Z4, Z4
+	VMOVNTPS Z4, 192(BX)(R9*1)
+	ADDQ     $0x00000100, R9
+	DECQ     R11
+	JNZ      applyCFNTPairAVX512_big
+
+applyCFNTPairAVX512_vectors:
+	MOVQ  16(SP), R11
+	TESTQ R11, R11
+	JZ    applyCFNTPairAVX512_next
+
+applyCFNTPairAVX512_vector:
+	VMOVUPS  (CX)(R9*1), Z4
+	VSUBPS   Z0, Z4, Z4
+	VSUBPS   Z1, Z4, Z4
+	VMULPS   Z2, Z4, Z4
+	VADDPS   Z3, Z4, Z4
+	VMOVNTPS Z4, (AX)(R9*1)
+	VMOVUPS  (DX)(R9*1), Z4
+	VSUBPS   Z0, Z4, Z4
+	VSUBPS   Z1, Z4, Z4
+	VMULPS   Z2, Z4, Z4
+	VADDPS   Z3, Z4, Z4
+	VMOVNTPS Z4, (BX)(R9*1)
+	ADDQ     $0x40, R9
+	DECQ     R11
+	JNZ      applyCFNTPairAVX512_vector
+
+applyCFNTPairAVX512_next:
+	ADDQ $0x20, R10
+	DECQ 8(SP)
+	JNZ  applyCFNTPairAVX512_channel
+
+	// Next sample.
+	MOVQ stride+72(FP), R11
+	LEAQ (R8)(R11*4), R8
+	DECQ (SP)
+	JNZ  applyCFNTPairAVX512_sample
+
+applyCFNTPairAVX512_done:
+	SFENCE
+	VZEROUPPER
+	RET

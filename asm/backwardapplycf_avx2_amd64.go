@@ -15,3 +15,10 @@ func backwardApplyCFAVX2(dx []float32, dy []float32, x []float32, n int, c int, 
 //
 //go:noescape
 func backwardApplyCFNTAVX2(dx []float32, dy []float32, x []float32, n int, c int, s int, stride int, p []float32)
+
+// backwardApplyCFNTPairAVX2 is the AVX2 form of fallback.BackwardApplyCFPair, with the same bits, storing non-temporally.
+// It requires s, stride and pair to be multiples of 16 and dx to start on a 64-byte boundary;
+// the two blocks may not overlap, and dx may be the very same slice as an input.
+//
+//go:noescape
+func backwardApplyCFNTPairAVX2(dx []float32, dy []float32, x []float32, n int, c int, s int, stride int, pair int, p []float32)

@@ -684,3 +684,169 @@ backwardApplyCFNTAVX2_done:
 	SFENCE
 	VZEROUPPER
 	RET
+
+// func backwardApplyCFNTPairAVX2(dx []float32, dy []float32, x []float32, n int, c int, s int, stride int, pair int, p []float32)
+// Requires: AVX, MMX+
+TEXT ·backwardApplyCFNTPairAVX2(SB), NOSPLIT, $24-136
+	MOVQ  dx_base+0(FP), AX
+	MOVQ  x_base+48(FP), CX
+	MOVQ  dy_base+24(FP), DX
+	MOVQ  pair+104(FP), BX
+	SHLQ  $0x02, BX
+	LEAQ  (AX)(BX*1), SI
+	LEAQ  (CX)(BX*1), DI
+	LEAQ  (DX)(BX*1), BX
+	MOVQ  n+72(FP), R8
+	TESTQ R8, R8
+	JLE   backwardApplyCFNTPairAVX2_done
+	MOVQ  R8, (SP)
+	CMPQ  c+80(FP), $0x00
+	JLE   backwardApplyCFNTPairAVX2_done
+	MOVQ  s+88(FP), R8
+	MOVQ  R8, R9
+	SHRQ  $0x05, R9
+	SHRQ  $0x03, R8
+	ANDQ  $0x03, R8
+	MOVQ  R8, 16(SP)
+	MOVQ  R9, R8
+	ORQ   16(SP), R8
+	JZ    backwardApplyCFNTPairAVX2_done
+	MOVQ  p_base+112(FP), R8
+	XORQ  R10, R10
+
+backwardApplyCFNTPairAVX2_sample:
+	MOVQ R10, R11
+	MOVQ R8, R12
+	MOVQ c+80(FP), R13
+	MOVQ R13, 8(SP)
+
+backwardApplyCFNTPairAVX2_channel:
+	VBROADCASTSS (R12), Y0
+	VBROADCASTSS 4(R12), Y1
+	VBROADCASTSS 8(R12), Y2
+	VBROADCASTSS 12(R12), Y3
+	VBROADCASTSS 16(R12), Y4
+	MOVQ         R9, R13
+	TESTQ        R13, R13
+	JZ           backwardApplyCFNTPairAVX2_vectors
+
+backwardApplyCFNTPairAVX2_big:
+	VMOVUPS  (CX)(R11*1), Y5
+	VSUBPS   Y0, Y5, Y5
+	VSUBPS   Y1, Y5, Y5
+	VMULPS   Y3, Y5, Y5
+	VMOVUPS  (DX)(R11*1), Y6
+	VMULPS   Y4, Y6, Y6
+	VSUBPS   Y2, Y6, Y6
+	VSUBPS   Y5, Y6, Y6
+	VMOVNTPS Y6, (AX)(R11*1)
+	VMOVUPS  (DI)(R11*1), Y5
+	VSUBPS   Y0, Y5, Y5
+	VSUBPS   Y1, Y5, Y5
+	VMULPS   Y3, Y5, Y5
+	VMOVUPS  (BX)(R11*1), Y6
+	VMULPS   Y4, Y6, Y6
+	VSUBPS   Y2, Y6, Y6
+	VSUBPS   Y5, Y6, Y6
+	VMOVNTPS Y6, (SI)(R11*1)
+	VMOVUPS  32(CX)(R11*1), Y5
+	VSUBPS   Y0, Y5, Y5
+	VSUBPS   Y1, Y5, Y5
+	VMULPS   Y3, Y5, Y5
+	VMOVUPS  32(DX)(R11*1), Y6
+	VMULPS   Y4, Y6, Y6
+	VSUBPS   Y2, Y6, Y6
+	VSUBPS   Y5, Y6, Y6
+	VMOVNTPS Y6, 32(AX)(R11*1)
+	VMOVUPS  32(DI)(R11*1), Y5
+	VSUBPS   Y0, Y5, Y5
+	VSUBPS   Y1, Y5, Y5
+	VMULPS   Y3, Y5, Y5
+	VMOVUPS  32(BX)(R11*1), Y6
+	VMULPS   Y4, Y6, Y6
+	VSUBPS   Y2, Y6, Y6
+	VSUBPS   Y5, Y6, Y6
+	VMOVNTPS Y6, 32(SI)(R11*1)
+	VMOVUPS  64(CX)(R11*1), Y5
+	VSUBPS   Y0, Y5, Y5
+	VSUBPS   Y1, Y5, Y5
+	VMULPS   Y3, Y5, Y5
+	VMOVUPS  64(DX)(R11*1), Y6
+	VMULPS   Y4, Y6, Y6
+	VSUBPS   Y2, Y6, Y6
+	VSUBPS   Y5, Y6, Y6
+	VMOVNTPS Y6, 64(AX)(R11*1)
+	VMOVUPS  64(DI)(R11*1), Y5
+	VSUBPS   Y0, Y5, Y5
+	VSUBPS   Y1, Y5, Y5
+	VMULPS   Y3, Y5, Y5
+	VMOVUPS  64(BX)(R11*1), Y6
+	VMULPS   Y4, Y6, Y6
+	VSUBPS   Y2, Y6, Y6
+	VSUBPS   Y5, Y6, Y6
+	VMOVNTPS Y6, 64(SI)(R11*1)
+	VMOVUPS  96(CX)(R11*1), Y5
+	VSUBPS   Y0, Y5, Y5
+	VSUBPS   Y1, Y5, Y5
+	VMULPS   Y3, Y5, Y5
+	VMOVUPS  96(DX)(R11*1), Y6
+	VMULPS   Y4, Y6, Y6
+	VSUBPS   Y2, Y6, Y6
+	VSUBPS   Y5, Y6, Y6
+	VMOVNTPS Y6, 96(AX)(R11*1)
+	VMOVUPS  96(DI)(R11*1), Y5
+	VSUBPS   Y0, Y5, Y5
+	VSUBPS   Y1, Y5, Y5
+	VMULPS   Y3, Y5, Y5
+	VMOVUPS  96(BX)(R11*1), Y6
+	VMULPS   Y4, Y6, Y6
+	VSUBPS   Y2, Y6, Y6
+	VSUBPS   Y5, Y6, Y6
+	VMOVNTPS Y6, 96(SI)(R11*1)
+	ADDQ     $0x00000080, R11
+	DECQ     R13
+	JNZ      backwardApplyCFNTPairAVX2_big
+
+backwardApplyCFNTPairAVX2_vectors:
+	MOVQ  16(SP), R13
+	TESTQ R13, R13
+	JZ    backwardApplyCFNTPairAVX2_next
+
+backwardApplyCFNTPairAVX2_vector:
+	VMOVUPS  (CX)(R11*1), Y5
+	VSUBPS   Y0, Y5, Y5
+	VSUBPS   Y1, Y5, Y5
+	VMULPS   Y3, Y5, Y5
+	VMOVUPS  (DX)(R11*1), Y6
+	VMULPS   Y4, Y6, Y6
+	VSUBPS   Y2, Y6, Y6
+	VSUBPS   Y5, Y6, Y6
+	VMOVNTPS Y6, (AX)(R11*1)
+	VMOVUPS  (DI)(R11*1), Y5
+	VSUBPS   Y0, Y5, Y5
+	VSUBPS   Y1, Y5, Y5
+	VMULPS   Y3, Y5, Y5
+	VMOVUPS  (BX)(R11*1), Y6
+	VMULPS   Y4, Y6, Y6
+	VSUBPS   Y2, Y6, Y6
+	VSUBPS   Y5, Y6, Y6
+	VMOVNTPS Y6, (SI)(R11*1)
+	ADDQ     $0x20, R11
+	DECQ     R13
+	JNZ      backwardApplyCFNTPairAVX2_vector
+
+backwardApplyCFNTPairAVX2_next:
+	ADDQ $0x20, R12
+	DECQ 8(SP)
+	JNZ  backwardApplyCFNTPairAVX2_channel
+
+	// Next sample.
+	MOVQ stride+96(FP), R13
+	LEAQ (R10)(R13*4), R10
+	DECQ (SP)
+	JNZ  backwardApplyCFNTPairAVX2_sample
+
+backwardApplyCFNTPairAVX2_done:
+	SFENCE
+	VZEROUPPER
+	RET

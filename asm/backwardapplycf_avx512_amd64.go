@@ -15,3 +15,10 @@ func backwardApplyCFAVX512(dx []float32, dy []float32, x []float32, n int, c int
 //
 //go:noescape
 func backwardApplyCFNTAVX512(dx []float32, dy []float32, x []float32, n int, c int, s int, stride int, p []float32)
+
+// backwardApplyCFNTPairAVX512 is the AVX512 form of fallback.BackwardApplyCFPair, with the same bits, storing non-temporally.
+// It requires s, stride and pair to be multiples of 16 and dx to start on a 64-byte boundary;
+// the two blocks may not overlap, and dx may be the very same slice as an input.
+//
+//go:noescape
+func backwardApplyCFNTPairAVX512(dx []float32, dy []float32, x []float32, n int, c int, s int, stride int, pair int, p []float32)

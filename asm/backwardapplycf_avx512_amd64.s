@@ -540,3 +540,169 @@ backwardApplyCFNTAVX512_done:
 	SFENCE
 	VZEROUPPER
 	RET
+
+// func backwardApplyCFNTPairAVX512(dx []float32, dy []float32, x []float32, n int, c int, s int, stride int, pair int, p []float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·backwardApplyCFNTPairAVX512(SB), NOSPLIT, $24-136
+	MOVQ  dx_base+0(FP), AX
+	MOVQ  x_base+48(FP), CX
+	MOVQ  dy_base+24(FP), DX
+	MOVQ  pair+104(FP), BX
+	SHLQ  $0x02, BX
+	LEAQ  (AX)(BX*1), SI
+	LEAQ  (CX)(BX*1), DI
+	LEAQ  (DX)(BX*1), BX
+	MOVQ  n+72(FP), R8
+	TESTQ R8, R8
+	JLE   backwardApplyCFNTPairAVX512_done
+	MOVQ  R8, (SP)
+	CMPQ  c+80(FP), $0x00
+	JLE   backwardApplyCFNTPairAVX512_done
+	MOVQ  s+88(FP), R8
+	MOVQ  R8, R9
+	SHRQ  $0x06, R9
+	SHRQ  $0x04, R8
+	ANDQ  $0x03, R8
+	MOVQ  R8, 16(SP)
+	MOVQ  R9, R8
+	ORQ   16(SP), R8
+	JZ    backwardApplyCFNTPairAVX512_done
+	MOVQ  p_base+112(FP), R8
+	XORQ  R10, R10
+
+backwardApplyCFNTPairAVX512_sample:
+	MOVQ R10, R11
+	MOVQ R8, R12
+	MOVQ c+80(FP), R13
+	MOVQ R13, 8(SP)
+
+backwardApplyCFNTPairAVX512_channel:
+	VBROADCASTSS (R12), Z0
+	VBROADCASTSS 4(R12), Z1
+	VBROADCASTSS 8(R12), Z2
+	VBROADCASTSS 12(R12), Z3
+	VBROADCASTSS 16(R12), Z4
+	MOVQ         R9, R13
+	TESTQ        R13, R13
+	JZ           backwardApplyCFNTPairAVX512_vectors
+
+backwardApplyCFNTPairAVX512_big:
+	VMOVUPS  (CX)(R11*1), Z5
+	VSUBPS   Z0, Z5, Z5
+	VSUBPS   Z1, Z5, Z5
+	VMULPS   Z3, Z5, Z5
+	VMOVUPS  (DX)(R11*1), Z6
+	VMULPS   Z4, Z6, Z6
+	VSUBPS   Z2, Z6, Z6
+	VSUBPS   Z5, Z6, Z6
+	VMOVNTPS Z6, (AX)(R11*1)
+	VMOVUPS  (DI)(R11*1), Z5
+	VSUBPS   Z0, Z5, Z5
+	VSUBPS   Z1, Z5, Z5
+	VMULPS   Z3, Z5, Z5
+	VMOVUPS  (BX)(R11*1), Z6
+	VMULPS   Z4, Z6, Z6
+	VSUBPS   Z2, Z6, Z6
+	VSUBPS   Z5, Z6, Z6
+	VMOVNTPS Z6, (SI)(R11*1)
+	VMOVUPS  64(CX)(R11*1), Z5
+	VSUBPS   Z0, Z5, Z5
+	VSUBPS   Z1, Z5, Z5
+	VMULPS   Z3, Z5, Z5
+	VMOVUPS  64(DX)(R11*1), Z6
+	VMULPS   Z4, Z6, Z6
+	VSUBPS   Z2, Z6, Z6
+	VSUBPS   Z5, Z6, Z6
+	VMOVNTPS Z6, 64(AX)(R11*1)
+	VMOVUPS  64(DI)(R11*1), Z5
+	VSUBPS   Z0, Z5, Z5
+	VSUBPS   Z1, Z5, Z5
+	VMULPS   Z3, Z5, Z5
+	VMOVUPS  64(BX)(R11*1), Z6
+	VMULPS   Z4, Z6, Z6
+	VSUBPS   Z2, Z6, Z6
+	VSUBPS   Z5, Z6, Z6
+	VMOVNTPS Z6, 64(SI)(R11*1)
+	VMOVUPS  128(CX)(R11*1), Z5
+	VSUBPS   Z0, Z5, Z5
+	VSUBPS   Z1, Z5, Z5
+	VMULPS   Z3, Z5, Z5
+	VMOVUPS  128(DX)(R11*1), Z6
+	VMULPS   Z4, Z6, Z6
+	VSUBPS   Z2, Z6, Z6
+	VSUBPS   Z5, Z6, Z6
+	VMOVNTPS Z6, 128(AX)(R11*1)
+	VMOVUPS  128(DI)(R11*1), Z5
+	VSUBPS   Z0, Z5, Z5
+	VSUBPS   Z1, Z5, Z5
+	VMULPS   Z3, Z5, Z5
+	VMOVUPS  128(BX)(R11*1), Z6
+	VMULPS   Z4, Z6, Z6
+	VSUBPS   Z2, Z6, Z6
+	VSUBPS   Z5, Z6, Z6
+	VMOVNTPS Z6, 128(SI)(R11*1)
+	VMOVUPS  192(CX)(R11*1), Z5
+	VSUBPS   Z0, Z5, Z5
+	VSUBPS   Z1, Z5, Z5
+	VMULPS   Z3, Z5, Z5
+	VMOVUPS  192(DX)(R11*1), Z6
+	VMULPS   Z4, Z6, Z6
+	VSUBPS   Z2, Z6, Z6
+	VSUBPS   Z5, Z6, Z6
+	VMOVNTPS Z6, 192(AX)(R11*1)
+	VMOVUPS  192(DI)(R11*1), Z5
+	VSUBPS   Z0, Z5, Z5
+	VSUBPS   Z1, Z5, Z5
+	VMULPS   Z3, Z5, Z5
+	VMOVUPS  192(BX)(R11*1), Z6
+	VMULPS   Z4, Z6, Z6
+	VSUBPS   Z2, Z6, Z6
+	VSUBPS   Z5, Z6, Z6
+	VMOVNTPS Z6, 192(SI)(R11*1)
+	ADDQ     $0x00000100, R11
+	DECQ     R13
+	JNZ      backwardApplyCFNTPairAVX512_big
+
+backwardApplyCFNTPairAVX512_vectors:
+	MOVQ  16(SP), R13
+	TESTQ R13, R13
+	JZ    backwardApplyCFNTPairAVX512_next
+
+backwardApplyCFNTPairAVX512_vector:
+	VMOVUPS  (CX)(R11*1), Z5
+	VSUBPS   Z0, Z5, Z5
+	VSUBPS   Z1, Z5, Z5
+	VMULPS   Z3, Z5, Z5
+	VMOVUPS  (DX)(R11*1), Z6
+	VMULPS   Z4, Z6, Z6
+	VSUBPS   Z2, Z6, Z6
+	VSUBPS   Z5, Z6, Z6
+	VMOVNTPS Z6, (AX)(R11*1)
+	VMOVUPS  (DI)(R11*1), Z5
+	VSUBPS   Z0, Z5, Z5
+	VSUBPS   Z1, Z5, Z5
+	VMULPS   Z3, Z5, Z5
+	VMOVUPS  (BX)(R11*1), Z6
+	VMULPS   Z4, Z6, Z6
+	VSUBPS   Z2, Z6, Z6
+	VSUBPS   Z5, Z6, Z6
+	VMOVNTPS Z6, (SI)(R11*1)
+	ADDQ     $0x40, R11
+	DECQ     R13
+	JNZ      backwardApplyCFNTPairAVX512_vector
+
+backwardApplyCFNTPairAVX512_next:
+	ADDQ $0x20, R12
+	DECQ 8(SP)
+	JNZ  backwardApplyCFNTPairAVX512_channel
+
+	// Next sample.
+	MOVQ stride+96(FP), R13
+	LEAQ (R10)(R13*4), R10
+	DECQ (SP)
+	JNZ  backwardApplyCFNTPairAVX512_sample
+
+backwardApplyCFNTPairAVX512_done:
+	SFENCE
+	VZEROUPPER
+	RET

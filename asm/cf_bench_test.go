@@ -174,6 +174,8 @@ func BenchmarkFusedPattern(b *testing.B) {
 //	           alone: two tensors read)
 //	apply      BackwardApplyCFNT over the whole tensor (x and dy read, dx
 //	           written: Backward's traffic from memory, in one loop)
+//	applypair  the same by BackwardApplyCFNTPair, the two halves of the
+//	           tensor in lockstep (two sets of streams)
 //	twopass    sums, then apply (every byte of x and dy read twice)
 //	pipeline   the pipelined schedule of package reduce: groups of 2
 //	           channels; per sample, the apply of the group before and
@@ -222,6 +224,7 @@ func BenchmarkBackwardPattern(b *testing.B) {
 		{"copy", func() { copy(dx, x) }},
 		{"sums", func() { im.BackwardCF(acc, dy, x, n/S, S, S, 1, 3) }},
 		{"apply", func() { im.BackwardApplyCFNT(dx, dy, x, 1, 1, n, n, p) }},
+		{"applypair", func() { im.BackwardApplyCFNTPair(dx, dy, x, 1, 1, n/2, n/2, n/2, p) }},
 		{"twopass", func() {
 			im.BackwardCF(acc, dy, x, n/S, S, S, 1, 3)
 			im.BackwardApplyCFNT(dx, dy, x, 1, 1, n, n, p)

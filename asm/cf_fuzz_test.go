@@ -187,6 +187,28 @@ func FuzzApplyCF(f *testing.F) {
 			fallback.BackwardApplyCF(want, dy, x, n, c, s, stride, p)
 			im.BackwardApplyCFNT(got, dy, x, n, c, s, stride, p)
 			sameFuzz32(t, im.Name+" BackwardApplyCFNT", got, want)
+
+			// The Pair forms, on the geometry they take: runs, strides and
+			// the distance between the blocks in whole lines, the output
+			// aligned.
+			if n == 0 || c == 0 {
+				continue
+			}
+			ps := (s/16 + 1) * 16
+			pstr := c*ps + 16*int(gap%3)
+			pair := n*pstr + 16*int(mis%3)
+			psize := pair + (n-1)*pstr + c*ps
+			px := fuzzFloats(data, psize, raw, 3)
+			pdy := fuzzFloats(append([]byte{9}, data...), psize, raw, 0)
+			want = fuzzFloats([]byte{10}, psize, false, 0)
+			got = alignedF32(psize)
+			copy(got, want)
+			fallback.ApplyCFPair(want, px, n, c, ps, pstr, pair, p)
+			im.ApplyCFNTPair(got, px, n, c, ps, pstr, pair, p)
+			sameFuzz32(t, im.Name+" ApplyCFNTPair", got, want)
+			fallback.BackwardApplyCFPair(want, pdy, px, n, c, ps, pstr, pair, p)
+			im.BackwardApplyCFNTPair(got, pdy, px, n, c, ps, pstr, pair, p)
+			sameFuzz32(t, im.Name+" BackwardApplyCFNTPair", got, want)
 		}
 	})
 }

@@ -118,3 +118,18 @@ func StatsApplyCF(acc []float64, x []float32, pivot float32, y, xa []float32, p 
 	StatsCF(acc, x, 1, n, n, 1, pivot)
 	ApplyCF(y[:n], xa[:n], 1, 1, n, n, p)
 }
+
+// ApplyCFPair is ApplyCF over two blocks of the same geometry: the block
+// at the start of y and x, then the block pair values on. The SIMD forms
+// walk the two in lockstep (two streams through memory instead of one);
+// each value gets the same operations either way.
+func ApplyCFPair(y, x []float32, n, c, s, stride, pair int, p []float32) {
+	ApplyCF(y, x, n, c, s, stride, p)
+	ApplyCF(y[pair:], x[pair:], n, c, s, stride, p)
+}
+
+// BackwardApplyCFPair is BackwardApplyCF over two blocks, as ApplyCFPair.
+func BackwardApplyCFPair(dx, dy, x []float32, n, c, s, stride, pair int, p []float32) {
+	BackwardApplyCF(dx, dy, x, n, c, s, stride, p)
+	BackwardApplyCF(dx[pair:], dy[pair:], x[pair:], n, c, s, stride, p)
+}

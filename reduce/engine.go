@@ -53,6 +53,7 @@ type call struct {
 	par                 []float32 // kernel parameters
 	group               int       // channels per group
 	chunking            cfChunking
+	pair                pairing      // channels-first element-wise op over two halves of the batch at once (pairCF)
 	rowsPer             int          // row-major: rows per element-wise call
 	colBlock            int          // row-major: channels per element-wise call (colBlockC), or C
 	parCols             []float32    // row-major: w.par, planar within each column block (colBlockC)
@@ -257,6 +258,10 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 			}
 			return
 		}
+		if w.pair.off > 0 {
+			w.pairedChunk(&w.pair, u, false)
+			return
+		}
 		w.applyChunkCF(w.chunking, u)
 	case opBackApply:
 		if s.rowMajor() {
@@ -271,6 +276,10 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 				lo, hi := r0*C+c0, (r0+nr-1)*C+c1
 				apply(w.y[lo:hi], w.dy[lo:hi], w.x[lo:hi], nr, c1-c0, C, w.parCols[5*c0:5*c1])
 			}
+			return
+		}
+		if w.pair.off > 0 {
+			w.pairedChunk(&w.pair, u, true)
 			return
 		}
 		w.backApplyChunkCF(w.chunking, u)
@@ -696,8 +705,88 @@ func (w *workspace) applyAll(o op) {
 		w.exec(o, ceilDiv(s.rows(), w.rowsPer))
 		return
 	}
+	if w.pairs() {
+		w.pair = pairingCF(s, 0, s.C, lim)
+		w.exec(o, w.pair.count())
+		return
+	}
 	w.chunking = chunkingCF(s, 0, s.C, lim)
 	w.exec(o, w.chunking.count)
+}
+
+// pairing cuts a channels-first element-wise op into calls over two
+// halves of the batch at once: samples i and i + N/2 in one call of a Pair
+// kernel, which streams two stretches of memory instead of one. An odd
+// batch's last sample goes alone, to the plain NT kernel. Tune harness,
+// TUNE_COLD=1, TUNE_PAIR=0 against the default, alternating (2026-12-07):
+// Infer of 32x64x56x56 took 0.86-0.97x copy() unpaired and 0.79-0.86
+// paired (eight pairs), 64x128x56x56 0.88 and 1.12 against 0.80 and
+// 0.87, 16x32x112x112 0.89 and 0.92 against 0.82 and 0.82. Only the
+// whole-batch calls of applyAll pair: the pipelined groups of Train and
+// Backward interleave their apply with the next group's statistics, and
+// paired calls there did not gain (Backward of 32x64x56x56 2.22-2.50
+// paired, 2.23-2.28 not, three pairs).
+type pairing struct {
+	off  int        // values between the halves (N/2 samples); 0: the call does not pair
+	half Shape      // the first half's shape
+	ch   cfChunking // chunks of the first half, each with its twin
+	solo cfChunking // the last sample of an odd batch (count 0 for an even one)
+}
+
+func (p *pairing) count() int { return p.ch.count + p.solo.count }
+
+// pairOn enables the paired calls (tests and the tune harness switch it).
+var pairOn = true
+
+// pairs reports whether this call's channels-first element-wise calls run
+// paired: non-temporal stores on runs of whole 64-byte lines (w.ntRuns,
+// S a multiple of 16, as the Pair kernels need), two samples or more.
+func (w *workspace) pairs() bool {
+	return pairOn && w.nt && w.ntRuns && w.s.S%16 == 0 && w.s.N >= 2
+}
+
+// pairingCF cuts channels [c0, c1) of s into paired calls of at most lim
+// values a half.
+func pairingCF(s Shape, c0, c1, lim int) pairing {
+	lim = max(16, lim&^15) // pieces of a run start on whole lines
+	half := s
+	half.N = s.N / 2
+	p := pairing{off: half.N * s.C * s.S, half: half, ch: chunkingCF(half, c0, c1, lim)}
+	if s.N%2 == 1 {
+		one := s
+		one.N = 1
+		p.solo = chunkingCF(one, c0, c1, lim)
+	}
+	return p
+}
+
+// pairedChunk runs call i of p: the normalization, or with backward the
+// backward apply, of chunk i of the first half and its twin, or of a
+// piece of an odd batch's last sample.
+func (w *workspace) pairedChunk(p *pairing, i int, backward bool) {
+	s := w.s
+	stride := s.C * s.S
+	if i >= p.ch.count {
+		one := s
+		one.N = 1
+		off, n, c, runLen, cFirst := p.solo.chunk(one, i-p.ch.count)
+		off += (s.N - 1) * stride
+		y, x, par := cfSpan(w.y, s, off, n, c, runLen), cfSpan(w.x, s, off, n, c, runLen), w.par[cFirst*pstride:]
+		if backward {
+			w.k.backwardApplyCFNT(y, cfSpan(w.dy, s, off, n, c, runLen), x, n, c, runLen, stride, par)
+		} else {
+			w.k.applyCFNT(y, x, n, c, runLen, stride, par)
+		}
+		return
+	}
+	off, n, c, runLen, cFirst := p.ch.chunk(p.half, i)
+	end := off + p.off + (n-1)*stride + c*runLen
+	y, x, par := w.y[off:end], w.x[off:end], w.par[cFirst*pstride:]
+	if backward {
+		w.k.backwardApplyCFNTPair(y, w.dy[off:end], x, n, c, runLen, stride, p.off, par)
+	} else {
+		w.k.applyCFNTPair(y, x, n, c, runLen, stride, p.off, par)
+	}
 }
 
 // Rows wider than colBlockMinC channels are applied in column blocks of

@@ -61,6 +61,10 @@ type kernels struct {
 	applyCLNT         func(y, x []float32, rows, C, ld int, p []float32)
 	backwardApplyCFNT func(dx, dy, x []float32, n, c, s, stride int, p []float32)
 	backwardApplyCLNT func(dx, dy, x []float32, rows, C, ld int, p []float32)
+	// Two channels-first blocks pair values apart in lockstep, whole lines
+	// only (fallback.ApplyCFPair, fallback.BackwardApplyCFPair).
+	applyCFNTPair         func(y, x []float32, n, c, s, stride, pair int, p []float32)
+	backwardApplyCFNTPair func(dx, dy, x []float32, n, c, s, stride, pair int, p []float32)
 
 	// The statistics of one channels-first run and the non-temporal
 	// normalization of another in one loop (fallback.StatsApplyCF).
@@ -103,6 +107,9 @@ var generic = &kernels{
 	backwardApplyCFNT: fallback.BackwardApplyCF,
 	backwardApplyCLNT: fallback.BackwardApplyCL,
 
+	applyCFNTPair:         fallback.ApplyCFPair,
+	backwardApplyCFNTPair: fallback.BackwardApplyCFPair,
+
 	trainParamsRows: fallback.TrainParamsRows,
 	backParamsRows:  fallback.BackParamsRows,
 	statsApplyCFNT:  fallback.StatsApplyCF,
@@ -140,32 +147,34 @@ func buildAvailable() []*kernels {
 // tier has every kernel).
 func fromAsm(im asm.Impl) *kernels {
 	return &kernels{
-		name:               im.Name,
-		statsCF:            im.StatsCF,
-		statsCL:            im.StatsCL,
-		backwardCF:         im.BackwardCF,
-		backwardCL:         im.BackwardCL,
-		applyCF:            im.ApplyCF,
-		applyCL:            im.ApplyCL,
-		backwardApplyCF:    im.BackwardApplyCF,
-		backwardApplyCL:    im.BackwardApplyCL,
-		statsCFChans:       im.StatsCFChans,
-		backwardCFChans:    im.BackwardCFChans,
-		statsCFCarry:       im.StatsCFCarry,
-		backwardCFCarry:    im.BackwardCFCarry,
-		statsCLPrefetch:    im.StatsCLPrefetch,
-		backwardCLPrefetch: im.BackwardCLPrefetch,
-		statsCLCached:      im.StatsCLCached,
-		backwardCLCached:   im.BackwardCLCached,
-		applyCFNT:          im.ApplyCFNT,
-		applyCLNT:          im.ApplyCLNT,
-		backwardApplyCFNT:  im.BackwardApplyCFNT,
-		backwardApplyCLNT:  im.BackwardApplyCLNT,
-		trainParamsRows:    im.TrainParamsRows,
-		backParamsRows:     im.BackParamsRows,
-		statsApplyCFNT:     im.StatsApplyCFNT,
-		addPhases:          im.AddPhases,
-		inferScale:         im.InferScale,
+		name:                  im.Name,
+		statsCF:               im.StatsCF,
+		statsCL:               im.StatsCL,
+		backwardCF:            im.BackwardCF,
+		backwardCL:            im.BackwardCL,
+		applyCF:               im.ApplyCF,
+		applyCL:               im.ApplyCL,
+		backwardApplyCF:       im.BackwardApplyCF,
+		backwardApplyCL:       im.BackwardApplyCL,
+		statsCFChans:          im.StatsCFChans,
+		backwardCFChans:       im.BackwardCFChans,
+		statsCFCarry:          im.StatsCFCarry,
+		backwardCFCarry:       im.BackwardCFCarry,
+		statsCLPrefetch:       im.StatsCLPrefetch,
+		backwardCLPrefetch:    im.BackwardCLPrefetch,
+		statsCLCached:         im.StatsCLCached,
+		backwardCLCached:      im.BackwardCLCached,
+		applyCFNT:             im.ApplyCFNT,
+		applyCLNT:             im.ApplyCLNT,
+		backwardApplyCFNT:     im.BackwardApplyCFNT,
+		backwardApplyCLNT:     im.BackwardApplyCLNT,
+		applyCFNTPair:         im.ApplyCFNTPair,
+		backwardApplyCFNTPair: im.BackwardApplyCFNTPair,
+		trainParamsRows:       im.TrainParamsRows,
+		backParamsRows:        im.BackParamsRows,
+		statsApplyCFNT:        im.StatsApplyCFNT,
+		addPhases:             im.AddPhases,
+		inferScale:            im.InferScale,
 	}
 }
 

@@ -23,7 +23,8 @@ import (
 // TUNE_NTRUN=values, TUNE_PIPE=bytes, TUNE_PIPEMINRUN=values,
 // TUNE_WORKERS=k (a Pool), TUNE_FUSE=0 (Train's pipeline without
 // StatsApplyCF), TUNE_NTSHORT=0 (short unaligned runs without
-// non-temporal stores) and TUNE_CARRY=0 (chansCF without carryCF) pick
+// non-temporal stores), TUNE_CARRY=0 (chansCF without carryCF) and
+// TUNE_PAIR=0 (the channels-first element-wise ops without pairCF) pick
 // the case, and TUNE_COLD=1 makes every op start from
 // memory. read and read2 are plain loops over x, and
 // over x and dy (four scalar sums, slower than copy() in cache: 1.96x on
@@ -65,6 +66,10 @@ func BenchmarkTune(b *testing.B) {
 	if os.Getenv("TUNE_NTSHORT") == "0" {
 		defer func(v bool) { ntShortRuns = v }(ntShortRuns)
 		ntShortRuns = false
+	}
+	if os.Getenv("TUNE_PAIR") == "0" {
+		defer func() { pairOn = true }()
+		pairOn = false
 	}
 	if os.Getenv("TUNE_FUSE") == "0" {
 		defer func(v bool) { fuseTrain = v }(fuseTrain)

@@ -1,0 +1,95 @@
+//go:build linux && amd64
+
+package asm_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/simdbn/simdbn/asm"
+	"github.com/simdbn/simdbn/fallback"
+)
+
+// TestPairKernels checks ApplyCFNTPair and BackwardApplyCFNTPair against
+// fallback, bit for bit, on the geometry package reduce gives them (runs,
+// strides and the distance between the blocks in whole 64-byte lines, the
+// output aligned): n samples of c channels at the start of the slices and
+// again pair values on, with gaps between the samples and between the
+// blocks that must come out untouched. The output, x, dy and the
+// parameters each lie against a guard page, at the end or at the start,
+// so that a stray load or store faults; every form also runs in place.
+func TestPairKernels(t *testing.T) {
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, im := range availableImpls(t) {
+		if im.ApplyCFNTPair == nil || im.BackwardApplyCFNTPair == nil {
+			t.Fatalf("%s: missing Pair kernels", im.Name)
+		}
+		k := 0
+		for _, s := range []int{16, 32, 48, 64, 80, 112, 256, 784, 1040, 3136} {
+			for _, c := range []int{1, 2, 5} {
+				for _, n := range []int{1, 2, 3} {
+					k++
+					stride := c*s + 16*(k%3)
+					pair := n*stride - (stride - c*s) + 16*(k%4) // the gap after the first block's last run: 0 to 48 values
+					total := pair + (n-1)*stride + c*s
+					atEnd := k%2 == 0
+					gx, gdy := newGuarded(t, 4*total), newGuarded(t, 4*total)
+					x, dy := gx.f32(total, atEnd), gdy.f32(total, !atEnd)
+					fill(rng, x, 1e3, true)
+					fill(rng, dy, 0, true)
+					gp := newGuarded(t, 4*fallback.ParamStrideCF*c)
+					p := gp.f32((c-1)*fallback.ParamStrideCF+5, atEnd)
+					fill(rng, p, 0, false)
+					gy := newGuarded(t, 4*total)
+					got := gy.f32(total, !atEnd)
+					what := fmt.Sprintf("%s n=%d c=%d s=%d stride=%d pair=%d atEnd=%v", im.Name, n, c, s, stride, pair, atEnd)
+					checkPair(t, im, what, got, x, dy, n, c, s, stride, pair, p)
+					for _, g := range []*guarded{gx, gdy, gp, gy} {
+						g.free()
+					}
+				}
+			}
+		}
+	}
+}
+
+// checkPair runs both Pair kernels into got and in place, and compares
+// with fallback bit for bit (a fault fails the test). got starts from a
+// filler, so the values outside the two blocks' runs must come out as
+// they were.
+func checkPair(t *testing.T, im asm.Impl, what string, got, x, dy []float32, n, c, s, stride, pair int, p []float32) {
+	t.Helper()
+	want := make([]float32, len(got))
+	fillGaps := func() {
+		for i := range got {
+			got[i] = float32(i%7) - 9.5
+			want[i] = got[i]
+		}
+	}
+	fillGaps()
+	fallback.ApplyCFPair(want, x, n, c, s, stride, pair, p)
+	noFault(t, "ApplyCFNTPair "+what, func() { im.ApplyCFNTPair(got, x, n, c, s, stride, pair, p) })
+	sameBits32(t, "ApplyCFNTPair "+what, got, want)
+	fillGaps()
+	fallback.BackwardApplyCFPair(want, dy, x, n, c, s, stride, pair, p)
+	noFault(t, "BackwardApplyCFNTPair "+what, func() { im.BackwardApplyCFNTPair(got, dy, x, n, c, s, stride, pair, p) })
+	sameBits32(t, "BackwardApplyCFNTPair "+what, got, want)
+
+	// In place: y is x; dx is dy, then x.
+	copy(got, x)
+	copy(want, x)
+	fallback.ApplyCFPair(want, want, n, c, s, stride, pair, p)
+	noFault(t, "ApplyCFNTPair in place "+what, func() { im.ApplyCFNTPair(got, got, n, c, s, stride, pair, p) })
+	sameBits32(t, "ApplyCFNTPair in place "+what, got, want)
+	copy(got, dy)
+	copy(want, dy)
+	fallback.BackwardApplyCFPair(want, want, x, n, c, s, stride, pair, p)
+	noFault(t, "BackwardApplyCFNTPair dx = dy "+what, func() { im.BackwardApplyCFNTPair(got, got, x, n, c, s, stride, pair, p) })
+	sameBits32(t, "BackwardApplyCFNTPair dx = dy "+what, got, want)
+	copy(got, x)
+	copy(want, x)
+	fallback.BackwardApplyCFPair(want, dy, want, n, c, s, stride, pair, p)
+	noFault(t, "BackwardApplyCFNTPair dx = x "+what, func() { im.BackwardApplyCFNTPair(got, dy, got, n, c, s, stride, pair, p) })
+	sameBits32(t, "BackwardApplyCFNTPair dx = x "+what, got, want)
+}

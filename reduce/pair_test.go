@@ -1,0 +1,115 @@
+package reduce
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync/atomic"
+	"testing"
+	"unsafe"
+)
+
+// TestPairedApply checks pairing: the channels-first element-wise ops over
+// two halves of a batch at once, on non-temporal stores (ntBytes here 0)
+// and runs of whole lines. Infer, and Train and Backward on more workers
+// than half their channels (their slabs are spread and applyAll runs the
+// element-wise op), with every implementation on 1 to 4 workers, against
+// the generic path with ordinary stores, bit for bit; even and odd batches
+// (the last sample of an odd one goes alone), and chunkings of whole
+// samples, of a few channels and of pieces of a run. Both Pair kernels
+// must have run on every batch of two samples or more, and on no other.
+func TestPairedApply(t *testing.T) {
+	defer func(v, e int) { ntBytes, chunkElems = v, e }(ntBytes, chunkElems)
+	cases := []struct {
+		s     Shape
+		elems int // chunkElems
+	}{
+		{Shape{N: 2, C: 3, S: 16}, 1 << 18},
+		{Shape{N: 3, C: 5, S: 48}, 1 << 18},
+		{Shape{N: 4, C: 2, S: 3136}, 1 << 18},
+		{Shape{N: 5, C: 3, S: 1040}, 1 << 18},
+		{Shape{N: 4, C: 6, S: 64}, 100},    // a channel per call
+		{Shape{N: 3, C: 2, S: 3136}, 1000}, // pieces of runs
+		{Shape{N: 1, C: 4, S: 256}, 1 << 18},
+	}
+	rng := rand.New(rand.NewPCG(71, 72))
+	for _, tc := range cases {
+		s := tc.s
+		chunkElems = tc.elems
+		x, dy, gamma, beta := spreadBatch(rng, s)
+		x[len(x)/3] = float32(math.NaN())
+		mean, variance := make([]float32, s.C), make([]float32, s.C)
+		for c := range mean {
+			mean[c], variance[c] = float32(1e4+rng.NormFloat64()), float32(rng.ExpFloat64())
+		}
+		smean, sinv := make([]float32, s.C), make([]float32, s.C)
+		for c := range smean {
+			smean[c], sinv[c] = float32(1e4+rng.NormFloat64()), float32(rng.ExpFloat64())
+		}
+		run := func(r Runner) (yi, yt, dx []float32) {
+			yi, yt, dx = aligned32(s.Len()), aligned32(s.Len()), aligned32(s.Len())
+			Infer(&InferArgs{Y: yi, X: x, Shape: s, Gamma: gamma, Beta: beta, Mean: mean, Variance: variance, Eps: 1e-5, Run: r})
+			Train(&TrainArgs{Y: yt, X: x, Shape: s, Gamma: gamma, Beta: beta, Eps: 1e-5, Run: r})
+			Backward(&BackwardArgs{DX: dx, DY: dy, X: x, Shape: s, Mean: smean, InvStd: sinv, Gamma: gamma, Run: r})
+			return yi, yt, dx
+		}
+		ntBytes = math.MaxInt
+		restore, err := Use("generic")
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantI, wantT, wantB := run(limitedRunner{s.C})
+		restore()
+		ntBytes = 0
+		for _, name := range Impls() {
+			restore, err := Use(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := active.Load()
+			pair, backPair := k.applyCFNTPair, k.backwardApplyCFNTPair
+			var calls, backCalls atomic.Int64 // the workers call the kernels
+			k.applyCFNTPair = func(y, x []float32, n, c, s, stride, p int, par []float32) {
+				calls.Add(1)
+				pair(y, x, n, c, s, stride, p, par)
+			}
+			k.backwardApplyCFNTPair = func(dx, dy, x []float32, n, c, s, stride, p int, par []float32) {
+				backCalls.Add(1)
+				backPair(dx, dy, x, n, c, s, stride, p, par)
+			}
+			for _, r := range []Runner{nil, limitedRunner{2}, limitedRunner{3}, limitedRunner{4}} {
+				what := fmt.Sprintf("%s %v workers=%d chunkElems=%d", name, s, workersOf(r), tc.elems)
+				gotI, gotT, gotB := run(r)
+				if i := sameBits(gotI, wantI); i >= 0 {
+					t.Errorf("%s: Infer y[%d] = %v, want %v", what, i, gotI[i], wantI[i])
+				}
+				if i := sameBits(gotT, wantT); i >= 0 {
+					t.Errorf("%s: Train y[%d] = %v, want %v", what, i, gotT[i], wantT[i])
+				}
+				if i := sameBits(gotB, wantB); i >= 0 {
+					t.Errorf("%s: Backward dx[%d] = %v, want %v", what, i, gotB[i], wantB[i])
+				}
+			}
+			k.applyCFNTPair, k.backwardApplyCFNTPair = pair, backPair
+			restore()
+			if (s.N >= 2) != (calls.Load() > 0) || (s.N >= 2) != (backCalls.Load() > 0) {
+				t.Errorf("%s %v: %d and %d calls of the Pair kernels, want some exactly when N >= 2 (test setup)", name, s, calls.Load(), backCalls.Load())
+			}
+		}
+	}
+}
+
+func workersOf(r Runner) int {
+	if r == nil {
+		return 1
+	}
+	return r.Workers()
+}
+
+// aligned32 returns n float32 starting on a 64-byte boundary, as the
+// non-temporal paths of whole lines need.
+func aligned32(n int) []float32 {
+	b := make([]float32, n+16)
+	skip := int((64 - uintptr(unsafe.Pointer(&b[0]))%64) % 64 / 4)
+	return b[skip : skip+n]
+}
