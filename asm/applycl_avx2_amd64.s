@@ -28,19 +28,19 @@ TEXT ·applyCLAVX2(SB), NOSPLIT, $0-96
 	CMPQ    DX, $0x00000100
 	JG      wide_2
 
-block_3:
+block_4:
 	MOVQ $0x00000008, R14
 	CMPQ BX, R14
-	JGE  fullblock_4
+	JGE  fullblock_5
 	MOVQ BX, R14
 
-fullblock_4:
+fullblock_5:
 	XORQ R11, R11
 
-wide_8:
+wide_9:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  narrower_9
+	JGT  narrower_10
 
 	// chunk of 2 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -58,7 +58,7 @@ wide_8:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_10:
+rows_11:
 	VMOVUPS (R12), Y9
 	VSUBPS  Y0, Y9, Y9
 	VSUBPS  Y1, Y9, Y9
@@ -73,15 +73,15 @@ rows_10:
 	VMOVUPS Y10, 32(R12)(DI*1)
 	ADDQ    CX, R12
 	DECQ    R13
-	JNZ     rows_10
+	JNZ     rows_11
 	ADDQ    $0x00000040, R11
-	JMP     wide_8
+	JMP     wide_9
 
-narrower_9:
-single_5:
+narrower_10:
+single_6:
 	LEAQ 32(R11), AX
 	CMPQ AX, DX
-	JGT  masked_6
+	JGT  masked_7
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -95,7 +95,7 @@ single_5:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_11:
+rows_12:
 	VMOVUPS (R12), Y11
 	VSUBPS  Y0, Y11, Y11
 	VSUBPS  Y1, Y11, Y11
@@ -104,13 +104,13 @@ rows_11:
 	VMOVUPS Y11, (R12)(DI*1)
 	ADDQ    CX, R12
 	DECQ    R13
-	JNZ     rows_11
+	JNZ     rows_12
 	ADDQ    $0x00000020, R11
-	JMP     single_5
+	JMP     single_6
 
-masked_6:
+masked_7:
 	CMPQ R11, DX
-	JEQ  chunksdone_7
+	JEQ  chunksdone_8
 
 	// masked tail vector
 	LEAQ       (R10)(R11*1), R9
@@ -124,7 +124,7 @@ masked_6:
 	LEAQ       (SI)(R11*1), R12
 	MOVQ       R14, R13
 
-rows_12:
+rows_13:
 	VMASKMOVPS (R12), Y8, Y12
 	VSUBPS     Y0, Y12, Y12
 	VSUBPS     Y1, Y12, Y12
@@ -133,30 +133,30 @@ rows_12:
 	VMASKMOVPS Y12, Y8, (R12)(DI*1)
 	ADDQ       CX, R12
 	DECQ       R13
-	JNZ        rows_12
+	JNZ        rows_13
 
-chunksdone_7:
+chunksdone_8:
 	MOVQ   CX, AX
 	IMUL3Q $0x00000008, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000008, BX
-	JG     block_3
-	JMP    done_1
+	JG     block_4
+	JMP    walked_3
 
 wide_2:
-block_13:
+block_14:
 	MOVQ $0x00000001, R14
 	CMPQ BX, R14
-	JGE  fullblock_14
+	JGE  fullblock_15
 	MOVQ BX, R14
 
-fullblock_14:
+fullblock_15:
 	XORQ R11, R11
 
-wide_18:
+wide_19:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  narrower_19
+	JGT  narrower_20
 
 	// chunk of 2 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -174,7 +174,7 @@ wide_18:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_20:
+rows_21:
 	VMOVUPS (R12), Y13
 	VSUBPS  Y0, Y13, Y13
 	VSUBPS  Y1, Y13, Y13
@@ -189,15 +189,15 @@ rows_20:
 	VMOVUPS Y14, 32(R12)(DI*1)
 	ADDQ    CX, R12
 	DECQ    R13
-	JNZ     rows_20
+	JNZ     rows_21
 	ADDQ    $0x00000040, R11
-	JMP     wide_18
+	JMP     wide_19
 
-narrower_19:
-single_15:
+narrower_20:
+single_16:
 	LEAQ 32(R11), AX
 	CMPQ AX, DX
-	JGT  masked_16
+	JGT  masked_17
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -211,7 +211,7 @@ single_15:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_21:
+rows_22:
 	VMOVUPS (R12), Y15
 	VSUBPS  Y0, Y15, Y15
 	VSUBPS  Y1, Y15, Y15
@@ -220,13 +220,13 @@ rows_21:
 	VMOVUPS Y15, (R12)(DI*1)
 	ADDQ    CX, R12
 	DECQ    R13
-	JNZ     rows_21
+	JNZ     rows_22
 	ADDQ    $0x00000020, R11
-	JMP     single_15
+	JMP     single_16
 
-masked_16:
+masked_17:
 	CMPQ R11, DX
-	JEQ  chunksdone_17
+	JEQ  chunksdone_18
 
 	// masked tail vector
 	LEAQ       (R10)(R11*1), R9
@@ -240,7 +240,7 @@ masked_16:
 	LEAQ       (SI)(R11*1), R12
 	MOVQ       R14, R13
 
-rows_22:
+rows_23:
 	VMASKMOVPS (R12), Y8, Y9
 	VSUBPS     Y0, Y9, Y9
 	VSUBPS     Y1, Y9, Y9
@@ -249,15 +249,16 @@ rows_22:
 	VMASKMOVPS Y9, Y8, (R12)(DI*1)
 	ADDQ       CX, R12
 	DECQ       R13
-	JNZ        rows_22
+	JNZ        rows_23
 
-chunksdone_17:
+chunksdone_18:
 	MOVQ   CX, AX
 	IMUL3Q $0x00000001, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000001, BX
-	JG     block_13
+	JG     block_14
 
+walked_3:
 done_1:
 	VZEROUPPER
 	RET
@@ -282,7 +283,7 @@ GLOBL applyCLAVX2Mask<>(SB), RODATA|NOPTR, $64
 
 // func applyCLNTAVX2(y []float32, x []float32, rows int, C int, ld int, p []float32)
 // Requires: AVX, MMX+
-TEXT ·applyCLNTAVX2(SB), NOSPLIT, $0-96
+TEXT ·applyCLNTAVX2(SB), NOSPLIT, $16-96
 	MOVQ    x_base+24(FP), SI
 	MOVQ    y_base+0(FP), DI
 	SUBQ    SI, DI
@@ -290,9 +291,9 @@ TEXT ·applyCLNTAVX2(SB), NOSPLIT, $0-96
 	MOVQ    C+56(FP), CX
 	MOVQ    p_base+72(FP), R10
 	TESTQ   BX, BX
-	JLE     done_23
+	JLE     done_24
 	TESTQ   CX, CX
-	JLE     done_23
+	JLE     done_24
 	MOVQ    CX, DX
 	SHLQ    $0x02, DX
 	ANDQ    $0x00000007, CX
@@ -301,22 +302,33 @@ TEXT ·applyCLNTAVX2(SB), NOSPLIT, $0-96
 	VMOVDQU 32(AX)(CX*4), Y8
 	MOVQ    ld+64(FP), CX
 	SHLQ    $0x02, CX
-	CMPQ    DX, $0x00000100
-	JG      wide_24
 
-block_25:
+	// The first rows/2 rows, each with its twin rows/2 rows on.
+	MOVQ  BX, AX
+	ANDQ  $0x01, AX
+	MOVQ  AX, 8(SP)
+	SHRQ  $0x01, BX
+	MOVQ  BX, AX
+	IMULQ CX, AX
+	MOVQ  AX, (SP)
+	TESTQ BX, BX
+	JZ    odd_25
+	CMPQ  DX, $0x00000100
+	JG    wide_26
+
+block_28:
 	MOVQ $0x00000008, R14
 	CMPQ BX, R14
-	JGE  fullblock_26
+	JGE  fullblock_29
 	MOVQ BX, R14
 
-fullblock_26:
+fullblock_29:
 	XORQ R11, R11
 
-wide_30:
+wide_33:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  narrower_31
+	JGT  narrower_34
 
 	// chunk of 2 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -334,30 +346,44 @@ wide_30:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_32:
+rows_35:
+	MOVQ     R12, R9
+	ADDQ     (SP), R9
 	VMOVUPS  (R12), Y9
 	VSUBPS   Y0, Y9, Y9
 	VSUBPS   Y1, Y9, Y9
 	VMULPS   Y2, Y9, Y9
 	VADDPS   Y3, Y9, Y9
 	VMOVNTPS Y9, (R12)(DI*1)
-	VMOVUPS  32(R12), Y10
-	VSUBPS   Y4, Y10, Y10
-	VSUBPS   Y5, Y10, Y10
-	VMULPS   Y6, Y10, Y10
-	VADDPS   Y7, Y10, Y10
-	VMOVNTPS Y10, 32(R12)(DI*1)
+	VMOVUPS  (R9), Y10
+	VSUBPS   Y0, Y10, Y10
+	VSUBPS   Y1, Y10, Y10
+	VMULPS   Y2, Y10, Y10
+	VADDPS   Y3, Y10, Y10
+	VMOVNTPS Y10, (R9)(DI*1)
+	VMOVUPS  32(R12), Y11
+	VSUBPS   Y4, Y11, Y11
+	VSUBPS   Y5, Y11, Y11
+	VMULPS   Y6, Y11, Y11
+	VADDPS   Y7, Y11, Y11
+	VMOVNTPS Y11, 32(R12)(DI*1)
+	VMOVUPS  32(R9), Y12
+	VSUBPS   Y4, Y12, Y12
+	VSUBPS   Y5, Y12, Y12
+	VMULPS   Y6, Y12, Y12
+	VADDPS   Y7, Y12, Y12
+	VMOVNTPS Y12, 32(R9)(DI*1)
 	ADDQ     CX, R12
 	DECQ     R13
-	JNZ      rows_32
+	JNZ      rows_35
 	ADDQ     $0x00000040, R11
-	JMP      wide_30
+	JMP      wide_33
 
-narrower_31:
-single_27:
+narrower_34:
+single_30:
 	LEAQ 32(R11), AX
 	CMPQ AX, DX
-	JGT  masked_28
+	JGT  masked_31
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -371,22 +397,30 @@ single_27:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_33:
-	VMOVUPS  (R12), Y11
-	VSUBPS   Y0, Y11, Y11
-	VSUBPS   Y1, Y11, Y11
-	VMULPS   Y2, Y11, Y11
-	VADDPS   Y3, Y11, Y11
-	VMOVNTPS Y11, (R12)(DI*1)
+rows_36:
+	MOVQ     R12, R9
+	ADDQ     (SP), R9
+	VMOVUPS  (R12), Y13
+	VSUBPS   Y0, Y13, Y13
+	VSUBPS   Y1, Y13, Y13
+	VMULPS   Y2, Y13, Y13
+	VADDPS   Y3, Y13, Y13
+	VMOVNTPS Y13, (R12)(DI*1)
+	VMOVUPS  (R9), Y14
+	VSUBPS   Y0, Y14, Y14
+	VSUBPS   Y1, Y14, Y14
+	VMULPS   Y2, Y14, Y14
+	VADDPS   Y3, Y14, Y14
+	VMOVNTPS Y14, (R9)(DI*1)
 	ADDQ     CX, R12
 	DECQ     R13
-	JNZ      rows_33
+	JNZ      rows_36
 	ADDQ     $0x00000020, R11
-	JMP      single_27
+	JMP      single_30
 
-masked_28:
+masked_31:
 	CMPQ R11, DX
-	JEQ  chunksdone_29
+	JEQ  chunksdone_32
 
 	// masked tail vector
 	LEAQ       (R10)(R11*1), R9
@@ -400,39 +434,47 @@ masked_28:
 	LEAQ       (SI)(R11*1), R12
 	MOVQ       R14, R13
 
-rows_34:
-	VMASKMOVPS (R12), Y8, Y12
-	VSUBPS     Y0, Y12, Y12
-	VSUBPS     Y1, Y12, Y12
-	VMULPS     Y2, Y12, Y12
-	VADDPS     Y3, Y12, Y12
-	VMASKMOVPS Y12, Y8, (R12)(DI*1)
+rows_37:
+	MOVQ       R12, R9
+	ADDQ       (SP), R9
+	VMASKMOVPS (R12), Y8, Y15
+	VSUBPS     Y0, Y15, Y15
+	VSUBPS     Y1, Y15, Y15
+	VMULPS     Y2, Y15, Y15
+	VADDPS     Y3, Y15, Y15
+	VMASKMOVPS Y15, Y8, (R12)(DI*1)
+	VMASKMOVPS (R9), Y8, Y9
+	VSUBPS     Y0, Y9, Y9
+	VSUBPS     Y1, Y9, Y9
+	VMULPS     Y2, Y9, Y9
+	VADDPS     Y3, Y9, Y9
+	VMASKMOVPS Y9, Y8, (R9)(DI*1)
 	ADDQ       CX, R12
 	DECQ       R13
-	JNZ        rows_34
+	JNZ        rows_37
 
-chunksdone_29:
+chunksdone_32:
 	MOVQ   CX, AX
 	IMUL3Q $0x00000008, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000008, BX
-	JG     block_25
-	JMP    done_23
+	JG     block_28
+	JMP    walked_27
 
-wide_24:
-block_35:
+wide_26:
+block_38:
 	MOVQ $0x00000001, R14
 	CMPQ BX, R14
-	JGE  fullblock_36
+	JGE  fullblock_39
 	MOVQ BX, R14
 
-fullblock_36:
+fullblock_39:
 	XORQ R11, R11
 
-wide_40:
+wide_43:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  narrower_41
+	JGT  narrower_44
 
 	// chunk of 2 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -450,30 +492,44 @@ wide_40:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_42:
-	VMOVUPS  (R12), Y13
-	VSUBPS   Y0, Y13, Y13
-	VSUBPS   Y1, Y13, Y13
-	VMULPS   Y2, Y13, Y13
-	VADDPS   Y3, Y13, Y13
-	VMOVNTPS Y13, (R12)(DI*1)
-	VMOVUPS  32(R12), Y14
-	VSUBPS   Y4, Y14, Y14
-	VSUBPS   Y5, Y14, Y14
-	VMULPS   Y6, Y14, Y14
-	VADDPS   Y7, Y14, Y14
-	VMOVNTPS Y14, 32(R12)(DI*1)
+rows_45:
+	MOVQ     R12, R9
+	ADDQ     (SP), R9
+	VMOVUPS  (R12), Y10
+	VSUBPS   Y0, Y10, Y10
+	VSUBPS   Y1, Y10, Y10
+	VMULPS   Y2, Y10, Y10
+	VADDPS   Y3, Y10, Y10
+	VMOVNTPS Y10, (R12)(DI*1)
+	VMOVUPS  (R9), Y11
+	VSUBPS   Y0, Y11, Y11
+	VSUBPS   Y1, Y11, Y11
+	VMULPS   Y2, Y11, Y11
+	VADDPS   Y3, Y11, Y11
+	VMOVNTPS Y11, (R9)(DI*1)
+	VMOVUPS  32(R12), Y12
+	VSUBPS   Y4, Y12, Y12
+	VSUBPS   Y5, Y12, Y12
+	VMULPS   Y6, Y12, Y12
+	VADDPS   Y7, Y12, Y12
+	VMOVNTPS Y12, 32(R12)(DI*1)
+	VMOVUPS  32(R9), Y13
+	VSUBPS   Y4, Y13, Y13
+	VSUBPS   Y5, Y13, Y13
+	VMULPS   Y6, Y13, Y13
+	VADDPS   Y7, Y13, Y13
+	VMOVNTPS Y13, 32(R9)(DI*1)
 	ADDQ     CX, R12
 	DECQ     R13
-	JNZ      rows_42
+	JNZ      rows_45
 	ADDQ     $0x00000040, R11
-	JMP      wide_40
+	JMP      wide_43
 
-narrower_41:
-single_37:
+narrower_44:
+single_40:
 	LEAQ 32(R11), AX
 	CMPQ AX, DX
-	JGT  masked_38
+	JGT  masked_41
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -487,22 +543,30 @@ single_37:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_43:
-	VMOVUPS  (R12), Y15
+rows_46:
+	MOVQ     R12, R9
+	ADDQ     (SP), R9
+	VMOVUPS  (R12), Y14
+	VSUBPS   Y0, Y14, Y14
+	VSUBPS   Y1, Y14, Y14
+	VMULPS   Y2, Y14, Y14
+	VADDPS   Y3, Y14, Y14
+	VMOVNTPS Y14, (R12)(DI*1)
+	VMOVUPS  (R9), Y15
 	VSUBPS   Y0, Y15, Y15
 	VSUBPS   Y1, Y15, Y15
 	VMULPS   Y2, Y15, Y15
 	VADDPS   Y3, Y15, Y15
-	VMOVNTPS Y15, (R12)(DI*1)
+	VMOVNTPS Y15, (R9)(DI*1)
 	ADDQ     CX, R12
 	DECQ     R13
-	JNZ      rows_43
+	JNZ      rows_46
 	ADDQ     $0x00000020, R11
-	JMP      single_37
+	JMP      single_40
 
-masked_38:
+masked_41:
 	CMPQ R11, DX
-	JEQ  chunksdone_39
+	JEQ  chunksdone_42
 
 	// masked tail vector
 	LEAQ       (R10)(R11*1), R9
@@ -516,25 +580,276 @@ masked_38:
 	LEAQ       (SI)(R11*1), R12
 	MOVQ       R14, R13
 
-rows_44:
+rows_47:
+	MOVQ       R12, R9
+	ADDQ       (SP), R9
 	VMASKMOVPS (R12), Y8, Y9
 	VSUBPS     Y0, Y9, Y9
 	VSUBPS     Y1, Y9, Y9
 	VMULPS     Y2, Y9, Y9
 	VADDPS     Y3, Y9, Y9
 	VMASKMOVPS Y9, Y8, (R12)(DI*1)
+	VMASKMOVPS (R9), Y8, Y10
+	VSUBPS     Y0, Y10, Y10
+	VSUBPS     Y1, Y10, Y10
+	VMULPS     Y2, Y10, Y10
+	VADDPS     Y3, Y10, Y10
+	VMASKMOVPS Y10, Y8, (R9)(DI*1)
 	ADDQ       CX, R12
 	DECQ       R13
-	JNZ        rows_44
+	JNZ        rows_47
 
-chunksdone_39:
+chunksdone_42:
 	MOVQ   CX, AX
 	IMUL3Q $0x00000001, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000001, BX
-	JG     block_35
+	JG     block_38
 
-done_23:
+walked_27:
+odd_25:
+	// The last row of an odd count, alone.
+	CMPQ 8(SP), $0x00
+	JE   done_24
+	MOVQ x_base+24(FP), SI
+	ADDQ (SP), SI
+	ADDQ (SP), SI
+	MOVQ $0x00000001, BX
+	CMPQ DX, $0x00000100
+	JG   wide_48
+
+block_50:
+	MOVQ $0x00000008, R14
+	CMPQ BX, R14
+	JGE  fullblock_51
+	MOVQ BX, R14
+
+fullblock_51:
+	XORQ R11, R11
+
+wide_55:
+	LEAQ 64(R11), AX
+	CMPQ AX, DX
+	JGT  narrower_56
+
+	// chunk of 2 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Y0
+	VMOVUPS 32(R9), Y4
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y1
+	VMOVUPS 32(R9), Y5
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y2
+	VMOVUPS 32(R9), Y6
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y3
+	VMOVUPS 32(R9), Y7
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_57:
+	VMOVUPS  (R12), Y11
+	VSUBPS   Y0, Y11, Y11
+	VSUBPS   Y1, Y11, Y11
+	VMULPS   Y2, Y11, Y11
+	VADDPS   Y3, Y11, Y11
+	VMOVNTPS Y11, (R12)(DI*1)
+	VMOVUPS  32(R12), Y12
+	VSUBPS   Y4, Y12, Y12
+	VSUBPS   Y5, Y12, Y12
+	VMULPS   Y6, Y12, Y12
+	VADDPS   Y7, Y12, Y12
+	VMOVNTPS Y12, 32(R12)(DI*1)
+	ADDQ     CX, R12
+	DECQ     R13
+	JNZ      rows_57
+	ADDQ     $0x00000040, R11
+	JMP      wide_55
+
+narrower_56:
+single_52:
+	LEAQ 32(R11), AX
+	CMPQ AX, DX
+	JGT  masked_53
+
+	// chunk of 1 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Y0
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y1
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y2
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y3
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_58:
+	VMOVUPS  (R12), Y13
+	VSUBPS   Y0, Y13, Y13
+	VSUBPS   Y1, Y13, Y13
+	VMULPS   Y2, Y13, Y13
+	VADDPS   Y3, Y13, Y13
+	VMOVNTPS Y13, (R12)(DI*1)
+	ADDQ     CX, R12
+	DECQ     R13
+	JNZ      rows_58
+	ADDQ     $0x00000020, R11
+	JMP      single_52
+
+masked_53:
+	CMPQ R11, DX
+	JEQ  chunksdone_54
+
+	// masked tail vector
+	LEAQ       (R10)(R11*1), R9
+	VMASKMOVPS (R9), Y8, Y0
+	ADDQ       DX, R9
+	VMASKMOVPS (R9), Y8, Y1
+	ADDQ       DX, R9
+	VMASKMOVPS (R9), Y8, Y2
+	ADDQ       DX, R9
+	VMASKMOVPS (R9), Y8, Y3
+	LEAQ       (SI)(R11*1), R12
+	MOVQ       R14, R13
+
+rows_59:
+	VMASKMOVPS (R12), Y8, Y14
+	VSUBPS     Y0, Y14, Y14
+	VSUBPS     Y1, Y14, Y14
+	VMULPS     Y2, Y14, Y14
+	VADDPS     Y3, Y14, Y14
+	VMASKMOVPS Y14, Y8, (R12)(DI*1)
+	ADDQ       CX, R12
+	DECQ       R13
+	JNZ        rows_59
+
+chunksdone_54:
+	MOVQ   CX, AX
+	IMUL3Q $0x00000008, AX, AX
+	ADDQ   AX, SI
+	SUBQ   $0x00000008, BX
+	JG     block_50
+	JMP    walked_49
+
+wide_48:
+block_60:
+	MOVQ $0x00000001, R14
+	CMPQ BX, R14
+	JGE  fullblock_61
+	MOVQ BX, R14
+
+fullblock_61:
+	XORQ R11, R11
+
+wide_65:
+	LEAQ 64(R11), AX
+	CMPQ AX, DX
+	JGT  narrower_66
+
+	// chunk of 2 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Y0
+	VMOVUPS 32(R9), Y4
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y1
+	VMOVUPS 32(R9), Y5
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y2
+	VMOVUPS 32(R9), Y6
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y3
+	VMOVUPS 32(R9), Y7
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_67:
+	VMOVUPS  (R12), Y15
+	VSUBPS   Y0, Y15, Y15
+	VSUBPS   Y1, Y15, Y15
+	VMULPS   Y2, Y15, Y15
+	VADDPS   Y3, Y15, Y15
+	VMOVNTPS Y15, (R12)(DI*1)
+	VMOVUPS  32(R12), Y9
+	VSUBPS   Y4, Y9, Y9
+	VSUBPS   Y5, Y9, Y9
+	VMULPS   Y6, Y9, Y9
+	VADDPS   Y7, Y9, Y9
+	VMOVNTPS Y9, 32(R12)(DI*1)
+	ADDQ     CX, R12
+	DECQ     R13
+	JNZ      rows_67
+	ADDQ     $0x00000040, R11
+	JMP      wide_65
+
+narrower_66:
+single_62:
+	LEAQ 32(R11), AX
+	CMPQ AX, DX
+	JGT  masked_63
+
+	// chunk of 1 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Y0
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y1
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y2
+	ADDQ    DX, R9
+	VMOVUPS (R9), Y3
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_68:
+	VMOVUPS  (R12), Y10
+	VSUBPS   Y0, Y10, Y10
+	VSUBPS   Y1, Y10, Y10
+	VMULPS   Y2, Y10, Y10
+	VADDPS   Y3, Y10, Y10
+	VMOVNTPS Y10, (R12)(DI*1)
+	ADDQ     CX, R12
+	DECQ     R13
+	JNZ      rows_68
+	ADDQ     $0x00000020, R11
+	JMP      single_62
+
+masked_63:
+	CMPQ R11, DX
+	JEQ  chunksdone_64
+
+	// masked tail vector
+	LEAQ       (R10)(R11*1), R9
+	VMASKMOVPS (R9), Y8, Y0
+	ADDQ       DX, R9
+	VMASKMOVPS (R9), Y8, Y1
+	ADDQ       DX, R9
+	VMASKMOVPS (R9), Y8, Y2
+	ADDQ       DX, R9
+	VMASKMOVPS (R9), Y8, Y3
+	LEAQ       (SI)(R11*1), R12
+	MOVQ       R14, R13
+
+rows_69:
+	VMASKMOVPS (R12), Y8, Y11
+	VSUBPS     Y0, Y11, Y11
+	VSUBPS     Y1, Y11, Y11
+	VMULPS     Y2, Y11, Y11
+	VADDPS     Y3, Y11, Y11
+	VMASKMOVPS Y11, Y8, (R12)(DI*1)
+	ADDQ       CX, R12
+	DECQ       R13
+	JNZ        rows_69
+
+chunksdone_64:
+	MOVQ   CX, AX
+	IMUL3Q $0x00000001, AX, AX
+	ADDQ   AX, SI
+	SUBQ   $0x00000001, BX
+	JG     block_60
+
+walked_49:
+done_24:
 	SFENCE
 	VZEROUPPER
 	RET

@@ -30,19 +30,19 @@ TEXT ·applyCLAVX512(SB), NOSPLIT, $0-96
 	CMPQ     DX, $0x00000200
 	JG       wide_2
 
-block_3:
+block_4:
 	MOVQ $0x00000008, R14
 	CMPQ BX, R14
-	JGE  fullblock_4
+	JGE  fullblock_5
 	MOVQ BX, R14
 
-fullblock_4:
+fullblock_5:
 	XORQ R11, R11
 
-wide_8:
+wide_9:
 	LEAQ 256(R11), AX
 	CMPQ AX, DX
-	JGT  narrower_9
+	JGT  narrower_10
 
 	// chunk of 4 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -68,7 +68,7 @@ wide_8:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_10:
+rows_11:
 	VMOVUPS (R12), Z16
 	VSUBPS  Z0, Z16, Z16
 	VSUBPS  Z1, Z16, Z16
@@ -95,15 +95,15 @@ rows_10:
 	VMOVUPS Z19, 192(R12)(DI*1)
 	ADDQ    CX, R12
 	DECQ    R13
-	JNZ     rows_10
+	JNZ     rows_11
 	ADDQ    $0x00000100, R11
-	JMP     wide_8
+	JMP     wide_9
 
-narrower_9:
-wide_11:
+narrower_10:
+wide_12:
 	LEAQ 128(R11), AX
 	CMPQ AX, DX
-	JGT  narrower_12
+	JGT  narrower_13
 
 	// chunk of 2 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -121,7 +121,7 @@ wide_11:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_13:
+rows_14:
 	VMOVUPS (R12), Z20
 	VSUBPS  Z0, Z20, Z20
 	VSUBPS  Z1, Z20, Z20
@@ -136,15 +136,15 @@ rows_13:
 	VMOVUPS Z21, 64(R12)(DI*1)
 	ADDQ    CX, R12
 	DECQ    R13
-	JNZ     rows_13
+	JNZ     rows_14
 	ADDQ    $0x00000080, R11
-	JMP     wide_11
+	JMP     wide_12
 
-narrower_12:
-single_5:
+narrower_13:
+single_6:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  masked_6
+	JGT  masked_7
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -158,7 +158,7 @@ single_5:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_14:
+rows_15:
 	VMOVUPS (R12), Z22
 	VSUBPS  Z0, Z22, Z22
 	VSUBPS  Z1, Z22, Z22
@@ -167,13 +167,13 @@ rows_14:
 	VMOVUPS Z22, (R12)(DI*1)
 	ADDQ    CX, R12
 	DECQ    R13
-	JNZ     rows_14
+	JNZ     rows_15
 	ADDQ    $0x00000040, R11
-	JMP     single_5
+	JMP     single_6
 
-masked_6:
+masked_7:
 	CMPQ R11, DX
-	JEQ  chunksdone_7
+	JEQ  chunksdone_8
 
 	// masked tail vector
 	LEAQ      (R10)(R11*1), R9
@@ -187,7 +187,7 @@ masked_6:
 	LEAQ      (SI)(R11*1), R12
 	MOVQ      R14, R13
 
-rows_15:
+rows_16:
 	VMOVUPS.Z (R12), K1, Z23
 	VSUBPS    Z0, Z23, Z23
 	VSUBPS    Z1, Z23, Z23
@@ -196,30 +196,30 @@ rows_15:
 	VMOVUPS   Z23, K1, (R12)(DI*1)
 	ADDQ      CX, R12
 	DECQ      R13
-	JNZ       rows_15
+	JNZ       rows_16
 
-chunksdone_7:
+chunksdone_8:
 	MOVQ   CX, AX
 	IMUL3Q $0x00000008, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000008, BX
-	JG     block_3
-	JMP    done_1
+	JG     block_4
+	JMP    walked_3
 
 wide_2:
-block_16:
+block_17:
 	MOVQ $0x00000001, R14
 	CMPQ BX, R14
-	JGE  fullblock_17
+	JGE  fullblock_18
 	MOVQ BX, R14
 
-fullblock_17:
+fullblock_18:
 	XORQ R11, R11
 
-wide_21:
+wide_22:
 	LEAQ 256(R11), AX
 	CMPQ AX, DX
-	JGT  narrower_22
+	JGT  narrower_23
 
 	// chunk of 4 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -245,7 +245,7 @@ wide_21:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_23:
+rows_24:
 	VMOVUPS (R12), Z24
 	VSUBPS  Z0, Z24, Z24
 	VSUBPS  Z1, Z24, Z24
@@ -272,15 +272,15 @@ rows_23:
 	VMOVUPS Z27, 192(R12)(DI*1)
 	ADDQ    CX, R12
 	DECQ    R13
-	JNZ     rows_23
+	JNZ     rows_24
 	ADDQ    $0x00000100, R11
-	JMP     wide_21
+	JMP     wide_22
 
-narrower_22:
-wide_24:
+narrower_23:
+wide_25:
 	LEAQ 128(R11), AX
 	CMPQ AX, DX
-	JGT  narrower_25
+	JGT  narrower_26
 
 	// chunk of 2 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -298,7 +298,7 @@ wide_24:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_26:
+rows_27:
 	VMOVUPS (R12), Z28
 	VSUBPS  Z0, Z28, Z28
 	VSUBPS  Z1, Z28, Z28
@@ -313,15 +313,15 @@ rows_26:
 	VMOVUPS Z29, 64(R12)(DI*1)
 	ADDQ    CX, R12
 	DECQ    R13
-	JNZ     rows_26
+	JNZ     rows_27
 	ADDQ    $0x00000080, R11
-	JMP     wide_24
+	JMP     wide_25
 
-narrower_25:
-single_18:
+narrower_26:
+single_19:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  masked_19
+	JGT  masked_20
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -335,7 +335,7 @@ single_18:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_27:
+rows_28:
 	VMOVUPS (R12), Z30
 	VSUBPS  Z0, Z30, Z30
 	VSUBPS  Z1, Z30, Z30
@@ -344,13 +344,13 @@ rows_27:
 	VMOVUPS Z30, (R12)(DI*1)
 	ADDQ    CX, R12
 	DECQ    R13
-	JNZ     rows_27
+	JNZ     rows_28
 	ADDQ    $0x00000040, R11
-	JMP     single_18
+	JMP     single_19
 
-masked_19:
+masked_20:
 	CMPQ R11, DX
-	JEQ  chunksdone_20
+	JEQ  chunksdone_21
 
 	// masked tail vector
 	LEAQ      (R10)(R11*1), R9
@@ -364,7 +364,7 @@ masked_19:
 	LEAQ      (SI)(R11*1), R12
 	MOVQ      R14, R13
 
-rows_28:
+rows_29:
 	VMOVUPS.Z (R12), K1, Z31
 	VSUBPS    Z0, Z31, Z31
 	VSUBPS    Z1, Z31, Z31
@@ -373,22 +373,23 @@ rows_28:
 	VMOVUPS   Z31, K1, (R12)(DI*1)
 	ADDQ      CX, R12
 	DECQ      R13
-	JNZ       rows_28
+	JNZ       rows_29
 
-chunksdone_20:
+chunksdone_21:
 	MOVQ   CX, AX
 	IMUL3Q $0x00000001, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000001, BX
-	JG     block_16
+	JG     block_17
 
+walked_3:
 done_1:
 	VZEROUPPER
 	RET
 
 // func applyCLNTAVX512(y []float32, x []float32, rows int, C int, ld int, p []float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·applyCLNTAVX512(SB), NOSPLIT, $0-96
+TEXT ·applyCLNTAVX512(SB), NOSPLIT, $16-96
 	MOVQ     x_base+24(FP), SI
 	MOVQ     y_base+0(FP), DI
 	SUBQ     SI, DI
@@ -396,9 +397,9 @@ TEXT ·applyCLNTAVX512(SB), NOSPLIT, $0-96
 	MOVQ     C+56(FP), CX
 	MOVQ     p_base+72(FP), R10
 	TESTQ    BX, BX
-	JLE      done_29
+	JLE      done_30
 	TESTQ    CX, CX
-	JLE      done_29
+	JLE      done_30
 	MOVQ     CX, DX
 	SHLQ     $0x02, DX
 	ANDL     $0x0000000f, CX
@@ -409,22 +410,33 @@ TEXT ·applyCLNTAVX512(SB), NOSPLIT, $0-96
 	KSHIFTRW $0x08, K1, K2
 	MOVQ     ld+64(FP), CX
 	SHLQ     $0x02, CX
-	CMPQ     DX, $0x00000200
-	JG       wide_30
 
-block_31:
+	// The first rows/2 rows, each with its twin rows/2 rows on.
+	MOVQ  BX, AX
+	ANDQ  $0x01, AX
+	MOVQ  AX, 8(SP)
+	SHRQ  $0x01, BX
+	MOVQ  BX, AX
+	IMULQ CX, AX
+	MOVQ  AX, (SP)
+	TESTQ BX, BX
+	JZ    odd_31
+	CMPQ  DX, $0x00000200
+	JG    wide_32
+
+block_34:
 	MOVQ $0x00000008, R14
 	CMPQ BX, R14
-	JGE  fullblock_32
+	JGE  fullblock_35
 	MOVQ BX, R14
 
-fullblock_32:
+fullblock_35:
 	XORQ R11, R11
 
-wide_36:
+wide_39:
 	LEAQ 256(R11), AX
 	CMPQ AX, DX
-	JGT  narrower_37
+	JGT  narrower_40
 
 	// chunk of 4 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -450,7 +462,483 @@ wide_36:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_38:
+rows_41:
+	MOVQ     R12, R9
+	ADDQ     (SP), R9
+	VMOVUPS  (R12), Z16
+	VSUBPS   Z0, Z16, Z16
+	VSUBPS   Z1, Z16, Z16
+	VMULPS   Z2, Z16, Z16
+	VADDPS   Z3, Z16, Z16
+	VMOVNTPS Z16, (R12)(DI*1)
+	VMOVUPS  (R9), Z17
+	VSUBPS   Z0, Z17, Z17
+	VSUBPS   Z1, Z17, Z17
+	VMULPS   Z2, Z17, Z17
+	VADDPS   Z3, Z17, Z17
+	VMOVNTPS Z17, (R9)(DI*1)
+	VMOVUPS  64(R12), Z18
+	VSUBPS   Z4, Z18, Z18
+	VSUBPS   Z5, Z18, Z18
+	VMULPS   Z6, Z18, Z18
+	VADDPS   Z7, Z18, Z18
+	VMOVNTPS Z18, 64(R12)(DI*1)
+	VMOVUPS  64(R9), Z19
+	VSUBPS   Z4, Z19, Z19
+	VSUBPS   Z5, Z19, Z19
+	VMULPS   Z6, Z19, Z19
+	VADDPS   Z7, Z19, Z19
+	VMOVNTPS Z19, 64(R9)(DI*1)
+	VMOVUPS  128(R12), Z20
+	VSUBPS   Z8, Z20, Z20
+	VSUBPS   Z9, Z20, Z20
+	VMULPS   Z10, Z20, Z20
+	VADDPS   Z11, Z20, Z20
+	VMOVNTPS Z20, 128(R12)(DI*1)
+	VMOVUPS  128(R9), Z21
+	VSUBPS   Z8, Z21, Z21
+	VSUBPS   Z9, Z21, Z21
+	VMULPS   Z10, Z21, Z21
+	VADDPS   Z11, Z21, Z21
+	VMOVNTPS Z21, 128(R9)(DI*1)
+	VMOVUPS  192(R12), Z22
+	VSUBPS   Z12, Z22, Z22
+	VSUBPS   Z13, Z22, Z22
+	VMULPS   Z14, Z22, Z22
+	VADDPS   Z15, Z22, Z22
+	VMOVNTPS Z22, 192(R12)(DI*1)
+	VMOVUPS  192(R9), Z23
+	VSUBPS   Z12, Z23, Z23
+	VSUBPS   Z13, Z23, Z23
+	VMULPS   Z14, Z23, Z23
+	VADDPS   Z15, Z23, Z23
+	VMOVNTPS Z23, 192(R9)(DI*1)
+	ADDQ     CX, R12
+	DECQ     R13
+	JNZ      rows_41
+	ADDQ     $0x00000100, R11
+	JMP      wide_39
+
+narrower_40:
+wide_42:
+	LEAQ 128(R11), AX
+	CMPQ AX, DX
+	JGT  narrower_43
+
+	// chunk of 2 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z4
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	VMOVUPS 64(R9), Z5
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	VMOVUPS 64(R9), Z6
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	VMOVUPS 64(R9), Z7
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_44:
+	MOVQ     R12, R9
+	ADDQ     (SP), R9
+	VMOVUPS  (R12), Z24
+	VSUBPS   Z0, Z24, Z24
+	VSUBPS   Z1, Z24, Z24
+	VMULPS   Z2, Z24, Z24
+	VADDPS   Z3, Z24, Z24
+	VMOVNTPS Z24, (R12)(DI*1)
+	VMOVUPS  (R9), Z25
+	VSUBPS   Z0, Z25, Z25
+	VSUBPS   Z1, Z25, Z25
+	VMULPS   Z2, Z25, Z25
+	VADDPS   Z3, Z25, Z25
+	VMOVNTPS Z25, (R9)(DI*1)
+	VMOVUPS  64(R12), Z26
+	VSUBPS   Z4, Z26, Z26
+	VSUBPS   Z5, Z26, Z26
+	VMULPS   Z6, Z26, Z26
+	VADDPS   Z7, Z26, Z26
+	VMOVNTPS Z26, 64(R12)(DI*1)
+	VMOVUPS  64(R9), Z27
+	VSUBPS   Z4, Z27, Z27
+	VSUBPS   Z5, Z27, Z27
+	VMULPS   Z6, Z27, Z27
+	VADDPS   Z7, Z27, Z27
+	VMOVNTPS Z27, 64(R9)(DI*1)
+	ADDQ     CX, R12
+	DECQ     R13
+	JNZ      rows_44
+	ADDQ     $0x00000080, R11
+	JMP      wide_42
+
+narrower_43:
+single_36:
+	LEAQ 64(R11), AX
+	CMPQ AX, DX
+	JGT  masked_37
+
+	// chunk of 1 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_45:
+	MOVQ     R12, R9
+	ADDQ     (SP), R9
+	VMOVUPS  (R12), Z28
+	VSUBPS   Z0, Z28, Z28
+	VSUBPS   Z1, Z28, Z28
+	VMULPS   Z2, Z28, Z28
+	VADDPS   Z3, Z28, Z28
+	VMOVNTPS Z28, (R12)(DI*1)
+	VMOVUPS  (R9), Z29
+	VSUBPS   Z0, Z29, Z29
+	VSUBPS   Z1, Z29, Z29
+	VMULPS   Z2, Z29, Z29
+	VADDPS   Z3, Z29, Z29
+	VMOVNTPS Z29, (R9)(DI*1)
+	ADDQ     CX, R12
+	DECQ     R13
+	JNZ      rows_45
+	ADDQ     $0x00000040, R11
+	JMP      single_36
+
+masked_37:
+	CMPQ R11, DX
+	JEQ  chunksdone_38
+
+	// masked tail vector
+	LEAQ      (R10)(R11*1), R9
+	VMOVUPS.Z (R9), K1, Z0
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z1
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z2
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z3
+	LEAQ      (SI)(R11*1), R12
+	MOVQ      R14, R13
+
+rows_46:
+	MOVQ      R12, R9
+	ADDQ      (SP), R9
+	VMOVUPS.Z (R12), K1, Z30
+	VSUBPS    Z0, Z30, Z30
+	VSUBPS    Z1, Z30, Z30
+	VMULPS    Z2, Z30, Z30
+	VADDPS    Z3, Z30, Z30
+	VMOVUPS   Z30, K1, (R12)(DI*1)
+	VMOVUPS.Z (R9), K1, Z31
+	VSUBPS    Z0, Z31, Z31
+	VSUBPS    Z1, Z31, Z31
+	VMULPS    Z2, Z31, Z31
+	VADDPS    Z3, Z31, Z31
+	VMOVUPS   Z31, K1, (R9)(DI*1)
+	ADDQ      CX, R12
+	DECQ      R13
+	JNZ       rows_46
+
+chunksdone_38:
+	MOVQ   CX, AX
+	IMUL3Q $0x00000008, AX, AX
+	ADDQ   AX, SI
+	SUBQ   $0x00000008, BX
+	JG     block_34
+	JMP    walked_33
+
+wide_32:
+block_47:
+	MOVQ $0x00000001, R14
+	CMPQ BX, R14
+	JGE  fullblock_48
+	MOVQ BX, R14
+
+fullblock_48:
+	XORQ R11, R11
+
+wide_52:
+	LEAQ 256(R11), AX
+	CMPQ AX, DX
+	JGT  narrower_53
+
+	// chunk of 4 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z4
+	VMOVUPS 128(R9), Z8
+	VMOVUPS 192(R9), Z12
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	VMOVUPS 64(R9), Z5
+	VMOVUPS 128(R9), Z9
+	VMOVUPS 192(R9), Z13
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	VMOVUPS 64(R9), Z6
+	VMOVUPS 128(R9), Z10
+	VMOVUPS 192(R9), Z14
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	VMOVUPS 64(R9), Z7
+	VMOVUPS 128(R9), Z11
+	VMOVUPS 192(R9), Z15
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_54:
+	MOVQ     R12, R9
+	ADDQ     (SP), R9
+	VMOVUPS  (R12), Z16
+	VSUBPS   Z0, Z16, Z16
+	VSUBPS   Z1, Z16, Z16
+	VMULPS   Z2, Z16, Z16
+	VADDPS   Z3, Z16, Z16
+	VMOVNTPS Z16, (R12)(DI*1)
+	VMOVUPS  (R9), Z17
+	VSUBPS   Z0, Z17, Z17
+	VSUBPS   Z1, Z17, Z17
+	VMULPS   Z2, Z17, Z17
+	VADDPS   Z3, Z17, Z17
+	VMOVNTPS Z17, (R9)(DI*1)
+	VMOVUPS  64(R12), Z18
+	VSUBPS   Z4, Z18, Z18
+	VSUBPS   Z5, Z18, Z18
+	VMULPS   Z6, Z18, Z18
+	VADDPS   Z7, Z18, Z18
+	VMOVNTPS Z18, 64(R12)(DI*1)
+	VMOVUPS  64(R9), Z19
+	VSUBPS   Z4, Z19, Z19
+	VSUBPS   Z5, Z19, Z19
+	VMULPS   Z6, Z19, Z19
+	VADDPS   Z7, Z19, Z19
+	VMOVNTPS Z19, 64(R9)(DI*1)
+	VMOVUPS  128(R12), Z20
+	VSUBPS   Z8, Z20, Z20
+	VSUBPS   Z9, Z20, Z20
+	VMULPS   Z10, Z20, Z20
+	VADDPS   Z11, Z20, Z20
+	VMOVNTPS Z20, 128(R12)(DI*1)
+	VMOVUPS  128(R9), Z21
+	VSUBPS   Z8, Z21, Z21
+	VSUBPS   Z9, Z21, Z21
+	VMULPS   Z10, Z21, Z21
+	VADDPS   Z11, Z21, Z21
+	VMOVNTPS Z21, 128(R9)(DI*1)
+	VMOVUPS  192(R12), Z22
+	VSUBPS   Z12, Z22, Z22
+	VSUBPS   Z13, Z22, Z22
+	VMULPS   Z14, Z22, Z22
+	VADDPS   Z15, Z22, Z22
+	VMOVNTPS Z22, 192(R12)(DI*1)
+	VMOVUPS  192(R9), Z23
+	VSUBPS   Z12, Z23, Z23
+	VSUBPS   Z13, Z23, Z23
+	VMULPS   Z14, Z23, Z23
+	VADDPS   Z15, Z23, Z23
+	VMOVNTPS Z23, 192(R9)(DI*1)
+	ADDQ     CX, R12
+	DECQ     R13
+	JNZ      rows_54
+	ADDQ     $0x00000100, R11
+	JMP      wide_52
+
+narrower_53:
+wide_55:
+	LEAQ 128(R11), AX
+	CMPQ AX, DX
+	JGT  narrower_56
+
+	// chunk of 2 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z4
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	VMOVUPS 64(R9), Z5
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	VMOVUPS 64(R9), Z6
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	VMOVUPS 64(R9), Z7
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_57:
+	MOVQ     R12, R9
+	ADDQ     (SP), R9
+	VMOVUPS  (R12), Z24
+	VSUBPS   Z0, Z24, Z24
+	VSUBPS   Z1, Z24, Z24
+	VMULPS   Z2, Z24, Z24
+	VADDPS   Z3, Z24, Z24
+	VMOVNTPS Z24, (R12)(DI*1)
+	VMOVUPS  (R9), Z25
+	VSUBPS   Z0, Z25, Z25
+	VSUBPS   Z1, Z25, Z25
+	VMULPS   Z2, Z25, Z25
+	VADDPS   Z3, Z25, Z25
+	VMOVNTPS Z25, (R9)(DI*1)
+	VMOVUPS  64(R12), Z26
+	VSUBPS   Z4, Z26, Z26
+	VSUBPS   Z5, Z26, Z26
+	VMULPS   Z6, Z26, Z26
+	VADDPS   Z7, Z26, Z26
+	VMOVNTPS Z26, 64(R12)(DI*1)
+	VMOVUPS  64(R9), Z27
+	VSUBPS   Z4, Z27, Z27
+	VSUBPS   Z5, Z27, Z27
+	VMULPS   Z6, Z27, Z27
+	VADDPS   Z7, Z27, Z27
+	VMOVNTPS Z27, 64(R9)(DI*1)
+	ADDQ     CX, R12
+	DECQ     R13
+	JNZ      rows_57
+	ADDQ     $0x00000080, R11
+	JMP      wide_55
+
+narrower_56:
+single_49:
+	LEAQ 64(R11), AX
+	CMPQ AX, DX
+	JGT  masked_50
+
+	// chunk of 1 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_58:
+	MOVQ     R12, R9
+	ADDQ     (SP), R9
+	VMOVUPS  (R12), Z28
+	VSUBPS   Z0, Z28, Z28
+	VSUBPS   Z1, Z28, Z28
+	VMULPS   Z2, Z28, Z28
+	VADDPS   Z3, Z28, Z28
+	VMOVNTPS Z28, (R12)(DI*1)
+	VMOVUPS  (R9), Z29
+	VSUBPS   Z0, Z29, Z29
+	VSUBPS   Z1, Z29, Z29
+	VMULPS   Z2, Z29, Z29
+	VADDPS   Z3, Z29, Z29
+	VMOVNTPS Z29, (R9)(DI*1)
+	ADDQ     CX, R12
+	DECQ     R13
+	JNZ      rows_58
+	ADDQ     $0x00000040, R11
+	JMP      single_49
+
+masked_50:
+	CMPQ R11, DX
+	JEQ  chunksdone_51
+
+	// masked tail vector
+	LEAQ      (R10)(R11*1), R9
+	VMOVUPS.Z (R9), K1, Z0
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z1
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z2
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z3
+	LEAQ      (SI)(R11*1), R12
+	MOVQ      R14, R13
+
+rows_59:
+	MOVQ      R12, R9
+	ADDQ      (SP), R9
+	VMOVUPS.Z (R12), K1, Z30
+	VSUBPS    Z0, Z30, Z30
+	VSUBPS    Z1, Z30, Z30
+	VMULPS    Z2, Z30, Z30
+	VADDPS    Z3, Z30, Z30
+	VMOVUPS   Z30, K1, (R12)(DI*1)
+	VMOVUPS.Z (R9), K1, Z31
+	VSUBPS    Z0, Z31, Z31
+	VSUBPS    Z1, Z31, Z31
+	VMULPS    Z2, Z31, Z31
+	VADDPS    Z3, Z31, Z31
+	VMOVUPS   Z31, K1, (R9)(DI*1)
+	ADDQ      CX, R12
+	DECQ      R13
+	JNZ       rows_59
+
+chunksdone_51:
+	MOVQ   CX, AX
+	IMUL3Q $0x00000001, AX, AX
+	ADDQ   AX, SI
+	SUBQ   $0x00000001, BX
+	JG     block_47
+
+walked_33:
+odd_31:
+	// The last row of an odd count, alone.
+	CMPQ 8(SP), $0x00
+	JE   done_30
+	MOVQ x_base+24(FP), SI
+	ADDQ (SP), SI
+	ADDQ (SP), SI
+	MOVQ $0x00000001, BX
+	CMPQ DX, $0x00000200
+	JG   wide_60
+
+block_62:
+	MOVQ $0x00000008, R14
+	CMPQ BX, R14
+	JGE  fullblock_63
+	MOVQ BX, R14
+
+fullblock_63:
+	XORQ R11, R11
+
+wide_67:
+	LEAQ 256(R11), AX
+	CMPQ AX, DX
+	JGT  narrower_68
+
+	// chunk of 4 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z4
+	VMOVUPS 128(R9), Z8
+	VMOVUPS 192(R9), Z12
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	VMOVUPS 64(R9), Z5
+	VMOVUPS 128(R9), Z9
+	VMOVUPS 192(R9), Z13
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	VMOVUPS 64(R9), Z6
+	VMOVUPS 128(R9), Z10
+	VMOVUPS 192(R9), Z14
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	VMOVUPS 64(R9), Z7
+	VMOVUPS 128(R9), Z11
+	VMOVUPS 192(R9), Z15
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_69:
 	VMOVUPS  (R12), Z16
 	VSUBPS   Z0, Z16, Z16
 	VSUBPS   Z1, Z16, Z16
@@ -477,15 +965,15 @@ rows_38:
 	VMOVNTPS Z19, 192(R12)(DI*1)
 	ADDQ     CX, R12
 	DECQ     R13
-	JNZ      rows_38
+	JNZ      rows_69
 	ADDQ     $0x00000100, R11
-	JMP      wide_36
+	JMP      wide_67
 
-narrower_37:
-wide_39:
+narrower_68:
+wide_70:
 	LEAQ 128(R11), AX
 	CMPQ AX, DX
-	JGT  narrower_40
+	JGT  narrower_71
 
 	// chunk of 2 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -503,7 +991,7 @@ wide_39:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_41:
+rows_72:
 	VMOVUPS  (R12), Z20
 	VSUBPS   Z0, Z20, Z20
 	VSUBPS   Z1, Z20, Z20
@@ -518,15 +1006,15 @@ rows_41:
 	VMOVNTPS Z21, 64(R12)(DI*1)
 	ADDQ     CX, R12
 	DECQ     R13
-	JNZ      rows_41
+	JNZ      rows_72
 	ADDQ     $0x00000080, R11
-	JMP      wide_39
+	JMP      wide_70
 
-narrower_40:
-single_33:
+narrower_71:
+single_64:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  masked_34
+	JGT  masked_65
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -540,7 +1028,7 @@ single_33:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_42:
+rows_73:
 	VMOVUPS  (R12), Z22
 	VSUBPS   Z0, Z22, Z22
 	VSUBPS   Z1, Z22, Z22
@@ -549,13 +1037,13 @@ rows_42:
 	VMOVNTPS Z22, (R12)(DI*1)
 	ADDQ     CX, R12
 	DECQ     R13
-	JNZ      rows_42
+	JNZ      rows_73
 	ADDQ     $0x00000040, R11
-	JMP      single_33
+	JMP      single_64
 
-masked_34:
+masked_65:
 	CMPQ R11, DX
-	JEQ  chunksdone_35
+	JEQ  chunksdone_66
 
 	// masked tail vector
 	LEAQ      (R10)(R11*1), R9
@@ -569,7 +1057,7 @@ masked_34:
 	LEAQ      (SI)(R11*1), R12
 	MOVQ      R14, R13
 
-rows_43:
+rows_74:
 	VMOVUPS.Z (R12), K1, Z23
 	VSUBPS    Z0, Z23, Z23
 	VSUBPS    Z1, Z23, Z23
@@ -578,30 +1066,30 @@ rows_43:
 	VMOVUPS   Z23, K1, (R12)(DI*1)
 	ADDQ      CX, R12
 	DECQ      R13
-	JNZ       rows_43
+	JNZ       rows_74
 
-chunksdone_35:
+chunksdone_66:
 	MOVQ   CX, AX
 	IMUL3Q $0x00000008, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000008, BX
-	JG     block_31
-	JMP    done_29
+	JG     block_62
+	JMP    walked_61
 
-wide_30:
-block_44:
+wide_60:
+block_75:
 	MOVQ $0x00000001, R14
 	CMPQ BX, R14
-	JGE  fullblock_45
+	JGE  fullblock_76
 	MOVQ BX, R14
 
-fullblock_45:
+fullblock_76:
 	XORQ R11, R11
 
-wide_49:
+wide_80:
 	LEAQ 256(R11), AX
 	CMPQ AX, DX
-	JGT  narrower_50
+	JGT  narrower_81
 
 	// chunk of 4 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -627,7 +1115,7 @@ wide_49:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_51:
+rows_82:
 	VMOVUPS  (R12), Z24
 	VSUBPS   Z0, Z24, Z24
 	VSUBPS   Z1, Z24, Z24
@@ -654,15 +1142,15 @@ rows_51:
 	VMOVNTPS Z27, 192(R12)(DI*1)
 	ADDQ     CX, R12
 	DECQ     R13
-	JNZ      rows_51
+	JNZ      rows_82
 	ADDQ     $0x00000100, R11
-	JMP      wide_49
+	JMP      wide_80
 
-narrower_50:
-wide_52:
+narrower_81:
+wide_83:
 	LEAQ 128(R11), AX
 	CMPQ AX, DX
-	JGT  narrower_53
+	JGT  narrower_84
 
 	// chunk of 2 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -680,7 +1168,7 @@ wide_52:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_54:
+rows_85:
 	VMOVUPS  (R12), Z28
 	VSUBPS   Z0, Z28, Z28
 	VSUBPS   Z1, Z28, Z28
@@ -695,15 +1183,15 @@ rows_54:
 	VMOVNTPS Z29, 64(R12)(DI*1)
 	ADDQ     CX, R12
 	DECQ     R13
-	JNZ      rows_54
+	JNZ      rows_85
 	ADDQ     $0x00000080, R11
-	JMP      wide_52
+	JMP      wide_83
 
-narrower_53:
-single_46:
+narrower_84:
+single_77:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  masked_47
+	JGT  masked_78
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -717,7 +1205,7 @@ single_46:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_55:
+rows_86:
 	VMOVUPS  (R12), Z30
 	VSUBPS   Z0, Z30, Z30
 	VSUBPS   Z1, Z30, Z30
@@ -726,13 +1214,13 @@ rows_55:
 	VMOVNTPS Z30, (R12)(DI*1)
 	ADDQ     CX, R12
 	DECQ     R13
-	JNZ      rows_55
+	JNZ      rows_86
 	ADDQ     $0x00000040, R11
-	JMP      single_46
+	JMP      single_77
 
-masked_47:
+masked_78:
 	CMPQ R11, DX
-	JEQ  chunksdone_48
+	JEQ  chunksdone_79
 
 	// masked tail vector
 	LEAQ      (R10)(R11*1), R9
@@ -746,7 +1234,7 @@ masked_47:
 	LEAQ      (SI)(R11*1), R12
 	MOVQ      R14, R13
 
-rows_56:
+rows_87:
 	VMOVUPS.Z (R12), K1, Z31
 	VSUBPS    Z0, Z31, Z31
 	VSUBPS    Z1, Z31, Z31
@@ -755,16 +1243,17 @@ rows_56:
 	VMOVUPS   Z31, K1, (R12)(DI*1)
 	ADDQ      CX, R12
 	DECQ      R13
-	JNZ       rows_56
+	JNZ       rows_87
 
-chunksdone_48:
+chunksdone_79:
 	MOVQ   CX, AX
 	IMUL3Q $0x00000001, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000001, BX
-	JG     block_44
+	JG     block_75
 
-done_29:
+walked_61:
+done_30:
 	SFENCE
 	VZEROUPPER
 	RET

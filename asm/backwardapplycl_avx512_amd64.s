@@ -32,19 +32,19 @@ TEXT ·backwardApplyCLAVX512(SB), NOSPLIT, $0-120
 	CMPQ     DX, $0x00000100
 	JG       wide_2
 
-block_3:
+block_4:
 	MOVQ $0x00000008, R14
 	CMPQ BX, R14
-	JGE  fullblock_4
+	JGE  fullblock_5
 	MOVQ BX, R14
 
-fullblock_4:
+fullblock_5:
 	XORQ R11, R11
 
-wide_8:
+wide_9:
 	LEAQ 256(R11), AX
 	CMPQ AX, DX
-	JGT  narrower_9
+	JGT  narrower_10
 
 	// chunk of 4 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -75,7 +75,7 @@ wide_8:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_10:
+rows_11:
 	VMOVUPS (R12), Z20
 	VSUBPS  Z0, Z20, Z20
 	VSUBPS  Z1, Z20, Z20
@@ -114,15 +114,15 @@ rows_10:
 	VMOVUPS Z27, 192(R12)(DI*1)
 	ADDQ    CX, R12
 	DECQ    R13
-	JNZ     rows_10
+	JNZ     rows_11
 	ADDQ    $0x00000100, R11
-	JMP     wide_8
+	JMP     wide_9
 
-narrower_9:
-wide_11:
+narrower_10:
+wide_12:
 	LEAQ 128(R11), AX
 	CMPQ AX, DX
-	JGT  narrower_12
+	JGT  narrower_13
 
 	// chunk of 2 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -143,7 +143,7 @@ wide_11:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_13:
+rows_14:
 	VMOVUPS (R12), Z28
 	VSUBPS  Z0, Z28, Z28
 	VSUBPS  Z1, Z28, Z28
@@ -164,15 +164,15 @@ rows_13:
 	VMOVUPS Z31, 64(R12)(DI*1)
 	ADDQ    CX, R12
 	DECQ    R13
-	JNZ     rows_13
+	JNZ     rows_14
 	ADDQ    $0x00000080, R11
-	JMP     wide_11
+	JMP     wide_12
 
-narrower_12:
-single_5:
+narrower_13:
+single_6:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  masked_6
+	JGT  masked_7
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -188,7 +188,7 @@ single_5:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_14:
+rows_15:
 	VMOVUPS (R12), Z20
 	VSUBPS  Z0, Z20, Z20
 	VSUBPS  Z1, Z20, Z20
@@ -200,13 +200,13 @@ rows_14:
 	VMOVUPS Z21, (R12)(DI*1)
 	ADDQ    CX, R12
 	DECQ    R13
-	JNZ     rows_14
+	JNZ     rows_15
 	ADDQ    $0x00000040, R11
-	JMP     single_5
+	JMP     single_6
 
-masked_6:
+masked_7:
 	CMPQ R11, DX
-	JEQ  chunksdone_7
+	JEQ  chunksdone_8
 
 	// masked tail vector
 	LEAQ      (R10)(R11*1), R9
@@ -222,7 +222,7 @@ masked_6:
 	LEAQ      (SI)(R11*1), R12
 	MOVQ      R14, R13
 
-rows_15:
+rows_16:
 	VMOVUPS.Z (R12), K1, Z22
 	VSUBPS    Z0, Z22, Z22
 	VSUBPS    Z1, Z22, Z22
@@ -234,30 +234,30 @@ rows_15:
 	VMOVUPS   Z23, K1, (R12)(DI*1)
 	ADDQ      CX, R12
 	DECQ      R13
-	JNZ       rows_15
+	JNZ       rows_16
 
-chunksdone_7:
+chunksdone_8:
 	MOVQ   CX, AX
 	IMUL3Q $0x00000008, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000008, BX
-	JG     block_3
-	JMP    done_1
+	JG     block_4
+	JMP    walked_3
 
 wide_2:
-block_16:
+block_17:
 	MOVQ $0x00000001, R14
 	CMPQ BX, R14
-	JGE  fullblock_17
+	JGE  fullblock_18
 	MOVQ BX, R14
 
-fullblock_17:
+fullblock_18:
 	XORQ R11, R11
 
-wide_21:
+wide_22:
 	LEAQ 256(R11), AX
 	CMPQ AX, DX
-	JGT  narrower_22
+	JGT  narrower_23
 
 	// chunk of 4 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -288,7 +288,7 @@ wide_21:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_23:
+rows_24:
 	VMOVUPS (R12), Z24
 	VSUBPS  Z0, Z24, Z24
 	VSUBPS  Z1, Z24, Z24
@@ -327,15 +327,15 @@ rows_23:
 	VMOVUPS Z31, 192(R12)(DI*1)
 	ADDQ    CX, R12
 	DECQ    R13
-	JNZ     rows_23
+	JNZ     rows_24
 	ADDQ    $0x00000100, R11
-	JMP     wide_21
+	JMP     wide_22
 
-narrower_22:
-wide_24:
+narrower_23:
+wide_25:
 	LEAQ 128(R11), AX
 	CMPQ AX, DX
-	JGT  narrower_25
+	JGT  narrower_26
 
 	// chunk of 2 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -356,7 +356,7 @@ wide_24:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_26:
+rows_27:
 	VMOVUPS (R12), Z20
 	VSUBPS  Z0, Z20, Z20
 	VSUBPS  Z1, Z20, Z20
@@ -377,15 +377,15 @@ rows_26:
 	VMOVUPS Z23, 64(R12)(DI*1)
 	ADDQ    CX, R12
 	DECQ    R13
-	JNZ     rows_26
+	JNZ     rows_27
 	ADDQ    $0x00000080, R11
-	JMP     wide_24
+	JMP     wide_25
 
-narrower_25:
-single_18:
+narrower_26:
+single_19:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  masked_19
+	JGT  masked_20
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -401,7 +401,7 @@ single_18:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_27:
+rows_28:
 	VMOVUPS (R12), Z24
 	VSUBPS  Z0, Z24, Z24
 	VSUBPS  Z1, Z24, Z24
@@ -413,13 +413,13 @@ rows_27:
 	VMOVUPS Z25, (R12)(DI*1)
 	ADDQ    CX, R12
 	DECQ    R13
-	JNZ     rows_27
+	JNZ     rows_28
 	ADDQ    $0x00000040, R11
-	JMP     single_18
+	JMP     single_19
 
-masked_19:
+masked_20:
 	CMPQ R11, DX
-	JEQ  chunksdone_20
+	JEQ  chunksdone_21
 
 	// masked tail vector
 	LEAQ      (R10)(R11*1), R9
@@ -435,7 +435,7 @@ masked_19:
 	LEAQ      (SI)(R11*1), R12
 	MOVQ      R14, R13
 
-rows_28:
+rows_29:
 	VMOVUPS.Z (R12), K1, Z26
 	VSUBPS    Z0, Z26, Z26
 	VSUBPS    Z1, Z26, Z26
@@ -447,22 +447,23 @@ rows_28:
 	VMOVUPS   Z27, K1, (R12)(DI*1)
 	ADDQ      CX, R12
 	DECQ      R13
-	JNZ       rows_28
+	JNZ       rows_29
 
-chunksdone_20:
+chunksdone_21:
 	MOVQ   CX, AX
 	IMUL3Q $0x00000001, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000001, BX
-	JG     block_16
+	JG     block_17
 
+walked_3:
 done_1:
 	VZEROUPPER
 	RET
 
 // func backwardApplyCLNTAVX512(dx []float32, dy []float32, x []float32, rows int, C int, ld int, p []float32)
 // Requires: AVX, AVX512F, MMX+
-TEXT ·backwardApplyCLNTAVX512(SB), NOSPLIT, $0-120
+TEXT ·backwardApplyCLNTAVX512(SB), NOSPLIT, $16-120
 	MOVQ     x_base+48(FP), SI
 	MOVQ     dx_base+0(FP), DI
 	SUBQ     SI, DI
@@ -472,9 +473,9 @@ TEXT ·backwardApplyCLNTAVX512(SB), NOSPLIT, $0-120
 	MOVQ     C+80(FP), CX
 	MOVQ     p_base+96(FP), R10
 	TESTQ    BX, BX
-	JLE      done_29
+	JLE      done_30
 	TESTQ    CX, CX
-	JLE      done_29
+	JLE      done_30
 	MOVQ     CX, DX
 	SHLQ     $0x02, DX
 	ANDL     $0x0000000f, CX
@@ -485,22 +486,33 @@ TEXT ·backwardApplyCLNTAVX512(SB), NOSPLIT, $0-120
 	KSHIFTRW $0x08, K1, K2
 	MOVQ     ld+88(FP), CX
 	SHLQ     $0x02, CX
-	CMPQ     DX, $0x00000100
-	JG       wide_30
 
-block_31:
+	// The first rows/2 rows, each with its twin rows/2 rows on.
+	MOVQ  BX, AX
+	ANDQ  $0x01, AX
+	MOVQ  AX, 8(SP)
+	SHRQ  $0x01, BX
+	MOVQ  BX, AX
+	IMULQ CX, AX
+	MOVQ  AX, (SP)
+	TESTQ BX, BX
+	JZ    odd_31
+	CMPQ  DX, $0x00000100
+	JG    wide_32
+
+block_34:
 	MOVQ $0x00000008, R14
 	CMPQ BX, R14
-	JGE  fullblock_32
+	JGE  fullblock_35
 	MOVQ BX, R14
 
-fullblock_32:
+fullblock_35:
 	XORQ R11, R11
 
-wide_36:
+wide_39:
 	LEAQ 256(R11), AX
 	CMPQ AX, DX
-	JGT  narrower_37
+	JGT  narrower_40
 
 	// chunk of 4 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -531,7 +543,9 @@ wide_36:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_38:
+rows_41:
+	MOVQ     R12, R9
+	ADDQ     (SP), R9
 	VMOVUPS  (R12), Z20
 	VSUBPS   Z0, Z20, Z20
 	VSUBPS   Z1, Z20, Z20
@@ -541,44 +555,80 @@ rows_38:
 	VSUBPS   Z2, Z21, Z21
 	VSUBPS   Z20, Z21, Z21
 	VMOVNTPS Z21, (R12)(DI*1)
-	VMOVUPS  64(R12), Z22
-	VSUBPS   Z5, Z22, Z22
-	VSUBPS   Z6, Z22, Z22
-	VMULPS   Z8, Z22, Z22
-	VMOVUPS  64(R12)(R8*1), Z23
-	VMULPS   Z9, Z23, Z23
-	VSUBPS   Z7, Z23, Z23
+	VMOVUPS  (R9), Z22
+	VSUBPS   Z0, Z22, Z22
+	VSUBPS   Z1, Z22, Z22
+	VMULPS   Z3, Z22, Z22
+	VMOVUPS  (R9)(R8*1), Z23
+	VMULPS   Z4, Z23, Z23
+	VSUBPS   Z2, Z23, Z23
 	VSUBPS   Z22, Z23, Z23
-	VMOVNTPS Z23, 64(R12)(DI*1)
-	VMOVUPS  128(R12), Z24
-	VSUBPS   Z10, Z24, Z24
-	VSUBPS   Z11, Z24, Z24
-	VMULPS   Z13, Z24, Z24
-	VMOVUPS  128(R12)(R8*1), Z25
-	VMULPS   Z14, Z25, Z25
-	VSUBPS   Z12, Z25, Z25
+	VMOVNTPS Z23, (R9)(DI*1)
+	VMOVUPS  64(R12), Z24
+	VSUBPS   Z5, Z24, Z24
+	VSUBPS   Z6, Z24, Z24
+	VMULPS   Z8, Z24, Z24
+	VMOVUPS  64(R12)(R8*1), Z25
+	VMULPS   Z9, Z25, Z25
+	VSUBPS   Z7, Z25, Z25
 	VSUBPS   Z24, Z25, Z25
-	VMOVNTPS Z25, 128(R12)(DI*1)
-	VMOVUPS  192(R12), Z26
-	VSUBPS   Z15, Z26, Z26
-	VSUBPS   Z16, Z26, Z26
-	VMULPS   Z18, Z26, Z26
-	VMOVUPS  192(R12)(R8*1), Z27
-	VMULPS   Z19, Z27, Z27
-	VSUBPS   Z17, Z27, Z27
+	VMOVNTPS Z25, 64(R12)(DI*1)
+	VMOVUPS  64(R9), Z26
+	VSUBPS   Z5, Z26, Z26
+	VSUBPS   Z6, Z26, Z26
+	VMULPS   Z8, Z26, Z26
+	VMOVUPS  64(R9)(R8*1), Z27
+	VMULPS   Z9, Z27, Z27
+	VSUBPS   Z7, Z27, Z27
 	VSUBPS   Z26, Z27, Z27
-	VMOVNTPS Z27, 192(R12)(DI*1)
+	VMOVNTPS Z27, 64(R9)(DI*1)
+	VMOVUPS  128(R12), Z28
+	VSUBPS   Z10, Z28, Z28
+	VSUBPS   Z11, Z28, Z28
+	VMULPS   Z13, Z28, Z28
+	VMOVUPS  128(R12)(R8*1), Z29
+	VMULPS   Z14, Z29, Z29
+	VSUBPS   Z12, Z29, Z29
+	VSUBPS   Z28, Z29, Z29
+	VMOVNTPS Z29, 128(R12)(DI*1)
+	VMOVUPS  128(R9), Z30
+	VSUBPS   Z10, Z30, Z30
+	VSUBPS   Z11, Z30, Z30
+	VMULPS   Z13, Z30, Z30
+	VMOVUPS  128(R9)(R8*1), Z31
+	VMULPS   Z14, Z31, Z31
+	VSUBPS   Z12, Z31, Z31
+	VSUBPS   Z30, Z31, Z31
+	VMOVNTPS Z31, 128(R9)(DI*1)
+	VMOVUPS  192(R12), Z20
+	VSUBPS   Z15, Z20, Z20
+	VSUBPS   Z16, Z20, Z20
+	VMULPS   Z18, Z20, Z20
+	VMOVUPS  192(R12)(R8*1), Z21
+	VMULPS   Z19, Z21, Z21
+	VSUBPS   Z17, Z21, Z21
+	VSUBPS   Z20, Z21, Z21
+	VMOVNTPS Z21, 192(R12)(DI*1)
+	VMOVUPS  192(R9), Z22
+	VSUBPS   Z15, Z22, Z22
+	VSUBPS   Z16, Z22, Z22
+	VMULPS   Z18, Z22, Z22
+	VMOVUPS  192(R9)(R8*1), Z23
+	VMULPS   Z19, Z23, Z23
+	VSUBPS   Z17, Z23, Z23
+	VSUBPS   Z22, Z23, Z23
+	VMOVNTPS Z23, 192(R9)(DI*1)
 	ADDQ     CX, R12
 	DECQ     R13
-	JNZ      rows_38
+	JNZ      rows_41
 	ADDQ     $0x00000100, R11
-	JMP      wide_36
+	JMP      wide_39
 
-narrower_37:
-wide_39:
+narrower_40:
+wide_42:
 	LEAQ 128(R11), AX
 	CMPQ AX, DX
-	JGT  narrower_40
+	JGT  narrower_43
 
 	// chunk of 2 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -599,36 +649,56 @@ wide_39:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_41:
-	VMOVUPS  (R12), Z28
-	VSUBPS   Z0, Z28, Z28
-	VSUBPS   Z1, Z28, Z28
-	VMULPS   Z3, Z28, Z28
-	VMOVUPS  (R12)(R8*1), Z29
-	VMULPS   Z4, Z29, Z29
-	VSUBPS   Z2, Z29, Z29
+rows_44:
+	MOVQ     R12, R9
+	ADDQ     (SP), R9
+	VMOVUPS  (R12), Z24
+	VSUBPS   Z0, Z24, Z24
+	VSUBPS   Z1, Z24, Z24
+	VMULPS   Z3, Z24, Z24
+	VMOVUPS  (R12)(R8*1), Z25
+	VMULPS   Z4, Z25, Z25
+	VSUBPS   Z2, Z25, Z25
+	VSUBPS   Z24, Z25, Z25
+	VMOVNTPS Z25, (R12)(DI*1)
+	VMOVUPS  (R9), Z26
+	VSUBPS   Z0, Z26, Z26
+	VSUBPS   Z1, Z26, Z26
+	VMULPS   Z3, Z26, Z26
+	VMOVUPS  (R9)(R8*1), Z27
+	VMULPS   Z4, Z27, Z27
+	VSUBPS   Z2, Z27, Z27
+	VSUBPS   Z26, Z27, Z27
+	VMOVNTPS Z27, (R9)(DI*1)
+	VMOVUPS  64(R12), Z28
+	VSUBPS   Z5, Z28, Z28
+	VSUBPS   Z6, Z28, Z28
+	VMULPS   Z8, Z28, Z28
+	VMOVUPS  64(R12)(R8*1), Z29
+	VMULPS   Z9, Z29, Z29
+	VSUBPS   Z7, Z29, Z29
 	VSUBPS   Z28, Z29, Z29
-	VMOVNTPS Z29, (R12)(DI*1)
-	VMOVUPS  64(R12), Z30
+	VMOVNTPS Z29, 64(R12)(DI*1)
+	VMOVUPS  64(R9), Z30
 	VSUBPS   Z5, Z30, Z30
 	VSUBPS   Z6, Z30, Z30
 	VMULPS   Z8, Z30, Z30
-	VMOVUPS  64(R12)(R8*1), Z31
+	VMOVUPS  64(R9)(R8*1), Z31
 	VMULPS   Z9, Z31, Z31
 	VSUBPS   Z7, Z31, Z31
 	VSUBPS   Z30, Z31, Z31
-	VMOVNTPS Z31, 64(R12)(DI*1)
+	VMOVNTPS Z31, 64(R9)(DI*1)
 	ADDQ     CX, R12
 	DECQ     R13
-	JNZ      rows_41
+	JNZ      rows_44
 	ADDQ     $0x00000080, R11
-	JMP      wide_39
+	JMP      wide_42
 
-narrower_40:
-single_33:
+narrower_43:
+single_36:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  masked_34
+	JGT  masked_37
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -644,7 +714,9 @@ single_33:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_42:
+rows_45:
+	MOVQ     R12, R9
+	ADDQ     (SP), R9
 	VMOVUPS  (R12), Z20
 	VSUBPS   Z0, Z20, Z20
 	VSUBPS   Z1, Z20, Z20
@@ -654,15 +726,24 @@ rows_42:
 	VSUBPS   Z2, Z21, Z21
 	VSUBPS   Z20, Z21, Z21
 	VMOVNTPS Z21, (R12)(DI*1)
+	VMOVUPS  (R9), Z22
+	VSUBPS   Z0, Z22, Z22
+	VSUBPS   Z1, Z22, Z22
+	VMULPS   Z3, Z22, Z22
+	VMOVUPS  (R9)(R8*1), Z23
+	VMULPS   Z4, Z23, Z23
+	VSUBPS   Z2, Z23, Z23
+	VSUBPS   Z22, Z23, Z23
+	VMOVNTPS Z23, (R9)(DI*1)
 	ADDQ     CX, R12
 	DECQ     R13
-	JNZ      rows_42
+	JNZ      rows_45
 	ADDQ     $0x00000040, R11
-	JMP      single_33
+	JMP      single_36
 
-masked_34:
+masked_37:
 	CMPQ R11, DX
-	JEQ  chunksdone_35
+	JEQ  chunksdone_38
 
 	// masked tail vector
 	LEAQ      (R10)(R11*1), R9
@@ -678,42 +759,53 @@ masked_34:
 	LEAQ      (SI)(R11*1), R12
 	MOVQ      R14, R13
 
-rows_43:
-	VMOVUPS.Z (R12), K1, Z22
-	VSUBPS    Z0, Z22, Z22
-	VSUBPS    Z1, Z22, Z22
-	VMULPS    Z3, Z22, Z22
-	VMOVUPS.Z (R12)(R8*1), K1, Z23
-	VMULPS    Z4, Z23, Z23
-	VSUBPS    Z2, Z23, Z23
-	VSUBPS    Z22, Z23, Z23
-	VMOVUPS   Z23, K1, (R12)(DI*1)
+rows_46:
+	MOVQ      R12, R9
+	ADDQ      (SP), R9
+	VMOVUPS.Z (R12), K1, Z24
+	VSUBPS    Z0, Z24, Z24
+	VSUBPS    Z1, Z24, Z24
+	VMULPS    Z3, Z24, Z24
+	VMOVUPS.Z (R12)(R8*1), K1, Z25
+	VMULPS    Z4, Z25, Z25
+	VSUBPS    Z2, Z25, Z25
+	VSUBPS    Z24, Z25, Z25
+	VMOVUPS   Z25, K1, (R12)(DI*1)
+	VMOVUPS.Z (R9), K1, Z26
+	VSUBPS    Z0, Z26, Z26
+	VSUBPS    Z1, Z26, Z26
+	VMULPS    Z3, Z26, Z26
+	VMOVUPS.Z (R9)(R8*1), K1, Z27
+	VMULPS    Z4, Z27, Z27
+	VSUBPS    Z2, Z27, Z27
+	VSUBPS    Z26, Z27, Z27
+	VMOVUPS   Z27, K1, (R9)(DI*1)
 	ADDQ      CX, R12
 	DECQ      R13
-	JNZ       rows_43
+	JNZ       rows_46
 
-chunksdone_35:
+chunksdone_38:
 	MOVQ   CX, AX
 	IMUL3Q $0x00000008, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000008, BX
-	JG     block_31
-	JMP    done_29
+	JG     block_34
+	JMP    walked_33
 
-wide_30:
-block_44:
+wide_32:
+block_47:
 	MOVQ $0x00000001, R14
 	CMPQ BX, R14
-	JGE  fullblock_45
+	JGE  fullblock_48
 	MOVQ BX, R14
 
-fullblock_45:
+fullblock_48:
 	XORQ R11, R11
 
-wide_49:
+wide_52:
 	LEAQ 256(R11), AX
 	CMPQ AX, DX
-	JGT  narrower_50
+	JGT  narrower_53
 
 	// chunk of 4 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -744,7 +836,620 @@ wide_49:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_51:
+rows_54:
+	LEAQ       (R12)(R8*1), AX
+	MOVQ       R12, R9
+	ADDQ       (SP), R9
+	PREFETCHT0 (R12)(CX*8)
+	PREFETCHT0 (AX)(CX*8)
+	VMOVUPS    (R12), Z28
+	VSUBPS     Z0, Z28, Z28
+	VSUBPS     Z1, Z28, Z28
+	VMULPS     Z3, Z28, Z28
+	VMOVUPS    (R12)(R8*1), Z29
+	VMULPS     Z4, Z29, Z29
+	VSUBPS     Z2, Z29, Z29
+	VSUBPS     Z28, Z29, Z29
+	VMOVNTPS   Z29, (R12)(DI*1)
+	VMOVUPS    (R9), Z30
+	VSUBPS     Z0, Z30, Z30
+	VSUBPS     Z1, Z30, Z30
+	VMULPS     Z3, Z30, Z30
+	VMOVUPS    (R9)(R8*1), Z31
+	VMULPS     Z4, Z31, Z31
+	VSUBPS     Z2, Z31, Z31
+	VSUBPS     Z30, Z31, Z31
+	VMOVNTPS   Z31, (R9)(DI*1)
+	PREFETCHT0 64(R12)(CX*8)
+	PREFETCHT0 64(AX)(CX*8)
+	VMOVUPS    64(R12), Z20
+	VSUBPS     Z5, Z20, Z20
+	VSUBPS     Z6, Z20, Z20
+	VMULPS     Z8, Z20, Z20
+	VMOVUPS    64(R12)(R8*1), Z21
+	VMULPS     Z9, Z21, Z21
+	VSUBPS     Z7, Z21, Z21
+	VSUBPS     Z20, Z21, Z21
+	VMOVNTPS   Z21, 64(R12)(DI*1)
+	VMOVUPS    64(R9), Z22
+	VSUBPS     Z5, Z22, Z22
+	VSUBPS     Z6, Z22, Z22
+	VMULPS     Z8, Z22, Z22
+	VMOVUPS    64(R9)(R8*1), Z23
+	VMULPS     Z9, Z23, Z23
+	VSUBPS     Z7, Z23, Z23
+	VSUBPS     Z22, Z23, Z23
+	VMOVNTPS   Z23, 64(R9)(DI*1)
+	PREFETCHT0 128(R12)(CX*8)
+	PREFETCHT0 128(AX)(CX*8)
+	VMOVUPS    128(R12), Z24
+	VSUBPS     Z10, Z24, Z24
+	VSUBPS     Z11, Z24, Z24
+	VMULPS     Z13, Z24, Z24
+	VMOVUPS    128(R12)(R8*1), Z25
+	VMULPS     Z14, Z25, Z25
+	VSUBPS     Z12, Z25, Z25
+	VSUBPS     Z24, Z25, Z25
+	VMOVNTPS   Z25, 128(R12)(DI*1)
+	VMOVUPS    128(R9), Z26
+	VSUBPS     Z10, Z26, Z26
+	VSUBPS     Z11, Z26, Z26
+	VMULPS     Z13, Z26, Z26
+	VMOVUPS    128(R9)(R8*1), Z27
+	VMULPS     Z14, Z27, Z27
+	VSUBPS     Z12, Z27, Z27
+	VSUBPS     Z26, Z27, Z27
+	VMOVNTPS   Z27, 128(R9)(DI*1)
+	PREFETCHT0 192(R12)(CX*8)
+	PREFETCHT0 192(AX)(CX*8)
+	VMOVUPS    192(R12), Z28
+	VSUBPS     Z15, Z28, Z28
+	VSUBPS     Z16, Z28, Z28
+	VMULPS     Z18, Z28, Z28
+	VMOVUPS    192(R12)(R8*1), Z29
+	VMULPS     Z19, Z29, Z29
+	VSUBPS     Z17, Z29, Z29
+	VSUBPS     Z28, Z29, Z29
+	VMOVNTPS   Z29, 192(R12)(DI*1)
+	VMOVUPS    192(R9), Z30
+	VSUBPS     Z15, Z30, Z30
+	VSUBPS     Z16, Z30, Z30
+	VMULPS     Z18, Z30, Z30
+	VMOVUPS    192(R9)(R8*1), Z31
+	VMULPS     Z19, Z31, Z31
+	VSUBPS     Z17, Z31, Z31
+	VSUBPS     Z30, Z31, Z31
+	VMOVNTPS   Z31, 192(R9)(DI*1)
+	ADDQ       CX, R12
+	DECQ       R13
+	JNZ        rows_54
+	ADDQ       $0x00000100, R11
+	JMP        wide_52
+
+narrower_53:
+wide_55:
+	LEAQ 128(R11), AX
+	CMPQ AX, DX
+	JGT  narrower_56
+
+	// chunk of 2 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z5
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	VMOVUPS 64(R9), Z6
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	VMOVUPS 64(R9), Z7
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	VMOVUPS 64(R9), Z8
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z4
+	VMOVUPS 64(R9), Z9
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_57:
+	LEAQ       (R12)(R8*1), AX
+	MOVQ       R12, R9
+	ADDQ       (SP), R9
+	PREFETCHT0 (R12)(CX*8)
+	PREFETCHT0 (AX)(CX*8)
+	VMOVUPS    (R12), Z20
+	VSUBPS     Z0, Z20, Z20
+	VSUBPS     Z1, Z20, Z20
+	VMULPS     Z3, Z20, Z20
+	VMOVUPS    (R12)(R8*1), Z21
+	VMULPS     Z4, Z21, Z21
+	VSUBPS     Z2, Z21, Z21
+	VSUBPS     Z20, Z21, Z21
+	VMOVNTPS   Z21, (R12)(DI*1)
+	VMOVUPS    (R9), Z22
+	VSUBPS     Z0, Z22, Z22
+	VSUBPS     Z1, Z22, Z22
+	VMULPS     Z3, Z22, Z22
+	VMOVUPS    (R9)(R8*1), Z23
+	VMULPS     Z4, Z23, Z23
+	VSUBPS     Z2, Z23, Z23
+	VSUBPS     Z22, Z23, Z23
+	VMOVNTPS   Z23, (R9)(DI*1)
+	PREFETCHT0 64(R12)(CX*8)
+	PREFETCHT0 64(AX)(CX*8)
+	VMOVUPS    64(R12), Z24
+	VSUBPS     Z5, Z24, Z24
+	VSUBPS     Z6, Z24, Z24
+	VMULPS     Z8, Z24, Z24
+	VMOVUPS    64(R12)(R8*1), Z25
+	VMULPS     Z9, Z25, Z25
+	VSUBPS     Z7, Z25, Z25
+	VSUBPS     Z24, Z25, Z25
+	VMOVNTPS   Z25, 64(R12)(DI*1)
+	VMOVUPS    64(R9), Z26
+	VSUBPS     Z5, Z26, Z26
+	VSUBPS     Z6, Z26, Z26
+	VMULPS     Z8, Z26, Z26
+	VMOVUPS    64(R9)(R8*1), Z27
+	VMULPS     Z9, Z27, Z27
+	VSUBPS     Z7, Z27, Z27
+	VSUBPS     Z26, Z27, Z27
+	VMOVNTPS   Z27, 64(R9)(DI*1)
+	ADDQ       CX, R12
+	DECQ       R13
+	JNZ        rows_57
+	ADDQ       $0x00000080, R11
+	JMP        wide_55
+
+narrower_56:
+single_49:
+	LEAQ 64(R11), AX
+	CMPQ AX, DX
+	JGT  masked_50
+
+	// chunk of 1 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z4
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_58:
+	LEAQ       (R12)(R8*1), AX
+	MOVQ       R12, R9
+	ADDQ       (SP), R9
+	PREFETCHT0 (R12)(CX*8)
+	PREFETCHT0 (AX)(CX*8)
+	VMOVUPS    (R12), Z28
+	VSUBPS     Z0, Z28, Z28
+	VSUBPS     Z1, Z28, Z28
+	VMULPS     Z3, Z28, Z28
+	VMOVUPS    (R12)(R8*1), Z29
+	VMULPS     Z4, Z29, Z29
+	VSUBPS     Z2, Z29, Z29
+	VSUBPS     Z28, Z29, Z29
+	VMOVNTPS   Z29, (R12)(DI*1)
+	VMOVUPS    (R9), Z30
+	VSUBPS     Z0, Z30, Z30
+	VSUBPS     Z1, Z30, Z30
+	VMULPS     Z3, Z30, Z30
+	VMOVUPS    (R9)(R8*1), Z31
+	VMULPS     Z4, Z31, Z31
+	VSUBPS     Z2, Z31, Z31
+	VSUBPS     Z30, Z31, Z31
+	VMOVNTPS   Z31, (R9)(DI*1)
+	ADDQ       CX, R12
+	DECQ       R13
+	JNZ        rows_58
+	ADDQ       $0x00000040, R11
+	JMP        single_49
+
+masked_50:
+	CMPQ R11, DX
+	JEQ  chunksdone_51
+
+	// masked tail vector
+	LEAQ      (R10)(R11*1), R9
+	VMOVUPS.Z (R9), K1, Z0
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z1
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z2
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z3
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z4
+	LEAQ      (SI)(R11*1), R12
+	MOVQ      R14, R13
+
+rows_59:
+	LEAQ       (R12)(R8*1), AX
+	MOVQ       R12, R9
+	ADDQ       (SP), R9
+	PREFETCHT0 (R12)(CX*8)
+	PREFETCHT0 (AX)(CX*8)
+	VMOVUPS.Z  (R12), K1, Z20
+	VSUBPS     Z0, Z20, Z20
+	VSUBPS     Z1, Z20, Z20
+	VMULPS     Z3, Z20, Z20
+	VMOVUPS.Z  (R12)(R8*1), K1, Z21
+	VMULPS     Z4, Z21, Z21
+	VSUBPS     Z2, Z21, Z21
+	VSUBPS     Z20, Z21, Z21
+	VMOVUPS    Z21, K1, (R12)(DI*1)
+	VMOVUPS.Z  (R9), K1, Z22
+	VSUBPS     Z0, Z22, Z22
+	VSUBPS     Z1, Z22, Z22
+	VMULPS     Z3, Z22, Z22
+	VMOVUPS.Z  (R9)(R8*1), K1, Z23
+	VMULPS     Z4, Z23, Z23
+	VSUBPS     Z2, Z23, Z23
+	VSUBPS     Z22, Z23, Z23
+	VMOVUPS    Z23, K1, (R9)(DI*1)
+	ADDQ       CX, R12
+	DECQ       R13
+	JNZ        rows_59
+
+chunksdone_51:
+	MOVQ   CX, AX
+	IMUL3Q $0x00000001, AX, AX
+	ADDQ   AX, SI
+	SUBQ   $0x00000001, BX
+	JG     block_47
+
+walked_33:
+odd_31:
+	// The last row of an odd count, alone.
+	CMPQ 8(SP), $0x00
+	JE   done_30
+	MOVQ x_base+48(FP), SI
+	ADDQ (SP), SI
+	ADDQ (SP), SI
+	MOVQ $0x00000001, BX
+	CMPQ DX, $0x00000100
+	JG   wide_60
+
+block_62:
+	MOVQ $0x00000008, R14
+	CMPQ BX, R14
+	JGE  fullblock_63
+	MOVQ BX, R14
+
+fullblock_63:
+	XORQ R11, R11
+
+wide_67:
+	LEAQ 256(R11), AX
+	CMPQ AX, DX
+	JGT  narrower_68
+
+	// chunk of 4 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z5
+	VMOVUPS 128(R9), Z10
+	VMOVUPS 192(R9), Z15
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	VMOVUPS 64(R9), Z6
+	VMOVUPS 128(R9), Z11
+	VMOVUPS 192(R9), Z16
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	VMOVUPS 64(R9), Z7
+	VMOVUPS 128(R9), Z12
+	VMOVUPS 192(R9), Z17
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	VMOVUPS 64(R9), Z8
+	VMOVUPS 128(R9), Z13
+	VMOVUPS 192(R9), Z18
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z4
+	VMOVUPS 64(R9), Z9
+	VMOVUPS 128(R9), Z14
+	VMOVUPS 192(R9), Z19
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_69:
+	VMOVUPS  (R12), Z24
+	VSUBPS   Z0, Z24, Z24
+	VSUBPS   Z1, Z24, Z24
+	VMULPS   Z3, Z24, Z24
+	VMOVUPS  (R12)(R8*1), Z25
+	VMULPS   Z4, Z25, Z25
+	VSUBPS   Z2, Z25, Z25
+	VSUBPS   Z24, Z25, Z25
+	VMOVNTPS Z25, (R12)(DI*1)
+	VMOVUPS  64(R12), Z26
+	VSUBPS   Z5, Z26, Z26
+	VSUBPS   Z6, Z26, Z26
+	VMULPS   Z8, Z26, Z26
+	VMOVUPS  64(R12)(R8*1), Z27
+	VMULPS   Z9, Z27, Z27
+	VSUBPS   Z7, Z27, Z27
+	VSUBPS   Z26, Z27, Z27
+	VMOVNTPS Z27, 64(R12)(DI*1)
+	VMOVUPS  128(R12), Z28
+	VSUBPS   Z10, Z28, Z28
+	VSUBPS   Z11, Z28, Z28
+	VMULPS   Z13, Z28, Z28
+	VMOVUPS  128(R12)(R8*1), Z29
+	VMULPS   Z14, Z29, Z29
+	VSUBPS   Z12, Z29, Z29
+	VSUBPS   Z28, Z29, Z29
+	VMOVNTPS Z29, 128(R12)(DI*1)
+	VMOVUPS  192(R12), Z30
+	VSUBPS   Z15, Z30, Z30
+	VSUBPS   Z16, Z30, Z30
+	VMULPS   Z18, Z30, Z30
+	VMOVUPS  192(R12)(R8*1), Z31
+	VMULPS   Z19, Z31, Z31
+	VSUBPS   Z17, Z31, Z31
+	VSUBPS   Z30, Z31, Z31
+	VMOVNTPS Z31, 192(R12)(DI*1)
+	ADDQ     CX, R12
+	DECQ     R13
+	JNZ      rows_69
+	ADDQ     $0x00000100, R11
+	JMP      wide_67
+
+narrower_68:
+wide_70:
+	LEAQ 128(R11), AX
+	CMPQ AX, DX
+	JGT  narrower_71
+
+	// chunk of 2 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z5
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	VMOVUPS 64(R9), Z6
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	VMOVUPS 64(R9), Z7
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	VMOVUPS 64(R9), Z8
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z4
+	VMOVUPS 64(R9), Z9
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_72:
+	VMOVUPS  (R12), Z20
+	VSUBPS   Z0, Z20, Z20
+	VSUBPS   Z1, Z20, Z20
+	VMULPS   Z3, Z20, Z20
+	VMOVUPS  (R12)(R8*1), Z21
+	VMULPS   Z4, Z21, Z21
+	VSUBPS   Z2, Z21, Z21
+	VSUBPS   Z20, Z21, Z21
+	VMOVNTPS Z21, (R12)(DI*1)
+	VMOVUPS  64(R12), Z22
+	VSUBPS   Z5, Z22, Z22
+	VSUBPS   Z6, Z22, Z22
+	VMULPS   Z8, Z22, Z22
+	VMOVUPS  64(R12)(R8*1), Z23
+	VMULPS   Z9, Z23, Z23
+	VSUBPS   Z7, Z23, Z23
+	VSUBPS   Z22, Z23, Z23
+	VMOVNTPS Z23, 64(R12)(DI*1)
+	ADDQ     CX, R12
+	DECQ     R13
+	JNZ      rows_72
+	ADDQ     $0x00000080, R11
+	JMP      wide_70
+
+narrower_71:
+single_64:
+	LEAQ 64(R11), AX
+	CMPQ AX, DX
+	JGT  masked_65
+
+	// chunk of 1 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z4
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_73:
+	VMOVUPS  (R12), Z24
+	VSUBPS   Z0, Z24, Z24
+	VSUBPS   Z1, Z24, Z24
+	VMULPS   Z3, Z24, Z24
+	VMOVUPS  (R12)(R8*1), Z25
+	VMULPS   Z4, Z25, Z25
+	VSUBPS   Z2, Z25, Z25
+	VSUBPS   Z24, Z25, Z25
+	VMOVNTPS Z25, (R12)(DI*1)
+	ADDQ     CX, R12
+	DECQ     R13
+	JNZ      rows_73
+	ADDQ     $0x00000040, R11
+	JMP      single_64
+
+masked_65:
+	CMPQ R11, DX
+	JEQ  chunksdone_66
+
+	// masked tail vector
+	LEAQ      (R10)(R11*1), R9
+	VMOVUPS.Z (R9), K1, Z0
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z1
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z2
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z3
+	ADDQ      DX, R9
+	VMOVUPS.Z (R9), K1, Z4
+	LEAQ      (SI)(R11*1), R12
+	MOVQ      R14, R13
+
+rows_74:
+	VMOVUPS.Z (R12), K1, Z26
+	VSUBPS    Z0, Z26, Z26
+	VSUBPS    Z1, Z26, Z26
+	VMULPS    Z3, Z26, Z26
+	VMOVUPS.Z (R12)(R8*1), K1, Z27
+	VMULPS    Z4, Z27, Z27
+	VSUBPS    Z2, Z27, Z27
+	VSUBPS    Z26, Z27, Z27
+	VMOVUPS   Z27, K1, (R12)(DI*1)
+	ADDQ      CX, R12
+	DECQ      R13
+	JNZ       rows_74
+
+chunksdone_66:
+	MOVQ   CX, AX
+	IMUL3Q $0x00000008, AX, AX
+	ADDQ   AX, SI
+	SUBQ   $0x00000008, BX
+	JG     block_62
+	JMP    walked_61
+
+wide_60:
+block_75:
+	MOVQ $0x00000001, R14
+	CMPQ BX, R14
+	JGE  fullblock_76
+	MOVQ BX, R14
+
+fullblock_76:
+	XORQ R11, R11
+
+wide_80:
+	LEAQ 256(R11), AX
+	CMPQ AX, DX
+	JGT  narrower_81
+
+	// chunk of 4 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z5
+	VMOVUPS 128(R9), Z10
+	VMOVUPS 192(R9), Z15
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	VMOVUPS 64(R9), Z6
+	VMOVUPS 128(R9), Z11
+	VMOVUPS 192(R9), Z16
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	VMOVUPS 64(R9), Z7
+	VMOVUPS 128(R9), Z12
+	VMOVUPS 192(R9), Z17
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	VMOVUPS 64(R9), Z8
+	VMOVUPS 128(R9), Z13
+	VMOVUPS 192(R9), Z18
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z4
+	VMOVUPS 64(R9), Z9
+	VMOVUPS 128(R9), Z14
+	VMOVUPS 192(R9), Z19
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_82:
+	LEAQ       (R12)(R8*1), AX
+	PREFETCHT0 (R12)(CX*8)
+	PREFETCHT0 (AX)(CX*8)
+	VMOVUPS    (R12), Z28
+	VSUBPS     Z0, Z28, Z28
+	VSUBPS     Z1, Z28, Z28
+	VMULPS     Z3, Z28, Z28
+	VMOVUPS    (R12)(R8*1), Z29
+	VMULPS     Z4, Z29, Z29
+	VSUBPS     Z2, Z29, Z29
+	VSUBPS     Z28, Z29, Z29
+	VMOVNTPS   Z29, (R12)(DI*1)
+	PREFETCHT0 64(R12)(CX*8)
+	PREFETCHT0 64(AX)(CX*8)
+	VMOVUPS    64(R12), Z30
+	VSUBPS     Z5, Z30, Z30
+	VSUBPS     Z6, Z30, Z30
+	VMULPS     Z8, Z30, Z30
+	VMOVUPS    64(R12)(R8*1), Z31
+	VMULPS     Z9, Z31, Z31
+	VSUBPS     Z7, Z31, Z31
+	VSUBPS     Z30, Z31, Z31
+	VMOVNTPS   Z31, 64(R12)(DI*1)
+	PREFETCHT0 128(R12)(CX*8)
+	PREFETCHT0 128(AX)(CX*8)
+	VMOVUPS    128(R12), Z20
+	VSUBPS     Z10, Z20, Z20
+	VSUBPS     Z11, Z20, Z20
+	VMULPS     Z13, Z20, Z20
+	VMOVUPS    128(R12)(R8*1), Z21
+	VMULPS     Z14, Z21, Z21
+	VSUBPS     Z12, Z21, Z21
+	VSUBPS     Z20, Z21, Z21
+	VMOVNTPS   Z21, 128(R12)(DI*1)
+	PREFETCHT0 192(R12)(CX*8)
+	PREFETCHT0 192(AX)(CX*8)
+	VMOVUPS    192(R12), Z22
+	VSUBPS     Z15, Z22, Z22
+	VSUBPS     Z16, Z22, Z22
+	VMULPS     Z18, Z22, Z22
+	VMOVUPS    192(R12)(R8*1), Z23
+	VMULPS     Z19, Z23, Z23
+	VSUBPS     Z17, Z23, Z23
+	VSUBPS     Z22, Z23, Z23
+	VMOVNTPS   Z23, 192(R12)(DI*1)
+	ADDQ       CX, R12
+	DECQ       R13
+	JNZ        rows_82
+	ADDQ       $0x00000100, R11
+	JMP        wide_80
+
+narrower_81:
+wide_83:
+	LEAQ 128(R11), AX
+	CMPQ AX, DX
+	JGT  narrower_84
+
+	// chunk of 2 vectors
+	LEAQ    (R10)(R11*1), R9
+	VMOVUPS (R9), Z0
+	VMOVUPS 64(R9), Z5
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z1
+	VMOVUPS 64(R9), Z6
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z2
+	VMOVUPS 64(R9), Z7
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z3
+	VMOVUPS 64(R9), Z8
+	ADDQ    DX, R9
+	VMOVUPS (R9), Z4
+	VMOVUPS 64(R9), Z9
+	LEAQ    (SI)(R11*1), R12
+	MOVQ    R14, R13
+
+rows_85:
 	LEAQ       (R12)(R8*1), AX
 	PREFETCHT0 (R12)(CX*8)
 	PREFETCHT0 (AX)(CX*8)
@@ -768,94 +1473,17 @@ rows_51:
 	VSUBPS     Z7, Z27, Z27
 	VSUBPS     Z26, Z27, Z27
 	VMOVNTPS   Z27, 64(R12)(DI*1)
-	PREFETCHT0 128(R12)(CX*8)
-	PREFETCHT0 128(AX)(CX*8)
-	VMOVUPS    128(R12), Z28
-	VSUBPS     Z10, Z28, Z28
-	VSUBPS     Z11, Z28, Z28
-	VMULPS     Z13, Z28, Z28
-	VMOVUPS    128(R12)(R8*1), Z29
-	VMULPS     Z14, Z29, Z29
-	VSUBPS     Z12, Z29, Z29
-	VSUBPS     Z28, Z29, Z29
-	VMOVNTPS   Z29, 128(R12)(DI*1)
-	PREFETCHT0 192(R12)(CX*8)
-	PREFETCHT0 192(AX)(CX*8)
-	VMOVUPS    192(R12), Z30
-	VSUBPS     Z15, Z30, Z30
-	VSUBPS     Z16, Z30, Z30
-	VMULPS     Z18, Z30, Z30
-	VMOVUPS    192(R12)(R8*1), Z31
-	VMULPS     Z19, Z31, Z31
-	VSUBPS     Z17, Z31, Z31
-	VSUBPS     Z30, Z31, Z31
-	VMOVNTPS   Z31, 192(R12)(DI*1)
 	ADDQ       CX, R12
 	DECQ       R13
-	JNZ        rows_51
-	ADDQ       $0x00000100, R11
-	JMP        wide_49
-
-narrower_50:
-wide_52:
-	LEAQ 128(R11), AX
-	CMPQ AX, DX
-	JGT  narrower_53
-
-	// chunk of 2 vectors
-	LEAQ    (R10)(R11*1), R9
-	VMOVUPS (R9), Z0
-	VMOVUPS 64(R9), Z5
-	ADDQ    DX, R9
-	VMOVUPS (R9), Z1
-	VMOVUPS 64(R9), Z6
-	ADDQ    DX, R9
-	VMOVUPS (R9), Z2
-	VMOVUPS 64(R9), Z7
-	ADDQ    DX, R9
-	VMOVUPS (R9), Z3
-	VMOVUPS 64(R9), Z8
-	ADDQ    DX, R9
-	VMOVUPS (R9), Z4
-	VMOVUPS 64(R9), Z9
-	LEAQ    (SI)(R11*1), R12
-	MOVQ    R14, R13
-
-rows_54:
-	LEAQ       (R12)(R8*1), AX
-	PREFETCHT0 (R12)(CX*8)
-	PREFETCHT0 (AX)(CX*8)
-	VMOVUPS    (R12), Z20
-	VSUBPS     Z0, Z20, Z20
-	VSUBPS     Z1, Z20, Z20
-	VMULPS     Z3, Z20, Z20
-	VMOVUPS    (R12)(R8*1), Z21
-	VMULPS     Z4, Z21, Z21
-	VSUBPS     Z2, Z21, Z21
-	VSUBPS     Z20, Z21, Z21
-	VMOVNTPS   Z21, (R12)(DI*1)
-	PREFETCHT0 64(R12)(CX*8)
-	PREFETCHT0 64(AX)(CX*8)
-	VMOVUPS    64(R12), Z22
-	VSUBPS     Z5, Z22, Z22
-	VSUBPS     Z6, Z22, Z22
-	VMULPS     Z8, Z22, Z22
-	VMOVUPS    64(R12)(R8*1), Z23
-	VMULPS     Z9, Z23, Z23
-	VSUBPS     Z7, Z23, Z23
-	VSUBPS     Z22, Z23, Z23
-	VMOVNTPS   Z23, 64(R12)(DI*1)
-	ADDQ       CX, R12
-	DECQ       R13
-	JNZ        rows_54
+	JNZ        rows_85
 	ADDQ       $0x00000080, R11
-	JMP        wide_52
+	JMP        wide_83
 
-narrower_53:
-single_46:
+narrower_84:
+single_77:
 	LEAQ 64(R11), AX
 	CMPQ AX, DX
-	JGT  masked_47
+	JGT  masked_78
 
 	// chunk of 1 vectors
 	LEAQ    (R10)(R11*1), R9
@@ -871,28 +1499,28 @@ single_46:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 
-rows_55:
+rows_86:
 	LEAQ       (R12)(R8*1), AX
 	PREFETCHT0 (R12)(CX*8)
 	PREFETCHT0 (AX)(CX*8)
-	VMOVUPS    (R12), Z24
-	VSUBPS     Z0, Z24, Z24
-	VSUBPS     Z1, Z24, Z24
-	VMULPS     Z3, Z24, Z24
-	VMOVUPS    (R12)(R8*1), Z25
-	VMULPS     Z4, Z25, Z25
-	VSUBPS     Z2, Z25, Z25
-	VSUBPS     Z24, Z25, Z25
-	VMOVNTPS   Z25, (R12)(DI*1)
+	VMOVUPS    (R12), Z28
+	VSUBPS     Z0, Z28, Z28
+	VSUBPS     Z1, Z28, Z28
+	VMULPS     Z3, Z28, Z28
+	VMOVUPS    (R12)(R8*1), Z29
+	VMULPS     Z4, Z29, Z29
+	VSUBPS     Z2, Z29, Z29
+	VSUBPS     Z28, Z29, Z29
+	VMOVNTPS   Z29, (R12)(DI*1)
 	ADDQ       CX, R12
 	DECQ       R13
-	JNZ        rows_55
+	JNZ        rows_86
 	ADDQ       $0x00000040, R11
-	JMP        single_46
+	JMP        single_77
 
-masked_47:
+masked_78:
 	CMPQ R11, DX
-	JEQ  chunksdone_48
+	JEQ  chunksdone_79
 
 	// masked tail vector
 	LEAQ      (R10)(R11*1), R9
@@ -908,31 +1536,32 @@ masked_47:
 	LEAQ      (SI)(R11*1), R12
 	MOVQ      R14, R13
 
-rows_56:
+rows_87:
 	LEAQ       (R12)(R8*1), AX
 	PREFETCHT0 (R12)(CX*8)
 	PREFETCHT0 (AX)(CX*8)
-	VMOVUPS.Z  (R12), K1, Z26
-	VSUBPS     Z0, Z26, Z26
-	VSUBPS     Z1, Z26, Z26
-	VMULPS     Z3, Z26, Z26
-	VMOVUPS.Z  (R12)(R8*1), K1, Z27
-	VMULPS     Z4, Z27, Z27
-	VSUBPS     Z2, Z27, Z27
-	VSUBPS     Z26, Z27, Z27
-	VMOVUPS    Z27, K1, (R12)(DI*1)
+	VMOVUPS.Z  (R12), K1, Z30
+	VSUBPS     Z0, Z30, Z30
+	VSUBPS     Z1, Z30, Z30
+	VMULPS     Z3, Z30, Z30
+	VMOVUPS.Z  (R12)(R8*1), K1, Z31
+	VMULPS     Z4, Z31, Z31
+	VSUBPS     Z2, Z31, Z31
+	VSUBPS     Z30, Z31, Z31
+	VMOVUPS    Z31, K1, (R12)(DI*1)
 	ADDQ       CX, R12
 	DECQ       R13
-	JNZ        rows_56
+	JNZ        rows_87
 
-chunksdone_48:
+chunksdone_79:
 	MOVQ   CX, AX
 	IMUL3Q $0x00000001, AX, AX
 	ADDQ   AX, SI
 	SUBQ   $0x00000001, BX
-	JG     block_44
+	JG     block_75
 
-done_29:
+walked_61:
+done_30:
 	SFENCE
 	VZEROUPPER
 	RET

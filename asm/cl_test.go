@@ -251,6 +251,36 @@ func clCheckElem(t testing.TB, im asm.Impl, s clShape, rng *rand.Rand) bool {
 	im.BackwardApplyCL(xi, dy, xi, s.rows, s.C, ld, pb)
 	ok = clEq32(t, "BackwardApplyCL dx=x "+name, xi, want) && ok
 	ok = clSentinels(t, "BackwardApplyCL dx=x "+name, xiall, s.mis, n) && ok
+
+	// The NT forms (rows walked as two halves in lockstep), on the
+	// geometry they take: rows of whole lines, the output aligned.
+	if s.C%16 != 0 || ld%16 != 0 || n == 0 {
+		return ok
+	}
+	yn := alignedF32(n + clPad)
+	for i := range yn {
+		yn[i] = math.Float32frombits(0x7fbadbad)
+	}
+	want = append(want[:0], yn[:n]...)
+	fallback.ApplyCL(want, x, s.rows, s.C, ld, pa)
+	im.ApplyCLNT(yn[:n], x, s.rows, s.C, ld, pa)
+	ok = clEq32(t, "ApplyCLNT "+name, yn[:n], want) && ok
+	ok = clSentinels(t, "ApplyCLNT "+name, yn, 0, n) && ok
+	fallback.BackwardApplyCL(want, dy, x, s.rows, s.C, ld, pb)
+	im.BackwardApplyCLNT(yn[:n], dy, x, s.rows, s.C, ld, pb)
+	ok = clEq32(t, "BackwardApplyCLNT "+name, yn[:n], want) && ok
+	ok = clSentinels(t, "BackwardApplyCLNT "+name, yn, 0, n) && ok
+	// In place.
+	copy(yn, x)
+	want = append(want[:0], x...)
+	fallback.ApplyCL(want, want, s.rows, s.C, ld, pa)
+	im.ApplyCLNT(yn[:n], yn[:n], s.rows, s.C, ld, pa)
+	ok = clEq32(t, "ApplyCLNT in place "+name, yn[:n], want) && ok
+	copy(yn, dy)
+	want = append(want[:0], dy...)
+	fallback.BackwardApplyCL(want, want, x, s.rows, s.C, ld, pb)
+	im.BackwardApplyCLNT(yn[:n], yn[:n], x, s.rows, s.C, ld, pb)
+	ok = clEq32(t, "BackwardApplyCLNT dx=dy "+name, yn[:n], want) && ok
 	return ok
 }
 
