@@ -467,8 +467,8 @@ func shortRuns(isa ISA, name string, out Mem, pp, n, off Register, params []VecV
 // lockstep. One core streaming one input and one output leaves memory
 // bandwidth unused that a second set of streams takes: from memory
 // (25.7 MB, a temporary benchmark, medians of 40, two runs), a scaled
-// copy with non-temporal stores took 1.11-1.15 ms as one stream, 1.08-1.09
-// as two and 1.06 as four (copy() 1.24-1.29); with the data partly in the
+// copy with non-temporal stores took 1.15 ms as one stream, 1.08-1.09 as
+// two and 1.06 as four (copy() 1.24-1.29); with the data partly in the
 // last-level cache 0.84-0.88, 0.79-0.80 and 0.77-0.78. Two keep the
 // register needs of the plain kernels' loop.
 //
