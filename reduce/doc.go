@@ -114,7 +114,11 @@
 // sample's runs as one stretch; and, for Backward and Train's fused
 // kernel, unaligned runs of 1024 values or more. The head of a run, or of
 // a sample's stretch, up to the output's next 64-byte line is stored the
-// ordinary way). None of this changes
+// ordinary way). Those non-temporal element-wise calls walk two stretches
+// of memory at once, which one core streams faster than one: channels
+// first, whole-batch calls on runs of whole lines take samples i and
+// i + N/2 in one loop (pairing); channels last, every call walks the two
+// halves of its rows in lockstep. None of this changes
 // the arithmetic. Rows of more than 1024 channels are normalized in
 // column blocks of 512 channels, so that a block's parameters stay in L1.
 //
