@@ -278,16 +278,7 @@ func elementwise(isa ISA, backward, nt bool) {
 	vec(0, true, false)
 	LEAQ(Mem{Base: off, Index: t, Scale: 4}, off)
 
-	Label(lbl(name, "next"))
-	ADDQ(U8(paramStrideCF), pcur)
-	DECQ(pc)
-	JNZ(LabelRef(lbl(name, "channel")))
-
-	Comment("Next sample.")
-	MOVQ(paramAddr("stride"), cnt)
-	LEAQ(Mem{Base: rowOff, Index: cnt, Scale: 4}, rowOff)
-	DECQ(n)
-	JNZ(LabelRef(lbl(name, "sample")))
+	nextRun(name, pcur, cnt, rowOff, pc, n)
 	if nt {
 		JMP(LabelRef(lbl(name, "done")))
 		shortRuns(isa, name, out, pp, n, off, params, tb, mask, vecMask)
@@ -593,6 +584,20 @@ func pairedNT(isa ISA, backward bool) {
 	DECQ(cnt)
 	JNZ(LabelRef(lbl(name, "vector")))
 
+	nextRun(name, pcur, cnt, rowOff, chLeft, nLeft)
+
+	Label(lbl(name, "done"))
+	SFENCE()
+	VZEROUPPER()
+	RET()
+}
+
+// nextRun emits, at the label next, the end of a run of the run-by-run
+// element-wise kernels: the next channel's parameters (pcur) while
+// channels are left (chLeft), looping to the label channel, then the next
+// sample (rowOff += stride) while samples are left (nLeft), looping to the
+// label sample; cnt is scratch.
+func nextRun(name string, pcur, cnt, rowOff Register, chLeft, nLeft Op) {
 	Label(lbl(name, "next"))
 	ADDQ(U8(paramStrideCF), pcur)
 	DECQ(chLeft)
@@ -603,9 +608,4 @@ func pairedNT(isa ISA, backward bool) {
 	LEAQ(Mem{Base: rowOff, Index: cnt, Scale: 4}, rowOff)
 	DECQ(nLeft)
 	JNZ(LabelRef(lbl(name, "sample")))
-
-	Label(lbl(name, "done"))
-	SFENCE()
-	VZEROUPPER()
-	RET()
 }

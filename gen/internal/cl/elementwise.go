@@ -199,21 +199,19 @@ func (i *ISA) Elementwise(k Elementwise) {
 				PREFETCHT0(Mem{Base: eRp, Index: eLd, Scale: NTPrefetchRows, Disp: w * i.V * 4})
 				PREFETCHT0(Mem{Base: rTmp, Index: eLd, Scale: NTPrefetchRows, Disp: w * i.V * 4})
 			}
-			e := &Elem{P: par[w], Masked: masked, ISA: i, temps: temps, next: &next, nt: k.NT,
-				X:   Mem{Base: eRp, Disp: w * i.V * 4},
-				Out: Mem{Base: eRp, Index: eOut, Scale: 1, Disp: w * i.V * 4}}
-			if k.HasDy {
-				e.Dy = Mem{Base: eRp, Index: eDy, Scale: 1, Disp: w * i.V * 4}
-			}
-			k.Elem(e)
-			if paired {
+			// elem emits vector w of the row at r.
+			elem := func(r reg.Register) {
 				e := &Elem{P: par[w], Masked: masked, ISA: i, temps: temps, next: &next, nt: k.NT,
-					X:   Mem{Base: ePp, Disp: w * i.V * 4},
-					Out: Mem{Base: ePp, Index: eOut, Scale: 1, Disp: w * i.V * 4}}
+					X:   Mem{Base: r, Disp: w * i.V * 4},
+					Out: Mem{Base: r, Index: eOut, Scale: 1, Disp: w * i.V * 4}}
 				if k.HasDy {
-					e.Dy = Mem{Base: ePp, Index: eDy, Scale: 1, Disp: w * i.V * 4}
+					e.Dy = Mem{Base: r, Index: eDy, Scale: 1, Disp: w * i.V * 4}
 				}
 				k.Elem(e)
+			}
+			elem(eRp)
+			if paired {
+				elem(ePp)
 			}
 		}
 		ADDQ(eLd, eRp)
