@@ -251,26 +251,7 @@ func elementwise(isa ISA, backward, nt bool) {
 		Label(lbl(name, "split"))
 		split(cnt)
 	}
-	MOVQ(nbig, cnt)
-	TESTQ(cnt, cnt)
-	JZ(LabelRef(lbl(name, "vectors")))
-	Label(lbl(name, "big"))
-	for v := 0; v < unroll; v++ {
-		vec(v*isa.Bytes(), false, false)
-	}
-	ADDQ(U32(unroll*isa.Bytes()), off)
-	DECQ(cnt)
-	JNZ(LabelRef(lbl(name, "big")))
-
-	Label(lbl(name, "vectors"))
-	MOVQ(nvec, cnt)
-	TESTQ(cnt, cnt)
-	JZ(LabelRef(lbl(name, "tail")))
-	Label(lbl(name, "vector"))
-	vec(0, false, false)
-	ADDQ(U8(isa.Bytes()), off)
-	DECQ(cnt)
-	JNZ(LabelRef(lbl(name, "vector")))
+	wholeVectors(isa, name, "tail", off, cnt, nbig, nvec, func(d int) { vec(d, false, false) })
 
 	Label(lbl(name, "tail"))
 	TESTQ(t, t)
@@ -563,26 +544,7 @@ func pairedNT(isa ISA, backward bool) {
 	for i, r := range params {
 		VBROADCASTSS(Mem{Base: pcur, Disp: 4 * i}, r)
 	}
-	MOVQ(nbig, cnt)
-	TESTQ(cnt, cnt)
-	JZ(LabelRef(lbl(name, "vectors")))
-	Label(lbl(name, "big"))
-	for v := 0; v < unroll; v++ {
-		pair(v * isa.Bytes())
-	}
-	ADDQ(U32(unroll*isa.Bytes()), off)
-	DECQ(cnt)
-	JNZ(LabelRef(lbl(name, "big")))
-
-	Label(lbl(name, "vectors"))
-	MOVQ(nvecM, cnt)
-	TESTQ(cnt, cnt)
-	JZ(LabelRef(lbl(name, "next")))
-	Label(lbl(name, "vector"))
-	pair(0)
-	ADDQ(U8(isa.Bytes()), off)
-	DECQ(cnt)
-	JNZ(LabelRef(lbl(name, "vector")))
+	wholeVectors(isa, name, "next", off, cnt, nbig, nvecM, pair)
 
 	nextRun(name, pcur, cnt, rowOff, chLeft, nLeft)
 
@@ -608,4 +570,30 @@ func nextRun(name string, pcur, cnt, rowOff Register, chLeft, nLeft Op) {
 	LEAQ(Mem{Base: rowOff, Index: cnt, Scale: 4}, rowOff)
 	DECQ(nLeft)
 	JNZ(LabelRef(lbl(name, "sample")))
+}
+
+// wholeVectors emits a run's whole vectors from byte offset off on: nbig
+// iterations of unroll vectors, then nvec single ones, vec(d) emitting the
+// vector d bytes past off; it goes on at the label after. cnt is scratch.
+func wholeVectors(isa ISA, name, after string, off, cnt Register, nbig, nvec Op, vec func(d int)) {
+	MOVQ(nbig, cnt)
+	TESTQ(cnt, cnt)
+	JZ(LabelRef(lbl(name, "vectors")))
+	Label(lbl(name, "big"))
+	for v := 0; v < unroll; v++ {
+		vec(v * isa.Bytes())
+	}
+	ADDQ(U32(unroll*isa.Bytes()), off)
+	DECQ(cnt)
+	JNZ(LabelRef(lbl(name, "big")))
+
+	Label(lbl(name, "vectors"))
+	MOVQ(nvec, cnt)
+	TESTQ(cnt, cnt)
+	JZ(LabelRef(lbl(name, after)))
+	Label(lbl(name, "vector"))
+	vec(0)
+	ADDQ(U8(isa.Bytes()), off)
+	DECQ(cnt)
+	JNZ(LabelRef(lbl(name, "vector")))
 }
