@@ -70,8 +70,8 @@ type Elementwise struct {
 	// row r + rows/2 right after row r, then an odd count's last row
 	// alone: two streams through memory instead of one, as cf's Pair
 	// kernels do for channels first. ElementwiseWithNT sets it for the NT
-	// forms, whose outputs are too large for the cache. The prefetches of
-	// the wide walk (NTPrefetchRows) stay on the first half's rows. Tune
+	// forms, whose outputs are too large for the cache. The wide walk
+	// prefetches (NTPrefetchRows) the row and its twin. Tune
 	// harness, TUNE_COLD=1, binaries before and after alternating, three
 	// pairs (AVX-512): channels last 32x64x56x56 Infer 0.92-1.03x copy()
 	// -> 0.81-0.89, Train 1.49-1.69 -> 1.44-1.56, Backward 2.55-2.71 ->
@@ -184,21 +184,25 @@ func (i *ISA) Elementwise(k Elementwise) {
 		LEAQ(Mem{Base: eX, Index: eCo, Scale: 1}, eRp)
 		MOVQ(eNb, eCnt)
 		Label(loop)
-		if prefetch {
-			LEAQ(Mem{Base: eRp, Index: eDy, Scale: 1}, rTmp)
-		}
+		rows := []reg.Register{eRp}
 		if paired {
 			// The twin row, in ePp: the parameters are in registers now.
 			MOVQ(eRp, ePp)
 			ADDQ(pairOff, ePp)
+			rows = append(rows, ePp)
+		}
+		if prefetch {
+			// The same vectors of x and dy NTPrefetchRows rows on (ld*4*8
+			// bytes), of the row and of its twin.
+			for _, r := range rows {
+				LEAQ(Mem{Base: r, Index: eDy, Scale: 1}, rTmp)
+				for w := 0; w < nv; w++ {
+					PREFETCHT0(Mem{Base: r, Index: eLd, Scale: NTPrefetchRows, Disp: w * i.V * 4})
+					PREFETCHT0(Mem{Base: rTmp, Index: eLd, Scale: NTPrefetchRows, Disp: w * i.V * 4})
+				}
+			}
 		}
 		for w := 0; w < nv; w++ {
-			if prefetch {
-				// The same vectors of x and dy NTPrefetchRows rows on
-				// (ld*4*8 bytes).
-				PREFETCHT0(Mem{Base: eRp, Index: eLd, Scale: NTPrefetchRows, Disp: w * i.V * 4})
-				PREFETCHT0(Mem{Base: rTmp, Index: eLd, Scale: NTPrefetchRows, Disp: w * i.V * 4})
-			}
 			// elem emits vector w of the row at r.
 			elem := func(r reg.Register) {
 				e := &Elem{P: par[w], Masked: masked, ISA: i, temps: temps, next: &next, nt: k.NT,
