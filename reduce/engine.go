@@ -53,7 +53,7 @@ type call struct {
 	par                 []float32 // kernel parameters
 	group               int       // channels per group
 	chunking            cfChunking
-	pair                pairing      // channels-first element-wise op over two halves of the batch at once (pairCF)
+	pair                pairing      // channels-first element-wise op over two halves of the batch at once
 	rowsPer             int          // row-major: rows per element-wise call
 	colBlock            int          // row-major: channels per element-wise call (colBlockC), or C
 	parCols             []float32    // row-major: w.par, planar within each column block (colBlockC)
@@ -706,7 +706,7 @@ func (w *workspace) applyAll(o op) {
 		return
 	}
 	if w.pairs() {
-		w.pair = pairingCF(s, 0, s.C, lim)
+		w.pair = pairingCF(s, lim)
 		w.exec(o, w.pair.count())
 		return
 	}
@@ -745,17 +745,17 @@ func (w *workspace) pairs() bool {
 	return pairOn && w.nt && w.ntRuns && w.s.S%16 == 0 && w.s.N >= 2
 }
 
-// pairingCF cuts channels [c0, c1) of s into paired calls of at most lim
-// values a half.
-func pairingCF(s Shape, c0, c1, lim int) pairing {
+// pairingCF cuts the batch s into paired calls of at most lim values a
+// half.
+func pairingCF(s Shape, lim int) pairing {
 	lim = max(16, lim&^15) // pieces of a run start on whole lines
 	half := s
 	half.N = s.N / 2
-	p := pairing{off: half.N * s.C * s.S, half: half, ch: chunkingCF(half, c0, c1, lim)}
+	p := pairing{off: half.N * s.C * s.S, half: half, ch: chunkingCF(half, 0, s.C, lim)}
 	if s.N%2 == 1 {
 		one := s
 		one.N = 1
-		p.solo = chunkingCF(one, c0, c1, lim)
+		p.solo = chunkingCF(one, 0, s.C, lim)
 	}
 	return p
 }
