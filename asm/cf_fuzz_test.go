@@ -214,11 +214,13 @@ func FuzzApplyCF(f *testing.F) {
 }
 
 // FuzzStatsApplyCF compares every tier's fused statistics-and-normalize
-// kernel with fallback on a random length, placement and data.
+// kernel, and its Pair form, with fallback on a random length, placement
+// and data.
 func FuzzStatsApplyCF(f *testing.F) {
 	f.Add(uint64(1), uint16(100), uint8(3), false)
 	f.Add(uint64(2), uint16(3136), uint8(0), true)
 	f.Add(uint64(3), uint16(1025), uint8(15), true)
+	f.Add(uint64(4), uint16(2064), uint8(6), false)
 	f.Fuzz(func(t *testing.T, seed uint64, n16 uint16, mis8 uint8, special bool) {
 		n, mis := int(n16)%5000, int(mis8)%16
 		rng := rand.New(rand.NewPCG(seed, 9))
@@ -236,6 +238,31 @@ func FuzzStatsApplyCF(f *testing.F) {
 			im.StatsApplyCFNT(gotAcc, x[mis:], 99.5, y, xa[mis:], p)
 			sameBits64(t, im.Name+" acc", gotAcc, wantAcc)
 			sameBits32(t, im.Name+" y", y, want)
+		}
+
+		// The Pair form, on the geometry it takes: n and pair whole
+		// vectors of 16 (the gap between the stretches 0 to 48 values,
+		// which must keep its sentinels), y aligned.
+		pn := n &^ 15
+		pair := pn + 16*(mis%4)
+		px, pxa := make([]float32, pair+pn), make([]float32, pair+pn)
+		fill(rng, px, 100, special)
+		fill(rng, pxa, 100, special)
+		acc4 := randAcc(rng, 4*fallback.Lanes)
+		pwant, pwantAcc := make([]float32, pair+pn), append([]float64(nil), acc4...)
+		for i := range pwant {
+			pwant[i] = -3.5
+		}
+		fallback.StatsApplyCFPair(pwantAcc, px, pn, pair, 99.5, pwant, pxa, p)
+		for _, im := range availableImpls(t) {
+			y := alignedF32(pair + pn)
+			for i := range y {
+				y[i] = -3.5
+			}
+			gotAcc := append([]float64(nil), acc4...)
+			im.StatsApplyCFNTPair(gotAcc, px, pn, pair, 99.5, y, pxa, p)
+			sameBits64(t, im.Name+" Pair acc", gotAcc, pwantAcc)
+			sameBits32(t, im.Name+" Pair y", y, pwant)
 		}
 	})
 }

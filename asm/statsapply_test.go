@@ -107,3 +107,78 @@ func TestStatsApplyCF(t *testing.T) {
 		}
 	}
 }
+
+// TestStatsApplyCFPair checks every tier's StatsApplyCFNTPair against
+// fallback.StatsApplyCFPair, bit for bit, on the geometry package reduce
+// gives it: n and pair multiples of 16 (every such n up to 1104, then the
+// lengths around the flush segments and a 56x56 run), a gap of 0 to 48
+// values between the two stretches that must keep its sentinels, and y on
+// a 64-byte boundary. x, xa, y and acc each lie against a guard page, at
+// the end or at the start, so that a stray load or store faults; the
+// kernel also runs in place (y = xa). Offsets up to 1e6; NaN and Inf in
+// every third case.
+func TestStatsApplyCFPair(t *testing.T) {
+	rng := rand.New(rand.NewPCG(33, 34))
+	lengths := []int{}
+	for n := 16; n <= 1104; n += 16 {
+		lengths = append(lengths, n)
+	}
+	lengths = append(lengths, 2032, 2048, 2064, 3136, 4096+16, 5*1024+48)
+	for _, im := range availableImpls(t) {
+		if im.StatsApplyCFNTPair == nil {
+			t.Fatalf("%s: missing StatsApplyCFNTPair", im.Name)
+		}
+		for k, n := range lengths {
+			for _, inPlace := range []bool{false, true} {
+				pair := n + 16*((k+len(lengths)/2)%4)
+				total := pair + n
+				atEnd := (k+boolInt(inPlace))%2 == 0
+				special := k%3 == 0
+				offset := offsets[rng.IntN(len(offsets))]
+				gx, ga, gy, gacc := newGuarded(t, 4*total), newGuarded(t, 4*total), newGuarded(t, 4*total), newGuarded(t, 8*4*fallback.Lanes)
+				x, xa, y := gx.f32(total, atEnd), ga.f32(total, !atEnd), gy.f32(total, atEnd)
+				acc := gacc.f64(4*fallback.Lanes, !atEnd)
+				fill(rng, x, offset, special)
+				fill(rng, xa, offset, special)
+				p := make([]float32, fallback.ParamStrideCF)
+				fill(rng, p, 0, false)
+				p[0] = offset
+				acc0 := randAcc(rng, 4*fallback.Lanes)
+				copy(acc, acc0)
+				want := make([]float32, total)
+				for i := range y {
+					y[i] = float32(i%5) - 7.25
+					want[i] = y[i]
+				}
+				out, src := y, xa
+				if inPlace {
+					copy(y, xa)
+					copy(want, xa)
+					src = y
+				}
+				wantAcc := append([]float64(nil), acc0...)
+				wantSrc := xa
+				if inPlace {
+					wantSrc = want
+				}
+				fallback.StatsApplyCFPair(wantAcc, x, n, pair, p[0]+0.5, want, wantSrc, p)
+				what := fmt.Sprintf("%s n=%d pair=%d atEnd=%v inPlace=%v special=%v offset=%v", im.Name, n, pair, atEnd, inPlace, special, offset)
+				ok := noFault(t, what, func() { im.StatsApplyCFNTPair(acc, x, n, pair, p[0]+0.5, out, src, p) }) &&
+					sameBits64(t, what+" acc", acc, wantAcc) && sameBits32(t, what+" y", y, want)
+				for _, g := range []*guarded{gx, ga, gy, gacc} {
+					g.free()
+				}
+				if !ok {
+					return
+				}
+			}
+		}
+	}
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}

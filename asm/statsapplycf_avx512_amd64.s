@@ -308,3 +308,265 @@ statsApplyCFNTAVX512_done:
 	SFENCE
 	VZEROUPPER
 	RET
+
+// func statsApplyCFNTPairAVX512(acc []float64, x []float32, n int, pair int, pivot float32, y []float32, xa []float32, p []float32)
+// Requires: AVX, AVX512F, MMX+
+TEXT ·statsApplyCFNTPairAVX512(SB), NOSPLIT, $0-144
+	MOVQ         acc_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         y_base+72(FP), DX
+	MOVQ         xa_base+96(FP), BX
+	MOVQ         pair+56(FP), SI
+	SHLQ         $0x02, SI
+	MOVQ         n+48(FP), DI
+	TESTQ        DI, DI
+	JLE          statsApplyCFNTPairAVX512_done
+	MOVQ         p_base+120(FP), R8
+	VBROADCASTSS pivot+64(FP), Z0
+	VBROADCASTSS (R8), Z1
+	VBROADCASTSS 4(R8), Z2
+	VBROADCASTSS 8(R8), Z3
+	VBROADCASTSS 12(R8), Z4
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z7, Z7, Z7
+	VPXORD       Z8, Z8, Z8
+	VPXORD       Z9, Z9, Z9
+	VPXORD       Z10, Z10, Z10
+	VPXORD       Z11, Z11, Z11
+	VPXORD       Z12, Z12, Z12
+
+	// Blocks of 32 values of both streams, flushed every FlushCF values.
+	MOVQ DI, R8
+	SHRQ $0x05, R8
+	JZ   statsApplyCFNTPairAVX512_half
+	MOVQ $0x00000020, R9
+
+statsApplyCFNTPairAVX512_block:
+	VMOVUPS  (CX), Z13
+	VSUBPS   Z0, Z13, Z13
+	VADDPS   Z13, Z5, Z5
+	VMULPS   Z13, Z13, Z13
+	VADDPS   Z13, Z7, Z7
+	VMOVUPS  (CX)(SI*1), Z13
+	VSUBPS   Z0, Z13, Z13
+	VADDPS   Z13, Z9, Z9
+	VMULPS   Z13, Z13, Z13
+	VADDPS   Z13, Z11, Z11
+	VMOVUPS  (BX), Z13
+	VSUBPS   Z1, Z13, Z13
+	VSUBPS   Z2, Z13, Z13
+	VMULPS   Z3, Z13, Z13
+	VADDPS   Z4, Z13, Z13
+	VMOVNTPS Z13, (DX)
+	VMOVUPS  (BX)(SI*1), Z13
+	VSUBPS   Z1, Z13, Z13
+	VSUBPS   Z2, Z13, Z13
+	VMULPS   Z3, Z13, Z13
+	VADDPS   Z4, Z13, Z13
+	VMOVNTPS Z13, (DX)(SI*1)
+	VMOVUPS  64(CX), Z13
+	VSUBPS   Z0, Z13, Z13
+	VADDPS   Z13, Z6, Z6
+	VMULPS   Z13, Z13, Z13
+	VADDPS   Z13, Z8, Z8
+	VMOVUPS  64(CX)(SI*1), Z13
+	VSUBPS   Z0, Z13, Z13
+	VADDPS   Z13, Z10, Z10
+	VMULPS   Z13, Z13, Z13
+	VADDPS   Z13, Z12, Z12
+	VMOVUPS  64(BX), Z13
+	VSUBPS   Z1, Z13, Z13
+	VSUBPS   Z2, Z13, Z13
+	VMULPS   Z3, Z13, Z13
+	VADDPS   Z4, Z13, Z13
+	VMOVNTPS Z13, 64(DX)
+	VMOVUPS  64(BX)(SI*1), Z13
+	VSUBPS   Z1, Z13, Z13
+	VSUBPS   Z2, Z13, Z13
+	VMULPS   Z3, Z13, Z13
+	VADDPS   Z4, Z13, Z13
+	VMOVNTPS Z13, 64(DX)(SI*1)
+	ADDQ     $0x80, CX
+	ADDQ     $0x80, BX
+	ADDQ     $0x80, DX
+	DECQ     R9
+	JNZ      statsApplyCFNTPairAVX512_noflush
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y5, Z13
+	VADDPD        (AX), Z13, Z13
+	VMOVUPD       Z13, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y13
+	VCVTPS2PD     Y13, Z13
+	VADDPD        64(AX), Z13, Z13
+	VMOVUPD       Z13, 64(AX)
+	VPXORD        Z5, Z5, Z5
+	VCVTPS2PD     Y6, Z13
+	VADDPD        128(AX), Z13, Z13
+	VMOVUPD       Z13, 128(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y13
+	VCVTPS2PD     Y13, Z13
+	VADDPD        192(AX), Z13, Z13
+	VMOVUPD       Z13, 192(AX)
+	VPXORD        Z6, Z6, Z6
+	VCVTPS2PD     Y7, Z13
+	VADDPD        256(AX), Z13, Z13
+	VMOVUPD       Z13, 256(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y13
+	VCVTPS2PD     Y13, Z13
+	VADDPD        320(AX), Z13, Z13
+	VMOVUPD       Z13, 320(AX)
+	VPXORD        Z7, Z7, Z7
+	VCVTPS2PD     Y8, Z13
+	VADDPD        384(AX), Z13, Z13
+	VMOVUPD       Z13, 384(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y13
+	VCVTPS2PD     Y13, Z13
+	VADDPD        448(AX), Z13, Z13
+	VMOVUPD       Z13, 448(AX)
+	VPXORD        Z8, Z8, Z8
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y9, Z13
+	VADDPD        512(AX), Z13, Z13
+	VMOVUPD       Z13, 512(AX)
+	VEXTRACTF64X4 $0x01, Z9, Y13
+	VCVTPS2PD     Y13, Z13
+	VADDPD        576(AX), Z13, Z13
+	VMOVUPD       Z13, 576(AX)
+	VPXORD        Z9, Z9, Z9
+	VCVTPS2PD     Y10, Z13
+	VADDPD        640(AX), Z13, Z13
+	VMOVUPD       Z13, 640(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y13
+	VCVTPS2PD     Y13, Z13
+	VADDPD        704(AX), Z13, Z13
+	VMOVUPD       Z13, 704(AX)
+	VPXORD        Z10, Z10, Z10
+	VCVTPS2PD     Y11, Z13
+	VADDPD        768(AX), Z13, Z13
+	VMOVUPD       Z13, 768(AX)
+	VEXTRACTF64X4 $0x01, Z11, Y13
+	VCVTPS2PD     Y13, Z13
+	VADDPD        832(AX), Z13, Z13
+	VMOVUPD       Z13, 832(AX)
+	VPXORD        Z11, Z11, Z11
+	VCVTPS2PD     Y12, Z13
+	VADDPD        896(AX), Z13, Z13
+	VMOVUPD       Z13, 896(AX)
+	VEXTRACTF64X4 $0x01, Z12, Y13
+	VCVTPS2PD     Y13, Z13
+	VADDPD        960(AX), Z13, Z13
+	VMOVUPD       Z13, 960(AX)
+	VPXORD        Z12, Z12, Z12
+	MOVQ          $0x00000020, R9
+
+statsApplyCFNTPairAVX512_noflush:
+	DECQ R8
+	JNZ  statsApplyCFNTPairAVX512_block
+
+	// A last half block of 16 values: lanes 0-15.
+statsApplyCFNTPairAVX512_half:
+	TESTQ    $0x00000010, DI
+	JZ       statsApplyCFNTPairAVX512_last
+	VMOVUPS  (CX), Z13
+	VSUBPS   Z0, Z13, Z13
+	VADDPS   Z13, Z5, Z5
+	VMULPS   Z13, Z13, Z13
+	VADDPS   Z13, Z7, Z7
+	VMOVUPS  (CX)(SI*1), Z13
+	VSUBPS   Z0, Z13, Z13
+	VADDPS   Z13, Z9, Z9
+	VMULPS   Z13, Z13, Z13
+	VADDPS   Z13, Z11, Z11
+	VMOVUPS  (BX), Z0
+	VSUBPS   Z1, Z0, Z0
+	VSUBPS   Z2, Z0, Z0
+	VMULPS   Z3, Z0, Z0
+	VADDPS   Z4, Z0, Z0
+	VMOVNTPS Z0, (DX)
+	VMOVUPS  (BX)(SI*1), Z0
+	VSUBPS   Z1, Z0, Z0
+	VSUBPS   Z2, Z0, Z0
+	VMULPS   Z3, Z0, Z0
+	VADDPS   Z4, Z0, Z0
+	VMOVNTPS Z0, (DX)(SI*1)
+
+	// The last flush, unless n is a multiple of FlushCF and the blocks made it.
+statsApplyCFNTPairAVX512_last:
+	TESTQ $0x000003ff, DI
+	JZ    statsApplyCFNTPairAVX512_done
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y5, Z0
+	VADDPD        (AX), Z0, Z0
+	VMOVUPD       Z0, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        64(AX), Z0, Z0
+	VMOVUPD       Z0, 64(AX)
+	VPXORD        Z5, Z5, Z5
+	VCVTPS2PD     Y6, Z0
+	VADDPD        128(AX), Z0, Z0
+	VMOVUPD       Z0, 128(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        192(AX), Z0, Z0
+	VMOVUPD       Z0, 192(AX)
+	VPXORD        Z6, Z6, Z6
+	VCVTPS2PD     Y7, Z0
+	VADDPD        256(AX), Z0, Z0
+	VMOVUPD       Z0, 256(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        320(AX), Z0, Z0
+	VMOVUPD       Z0, 320(AX)
+	VPXORD        Z7, Z7, Z7
+	VCVTPS2PD     Y8, Z0
+	VADDPD        384(AX), Z0, Z0
+	VMOVUPD       Z0, 384(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        448(AX), Z0, Z0
+	VMOVUPD       Z0, 448(AX)
+	VPXORD        Z8, Z8, Z8
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y9, Z0
+	VADDPD        512(AX), Z0, Z0
+	VMOVUPD       Z0, 512(AX)
+	VEXTRACTF64X4 $0x01, Z9, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        576(AX), Z0, Z0
+	VMOVUPD       Z0, 576(AX)
+	VPXORD        Z9, Z9, Z9
+	VCVTPS2PD     Y10, Z0
+	VADDPD        640(AX), Z0, Z0
+	VMOVUPD       Z0, 640(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        704(AX), Z0, Z0
+	VMOVUPD       Z0, 704(AX)
+	VPXORD        Z10, Z10, Z10
+	VCVTPS2PD     Y11, Z0
+	VADDPD        768(AX), Z0, Z0
+	VMOVUPD       Z0, 768(AX)
+	VEXTRACTF64X4 $0x01, Z11, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        832(AX), Z0, Z0
+	VMOVUPD       Z0, 832(AX)
+	VPXORD        Z11, Z11, Z11
+	VCVTPS2PD     Y12, Z0
+	VADDPD        896(AX), Z0, Z0
+	VMOVUPD       Z0, 896(AX)
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        960(AX), Z0, Z0
+	VMOVUPD       Z0, 960(AX)
+	VPXORD        Z12, Z12, Z12
+
+statsApplyCFNTPairAVX512_done:
+	SFENCE
+	VZEROUPPER
+	RET

@@ -119,6 +119,24 @@ func StatsApplyCF(acc []float64, x []float32, pivot float32, y, xa []float32, p 
 	ApplyCF(y[:n], xa[:n], 1, 1, n, n, p)
 }
 
+// StatsApplyCFPair is StatsApplyCF on two stretches of n values, the
+// first at the start of x, y and xa and the second pair values on; the
+// second's lanes are acc[2*Lanes:4*Lanes]:
+//
+//	StatsApplyCF(acc[:2*Lanes], x[:n], pivot, y, xa, p)
+//	StatsApplyCF(acc[2*Lanes:], x[pair:pair+n], pivot, y[pair:], xa[pair:], p)
+//
+// The SIMD forms walk the two in lockstep and take whole vectors only: n
+// and pair multiples of 16, y on a 64-byte boundary. len(x), len(y),
+// len(xa) >= pair+n; len(acc) >= 4*Lanes; y must not overlap x.
+func StatsApplyCFPair(acc []float64, x []float32, n, pair int, pivot float32, y, xa []float32, p []float32) {
+	if n <= 0 {
+		return
+	}
+	StatsApplyCF(acc[:2*Lanes], x[:n], pivot, y, xa, p)
+	StatsApplyCF(acc[2*Lanes:], x[pair:pair+n], pivot, y[pair:], xa[pair:], p)
+}
+
 // ApplyCFPair is ApplyCF over two blocks of the same geometry: the block
 // at the start of y and x, then the block pair values on. The SIMD forms
 // walk the two in lockstep (two streams through memory instead of one);

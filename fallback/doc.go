@@ -63,7 +63,8 @@
 // per-channel constants. Each element is computed independently, so the
 // output may be the very same slice as an input. StatsApplyCF is StatsCF
 // over one run and ApplyCF over another, which its SIMD forms run in one
-// loop.
+// loop; StatsApplyCFPair is StatsApplyCF on two stretches of memory, each
+// with its own lanes, which its SIMD forms walk in lockstep.
 //
 // # Per-channel kernels
 //

@@ -79,7 +79,11 @@
 // With non-temporal stores, Train pairs each channel run it normalizes
 // with a run of the next group it sums, in one kernel call
 // (StatsApplyCF): in one loop, the core's loads and stores go to memory
-// together, which two calls one after the other do not achieve. It does
+// together, which two calls one after the other do not achieve. On runs
+// of whole 64-byte lines it walks two samples a whole number of slabs
+// apart in each call (StatsApplyCFPair: two streams each way, which one
+// core moves faster than one), each sample's runs in lanes of its own and
+// the slab totals added in slab order. It does
 // so on runs of fuseMinRun values or more, and the pipelined apply calls
 // cover whole samples of at least pipeApplyElems values together: every
 // call of a non-temporal kernel ends with an SFENCE, which costs more

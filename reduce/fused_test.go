@@ -13,8 +13,11 @@ import (
 // and against generic, bit for bit, for every implementation, on shapes
 // with runs shorter and longer than a flush segment, groups of one and of
 // several channels, a smaller last group, a channel whose pivot is poor,
-// and an extreme channel (which keeps its group off the fused path). It
-// counts the fused kernel's calls, so that the path cannot go untested.
+// and an extreme channel (which keeps its group off the fused path), and
+// on batches of several slabs, whose samples the fused groups walk two at
+// a time (StatsApplyCFPair): the second stream ending before the first,
+// after it, and on the batch's last sample. It counts the fused kernels'
+// calls, so that neither path can go untested.
 func TestFusedTrainSameBits(t *testing.T) {
 	defer func(p, g, nt, f, m int) {
 		pipeBytes, pipeGroupBytes, ntBytes, fuseMinRun, pipeMinRun = p, g, nt, f, m
@@ -22,17 +25,21 @@ func TestFusedTrainSameBits(t *testing.T) {
 	ntBytes, fuseMinRun, pipeMinRun = 0, 0, 0
 	cases := []struct {
 		s     Shape
-		group int // pipeGroupBytes
+		group int  // pipeGroupBytes
+		pairs bool // the paired kernel must run (one goroutine)
 	}{
-		{Shape{N: 6, C: 10, S: 1040}, 1},
-		{Shape{N: 5, C: 7, S: 784}, 3 * 5 * 784 * 4},   // groups of 3, 3, 1
-		{Shape{N: 3, C: 9, S: 2064}, 2 * 3 * 2064 * 4}, // groups of 2, the last of 1
-		{Shape{N: 33, C: 3, S: 2064}, 1},               // two slabs per channel (31 runs each)
-		{Shape{N: 4, C: 5, S: 64}, 1},                  // short runs: 16 per flush unit, not fused
-		{Shape{N: 5, C: 6, S: 2051}, 1},                // unaligned runs: the kernel's heads of every length
-		{Shape{N: 3, C: 7, S: 3025}, 2 * 3 * 3025 * 4}, // unaligned, groups of 2, three flush segments
-		{Shape{N: 4, C: 5, S: 1037}, 1},                // unaligned, shorter than FlushCF + head
-		{Shape{N: 3, C: 24, S: 2051}, 1},               // enough groups that every worker pairs some
+		{Shape{N: 70, C: 3, S: 2048}, 1, true},                 // slabs of 32 runs: 0-31 paired with 32-63, 64-69 alone
+		{Shape{N: 9, C: 6, S: 16384}, 2 * 9 * 16384 * 4, true}, // slabs of 4: 0-3 with 4-7, then 8; groups of 2
+		{Shape{N: 13, C: 5, S: 8192}, 2 * 13 * 8192 * 4, true}, // slabs of 8: 0-4 with 8-12, then 5-7; groups of 2, 2, 1
+		{Shape{N: 33, C: 3, S: 2064}, 1, true},                 // slabs of 31: 0-1 with 31-32, then 2-30
+		{Shape{N: 6, C: 10, S: 1040}, 1, false},
+		{Shape{N: 5, C: 7, S: 784}, 3 * 5 * 784 * 4, false},   // groups of 3, 3, 1
+		{Shape{N: 3, C: 9, S: 2064}, 2 * 3 * 2064 * 4, false}, // groups of 2, the last of 1
+		{Shape{N: 4, C: 5, S: 64}, 1, false},                  // short runs: 16 per flush unit, not fused
+		{Shape{N: 5, C: 6, S: 2051}, 1, false},                // unaligned runs: the kernel's heads of every length
+		{Shape{N: 3, C: 7, S: 3025}, 2 * 3 * 3025 * 4, false}, // unaligned, groups of 2, three flush segments
+		{Shape{N: 4, C: 5, S: 1037}, 1, false},                // unaligned, shorter than FlushCF + head
+		{Shape{N: 3, C: 24, S: 2051}, 1, false},               // enough groups that every worker pairs some
 	}
 	generic := map[int][]float32{}   // case -> y and statistics of the first implementation run, generic
 	generic64 := map[int][]float64{} // case -> its float64 statistics
@@ -44,11 +51,15 @@ func TestFusedTrainSameBits(t *testing.T) {
 			t.Fatal(err)
 		}
 		k := active.Load()
-		fusedKernel := k.statsApplyCFNT
-		var calls atomic.Int64 // the workers call it
+		fusedKernel, pairKernel := k.statsApplyCFNT, k.statsApplyCFNTPair
+		var calls, pairCalls atomic.Int64 // the workers call them
 		k.statsApplyCFNT = func(acc []float64, x []float32, pivot float32, y, xa []float32, p []float32) {
 			calls.Add(1)
 			fusedKernel(acc, x, pivot, y, xa, p)
+		}
+		k.statsApplyCFNTPair = func(acc []float64, x []float32, n, pair int, pivot float32, y, xa []float32, p []float32) {
+			pairCalls.Add(1)
+			pairKernel(acc, x, n, pair, pivot, y, xa, p)
 		}
 		for ci, tc := range cases {
 			s := tc.s
@@ -88,12 +99,15 @@ func TestFusedTrainSameBits(t *testing.T) {
 			var got []float32
 			var got64 []float64
 			for _, run := range []Runner{limitedRunner{3}, limitedRunner{2}, nil} {
-				before := calls.Load()
+				before, pairsBefore := calls.Load(), pairCalls.Load()
 				got, got64 = train(0, run)
 				// With workers the tiny groups of these shapes may leave no
 				// part two groups to pair; the bits must match all the same.
-				if (run == nil || s.C >= 24) && s.S >= 128 && calls.Load() == before {
+				if (run == nil || s.C >= 24) && s.S >= 128 && calls.Load() == before && !tc.pairs {
 					t.Errorf("%s %v, %v: the fused kernel never ran", name, s, run)
+				}
+				if run == nil && tc.pairs && (pairCalls.Load() == pairsBefore || calls.Load() == before) {
+					t.Errorf("%s %v: the paired fused kernel ran %d times, the single one %d", name, s, pairCalls.Load()-pairsBefore, calls.Load()-before)
 				}
 				if i := sameBits(got, want); i >= 0 {
 					t.Errorf("%s %v, %v: fused output %d (y, then the statistics) = %v, unpipelined %v", name, s, run, i, got[i], want[i])
@@ -110,7 +124,7 @@ func TestFusedTrainSameBits(t *testing.T) {
 				t.Errorf("%s %v: fused float64 statistic %d = %v, generic %v", name, s, i, got64[i], generic64[ci][i])
 			}
 		}
-		k.statsApplyCFNT = fusedKernel
+		k.statsApplyCFNT, k.statsApplyCFNTPair = fusedKernel, pairKernel
 		restore()
 	}
 }

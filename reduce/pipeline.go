@@ -60,8 +60,15 @@ func (w *workspace) usePipe(tensors int) bool {
 	return pipelines(w.s, tensors) && w.group <= pipeChannels && w.s.N > 1
 }
 
-// pipeAccLen is the accumulator space of one part of a pipelined call.
-func (w *workspace) pipeAccLen() int { return w.group * 3 * lanes }
+// pipeChanAcc is the accumulator space of each channel of a pipelined
+// group: Backward's three quantities' lanes, or Train's two and the two
+// of its paired stream (fusedGroups).
+const pipeChanAcc = 4 * lanes
+
+// pipeAccLen is the accumulator space of one part of a pipelined call:
+// each channel's lanes, then each channel's slab totals held back by the
+// paired fusedGroups (two per slab).
+func (w *workspace) pipeAccLen() int { return w.group * (pipeChanAcc + 2*w.geo.slabs) }
 
 // unit returns flush unit k of channel c (of g.units): the call's start,
 // run count, run length and flush group, and whether the unit ends its
@@ -142,7 +149,7 @@ func (w *workspace) groupUnit(u, k int, acc []float64) {
 	c0, c1 := u*w.group, min(s.C, (u+1)*w.group)
 	stride := s.C * s.S
 	for c := c0; c < c1; c++ {
-		a := acc[(c-c0)*3*lanes : (c-c0+1)*3*lanes]
+		a := acc[(c-c0)*pipeChanAcc : (c-c0)*pipeChanAcc+3*lanes]
 		start, nruns, runLen, group, slabEnd := w.geo.unit(c, k)
 		if w.op == opBackGroups {
 			w.k.backwardCF(a, span(w.dy, start, nruns, runLen, stride), span(w.x, start, nruns, runLen, stride),
@@ -174,7 +181,7 @@ func (w *workspace) finishGroup(c0, c1 int, acc []float64) {
 	}
 	for c := c0; c < c1; c++ {
 		var ext bool
-		w.mean[c], w.variance[c], ext = momentsFromSums(w.k, acc[(c-c0)*3*lanes:], w.x, &w.geo, c, w.piv[c], w.sum[c], w.sq[c])
+		w.mean[c], w.variance[c], ext = momentsFromSums(w.k, acc[(c-c0)*pipeChanAcc:], w.x, &w.geo, c, w.piv[c], w.sum[c], w.sq[c])
 		w.markExtreme(c, ext)
 		w.fixTiny(c)
 	}
@@ -210,33 +217,117 @@ func (w *workspace) fused(c0, c1 int) bool {
 // stores of the normalization then go to memory together. Each channel's
 // statistics take its runs in the order groupUnit does, so the sums are
 // the same bits.
+//
+// On whole lines (fusedPair), it also walks sample r and sample r+P in one
+// call (StatsApplyCFPair): two streams each way. P is a whole number of
+// slabs, so the second stream's runs fill slabs of their own, in lanes of
+// their own; their slab totals are held back and added to the channel's
+// totals after the first stream's, in slab order, as groupUnit adds them.
 func (w *workspace) fusedGroups(u int, acc []float64) {
 	s, k := w.s, w.k
 	stride := s.C * s.S
 	a0, a1 := u*w.group, min(s.C, (u+1)*w.group) // normalized
 	b0, b1 := a1, min(s.C, (u+2)*w.group)        // summed
-	for r := range s.N {
-		slabEnd := (r+1)%w.geo.runsPerSlab == 0 || r+1 == s.N
-		for j := range max(a1-a0, b1-b0) {
+	P, np := w.fusedPair()
+	if np == 0 {
+		for r := range s.N {
+			w.fusedRun(r, a0, a1, b0, b1, acc)
+		}
+		return
+	}
+	rps, slabs := w.geo.runsPerSlab, w.geo.slabs
+	held := acc[w.group*pipeChanAcc:]
+	pair := P * stride
+	nheld := 0
+	for r := range np {
+		end1, end2 := (r+1)%rps == 0, (r+P+1)%rps == 0 || r+P+1 == s.N
+		for j := range a1 - a0 {
 			ca, cb := a0+j, b0+j
 			offA, offB := r*stride+ca*s.S, r*stride+cb*s.S
-			var lanesB []float64
-			if cb < b1 {
-				lanesB = acc[(cb-b0)*3*lanes : (cb-b0)*3*lanes+2*lanes]
+			if cb >= b1 {
+				k.applyCFNTPair(w.y[offA:offA+pair+s.S], w.x[offA:offA+pair+s.S], 1, 1, s.S, stride, pair, w.par[ca*pstride:])
+				continue
 			}
-			switch {
-			case ca < a1 && cb < b1:
-				k.statsApplyCFNT(lanesB, w.x[offB:offB+s.S], w.piv[cb], w.y[offA:offA+s.S], w.x[offA:offA+s.S], w.par[ca*pstride:])
-			case ca < a1:
-				k.applyCFNT(w.y[offA:offA+s.S], w.x[offA:offA+s.S], 1, 1, s.S, stride, w.par[ca*pstride:])
-			default:
-				k.statsCF(lanesB, w.x[offB:offB+s.S], 1, s.S, stride, 1, w.piv[cb])
+			l := acc[(cb-b0)*pipeChanAcc : (cb-b0+1)*pipeChanAcc]
+			k.statsApplyCFNTPair(l, w.x[offB:offB+pair+s.S], s.S, pair, w.piv[cb],
+				w.y[offA:offA+pair+s.S], w.x[offA:offA+pair+s.S], w.par[ca*pstride:])
+			if end1 {
+				w.sum[cb] += fallback.SumLanes(l[:lanes])
+				w.sq[cb] += fallback.SumLanes(l[lanes : 2*lanes])
+				clear(l[:2*lanes])
 			}
-			if cb < b1 && slabEnd {
-				w.sum[cb] += fallback.SumLanes(lanesB[:lanes])
-				w.sq[cb] += fallback.SumLanes(lanesB[lanes:])
-				clear(lanesB)
+			if end2 {
+				h := held[(cb-b0)*2*slabs+2*nheld:]
+				h[0], h[1] = fallback.SumLanes(l[2*lanes:3*lanes]), fallback.SumLanes(l[3*lanes:])
+				clear(l[2*lanes:])
 			}
 		}
+		if end2 {
+			nheld++
+		}
 	}
+	// The first stream's last samples alone, up to P: a slab's end.
+	for r := np; r < P; r++ {
+		w.fusedRun(r, a0, a1, b0, b1, acc)
+	}
+	// The second stream's slabs, in order. It covered samples [P, P+np):
+	// whole slabs when np = P, else the batch's end; either way its last
+	// run ended a slab, and the samples left start one.
+	for cb := b0; cb < b1; cb++ {
+		h := held[(cb-b0)*2*slabs:]
+		for i := range nheld {
+			w.sum[cb] += h[2*i]
+			w.sq[cb] += h[2*i+1]
+		}
+	}
+	for r := P + np; r < s.N; r++ {
+		w.fusedRun(r, a0, a1, b0, b1, acc)
+	}
+}
+
+// fusedRun is fusedGroups' work on sample r, one stream: each channel of
+// group [a0, a1) normalized with a channel of [b0, b1) summed in one call.
+func (w *workspace) fusedRun(r, a0, a1, b0, b1 int, acc []float64) {
+	s, k := w.s, w.k
+	stride := s.C * s.S
+	slabEnd := (r+1)%w.geo.runsPerSlab == 0 || r+1 == s.N
+	for j := range max(a1-a0, b1-b0) {
+		ca, cb := a0+j, b0+j
+		offA, offB := r*stride+ca*s.S, r*stride+cb*s.S
+		var lanesB []float64
+		if cb < b1 {
+			lanesB = acc[(cb-b0)*pipeChanAcc : (cb-b0)*pipeChanAcc+2*lanes]
+		}
+		switch {
+		case ca < a1 && cb < b1:
+			k.statsApplyCFNT(lanesB, w.x[offB:offB+s.S], w.piv[cb], w.y[offA:offA+s.S], w.x[offA:offA+s.S], w.par[ca*pstride:])
+		case ca < a1:
+			k.applyCFNT(w.y[offA:offA+s.S], w.x[offA:offA+s.S], 1, 1, s.S, stride, w.par[ca*pstride:])
+		default:
+			k.statsCF(lanesB, w.x[offB:offB+s.S], 1, s.S, stride, 1, w.piv[cb])
+		}
+		if cb < b1 && slabEnd {
+			w.sum[cb] += fallback.SumLanes(lanesB[:lanes])
+			w.sq[cb] += fallback.SumLanes(lanesB[lanes:])
+			clear(lanesB)
+		}
+	}
+}
+
+// fusedPair returns the distance P, in samples, at which fusedGroups
+// pairs sample r with sample r+P, and the number of pairs np (0: it does
+// not pair). P is the whole number of slabs nearest half the batch that
+// pairs the most samples; the kernel needs whole 64-byte lines (w.ntRuns,
+// S a multiple of 16).
+func (w *workspace) fusedPair() (P, np int) {
+	if !pairOn || !w.ntRuns || w.s.S%16 != 0 || w.geo.pieces > 0 {
+		return 0, 0
+	}
+	rps, n := w.geo.runsPerSlab, w.s.N
+	for m := max(1, n/2/rps); m <= n/2/rps+1; m++ {
+		if p := m * rps; p < n && min(p, n-p) > np {
+			P, np = p, min(p, n-p)
+		}
+	}
+	return P, np
 }

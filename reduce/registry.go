@@ -69,6 +69,9 @@ type kernels struct {
 	// The statistics of one channels-first run and the non-temporal
 	// normalization of another in one loop (fallback.StatsApplyCF).
 	statsApplyCFNT func(acc []float64, x []float32, pivot float32, y, xa []float32, p []float32)
+	// The same on two stretches pair values apart in lockstep, whole
+	// lines only (fallback.StatsApplyCFPair).
+	statsApplyCFNTPair func(acc []float64, x []float32, n, pair int, pivot float32, y, xa []float32, p []float32)
 
 	// Per-channel float64 work of a row-major Train (fallback.TrainParamsRows).
 	trainParamsRows func(sum, sq, inv []float64, piv, gamma, beta, hi, lo, a, b []float32, m, eps float64, tiny bool) bool
@@ -110,11 +113,12 @@ var generic = &kernels{
 	applyCFNTPair:         fallback.ApplyCFPair,
 	backwardApplyCFNTPair: fallback.BackwardApplyCFPair,
 
-	trainParamsRows: fallback.TrainParamsRows,
-	backParamsRows:  fallback.BackParamsRows,
-	statsApplyCFNT:  fallback.StatsApplyCF,
-	addPhases:       fallback.AddPhases,
-	inferScale:      fallback.InferScale,
+	trainParamsRows:    fallback.TrainParamsRows,
+	backParamsRows:     fallback.BackParamsRows,
+	statsApplyCFNT:     fallback.StatsApplyCF,
+	statsApplyCFNTPair: fallback.StatsApplyCFPair,
+	addPhases:          fallback.AddPhases,
+	inferScale:         fallback.InferScale,
 }
 
 // available lists the implementations this CPU runs, fastest first; generic
@@ -173,6 +177,7 @@ func fromAsm(im asm.Impl) *kernels {
 		trainParamsRows:       im.TrainParamsRows,
 		backParamsRows:        im.BackParamsRows,
 		statsApplyCFNT:        im.StatsApplyCFNT,
+		statsApplyCFNTPair:    im.StatsApplyCFNTPair,
 		addPhases:             im.AddPhases,
 		inferScale:            im.InferScale,
 	}

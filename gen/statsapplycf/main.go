@@ -7,4 +7,9 @@ package main
 
 import "github.com/simdbn/simdbn/gen/internal/cf"
 
-func main() { cf.Run(cf.StatsApplyCF) }
+func main() {
+	cf.Run(func(isa cf.ISA) {
+		cf.StatsApplyCF(isa)
+		cf.StatsApplyCFPair(isa)
+	})
+}

@@ -585,34 +585,37 @@ func ymmTree(e VecVirtual) VecVirtual {
 // acc + 8*q*Lanes), and clears them.
 func (isa ISA) flushLanes(accs [][]VecVirtual, acc Mem) {
 	Comment("Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.")
-	half := isa.W / 2
 	for q := range accs {
 		for v := range accs[q] {
-			a := accs[q][v]
-			lo := acc.Offset(8 * (q*Lanes + v*isa.W))
-			hi := lo.Offset(8 * half)
-			c := isa.Vec()
-			if isa.Z {
-				VCVTPS2PD(a.AsY(), c)
-			} else {
-				VCVTPS2PD(a.AsX(), c)
-			}
-			VADDPD(lo, c, c) // float64(acc32) + acc64, as fallback
-			VMOVUPD(c, lo)
-			if isa.Z {
-				h := YMM()
-				VEXTRACTF64X4(U8(1), a, h)
-				VCVTPS2PD(h, c)
-			} else {
-				h := XMM()
-				VEXTRACTF128(U8(1), a, h)
-				VCVTPS2PD(h, c)
-			}
-			VADDPD(hi, c, c)
-			VMOVUPD(c, hi)
-			isa.zero(a)
+			isa.flushLane(accs[q][v], acc.Offset(8*(q*Lanes+v*isa.W)))
 		}
 	}
+}
+
+// flushLane adds the float32 lanes of a to the float64 lanes at lo and
+// sets a to 0.
+func (isa ISA) flushLane(a VecVirtual, lo Mem) {
+	hi := lo.Offset(8 * isa.W / 2)
+	c := isa.Vec()
+	if isa.Z {
+		VCVTPS2PD(a.AsY(), c)
+	} else {
+		VCVTPS2PD(a.AsX(), c)
+	}
+	VADDPD(lo, c, c) // float64(acc32) + acc64, as fallback
+	VMOVUPD(c, lo)
+	if isa.Z {
+		h := YMM()
+		VEXTRACTF64X4(U8(1), a, h)
+		VCVTPS2PD(h, c)
+	} else {
+		h := XMM()
+		VEXTRACTF128(U8(1), a, h)
+		VCVTPS2PD(h, c)
+	}
+	VADDPD(hi, c, c)
+	VMOVUPD(c, hi)
+	isa.zero(a)
 }
 
 // blockMaskRegs holds the masks blockMasks set up.
