@@ -21,3 +21,9 @@ func backwardCFChansAVX2(out []float64, acc []float64, dy []float32, x []float32
 //
 //go:noescape
 func backwardCFCarryAVX2(out []float64, acc []float64, part []float32, dy []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, phase int, end int, mean []float32)
+
+// backwardCFPairAVX2 is the AVX2 form of fallback.BackwardCFPair, with the same bits.
+// It requires n and pair to be multiples of 16.
+//
+//go:noescape
+func backwardCFPairAVX2(acc []float64, dy []float32, x []float32, n int, pair int, mean float32)

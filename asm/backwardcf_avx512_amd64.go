@@ -21,3 +21,9 @@ func backwardCFChansAVX512(out []float64, acc []float64, dy []float32, x []float
 //
 //go:noescape
 func backwardCFCarryAVX512(out []float64, acc []float64, part []float32, dy []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, phase int, end int, mean []float32)
+
+// backwardCFPairAVX512 is the AVX512 form of fallback.BackwardCFPair, with the same bits.
+// It requires n and pair to be multiples of 16.
+//
+//go:noescape
+func backwardCFPairAVX512(acc []float64, dy []float32, x []float32, n int, pair int, mean float32)

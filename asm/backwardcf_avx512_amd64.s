@@ -1391,3 +1391,301 @@ backwardCFCarryAVX512_keep:
 	JNZ     backwardCFCarryAVX512_channel
 	VZEROUPPER
 	RET
+
+// func backwardCFPairAVX512(acc []float64, dy []float32, x []float32, n int, pair int, mean float32)
+// Requires: AVX, AVX512F
+TEXT ·backwardCFPairAVX512(SB), NOSPLIT, $0-92
+	MOVQ         acc_base+0(FP), AX
+	MOVQ         x_base+48(FP), CX
+	MOVQ         dy_base+24(FP), DX
+	MOVQ         pair+80(FP), BX
+	SHLQ         $0x02, BX
+	MOVQ         n+72(FP), SI
+	TESTQ        SI, SI
+	JLE          backwardCFPairAVX512_done
+	VBROADCASTSS mean+88(FP), Z0
+	VPXORD       Z1, Z1, Z1
+	VPXORD       Z2, Z2, Z2
+	VPXORD       Z3, Z3, Z3
+	VPXORD       Z4, Z4, Z4
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z7, Z7, Z7
+	VPXORD       Z8, Z8, Z8
+	VPXORD       Z9, Z9, Z9
+	VPXORD       Z10, Z10, Z10
+	VPXORD       Z11, Z11, Z11
+	VPXORD       Z12, Z12, Z12
+
+	// Blocks of 32 values of both runs, flushed every FlushCF values.
+	MOVQ SI, DI
+	SHRQ $0x05, DI
+	JZ   backwardCFPairAVX512_half
+	MOVQ $0x00000020, R8
+
+backwardCFPairAVX512_block:
+	VMOVUPS (CX), Z13
+	VSUBPS  Z0, Z13, Z13
+	VMOVUPS (DX), Z14
+	VADDPS  Z14, Z1, Z1
+	VMULPS  Z13, Z14, Z14
+	VADDPS  Z14, Z3, Z3
+	VADDPS  Z13, Z5, Z5
+	VMOVUPS (CX)(BX*1), Z13
+	VSUBPS  Z0, Z13, Z13
+	VMOVUPS (DX)(BX*1), Z14
+	VADDPS  Z14, Z7, Z7
+	VMULPS  Z13, Z14, Z14
+	VADDPS  Z14, Z9, Z9
+	VADDPS  Z13, Z11, Z11
+	VMOVUPS 64(CX), Z13
+	VSUBPS  Z0, Z13, Z13
+	VMOVUPS 64(DX), Z14
+	VADDPS  Z14, Z2, Z2
+	VMULPS  Z13, Z14, Z14
+	VADDPS  Z14, Z4, Z4
+	VADDPS  Z13, Z6, Z6
+	VMOVUPS 64(CX)(BX*1), Z13
+	VSUBPS  Z0, Z13, Z13
+	VMOVUPS 64(DX)(BX*1), Z14
+	VADDPS  Z14, Z8, Z8
+	VMULPS  Z13, Z14, Z14
+	VADDPS  Z14, Z10, Z10
+	VADDPS  Z13, Z12, Z12
+	ADDQ    $0x80, CX
+	ADDQ    $0x80, DX
+	DECQ    R8
+	JNZ     backwardCFPairAVX512_noflush
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y1, Z13
+	VADDPD        (AX), Z13, Z13
+	VMOVUPD       Z13, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y13
+	VCVTPS2PD     Y13, Z13
+	VADDPD        64(AX), Z13, Z13
+	VMOVUPD       Z13, 64(AX)
+	VPXORD        Z1, Z1, Z1
+	VCVTPS2PD     Y2, Z13
+	VADDPD        128(AX), Z13, Z13
+	VMOVUPD       Z13, 128(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y13
+	VCVTPS2PD     Y13, Z13
+	VADDPD        192(AX), Z13, Z13
+	VMOVUPD       Z13, 192(AX)
+	VPXORD        Z2, Z2, Z2
+	VCVTPS2PD     Y3, Z13
+	VADDPD        256(AX), Z13, Z13
+	VMOVUPD       Z13, 256(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y13
+	VCVTPS2PD     Y13, Z13
+	VADDPD        320(AX), Z13, Z13
+	VMOVUPD       Z13, 320(AX)
+	VPXORD        Z3, Z3, Z3
+	VCVTPS2PD     Y4, Z13
+	VADDPD        384(AX), Z13, Z13
+	VMOVUPD       Z13, 384(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y13
+	VCVTPS2PD     Y13, Z13
+	VADDPD        448(AX), Z13, Z13
+	VMOVUPD       Z13, 448(AX)
+	VPXORD        Z4, Z4, Z4
+	VCVTPS2PD     Y5, Z13
+	VADDPD        512(AX), Z13, Z13
+	VMOVUPD       Z13, 512(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y13
+	VCVTPS2PD     Y13, Z13
+	VADDPD        576(AX), Z13, Z13
+	VMOVUPD       Z13, 576(AX)
+	VPXORD        Z5, Z5, Z5
+	VCVTPS2PD     Y6, Z13
+	VADDPD        640(AX), Z13, Z13
+	VMOVUPD       Z13, 640(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y13
+	VCVTPS2PD     Y13, Z13
+	VADDPD        704(AX), Z13, Z13
+	VMOVUPD       Z13, 704(AX)
+	VPXORD        Z6, Z6, Z6
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y7, Z13
+	VADDPD        768(AX), Z13, Z13
+	VMOVUPD       Z13, 768(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y13
+	VCVTPS2PD     Y13, Z13
+	VADDPD        832(AX), Z13, Z13
+	VMOVUPD       Z13, 832(AX)
+	VPXORD        Z7, Z7, Z7
+	VCVTPS2PD     Y8, Z13
+	VADDPD        896(AX), Z13, Z13
+	VMOVUPD       Z13, 896(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y13
+	VCVTPS2PD     Y13, Z13
+	VADDPD        960(AX), Z13, Z13
+	VMOVUPD       Z13, 960(AX)
+	VPXORD        Z8, Z8, Z8
+	VCVTPS2PD     Y9, Z13
+	VADDPD        1024(AX), Z13, Z13
+	VMOVUPD       Z13, 1024(AX)
+	VEXTRACTF64X4 $0x01, Z9, Y13
+	VCVTPS2PD     Y13, Z13
+	VADDPD        1088(AX), Z13, Z13
+	VMOVUPD       Z13, 1088(AX)
+	VPXORD        Z9, Z9, Z9
+	VCVTPS2PD     Y10, Z13
+	VADDPD        1152(AX), Z13, Z13
+	VMOVUPD       Z13, 1152(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y13
+	VCVTPS2PD     Y13, Z13
+	VADDPD        1216(AX), Z13, Z13
+	VMOVUPD       Z13, 1216(AX)
+	VPXORD        Z10, Z10, Z10
+	VCVTPS2PD     Y11, Z13
+	VADDPD        1280(AX), Z13, Z13
+	VMOVUPD       Z13, 1280(AX)
+	VEXTRACTF64X4 $0x01, Z11, Y13
+	VCVTPS2PD     Y13, Z13
+	VADDPD        1344(AX), Z13, Z13
+	VMOVUPD       Z13, 1344(AX)
+	VPXORD        Z11, Z11, Z11
+	VCVTPS2PD     Y12, Z13
+	VADDPD        1408(AX), Z13, Z13
+	VMOVUPD       Z13, 1408(AX)
+	VEXTRACTF64X4 $0x01, Z12, Y13
+	VCVTPS2PD     Y13, Z13
+	VADDPD        1472(AX), Z13, Z13
+	VMOVUPD       Z13, 1472(AX)
+	VPXORD        Z12, Z12, Z12
+	MOVQ          $0x00000020, R8
+
+backwardCFPairAVX512_noflush:
+	DECQ DI
+	JNZ  backwardCFPairAVX512_block
+
+	// A last half block of 16 values: lanes 0-15.
+backwardCFPairAVX512_half:
+	TESTQ   $0x00000010, SI
+	JZ      backwardCFPairAVX512_last
+	VMOVUPS (CX), Z13
+	VSUBPS  Z0, Z13, Z13
+	VMOVUPS (DX), Z14
+	VADDPS  Z14, Z1, Z1
+	VMULPS  Z13, Z14, Z14
+	VADDPS  Z14, Z3, Z3
+	VADDPS  Z13, Z5, Z5
+	VMOVUPS (CX)(BX*1), Z13
+	VSUBPS  Z0, Z13, Z13
+	VMOVUPS (DX)(BX*1), Z0
+	VADDPS  Z0, Z7, Z7
+	VMULPS  Z13, Z0, Z0
+	VADDPS  Z0, Z9, Z9
+	VADDPS  Z13, Z11, Z11
+
+	// The last flush, unless n is a multiple of FlushCF and the blocks made it.
+backwardCFPairAVX512_last:
+	TESTQ $0x000003ff, SI
+	JZ    backwardCFPairAVX512_done
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y1, Z0
+	VADDPD        (AX), Z0, Z0
+	VMOVUPD       Z0, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        64(AX), Z0, Z0
+	VMOVUPD       Z0, 64(AX)
+	VPXORD        Z1, Z1, Z1
+	VCVTPS2PD     Y2, Z0
+	VADDPD        128(AX), Z0, Z0
+	VMOVUPD       Z0, 128(AX)
+	VEXTRACTF64X4 $0x01, Z2, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        192(AX), Z0, Z0
+	VMOVUPD       Z0, 192(AX)
+	VPXORD        Z2, Z2, Z2
+	VCVTPS2PD     Y3, Z0
+	VADDPD        256(AX), Z0, Z0
+	VMOVUPD       Z0, 256(AX)
+	VEXTRACTF64X4 $0x01, Z3, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        320(AX), Z0, Z0
+	VMOVUPD       Z0, 320(AX)
+	VPXORD        Z3, Z3, Z3
+	VCVTPS2PD     Y4, Z0
+	VADDPD        384(AX), Z0, Z0
+	VMOVUPD       Z0, 384(AX)
+	VEXTRACTF64X4 $0x01, Z4, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        448(AX), Z0, Z0
+	VMOVUPD       Z0, 448(AX)
+	VPXORD        Z4, Z4, Z4
+	VCVTPS2PD     Y5, Z0
+	VADDPD        512(AX), Z0, Z0
+	VMOVUPD       Z0, 512(AX)
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        576(AX), Z0, Z0
+	VMOVUPD       Z0, 576(AX)
+	VPXORD        Z5, Z5, Z5
+	VCVTPS2PD     Y6, Z0
+	VADDPD        640(AX), Z0, Z0
+	VMOVUPD       Z0, 640(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        704(AX), Z0, Z0
+	VMOVUPD       Z0, 704(AX)
+	VPXORD        Z6, Z6, Z6
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y7, Z0
+	VADDPD        768(AX), Z0, Z0
+	VMOVUPD       Z0, 768(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        832(AX), Z0, Z0
+	VMOVUPD       Z0, 832(AX)
+	VPXORD        Z7, Z7, Z7
+	VCVTPS2PD     Y8, Z0
+	VADDPD        896(AX), Z0, Z0
+	VMOVUPD       Z0, 896(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        960(AX), Z0, Z0
+	VMOVUPD       Z0, 960(AX)
+	VPXORD        Z8, Z8, Z8
+	VCVTPS2PD     Y9, Z0
+	VADDPD        1024(AX), Z0, Z0
+	VMOVUPD       Z0, 1024(AX)
+	VEXTRACTF64X4 $0x01, Z9, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        1088(AX), Z0, Z0
+	VMOVUPD       Z0, 1088(AX)
+	VPXORD        Z9, Z9, Z9
+	VCVTPS2PD     Y10, Z0
+	VADDPD        1152(AX), Z0, Z0
+	VMOVUPD       Z0, 1152(AX)
+	VEXTRACTF64X4 $0x01, Z10, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        1216(AX), Z0, Z0
+	VMOVUPD       Z0, 1216(AX)
+	VPXORD        Z10, Z10, Z10
+	VCVTPS2PD     Y11, Z0
+	VADDPD        1280(AX), Z0, Z0
+	VMOVUPD       Z0, 1280(AX)
+	VEXTRACTF64X4 $0x01, Z11, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        1344(AX), Z0, Z0
+	VMOVUPD       Z0, 1344(AX)
+	VPXORD        Z11, Z11, Z11
+	VCVTPS2PD     Y12, Z0
+	VADDPD        1408(AX), Z0, Z0
+	VMOVUPD       Z0, 1408(AX)
+	VEXTRACTF64X4 $0x01, Z12, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        1472(AX), Z0, Z0
+	VMOVUPD       Z0, 1472(AX)
+	VPXORD        Z12, Z12, Z12
+
+backwardCFPairAVX512_done:
+	VZEROUPPER
+	RET

@@ -24,6 +24,7 @@ type Impl struct {
 	BackwardCF            func(acc []float64, dy []float32, x []float32, nruns int, runLen int, stride int, group int, mean float32)
 	BackwardCFCarry       func(out []float64, acc []float64, part []float32, dy []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, phase int, end int, mean []float32)
 	BackwardCFChans       func(out []float64, acc []float64, dy []float32, x []float32, nch int, chStride int, nruns int, runLen int, stride int, group int, mean []float32)
+	BackwardCFPair        func(acc []float64, dy []float32, x []float32, n int, pair int, mean float32)
 	BackwardCL            func(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32, tmp []float32)
 	BackwardCLCached      func(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32, tmp []float32)
 	BackwardCLPrefetch    func(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32, tmp []float32)

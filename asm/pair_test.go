@@ -93,3 +93,49 @@ func checkPair(t *testing.T, im asm.Impl, what string, got, x, dy []float32, n, 
 	noFault(t, "BackwardApplyCFNTPair dx = x "+what, func() { im.BackwardApplyCFNTPair(got, dy, got, n, c, s, stride, pair, p) })
 	sameBits32(t, "BackwardApplyCFNTPair dx = x "+what, got, want)
 }
+
+// TestBackwardCFPair checks every tier's BackwardCFPair against
+// fallback.BackwardCFPair, bit for bit, on the geometry package reduce
+// gives it: n and pair multiples of 16 (every such n up to 1104, then the
+// lengths around the flush segments and a 56x56 run), a gap of 0 to 48
+// values between the two runs. dy, x and acc each lie against a guard
+// page, at the end or at the start, so that a stray load or store faults.
+// Offsets up to 1e6; NaN and Inf in every third case.
+func TestBackwardCFPair(t *testing.T) {
+	rng := rand.New(rand.NewPCG(35, 36))
+	lengths := []int{}
+	for n := 16; n <= 1104; n += 16 {
+		lengths = append(lengths, n)
+	}
+	lengths = append(lengths, 2032, 2048, 2064, 3136, 4096+16, 5*1024+48)
+	for _, im := range availableImpls(t) {
+		if im.BackwardCFPair == nil {
+			t.Fatalf("%s: missing BackwardCFPair", im.Name)
+		}
+		for k, n := range lengths {
+			pair := n + 16*(k%4)
+			total := pair + n
+			atEnd := k%2 == 0
+			special := k%3 == 0
+			offset := offsets[rng.IntN(len(offsets))]
+			gx, gdy, gacc := newGuarded(t, 4*total), newGuarded(t, 4*total), newGuarded(t, 8*6*fallback.Lanes)
+			x, dy := gx.f32(total, atEnd), gdy.f32(total, !atEnd)
+			acc := gacc.f64(6*fallback.Lanes, atEnd)
+			fill(rng, x, offset, special)
+			fill(rng, dy, 0, special)
+			acc0 := randAcc(rng, 6*fallback.Lanes)
+			copy(acc, acc0)
+			mean := offset + 0.5
+			want := append([]float64(nil), acc0...)
+			fallback.BackwardCFPair(want, dy, x, n, pair, mean)
+			what := fmt.Sprintf("%s n=%d pair=%d atEnd=%v special=%v offset=%v", im.Name, n, pair, atEnd, special, offset)
+			ok := noFault(t, what, func() { im.BackwardCFPair(acc, dy, x, n, pair, mean) }) && sameBits64(t, what, acc, want)
+			for _, g := range []*guarded{gx, gdy, gacc} {
+				g.free()
+			}
+			if !ok {
+				return
+			}
+		}
+	}
+}

@@ -26,6 +26,24 @@ func BackwardCF(acc []float64, dy, x []float32, nruns, runLen, stride, group int
 	}
 }
 
+// BackwardCFPair is BackwardCF on two runs of n values, the first at the
+// start of dy and x and the second pair values on; the second's lanes are
+// acc[3*Lanes:6*Lanes]:
+//
+//	BackwardCF(acc[:3*Lanes], dy, x, 1, n, n, 1, mean)
+//	BackwardCF(acc[3*Lanes:], dy[pair:], x[pair:], 1, n, n, 1, mean)
+//
+// The SIMD forms walk the two in lockstep and take whole vectors only: n
+// and pair multiples of 16. len(dy), len(x) >= pair+n; len(acc) >=
+// 6*Lanes.
+func BackwardCFPair(acc []float64, dy, x []float32, n, pair int, mean float32) {
+	if n <= 0 {
+		return
+	}
+	BackwardCF(acc[:3*Lanes], dy, x, 1, n, n, 1, mean)
+	BackwardCF(acc[3*Lanes:], dy[pair:], x[pair:], 1, n, n, 1, mean)
+}
+
 // addBackward feeds one segment (at most FlushCF value pairs) to the
 // float32 lanes sdy, p and rs: pair i goes to lane i % Lanes, in
 // increasing i.

@@ -38,6 +38,8 @@
 // StatsCFChans and BackwardCFChans do the same for several channels in one
 // call, each channel from float64 lanes set to 0, and reduce each
 // channel's lanes to one number by the fixed halving tree of SumLanes.
+// BackwardCFPair is BackwardCF on two runs, each with its own lanes,
+// which its SIMD forms walk in lockstep.
 // StatsCFCarry and BackwardCFCarry give the same numbers with the runs
 // handed over a block at a time, each channel's float32 and float64 lanes
 // kept by the caller between the calls: the order of the additions does

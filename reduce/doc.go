@@ -83,7 +83,9 @@
 // of whole 64-byte lines it walks two samples a whole number of slabs
 // apart in each call (StatsApplyCFPair: two streams each way, which one
 // core moves faster than one), each sample's runs in lanes of its own and
-// the slab totals added in slab order. It does
+// the slab totals added in slab order; Backward's pipelined groups pair
+// the same samples in their apply and their sums (BackwardApplyCFPair,
+// BackwardCFPair). It does
 // so on runs of fuseMinRun values or more, and the pipelined apply calls
 // cover whole samples of at least pipeApplyElems values together: every
 // call of a non-temporal kernel ends with an SFENCE, which costs more

@@ -113,3 +113,90 @@ func aligned32(n int) []float32 {
 	skip := int((64 - uintptr(unsafe.Pointer(&b[0]))%64) % 64 / 4)
 	return b[skip : skip+n]
 }
+
+// TestBackPairedGroups checks Backward's pipelined groups on paired
+// samples (backPairGroups: BackwardApplyCFPair and BackwardCFPair) against
+// the generic path unpipelined, bit for bit (dx, dgamma, dbeta), with every
+// implementation on 1 to 3 workers, and their float64 dgamma and dbeta:
+// batches of several slabs whose second
+// sample ends before the first, after it, and on the batch's last sample,
+// groups of one and two channels and a smaller last group, and a channel
+// with InvStd 0 (the float64 path, which keeps its group off the pairs).
+// The paired reduction must run on one goroutine.
+func TestBackPairedGroups(t *testing.T) {
+	defer func(nt, p, m, g int) { ntBytes, pipeBytes, pipeMinRun, backGroupBytes = nt, p, m, g }(ntBytes, pipeBytes, pipeMinRun, backGroupBytes)
+	cases := []struct {
+		s     Shape
+		group int // backGroupBytes
+	}{
+		{Shape{N: 70, C: 3, S: 2048}, 1},                     // slabs of 32: 0-31 paired with 32-63, then 64-69
+		{Shape{N: 9, C: 6, S: 16384}, 2 * 2 * 9 * 16384 * 4}, // slabs of 4: 0-3 with 4-7, then 8; groups of 2
+		{Shape{N: 13, C: 5, S: 8192}, 2 * 2 * 13 * 8192 * 4}, // slabs of 8: 0-4 with 8-12, then 5-7; groups of 2, 2, 1
+		{Shape{N: 200, C: 2, S: 784}, 1},                     // runs under FlushCF, slabs of 83: 0-82 with 83-165, then 166-199
+		{Shape{N: 14, C: 3, S: 16384}, 1},                    // slabs of 4: 0-5 with 8-13, then 6-7 (two slabs held back)
+	}
+	rng := rand.New(rand.NewPCG(73, 74))
+	for _, tc := range cases {
+		s := tc.s
+		x, dy, gamma, _ := spreadBatch(rng, s)
+		for i := range x {
+			// magnitudes from 1e-4 to 1e8, so that the float64 sums round
+			// and a change of summation order shows
+			x[i] = float32(1e4 + rng.NormFloat64()*math.Pow(10, float64(rng.IntN(13)-4)))
+			dy[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(13)-4)))
+		}
+		smean, sinv := make([]float32, s.C), make([]float32, s.C)
+		for c := range smean {
+			smean[c], sinv[c] = float32(1e4+rng.NormFloat64()), float32(rng.ExpFloat64())
+		}
+		if s.C > 4 {
+			sinv[4] = 0
+		}
+		// run returns dx with dgamma and dbeta appended, and the float64
+		// dgamma and dbeta they are rounded from (where a change in the
+		// order of the slab totals shows).
+		run := func(r Runner) (out []float32, grads64 []float64) {
+			out = aligned32(s.Len() + 2*s.C)
+			Backward(&BackwardArgs{DX: out[:s.Len()], DY: dy, X: x, Shape: s, Mean: smean, InvStd: sinv, Gamma: gamma, Run: r,
+				DGamma: out[s.Len() : s.Len()+s.C], DBeta: out[s.Len()+s.C:],
+				grads64: func(dg, db []float64) { grads64 = append(append(grads64, dg...), db...) }})
+			return out, grads64
+		}
+		ntBytes, pipeBytes = math.MaxInt, math.MaxInt
+		restore, err := Use("generic")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, want64 := run(nil)
+		restore()
+		ntBytes, pipeBytes, pipeMinRun, backGroupBytes = 0, 0, 0, tc.group
+		for _, name := range Impls() {
+			restore, err := Use(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := active.Load()
+			sums := k.backwardCFPair
+			var calls atomic.Int64
+			k.backwardCFPair = func(acc []float64, dy, x []float32, n, pair int, mean float32) {
+				calls.Add(1)
+				sums(acc, dy, x, n, pair, mean)
+			}
+			for _, r := range []Runner{nil, limitedRunner{2}, limitedRunner{3}} {
+				before := calls.Load()
+				got, got64 := run(r)
+				if i := sameBits(got, want); i >= 0 {
+					t.Errorf("%s %v workers=%d: output %d (dx, dgamma, dbeta) = %v, generic unpipelined %v", name, s, workersOf(r), i, got[i], want[i])
+				}
+				if i := sameBits64(got64, want64); i >= 0 {
+					t.Errorf("%s %v workers=%d: float64 gradient %d (dgamma, dbeta) = %v, generic unpipelined %v", name, s, workersOf(r), i, got64[i], want64[i])
+				}
+				if r == nil && calls.Load() == before {
+					t.Errorf("%s %v: BackwardCFPair never ran (test setup)", name, s)
+				}
+			}
+			k.backwardCFPair = sums
+			restore()
+		}
+	}
+}

@@ -7,10 +7,12 @@ import "github.com/simdbn/simdbn/fallback"
 // one after the other, a core does one then the other. Interleaving the
 // apply of group g with the statistics of group g+1, sample by sample,
 // keeps both streams busy at once; Train goes further and pairs the two in
-// one kernel call (fusedGroups). The arithmetic is untouched: the
-// statistics kernel is called on flush units (whole flush groups of runs,
-// or single runs, or slab pieces), whose float64 lanes add in the same
-// order as one call over the whole slab.
+// one kernel call (fusedGroups). On runs of whole lines both also walk two
+// samples at a time (fusedGroups, backPairGroups): a second stream each
+// way. The arithmetic is untouched: the statistics kernel is called on
+// flush units (whole flush groups of runs, or single runs, or slab
+// pieces), whose float64 lanes add in the same order as one call over the
+// whole slab.
 
 // pipeApplyElems is the fewest values per apply call of a pipelined
 // group, in whole samples: a group's part of one sample can be a few
@@ -61,14 +63,14 @@ func (w *workspace) usePipe(tensors int) bool {
 }
 
 // pipeChanAcc is the accumulator space of each channel of a pipelined
-// group: Backward's three quantities' lanes, or Train's two and the two
-// of its paired stream (fusedGroups).
-const pipeChanAcc = 4 * lanes
+// group: the lanes of up to three quantities for each of two samples
+// (fusedGroups and backPairGroups pair them).
+const pipeChanAcc = 6 * lanes
 
 // pipeAccLen is the accumulator space of one part of a pipelined call:
 // each channel's lanes, then each channel's slab totals held back by the
-// paired fusedGroups (two per slab).
-func (w *workspace) pipeAccLen() int { return w.group * (pipeChanAcc + 2*w.geo.slabs) }
+// paired schedules (three per slab).
+func (w *workspace) pipeAccLen() int { return w.group * (pipeChanAcc + 3*w.geo.slabs) }
 
 // unit returns flush unit k of channel c (of g.units): the call's start,
 // run count, run length and flush group, and whether the unit ends its
@@ -100,6 +102,10 @@ func (w *workspace) pipeGroups(u0, u1 int, acc []float64) {
 		}
 		if next && w.fused(c0, c1) {
 			w.fusedGroups(u, acc)
+			continue
+		}
+		if next && w.backPaired(c0, c1) {
+			w.backPairGroups(u, acc)
 			continue
 		}
 		done := 0
@@ -218,7 +224,7 @@ func (w *workspace) fused(c0, c1 int) bool {
 // statistics take its runs in the order groupUnit does, so the sums are
 // the same bits.
 //
-// On whole lines (fusedPair), it also walks sample r and sample r+P in one
+// On whole lines (samplePair), it also walks sample r and sample r+P in one
 // call (StatsApplyCFPair): two streams each way. P is a whole number of
 // slabs, so the second stream's runs fill slabs of their own, in lanes of
 // their own; their slab totals are held back and added to the channel's
@@ -228,7 +234,7 @@ func (w *workspace) fusedGroups(u int, acc []float64) {
 	stride := s.C * s.S
 	a0, a1 := u*w.group, min(s.C, (u+1)*w.group) // normalized
 	b0, b1 := a1, min(s.C, (u+2)*w.group)        // summed
-	P, np := w.fusedPair()
+	P, np := w.samplePair()
 	if np == 0 {
 		for r := range s.N {
 			w.fusedRun(r, a0, a1, b0, b1, acc)
@@ -257,7 +263,7 @@ func (w *workspace) fusedGroups(u int, acc []float64) {
 				clear(l[:2*lanes])
 			}
 			if end2 {
-				h := held[(cb-b0)*2*slabs+2*nheld:]
+				h := held[(cb-b0)*3*slabs+3*nheld:]
 				h[0], h[1] = fallback.SumLanes(l[2*lanes:3*lanes]), fallback.SumLanes(l[3*lanes:])
 				clear(l[2*lanes:])
 			}
@@ -274,10 +280,10 @@ func (w *workspace) fusedGroups(u int, acc []float64) {
 	// whole slabs when np = P, else the batch's end; either way its last
 	// run ended a slab, and the samples left start one.
 	for cb := b0; cb < b1; cb++ {
-		h := held[(cb-b0)*2*slabs:]
+		h := held[(cb-b0)*3*slabs:]
 		for i := range nheld {
-			w.sum[cb] += h[2*i]
-			w.sq[cb] += h[2*i+1]
+			w.sum[cb] += h[3*i]
+			w.sq[cb] += h[3*i+1]
 		}
 	}
 	for r := P + np; r < s.N; r++ {
@@ -314,13 +320,14 @@ func (w *workspace) fusedRun(r, a0, a1, b0, b1 int, acc []float64) {
 	}
 }
 
-// fusedPair returns the distance P, in samples, at which fusedGroups
-// pairs sample r with sample r+P, and the number of pairs np (0: it does
-// not pair). P is the whole number of slabs nearest half the batch that
-// pairs the most samples; the kernel needs whole 64-byte lines (w.ntRuns,
-// S a multiple of 16).
-func (w *workspace) fusedPair() (P, np int) {
-	if !pairOn || !w.ntRuns || w.s.S%16 != 0 || w.geo.pieces > 0 {
+// samplePair returns the distance P, in samples, at which fusedGroups
+// and backPairGroups pair sample r with sample r+P, and the number of
+// pairs np (0: they do not pair). P is the whole number of slabs nearest
+// half the batch that pairs the most samples; the kernels need runs of
+// whole 64-byte lines (w.ntRuns, S a multiple of 16), one run per flush
+// unit.
+func (w *workspace) samplePair() (P, np int) {
+	if !pairOn || !w.ntRuns || w.s.S%16 != 0 || w.geo.pieces > 0 || w.geo.group != 1 {
 		return 0, 0
 	}
 	rps, n := w.geo.runsPerSlab, w.s.N
@@ -330,4 +337,83 @@ func (w *workspace) fusedPair() (P, np int) {
 		}
 	}
 	return P, np
+}
+
+// backPaired reports whether Backward's apply of group [c0, c1) and the
+// sums of the next group run paired (backPairGroups): non-temporal
+// stores, samples to pair, and no extreme channel in the group.
+func (w *workspace) backPaired(c0, c1 int) bool {
+	if w.op != opBackGroups || !w.nt || w.anyExtreme(c0, c1) {
+		return false
+	}
+	_, np := w.samplePair()
+	return np > 0
+}
+
+// backPairGroups is Backward's pipelined step from group u to group u+1
+// on paired samples: for r < np, the apply of group u on samples r and
+// r+P in one call (BackwardApplyCFPair), then the sums of each channel of
+// group u+1 on the same two samples in one call (BackwardCFPair, each
+// sample's runs in lanes of their own); then the samples left one at a
+// time, as pipeGroups does. The second sample's slab totals are held back
+// and added after the first's, in slab order, as in fusedGroups.
+func (w *workspace) backPairGroups(u int, acc []float64) {
+	s, k := w.s, w.k
+	stride := s.C * s.S
+	a0, a1 := u*w.group, min(s.C, (u+1)*w.group) // applied
+	b0, b1 := a1, min(s.C, (u+2)*w.group)        // summed
+	P, np := w.samplePair()
+	rps, slabs := w.geo.runsPerSlab, w.geo.slabs
+	held := acc[w.group*pipeChanAcc:]
+	pair := P * stride
+	span := (a1-a0)*s.S + pair
+	nheld := 0
+	addLanes := func(c int, l []float64) {
+		w.sum[c] += fallback.SumLanes(l[:lanes])
+		w.sq[c] += fallback.SumLanes(l[lanes : 2*lanes])
+		w.aux[c] += fallback.SumLanes(l[2*lanes : 3*lanes])
+		clear(l[:3*lanes])
+	}
+	for r := range np {
+		end1, end2 := (r+1)%rps == 0, (r+P+1)%rps == 0 || r+P+1 == s.N
+		off := r*stride + a0*s.S
+		k.backwardApplyCFNTPair(w.y[off:off+span], w.dy[off:off+span], w.x[off:off+span], 1, a1-a0, s.S, stride, pair, w.par[a0*pstride:])
+		for cb := b0; cb < b1; cb++ {
+			o := r*stride + cb*s.S
+			l := acc[(cb-b0)*pipeChanAcc : (cb-b0+1)*pipeChanAcc]
+			k.backwardCFPair(l, w.dy[o:o+pair+s.S], w.x[o:o+pair+s.S], s.S, pair, w.smean[cb])
+			if end1 {
+				addLanes(cb, l)
+			}
+			if end2 {
+				h := held[(cb-b0)*3*slabs+3*nheld:]
+				h[0], h[1], h[2] = fallback.SumLanes(l[3*lanes:4*lanes]), fallback.SumLanes(l[4*lanes:5*lanes]), fallback.SumLanes(l[5*lanes:])
+				clear(l[3*lanes:])
+			}
+		}
+		if end2 {
+			nheld++
+		}
+	}
+	one := func(r int) {
+		off := r*stride + a0*s.S
+		n := (a1 - a0) * s.S
+		k.backwardApplyCFNT(w.y[off:off+n], w.dy[off:off+n], w.x[off:off+n], 1, a1-a0, s.S, stride, w.par[a0*pstride:])
+		w.groupUnit(u+1, r, acc)
+	}
+	for r := np; r < P; r++ {
+		one(r)
+	}
+	// The second sample's slabs, in order (see fusedGroups).
+	for cb := b0; cb < b1; cb++ {
+		h := held[(cb-b0)*3*slabs:]
+		for i := range nheld {
+			w.sum[cb] += h[3*i]
+			w.sq[cb] += h[3*i+1]
+			w.aux[cb] += h[3*i+2]
+		}
+	}
+	for r := P + np; r < s.N; r++ {
+		one(r)
+	}
 }

@@ -54,6 +54,9 @@ type kernels struct {
 	// lanes carried in memory from one call to the next (chansCF).
 	statsCFCarry    func(out, acc []float64, part, x []float32, nch, chStride, nruns, runLen, stride, group, phase, end int, pivot []float32)
 	backwardCFCarry func(out, acc []float64, part, dy, x []float32, nch, chStride, nruns, runLen, stride, group, phase, end int, mean []float32)
+	// Two runs pair values apart in lockstep, each with its own lanes,
+	// whole vectors only (fallback.BackwardCFPair).
+	backwardCFPair func(acc []float64, dy, x []float32, n, pair int, mean float32)
 
 	// Non-temporal forms of the element-wise kernels: same bits; every run
 	// or row of their output starts ntAlign bytes aligned.
@@ -99,6 +102,7 @@ var generic = &kernels{
 	backwardCFChans: fallback.BackwardCFChans,
 	statsCFCarry:    fallback.StatsCFCarry,
 	backwardCFCarry: fallback.BackwardCFCarry,
+	backwardCFPair:  fallback.BackwardCFPair,
 
 	statsCLPrefetch:    fallback.StatsCL,
 	backwardCLPrefetch: fallback.BackwardCL,
@@ -164,6 +168,7 @@ func fromAsm(im asm.Impl) *kernels {
 		backwardCFChans:       im.BackwardCFChans,
 		statsCFCarry:          im.StatsCFCarry,
 		backwardCFCarry:       im.BackwardCFCarry,
+		backwardCFPair:        im.BackwardCFPair,
 		statsCLPrefetch:       im.StatsCLPrefetch,
 		backwardCLPrefetch:    im.BackwardCLPrefetch,
 		statsCLCached:         im.StatsCLCached,

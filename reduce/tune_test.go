@@ -25,7 +25,7 @@ import (
 // StatsApplyCF), TUNE_NTSHORT=0 (short unaligned runs without
 // non-temporal stores), TUNE_CARRY=0 (chansCF without carryCF) and
 // TUNE_PAIR=0 (the channels-first element-wise ops without pairCF, and
-// Train's fused groups without StatsApplyCFPair) pick
+// the pipelined groups of Train and Backward on single samples) pick
 // the case, and TUNE_COLD=1 makes every op start from
 // memory. read and read2 are plain loops over x, and
 // over x and dy (four scalar sums, slower than copy() in cache: 1.96x on

@@ -18,14 +18,16 @@ func StatsCF(isa ISA) {
 	reduction(isa, false, true, true, tab)
 }
 
-// BackwardCF generates backwardCF<ISA>, backwardCFChans<ISA> and
-// backwardCFCarry<ISA>, the forms of fallback.BackwardCF,
-// fallback.BackwardCFChans and fallback.BackwardCFCarry.
+// BackwardCF generates backwardCF<ISA>, backwardCFChans<ISA>,
+// backwardCFCarry<ISA> and backwardCFPair<ISA>, the forms of
+// fallback.BackwardCF, fallback.BackwardCFChans, fallback.BackwardCFCarry
+// and fallback.BackwardCFPair.
 func BackwardCF(isa ISA) {
 	tab := maskTable(isa, "backwardCF")
 	reduction(isa, true, false, false, tab)
 	reduction(isa, true, true, false, tab)
 	reduction(isa, true, true, true, tab)
+	BackwardCFPair(isa)
 }
 
 // prefetchLines is the number of cache lines at the start of each run that
