@@ -85,6 +85,18 @@ func FuzzStatsCF(f *testing.F) {
 			im.BackwardCF(gotB, dy, x, nruns, runLen, stride, group, pivot)
 			sameFuzz64(t, im.Name+" BackwardCF", gotB, wantB)
 		}
+		// The Pair form of BackwardCF, on the geometry it takes: runs of
+		// whole vectors of 16 (runLen rounded down), two of them stride
+		// rounded up apart.
+		if pn, pair := runLen&^15, (stride+15)&^15; pn > 0 && pair+pn <= len(x) {
+			wantP := make([]float64, 6*fallback.Lanes)
+			fallback.BackwardCFPair(wantP, dy, x, pn, pair, pivot)
+			for _, im := range ims {
+				gotP := make([]float64, 6*fallback.Lanes)
+				im.BackwardCFPair(gotP, dy, x, pn, pair, pivot)
+				sameFuzz64(t, im.Name+" BackwardCFPair", gotP, wantP)
+			}
+		}
 		// The multi-channel forms: 1 to 4 channels runLen apart (they may
 		// overlap the next sample's runs; the kernels only read).
 		nch := 1 + int(grp/4)%4
