@@ -2312,7 +2312,7 @@ TEXT ·backwardCFPairAVX2(SB), NOSPLIT, $384-92
 	VMOVUPS      Y13, 320(SP)
 	VMOVUPS      Y13, 352(SP)
 
-	// Blocks of 32 values of both runs, flushed every FlushCF values.
+	// Blocks of 32 values of both streams, flushed every FlushCF values.
 	MOVQ SI, DI
 	SHRQ $0x05, DI
 	JZ   backwardCFPairAVX2_half
@@ -2332,10 +2332,10 @@ backwardCFPairAVX2_block:
 	VADDPS  (SP), Y14, Y15
 	VMOVUPS Y15, (SP)
 	VMULPS  Y13, Y14, Y14
-	VADDPS  128(SP), Y14, Y15
-	VMOVUPS Y15, 128(SP)
-	VADDPS  256(SP), Y13, Y15
-	VMOVUPS Y15, 256(SP)
+	VADDPS  128(SP), Y14, Y14
+	VMOVUPS Y14, 128(SP)
+	VADDPS  256(SP), Y13, Y13
+	VMOVUPS Y13, 256(SP)
 	VMOVUPS 32(CX), Y13
 	VSUBPS  Y0, Y13, Y13
 	VMOVUPS 32(DX), Y14
@@ -2349,10 +2349,10 @@ backwardCFPairAVX2_block:
 	VADDPS  32(SP), Y14, Y15
 	VMOVUPS Y15, 32(SP)
 	VMULPS  Y13, Y14, Y14
-	VADDPS  160(SP), Y14, Y15
-	VMOVUPS Y15, 160(SP)
-	VADDPS  288(SP), Y13, Y15
-	VMOVUPS Y15, 288(SP)
+	VADDPS  160(SP), Y14, Y14
+	VMOVUPS Y14, 160(SP)
+	VADDPS  288(SP), Y13, Y13
+	VMOVUPS Y13, 288(SP)
 	VMOVUPS 64(CX), Y13
 	VSUBPS  Y0, Y13, Y13
 	VMOVUPS 64(DX), Y14
@@ -2366,10 +2366,10 @@ backwardCFPairAVX2_block:
 	VADDPS  64(SP), Y14, Y15
 	VMOVUPS Y15, 64(SP)
 	VMULPS  Y13, Y14, Y14
-	VADDPS  192(SP), Y14, Y15
-	VMOVUPS Y15, 192(SP)
-	VADDPS  320(SP), Y13, Y15
-	VMOVUPS Y15, 320(SP)
+	VADDPS  192(SP), Y14, Y14
+	VMOVUPS Y14, 192(SP)
+	VADDPS  320(SP), Y13, Y13
+	VMOVUPS Y13, 320(SP)
 	VMOVUPS 96(CX), Y13
 	VSUBPS  Y0, Y13, Y13
 	VMOVUPS 96(DX), Y14
@@ -2383,10 +2383,10 @@ backwardCFPairAVX2_block:
 	VADDPS  96(SP), Y14, Y15
 	VMOVUPS Y15, 96(SP)
 	VMULPS  Y13, Y14, Y14
-	VADDPS  224(SP), Y14, Y15
-	VMOVUPS Y15, 224(SP)
-	VADDPS  352(SP), Y13, Y15
-	VMOVUPS Y15, 352(SP)
+	VADDPS  224(SP), Y14, Y14
+	VMOVUPS Y14, 224(SP)
+	VADDPS  352(SP), Y13, Y13
+	VMOVUPS Y13, 352(SP)
 	ADDQ    $0x80, CX
 	ADDQ    $0x80, DX
 	DECQ    R8
@@ -2490,7 +2490,7 @@ backwardCFPairAVX2_block:
 	VMOVUPD      Y13, 736(AX)
 	VXORPS       Y12, Y12, Y12
 
-	// The second run's lanes, from the stack.
+	// The second stream's lanes, from the stack.
 	VMOVUPS      (SP), Y13
 	VCVTPS2PD    X13, Y14
 	VADDPD       768(AX), Y14, Y14
@@ -2634,10 +2634,10 @@ backwardCFPairAVX2_half:
 	VADDPS  (SP), Y14, Y15
 	VMOVUPS Y15, (SP)
 	VMULPS  Y13, Y14, Y14
-	VADDPS  128(SP), Y14, Y15
-	VMOVUPS Y15, 128(SP)
-	VADDPS  256(SP), Y13, Y15
-	VMOVUPS Y15, 256(SP)
+	VADDPS  128(SP), Y14, Y14
+	VMOVUPS Y14, 128(SP)
+	VADDPS  256(SP), Y13, Y13
+	VMOVUPS Y13, 256(SP)
 	VMOVUPS 32(CX), Y13
 	VSUBPS  Y0, Y13, Y13
 	VMOVUPS 32(DX), Y14
@@ -2651,10 +2651,10 @@ backwardCFPairAVX2_half:
 	VADDPS  32(SP), Y0, Y14
 	VMOVUPS Y14, 32(SP)
 	VMULPS  Y13, Y0, Y0
-	VADDPS  160(SP), Y0, Y14
-	VMOVUPS Y14, 160(SP)
-	VADDPS  288(SP), Y13, Y14
-	VMOVUPS Y14, 288(SP)
+	VADDPS  160(SP), Y0, Y0
+	VMOVUPS Y0, 160(SP)
+	VADDPS  288(SP), Y13, Y0
+	VMOVUPS Y0, 288(SP)
 
 	// The last flush, unless n is a multiple of FlushCF and the blocks made it.
 backwardCFPairAVX2_last:
@@ -2759,7 +2759,7 @@ backwardCFPairAVX2_last:
 	VMOVUPD      Y0, 736(AX)
 	VXORPS       Y12, Y12, Y12
 
-	// The second run's lanes, from the stack.
+	// The second stream's lanes, from the stack.
 	VMOVUPS      (SP), Y0
 	VCVTPS2PD    X0, Y1
 	VADDPD       768(AX), Y1, Y1

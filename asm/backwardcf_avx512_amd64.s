@@ -1417,7 +1417,7 @@ TEXT ·backwardCFPairAVX512(SB), NOSPLIT, $0-92
 	VPXORD       Z11, Z11, Z11
 	VPXORD       Z12, Z12, Z12
 
-	// Blocks of 32 values of both runs, flushed every FlushCF values.
+	// Blocks of 32 values of both streams, flushed every FlushCF values.
 	MOVQ SI, DI
 	SHRQ $0x05, DI
 	JZ   backwardCFPairAVX512_half

@@ -247,24 +247,16 @@ func StatsApplyCFPair(isa ISA) {
 	Pragma("noescape")
 	Doc(name+" is the "+isa.Suffix+" form of fallback.StatsApplyCFPair, with the same bits, storing non-temporally.",
 		"It requires n and pair to be multiples of 16 and y to start on a 64-byte boundary.")
-	nv := Lanes / isa.W
-	var lanes2 Mem // AVX2: the second stream's float32 lanes, q-major
-	if !isa.Z {
-		lanes2 = AllocLocal(2 * Lanes * 4)
-	}
-
+	lanes := newPairLanes(isa, 2)
 	acc := Mem{Base: Load(Param("acc").Base(), GP64())}
-	acc2 := acc.Offset(8 * 2 * Lanes)
 	px := Mem{Base: Load(Param("x").Base(), GP64())}
 	py := Mem{Base: Load(Param("y").Base(), GP64())}
 	pa := Mem{Base: Load(Param("xa").Base(), GP64())}
-	d := Load(Param("pair"), GP64())
-	SHLQ(U8(2), d)
+	second := pairOffset()
 	size := Load(Param("n"), GP64())
 	TESTQ(size, size)
 	JLE(LabelRef(lbl(name, "done")))
 	pp := Load(Param("p").Base(), GP64())
-
 	sc := isa.Vec()
 	VBROADCASTSS(paramAddr("pivot"), sc)
 	par := make([]VecVirtual, 4)
@@ -272,50 +264,16 @@ func StatsApplyCFPair(isa ISA) {
 		par[i] = isa.Vec()
 		VBROADCASTSS(Mem{Base: pp, Disp: 4 * i}, par[i])
 	}
-	newLanes := func() [][]VecVirtual {
-		a := make([][]VecVirtual, 2)
-		for q := range a {
-			a[q] = make([]VecVirtual, nv)
-			for v := range a[q] {
-				a[q][v] = isa.Vec()
-				isa.zero(a[q][v])
-			}
-		}
-		return a
-	}
-	accs1 := newLanes()
-	var accs2 [][]VecVirtual
-	if isa.Z {
-		accs2 = newLanes()
-	} else {
-		z := isa.Vec()
-		isa.zero(z)
-		for i := range 2 * nv {
-			VMOVUPS(z, lanes2.Offset(i*isa.Bytes()))
-		}
-	}
-	second := func(b Mem) Mem { return Mem{Base: b.Base, Index: d, Scale: 1} }
+	lanes.zero()
 
-	// stats adds vector v of the block at b to lanes accs, or, when accs
-	// is nil, to the lanes on the stack.
-	stats := func(b Mem, v int, accs [][]VecVirtual) {
+	// stats adds vector v of stream k's block at b to its lanes.
+	stats := func(k int, b Mem, v int) {
 		t := isa.Vec()
 		VMOVUPS(b.Offset(v*isa.Bytes()), t)
 		VSUBPS(sc, t, t) // t = x - pivot
-		if accs != nil {
-			s, q := accs[0][v], accs[1][v]
-			VADDPS(t, s, s) // s = s + t
-			VMULPS(t, t, t)
-			VADDPS(t, q, q) // q = q + t*t
-			return
-		}
-		s := isa.Vec()
-		ls, lq := lanes2.Offset(v*isa.Bytes()), lanes2.Offset((nv+v)*isa.Bytes())
-		VADDPS(ls, t, s)
-		VMOVUPS(s, ls)
+		lanes.add(k, 0, v, t)
 		VMULPS(t, t, t)
-		VADDPS(lq, t, s)
-		VMOVUPS(s, lq)
+		lanes.add(k, 1, v, t) // q + t*t
 	}
 	// apply normalizes vector v of the block at a into o.
 	apply := func(a, o Mem, v int) {
@@ -328,63 +286,14 @@ func StatsApplyCFPair(isa ISA) {
 		VADDPS(par[3], t, t) // + b
 		VMOVNTPS(t, o.Offset(off))
 	}
-	vectors := func(nvec int) {
+	pairBlocks(isa, name, size, []Mem{px, pa, py}, func(nvec int) {
 		for v := range nvec {
-			stats(px, v, accs1)
-			stats(second(px), v, accs2)
+			stats(0, px, v)
+			stats(1, second(px), v)
 			apply(pa, py, v)
 			apply(second(pa), second(py), v)
 		}
-	}
-	flush := func() {
-		isa.flushLanes(accs1, acc)
-		if isa.Z {
-			isa.flushLanes(accs2, acc2)
-			return
-		}
-		Comment("The second stream's lanes, from the stack.")
-		for q := range 2 {
-			for v := range nv {
-				a := isa.Vec()
-				m := lanes2.Offset((q*nv + v) * isa.Bytes())
-				VMOVUPS(m, a)
-				isa.flushLane(a, acc2.Offset(8*(q*Lanes+v*isa.W)))
-				VMOVUPS(a, m)
-			}
-		}
-	}
-
-	Comment("Blocks of 32 values of both streams, flushed every FlushCF values.")
-	blocks, seg := GP64(), GP64()
-	MOVQ(size, blocks)
-	SHRQ(U8(5), blocks)
-	JZ(LabelRef(lbl(name, "half")))
-	MOVQ(U32(FlushCF/Lanes), seg)
-	Label(lbl(name, "block"))
-	vectors(nv)
-	ADDQ(U8(4*Lanes), px.Base)
-	ADDQ(U8(4*Lanes), pa.Base)
-	ADDQ(U8(4*Lanes), py.Base)
-	DECQ(seg)
-	JNZ(LabelRef(lbl(name, "noflush")))
-	flush()
-	MOVQ(U32(FlushCF/Lanes), seg)
-	Label(lbl(name, "noflush"))
-	DECQ(blocks)
-	JNZ(LabelRef(lbl(name, "block")))
-
-	Comment("A last half block of 16 values: lanes 0-15.")
-	Label(lbl(name, "half"))
-	TESTQ(U32(Lanes/2), size)
-	JZ(LabelRef(lbl(name, "last")))
-	vectors(Lanes / 2 / isa.W)
-
-	Comment("The last flush, unless n is a multiple of FlushCF and the blocks made it.")
-	Label(lbl(name, "last"))
-	TESTQ(U32(FlushCF-1), size)
-	JZ(LabelRef(lbl(name, "done")))
-	flush()
-
+	}, func() { lanes.flush(acc) })
 	Label(lbl(name, "done"))
 	SFENCE()
 	VZEROUPPER()

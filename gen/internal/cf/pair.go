@@ -27,108 +27,145 @@ func BackwardCFPair(isa ISA) {
 	Pragma("noescape")
 	Doc(name+" is the "+isa.Suffix+" form of fallback.BackwardCFPair, with the same bits.",
 		"It requires n and pair to be multiples of 16.")
-	const nq = 3
-	nv := Lanes / isa.W
-	var lanes2 Mem // AVX2: the second run's float32 lanes, q-major
-	if !isa.Z {
-		lanes2 = AllocLocal(nq * Lanes * 4)
-	}
-
+	lanes := newPairLanes(isa, 3)
 	acc := Mem{Base: Load(Param("acc").Base(), GP64())}
-	acc2 := acc.Offset(8 * nq * Lanes)
 	px := Mem{Base: Load(Param("x").Base(), GP64())}
 	pdy := Mem{Base: Load(Param("dy").Base(), GP64())}
-	d := Load(Param("pair"), GP64())
-	SHLQ(U8(2), d)
+	second := pairOffset()
 	size := Load(Param("n"), GP64())
 	TESTQ(size, size)
 	JLE(LabelRef(lbl(name, "done")))
-
 	m := isa.Vec()
 	VBROADCASTSS(paramAddr("mean"), m)
-	newLanes := func() [][]VecVirtual {
-		a := make([][]VecVirtual, nq)
-		for q := range a {
-			a[q] = make([]VecVirtual, nv)
-			for v := range a[q] {
-				a[q][v] = isa.Vec()
-				isa.zero(a[q][v])
-			}
-		}
-		return a
-	}
-	accs1 := newLanes()
-	var accs2 [][]VecVirtual
-	if isa.Z {
-		accs2 = newLanes()
-	} else {
-		z := isa.Vec()
-		isa.zero(z)
-		for i := range nq * nv {
-			VMOVUPS(z, lanes2.Offset(i*isa.Bytes()))
-		}
-	}
-	second := func(b Mem) Mem { return Mem{Base: b.Base, Index: d, Scale: 1} }
+	lanes.zero()
 
-	// add feeds vector v of the block at x and dy to lanes accs, or, when
-	// accs is nil, to the lanes on the stack: Sdy += dy, P += dy*(x -
-	// mean), R += x - mean.
-	add := func(x, dy Mem, v int, accs [][]VecVirtual) {
+	// add feeds vector v of stream k's block at x and dy to its lanes:
+	// Sdy += dy, P += dy*(x - mean), R += x - mean.
+	add := func(k int, x, dy Mem, v int) {
 		t, g := isa.Vec(), isa.Vec()
 		VMOVUPS(x.Offset(v*isa.Bytes()), t)
 		VSUBPS(m, t, t) // t = x - mean
 		VMOVUPS(dy.Offset(v*isa.Bytes()), g)
-		if accs != nil {
-			VADDPS(g, accs[0][v], accs[0][v])
-			VMULPS(t, g, g) // dy*t, rounded before the add
-			VADDPS(g, accs[1][v], accs[1][v])
-			VADDPS(t, accs[2][v], accs[2][v])
-			return
-		}
-		s := isa.Vec()
-		lane := func(q int) Mem { return lanes2.Offset((q*nv + v) * isa.Bytes()) }
-		VADDPS(lane(0), g, s)
-		VMOVUPS(s, lane(0))
-		VMULPS(t, g, g)
-		VADDPS(lane(1), g, s)
-		VMOVUPS(s, lane(1))
-		VADDPS(lane(2), t, s)
-		VMOVUPS(s, lane(2))
+		lanes.add(k, 0, v, g)
+		VMULPS(t, g, g) // dy*t, rounded before the add
+		lanes.add(k, 1, v, g)
+		lanes.add(k, 2, v, t)
 	}
-	vectors := func(nvec int) {
+	pairBlocks(isa, name, size, []Mem{px, pdy}, func(nvec int) {
 		for v := range nvec {
-			add(px, pdy, v, accs1)
-			add(second(px), second(pdy), v, accs2)
+			add(0, px, pdy, v)
+			add(1, second(px), second(pdy), v)
 		}
+	}, func() { lanes.flush(acc) })
+	Label(lbl(name, "done"))
+	VZEROUPPER()
+	RET()
+}
+
+// pairLanes are the float32 lanes of a Pair kernel's two streams, nq
+// quantities each: in registers, but for the second stream's on AVX2, which
+// has too few vector registers for both and keeps them on the stack.
+type pairLanes struct {
+	isa   ISA
+	nq    int
+	regs  [2][][]VecVirtual // [stream][q][v]; regs[1] nil on AVX2
+	stack Mem               // AVX2: the second stream's lanes, q-major
+}
+
+// newPairLanes allocates the lanes (before any Load, as AllocLocal must).
+func newPairLanes(isa ISA, nq int) *pairLanes {
+	l := &pairLanes{isa: isa, nq: nq}
+	if !isa.Z {
+		l.stack = AllocLocal(nq * Lanes * 4)
 	}
-	flush := func() {
-		isa.flushLanes(accs1, acc)
-		if isa.Z {
-			isa.flushLanes(accs2, acc2)
-			return
+	return l
+}
+
+// zero sets every lane to 0.
+func (l *pairLanes) zero() {
+	isa, nv := l.isa, Lanes/l.isa.W
+	for k := range 2 {
+		if k == 1 && !isa.Z {
+			z := isa.Vec()
+			isa.zero(z)
+			for i := range l.nq * nv {
+				VMOVUPS(z, l.stack.Offset(i*isa.Bytes()))
+			}
+			continue
 		}
-		Comment("The second run's lanes, from the stack.")
-		for q := range nq {
-			for v := range nv {
-				a := isa.Vec()
-				l := lanes2.Offset((q*nv + v) * isa.Bytes())
-				VMOVUPS(l, a)
-				isa.flushLane(a, acc2.Offset(8*(q*Lanes+v*isa.W)))
-				VMOVUPS(a, l)
+		l.regs[k] = make([][]VecVirtual, l.nq)
+		for q := range l.regs[k] {
+			l.regs[k][q] = make([]VecVirtual, nv)
+			for v := range l.regs[k][q] {
+				l.regs[k][q][v] = isa.Vec()
+				isa.zero(l.regs[k][q][v])
 			}
 		}
 	}
+}
 
-	Comment("Blocks of 32 values of both runs, flushed every FlushCF values.")
+// add adds t to lane vector v of quantity q of stream k (lane + t: the
+// same sum either way round).
+func (l *pairLanes) add(k, q, v int, t VecVirtual) {
+	if l.regs[k] != nil {
+		a := l.regs[k][q][v]
+		VADDPS(t, a, a)
+		return
+	}
+	m := l.stack.Offset((q*Lanes/l.isa.W + v) * l.isa.Bytes())
+	s := l.isa.Vec()
+	VADDPS(m, t, s)
+	VMOVUPS(s, m)
+}
+
+// flush adds both streams' lanes to their float64 lanes, the first's at
+// acc and the second's nq*Lanes values on, and sets them to 0.
+func (l *pairLanes) flush(acc Mem) {
+	isa := l.isa
+	isa.flushLanes(l.regs[0], acc)
+	acc2 := acc.Offset(8 * l.nq * Lanes)
+	if isa.Z {
+		isa.flushLanes(l.regs[1], acc2)
+		return
+	}
+	Comment("The second stream's lanes, from the stack.")
+	for q := range l.nq {
+		for v := range Lanes / isa.W {
+			a := isa.Vec()
+			m := l.stack.Offset((q*Lanes/isa.W + v) * isa.Bytes())
+			VMOVUPS(m, a)
+			isa.flushLane(a, acc2.Offset(8*(q*Lanes+v*isa.W)))
+			VMOVUPS(a, m)
+		}
+	}
+}
+
+// pairOffset loads the parameter pair as a byte offset and returns the
+// operand of a stream pointer's twin: the same address pair values on.
+func pairOffset() func(b Mem) Mem {
+	d := Load(Param("pair"), GP64())
+	SHLQ(U8(2), d)
+	return func(b Mem) Mem { return Mem{Base: b.Base, Index: d, Scale: 1} }
+}
+
+// pairBlocks emits the walk of a Pair kernel over n values (a multiple of
+// 16): blocks of 32 values of both streams (vectors(Lanes/W)), the
+// pointers ptrs stepped after each and the lanes flushed every FlushCF
+// values; a last half block of 16 values (lanes 0-15, as in fallback); and
+// the last flush, unless n is a multiple of FlushCF and the blocks made
+// it. It falls through to the kernel's end.
+func pairBlocks(isa ISA, name string, n Register, ptrs []Mem, vectors func(nvec int), flush func()) {
+	Comment("Blocks of 32 values of both streams, flushed every FlushCF values.")
 	blocks, seg := GP64(), GP64()
-	MOVQ(size, blocks)
+	MOVQ(n, blocks)
 	SHRQ(U8(5), blocks)
 	JZ(LabelRef(lbl(name, "half")))
 	MOVQ(U32(FlushCF/Lanes), seg)
 	Label(lbl(name, "block"))
-	vectors(nv)
-	ADDQ(U8(4*Lanes), px.Base)
-	ADDQ(U8(4*Lanes), pdy.Base)
+	vectors(Lanes / isa.W)
+	for _, p := range ptrs {
+		ADDQ(U8(4*Lanes), p.Base)
+	}
 	DECQ(seg)
 	JNZ(LabelRef(lbl(name, "noflush")))
 	flush()
@@ -139,17 +176,13 @@ func BackwardCFPair(isa ISA) {
 
 	Comment("A last half block of 16 values: lanes 0-15.")
 	Label(lbl(name, "half"))
-	TESTQ(U32(Lanes/2), size)
+	TESTQ(U32(Lanes/2), n)
 	JZ(LabelRef(lbl(name, "last")))
 	vectors(Lanes / 2 / isa.W)
 
 	Comment("The last flush, unless n is a multiple of FlushCF and the blocks made it.")
 	Label(lbl(name, "last"))
-	TESTQ(U32(FlushCF-1), size)
+	TESTQ(U32(FlushCF-1), n)
 	JZ(LabelRef(lbl(name, "done")))
 	flush()
-
-	Label(lbl(name, "done"))
-	VZEROUPPER()
-	RET()
 }
