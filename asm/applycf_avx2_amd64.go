@@ -22,3 +22,10 @@ func applyCFNTAVX2(y []float32, x []float32, n int, c int, s int, stride int, p 
 //
 //go:noescape
 func applyCFNTPairAVX2(y []float32, x []float32, n int, c int, s int, stride int, pair int, p []float32)
+
+// applyCFNTQuadAVX2 is the AVX2 form of fallback.ApplyCFQuad, with the same bits, storing non-temporally.
+// It requires s, stride and pair to be multiples of 16 and y to start on a 64-byte boundary;
+// the four blocks may not overlap, and y may be the very same slice as an input.
+//
+//go:noescape
+func applyCFNTQuadAVX2(y []float32, x []float32, n int, c int, s int, stride int, pair int, p []float32)

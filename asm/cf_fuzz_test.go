@@ -221,6 +221,15 @@ func FuzzApplyCF(f *testing.F) {
 			fallback.BackwardApplyCFPair(want, pdy, px, n, c, ps, pstr, pair, p)
 			im.BackwardApplyCFNTPair(got, pdy, px, n, c, ps, pstr, pair, p)
 			sameFuzz32(t, im.Name+" BackwardApplyCFNTPair", got, want)
+			// The Quad form: four blocks pair values apart.
+			qsize := 3*pair + (n-1)*pstr + c*ps
+			qx := fuzzFloats(data, qsize, raw, 3)
+			want = fuzzFloats([]byte{11}, qsize, false, 0)
+			got = alignedF32(qsize)
+			copy(got, want)
+			fallback.ApplyCFQuad(want, qx, n, c, ps, pstr, pair, p)
+			im.ApplyCFNTQuad(got, qx, n, c, ps, pstr, pair, p)
+			sameFuzz32(t, im.Name+" ApplyCFNTQuad", got, want)
 		}
 	})
 }

@@ -13,6 +13,7 @@ type Impl struct {
 	ApplyCF               func(y []float32, x []float32, n int, c int, s int, stride int, p []float32)
 	ApplyCFNT             func(y []float32, x []float32, n int, c int, s int, stride int, p []float32)
 	ApplyCFNTPair         func(y []float32, x []float32, n int, c int, s int, stride int, pair int, p []float32)
+	ApplyCFNTQuad         func(y []float32, x []float32, n int, c int, s int, stride int, pair int, p []float32)
 	ApplyCL               func(y []float32, x []float32, rows int, C int, ld int, p []float32)
 	ApplyCLNT             func(y []float32, x []float32, rows int, C int, ld int, p []float32)
 	BackParamsRows        func(sdy []float64, dot []float64, res []float64, dgamma []float64, invstd []float32, gamma []float32, lo []float32, k2 []float32, k3 []float32, k1 []float32, m float64) bool

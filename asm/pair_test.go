@@ -94,6 +94,55 @@ func checkPair(t *testing.T, im asm.Impl, what string, got, x, dy []float32, n, 
 	sameBits32(t, "BackwardApplyCFNTPair dx = x "+what, got, want)
 }
 
+// TestQuadKernel checks ApplyCFNTQuad against fallback.ApplyCFQuad, bit
+// for bit, as TestPairKernels checks the Pair kernels: n samples of c
+// channels at the start of the slices and again pair, 2*pair and 3*pair
+// values on, with gaps that must come out untouched, the output, x and
+// the parameters against guard pages, and in place.
+func TestQuadKernel(t *testing.T) {
+	rng := rand.New(rand.NewPCG(37, 38))
+	for _, im := range availableImpls(t) {
+		if im.ApplyCFNTQuad == nil {
+			t.Fatalf("%s: missing ApplyCFNTQuad", im.Name)
+		}
+		k := 0
+		for _, s := range []int{16, 32, 48, 64, 80, 112, 256, 784, 1040, 3136} {
+			for _, c := range []int{1, 2, 5} {
+				for _, n := range []int{1, 2, 3} {
+					k++
+					stride := c*s + 16*(k%3)
+					pair := n*stride - (stride - c*s) + 16*(k%4)
+					total := 3*pair + (n-1)*stride + c*s
+					atEnd := k%2 == 0
+					gx, gy := newGuarded(t, 4*total), newGuarded(t, 4*total)
+					x, got := gx.f32(total, atEnd), gy.f32(total, !atEnd)
+					fill(rng, x, 1e3, true)
+					gp := newGuarded(t, 4*fallback.ParamStrideCF*c)
+					p := gp.f32((c-1)*fallback.ParamStrideCF+4, atEnd)
+					fill(rng, p, 0, false)
+					what := fmt.Sprintf("%s n=%d c=%d s=%d stride=%d pair=%d atEnd=%v", im.Name, n, c, s, stride, pair, atEnd)
+					want := make([]float32, total)
+					for i := range got {
+						got[i] = float32(i%7) - 9.5
+						want[i] = got[i]
+					}
+					fallback.ApplyCFQuad(want, x, n, c, s, stride, pair, p)
+					noFault(t, "ApplyCFNTQuad "+what, func() { im.ApplyCFNTQuad(got, x, n, c, s, stride, pair, p) })
+					sameBits32(t, "ApplyCFNTQuad "+what, got, want)
+					copy(got, x)
+					copy(want, x)
+					fallback.ApplyCFQuad(want, want, n, c, s, stride, pair, p)
+					noFault(t, "ApplyCFNTQuad in place "+what, func() { im.ApplyCFNTQuad(got, got, n, c, s, stride, pair, p) })
+					sameBits32(t, "ApplyCFNTQuad in place "+what, got, want)
+					for _, g := range []*guarded{gx, gy, gp} {
+						g.free()
+					}
+				}
+			}
+		}
+	}
+}
+
 // TestBackwardCFPair checks every tier's BackwardCFPair against
 // fallback.BackwardCFPair, bit for bit, on the geometry package reduce
 // gives it: n and pair multiples of 16 (every such n up to 1104, then the

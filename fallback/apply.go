@@ -146,6 +146,14 @@ func ApplyCFPair(y, x []float32, n, c, s, stride, pair int, p []float32) {
 	ApplyCF(y[pair:], x[pair:], n, c, s, stride, p)
 }
 
+// ApplyCFQuad is ApplyCF over four blocks of the same geometry, pair
+// values apart, as ApplyCFPair.
+func ApplyCFQuad(y, x []float32, n, c, s, stride, pair int, p []float32) {
+	for k := range 4 {
+		ApplyCF(y[k*pair:], x[k*pair:], n, c, s, stride, p)
+	}
+}
+
 // BackwardApplyCFPair is BackwardApplyCF over two blocks, as ApplyCFPair.
 func BackwardApplyCFPair(dx, dy, x []float32, n, c, s, stride, pair int, p []float32) {
 	BackwardApplyCF(dx, dy, x, n, c, s, stride, p)

@@ -706,7 +706,11 @@ func (w *workspace) applyAll(o op) {
 		return
 	}
 	if w.pairs() {
-		w.pair = pairingCF(s, lim)
+		ways := 2
+		if o == opApply && quadOn && s.N >= 4 {
+			ways = 4
+		}
+		w.pair = pairingCF(s, lim, ways)
 		w.exec(o, w.pair.count())
 		return
 	}
@@ -716,24 +720,38 @@ func (w *workspace) applyAll(o op) {
 
 // pairing cuts a channels-first element-wise op into calls over two
 // halves of the batch at once: samples i and i + N/2 in one call of a Pair
-// kernel, which streams two stretches of memory instead of one. An odd
-// batch's last sample goes alone, to the plain NT kernel. Tune harness,
-// TUNE_COLD=1, TUNE_PAIR=0 against the default, alternating (2026-12-07):
-// Infer of 32x64x56x56 took 0.86-0.97x copy() unpaired and 0.79-0.86
-// paired (eight pairs), 64x128x56x56 0.88 and 1.12 against 0.80 and
-// 0.87, 16x32x112x112 0.89 and 0.92 against 0.82 and 0.82. Only the
-// whole-batch calls of applyAll pair: the pipelined groups of Train and
-// Backward interleave their apply with the next group's statistics, and
-// paired calls there did not gain (Backward of 32x64x56x56 2.22-2.50
-// paired, 2.23-2.28 not, three pairs).
+// kernel, which streams two stretches of memory instead of one; Infer and
+// the whole-batch normalization of Train go further, to four quarters of
+// the batch (samples i, i + N/4, i + N/2, i + 3N/4) in one call of
+// ApplyCFNTQuad. The samples left over (the last of an odd batch; up to
+// three of a batch cut in quarters) go alone, to the plain NT kernel.
+// Tune harness, TUNE_COLD=1, alternating (2026-12-07): Infer of
+// 32x64x56x56 took 0.86-0.97x copy() unpaired and 0.79-0.86 paired (eight
+// pairs), 64x128x56x56 0.88 and 1.12 against 0.80 and 0.87,
+// 16x32x112x112 0.89 and 0.92 against 0.82 and 0.82; four ways, see
+// quadOn. Only the whole-batch calls of applyAll do so: the pipelined
+// groups of Train and Backward pair samples their own way
+// (pipeline.go).
 type pairing struct {
-	off  int        // values between the halves (N/2 samples); 0: the call does not pair
-	half Shape      // the first half's shape
-	ch   cfChunking // chunks of the first half, each with its twin
-	solo cfChunking // the last sample of an odd batch (count 0 for an even one)
+	off  int        // values between the blocks (N/ways samples); 0: the call does not pair
+	ways int        // blocks per call: 2 (the Pair kernels) or 4 (ApplyCFNTQuad)
+	part Shape      // the first block's shape
+	ch   cfChunking // chunks of the first block, each with its twins
+	solo cfChunking // the samples after the blocks, alone (count 0 when none)
 }
 
 func (p *pairing) count() int { return p.ch.count + p.solo.count }
+
+// quadOn lets the normalization of a whole batch of four samples or more
+// walk four quarters of it at once (ApplyCFNTQuad). Measured first with a
+// stand-alone scaled copy walked as Infer walks a batch (32x64x56x56 from
+// memory, a call per sample, two runs): two streams 1.12-1.16 ms, four
+// 1.02. Then Infer, tune harness, TUNE_COLD=1, TUNE_QUAD=0 against the
+// default, three alternating pairs (AVX-512): 32x64x56x56 0.75-0.78x
+// copy() in halves, 0.70-0.74 in quarters; 64x128x56x56 0.81-0.85 and
+// 0.72-0.75; 16x32x112x112 0.77-0.81 and 0.74-0.77. AVX2 (two pairs,
+// 32x64x56x56): 0.81 and 0.76.
+var quadOn = true
 
 // pairOn enables the paired calls (tests and the tune harness switch it).
 var pairOn = true
@@ -745,32 +763,32 @@ func (w *workspace) pairs() bool {
 	return pairOn && w.nt && w.ntRuns && w.s.S%16 == 0 && w.s.N >= 2
 }
 
-// pairingCF cuts the batch s into paired calls of at most lim values a
-// half.
-func pairingCF(s Shape, lim int) pairing {
+// pairingCF cuts the batch s into calls of ways blocks (2 or 4, at most
+// s.N) of at most lim values a block.
+func pairingCF(s Shape, lim, ways int) pairing {
 	lim = max(16, lim&^15) // pieces of a run start on whole lines
-	half := s
-	half.N = s.N / 2
-	p := pairing{off: half.N * s.C * s.S, half: half, ch: chunkingCF(half, 0, s.C, lim)}
-	if s.N%2 == 1 {
-		one := s
-		one.N = 1
-		p.solo = chunkingCF(one, 0, s.C, lim)
+	part := s
+	part.N = s.N / ways
+	p := pairing{off: part.N * s.C * s.S, ways: ways, part: part, ch: chunkingCF(part, 0, s.C, lim)}
+	if rest := s.N - ways*part.N; rest > 0 {
+		r := s
+		r.N = rest
+		p.solo = chunkingCF(r, 0, s.C, lim)
 	}
 	return p
 }
 
 // pairedChunk runs call i of p: the normalization, or with backward the
-// backward apply, of chunk i of the first half and its twin, or of a
-// piece of an odd batch's last sample.
+// backward apply, of chunk i of the first block and its twins, or of a
+// piece of the samples left after the blocks.
 func (w *workspace) pairedChunk(p *pairing, i int, backward bool) {
 	s := w.s
 	stride := s.C * s.S
 	if i >= p.ch.count {
-		one := s
-		one.N = 1
-		off, n, c, runLen, cFirst := p.solo.chunk(one, i-p.ch.count)
-		off += (s.N - 1) * stride
+		rest := s
+		rest.N = s.N - p.ways*p.part.N
+		off, n, c, runLen, cFirst := p.solo.chunk(rest, i-p.ch.count)
+		off += p.ways * p.part.N * stride
 		y, x, par := cfSpan(w.y, s, off, n, c, runLen), cfSpan(w.x, s, off, n, c, runLen), w.par[cFirst*pstride:]
 		if backward {
 			w.k.backwardApplyCFNT(y, cfSpan(w.dy, s, off, n, c, runLen), x, n, c, runLen, stride, par)
@@ -779,12 +797,15 @@ func (w *workspace) pairedChunk(p *pairing, i int, backward bool) {
 		}
 		return
 	}
-	off, n, c, runLen, cFirst := p.ch.chunk(p.half, i)
-	end := off + p.off + (n-1)*stride + c*runLen
+	off, n, c, runLen, cFirst := p.ch.chunk(p.part, i)
+	end := off + (p.ways-1)*p.off + (n-1)*stride + c*runLen
 	y, x, par := w.y[off:end], w.x[off:end], w.par[cFirst*pstride:]
-	if backward {
+	switch {
+	case backward:
 		w.k.backwardApplyCFNTPair(y, w.dy[off:end], x, n, c, runLen, stride, p.off, par)
-	} else {
+	case p.ways == 4:
+		w.k.applyCFNTQuad(y, x, n, c, runLen, stride, p.off, par)
+	default:
 		w.k.applyCFNTPair(y, x, n, c, runLen, stride, p.off, par)
 	}
 }

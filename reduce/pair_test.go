@@ -10,14 +10,17 @@ import (
 )
 
 // TestPairedApply checks pairing: the channels-first element-wise ops over
-// two halves of a batch at once, on non-temporal stores (ntBytes here 0)
-// and runs of whole lines. Infer, and Train and Backward on more workers
-// than half their channels (their slabs are spread and applyAll runs the
+// two halves (the normalization of four samples or more: four quarters) of
+// a batch at once, on non-temporal stores (ntBytes here 0) and runs of
+// whole lines. Infer, and Train and Backward on more workers than half
+// their channels (their slabs are spread and applyAll runs the
 // element-wise op), with every implementation on 1 to 4 workers, against
-// the generic path with ordinary stores, bit for bit; even and odd batches
-// (the last sample of an odd one goes alone), and chunkings of whole
-// samples, of a few channels and of pieces of a run. Both Pair kernels
-// must have run on every batch of two samples or more, and on no other.
+// the generic path with ordinary stores, bit for bit; batches with no
+// sample left over and with one to three (they go alone), and chunkings of
+// whole samples, of a few channels and of pieces of a run. The Quad kernel
+// must have run on every batch of four samples or more, the normalization's
+// Pair kernel on batches of two and three, the backward Pair kernel on
+// every batch of two or more, and none on a single sample.
 func TestPairedApply(t *testing.T) {
 	defer func(v, e int) { ntBytes, chunkElems = v, e }(ntBytes, chunkElems)
 	cases := []struct {
@@ -31,6 +34,9 @@ func TestPairedApply(t *testing.T) {
 		{Shape{N: 4, C: 6, S: 64}, 100},    // a channel per call
 		{Shape{N: 3, C: 2, S: 3136}, 1000}, // pieces of runs
 		{Shape{N: 1, C: 4, S: 256}, 1 << 18},
+		{Shape{N: 7, C: 2, S: 112}, 1 << 18}, // quarters of one sample, three left
+		{Shape{N: 10, C: 3, S: 48}, 100},     // quarters of two samples, two left; a channel per call
+		{Shape{N: 8, C: 2, S: 3136}, 1000},   // pieces of runs in quarters
 	}
 	rng := rand.New(rand.NewPCG(71, 72))
 	for _, tc := range cases {
@@ -67,11 +73,15 @@ func TestPairedApply(t *testing.T) {
 				t.Fatal(err)
 			}
 			k := active.Load()
-			pair, backPair := k.applyCFNTPair, k.backwardApplyCFNTPair
-			var calls, backCalls atomic.Int64 // the workers call the kernels
+			pair, backPair, quad := k.applyCFNTPair, k.backwardApplyCFNTPair, k.applyCFNTQuad
+			var calls, backCalls, quadCalls atomic.Int64 // the workers call the kernels
 			k.applyCFNTPair = func(y, x []float32, n, c, s, stride, p int, par []float32) {
 				calls.Add(1)
 				pair(y, x, n, c, s, stride, p, par)
+			}
+			k.applyCFNTQuad = func(y, x []float32, n, c, s, stride, p int, par []float32) {
+				quadCalls.Add(1)
+				quad(y, x, n, c, s, stride, p, par)
 			}
 			k.backwardApplyCFNTPair = func(dx, dy, x []float32, n, c, s, stride, p int, par []float32) {
 				backCalls.Add(1)
@@ -90,10 +100,11 @@ func TestPairedApply(t *testing.T) {
 					t.Errorf("%s: Backward dx[%d] = %v, want %v", what, i, gotB[i], wantB[i])
 				}
 			}
-			k.applyCFNTPair, k.backwardApplyCFNTPair = pair, backPair
+			k.applyCFNTPair, k.backwardApplyCFNTPair, k.applyCFNTQuad = pair, backPair, quad
 			restore()
-			if (s.N >= 2) != (calls.Load() > 0) || (s.N >= 2) != (backCalls.Load() > 0) {
-				t.Errorf("%s %v: %d and %d calls of the Pair kernels, want some exactly when N >= 2 (test setup)", name, s, calls.Load(), backCalls.Load())
+			if (s.N == 2 || s.N == 3) != (calls.Load() > 0) || (s.N >= 4) != (quadCalls.Load() > 0) || (s.N >= 2) != (backCalls.Load() > 0) {
+				t.Errorf("%s %v: %d, %d and %d calls of ApplyCFNTPair, ApplyCFNTQuad and BackwardApplyCFNTPair (test setup)",
+					name, s, calls.Load(), quadCalls.Load(), backCalls.Load())
 			}
 		}
 	}

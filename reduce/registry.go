@@ -68,6 +68,8 @@ type kernels struct {
 	// only (fallback.ApplyCFPair, fallback.BackwardApplyCFPair).
 	applyCFNTPair         func(y, x []float32, n, c, s, stride, pair int, p []float32)
 	backwardApplyCFNTPair func(dx, dy, x []float32, n, c, s, stride, pair int, p []float32)
+	// Four blocks pair values apart in lockstep (fallback.ApplyCFQuad).
+	applyCFNTQuad func(y, x []float32, n, c, s, stride, pair int, p []float32)
 
 	// The statistics of one channels-first run and the non-temporal
 	// normalization of another in one loop (fallback.StatsApplyCF).
@@ -116,6 +118,7 @@ var generic = &kernels{
 
 	applyCFNTPair:         fallback.ApplyCFPair,
 	backwardApplyCFNTPair: fallback.BackwardApplyCFPair,
+	applyCFNTQuad:         fallback.ApplyCFQuad,
 
 	trainParamsRows:    fallback.TrainParamsRows,
 	backParamsRows:     fallback.BackParamsRows,
@@ -179,6 +182,7 @@ func fromAsm(im asm.Impl) *kernels {
 		backwardApplyCLNT:     im.BackwardApplyCLNT,
 		applyCFNTPair:         im.ApplyCFNTPair,
 		backwardApplyCFNTPair: im.BackwardApplyCFNTPair,
+		applyCFNTQuad:         im.ApplyCFNTQuad,
 		trainParamsRows:       im.TrainParamsRows,
 		backParamsRows:        im.BackParamsRows,
 		statsApplyCFNT:        im.StatsApplyCFNT,

@@ -25,7 +25,8 @@ import (
 // StatsApplyCF), TUNE_NTSHORT=0 (short unaligned runs without
 // non-temporal stores), TUNE_CARRY=0 (chansCF without carryCF) and
 // TUNE_PAIR=0 (the channels-first element-wise ops without pairCF, and
-// the pipelined groups of Train and Backward on single samples) pick
+// the pipelined groups of Train and Backward on single samples) and
+// TUNE_QUAD=0 (the whole-batch normalization in halves, not quarters) pick
 // the case, and TUNE_COLD=1 makes every op start from
 // memory. read and read2 are plain loops over x, and
 // over x and dy (four scalar sums, slower than copy() in cache: 1.96x on
@@ -71,6 +72,10 @@ func BenchmarkTune(b *testing.B) {
 	if os.Getenv("TUNE_PAIR") == "0" {
 		defer func() { pairOn = true }()
 		pairOn = false
+	}
+	if os.Getenv("TUNE_QUAD") == "0" {
+		defer func() { quadOn = true }()
+		quadOn = false
 	}
 	if os.Getenv("TUNE_FUSE") == "0" {
 		defer func(v bool) { fuseTrain = v }(fuseTrain)

@@ -13,7 +13,8 @@ import (
 func ApplyCF(isa ISA) {
 	elementwise(isa, false, false)
 	elementwise(isa, false, true)
-	pairedNT(isa, false)
+	pairedNT(isa, false, 2)
+	pairedNT(isa, false, 4)
 }
 
 // BackwardApplyCF generates backwardApplyCF<ISA>, the form of
@@ -22,7 +23,7 @@ func ApplyCF(isa ISA) {
 func BackwardApplyCF(isa ISA) {
 	elementwise(isa, true, false)
 	elementwise(isa, true, true)
-	pairedNT(isa, true)
+	pairedNT(isa, true, 2)
 }
 
 // paramStrideCF is fallback.ParamStrideCF, in bytes.
@@ -436,17 +437,21 @@ func shortRuns(isa ISA, name string, out Mem, pp, n, off Register, params []VecV
 // pairedNT emits ApplyCFNTPair (backward false) or BackwardApplyCFNTPair:
 // the NT element-wise kernel over two blocks at once, the block at the
 // slices' start and the block pair values on, vector by vector in
-// lockstep. One core streaming one input and one output leaves memory
-// bandwidth unused that a second set of streams takes: from memory
-// (25.7 MB, a temporary benchmark, medians of 40, two runs), a scaled
-// copy with non-temporal stores took 1.15 ms as one stream, 1.08-1.09 as
-// two and 1.06 as four (copy() 1.24-1.29); with the data partly in the
-// last-level cache 0.84-0.88, 0.79-0.80 and 0.77-0.78. Two keep the
-// register needs of the plain kernels' loop.
+// lockstep; with streams 4, ApplyCFNTQuad: four blocks, pair values
+// apart. One core streaming one input and one output leaves memory
+// bandwidth unused that more sets of streams take: from memory (25.7 MB,
+// a temporary benchmark, medians of 40, two runs), a scaled copy with
+// non-temporal stores took 1.15 ms as one stream, 1.08-1.09 as two and
+// 1.06 as four (copy() 1.24-1.29); with the data partly in the last-level
+// cache 0.84-0.88, 0.79-0.80 and 0.77-0.78. Walked as Infer walks a batch
+// (a call per sample, its samples N/2 or N/4 apart; 32x64x56x56, two runs
+// on 2026-12-07), two streams took 1.12-1.16 ms and four 1.02 (one 1.24-1.27,
+// copy() 1.30-1.34). Backward's form stays at two: its three streams a
+// block need three base registers each.
 //
 // It takes only whole lines: s and stride multiples of 16, the output 64
 // bytes aligned, pair a multiple of 16; no heads, no masks.
-func pairedNT(isa ISA, backward bool) {
+func pairedNT(isa ISA, backward bool, streams int) {
 	var sig, prefix, outName, what string
 	var np int
 	if backward {
@@ -456,28 +461,37 @@ func pairedNT(isa ISA, backward bool) {
 		prefix, np, outName, what = "applyCFNTPair", 4, "y", "ApplyCFPair"
 		sig = "func(y, x []float32, n, c, s, stride, pair int, p []float32)"
 	}
+	blocks := "the two blocks"
+	if streams == 4 {
+		must(!backward, "four streams: ApplyCF only")
+		prefix, what, blocks = "applyCFNTQuad", "ApplyCFQuad", "the four blocks"
+	}
 	name := prefix + isa.Suffix
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
 	Doc(name+" is the "+isa.Suffix+" form of fallback."+what+", with the same bits, storing non-temporally.",
 		"It requires s, stride and pair to be multiples of 16 and "+outName+" to start on a 64-byte boundary;",
-		"the two blocks may not overlap, and "+outName+" may be the very same slice as an input.")
+		blocks+" may not overlap, and "+outName+" may be the very same slice as an input.")
 	nLeft, chLeft, nvecM := AllocLocal(8), AllocLocal(8), AllocLocal(8)
 
-	outA := Load(Param(outName).Base(), GP64())
-	xA := Load(Param("x").Base(), GP64())
-	var dyA, dyB Register
+	// The base registers of each block's streams: block k starts k*pair
+	// values on.
+	outs, xs, dys := make([]Register, streams), make([]Register, streams), make([]Register, streams)
+	outs[0] = Load(Param(outName).Base(), GP64())
+	xs[0] = Load(Param("x").Base(), GP64())
 	if backward {
-		dyA = Load(Param("dy").Base(), GP64())
+		dys[0] = Load(Param("dy").Base(), GP64())
 	}
 	d := Load(Param("pair"), GP64())
 	SHLQ(U8(2), d)
-	outB, xB := GP64(), GP64()
-	LEAQ(Mem{Base: outA, Index: d, Scale: 1}, outB)
-	LEAQ(Mem{Base: xA, Index: d, Scale: 1}, xB)
-	if backward {
-		dyB = GP64()
-		LEAQ(Mem{Base: dyA, Index: d, Scale: 1}, dyB)
+	for k := 1; k < streams; k++ {
+		outs[k], xs[k] = GP64(), GP64()
+		LEAQ(Mem{Base: outs[k-1], Index: d, Scale: 1}, outs[k])
+		LEAQ(Mem{Base: xs[k-1], Index: d, Scale: 1}, xs[k])
+		if backward {
+			dys[k] = GP64()
+			LEAQ(Mem{Base: dys[k-1], Index: d, Scale: 1}, dys[k])
+		}
 	}
 
 	t := Load(Param("n"), GP64())
@@ -530,8 +544,9 @@ func pairedNT(isa ISA, backward bool) {
 		VMOVNTPS(r, at(out))
 	}
 	pair := func(dd int) {
-		one(outA, xA, dyA, dd)
-		one(outB, xB, dyB, dd)
+		for k := range streams {
+			one(outs[k], xs[k], dys[k], dd)
+		}
 	}
 
 	Label(lbl(name, "sample"))
