@@ -229,6 +229,12 @@ func (w *workspace) fused(c0, c1 int) bool {
 // slabs, so the second stream's runs fill slabs of their own, in lanes of
 // their own; their slab totals are held back and added to the channel's
 // totals after the first stream's, in slab order, as groupUnit adds them.
+// Tune harness, TUNE_COLD=1, TUNE_PAIR=0 against the default, alternating
+// (2026-12-07, AVX-512): Train of 32x64x56x56 took 1.38-1.63x copy()
+// unpaired and 1.25-1.45 paired (seven pairs, the paired run faster in
+// six), 16x32x112x112 1.25-1.32 and 1.20-1.22, 64x128x56x56 1.39-1.47
+// and 1.32-1.33 (and 1.56 once); AVX2 32x64x56x56 1.47-1.56 and
+// 1.36-1.49.
 func (w *workspace) fusedGroups(u int, acc []float64) {
 	s, k := w.s, w.k
 	stride := s.C * s.S
@@ -356,7 +362,11 @@ func (w *workspace) backPaired(c0, c1 int) bool {
 // group u+1 on the same two samples in one call (BackwardCFPair, each
 // sample's runs in lanes of their own); then the samples left one at a
 // time, as pipeGroups does. The second sample's slab totals are held back
-// and added after the first's, in slab order, as in fusedGroups.
+// and added after the first's, in slab order, as in fusedGroups. Tune
+// harness as for fusedGroups (three pairs each, AVX-512): Backward of
+// 32x64x56x56 2.19-2.20x copy() unpaired, 1.93-2.04 paired;
+// 64x128x56x56 2.23-2.24 and 1.98-2.08; 16x32x112x112 2.11-2.19 and
+// 1.79-1.89; AVX2 32x64x56x56 2.23-2.28 and 1.99-2.12 (two pairs).
 func (w *workspace) backPairGroups(u int, acc []float64) {
 	s, k := w.s, w.k
 	stride := s.C * s.S
