@@ -166,9 +166,17 @@ func TestWarmPoolAllocatesNothing(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under the race detector")
 	}
-	defer func(p, m int) { pipeBytes, pipeMinRun = p, m }(pipeBytes, pipeMinRun)
+	defer func(p, m, nt, f, g, bg int) {
+		pipeBytes, pipeMinRun, ntBytes, fuseMinRun, pipeGroupBytes, backGroupBytes = p, m, nt, f, g, bg
+	}(pipeBytes, pipeMinRun, ntBytes, fuseMinRun, pipeGroupBytes, backGroupBytes)
 	pipeBytes, pipeMinRun = 0, 0 // the pipelined groups too
-	for _, s := range []Shape{{N: 8, C: 3, S: 5000}, {N: 8, C: 40, S: 700}, {N: 300, C: 20, S: 7, Layout: ChannelsLast}} {
+	for _, s := range []Shape{{N: 8, C: 3, S: 5000}, {N: 8, C: 40, S: 700}, {N: 300, C: 20, S: 7, Layout: ChannelsLast}, {N: 9, C: 16, S: 16384}} {
+		if s.S == 16384 {
+			// Non-temporal stores and groups of one channel: the paired
+			// pipelined groups (three slabs a channel) and the four-way
+			// normalization.
+			ntBytes, fuseMinRun, pipeGroupBytes, backGroupBytes = 0, 0, 1, 1
+		}
 		n, C := s.Len(), s.C
 		x, y, dy := make([]float32, n), make([]float32, n), make([]float32, n)
 		for i := range x {
