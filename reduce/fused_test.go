@@ -33,6 +33,7 @@ func TestFusedTrainSameBits(t *testing.T) {
 		{Shape{N: 13, C: 5, S: 8192}, 2 * 13 * 8192 * 4, true}, // slabs of 8: 0-4 with 8-12, then 5-7; groups of 2, 2, 1
 		{Shape{N: 33, C: 3, S: 2064}, 1, true},                 // slabs of 31: 0-1 with 31-32, then 2-30
 		{Shape{N: 14, C: 3, S: 16384}, 1, true},                // slabs of 4: 0-5 with 8-13, then 6-7 (two slabs held back)
+		{Shape{N: 28, C: 2, S: 16384}, 1, true},                // slabs of 4: 0-11 with 12-23 (three held back), then 24-27
 		{Shape{N: 6, C: 10, S: 1040}, 1, false},
 		{Shape{N: 5, C: 7, S: 784}, 3 * 5 * 784 * 4, false},   // groups of 3, 3, 1
 		{Shape{N: 3, C: 9, S: 2064}, 2 * 3 * 2064 * 4, false}, // groups of 2, the last of 1
@@ -72,7 +73,7 @@ func TestFusedTrainSameBits(t *testing.T) {
 				// and a change of summation order shows; the samples' ranges
 				// move with the sample, so that the slabs' totals differ in
 				// magnitude too (where the order of the slabs shows)
-				e := (i/(s.C*s.S)*3 + rng.IntN(5)) % 13
+				e := (i/(s.C*s.S)*5 + rng.IntN(3)) % 13
 				x[i] = float32(1e3 + rng.NormFloat64()*math.Pow(10, float64(e-4)))
 			}
 			x[s.S] = 1e3 + 50 // channel 1: a far pivot, the second pass

@@ -137,14 +137,18 @@ func aligned32(n int) []float32 {
 func TestBackPairedGroups(t *testing.T) {
 	defer func(nt, p, m, g int) { ntBytes, pipeBytes, pipeMinRun, backGroupBytes = nt, p, m, g }(ntBytes, pipeBytes, pipeMinRun, backGroupBytes)
 	cases := []struct {
-		s     Shape
-		group int // backGroupBytes
+		s        Shape
+		group    int  // backGroupBytes
+		dyScaled bool // dy's magnitudes move with the sample too
 	}{
-		{Shape{N: 70, C: 3, S: 2048}, 1},                     // slabs of 32: 0-31 paired with 32-63, then 64-69
-		{Shape{N: 9, C: 6, S: 16384}, 2 * 2 * 9 * 16384 * 4}, // slabs of 4: 0-3 with 4-7, then 8; groups of 2
-		{Shape{N: 13, C: 5, S: 8192}, 2 * 2 * 13 * 8192 * 4}, // slabs of 8: 0-4 with 8-12, then 5-7; groups of 2, 2, 1
-		{Shape{N: 200, C: 2, S: 784}, 1},                     // runs under FlushCF, slabs of 83: 0-82 with 83-165, then 166-199
-		{Shape{N: 14, C: 3, S: 16384}, 1},                    // slabs of 4: 0-5 with 8-13, then 6-7 (two slabs held back)
+		{Shape{N: 70, C: 3, S: 2048}, 1, false},                     // slabs of 32: 0-31 paired with 32-63, then 64-69
+		{Shape{N: 9, C: 6, S: 16384}, 2 * 2 * 9 * 16384 * 4, false}, // slabs of 4: 0-3 with 4-7, then 8; groups of 2
+		{Shape{N: 13, C: 5, S: 8192}, 2 * 2 * 13 * 8192 * 4, false}, // slabs of 8: 0-4 with 8-12, then 5-7; groups of 2, 2, 1
+		{Shape{N: 200, C: 2, S: 784}, 1, false},                     // runs under FlushCF, slabs of 83: 0-82 with 83-165, then 166-199
+		{Shape{N: 14, C: 3, S: 16384}, 1, false},                    // slabs of 4: 0-5 with 8-13, then 6-7 (two slabs held back)
+		{Shape{N: 28, C: 2, S: 16384}, 1, false},                    // slabs of 4: 0-11 with 12-23 (three held back), then 24-27
+		{Shape{N: 14, C: 3, S: 16384}, 1, true},                     // the same two, dy scaled by sample too
+		{Shape{N: 28, C: 2, S: 16384}, 1, true},
 	}
 	rng := rand.New(rand.NewPCG(73, 74))
 	for _, tc := range cases {
@@ -152,9 +156,16 @@ func TestBackPairedGroups(t *testing.T) {
 		x, dy, gamma, _ := spreadBatch(rng, s)
 		for i := range x {
 			// magnitudes from 1e-4 to 1e8, so that the float64 sums round
-			// and a change of summation order shows
-			x[i] = float32(1e4 + rng.NormFloat64()*math.Pow(10, float64(rng.IntN(13)-4)))
-			dy[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(13)-4)))
+			// and a change of summation order shows; the samples' ranges
+			// move with the sample, so that the slabs' totals differ in
+			// magnitude too (where the order of the slabs shows)
+			e := (i/(s.C*s.S)*5 + rng.IntN(3)) % 13
+			x[i] = float32(1e4 + rng.NormFloat64()*math.Pow(10, float64(e-4)))
+			ed := rng.IntN(13)
+			if tc.dyScaled {
+				ed = (e + rng.IntN(2)) % 13
+			}
+			dy[i] = float32(rng.NormFloat64() * math.Pow(10, float64(ed-4)))
 		}
 		smean, sinv := make([]float32, s.C), make([]float32, s.C)
 		for c := range smean {

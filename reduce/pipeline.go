@@ -247,7 +247,7 @@ func (w *workspace) fusedGroups(u int, acc []float64) {
 		}
 		return
 	}
-	rps, slabs := w.geo.runsPerSlab, w.geo.slabs
+	rps := w.geo.runsPerSlab
 	held := acc[w.group*pipeChanAcc:]
 	pair := P * stride
 	nheld := 0
@@ -269,8 +269,7 @@ func (w *workspace) fusedGroups(u int, acc []float64) {
 				clear(l[:2*lanes])
 			}
 			if end2 {
-				h := held[(cb-b0)*3*slabs+3*nheld:]
-				h[0], h[1] = fallback.SumLanes(l[2*lanes:3*lanes]), fallback.SumLanes(l[3*lanes:])
+				w.hold(held, cb-b0, nheld, l[2*lanes:4*lanes])
 				clear(l[2*lanes:])
 			}
 		}
@@ -285,13 +284,7 @@ func (w *workspace) fusedGroups(u int, acc []float64) {
 	// The second stream's slabs, in order. It covered samples [P, P+np):
 	// whole slabs when np = P, else the batch's end; either way its last
 	// run ended a slab, and the samples left start one.
-	for cb := b0; cb < b1; cb++ {
-		h := held[(cb-b0)*3*slabs:]
-		for i := range nheld {
-			w.sum[cb] += h[3*i]
-			w.sq[cb] += h[3*i+1]
-		}
-	}
+	w.addHeld(held, b0, b1, nheld)
 	for r := P + np; r < s.N; r++ {
 		w.fusedRun(r, a0, a1, b0, b1, acc)
 	}
@@ -322,6 +315,35 @@ func (w *workspace) fusedRun(r, a0, a1, b0, b1 int, acc []float64) {
 			w.sum[cb] += fallback.SumLanes(lanesB[:lanes])
 			w.sq[cb] += fallback.SumLanes(lanesB[lanes:])
 			clear(lanesB)
+		}
+	}
+}
+
+// hold keeps the totals of a slab of the paired schedules' second sample
+// for channel j of the summed group: lanes64 holds the slab's float64
+// lanes of each quantity in turn (two for Train, whose third total is 0,
+// or three), reduced here; the slab is the i-th of that sample's. The
+// totals of a channel take 3*w.geo.slabs values of held (pipeAccLen).
+func (w *workspace) hold(held []float64, j, i int, lanes64 []float64) {
+	h := held[j*3*w.geo.slabs+3*i : j*3*w.geo.slabs+3*i+3]
+	for q := range h {
+		h[q] = 0
+		if (q+1)*lanes <= len(lanes64) {
+			h[q] = fallback.SumLanes(lanes64[q*lanes:])
+		}
+	}
+}
+
+// addHeld adds the n slabs' totals held for channels [b0, b1) to the
+// channels' totals, slab by slab in order (a channel's sum, sq and aux
+// each take their slabs in order; Train's aux stays 0).
+func (w *workspace) addHeld(held []float64, b0, b1, n int) {
+	for c := b0; c < b1; c++ {
+		h := held[(c-b0)*3*w.geo.slabs:]
+		for i := range n {
+			w.sum[c] += h[3*i]
+			w.sq[c] += h[3*i+1]
+			w.aux[c] += h[3*i+2]
 		}
 	}
 }
@@ -373,7 +395,7 @@ func (w *workspace) backPairGroups(u int, acc []float64) {
 	a0, a1 := u*w.group, min(s.C, (u+1)*w.group) // applied
 	b0, b1 := a1, min(s.C, (u+2)*w.group)        // summed
 	P, np := w.samplePair()
-	rps, slabs := w.geo.runsPerSlab, w.geo.slabs
+	rps := w.geo.runsPerSlab
 	held := acc[w.group*pipeChanAcc:]
 	pair := P * stride
 	span := (a1-a0)*s.S + pair
@@ -396,8 +418,7 @@ func (w *workspace) backPairGroups(u int, acc []float64) {
 				addLanes(cb, l)
 			}
 			if end2 {
-				h := held[(cb-b0)*3*slabs+3*nheld:]
-				h[0], h[1], h[2] = fallback.SumLanes(l[3*lanes:4*lanes]), fallback.SumLanes(l[4*lanes:5*lanes]), fallback.SumLanes(l[5*lanes:])
+				w.hold(held, cb-b0, nheld, l[3*lanes:])
 				clear(l[3*lanes:])
 			}
 		}
@@ -415,14 +436,7 @@ func (w *workspace) backPairGroups(u int, acc []float64) {
 		one(r)
 	}
 	// The second sample's slabs, in order (see fusedGroups).
-	for cb := b0; cb < b1; cb++ {
-		h := held[(cb-b0)*3*slabs:]
-		for i := range nheld {
-			w.sum[cb] += h[3*i]
-			w.sq[cb] += h[3*i+1]
-			w.aux[cb] += h[3*i+2]
-		}
-	}
+	w.addHeld(held, b0, b1, nheld)
 	for r := P + np; r < s.N; r++ {
 		one(r)
 	}
