@@ -1,6 +1,7 @@
 package reduce
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"sync/atomic"
@@ -27,21 +28,23 @@ func TestFusedTrainSameBits(t *testing.T) {
 		s     Shape
 		group int  // pipeGroupBytes
 		pairs bool // the paired kernel must run (one goroutine)
+		step  int  // the decades a sample's magnitudes move by from one sample to the next (0: 5)
 	}{
-		{Shape{N: 70, C: 3, S: 2048}, 1, true},                 // slabs of 32 runs: 0-31 paired with 32-63, 64-69 alone
-		{Shape{N: 9, C: 6, S: 16384}, 2 * 9 * 16384 * 4, true}, // slabs of 4: 0-3 with 4-7, then 8; groups of 2
-		{Shape{N: 13, C: 5, S: 8192}, 2 * 13 * 8192 * 4, true}, // slabs of 8: 0-4 with 8-12, then 5-7; groups of 2, 2, 1
-		{Shape{N: 33, C: 3, S: 2064}, 1, true},                 // slabs of 31: 0-1 with 31-32, then 2-30
-		{Shape{N: 14, C: 3, S: 16384}, 1, true},                // slabs of 4: 0-5 with 8-13, then 6-7 (two slabs held back)
-		{Shape{N: 28, C: 2, S: 16384}, 1, true},                // slabs of 4: 0-11 with 12-23 (three held back), then 24-27
-		{Shape{N: 6, C: 10, S: 1040}, 1, false},
-		{Shape{N: 5, C: 7, S: 784}, 3 * 5 * 784 * 4, false},   // groups of 3, 3, 1
-		{Shape{N: 3, C: 9, S: 2064}, 2 * 3 * 2064 * 4, false}, // groups of 2, the last of 1
-		{Shape{N: 4, C: 5, S: 64}, 1, false},                  // short runs: 16 per flush unit, not fused
-		{Shape{N: 5, C: 6, S: 2051}, 1, false},                // unaligned runs: the kernel's heads of every length
-		{Shape{N: 3, C: 7, S: 3025}, 2 * 3 * 3025 * 4, false}, // unaligned, groups of 2, three flush segments
-		{Shape{N: 4, C: 5, S: 1037}, 1, false},                // unaligned, shorter than FlushCF + head
-		{Shape{N: 3, C: 24, S: 2051}, 1, false},               // enough groups that every worker pairs some
+		{Shape{N: 70, C: 3, S: 2048}, 1, true, 0},                 // slabs of 32 runs: 0-31 paired with 32-63, 64-69 alone
+		{Shape{N: 9, C: 6, S: 16384}, 2 * 9 * 16384 * 4, true, 0}, // slabs of 4: 0-3 with 4-7, then 8; groups of 2
+		{Shape{N: 13, C: 5, S: 8192}, 2 * 13 * 8192 * 4, true, 0}, // slabs of 8: 0-4 with 8-12, then 5-7; groups of 2, 2, 1
+		{Shape{N: 33, C: 3, S: 2064}, 1, true, 0},                 // slabs of 31: 0-1 with 31-32, then 2-30
+		{Shape{N: 14, C: 3, S: 16384}, 1, true, 3},                // slabs of 4: 0-5 with 8-13, then 6-7 (two slabs held back)
+		{Shape{N: 14, C: 3, S: 16384}, 1, true, 0},                // the same, the samples five decades apart
+		{Shape{N: 28, C: 2, S: 16384}, 1, true, 0},                // slabs of 4: 0-11 with 12-23 (three held back), then 24-27
+		{Shape{N: 6, C: 10, S: 1040}, 1, false, 0},
+		{Shape{N: 5, C: 7, S: 784}, 3 * 5 * 784 * 4, false, 0},   // groups of 3, 3, 1
+		{Shape{N: 3, C: 9, S: 2064}, 2 * 3 * 2064 * 4, false, 0}, // groups of 2, the last of 1
+		{Shape{N: 4, C: 5, S: 64}, 1, false, 0},                  // short runs: 16 per flush unit, not fused
+		{Shape{N: 5, C: 6, S: 2051}, 1, false, 0},                // unaligned runs: the kernel's heads of every length
+		{Shape{N: 3, C: 7, S: 3025}, 2 * 3 * 3025 * 4, false, 0}, // unaligned, groups of 2, three flush segments
+		{Shape{N: 4, C: 5, S: 1037}, 1, false, 0},                // unaligned, shorter than FlushCF + head
+		{Shape{N: 3, C: 24, S: 2051}, 1, false, 0},               // enough groups that every worker pairs some
 	}
 	generic := map[int][]float32{}   // case -> y and statistics of the first implementation run, generic
 	generic64 := map[int][]float64{} // case -> its float64 statistics
@@ -73,7 +76,8 @@ func TestFusedTrainSameBits(t *testing.T) {
 				// and a change of summation order shows; the samples' ranges
 				// move with the sample, so that the slabs' totals differ in
 				// magnitude too (where the order of the slabs shows)
-				e := (i/(s.C*s.S)*5 + rng.IntN(3)) % 13
+				step := cmp.Or(tc.step, 5)
+				e := (i/(s.C*s.S)*step + rng.IntN(8-step)) % 13
 				x[i] = float32(1e3 + rng.NormFloat64()*math.Pow(10, float64(e-4)))
 			}
 			x[s.S] = 1e3 + 50 // channel 1: a far pivot, the second pass
