@@ -224,28 +224,25 @@ func TestBackPairedGroups(t *testing.T) {
 }
 
 // TestAddHeldInSlabOrder checks that the slab totals the paired groups
-// hold back reach a channel's totals in slab order: each quantity's
-// totals are 1, 1e16 and -1e16 in some order, whose float64 sum is 0 when
-// 1e16 or -1e16 comes right after the 1 and 1 when the two cancel first,
-// so that no other order of the slabs gives all three sums.
+// hold back reach a channel's totals in slab order: from 1 (the first
+// sample's slabs), totals 0.5, 1e16 and 1 in that order give a float64 sum
+// that each of the five other orders misses.
 func TestAddHeldInSlabOrder(t *testing.T) {
 	w := &workspace{}
 	w.geo.slabs = 3
-	w.sum, w.sq, w.aux = make([]float64, 2), make([]float64, 2), make([]float64, 2)
+	w.sum, w.sq, w.aux = []float64{1, 1}, []float64{1, 1}, []float64{1, 1}
 	held := make([]float64, 2*3*w.geo.slabs)
 	for j := range 2 { // channel j of the group
-		h := held[j*3*w.geo.slabs:]
-		// slab i's totals: sum, sq, aux
-		copy(h[0:3], []float64{1, -1e16, 1e16})
-		copy(h[3:6], []float64{1e16, 1, -1e16})
-		copy(h[6:9], []float64{-1e16, 1e16, 1})
+		for i, v := range []float64{0.5, 1e16, 1} { // slab i's three totals
+			held[j*3*w.geo.slabs+3*i], held[j*3*w.geo.slabs+3*i+1], held[j*3*w.geo.slabs+3*i+2] = v, v, v
+		}
 	}
 	w.addHeld(held, 0, 2, 3)
+	one, half, big := 1.0, 0.5, 1e16 // variables: Go folds constant expressions exactly
+	want := ((one + half) + big) + one
 	for c := range 2 {
-		// sum: (1 + 1e16) - 1e16 = 0; sq: (-1e16 + 1) + 1e16 = 0;
-		// aux: (1e16 - 1e16) + 1 = 1.
-		if w.sum[c] != 0 || w.sq[c] != 0 || w.aux[c] != 1 {
-			t.Errorf("channel %d: totals %v, %v, %v; want 0, 0, 1 (slab order)", c, w.sum[c], w.sq[c], w.aux[c])
+		if w.sum[c] != want || w.sq[c] != want || w.aux[c] != want {
+			t.Errorf("channel %d: totals %v, %v, %v; want %v each (slab order)", c, w.sum[c], w.sq[c], w.aux[c], want)
 		}
 	}
 }
