@@ -25,32 +25,24 @@ func TestPairKernels(t *testing.T) {
 		if im.ApplyCFNTPair == nil || im.BackwardApplyCFNTPair == nil {
 			t.Fatalf("%s: missing Pair kernels", im.Name)
 		}
-		k := 0
-		for _, s := range []int{16, 32, 48, 64, 80, 112, 256, 784, 1040, 3136} {
-			for _, c := range []int{1, 2, 5} {
-				for _, n := range []int{1, 2, 3} {
-					k++
-					stride := c*s + 16*(k%3)
-					pair := n*stride - (stride - c*s) + 16*(k%4) // the gap after the first block's last run: 0 to 48 values
-					total := pair + (n-1)*stride + c*s
-					atEnd := k%2 == 0
-					gx, gdy := newGuarded(t, 4*total), newGuarded(t, 4*total)
-					x, dy := gx.f32(total, atEnd), gdy.f32(total, !atEnd)
-					fill(rng, x, 1e3, true)
-					fill(rng, dy, 0, true)
-					gp := newGuarded(t, 4*fallback.ParamStrideCF*c)
-					p := gp.f32((c-1)*fallback.ParamStrideCF+5, atEnd)
-					fill(rng, p, 0, false)
-					gy := newGuarded(t, 4*total)
-					got := gy.f32(total, !atEnd)
-					what := fmt.Sprintf("%s n=%d c=%d s=%d stride=%d pair=%d atEnd=%v", im.Name, n, c, s, stride, pair, atEnd)
-					checkPair(t, im, what, got, x, dy, n, c, s, stride, pair, p)
-					for _, g := range []*guarded{gx, gdy, gp, gy} {
-						g.free()
-					}
-				}
+		pairGeometries(func(k, n, c, s, stride, pair int) {
+			total := pair + (n-1)*stride + c*s
+			atEnd := k%2 == 0
+			gx, gdy := newGuarded(t, 4*total), newGuarded(t, 4*total)
+			x, dy := gx.f32(total, atEnd), gdy.f32(total, !atEnd)
+			fill(rng, x, 1e3, true)
+			fill(rng, dy, 0, true)
+			gp := newGuarded(t, 4*fallback.ParamStrideCF*c)
+			p := gp.f32((c-1)*fallback.ParamStrideCF+5, atEnd)
+			fill(rng, p, 0, false)
+			gy := newGuarded(t, 4*total)
+			got := gy.f32(total, !atEnd)
+			what := fmt.Sprintf("%s n=%d c=%d s=%d stride=%d pair=%d atEnd=%v", im.Name, n, c, s, stride, pair, atEnd)
+			checkPair(t, im, what, got, x, dy, n, c, s, stride, pair, p)
+			for _, g := range []*guarded{gx, gdy, gp, gy} {
+				g.free()
 			}
-		}
+		})
 	}
 }
 
@@ -105,41 +97,33 @@ func TestQuadKernel(t *testing.T) {
 		if im.ApplyCFNTQuad == nil {
 			t.Fatalf("%s: missing ApplyCFNTQuad", im.Name)
 		}
-		k := 0
-		for _, s := range []int{16, 32, 48, 64, 80, 112, 256, 784, 1040, 3136} {
-			for _, c := range []int{1, 2, 5} {
-				for _, n := range []int{1, 2, 3} {
-					k++
-					stride := c*s + 16*(k%3)
-					pair := n*stride - (stride - c*s) + 16*(k%4)
-					total := 3*pair + (n-1)*stride + c*s
-					atEnd := k%2 == 0
-					gx, gy := newGuarded(t, 4*total), newGuarded(t, 4*total)
-					x, got := gx.f32(total, atEnd), gy.f32(total, !atEnd)
-					fill(rng, x, 1e3, true)
-					gp := newGuarded(t, 4*fallback.ParamStrideCF*c)
-					p := gp.f32((c-1)*fallback.ParamStrideCF+4, atEnd)
-					fill(rng, p, 0, false)
-					what := fmt.Sprintf("%s n=%d c=%d s=%d stride=%d pair=%d atEnd=%v", im.Name, n, c, s, stride, pair, atEnd)
-					want := make([]float32, total)
-					for i := range got {
-						got[i] = float32(i%7) - 9.5
-						want[i] = got[i]
-					}
-					fallback.ApplyCFQuad(want, x, n, c, s, stride, pair, p)
-					noFault(t, "ApplyCFNTQuad "+what, func() { im.ApplyCFNTQuad(got, x, n, c, s, stride, pair, p) })
-					sameBits32(t, "ApplyCFNTQuad "+what, got, want)
-					copy(got, x)
-					copy(want, x)
-					fallback.ApplyCFQuad(want, want, n, c, s, stride, pair, p)
-					noFault(t, "ApplyCFNTQuad in place "+what, func() { im.ApplyCFNTQuad(got, got, n, c, s, stride, pair, p) })
-					sameBits32(t, "ApplyCFNTQuad in place "+what, got, want)
-					for _, g := range []*guarded{gx, gy, gp} {
-						g.free()
-					}
-				}
+		pairGeometries(func(k, n, c, s, stride, pair int) {
+			total := 3*pair + (n-1)*stride + c*s
+			atEnd := k%2 == 0
+			gx, gy := newGuarded(t, 4*total), newGuarded(t, 4*total)
+			x, got := gx.f32(total, atEnd), gy.f32(total, !atEnd)
+			fill(rng, x, 1e3, true)
+			gp := newGuarded(t, 4*fallback.ParamStrideCF*c)
+			p := gp.f32((c-1)*fallback.ParamStrideCF+4, atEnd)
+			fill(rng, p, 0, false)
+			what := fmt.Sprintf("%s n=%d c=%d s=%d stride=%d pair=%d atEnd=%v", im.Name, n, c, s, stride, pair, atEnd)
+			want := make([]float32, total)
+			for i := range got {
+				got[i] = float32(i%7) - 9.5
+				want[i] = got[i]
 			}
-		}
+			fallback.ApplyCFQuad(want, x, n, c, s, stride, pair, p)
+			noFault(t, "ApplyCFNTQuad "+what, func() { im.ApplyCFNTQuad(got, x, n, c, s, stride, pair, p) })
+			sameBits32(t, "ApplyCFNTQuad "+what, got, want)
+			copy(got, x)
+			copy(want, x)
+			fallback.ApplyCFQuad(want, want, n, c, s, stride, pair, p)
+			noFault(t, "ApplyCFNTQuad in place "+what, func() { im.ApplyCFNTQuad(got, got, n, c, s, stride, pair, p) })
+			sameBits32(t, "ApplyCFNTQuad in place "+what, got, want)
+			for _, g := range []*guarded{gx, gy, gp} {
+				g.free()
+			}
+		})
 	}
 }
 
@@ -152,11 +136,7 @@ func TestQuadKernel(t *testing.T) {
 // Offsets up to 1e6; NaN and Inf in every third case.
 func TestBackwardCFPair(t *testing.T) {
 	rng := rand.New(rand.NewPCG(35, 36))
-	lengths := []int{}
-	for n := 16; n <= 1104; n += 16 {
-		lengths = append(lengths, n)
-	}
-	lengths = append(lengths, 2032, 2048, 2064, 3136, 4096+16, 5*1024+48)
+	lengths := pairLengths()
 	for _, im := range availableImpls(t) {
 		if im.BackwardCFPair == nil {
 			t.Fatalf("%s: missing BackwardCFPair", im.Name)
@@ -187,4 +167,34 @@ func TestBackwardCFPair(t *testing.T) {
 			}
 		}
 	}
+}
+
+// pairGeometries calls f with the geometries the Pair and Quad tests
+// take (case number k from 1): runs s of 16 to 3136 values, 1, 2 or 5
+// channels, 1 to 3 samples, gaps of 0 to 32 values between the samples
+// and of 0 to 48 between the blocks (pair values from one block's start
+// to the next's), all whole vectors of 16.
+func pairGeometries(f func(k, n, c, s, stride, pair int)) {
+	k := 0
+	for _, s := range []int{16, 32, 48, 64, 80, 112, 256, 784, 1040, 3136} {
+		for _, c := range []int{1, 2, 5} {
+			for _, n := range []int{1, 2, 3} {
+				k++
+				stride := c*s + 16*(k%3)
+				pair := n*stride - (stride - c*s) + 16*(k%4)
+				f(k, n, c, s, stride, pair)
+			}
+		}
+	}
+}
+
+// pairLengths returns the run lengths the Pair reduction tests take: every
+// multiple of 16 up to 1104, then the lengths around the flush segments
+// and a 56x56 run.
+func pairLengths() []int {
+	var lengths []int
+	for n := 16; n <= 1104; n += 16 {
+		lengths = append(lengths, n)
+	}
+	return append(lengths, 2032, 2048, 2064, 3136, 4096+16, 5*1024+48)
 }

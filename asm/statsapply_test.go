@@ -119,11 +119,7 @@ func TestStatsApplyCF(t *testing.T) {
 // every third case.
 func TestStatsApplyCFPair(t *testing.T) {
 	rng := rand.New(rand.NewPCG(33, 34))
-	lengths := []int{}
-	for n := 16; n <= 1104; n += 16 {
-		lengths = append(lengths, n)
-	}
-	lengths = append(lengths, 2032, 2048, 2064, 3136, 4096+16, 5*1024+48)
+	lengths := pairLengths()
 	for _, im := range availableImpls(t) {
 		if im.StatsApplyCFNTPair == nil {
 			t.Fatalf("%s: missing StatsApplyCFNTPair", im.Name)

@@ -238,8 +238,7 @@ func (w *workspace) fused(c0, c1 int) bool {
 func (w *workspace) fusedGroups(u int, acc []float64) {
 	s, k := w.s, w.k
 	stride := s.C * s.S
-	a0, a1 := u*w.group, min(s.C, (u+1)*w.group) // normalized
-	b0, b1 := a1, min(s.C, (u+2)*w.group)        // summed
+	a0, a1, b0, b1 := w.groupAndNext(u) // normalized, summed
 	P, np := w.samplePair()
 	if np == 0 {
 		for r := range s.N {
@@ -348,6 +347,13 @@ func (w *workspace) addHeld(held []float64, b0, b1, n int) {
 	}
 }
 
+// groupAndNext returns the channels [a0, a1) of group u and [b0, b1) of
+// group u+1.
+func (w *workspace) groupAndNext(u int) (a0, a1, b0, b1 int) {
+	a0, a1 = u*w.group, min(w.s.C, (u+1)*w.group)
+	return a0, a1, a1, min(w.s.C, (u+2)*w.group)
+}
+
 // samplePair returns the distance P, in samples, at which fusedGroups
 // and backPairGroups pair sample r with sample r+P, and the number of
 // pairs np (0: they do not pair). P is the whole number of slabs nearest
@@ -392,8 +398,7 @@ func (w *workspace) backPaired(c0, c1 int) bool {
 func (w *workspace) backPairGroups(u int, acc []float64) {
 	s, k := w.s, w.k
 	stride := s.C * s.S
-	a0, a1 := u*w.group, min(s.C, (u+1)*w.group) // applied
-	b0, b1 := a1, min(s.C, (u+2)*w.group)        // summed
+	a0, a1, b0, b1 := w.groupAndNext(u) // applied, summed
 	P, np := w.samplePair()
 	rps := w.geo.runsPerSlab
 	held := acc[w.group*pipeChanAcc:]

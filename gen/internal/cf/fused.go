@@ -45,13 +45,7 @@ func StatsApplyCF(isa ISA) {
 	TESTQ(size, size)
 	JZ(LabelRef(lbl(name, "done")))
 
-	sc := isa.Vec()
-	VBROADCASTSS(paramAddr("pivot"), sc)
-	par := make([]VecVirtual, 4)
-	for i := range par {
-		par[i] = isa.Vec()
-		VBROADCASTSS(Mem{Base: pp, Disp: 4 * i}, par[i])
-	}
+	sc, par := pivotAndParams(isa, pp)
 	nv := Lanes / isa.W
 	accs := make([][]VecVirtual, 2)
 	for q := range accs {
@@ -257,13 +251,7 @@ func StatsApplyCFPair(isa ISA) {
 	TESTQ(size, size)
 	JLE(LabelRef(lbl(name, "done")))
 	pp := Load(Param("p").Base(), GP64())
-	sc := isa.Vec()
-	VBROADCASTSS(paramAddr("pivot"), sc)
-	par := make([]VecVirtual, 4)
-	for i := range par {
-		par[i] = isa.Vec()
-		VBROADCASTSS(Mem{Base: pp, Disp: 4 * i}, par[i])
-	}
+	sc, par := pivotAndParams(isa, pp)
 	lanes.zero()
 
 	// stats adds vector v of stream k's block at b to its lanes.
@@ -298,4 +286,17 @@ func StatsApplyCFPair(isa ISA) {
 	SFENCE()
 	VZEROUPPER()
 	RET()
+}
+
+// pivotAndParams broadcasts the parameter pivot and the four parameters
+// of one channel at pp (hi, lo, a, b) into vector registers.
+func pivotAndParams(isa ISA, pp Register) (sc VecVirtual, par []VecVirtual) {
+	sc = isa.Vec()
+	VBROADCASTSS(paramAddr("pivot"), sc)
+	par = make([]VecVirtual, 4)
+	for i := range par {
+		par[i] = isa.Vec()
+		VBROADCASTSS(Mem{Base: pp, Disp: 4 * i}, par[i])
+	}
+	return sc, par
 }
