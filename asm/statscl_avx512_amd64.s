@@ -1217,578 +1217,9 @@ fullblock_30:
 	XORQ R11, R11
 
 wide_34:
-	LEAQ 256(R11), AX
-	CMPQ AX, R9
-	JGT  narrower_35
-
-	// chunk of 4 vectors
-	VMOVUPS (R10)(R11*1), Z16
-	VMOVUPS 64(R10)(R11*1), Z17
-	VMOVUPS 128(R10)(R11*1), Z18
-	VMOVUPS 192(R10)(R11*1), Z19
-	VXORPS  Z0, Z0, Z0
-	VXORPS  Z1, Z1, Z1
-	VXORPS  Z2, Z2, Z2
-	VXORPS  Z3, Z3, Z3
-	VXORPS  Z4, Z4, Z4
-	VXORPS  Z5, Z5, Z5
-	VXORPS  Z6, Z6, Z6
-	VXORPS  Z7, Z7, Z7
-	VXORPS  Z8, Z8, Z8
-	VXORPS  Z9, Z9, Z9
-	VXORPS  Z10, Z10, Z10
-	VXORPS  Z11, Z11, Z11
-	VXORPS  Z12, Z12, Z12
-	VXORPS  Z13, Z13, Z13
-	VXORPS  Z14, Z14, Z14
-	VXORPS  Z15, Z15, Z15
-	LEAQ    (SI)(R11*1), R12
-	MOVQ    R14, R13
-	SHRQ    $0x02, R13
-	JZ      rowtail_37
-
-rows4_36:
-	PREFETCHT0 (R12)(CX*1)
-	VMOVUPS    (R12), Z20
-	VSUBPS     Z16, Z20, Z20
-	VADDPS     Z20, Z0, Z0
-	VMULPS     Z20, Z20, Z21
-	VADDPS     Z21, Z8, Z8
-	PREFETCHT0 64(R12)(CX*1)
-	VMOVUPS    64(R12), Z22
-	VSUBPS     Z17, Z22, Z22
-	VADDPS     Z22, Z1, Z1
-	VMULPS     Z22, Z22, Z23
-	VADDPS     Z23, Z9, Z9
-	PREFETCHT0 128(R12)(CX*1)
-	VMOVUPS    128(R12), Z24
-	VSUBPS     Z18, Z24, Z24
-	VADDPS     Z24, Z2, Z2
-	VMULPS     Z24, Z24, Z25
-	VADDPS     Z25, Z10, Z10
-	PREFETCHT0 192(R12)(CX*1)
-	VMOVUPS    192(R12), Z26
-	VSUBPS     Z19, Z26, Z26
-	VADDPS     Z26, Z3, Z3
-	VMULPS     Z26, Z26, Z27
-	VADDPS     Z27, Z11, Z11
-	ADDQ       DX, R12
-	PREFETCHT0 (R12)(CX*1)
-	VMOVUPS    (R12), Z28
-	VSUBPS     Z16, Z28, Z28
-	VADDPS     Z28, Z4, Z4
-	VMULPS     Z28, Z28, Z29
-	VADDPS     Z29, Z12, Z12
-	PREFETCHT0 64(R12)(CX*1)
-	VMOVUPS    64(R12), Z30
-	VSUBPS     Z17, Z30, Z30
-	VADDPS     Z30, Z5, Z5
-	VMULPS     Z30, Z30, Z31
-	VADDPS     Z31, Z13, Z13
-	PREFETCHT0 128(R12)(CX*1)
-	VMOVUPS    128(R12), Z20
-	VSUBPS     Z18, Z20, Z20
-	VADDPS     Z20, Z6, Z6
-	VMULPS     Z20, Z20, Z21
-	VADDPS     Z21, Z14, Z14
-	PREFETCHT0 192(R12)(CX*1)
-	VMOVUPS    192(R12), Z22
-	VSUBPS     Z19, Z22, Z22
-	VADDPS     Z22, Z7, Z7
-	VMULPS     Z22, Z22, Z23
-	VADDPS     Z23, Z15, Z15
-	ADDQ       DX, R12
-	ADDQ       DX, R12
-	ADDQ       DX, R12
-	DECQ       R13
-	JNZ        rows4_36
-
-rowtail_37:
-	MOVQ       R14, R13
-	ANDQ       $0x00000003, R13
-	CMPQ       R13, $0x00000000
-	JLE        flush_38
-	PREFETCHT0 (R12)(CX*1)
-	VMOVUPS    (R12), Z24
-	VSUBPS     Z16, Z24, Z24
-	VADDPS     Z24, Z0, Z0
-	VMULPS     Z24, Z24, Z25
-	VADDPS     Z25, Z8, Z8
-	PREFETCHT0 64(R12)(CX*1)
-	VMOVUPS    64(R12), Z26
-	VSUBPS     Z17, Z26, Z26
-	VADDPS     Z26, Z1, Z1
-	VMULPS     Z26, Z26, Z27
-	VADDPS     Z27, Z9, Z9
-	PREFETCHT0 128(R12)(CX*1)
-	VMOVUPS    128(R12), Z28
-	VSUBPS     Z18, Z28, Z28
-	VADDPS     Z28, Z2, Z2
-	VMULPS     Z28, Z28, Z29
-	VADDPS     Z29, Z10, Z10
-	PREFETCHT0 192(R12)(CX*1)
-	VMOVUPS    192(R12), Z30
-	VSUBPS     Z19, Z30, Z30
-	VADDPS     Z30, Z3, Z3
-	VMULPS     Z30, Z30, Z31
-	VADDPS     Z31, Z11, Z11
-	ADDQ       DX, R12
-	CMPQ       R13, $0x00000001
-	JLE        flush_38
-	PREFETCHT0 (R12)(CX*1)
-	VMOVUPS    (R12), Z20
-	VSUBPS     Z16, Z20, Z20
-	VADDPS     Z20, Z4, Z4
-	VMULPS     Z20, Z20, Z21
-	VADDPS     Z21, Z12, Z12
-	PREFETCHT0 64(R12)(CX*1)
-	VMOVUPS    64(R12), Z22
-	VSUBPS     Z17, Z22, Z22
-	VADDPS     Z22, Z5, Z5
-	VMULPS     Z22, Z22, Z23
-	VADDPS     Z23, Z13, Z13
-	PREFETCHT0 128(R12)(CX*1)
-	VMOVUPS    128(R12), Z24
-	VSUBPS     Z18, Z24, Z24
-	VADDPS     Z24, Z6, Z6
-	VMULPS     Z24, Z24, Z25
-	VADDPS     Z25, Z14, Z14
-	PREFETCHT0 192(R12)(CX*1)
-	VMOVUPS    192(R12), Z26
-	VSUBPS     Z19, Z26, Z26
-	VADDPS     Z26, Z7, Z7
-	VMULPS     Z26, Z26, Z27
-	VADDPS     Z27, Z15, Z15
-	ADDQ       DX, R12
-
-flush_38:
-	LEAQ          (R8)(R11*2), AX
-	VCVTPS2PD     Y0, Z20
-	VEXTRACTF64X4 $0x01, Z0, Y0
-	VMOVUPD       (AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, (AX)
-	VCVTPS2PD     Y0, Z20
-	VMOVUPD       64(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 64(AX)
-	VCVTPS2PD     Y1, Z20
-	VEXTRACTF64X4 $0x01, Z1, Y1
-	VMOVUPD       128(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 128(AX)
-	VCVTPS2PD     Y1, Z20
-	VMOVUPD       192(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 192(AX)
-	VCVTPS2PD     Y2, Z20
-	VEXTRACTF64X4 $0x01, Z2, Y2
-	VMOVUPD       256(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 256(AX)
-	VCVTPS2PD     Y2, Z20
-	VMOVUPD       320(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 320(AX)
-	VCVTPS2PD     Y3, Z20
-	VEXTRACTF64X4 $0x01, Z3, Y3
-	VMOVUPD       384(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 384(AX)
-	VCVTPS2PD     Y3, Z20
-	VMOVUPD       448(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 448(AX)
-	LEAQ          (AX)(R9*2), AX
-	VCVTPS2PD     Y4, Z20
-	VEXTRACTF64X4 $0x01, Z4, Y4
-	VMOVUPD       (AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, (AX)
-	VCVTPS2PD     Y4, Z20
-	VMOVUPD       64(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 64(AX)
-	VCVTPS2PD     Y5, Z20
-	VEXTRACTF64X4 $0x01, Z5, Y5
-	VMOVUPD       128(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 128(AX)
-	VCVTPS2PD     Y5, Z20
-	VMOVUPD       192(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 192(AX)
-	VCVTPS2PD     Y6, Z20
-	VEXTRACTF64X4 $0x01, Z6, Y6
-	VMOVUPD       256(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 256(AX)
-	VCVTPS2PD     Y6, Z20
-	VMOVUPD       320(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 320(AX)
-	VCVTPS2PD     Y7, Z20
-	VEXTRACTF64X4 $0x01, Z7, Y7
-	VMOVUPD       384(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 384(AX)
-	VCVTPS2PD     Y7, Z20
-	VMOVUPD       448(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 448(AX)
-	LEAQ          (AX)(R9*2), AX
-	LEAQ          (AX)(R9*2), AX
-	LEAQ          (AX)(R9*2), AX
-	VCVTPS2PD     Y8, Z20
-	VEXTRACTF64X4 $0x01, Z8, Y8
-	VMOVUPD       (AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, (AX)
-	VCVTPS2PD     Y8, Z20
-	VMOVUPD       64(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 64(AX)
-	VCVTPS2PD     Y9, Z20
-	VEXTRACTF64X4 $0x01, Z9, Y9
-	VMOVUPD       128(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 128(AX)
-	VCVTPS2PD     Y9, Z20
-	VMOVUPD       192(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 192(AX)
-	VCVTPS2PD     Y10, Z20
-	VEXTRACTF64X4 $0x01, Z10, Y10
-	VMOVUPD       256(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 256(AX)
-	VCVTPS2PD     Y10, Z20
-	VMOVUPD       320(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 320(AX)
-	VCVTPS2PD     Y11, Z20
-	VEXTRACTF64X4 $0x01, Z11, Y11
-	VMOVUPD       384(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 384(AX)
-	VCVTPS2PD     Y11, Z20
-	VMOVUPD       448(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 448(AX)
-	LEAQ          (AX)(R9*2), AX
-	VCVTPS2PD     Y12, Z20
-	VEXTRACTF64X4 $0x01, Z12, Y12
-	VMOVUPD       (AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, (AX)
-	VCVTPS2PD     Y12, Z20
-	VMOVUPD       64(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 64(AX)
-	VCVTPS2PD     Y13, Z20
-	VEXTRACTF64X4 $0x01, Z13, Y13
-	VMOVUPD       128(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 128(AX)
-	VCVTPS2PD     Y13, Z20
-	VMOVUPD       192(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 192(AX)
-	VCVTPS2PD     Y14, Z20
-	VEXTRACTF64X4 $0x01, Z14, Y14
-	VMOVUPD       256(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 256(AX)
-	VCVTPS2PD     Y14, Z20
-	VMOVUPD       320(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 320(AX)
-	VCVTPS2PD     Y15, Z20
-	VEXTRACTF64X4 $0x01, Z15, Y15
-	VMOVUPD       384(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 384(AX)
-	VCVTPS2PD     Y15, Z20
-	VMOVUPD       448(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 448(AX)
-	LEAQ          (AX)(R9*2), AX
-	LEAQ          (AX)(R9*2), AX
-	VMOVUPS       (R10)(R11*1), Z16
-	VMOVUPS       64(R10)(R11*1), Z17
-	VMOVUPS       128(R10)(R11*1), Z18
-	VMOVUPS       192(R10)(R11*1), Z19
-	VXORPS        Z0, Z0, Z0
-	VXORPS        Z1, Z1, Z1
-	VXORPS        Z2, Z2, Z2
-	VXORPS        Z3, Z3, Z3
-	VXORPS        Z4, Z4, Z4
-	VXORPS        Z5, Z5, Z5
-	VXORPS        Z6, Z6, Z6
-	VXORPS        Z7, Z7, Z7
-	VXORPS        Z8, Z8, Z8
-	VXORPS        Z9, Z9, Z9
-	VXORPS        Z10, Z10, Z10
-	VXORPS        Z11, Z11, Z11
-	VXORPS        Z12, Z12, Z12
-	VXORPS        Z13, Z13, Z13
-	VXORPS        Z14, Z14, Z14
-	VXORPS        Z15, Z15, Z15
-	LEAQ          (SI)(R11*1), R12
-	ADDQ          DX, R12
-	ADDQ          DX, R12
-	MOVQ          R14, R13
-	SHRQ          $0x02, R13
-	JZ            rowtail_40
-
-rows4_39:
-	PREFETCHT0 (R12)(CX*1)
-	VMOVUPS    (R12), Z28
-	VSUBPS     Z16, Z28, Z28
-	VADDPS     Z28, Z0, Z0
-	VMULPS     Z28, Z28, Z29
-	VADDPS     Z29, Z8, Z8
-	PREFETCHT0 64(R12)(CX*1)
-	VMOVUPS    64(R12), Z30
-	VSUBPS     Z17, Z30, Z30
-	VADDPS     Z30, Z1, Z1
-	VMULPS     Z30, Z30, Z31
-	VADDPS     Z31, Z9, Z9
-	PREFETCHT0 128(R12)(CX*1)
-	VMOVUPS    128(R12), Z20
-	VSUBPS     Z18, Z20, Z20
-	VADDPS     Z20, Z2, Z2
-	VMULPS     Z20, Z20, Z21
-	VADDPS     Z21, Z10, Z10
-	PREFETCHT0 192(R12)(CX*1)
-	VMOVUPS    192(R12), Z22
-	VSUBPS     Z19, Z22, Z22
-	VADDPS     Z22, Z3, Z3
-	VMULPS     Z22, Z22, Z23
-	VADDPS     Z23, Z11, Z11
-	ADDQ       DX, R12
-	PREFETCHT0 (R12)(CX*1)
-	VMOVUPS    (R12), Z24
-	VSUBPS     Z16, Z24, Z24
-	VADDPS     Z24, Z4, Z4
-	VMULPS     Z24, Z24, Z25
-	VADDPS     Z25, Z12, Z12
-	PREFETCHT0 64(R12)(CX*1)
-	VMOVUPS    64(R12), Z26
-	VSUBPS     Z17, Z26, Z26
-	VADDPS     Z26, Z5, Z5
-	VMULPS     Z26, Z26, Z27
-	VADDPS     Z27, Z13, Z13
-	PREFETCHT0 128(R12)(CX*1)
-	VMOVUPS    128(R12), Z28
-	VSUBPS     Z18, Z28, Z28
-	VADDPS     Z28, Z6, Z6
-	VMULPS     Z28, Z28, Z29
-	VADDPS     Z29, Z14, Z14
-	PREFETCHT0 192(R12)(CX*1)
-	VMOVUPS    192(R12), Z30
-	VSUBPS     Z19, Z30, Z30
-	VADDPS     Z30, Z7, Z7
-	VMULPS     Z30, Z30, Z31
-	VADDPS     Z31, Z15, Z15
-	ADDQ       DX, R12
-	ADDQ       DX, R12
-	ADDQ       DX, R12
-	DECQ       R13
-	JNZ        rows4_39
-
-rowtail_40:
-	MOVQ       R14, R13
-	ANDQ       $0x00000003, R13
-	CMPQ       R13, $0x00000002
-	JLE        flush_41
-	PREFETCHT0 (R12)(CX*1)
-	VMOVUPS    (R12), Z20
-	VSUBPS     Z16, Z20, Z20
-	VADDPS     Z20, Z0, Z0
-	VMULPS     Z20, Z20, Z21
-	VADDPS     Z21, Z8, Z8
-	PREFETCHT0 64(R12)(CX*1)
-	VMOVUPS    64(R12), Z22
-	VSUBPS     Z17, Z22, Z22
-	VADDPS     Z22, Z1, Z1
-	VMULPS     Z22, Z22, Z23
-	VADDPS     Z23, Z9, Z9
-	PREFETCHT0 128(R12)(CX*1)
-	VMOVUPS    128(R12), Z24
-	VSUBPS     Z18, Z24, Z24
-	VADDPS     Z24, Z2, Z2
-	VMULPS     Z24, Z24, Z25
-	VADDPS     Z25, Z10, Z10
-	PREFETCHT0 192(R12)(CX*1)
-	VMOVUPS    192(R12), Z26
-	VSUBPS     Z19, Z26, Z26
-	VADDPS     Z26, Z3, Z3
-	VMULPS     Z26, Z26, Z27
-	VADDPS     Z27, Z11, Z11
-	ADDQ       DX, R12
-
-flush_41:
-	LEAQ          (R8)(R11*2), AX
-	LEAQ          (AX)(R9*2), AX
-	LEAQ          (AX)(R9*2), AX
-	VCVTPS2PD     Y0, Z20
-	VEXTRACTF64X4 $0x01, Z0, Y0
-	VMOVUPD       (AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, (AX)
-	VCVTPS2PD     Y0, Z20
-	VMOVUPD       64(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 64(AX)
-	VCVTPS2PD     Y1, Z20
-	VEXTRACTF64X4 $0x01, Z1, Y1
-	VMOVUPD       128(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 128(AX)
-	VCVTPS2PD     Y1, Z20
-	VMOVUPD       192(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 192(AX)
-	VCVTPS2PD     Y2, Z20
-	VEXTRACTF64X4 $0x01, Z2, Y2
-	VMOVUPD       256(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 256(AX)
-	VCVTPS2PD     Y2, Z20
-	VMOVUPD       320(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 320(AX)
-	VCVTPS2PD     Y3, Z20
-	VEXTRACTF64X4 $0x01, Z3, Y3
-	VMOVUPD       384(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 384(AX)
-	VCVTPS2PD     Y3, Z20
-	VMOVUPD       448(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 448(AX)
-	LEAQ          (AX)(R9*2), AX
-	VCVTPS2PD     Y4, Z20
-	VEXTRACTF64X4 $0x01, Z4, Y4
-	VMOVUPD       (AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, (AX)
-	VCVTPS2PD     Y4, Z20
-	VMOVUPD       64(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 64(AX)
-	VCVTPS2PD     Y5, Z20
-	VEXTRACTF64X4 $0x01, Z5, Y5
-	VMOVUPD       128(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 128(AX)
-	VCVTPS2PD     Y5, Z20
-	VMOVUPD       192(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 192(AX)
-	VCVTPS2PD     Y6, Z20
-	VEXTRACTF64X4 $0x01, Z6, Y6
-	VMOVUPD       256(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 256(AX)
-	VCVTPS2PD     Y6, Z20
-	VMOVUPD       320(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 320(AX)
-	VCVTPS2PD     Y7, Z20
-	VEXTRACTF64X4 $0x01, Z7, Y7
-	VMOVUPD       384(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 384(AX)
-	VCVTPS2PD     Y7, Z20
-	VMOVUPD       448(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 448(AX)
-	LEAQ          (AX)(R9*2), AX
-	LEAQ          (AX)(R9*2), AX
-	LEAQ          (AX)(R9*2), AX
-	VCVTPS2PD     Y8, Z20
-	VEXTRACTF64X4 $0x01, Z8, Y8
-	VMOVUPD       (AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, (AX)
-	VCVTPS2PD     Y8, Z20
-	VMOVUPD       64(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 64(AX)
-	VCVTPS2PD     Y9, Z20
-	VEXTRACTF64X4 $0x01, Z9, Y9
-	VMOVUPD       128(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 128(AX)
-	VCVTPS2PD     Y9, Z20
-	VMOVUPD       192(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 192(AX)
-	VCVTPS2PD     Y10, Z20
-	VEXTRACTF64X4 $0x01, Z10, Y10
-	VMOVUPD       256(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 256(AX)
-	VCVTPS2PD     Y10, Z20
-	VMOVUPD       320(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 320(AX)
-	VCVTPS2PD     Y11, Z20
-	VEXTRACTF64X4 $0x01, Z11, Y11
-	VMOVUPD       384(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 384(AX)
-	VCVTPS2PD     Y11, Z20
-	VMOVUPD       448(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 448(AX)
-	LEAQ          (AX)(R9*2), AX
-	VCVTPS2PD     Y12, Z20
-	VEXTRACTF64X4 $0x01, Z12, Y12
-	VMOVUPD       (AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, (AX)
-	VCVTPS2PD     Y12, Z20
-	VMOVUPD       64(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 64(AX)
-	VCVTPS2PD     Y13, Z20
-	VEXTRACTF64X4 $0x01, Z13, Y13
-	VMOVUPD       128(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 128(AX)
-	VCVTPS2PD     Y13, Z20
-	VMOVUPD       192(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 192(AX)
-	VCVTPS2PD     Y14, Z20
-	VEXTRACTF64X4 $0x01, Z14, Y14
-	VMOVUPD       256(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 256(AX)
-	VCVTPS2PD     Y14, Z20
-	VMOVUPD       320(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 320(AX)
-	VCVTPS2PD     Y15, Z20
-	VEXTRACTF64X4 $0x01, Z15, Y15
-	VMOVUPD       384(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 384(AX)
-	VCVTPS2PD     Y15, Z20
-	VMOVUPD       448(AX), Z21
-	VADDPD        Z20, Z21, Z21
-	VMOVUPD       Z21, 448(AX)
-	ADDQ          $0x00000100, R11
-	JMP           wide_34
-
-narrower_35:
-wide_42:
 	LEAQ 128(R11), AX
 	CMPQ AX, R9
-	JGT  narrower_43
+	JGT  narrower_35
 
 	// chunk of 2 vectors
 	VMOVUPS (R10)(R11*1), Z16
@@ -1812,9 +1243,9 @@ wide_42:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_45
+	JZ      rowtail_37
 
-rows4_44:
+rows4_36:
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Z18
 	VSUBPS     Z16, Z18, Z18
@@ -1868,13 +1299,13 @@ rows4_44:
 	VADDPS     Z19, Z15, Z15
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_44
+	JNZ        rows4_36
 
-rowtail_45:
+rowtail_37:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000000
-	JLE        flush_46
+	JLE        flush_38
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Z20
 	VSUBPS     Z16, Z20, Z20
@@ -1889,7 +1320,7 @@ rowtail_45:
 	VADDPS     Z23, Z9, Z9
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000001
-	JLE        flush_46
+	JLE        flush_38
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Z24
 	VSUBPS     Z16, Z24, Z24
@@ -1904,7 +1335,7 @@ rowtail_45:
 	VADDPS     Z27, Z11, Z11
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000002
-	JLE        flush_46
+	JLE        flush_38
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Z28
 	VSUBPS     Z16, Z28, Z28
@@ -1919,7 +1350,7 @@ rowtail_45:
 	VADDPS     Z31, Z13, Z13
 	ADDQ       DX, R12
 
-flush_46:
+flush_38:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z18
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -2073,9 +1504,9 @@ flush_46:
 	VADDPD        Z18, Z19, Z19
 	VMOVUPD       Z19, 192(AX)
 	ADDQ          $0x00000080, R11
-	JMP           wide_42
+	JMP           wide_34
 
-narrower_43:
+narrower_35:
 single_31:
 	LEAQ 64(R11), AX
 	CMPQ AX, R9
@@ -2094,72 +1525,72 @@ single_31:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_48
+	JZ      rowtail_40
 
-rows4_47:
+rows4_39:
 	PREFETCHT0 (R12)(CX*1)
-	VMOVUPS    (R12), Z24
-	VSUBPS     Z8, Z24, Z24
-	VADDPS     Z24, Z0, Z0
-	VMULPS     Z24, Z24, Z25
-	VADDPS     Z25, Z4, Z4
+	VMOVUPS    (R12), Z14
+	VSUBPS     Z8, Z14, Z14
+	VADDPS     Z14, Z0, Z0
+	VMULPS     Z14, Z14, Z15
+	VADDPS     Z15, Z4, Z4
 	ADDQ       DX, R12
 	PREFETCHT0 (R12)(CX*1)
-	VMOVUPS    (R12), Z26
-	VSUBPS     Z8, Z26, Z26
-	VADDPS     Z26, Z1, Z1
-	VMULPS     Z26, Z26, Z27
-	VADDPS     Z27, Z5, Z5
+	VMOVUPS    (R12), Z16
+	VSUBPS     Z8, Z16, Z16
+	VADDPS     Z16, Z1, Z1
+	VMULPS     Z16, Z16, Z17
+	VADDPS     Z17, Z5, Z5
 	ADDQ       DX, R12
 	PREFETCHT0 (R12)(CX*1)
-	VMOVUPS    (R12), Z28
-	VSUBPS     Z8, Z28, Z28
-	VADDPS     Z28, Z2, Z2
-	VMULPS     Z28, Z28, Z29
-	VADDPS     Z29, Z6, Z6
+	VMOVUPS    (R12), Z18
+	VSUBPS     Z8, Z18, Z18
+	VADDPS     Z18, Z2, Z2
+	VMULPS     Z18, Z18, Z19
+	VADDPS     Z19, Z6, Z6
 	ADDQ       DX, R12
 	PREFETCHT0 (R12)(CX*1)
-	VMOVUPS    (R12), Z30
-	VSUBPS     Z8, Z30, Z30
-	VADDPS     Z30, Z3, Z3
-	VMULPS     Z30, Z30, Z31
-	VADDPS     Z31, Z7, Z7
+	VMOVUPS    (R12), Z20
+	VSUBPS     Z8, Z20, Z20
+	VADDPS     Z20, Z3, Z3
+	VMULPS     Z20, Z20, Z21
+	VADDPS     Z21, Z7, Z7
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_47
+	JNZ        rows4_39
 
-rowtail_48:
+rowtail_40:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000000
-	JLE        flush_49
+	JLE        flush_41
 	PREFETCHT0 (R12)(CX*1)
-	VMOVUPS    (R12), Z9
-	VSUBPS     Z8, Z9, Z9
-	VADDPS     Z9, Z0, Z0
-	VMULPS     Z9, Z9, Z10
-	VADDPS     Z10, Z4, Z4
+	VMOVUPS    (R12), Z22
+	VSUBPS     Z8, Z22, Z22
+	VADDPS     Z22, Z0, Z0
+	VMULPS     Z22, Z22, Z23
+	VADDPS     Z23, Z4, Z4
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000001
-	JLE        flush_49
+	JLE        flush_41
 	PREFETCHT0 (R12)(CX*1)
-	VMOVUPS    (R12), Z11
-	VSUBPS     Z8, Z11, Z11
-	VADDPS     Z11, Z1, Z1
-	VMULPS     Z11, Z11, Z12
-	VADDPS     Z12, Z5, Z5
+	VMOVUPS    (R12), Z24
+	VSUBPS     Z8, Z24, Z24
+	VADDPS     Z24, Z1, Z1
+	VMULPS     Z24, Z24, Z25
+	VADDPS     Z25, Z5, Z5
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000002
-	JLE        flush_49
+	JLE        flush_41
 	PREFETCHT0 (R12)(CX*1)
-	VMOVUPS    (R12), Z13
-	VSUBPS     Z8, Z13, Z13
-	VADDPS     Z13, Z2, Z2
-	VMULPS     Z13, Z13, Z14
-	VADDPS     Z14, Z6, Z6
+	VMOVUPS    (R12), Z26
+	VSUBPS     Z8, Z26, Z26
+	VADDPS     Z26, Z2, Z2
+	VMULPS     Z26, Z26, Z27
+	VADDPS     Z27, Z6, Z6
 	ADDQ       DX, R12
 
-flush_49:
+flush_41:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z9
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -2260,72 +1691,72 @@ masked_32:
 	LEAQ      (SI)(R11*1), R12
 	MOVQ      R14, R13
 	SHRQ      $0x02, R13
-	JZ        rowtail_51
+	JZ        rowtail_43
 
-rows4_50:
+rows4_42:
 	PREFETCHT0 (R12)(CX*1)
-	VMOVUPS.Z  (R12), K1, Z15
-	VSUBPS     Z8, Z15, Z15
-	VADDPS     Z15, Z0, Z0
-	VMULPS     Z15, Z15, Z16
-	VADDPS     Z16, Z4, Z4
+	VMOVUPS.Z  (R12), K1, Z28
+	VSUBPS     Z8, Z28, Z28
+	VADDPS     Z28, Z0, Z0
+	VMULPS     Z28, Z28, Z29
+	VADDPS     Z29, Z4, Z4
 	ADDQ       DX, R12
 	PREFETCHT0 (R12)(CX*1)
-	VMOVUPS.Z  (R12), K1, Z17
-	VSUBPS     Z8, Z17, Z17
-	VADDPS     Z17, Z1, Z1
-	VMULPS     Z17, Z17, Z18
-	VADDPS     Z18, Z5, Z5
+	VMOVUPS.Z  (R12), K1, Z30
+	VSUBPS     Z8, Z30, Z30
+	VADDPS     Z30, Z1, Z1
+	VMULPS     Z30, Z30, Z31
+	VADDPS     Z31, Z5, Z5
 	ADDQ       DX, R12
 	PREFETCHT0 (R12)(CX*1)
-	VMOVUPS.Z  (R12), K1, Z19
-	VSUBPS     Z8, Z19, Z19
-	VADDPS     Z19, Z2, Z2
-	VMULPS     Z19, Z19, Z20
-	VADDPS     Z20, Z6, Z6
+	VMOVUPS.Z  (R12), K1, Z9
+	VSUBPS     Z8, Z9, Z9
+	VADDPS     Z9, Z2, Z2
+	VMULPS     Z9, Z9, Z10
+	VADDPS     Z10, Z6, Z6
 	ADDQ       DX, R12
 	PREFETCHT0 (R12)(CX*1)
-	VMOVUPS.Z  (R12), K1, Z21
-	VSUBPS     Z8, Z21, Z21
-	VADDPS     Z21, Z3, Z3
-	VMULPS     Z21, Z21, Z22
-	VADDPS     Z22, Z7, Z7
+	VMOVUPS.Z  (R12), K1, Z11
+	VSUBPS     Z8, Z11, Z11
+	VADDPS     Z11, Z3, Z3
+	VMULPS     Z11, Z11, Z12
+	VADDPS     Z12, Z7, Z7
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_50
+	JNZ        rows4_42
 
-rowtail_51:
+rowtail_43:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000000
-	JLE        flush_52
+	JLE        flush_44
 	PREFETCHT0 (R12)(CX*1)
-	VMOVUPS.Z  (R12), K1, Z23
-	VSUBPS     Z8, Z23, Z23
-	VADDPS     Z23, Z0, Z0
-	VMULPS     Z23, Z23, Z24
-	VADDPS     Z24, Z4, Z4
+	VMOVUPS.Z  (R12), K1, Z13
+	VSUBPS     Z8, Z13, Z13
+	VADDPS     Z13, Z0, Z0
+	VMULPS     Z13, Z13, Z14
+	VADDPS     Z14, Z4, Z4
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000001
-	JLE        flush_52
+	JLE        flush_44
 	PREFETCHT0 (R12)(CX*1)
-	VMOVUPS.Z  (R12), K1, Z25
-	VSUBPS     Z8, Z25, Z25
-	VADDPS     Z25, Z1, Z1
-	VMULPS     Z25, Z25, Z26
-	VADDPS     Z26, Z5, Z5
+	VMOVUPS.Z  (R12), K1, Z15
+	VSUBPS     Z8, Z15, Z15
+	VADDPS     Z15, Z1, Z1
+	VMULPS     Z15, Z15, Z16
+	VADDPS     Z16, Z5, Z5
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000002
-	JLE        flush_52
+	JLE        flush_44
 	PREFETCHT0 (R12)(CX*1)
-	VMOVUPS.Z  (R12), K1, Z27
-	VSUBPS     Z8, Z27, Z27
-	VADDPS     Z27, Z2, Z2
-	VMULPS     Z27, Z27, Z28
-	VADDPS     Z28, Z6, Z6
+	VMOVUPS.Z  (R12), K1, Z17
+	VSUBPS     Z8, Z17, Z17
+	VADDPS     Z17, Z2, Z2
+	VMULPS     Z17, Z17, Z18
+	VADDPS     Z18, Z6, Z6
 	ADDQ       DX, R12
 
-flush_52:
+flush_44:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z9
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -2428,9 +1859,9 @@ TEXT ·statsCLCachedAVX512(SB), NOSPLIT, $0-120
 	MOVQ     ld+64(FP), DX
 	MOVQ     pivot_base+72(FP), R10
 	TESTQ    BX, BX
-	JLE      done_53
+	JLE      done_45
 	TESTQ    CX, CX
-	JLE      done_53
+	JLE      done_45
 	MOVQ     CX, R9
 	SHLQ     $0x02, R9
 	SHLQ     $0x02, DX
@@ -2441,19 +1872,19 @@ TEXT ·statsCLCachedAVX512(SB), NOSPLIT, $0-120
 	KMOVW    AX, K1
 	KSHIFTRW $0x08, K1, K2
 
-block_55:
+block_47:
 	MOVQ $0x00000080, R14
 	CMPQ BX, R14
-	JGE  fullblock_56
+	JGE  fullblock_48
 	MOVQ BX, R14
 
-fullblock_56:
+fullblock_48:
 	XORQ R11, R11
 
-wide_60:
+wide_52:
 	LEAQ 512(R11), AX
 	CMPQ AX, R9
-	JGT  narrower_61
+	JGT  narrower_53
 
 	// chunk of 8 vectors
 	VMOVUPS (R10)(R11*1), Z16
@@ -2483,9 +1914,9 @@ wide_60:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_63
+	JZ      rowtail_55
 
-rows4_62:
+rows4_54:
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z0, Z0
@@ -2531,13 +1962,13 @@ rows4_62:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_62
+	JNZ     rows4_54
 
-rowtail_63:
+rowtail_55:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000000
-	JLE     flush_64
+	JLE     flush_56
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z0, Z0
@@ -2580,7 +2011,7 @@ rowtail_63:
 	VADDPS  Z31, Z15, Z15
 	ADDQ    DX, R12
 
-flush_64:
+flush_56:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z24
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -2761,9 +2192,9 @@ flush_64:
 	ADDQ          DX, R12
 	MOVQ          R14, R13
 	SHRQ          $0x02, R13
-	JZ            rowtail_66
+	JZ            rowtail_58
 
-rows4_65:
+rows4_57:
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z0, Z0
@@ -2809,13 +2240,13 @@ rows4_65:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_65
+	JNZ     rows4_57
 
-rowtail_66:
+rowtail_58:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000001
-	JLE     flush_67
+	JLE     flush_59
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z0, Z0
@@ -2858,7 +2289,7 @@ rowtail_66:
 	VADDPS  Z31, Z15, Z15
 	ADDQ    DX, R12
 
-flush_67:
+flush_59:
 	LEAQ          (R8)(R11*2), AX
 	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y0, Z24
@@ -3040,9 +2471,9 @@ flush_67:
 	ADDQ          DX, R12
 	MOVQ          R14, R13
 	SHRQ          $0x02, R13
-	JZ            rowtail_69
+	JZ            rowtail_61
 
-rows4_68:
+rows4_60:
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z0, Z0
@@ -3088,13 +2519,13 @@ rows4_68:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_68
+	JNZ     rows4_60
 
-rowtail_69:
+rowtail_61:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000002
-	JLE     flush_70
+	JLE     flush_62
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z0, Z0
@@ -3137,7 +2568,7 @@ rowtail_69:
 	VADDPS  Z31, Z15, Z15
 	ADDQ    DX, R12
 
-flush_70:
+flush_62:
 	LEAQ          (R8)(R11*2), AX
 	LEAQ          (AX)(R9*2), AX
 	LEAQ          (AX)(R9*2), AX
@@ -3320,9 +2751,9 @@ flush_70:
 	ADDQ          DX, R12
 	MOVQ          R14, R13
 	SHRQ          $0x02, R13
-	JZ            rowtail_72
+	JZ            rowtail_64
 
-rows4_71:
+rows4_63:
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z0, Z0
@@ -3368,9 +2799,9 @@ rows4_71:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_71
+	JNZ     rows4_63
 
-rowtail_72:
+rowtail_64:
 	MOVQ          R14, R13
 	ANDQ          $0x00000003, R13
 	LEAQ          (R8)(R11*2), AX
@@ -3526,13 +2957,13 @@ rowtail_72:
 	VADDPD        Z24, Z25, Z25
 	VMOVUPD       Z25, 960(AX)
 	ADDQ          $0x00000200, R11
-	JMP           wide_60
+	JMP           wide_52
 
-narrower_61:
-wide_74:
+narrower_53:
+wide_66:
 	LEAQ 256(R11), AX
 	CMPQ AX, R9
-	JGT  narrower_75
+	JGT  narrower_67
 
 	// chunk of 4 vectors
 	VMOVUPS (R10)(R11*1), Z16
@@ -3558,9 +2989,9 @@ wide_74:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_77
+	JZ      rowtail_69
 
-rows4_76:
+rows4_68:
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z0, Z0
@@ -3606,13 +3037,13 @@ rows4_76:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_76
+	JNZ     rows4_68
 
-rowtail_77:
+rowtail_69:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000000
-	JLE     flush_78
+	JLE     flush_70
 	VMOVUPS (R12), Z28
 	VSUBPS  Z16, Z28, Z28
 	VADDPS  Z28, Z0, Z0
@@ -3635,7 +3066,7 @@ rowtail_77:
 	VADDPS  Z23, Z11, Z11
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000001
-	JLE     flush_78
+	JLE     flush_70
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z4, Z4
@@ -3658,7 +3089,7 @@ rowtail_77:
 	VADDPS  Z31, Z15, Z15
 	ADDQ    DX, R12
 
-flush_78:
+flush_70:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z20
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -3836,9 +3267,9 @@ flush_78:
 	ADDQ          DX, R12
 	MOVQ          R14, R13
 	SHRQ          $0x02, R13
-	JZ            rowtail_80
+	JZ            rowtail_72
 
-rows4_79:
+rows4_71:
 	VMOVUPS (R12), Z20
 	VSUBPS  Z16, Z20, Z20
 	VADDPS  Z20, Z0, Z0
@@ -3884,13 +3315,13 @@ rows4_79:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_79
+	JNZ     rows4_71
 
-rowtail_80:
+rowtail_72:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000002
-	JLE     flush_81
+	JLE     flush_73
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z0, Z0
@@ -3913,7 +3344,7 @@ rowtail_80:
 	VADDPS  Z31, Z11, Z11
 	ADDQ    DX, R12
 
-flush_81:
+flush_73:
 	LEAQ          (R8)(R11*2), AX
 	LEAQ          (AX)(R9*2), AX
 	LEAQ          (AX)(R9*2), AX
@@ -4067,13 +3498,13 @@ flush_81:
 	VADDPD        Z20, Z21, Z21
 	VMOVUPD       Z21, 448(AX)
 	ADDQ          $0x00000100, R11
-	JMP           wide_74
+	JMP           wide_66
 
-narrower_75:
-wide_82:
+narrower_67:
+wide_74:
 	LEAQ 128(R11), AX
 	CMPQ AX, R9
-	JGT  narrower_83
+	JGT  narrower_75
 
 	// chunk of 2 vectors
 	VMOVUPS (R10)(R11*1), Z16
@@ -4097,9 +3528,9 @@ wide_82:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_85
+	JZ      rowtail_77
 
-rows4_84:
+rows4_76:
 	VMOVUPS (R12), Z18
 	VSUBPS  Z16, Z18, Z18
 	VADDPS  Z18, Z0, Z0
@@ -4145,13 +3576,13 @@ rows4_84:
 	VADDPS  Z19, Z15, Z15
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_84
+	JNZ     rows4_76
 
-rowtail_85:
+rowtail_77:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000000
-	JLE     flush_86
+	JLE     flush_78
 	VMOVUPS (R12), Z20
 	VSUBPS  Z16, Z20, Z20
 	VADDPS  Z20, Z0, Z0
@@ -4164,7 +3595,7 @@ rowtail_85:
 	VADDPS  Z23, Z9, Z9
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000001
-	JLE     flush_86
+	JLE     flush_78
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z2, Z2
@@ -4177,7 +3608,7 @@ rowtail_85:
 	VADDPS  Z27, Z11, Z11
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000002
-	JLE     flush_86
+	JLE     flush_78
 	VMOVUPS (R12), Z28
 	VSUBPS  Z16, Z28, Z28
 	VADDPS  Z28, Z4, Z4
@@ -4190,7 +3621,7 @@ rowtail_85:
 	VADDPS  Z31, Z13, Z13
 	ADDQ    DX, R12
 
-flush_86:
+flush_78:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z18
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -4344,13 +3775,13 @@ flush_86:
 	VADDPD        Z18, Z19, Z19
 	VMOVUPD       Z19, 192(AX)
 	ADDQ          $0x00000080, R11
-	JMP           wide_82
+	JMP           wide_74
 
-narrower_83:
-single_57:
+narrower_75:
+single_49:
 	LEAQ 64(R11), AX
 	CMPQ AX, R9
-	JGT  masked_58
+	JGT  masked_50
 
 	// chunk of 1 vectors
 	VMOVUPS (R10)(R11*1), Z8
@@ -4365,9 +3796,9 @@ single_57:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_88
+	JZ      rowtail_80
 
-rows4_87:
+rows4_79:
 	VMOVUPS (R12), Z21
 	VSUBPS  Z8, Z21, Z21
 	VADDPS  Z21, Z0, Z0
@@ -4393,13 +3824,13 @@ rows4_87:
 	VADDPS  Z28, Z7, Z7
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_87
+	JNZ     rows4_79
 
-rowtail_88:
+rowtail_80:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000000
-	JLE     flush_89
+	JLE     flush_81
 	VMOVUPS (R12), Z29
 	VSUBPS  Z8, Z29, Z29
 	VADDPS  Z29, Z0, Z0
@@ -4407,7 +3838,7 @@ rowtail_88:
 	VADDPS  Z30, Z4, Z4
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000001
-	JLE     flush_89
+	JLE     flush_81
 	VMOVUPS (R12), Z31
 	VSUBPS  Z8, Z31, Z31
 	VADDPS  Z31, Z1, Z1
@@ -4415,7 +3846,7 @@ rowtail_88:
 	VADDPS  Z9, Z5, Z5
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000002
-	JLE     flush_89
+	JLE     flush_81
 	VMOVUPS (R12), Z10
 	VSUBPS  Z8, Z10, Z10
 	VADDPS  Z10, Z2, Z2
@@ -4423,7 +3854,7 @@ rowtail_88:
 	VADDPS  Z11, Z6, Z6
 	ADDQ    DX, R12
 
-flush_89:
+flush_81:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z9
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -4505,11 +3936,11 @@ flush_89:
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, 64(AX)
 	ADDQ          $0x00000040, R11
-	JMP           single_57
+	JMP           single_49
 
-masked_58:
+masked_50:
 	CMPQ R11, R9
-	JEQ  chunksdone_59
+	JEQ  chunksdone_51
 
 	// masked tail vector
 	VMOVUPS.Z (R10)(R11*1), K1, Z8
@@ -4524,9 +3955,9 @@ masked_58:
 	LEAQ      (SI)(R11*1), R12
 	MOVQ      R14, R13
 	SHRQ      $0x02, R13
-	JZ        rowtail_91
+	JZ        rowtail_83
 
-rows4_90:
+rows4_82:
 	VMOVUPS.Z (R12), K1, Z12
 	VSUBPS    Z8, Z12, Z12
 	VADDPS    Z12, Z0, Z0
@@ -4552,13 +3983,13 @@ rows4_90:
 	VADDPS    Z19, Z7, Z7
 	ADDQ      DX, R12
 	DECQ      R13
-	JNZ       rows4_90
+	JNZ       rows4_82
 
-rowtail_91:
+rowtail_83:
 	MOVQ      R14, R13
 	ANDQ      $0x00000003, R13
 	CMPQ      R13, $0x00000000
-	JLE       flush_92
+	JLE       flush_84
 	VMOVUPS.Z (R12), K1, Z20
 	VSUBPS    Z8, Z20, Z20
 	VADDPS    Z20, Z0, Z0
@@ -4566,7 +3997,7 @@ rowtail_91:
 	VADDPS    Z21, Z4, Z4
 	ADDQ      DX, R12
 	CMPQ      R13, $0x00000001
-	JLE       flush_92
+	JLE       flush_84
 	VMOVUPS.Z (R12), K1, Z22
 	VSUBPS    Z8, Z22, Z22
 	VADDPS    Z22, Z1, Z1
@@ -4574,7 +4005,7 @@ rowtail_91:
 	VADDPS    Z23, Z5, Z5
 	ADDQ      DX, R12
 	CMPQ      R13, $0x00000002
-	JLE       flush_92
+	JLE       flush_84
 	VMOVUPS.Z (R12), K1, Z24
 	VSUBPS    Z8, Z24, Z24
 	VADDPS    Z24, Z2, Z2
@@ -4582,7 +4013,7 @@ rowtail_91:
 	VADDPS    Z25, Z6, Z6
 	ADDQ      DX, R12
 
-flush_92:
+flush_84:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z9
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -4664,13 +4095,13 @@ flush_92:
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, K2, 64(AX)
 
-chunksdone_59:
+chunksdone_51:
 	MOVQ DX, AX
 	SHLQ $0x07, AX
 	ADDQ AX, SI
 	SUBQ $0x00000080, BX
-	JG   block_55
+	JG   block_47
 
-done_53:
+done_45:
 	VZEROUPPER
 	RET

@@ -54,9 +54,25 @@ func main() {
 	}
 	isa.Reduce(k)
 	// The same kernel with prefetches, for data that comes from memory
-	// (cl.Reduction.Prefetch).
+	// (cl.Reduction.Prefetch). On AVX-512 its chunks are 2 zmm with all
+	// four phases a pass: at C = 64 a 4-zmm chunk is a whole row and
+	// walks a 128-row block in two passes of every other pair of rows,
+	// which the hardware prefetchers follow worse than two passes over
+	// the halves of every row. Tune harness, TUNE_COLD=1, the binaries
+	// of 4 and 2 zmm alternating (2026-12-07): the statistics of
+	// 32x64x56x56 channels last 0.68-0.75x copy() -> 0.57-0.72 (twelve
+	// pairs, lower in all), 64x128x56x56 0.62-0.74 -> 0.63-0.70 (nine
+	// pairs, lower in eight); Train 1.51-1.63 -> 1.34-1.66 (lower in ten)
+	// and 1.63-1.83 -> 1.59-1.78 (in seven). At C = 256, 512 and 2048
+	// (32x256x28x28, 64x512x14x14, 32x2048x7x7, three pairs each) level.
+	// Backward's Prefetch kernel with 2-zmm chunks was level too (four
+	// pairs each shape), and keeps 4.
 	k.Name, k.Prefetch = "statsCLPrefetch"+isa.Suffix(), true
+	if isa.AVX512() {
+		k.W = 2
+	}
 	isa.Reduce(k)
+	k.W = w
 	// The Cached form, for batches in cache (package reduce: below
 	// cachedCLBytes): AVX-512 chunks of 8 zmm (128 channels, 8 lines of a
 	// row), one phase per pass. A row visit reads as many lines as the
