@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+
+	"github.com/simdbn/simdbn/bn"
 )
 
 // buffers holds the operands of every benchmark, allocated and filled once
@@ -92,6 +94,52 @@ func BenchmarkTwoCores(b *testing.B) {
 				}
 				wg.Wait()
 			})
+		}
+	}
+}
+
+// BenchmarkPlacement shows how much the two-goroutine speed-up of a
+// cache-resident batch depends on where the operands lie relative to each
+// other: Train and Backward of 8x512x7x7 channels first (the fastest tier)
+// on one and two goroutines, with x, y, dy and dx in one allocation, each
+// gap bytes after the one before. On this project's VM (2026-12-07, three
+// runs, bench.Handoff's round trip 0.42-0.49 us) one goroutine took the
+// same time at every gap (Train 37-48 us, Backward 55-68), while two took
+// 22-36 us (Train) and 39-44 (Backward) at gaps of 784 KB (the tensor's
+// own size, where consecutive allocations of it lie) and 2 MB, but 65-67
+// and 65-69 at 1 MB, slower than one goroutine. Temporary sweeps in
+// reduce gave a period of 96 KB (784, 880 and 976 KB fast, 832, 928 and
+// 1024 KB slow, fading past about 1.4 MB), the slow part being the
+// normalization's ordinary stores (pprof), with the same pattern when the
+// batch was split by samples instead of channels; non-temporal stores
+// took it away, at the cost of writing y to memory. bnbench allocates
+// its buffers at the size of the largest shape asked for, so its gaps are
+// that size: -shapes 8x512x7x7,256x1024 puts them 1 MB apart.
+func BenchmarkPlacement(b *testing.B) {
+	d := MustParseShapes("8x512x7x7")[0]
+	n := d.Len()
+	impl := Impls()[0]
+	for _, gapKB := range []int{784, 1024, 2048} {
+		gap := gapKB << 10 / 4
+		all := NewBuffers(3*gap + n).X
+		buf := &Buffers{X: all[:n], Y: all[gap : gap+n], DY: all[2*gap : 2*gap+n], DX: all[3*gap : 3*gap+n]}
+		for _, op := range []Op{Train, Backward} {
+			for _, g := range []int{1, 2} {
+				name := fmt.Sprintf("op=%s/layout=nchw/shape=%s/impl=%s/gap=%dKB/goroutines=%d", op, d.Name, impl, gapKB, g)
+				b.Run(name, func(b *testing.B) {
+					k, err := NewKernel(buf, op, d, bn.ChannelsFirst, impl, g)
+					if err != nil {
+						b.Fatal(err)
+					}
+					defer k.Close()
+					b.SetBytes(k.Bytes)
+					for b.Loop() {
+						if err := k.Run(); err != nil {
+							b.Fatal(err)
+						}
+					}
+				})
+			}
 		}
 	}
 }
