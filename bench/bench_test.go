@@ -110,9 +110,11 @@ func BenchmarkTwoCores(b *testing.B) {
 // and 65-69 at 1 MB, slower than one goroutine. Temporary sweeps in
 // reduce gave a period of 96 KB (784, 880 and 976 KB fast, 832, 928 and
 // 1024 KB slow, fading past about 1.4 MB), the slow part being the
-// normalization's ordinary stores (pprof), with the same pattern when the
-// batch was split by samples instead of channels; non-temporal stores
-// took it away, at the cost of writing y to memory. bnbench allocates
+// normalization's ordinary stores (pprof). Splitting the batch by samples
+// instead of channels moved the slow gaps (784 KB slow, 1 MB fast) but did
+// not remove them; non-temporal stores did (Train 26-28 us at all three
+// gaps), at the cost of writing y to memory, where the next layer would
+// have to fetch it. bnbench allocates
 // its buffers at the size of the largest shape asked for, so its gaps are
 // that size: -shapes 8x512x7x7,256x1024 puts them 1 MB apart.
 func BenchmarkPlacement(b *testing.B) {
