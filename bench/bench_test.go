@@ -105,7 +105,7 @@ func BenchmarkTwoCores(b *testing.B) {
 // gap bytes after the one before. On this project's VM (2026-12-07, three
 // runs, bench.Handoff's round trip 0.42-0.49 us) one goroutine took the
 // same time at every gap (Train 37-48 us, Backward 55-68), while two took
-// 22-36 us (Train) and 39-44 (Backward) at gaps of 784 KB (the tensor's
+// 22-38 us (Train) and 39-44 (Backward) at gaps of 784 KB (the tensor's
 // own size, where consecutive allocations of it lie) and 2 MB, but 65-67
 // and 65-69 at 1 MB, slower than one goroutine. Temporary sweeps in
 // reduce gave a period of 96 KB (784, 880 and 976 KB fast, 832, 928 and
