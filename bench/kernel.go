@@ -68,7 +68,7 @@ type Kernel struct {
 	Layout  bn.Layout
 	Impl    string
 	Bytes   int64 // bytes charged per call (see the package documentation)
-	Workers int   // goroutines in effect (always 1 for naive-f64)
+	Workers int   // goroutines in effect (1 for naive-f64, stats, stats2 and batches below bn.SplitMin)
 
 	run     func() error
 	restore func()
@@ -94,8 +94,15 @@ func NewKernel(buf *Buffers, op Op, d Dims, l bn.Layout, impl string, goroutines
 	s := d.Shape(l)
 	layer := bn.New(d.C)
 	k.Workers = SetWorkers(layer, goroutines)
-	if impl == NaiveImpl {
-		k.Workers = 1 // the handwritten loops run on the calling goroutine
+	least := bn.SplitMin
+	if op == Backward {
+		least = bn.SplitMinBackward
+	}
+	if impl == NaiveImpl || op == Stats || op == Stats2 || n < least {
+		// The handwritten loops and reduce.MeanVar run on the calling
+		// goroutine, and so does a layer's call on a batch below its split
+		// size.
+		k.Workers = 1
 	}
 	st := &bn.Stats{Mean: make([]float32, d.C), InvStd: make([]float32, d.C)}
 	dgamma, dbeta := make([]float32, d.C), make([]float32, d.C)

@@ -31,8 +31,10 @@ type BatchNorm struct {
 	Momentum                float32   // in [0, 1]: the weight of the new value
 
 	// Workers, when above 1, spreads each call over that many goroutines
-	// of a process-wide pool (Pool(Workers)); 0 or 1 keeps it on the
-	// calling goroutine. Results are the same bits for every count.
+	// of a process-wide pool (Pool(Workers)), if the batch has at least
+	// SplitMin values (SplitMinBackward for Backward); 0 or 1, or a
+	// smaller batch, keeps the call on the calling goroutine. Results are
+	// the same bits for every count.
 	Workers int
 	// Runner, when not nil, runs each call's tasks instead of Workers: a
 	// framework plugs in its own pool here.
@@ -49,12 +51,42 @@ type Runner = reduce.Runner
 // starts no goroutine per call and allocates nothing.
 func Pool(workers int) Runner { return reduce.Pool(workers) }
 
-func (b *BatchNorm) runner() Runner {
+// SplitMin and SplitMinBackward are the smallest batches, in values
+// (N*C*S), that the Workers option spreads over its pool: Train and Infer
+// of fewer values, and Backward of fewer than SplitMinBackward, run on the
+// calling goroutine, where handing the call to other cores costs more than
+// it saves. A caller's Runner is used for every call, whatever its size.
+//
+// Measured on this project's 2-vCPU VM (2026-12-07, every operand its own
+// allocation, a steady loop of calls, one goroutine against two, three
+// runs, a cross-core round trip of 0.42-0.49 us): at 64K values or fewer
+// (8x64x7x7 to 128x512) two goroutines took 1.1 to 2.9 times as long as
+// one, in every op and layout; at 100K (8x256x7x7, 2x64x28x28 and two
+// more) Backward gained 1.24-1.96x and Train and Infer 0.72-1.75x; at
+// 125K (10x256x7x7) Train lost (0.82x channels first, 0.92x channels
+// last) while Infer and Backward gained 1.09-1.53x; from 128K to 160K
+// (32x64x8x8, 12x256x7x7, 128x1024 and five more) channels-first Train
+// was level (0.98-1.11x) and the rest gained up to 1.79x.
+const (
+	SplitMin         = 128 << 10
+	SplitMinBackward = 96 << 10
+)
+
+// runner returns the Runner of a call on a batch of n values: the
+// caller's Runner, the pool of Workers when the batch has at least min
+// values, or the calling goroutine.
+func (b *BatchNorm) runner(n, min int) Runner {
 	if b.Runner != nil {
 		return b.Runner
 	}
-	return reduce.Pool(b.Workers)
+	if n < min || b.Workers <= 1 {
+		return reduce.Serial
+	}
+	return poolOf(b.Workers)
 }
+
+// poolOf is reduce.Pool (a test counts its calls).
+var poolOf = reduce.Pool
 
 // New returns a layer of the given number of channels with PyTorch's
 // defaults: Gamma 1, Beta 0, RunningMean 0, RunningVar 1, Eps 1e-5,
@@ -93,7 +125,7 @@ func (b *BatchNorm) Train(y, x []float32, s Shape, st *Stats) error {
 		Y: y, X: x, Shape: s,
 		Gamma: b.Gamma, Beta: b.Beta, Eps: b.Eps, Momentum: b.Momentum,
 		RunningMean: b.RunningMean, RunningVar: b.RunningVar,
-		Run: b.runner(),
+		Run: b.runner(len(x), SplitMin),
 	}
 	if st != nil {
 		a.Mean, a.Var, a.InvStd = st.Mean, st.Var, st.InvStd
@@ -111,7 +143,7 @@ func (b *BatchNorm) Infer(y, x []float32, s Shape) error {
 	reduce.Infer(&reduce.InferArgs{
 		Y: y, X: x, Shape: s,
 		Gamma: b.Gamma, Beta: b.Beta, Mean: b.RunningMean, Variance: b.RunningVar,
-		Eps: b.Eps, Run: b.runner(),
+		Eps: b.Eps, Run: b.runner(len(x), SplitMin),
 	})
 	return nil
 }
@@ -127,7 +159,7 @@ func (b *BatchNorm) Backward(dx, dgamma, dbeta, dy, x []float32, s Shape, st *St
 		DX: dx, DY: dy, X: x, Shape: s,
 		Mean: st.Mean, InvStd: st.InvStd, Gamma: b.Gamma, Eps: b.Eps,
 		DGamma: dgamma, DBeta: dbeta,
-		Run: b.runner(),
+		Run: b.runner(len(x), SplitMinBackward),
 	})
 	return nil
 }

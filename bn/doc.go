@@ -79,7 +79,9 @@
 //
 // A call runs on the calling goroutine unless BatchNorm.Workers is above 1
 // (a process-wide pool of that many goroutines, the caller included, see
-// Pool) or BatchNorm.Runner is set (a framework's own pool). Work is cut at
+// Pool) and the batch has at least SplitMin values (SplitMinBackward for
+// Backward), or BatchNorm.Runner is set (a framework's own pool, used for
+// every call). Work is cut at
 // bounds fixed by the shape alone and partial sums are added in a fixed
 // order, so the bits are the same for every worker count. Pool workers
 // poll for about 2 milliseconds after a call before they sleep, so that

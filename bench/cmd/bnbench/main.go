@@ -27,7 +27,7 @@ func main() {
 		ops        = flag.String("ops", "train,infer,backward,stats,stats2", "comma list of ops")
 		layouts    = flag.String("layouts", "nchw,nhwc", "comma list of layouts (nchw, nhwc); -sizes defaults to nchw")
 		impls      = flag.String("impls", "", "comma list of implementations; default all this CPU runs, then naive-f64 ("+strings.Join(bench.Impls(), ",")+")")
-		goroutines = flag.Int("goroutines", 1, "goroutines per call: BatchNorm.Workers (copy() and naive-f64 stay on one)")
+		goroutines = flag.Int("goroutines", 1, "goroutines per call: BatchNorm.Workers (copy(), naive-f64, stats, stats2 and batches below bn.SplitMin values stay on one)")
 		format     = flag.String("format", "text", "table format: text, markdown or csv")
 		samples    = flag.Int("samples", 5, "samples per case; the median ratio is reported")
 		target     = flag.Duration("time", 10*time.Millisecond, "target time of each side (copy, then the op) of one sample")
@@ -79,7 +79,7 @@ func main() {
 			runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), bn.Impl(), cfg.Samples, cfg.Target),
 		"time: median per call; x copy: median of time / time of copy() of the same tensor, interleaved; GB/s: 8 B/elem train and infer, 12 B/elem backward, 4 B/elem stats (reduce.MeanVar: one read of x, the read-only reference), 8 B/elem stats2 (MeanVar of x, then of dy: the read-only reference for backward)",
 	}
-	notes = append(notes, fmt.Sprintf("goroutines: %d per call (BatchNorm.Workers; naive-f64 and copy() always 1)", max(*goroutines, 1)))
+	notes = append(notes, fmt.Sprintf("goroutines: %d per call (BatchNorm.Workers; copy(), naive-f64, stats, stats2 and batches below bn.SplitMin values, bn.SplitMinBackward for backward, always 1)", max(*goroutines, 1)))
 
 	// Two goroutines on cache-resident shapes gain with how fast the
 	// cores hand a cache line to each other, which on a virtual machine
