@@ -313,7 +313,7 @@ TEXT ·applyCLNTAVX2(SB), NOSPLIT, $16-96
 	MOVQ  AX, (SP)
 	TESTQ BX, BX
 	JZ    odd_25
-	CMPQ  DX, $0x00000100
+	CMPQ  DX, $0x00000080
 	JG    wide_26
 
 block_28:
@@ -615,7 +615,7 @@ odd_25:
 	ADDQ (SP), SI
 	ADDQ (SP), SI
 	MOVQ $0x00000001, BX
-	CMPQ DX, $0x00000100
+	CMPQ DX, $0x00000080
 	JG   wide_48
 
 block_50:

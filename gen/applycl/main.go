@@ -17,10 +17,25 @@ func main() {
 	// (102 MB, non-temporal stores, AVX-512), rows of 128 channels took
 	// 1.21x copy that way and 1.02-1.05 in blocks of 8 rows; rows of 512
 	// took 1.10-1.17 either way. AVX2's chunks are 16 channels, and its
-	// 128-channel rows in blocks of 8 took 1.69: it keeps 64.
-	w, wideC := 4, 128
+	// 128-channel rows in blocks of 8 took 1.69: it keeps 64, and its NT
+	// form, which serves outputs from memory, 32. In blocks of 8 rows a
+	// 64-channel row is walked a line at a time, four passes over the
+	// block; from memory one row per block took AVX2's Infer of
+	// 32x64x56x56 channels last from 1.18-1.31x copy() to 0.89-0.90, of
+	// 32x40x56x56 from 1.41-1.43 to 1.02-1.03, of 16x48x56x56 from
+	// 1.04-1.16 to 0.91-0.94 (tune harness, TUNE_COLD=1, the binaries
+	// alternating, two or three pairs), and in bnbench Infer of
+	// 32x64x56x56 from 1.21-1.27 to 0.95-0.98 (three pairs); in cache
+	// (64x64x7x7, warm) it took the plain form from 1.05-1.06 to
+	// 1.29-1.32, which therefore keeps 64. The NT form's one loss: a 9.6
+	// MB batch of 48 channels partly in the last-level cache (16x48x56x56,
+	// the harness without TUNE_COLD, and bnbench) went from 1.02-1.28 to
+	// 1.31-1.45, while 64x48x56x56 went from 1.30-1.35 to 1.04-1.20. At
+	// 32 channels the NT form's blocks stayed ahead (0.93 against
+	// 0.94-0.99).
+	w, wideC, ntWideC := 4, 128, 0
 	if !isa.AVX512() {
-		w, wideC = 2, 64
+		w, wideC, ntWideC = 2, 64, 32
 	}
 	isa.ElementwiseWithNT(cl.Elementwise{
 		Name:    "applyCL" + isa.Suffix(),
@@ -30,6 +45,7 @@ func main() {
 		W:       w,
 		Rows:    8,
 		WideC:   wideC,
+		NTWideC: ntWideC,
 		// y = ((x - hi) - lo)*a + b (product rounded first)
 		Elem: func(e *cl.Elem) {
 			hi, lo, a, b := e.P[0], e.P[1], e.P[2], e.P[3]

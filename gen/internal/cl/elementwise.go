@@ -51,6 +51,7 @@ type Elementwise struct {
 	W       int // vectors of a main chunk
 	Rows    int // rows per block (parameters are reloaded every block)
 	WideC   int // above this many channels, one row per block (0: never)
+	NTWideC int // WideC of the NT form (0: WideC)
 	Elem    func(e *Elem)
 	// NT makes full vectors use non-temporal stores (VMOVNTPS, then an
 	// SFENCE before returning). The caller guarantees that every row of
@@ -94,6 +95,9 @@ func (i *ISA) ElementwiseWithNT(k Elementwise) {
 	k.Name = k.Name[:len(k.Name)-len(i.Suffix())] + "NT" + i.Suffix()
 	k.NT = true
 	k.Paired = true
+	if k.NTWideC > 0 {
+		k.WideC = k.NTWideC
+	}
 	i.Elementwise(k)
 }
 
