@@ -62,11 +62,12 @@ func Pool(workers int) Runner { return reduce.Pool(workers) }
 // three runs a shape, a cross-core round trip of 0.42-0.49 us): at 64K
 // values or fewer (8x64x7x7 to 128x512) two goroutines took 1.1 to 2.9
 // times as long as one, in every op and layout; at 100K (8x256x7x7,
-// 2x64x28x28 and two more) Backward gained 1.24-1.96x and Train and Infer 0.74-1.75x; at
-// 125K (10x256x7x7) Train lost (0.82x channels first, 0.92x channels
-// last) while Infer and Backward gained 1.09-1.53x; from 128K to 160K
-// (32x64x8x8, 12x256x7x7, 128x1024 and three more) channels-first Train
-// was level (0.98-1.11x) and the rest gained 1.02-1.79x.
+// 2x64x28x28 and two more) Backward gained 1.24-1.96x and Train and
+// Infer 0.74-1.75x; at 125K (10x256x7x7) Train lost (0.82x channels
+// first, 0.92x channels last) while Infer and Backward gained
+// 1.09-1.53x; from 128K to 160K (32x64x8x8, 12x256x7x7, 128x1024 and
+// three more) channels-first Train was level (0.98-1.11x) and the rest
+// gained 1.02-1.79x.
 const (
 	SplitMin         = 128 << 10
 	SplitMinBackward = 96 << 10

@@ -81,11 +81,10 @@
 // (a process-wide pool of that many goroutines, the caller included, see
 // Pool) and the batch has at least SplitMin values (SplitMinBackward for
 // Backward), or BatchNorm.Runner is set (a framework's own pool, used for
-// every call). Work is cut at
-// bounds fixed by the shape alone and partial sums are added in a fixed
-// order, so the bits are the same for every worker count. Pool workers
-// poll for about 2 milliseconds after a call before they sleep, so that
-// back-to-back calls do not pay for waking threads; a call whose helpers
-// are still asleep when the caller has claimed every task does not wait
-// for them.
+// every call). Work is cut at bounds fixed by the shape alone and partial
+// sums are added in a fixed order, so the bits are the same for every
+// worker count. Pool workers poll for about 2 milliseconds after a call
+// before they sleep, so that back-to-back calls do not pay for waking
+// threads; a call whose helpers are still asleep when the caller has
+// claimed every task does not wait for them.
 package bn

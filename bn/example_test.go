@@ -62,7 +62,9 @@ func ExampleBatchNorm_Backward() {
 }
 
 // Spreading calls over goroutines: results are the same bits for any
-// number of workers, and a warm pool starts no goroutine per call.
+// number of workers, a warm pool starts no goroutine per call, and
+// batches below SplitMin values (this one has 401408) stay on the calling
+// goroutine.
 func ExampleBatchNorm_workers() {
 	layer := bn.New(64)
 	layer.Workers = 2 // or layer.Runner = a framework's own pool
