@@ -421,7 +421,7 @@ TEXT ·applyCLNTAVX512(SB), NOSPLIT, $16-96
 	MOVQ  AX, (SP)
 	TESTQ BX, BX
 	JZ    odd_31
-	CMPQ  DX, $0x00000200
+	CMPQ  DX, $0x00000180
 	JG    wide_32
 
 block_34:
@@ -897,7 +897,7 @@ odd_31:
 	ADDQ (SP), SI
 	ADDQ (SP), SI
 	MOVQ $0x00000001, BX
-	CMPQ DX, $0x00000200
+	CMPQ DX, $0x00000180
 	JG   wide_60
 
 block_62:

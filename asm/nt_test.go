@@ -18,7 +18,10 @@ import (
 // ShortRunMinCF..ShortRunMaxCF-1 values each sample's head, the ordinary
 // way up to the next 64-byte line), the output ending at the guard page
 // or starting right after it. Channels last: C a multiple of 16 and the
-// output NTAlign aligned, as package reduce guarantees for those kernels.
+// output NTAlign aligned, as package reduce guarantees for those kernels,
+// on both sides of the widths where a tier's NT forms switch from blocks
+// of rows to one row per block (AVX2: 32 for ApplyCLNT, 32 for
+// BackwardApplyCLNT; AVX-512: 96 and 64).
 func TestNTKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	for _, im := range availableImpls(t) {
@@ -73,7 +76,7 @@ func TestNTKernels(t *testing.T) {
 				}
 			}
 		}
-		for _, C := range []int{16, 32, 48, 64, 80, 512} {
+		for _, C := range []int{16, 32, 48, 64, 80, 96, 112, 128, 144, 512} {
 			for _, rows := range []int{1, 2, 7, 8, 9, 33} {
 				// ld = C + 16 keeps every row on a 64-byte boundary: a
 				// block of the channels of wider rows.

@@ -32,8 +32,15 @@ func main() {
 	// the harness without TUNE_COLD, and bnbench) went from 1.02-1.28 to
 	// 1.31-1.45, while 64x48x56x56 went from 1.30-1.35 to 1.04-1.20. At
 	// 32 channels the NT form's blocks stayed ahead (0.93 against
-	// 0.94-0.99).
-	w, wideC, ntWideC := 4, 128, 0
+	// 0.94-0.99). AVX-512's NT form walks rows of more than 96 channels
+	// one row per block since the pairing of rows (the measurement above
+	// is from before it): Infer of 64x128x56x56 channels last from
+	// memory 0.95-1.00 -> 0.90-0.94, warm 1.02-1.05 -> 0.93-0.97, Train
+	// 1.59-1.71 -> 1.55-1.62 and 1.73-1.78 -> 1.63-1.71 (three pairs
+	// each); 16x128x112x112 Infer 0.95-0.98 -> 0.88-0.93 from memory,
+	// 32x112x56x56 0.94-0.99 -> 0.88-0.92; at 96 channels mixed (Train
+	// from memory 1.49-1.52 -> 1.57-1.59), so 96 keeps its blocks.
+	w, wideC, ntWideC := 4, 128, 96
 	if !isa.AVX512() {
 		w, wideC, ntWideC = 2, 64, 32
 	}
