@@ -62,10 +62,36 @@ var blockRows = true
 // by columns, 1.9x split by rows. Tests lower it.
 var rowSplitBytes = 896 << 10
 
+// Wide rows from memory: a row-major Backward whose x and dy together
+// come to llcMinBytes or more, with too many rows for the blocks of
+// blockBytes, runs in blocks of llcBlockC channels (or a little more)
+// when x and dy of such a block over all rows come to at most
+// llcBlockBytes: the sums read the block from memory, and the apply
+// re-reads it from the last-level cache instead of from memory (each
+// row's part of a block is 2 KB, 32 whole lines). Tune harness
+// (TUNE_COLD=1, AVX-512, 2026-12-07, three rounds, backward against
+// backward-unblocked in one process; channels last unless S = 1):
+// 32x2048x7x7 3.31-4.11x copy() -> 2.99-3.41, 64x2048x7x7 3.22-3.51 ->
+// 2.72-3.01, 24x2048x7x7 3.18-3.60 -> 2.90-3.13, 48x1024x7x7 3.10-3.55 ->
+// 2.83-3.13, 64x1024x7x7 3.36-3.41 -> 2.92-3.15, 4096x1536 3.05-3.42 ->
+// 2.72-3.04, lower in every round. Below 16 MB of x and dy, which the
+// last-level cache partly holds between the two passes, blocks were level
+// or lost: 16x2048x7x7 3.55-4.09 -> 3.26-4.12, 12x2048x7x7 3.62-4.08 ->
+// 3.39-4.28, 24x1024x7x7 3.23-4.44 -> 3.38-4.75, 16x1024x7x7 2.93-4.66
+// -> 3.34-4.91. So were blocks of 25.7 MB (32x1024x14x14, three rounds:
+// 3.30-3.64 -> 3.29-3.34), and blocks of 256 to 304 channels lost
+// (64x2048x7x7: 3.29-3.39 -> 3.46-3.66). Tests lower them.
+var (
+	llcMinBytes   = 16 << 20
+	llcBlockC     = 512
+	llcBlockBytes = 16 << 20
+)
+
 // rowBlockC returns the channels per block of a channel-blocked Backward,
-// or 0 when the call does not run blocked: not row-major, too many rows for
-// a block of minBlockC channels, or one block would hold every channel. x
-// and dy of a block over all rows fit blockBytes.
+// or 0 when the call does not run blocked: not row-major, rows too many
+// for a block of minBlockC channels and no last-level cache blocks
+// either (llcBlockC), or one block would hold every channel. x and dy of
+// a block over all rows fit blockBytes, or llcBlockBytes.
 func (w *workspace) rowBlockC() int {
 	s := w.s
 	if !blockRows || !s.rowMajor() || s.rows() == 0 {
@@ -75,13 +101,41 @@ func (w *workspace) rowBlockC() int {
 		return 0
 	}
 	widest := blockBytes / (2 * s.rows() * 4)
-	if widest < minBlockC || widest >= s.C {
+	if widest < minBlockC {
+		return w.llcBlockC()
+	}
+	if widest >= s.C {
 		return 0
 	}
 	// Equal blocks, a multiple of 16 channels wide (whole 64-byte lines in
 	// a row, and the alignment non-temporal stores need) and, with several
 	// workers, a multiple of the workers in number.
-	nb := ceilDiv(s.C, widest)
+	return w.equalBlocks(ceilDiv(s.C, widest))
+}
+
+// llcBlockC is rowBlockC for the last-level cache blocks: at least two
+// blocks of llcBlockC channels or a little more (whole 2 KB parts of a
+// row), or 0.
+func (w *workspace) llcBlockC() int {
+	s := w.s
+	nb := s.C / llcBlockC
+	if nb < 2 || 2*4*s.Len() < llcMinBytes {
+		return 0
+	}
+	bc := w.equalBlocks(nb)
+	if bc == 0 || 2*4*s.rows()*bc > llcBlockBytes {
+		return 0
+	}
+	return bc
+}
+
+// equalBlocks returns the width of nb or a few more equal blocks over the
+// channels: a multiple of 16 channels (whole 64-byte lines in a row, and
+// the alignment non-temporal stores need) and, with several workers, a
+// multiple of the workers in number; or 0 if one block would hold every
+// channel.
+func (w *workspace) equalBlocks(nb int) int {
+	s := w.s
 	if k := w.run.Workers(); k > 1 {
 		nb = ceilDiv(nb, k) * k
 	}

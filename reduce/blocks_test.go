@@ -12,10 +12,13 @@ import (
 // float64 path, NaN and Inf (runAll checks Train and Infer too, which are
 // not blocked).
 func TestRowBlocksMatchUnblocked(t *testing.T) {
-	defer func(b, m int) { blockBytes, minBlockC, blockRows = b, m, true }(blockBytes, minBlockC)
+	defer func(b, m, lm, lc, lb int) {
+		blockBytes, minBlockC, blockRows = b, m, true
+		llcMinBytes, llcBlockC, llcBlockBytes = lm, lc, lb
+	}(blockBytes, minBlockC, llcMinBytes, llcBlockC, llcBlockBytes)
 	cases := []struct {
 		s          Shape
-		blockBytes int
+		blockBytes int // 0: the last-level cache blocks, of 32 channels or a little more
 	}{
 		{Shape{N: 256, C: 1024, S: 1}, 512 << 10}, // the default sizes
 		{Shape{N: 8, C: 512, S: 49, Layout: ChannelsLast}, 512 << 10},
@@ -23,11 +26,18 @@ func TestRowBlocksMatchUnblocked(t *testing.T) {
 		{Shape{N: 5, C: 37, S: 3, Layout: ChannelsLast}, 900}, // odd widths, masked tails mid-row
 		{Shape{N: 300, C: 600, S: 1}, 96000},                  // three slabs per channel
 		{Shape{N: 3, C: 200, S: 2, Layout: ChannelsLast}, 3000},
+		{Shape{N: 50, C: 96, S: 1}, 0},                       // three blocks of 32
+		{Shape{N: 7, C: 100, S: 5, Layout: ChannelsLast}, 0}, // blocks of 48, 48 and 4
 	}
 	rng := rand.New(rand.NewPCG(41, 42))
 	for _, tc := range cases {
 		s := tc.s
 		blockBytes, minBlockC = tc.blockBytes, 1
+		llcMinBytes, llcBlockC, llcBlockBytes = 1<<40, 512, 16<<20
+		if tc.blockBytes == 0 {
+			minBlockC = 1 << 30
+			llcMinBytes, llcBlockC, llcBlockBytes = 0, 32, 1<<30
+		}
 		blockRows = true
 		w := &workspace{}
 		w.begin(nil, s)
@@ -104,6 +114,37 @@ func compareOutputs(t *testing.T, s Shape, what string, got, want outputs) {
 	} {
 		if i := sameBits(pair[0], pair[1]); i >= 0 {
 			t.Errorf("%s %v: %s[%d] = %v, want %v", what, s, name, i, pair[0][i], pair[1][i])
+		}
+	}
+}
+
+// TestLLCBlockWidths checks which batches take the last-level cache blocks
+// of a row-major Backward (llcBlockC), and their widths.
+func TestLLCBlockWidths(t *testing.T) {
+	cl := func(n, c, sp int) Shape { return Shape{N: n, C: c, S: sp, Layout: ChannelsLast} }
+	cases := []struct {
+		s    Shape
+		run  Runner
+		want int
+	}{
+		{cl(32, 2048, 49), nil, 512},              // x and dy 25.7 MB, blocks of 6.4 MB
+		{cl(64, 2048, 49), nil, 512},              // blocks of 12.8 MB
+		{cl(48, 1024, 49), nil, 512},              // x and dy 19.3 MB
+		{cl(16, 2048, 49), nil, 0},                // x and dy 12.8 MB: below llcMinBytes
+		{cl(8, 2048, 49), nil, 160},               // the blocks of blockBytes
+		{cl(128, 2048, 49), nil, 0},               // blocks of 25.7 MB: too large
+		{cl(32, 1024, 196), nil, 0},               // the same
+		{cl(32, 64, 3136), nil, 0},                // one block of 512 would hold every channel
+		{Shape{N: 4096, C: 1536, S: 1}, nil, 512}, // channels first with S = 1 is row-major too
+		{cl(48, 1100, 49), nil, 560},              // two blocks of a little more than 512
+		{cl(32, 2048, 49), limitedRunner{3}, 352}, // six blocks: two per worker
+		{Shape{N: 256, C: 1024, S: 1}, nil, 256},  // the blocks of blockBytes, as before
+	}
+	for _, tc := range cases {
+		w := &workspace{}
+		w.begin(tc.run, tc.s)
+		if got := w.rowBlockC(); got != tc.want {
+			t.Errorf("%v workers=%d: rowBlockC() = %d, want %d", tc.s, workersOf(tc.run), got, tc.want)
 		}
 	}
 }

@@ -92,7 +92,10 @@
 // than a short call gains.
 // Backward of a row-major batch with few, wide rows runs
 // the same way on blocks of channels over all rows (a block's x and dy fit
-// the cache share), the kernels walking the block's part of each row.
+// the cache share), the kernels walking the block's part of each row; so
+// does Backward of a batch whose x and dy exceed the last-level cache,
+// in blocks of about 512 channels whose x and dy fit it (llcBlockC), so
+// that the apply re-reads each block from that cache, not from memory.
 // Channels-first slabs of a tensor of 4 MiB or more are read in address
 // order, one flush unit of every channel of the slab before the next
 // (each channel keeping its own float64 lanes), rather than channel by
