@@ -33,7 +33,7 @@ func TestRowBlocksMatchUnblocked(t *testing.T) {
 	for _, tc := range cases {
 		s := tc.s
 		blockBytes, minBlockC = tc.blockBytes, 1
-		llcMinBytes, llcBlockC, llcBlockBytes = 1<<40, 512, 16<<20
+		llcMinBytes, llcBlockC, llcBlockBytes = math.MaxInt, 512, 16<<20
 		if tc.blockBytes == 0 {
 			minBlockC = 1 << 30
 			llcMinBytes, llcBlockC, llcBlockBytes = 0, 32, 1<<30
