@@ -78,11 +78,12 @@ var rowSplitBytes = 896 << 10
 // last-level cache partly holds between the two passes, blocks were level
 // or lost: 16x2048x7x7 3.55-4.09 -> 3.26-4.12, 12x2048x7x7 3.62-4.08 ->
 // 3.39-4.28, 24x1024x7x7 3.23-4.44 -> 3.38-4.75, 16x1024x7x7 2.93-4.66
-// -> 3.34-4.91. So were blocks of 25.7 MB, and blocks of 256 to 304
-// channels lost (a temporary switch, blocked and unblocked in separate
-// processes, three rounds: 32x1024x14x14 in blocks of 512 3.30-3.64 ->
-// 3.29-3.34, in blocks of 256 3.19-3.46 -> 3.09-3.65; 64x2048x7x7 in
-// blocks of 304 3.29-3.39 -> 3.46-3.66). Tests lower them.
+// -> 3.34-4.91. So were blocks of 25.7 MB (32x1024x14x14 in blocks of
+// 512: 3.30-3.64 -> 3.29-3.34, a temporary switch, blocked and unblocked
+// in separate processes), and narrower blocks were level or lost
+// (32x1024x14x14 in blocks of 256, in one process: 3.19-3.46 ->
+// 3.09-3.65; 64x2048x7x7 in blocks of 304, separate processes: 3.29-3.39
+// -> 3.46-3.66; three rounds each). Tests lower them.
 var (
 	llcMinBytes   = 16 << 20
 	llcBlockC     = 512
