@@ -148,3 +148,54 @@ func TestLLCBlockWidths(t *testing.T) {
 		}
 	}
 }
+
+// TestLLCBlocksFullSize runs the last-level cache blocks at their own
+// size, non-temporal stores included (24x2048x7x7 channels last: x and
+// dy 19.3 MB, blocks of 512 channels), and checks Backward's bits against
+// the unblocked pass with every implementation, on one goroutine and two.
+func TestLLCBlocksFullSize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("64 MB of buffers")
+	}
+	defer func() { blockRows = true }()
+	s := Shape{N: 24, C: 2048, S: 49, Layout: ChannelsLast}
+	w := &workspace{}
+	w.begin(nil, s)
+	if got := w.rowBlockC(); got != llcBlockC {
+		t.Fatalf("%v: rowBlockC() = %d, want %d (test setup)", s, got, llcBlockC)
+	}
+	rng := rand.New(rand.NewPCG(43, 44))
+	n := s.Len()
+	x, dy := make([]float32, n), make([]float32, n)
+	for i := range x {
+		x[i] = float32(3 + rng.NormFloat64())
+		dy[i] = float32(rng.NormFloat64())
+	}
+	mean, inv, gamma := make([]float32, s.C), make([]float32, s.C), make([]float32, s.C)
+	for c := range s.C {
+		mean[c], inv[c], gamma[c] = 3+float32(c%5)*1e-3, 1+float32(c%7)*0.01, 1-float32(c%3)*0.1
+	}
+	backward := func(run Runner) (dx, dg, db []float32) {
+		dx, dg, db = make([]float32, n), make([]float32, s.C), make([]float32, s.C)
+		Backward(&BackwardArgs{DX: dx, DY: dy, X: x, Shape: s, Mean: mean, InvStd: inv, Gamma: gamma, DGamma: dg, DBeta: db, Run: run})
+		return dx, dg, db
+	}
+	for _, name := range Impls() {
+		restore, err := Use(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		blockRows = false
+		wantDx, wantDg, wantDb := backward(nil)
+		blockRows = true
+		for _, run := range []Runner{nil, limitedRunner{2}} {
+			dx, dg, db := backward(run)
+			for what, p := range map[string][2][]float32{"dx": {dx, wantDx}, "dgamma": {dg, wantDg}, "dbeta": {db, wantDb}} {
+				if i := sameBits(p[0], p[1]); i >= 0 {
+					t.Errorf("%s workers=%d: %s[%d] = %v, unblocked gives %v", name, workersOf(run), what, i, p[0][i], p[1][i])
+				}
+			}
+		}
+		restore()
+	}
+}
