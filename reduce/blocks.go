@@ -64,8 +64,9 @@ var rowSplitBytes = 896 << 10
 
 // Wide rows from memory: a row-major Backward whose x and dy together
 // come to llcMinBytes or more, with too many rows for the blocks of
-// blockBytes, runs in blocks of llcBlockC channels (or a little more)
-// when x and dy of such a block over all rows come to at most
+// blockBytes, runs in blocks of about llcBlockC channels (a little more
+// where they do not divide the channels, fewer where the block count is
+// rounded up to a multiple of the workers) when x and dy of such a block over all rows come to at most
 // llcBlockBytes: the sums read the block from memory, and the apply
 // re-reads it from the last-level cache instead of from memory (each
 // row's part of a block is 2 KB, 32 whole lines). Tune harness
@@ -117,8 +118,8 @@ func (w *workspace) rowBlockC() int {
 }
 
 // llcBlockC is rowBlockC for the last-level cache blocks: at least two
-// blocks of llcBlockC channels or a little more (whole 2 KB parts of a
-// row), or 0.
+// blocks of about llcBlockC channels (2 KB parts of a row; equalBlocks
+// rounds their count up to a multiple of the workers), or 0.
 func (w *workspace) llcBlockC() int {
 	s := w.s
 	nb := s.C / llcBlockC
