@@ -52,11 +52,7 @@ func Compare(kernel, ref func(), samples int, target time.Duration) Result {
 	ratios := make([]float64, samples)
 	tk := make([]float64, samples)
 	tc := make([]float64, samples)
-	// Each sample alternates blocks of about a millisecond (at least one
-	// call) of ref and kernel, so that the load of a shared machine falls on
-	// both sides of the ratio alike.
-	rounds := min(max(int(target/time.Millisecond), 1), rk, rc)
-	bk, bc := rk/rounds, rc/rounds
+	rounds, bk, bc := blocks(rk, rc, target)
 	// A side's time in a sample is its fastest block: a block that lost
 	// the CPU to another process says nothing about either side.
 	for i := range samples {
@@ -81,6 +77,22 @@ func Compare(kernel, ref func(), samples int, target time.Duration) Result {
 		Reps:     bk * rounds,
 		CopyReps: bc * rounds,
 	}
+}
+
+// blocks splits a sample of rk kernel calls and rc reference calls, each
+// side about target long, into rounds blocks of bk and bc calls.
+//
+// Each sample alternates blocks of about a millisecond (at least one call)
+// of ref and kernel, so that the load of a shared machine falls on both
+// sides of the ratio alike. The number of blocks and their length follow
+// the reference alone, so that ref is timed the same way beside every
+// kernel: a side's time is its fastest block, and the fastest of three
+// blocks of four calls is slower than the fastest of ten single calls
+// (bench/README.md has the numbers). A kernel slower than a block runs one
+// call a block and makes the sample longer.
+func blocks(rk, rc int, target time.Duration) (rounds, bk, bc int) {
+	rounds = min(max(int(target/time.Millisecond), 1), rc)
+	return rounds, max(rk/rounds, 1), rc / rounds
 }
 
 // timeReps returns the mean time of one call of f over n calls, in ns.
