@@ -39,11 +39,12 @@ func Reps(f func(), target time.Duration) int {
 }
 
 // Compare times kernel against ref interleaved in this process: each
-// sample runs ref for about target and kernel for about target, in
-// alternating blocks of about a millisecond, takes each side's fastest
-// block, and the ratio of their times per call. Machines are shared and noisy,
-// so the two sides of each ratio see the same conditions; the result is
-// the median over samples.
+// sample runs ref for about target and kernel for about target (or one
+// call a block, if a call takes longer than a block), in alternating
+// blocks of about a millisecond (see blocks), takes each side's fastest
+// block, and the ratio of their times per call. Machines are shared and
+// noisy, so the two sides of each ratio see the same conditions; the
+// result is the median over samples.
 func Compare(kernel, ref func(), samples int, target time.Duration) Result {
 	samples = max(samples, 1)
 	kernel()
