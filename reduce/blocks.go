@@ -9,6 +9,18 @@ package reduce
 // channels only; every reduction call covers the rows of one slab, as in
 // the unblocked pass, so each channel's sums are the same bits.
 //
+// "Fit" counts bytes, not cache sets. On rows a power of two bytes long
+// (256x1024, and 8x512x7x7 channels last) a block of bw of the C channels
+// falls in only bw/C of the L2 sets, so x, dy and dx of a block stay in L2
+// only as far as the whole tensors would. A temporary benchmark
+// (2026-12-07, AVX-512, hot): the apply of one 128-channel block of
+// 8x512x7x7 channels last took 6.6-7.6 us, 12.3-12.4 with other relative
+// placements of x, dy and dx, against 3.8-4.8 for as many contiguous
+// values, and 5.5-6.3 with rows of 496 or 528 channels. On 8x512x7x7 the
+// blocks measured level with the unblocked pass that day (3.50-3.78x
+// copy() against 3.62-3.74, four runs in one process); on 256x1024 they
+// measured faster when added (minBlockC).
+//
 // Train is not blocked. It reads x twice where Backward reads x and dy
 // twice, so it gains half as much from the cache and pays the strided block
 // walk all the same. Measured in bench/compare (one goroutine, two A/B runs
