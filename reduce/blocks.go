@@ -18,7 +18,7 @@ package reduce
 // placements of x, dy and dx, against 3.8-4.8 for as many contiguous
 // values, and 5.5-6.3 with rows of 496 or 528 channels. On 8x512x7x7 the
 // blocks measured level with the unblocked pass that day (3.50-3.78x
-// copy() against 3.62-3.74, four runs in one process); on 256x1024 they
+// copy() against 3.62-3.74, five runs in one process); on 256x1024 they
 // measured faster when added (minBlockC).
 //
 // Train is not blocked. It reads x twice where Backward reads x and dy
