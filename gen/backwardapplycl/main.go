@@ -20,6 +20,18 @@ func main() {
 	// last from 4.0-5.9x copy to 3.3-4.4 (other shapes within noise), and
 	// its apply from memory from 14 to 30 GB/s. The same for the training
 	// apply made inference slower (32x64x56x56: 1.02-1.16 -> 1.21-1.28).
+	//
+	// AVX-512 rows of 65 to 256 channels could keep their parameters in
+	// registers in blocks of 8 rows. A temporary kernel that did
+	// (2026-12-07; x, dy and dx of rows x C, medians of 400 calls
+	// alternating with this one in one process, four runs) took 0.88-0.94x
+	// the time of the one-row walk on 6272x256 (19.3 MB, partly from
+	// memory) and 0.88-0.89 on 12544x128, but 1.03-1.15 on 392 to 3136
+	// rows of 256 channels (1.2 to 9.6 MB, in cache) and 0.96-1.06 on 128
+	// and 192 channels in cache; bnbench Backward of 8x256x28x28 channels
+	// last, four alternating pairs, 3.09-3.72x copy() -> 2.88-3.37. A gain
+	// only where the inputs partly come from memory, a loss in cache: not
+	// kept.
 	w, wideC := 4, 64
 	if !isa.AVX512() {
 		w, wideC = 2, 32
