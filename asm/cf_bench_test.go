@@ -271,3 +271,69 @@ func timeColdOps(b *testing.B, cold []float32, ops []coldOp) {
 		b.ReportMetric(ms[i][len(ms[i])/2], op.name+"-ms")
 	}
 }
+
+// BenchmarkShortRunsHot bounds what the channels-first kernels can do on
+// runs of 49 values (8x512x7x7) when no byte has to come from further
+// than L1: the kernel calls of a Train and a Backward over eight channels
+// of every sample (8x8x49 values, 37 KB with the output), repeated on
+// those same channels, scaled to the 512 channels, against copy() of the
+// whole 802 KB tensor (in cache, as bnbench runs it). The calls are the
+// engine's: StatsCFChans and BackwardCFChans over the eight channels' runs
+// (flush groups of FlushCF/49 runs), ApplyCF and BackwardApplyCF over
+// the same block. Each op reports its median time as a ratio to copy()'s
+// median ("-xcopy"); train-l1 and backward-l1 add the two passes:
+//
+//	go test -run '^$' -bench ShortRunsHot -benchtime 2000x ./asm/
+func BenchmarkShortRunsHot(b *testing.B) {
+	im := fastestTier(b)
+	const N, C, S, G = 8, 512, 49, 8
+	stride, n := C*S, N*C*S
+	x, dy, y := make([]float32, n), make([]float32, n), make([]float32, n)
+	rng := rand.New(rand.NewPCG(13, 14))
+	fill(rng, x, 3, false)
+	fill(rng, dy, 0, false)
+	clear(y)
+	p := make([]float32, G*fallback.ParamStrideCF)
+	for i := range p {
+		p[i] = 0.5
+	}
+	piv := make([]float32, G)
+	out := make([]float64, 3*G)
+	acc := make([]float64, 3*fallback.Lanes)
+	group := fallback.FlushCF / S
+	// Every kernel op runs C/G times on the same G channels: a whole
+	// tensor's worth of calls, with the data in L1.
+	whole := func(f func()) func() {
+		return func() {
+			for range C / G {
+				f()
+			}
+		}
+	}
+	ops := []coldOp{
+		{"copy", func() { copy(y, x) }},
+		{"stats-l1", whole(func() { im.StatsCFChans(out, acc, x, G, S, N, S, stride, group, piv) })},
+		{"apply-l1", whole(func() { im.ApplyCF(y, x, N, G, S, stride, p) })},
+		{"sums-l1", whole(func() { im.BackwardCFChans(out, acc, dy, x, G, S, N, S, stride, group, piv) })},
+		{"bapply-l1", whole(func() { im.BackwardApplyCF(y, dy, x, N, G, S, stride, p) })},
+	}
+	ns := make([][]float64, len(ops))
+	for b.Loop() {
+		for i, op := range ops {
+			t0 := time.Now()
+			op.f()
+			ns[i] = append(ns[i], float64(time.Since(t0).Nanoseconds()))
+		}
+	}
+	med := make([]float64, len(ops))
+	for i := range ops {
+		slices.Sort(ns[i])
+		med[i] = ns[i][len(ns[i])/2]
+	}
+	for i, op := range ops[1:] {
+		b.ReportMetric(med[i+1]/med[0], op.name+"-xcopy")
+	}
+	b.ReportMetric((med[1]+med[2])/med[0], "train-l1-xcopy")
+	b.ReportMetric((med[3]+med[4])/med[0], "backward-l1-xcopy")
+	b.ReportMetric(med[0]/1e3, "copy-us")
+}
