@@ -237,7 +237,7 @@ func reduction(isa ISA, backward, chans, carry bool, tab Mem) {
 			switch {
 			case !masked:
 				// x - scalar as VFNMADD231PS of scalar*1.0 (exact, on the
-				// multiply-add ports instead of the adders) measured 2-3%
+				// multiply-add ports instead of the adders) measured 0-4%
 				// faster in L1 (BenchmarkShortRunsHot, AVX-512, three
 				// alternating pairs, 2026-12-07): not worth the register.
 				VMOVUPS(px.Offset(off), d)
