@@ -6,6 +6,11 @@ var (
 	// blockBytes is the share of cache that one channel group of a fused
 	// channels-first pass may fill: its statistics pass reads the group
 	// from memory and its apply pass reads it again from cache.
+	// Narrower groups, to keep a group in L1 from one pass to the other,
+	// lost on 8x512x7x7 (tune harness without TUNE_COLD, TUNE_BLOCK, two
+	// runs, 2026-12-07): Backward 2.94-3.17x copy() at 512 KB, 3.12-3.26
+	// at 128 KB, 3.31-3.39 at 64 KB, 3.39-3.74 at 32 KB; Train 1.92-2.08,
+	// 2.05-2.08, 2.05-2.15 and 2.08-2.54.
 	blockBytes = 512 << 10
 
 	// pipeGroupBytes is the size of the channel groups of a pipelined
