@@ -19,6 +19,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/simdbn/simdbn/bench"
 	"github.com/simdbn/simdbn/bn"
 )
 
@@ -93,6 +94,7 @@ func main() {
 	report("Date: %s. Go %s, GOMAXPROCS=%d, OMP_NUM_THREADS=%s, %d CPUs visible. K=%d samples, >=%d calls each.\n\n",
 		start.UTC().Format("2006-01-02 15:04 UTC"), runtime.Version(), runtime.GOMAXPROCS(0),
 		os.Getenv("OMP_NUM_THREADS"), runtime.NumCPU(), *flagK, *flagReps)
+	report("Machine: %s.\n\n", bench.Machine())
 
 	loadStart := loadavg()
 	report("simdbn source: %s. Load average at start: %s\n\n", cmp.Or(os.Getenv("SIMDBN_BUILT_FROM"), "?"), loadStart)

@@ -77,6 +77,7 @@ func main() {
 	notes := []string{
 		fmt.Sprintf("simdbn bnbench: %s/%s, GOMAXPROCS=%d, default impl %s, %d samples of %v per side",
 			runtime.GOOS, runtime.GOARCH, runtime.GOMAXPROCS(0), bn.Impl(), cfg.Samples, cfg.Target),
+		"machine: " + bench.Machine(),
 		"time: median per call; x copy: median of time / time of copy() of the same tensor, interleaved; GB/s: 8 B/elem train and infer, 12 B/elem backward, 4 B/elem stats (reduce.MeanVar: one read of x, the read-only reference), 8 B/elem stats2 (MeanVar of x, then of dy: the read-only reference for backward)",
 	}
 	notes = append(notes, fmt.Sprintf("goroutines: %d per call (BatchNorm.Workers; copy(), naive-f64, stats, stats2 and batches below bn.SplitMin values, bn.SplitMinBackward for backward, always 1)", max(*goroutines, 1)))
@@ -89,6 +90,8 @@ func main() {
 	if *goroutines > 1 {
 		handoff[0] = bench.Handoff(handoffRounds, handoffBatches)
 	}
+	// The csv table has no notes: name the machine in the progress too.
+	fmt.Fprintln(os.Stderr, "bnbench: machine:", bench.Machine())
 	start := time.Now()
 	rows, err := bench.Measure(cfg, os.Stderr)
 	fail(err)
