@@ -1,6 +1,10 @@
 package reduce
 
-import "github.com/simdbn/simdbn/fallback"
+import (
+	"github.com/klauspost/cpuid/v2"
+
+	"github.com/simdbn/simdbn/fallback"
+)
 
 var (
 	// blockBytes is the share of cache that one channel group of a fused
@@ -18,18 +22,24 @@ var (
 	// is one long stretch of memory (a group of 10 channels of 32x64x56x56
 	// is 125 KB per sample, against 12.5 KB for one channel) and the
 	// statistics read it as a stream; the normalization re-reads the group
-	// from the last-level cache.
-	pipeGroupBytes = 4 << 20
+	// from the last-level cache (or, on cores with 2 MB of L2 or more, from
+	// L2: see groupBytes).
+	pipeGroupBytes = groupBytes(l2Bytes, 4<<20)
 
 	// backGroupBytes is the size (x and dy) of the channel groups of a
 	// pipelined Backward: larger than blockBytes, the apply re-reading
-	// them from the last-level cache. Tune harness, groups of 512 KB
+	// them from the last-level cache (on cores with 2 MB of L2 or more,
+	// half the L2: see groupBytes). Zen 5, tune harness, groups of 512 KB
 	// against 2 MB, two pairs each: 64x128x28x28 3.65-3.79x copy() ->
 	// 2.51-2.57 (cold: 3.17-3.29 -> 2.23-2.33), 128x128x28x28 3.68-3.79
 	// -> 2.89-2.97, 8x256x28x28 2.81-3.25 -> 2.69-2.74; shapes whose
 	// groups stay one channel (32x64x56x56, 16x32x112x112) or keep their
 	// size within noise.
-	backGroupBytes = 2 << 20
+	backGroupBytes = groupBytes(l2Bytes, 2<<20)
+
+	// l2Bytes is one core's L2 cache as CPUID reports it (0 or less:
+	// unknown).
+	l2Bytes = cpuid.CPU.Cache.L2
 
 	// chunkElems bounds the values one element-wise kernel call touches,
 	// so that the scheduler can preempt between calls.
@@ -37,6 +47,30 @@ var (
 )
 
 const pstride = fallback.ParamStrideCF
+
+// groupBytes returns the size of a pipelined group (pipeGroupBytes,
+// backGroupBytes) on a core whose L2 cache holds l2 bytes: small, the size
+// measured on Zen 5 (1 MB L2), whose groups outgrow the L2 and are re-read
+// from the last-level cache. Where the L2 holds two groups of 1 MB or
+// more, a group is half of it instead, so that the apply re-reads it from
+// L2 while the next group streams in: on an Intel Xeon with 2 MB of L2
+// (family 6 model 207, whose last-level cache a core reads little faster
+// than memory), 1 MB groups against 4 MB (Train) and 2 MB (Backward), tune
+// harness, 2026-12-07, two or three rounds each, warm / TUNE_COLD=1:
+// Backward of 32x64x56x56 1.33-1.34 / 1.65-1.66x copy() against
+// 1.43-1.60 / 1.68-1.83, of 32x128x28x28 1.34-1.37 / 1.72-1.79 against
+// 1.53-1.61 / 1.89-1.94, of 64x128x28x28 1.34-1.50 / 1.69-1.82 against
+// 1.64-1.68 / 1.78-1.98, of 128x128x28x28 1.69-1.72 / 1.51-1.59 against
+// 1.80-1.89 / 1.72-1.84; Train of 32x64x56x56 0.73-0.75 / 0.96-0.98
+// against 0.84-0.85 / 0.98-1.03, of 64x128x28x28 0.85-0.99 / 1.12-1.15
+// against 0.91-0.93 / 1.21-1.29, of 128x128x28x28 0.96-0.97 / 1.11-1.17
+// against 0.94-0.95 / 1.22.
+func groupBytes(l2, small int) int {
+	if l2 < 2<<20 {
+		return small
+	}
+	return l2 / 2
+}
 
 // carryMinChunk is the least a group walked by carryCF reads of each
 // sample, in bytes: a group of blockBytes over many samples holds a few
