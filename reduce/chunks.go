@@ -53,10 +53,13 @@ const pstride = fallback.ParamStrideCF
 // measured on Zen 5 (1 MB L2), whose groups outgrow the L2 and are re-read
 // from the last-level cache. Where the L2 holds two groups of 1 MB or
 // more, a group is half of it instead, so that the apply re-reads it from
-// L2 while the next group streams in: on an Intel Xeon with 2 MB of L2
-// (family 6 model 207, whose last-level cache a core reads little faster
-// than memory), 1 MB groups against 4 MB (Train) and 2 MB (Backward), tune
-// harness, 2026-12-07, two or three rounds each, warm / TUNE_COLD=1:
+// L2 while the next group streams in. On an Intel Xeon with 2 MB of L2
+// (family 6 model 207) one core's reads of x and dy by the backward sums
+// kernel ran at 78-80 GB/s from L2, 22-29 GB/s from its last-level cache
+// and 15-17 GB/s from memory (a temporary test, 2026-12-07); 1 MB groups
+// against 4 MB (Train) and 2 MB (Backward) there, tune harness, two or
+// three rounds each, warm / TUNE_COLD=1 (whose 128 MB then left part of
+// the tensors in that 260 MB cache):
 // Backward of 32x64x56x56 1.33-1.34 / 1.65-1.66x copy() against
 // 1.43-1.60 / 1.68-1.83, of 32x128x28x28 1.34-1.37 / 1.72-1.79 against
 // 1.53-1.61 / 1.89-1.94, of 64x128x28x28 1.34-1.50 / 1.69-1.82 against
@@ -64,7 +67,10 @@ const pstride = fallback.ParamStrideCF
 // 1.80-1.89 / 1.72-1.84; Train of 32x64x56x56 0.73-0.75 / 0.96-0.98
 // against 0.84-0.85 / 0.98-1.03, of 64x128x28x28 0.85-0.99 / 1.12-1.15
 // against 0.91-0.93 / 1.21-1.29, of 128x128x28x28 0.96-0.97 / 1.11-1.17
-// against 0.94-0.95 / 1.22.
+// against 0.94-0.95 / 1.22. In bnbench (AVX-512, three alternating
+// pairs): Backward of 32x64x56x56 2.21-2.24 -> 1.87-1.93, of 8x256x28x28
+// 2.43-2.44 -> 2.22-2.28, Train of 32x64x56x56 0.87-0.95 -> 0.72-0.84,
+// the other channels-first cells of its shapes within noise.
 func groupBytes(l2, small int) int {
 	if l2 < 2<<20 {
 		return small
