@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/cpuid/v2"
+
 	"github.com/simdbn/simdbn/asm"
 	"github.com/simdbn/simdbn/fallback"
 )
@@ -115,7 +117,7 @@ func BenchmarkFusedPattern(b *testing.B) {
 	im := fastestTier(b)
 	const N, C, S, G = 32, 64, 3136, 10
 	stride, n := C*S, N*C*S
-	x, y, cold := make([]float32, n), alignedF32(n), make([]float32, 32<<20)
+	x, y, cold := make([]float32, n), alignedF32(n), coldBuffer()
 	fill(rand.New(rand.NewPCG(9, 10)), x, 3, false)
 	clear(y)
 	p := make([]float32, fallback.ParamStrideCF)
@@ -192,7 +194,7 @@ func BenchmarkBackwardPattern(b *testing.B) {
 	im := fastestTier(b)
 	const N, C, S, G = 32, 64, 3136, 2
 	stride, n := C*S, N*C*S
-	x, dy, dx, cold := make([]float32, n), make([]float32, n), alignedF32(n), make([]float32, 32<<20)
+	x, dy, dx, cold := make([]float32, n), make([]float32, n), alignedF32(n), coldBuffer()
 	rng := rand.New(rand.NewPCG(11, 12))
 	fill(rng, x, 3, false)
 	fill(rng, dy, 0, false)
@@ -246,6 +248,12 @@ func fastestTier(b *testing.B) asm.Impl {
 	b.Skip("no assembly tier available")
 	return asm.Impl{}
 }
+
+// coldBuffer returns the buffer timeColdOps copies within to evict the
+// caches: each half is twice the last-level cache as CPUID reports it, and
+// at least 64 MB. (A fixed 64 MB left part of a tensor in the 260 MB cache
+// of an Intel Xeon VM.)
+func coldBuffer() []float32 { return make([]float32, 2*max(64<<20, 2*cpuid.CPU.Cache.L3)/4) }
 
 // coldOp is one op of a pattern benchmark.
 type coldOp struct {
