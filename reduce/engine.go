@@ -653,6 +653,14 @@ func (w *workspace) slabTotals(o op, nq int) [3][]float64 {
 		clear(t[q])
 	}
 	if s.rowMajor() {
+		// Whole slabs as units leave two workers unequal shares where the
+		// last slab is short (8x512x7x7 channels last: 128, 128, 128 and
+		// 8 rows, 256 rows against 136). Cutting each slab into one column
+		// piece per worker, so that the idle worker takes half a slab, was
+		// slower (bnbench -goroutines 2, AVX-512, Intel Xeon, three
+		// alternating pairs: Train 1.63-1.79x copy() -> 1.79-1.85,
+		// Backward 1.93-2.08 -> 2.24-2.69; Backward of 256x1024, whose two
+		// slabs split evenly either way, 2.27-2.36 -> 2.24-2.62).
 		n := slabsCL(s)
 		w.part = grow64(&w.part64, n*nq*phases*C)
 		w.exec(o, n)
