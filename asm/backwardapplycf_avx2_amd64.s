@@ -705,8 +705,8 @@ TEXT ·backwardApplyCFNTPairAVX2(SB), NOSPLIT, $24-136
 	MOVQ  s+88(FP), R8
 	MOVQ  R8, R9
 	SHRQ  $0x05, R9
-	SHRQ  $0x03, R8
-	ANDQ  $0x03, R8
+	SHRQ  $0x04, R8
+	ANDQ  $0x01, R8
 	MOVQ  R8, 16(SP)
 	MOVQ  R9, R8
 	ORQ   16(SP), R8
@@ -728,7 +728,7 @@ backwardApplyCFNTPairAVX2_channel:
 	VBROADCASTSS 16(R12), Y4
 	MOVQ         R9, R13
 	TESTQ        R13, R13
-	JZ           backwardApplyCFNTPairAVX2_vectors
+	JZ           backwardApplyCFNTPairAVX2_lines
 
 backwardApplyCFNTPairAVX2_big:
 	VMOVUPS  (CX)(R11*1), Y5
@@ -740,15 +740,6 @@ backwardApplyCFNTPairAVX2_big:
 	VSUBPS   Y2, Y6, Y6
 	VSUBPS   Y5, Y6, Y6
 	VMOVNTPS Y6, (AX)(R11*1)
-	VMOVUPS  (DI)(R11*1), Y5
-	VSUBPS   Y0, Y5, Y5
-	VSUBPS   Y1, Y5, Y5
-	VMULPS   Y3, Y5, Y5
-	VMOVUPS  (BX)(R11*1), Y6
-	VMULPS   Y4, Y6, Y6
-	VSUBPS   Y2, Y6, Y6
-	VSUBPS   Y5, Y6, Y6
-	VMOVNTPS Y6, (SI)(R11*1)
 	VMOVUPS  32(CX)(R11*1), Y5
 	VSUBPS   Y0, Y5, Y5
 	VSUBPS   Y1, Y5, Y5
@@ -758,6 +749,15 @@ backwardApplyCFNTPairAVX2_big:
 	VSUBPS   Y2, Y6, Y6
 	VSUBPS   Y5, Y6, Y6
 	VMOVNTPS Y6, 32(AX)(R11*1)
+	VMOVUPS  (DI)(R11*1), Y5
+	VSUBPS   Y0, Y5, Y5
+	VSUBPS   Y1, Y5, Y5
+	VMULPS   Y3, Y5, Y5
+	VMOVUPS  (BX)(R11*1), Y6
+	VMULPS   Y4, Y6, Y6
+	VSUBPS   Y2, Y6, Y6
+	VSUBPS   Y5, Y6, Y6
+	VMOVNTPS Y6, (SI)(R11*1)
 	VMOVUPS  32(DI)(R11*1), Y5
 	VSUBPS   Y0, Y5, Y5
 	VSUBPS   Y1, Y5, Y5
@@ -776,15 +776,6 @@ backwardApplyCFNTPairAVX2_big:
 	VSUBPS   Y2, Y6, Y6
 	VSUBPS   Y5, Y6, Y6
 	VMOVNTPS Y6, 64(AX)(R11*1)
-	VMOVUPS  64(DI)(R11*1), Y5
-	VSUBPS   Y0, Y5, Y5
-	VSUBPS   Y1, Y5, Y5
-	VMULPS   Y3, Y5, Y5
-	VMOVUPS  64(BX)(R11*1), Y6
-	VMULPS   Y4, Y6, Y6
-	VSUBPS   Y2, Y6, Y6
-	VSUBPS   Y5, Y6, Y6
-	VMOVNTPS Y6, 64(SI)(R11*1)
 	VMOVUPS  96(CX)(R11*1), Y5
 	VSUBPS   Y0, Y5, Y5
 	VSUBPS   Y1, Y5, Y5
@@ -794,6 +785,15 @@ backwardApplyCFNTPairAVX2_big:
 	VSUBPS   Y2, Y6, Y6
 	VSUBPS   Y5, Y6, Y6
 	VMOVNTPS Y6, 96(AX)(R11*1)
+	VMOVUPS  64(DI)(R11*1), Y5
+	VSUBPS   Y0, Y5, Y5
+	VSUBPS   Y1, Y5, Y5
+	VMULPS   Y3, Y5, Y5
+	VMOVUPS  64(BX)(R11*1), Y6
+	VMULPS   Y4, Y6, Y6
+	VSUBPS   Y2, Y6, Y6
+	VSUBPS   Y5, Y6, Y6
+	VMOVNTPS Y6, 64(SI)(R11*1)
 	VMOVUPS  96(DI)(R11*1), Y5
 	VSUBPS   Y0, Y5, Y5
 	VSUBPS   Y1, Y5, Y5
@@ -807,12 +807,12 @@ backwardApplyCFNTPairAVX2_big:
 	DECQ     R13
 	JNZ      backwardApplyCFNTPairAVX2_big
 
-backwardApplyCFNTPairAVX2_vectors:
+backwardApplyCFNTPairAVX2_lines:
 	MOVQ  16(SP), R13
 	TESTQ R13, R13
 	JZ    backwardApplyCFNTPairAVX2_next
 
-backwardApplyCFNTPairAVX2_vector:
+backwardApplyCFNTPairAVX2_line:
 	VMOVUPS  (CX)(R11*1), Y5
 	VSUBPS   Y0, Y5, Y5
 	VSUBPS   Y1, Y5, Y5
@@ -822,6 +822,15 @@ backwardApplyCFNTPairAVX2_vector:
 	VSUBPS   Y2, Y6, Y6
 	VSUBPS   Y5, Y6, Y6
 	VMOVNTPS Y6, (AX)(R11*1)
+	VMOVUPS  32(CX)(R11*1), Y5
+	VSUBPS   Y0, Y5, Y5
+	VSUBPS   Y1, Y5, Y5
+	VMULPS   Y3, Y5, Y5
+	VMOVUPS  32(DX)(R11*1), Y6
+	VMULPS   Y4, Y6, Y6
+	VSUBPS   Y2, Y6, Y6
+	VSUBPS   Y5, Y6, Y6
+	VMOVNTPS Y6, 32(AX)(R11*1)
 	VMOVUPS  (DI)(R11*1), Y5
 	VSUBPS   Y0, Y5, Y5
 	VSUBPS   Y1, Y5, Y5
@@ -831,9 +840,18 @@ backwardApplyCFNTPairAVX2_vector:
 	VSUBPS   Y2, Y6, Y6
 	VSUBPS   Y5, Y6, Y6
 	VMOVNTPS Y6, (SI)(R11*1)
-	ADDQ     $0x20, R11
+	VMOVUPS  32(DI)(R11*1), Y5
+	VSUBPS   Y0, Y5, Y5
+	VSUBPS   Y1, Y5, Y5
+	VMULPS   Y3, Y5, Y5
+	VMOVUPS  32(BX)(R11*1), Y6
+	VMULPS   Y4, Y6, Y6
+	VSUBPS   Y2, Y6, Y6
+	VSUBPS   Y5, Y6, Y6
+	VMOVNTPS Y6, 32(SI)(R11*1)
+	ADDQ     $0x40, R11
 	DECQ     R13
-	JNZ      backwardApplyCFNTPairAVX2_vector
+	JNZ      backwardApplyCFNTPairAVX2_line
 
 backwardApplyCFNTPairAVX2_next:
 	ADDQ $0x20, R12

@@ -274,12 +274,22 @@ func StatsApplyCFPair(isa ISA) {
 		VADDPS(par[3], t, t) // + b
 		VMOVNTPS(t, o.Offset(off))
 	}
+	// Each stream's 64-byte line of y is stored whole before the other
+	// stream's (AVX2: two stores a line in a row; see pairedNT's line).
+	perLine := 64 / isa.Bytes()
 	pairBlocks(isa, name, size, []Mem{px, pa, py}, func(nvec int) {
-		for v := range nvec {
-			stats(0, px, v)
-			stats(1, second(px), v)
-			apply(pa, py, v)
-			apply(second(pa), second(py), v)
+		for v0 := 0; v0 < nvec; v0 += perLine {
+			vs := v0 + min(perLine, nvec-v0)
+			for v := v0; v < vs; v++ {
+				stats(0, px, v)
+				stats(1, second(px), v)
+			}
+			for v := v0; v < vs; v++ {
+				apply(pa, py, v)
+			}
+			for v := v0; v < vs; v++ {
+				apply(second(pa), second(py), v)
+			}
 		}
 	}, func() { lanes.flush(acc) })
 	Label(lbl(name, "done"))

@@ -206,20 +206,32 @@ func (i *ISA) Elementwise(k Elementwise) {
 				}
 			}
 		}
-		for w := 0; w < nv; w++ {
-			// elem emits vector w of the row at r.
-			elem := func(r reg.Register) {
-				e := &Elem{P: par[w], Masked: masked, ISA: i, temps: temps, next: &next, nt: k.NT,
-					X:   Mem{Base: r, Disp: w * i.V * 4},
-					Out: Mem{Base: r, Index: eOut, Scale: 1, Disp: w * i.V * 4}}
-				if k.HasDy {
-					e.Dy = Mem{Base: r, Index: eDy, Scale: 1, Disp: w * i.V * 4}
-				}
-				k.Elem(e)
+		// elem emits vector w of the row at r.
+		elem := func(r reg.Register, w int) {
+			e := &Elem{P: par[w], Masked: masked, ISA: i, temps: temps, next: &next, nt: k.NT,
+				X:   Mem{Base: r, Disp: w * i.V * 4},
+				Out: Mem{Base: r, Index: eOut, Scale: 1, Disp: w * i.V * 4}}
+			if k.HasDy {
+				e.Dy = Mem{Base: r, Index: eDy, Scale: 1, Disp: w * i.V * 4}
 			}
-			elem(eRp)
+			k.Elem(e)
+		}
+		// With the rows paired, each row's 64-byte line is written whole
+		// before its twin's (AVX2: two vectors a line; see the channels-
+		// first pairedNT's line): the vectors go in groups of a line.
+		perLine := 1
+		if paired {
+			perLine = max(1, 16/i.V)
+		}
+		for w0 := 0; w0 < nv; w0 += perLine {
+			w1 := min(nv, w0+perLine)
+			for w := w0; w < w1; w++ {
+				elem(eRp, w)
+			}
 			if paired {
-				elem(ePp)
+				for w := w0; w < w1; w++ {
+					elem(ePp, w)
+				}
 			}
 		}
 		ADDQ(eLd, eRp)
