@@ -651,7 +651,7 @@ applyCFNTPairAVX2_channel:
 	VBROADCASTSS 12(R10), Y3
 	MOVQ         DI, R11
 	TESTQ        R11, R11
-	JZ           applyCFNTPairAVX2_lines
+	JZ           applyCFNTPairAVX2_vectors
 
 applyCFNTPairAVX2_big:
 	VMOVUPS  (CX)(R9*1), Y4
@@ -706,12 +706,12 @@ applyCFNTPairAVX2_big:
 	DECQ     R11
 	JNZ      applyCFNTPairAVX2_big
 
-applyCFNTPairAVX2_lines:
+applyCFNTPairAVX2_vectors:
 	MOVQ  16(SP), R11
 	TESTQ R11, R11
 	JZ    applyCFNTPairAVX2_next
 
-applyCFNTPairAVX2_line:
+applyCFNTPairAVX2_vector:
 	VMOVUPS  (CX)(R9*1), Y4
 	VSUBPS   Y0, Y4, Y4
 	VSUBPS   Y1, Y4, Y4
@@ -738,7 +738,7 @@ applyCFNTPairAVX2_line:
 	VMOVNTPS Y4, 32(BX)(R9*1)
 	ADDQ     $0x40, R9
 	DECQ     R11
-	JNZ      applyCFNTPairAVX2_line
+	JNZ      applyCFNTPairAVX2_vector
 
 applyCFNTPairAVX2_next:
 	ADDQ $0x20, R10
@@ -800,7 +800,7 @@ applyCFNTQuadAVX2_channel:
 	VBROADCASTSS 12(R14), Y3
 	MOVQ         R11, R15
 	TESTQ        R15, R15
-	JZ           applyCFNTQuadAVX2_lines
+	JZ           applyCFNTQuadAVX2_vectors
 
 applyCFNTQuadAVX2_big:
 	VMOVUPS  (CX)(R13*1), Y4
@@ -903,12 +903,12 @@ applyCFNTQuadAVX2_big:
 	DECQ     R15
 	JNZ      applyCFNTQuadAVX2_big
 
-applyCFNTQuadAVX2_lines:
+applyCFNTQuadAVX2_vectors:
 	MOVQ  16(SP), R15
 	TESTQ R15, R15
 	JZ    applyCFNTQuadAVX2_next
 
-applyCFNTQuadAVX2_line:
+applyCFNTQuadAVX2_vector:
 	VMOVUPS  (CX)(R13*1), Y4
 	VSUBPS   Y0, Y4, Y4
 	VSUBPS   Y1, Y4, Y4
@@ -959,7 +959,7 @@ applyCFNTQuadAVX2_line:
 	VMOVNTPS Y4, 32(R9)(R13*1)
 	ADDQ     $0x40, R13
 	DECQ     R15
-	JNZ      applyCFNTQuadAVX2_line
+	JNZ      applyCFNTQuadAVX2_vector
 
 applyCFNTQuadAVX2_next:
 	ADDQ $0x20, R14

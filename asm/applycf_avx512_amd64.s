@@ -516,7 +516,7 @@ applyCFNTPairAVX512_channel:
 	VBROADCASTSS 12(R10), Z3
 	MOVQ         DI, R11
 	TESTQ        R11, R11
-	JZ           applyCFNTPairAVX512_lines
+	JZ           applyCFNTPairAVX512_vectors
 
 applyCFNTPairAVX512_big:
 	VMOVUPS  (CX)(R9*1), Z4
@@ -571,12 +571,12 @@ applyCFNTPairAVX512_big:
 	DECQ     R11
 	JNZ      applyCFNTPairAVX512_big
 
-applyCFNTPairAVX512_lines:
+applyCFNTPairAVX512_vectors:
 	MOVQ  16(SP), R11
 	TESTQ R11, R11
 	JZ    applyCFNTPairAVX512_next
 
-applyCFNTPairAVX512_line:
+applyCFNTPairAVX512_vector:
 	VMOVUPS  (CX)(R9*1), Z4
 	VSUBPS   Z0, Z4, Z4
 	VSUBPS   Z1, Z4, Z4
@@ -591,7 +591,7 @@ applyCFNTPairAVX512_line:
 	VMOVNTPS Z4, (BX)(R9*1)
 	ADDQ     $0x40, R9
 	DECQ     R11
-	JNZ      applyCFNTPairAVX512_line
+	JNZ      applyCFNTPairAVX512_vector
 
 applyCFNTPairAVX512_next:
 	ADDQ $0x20, R10
@@ -653,7 +653,7 @@ applyCFNTQuadAVX512_channel:
 	VBROADCASTSS 12(R14), Z3
 	MOVQ         R11, R15
 	TESTQ        R15, R15
-	JZ           applyCFNTQuadAVX512_lines
+	JZ           applyCFNTQuadAVX512_vectors
 
 applyCFNTQuadAVX512_big:
 	VMOVUPS  (CX)(R13*1), Z4
@@ -756,12 +756,12 @@ applyCFNTQuadAVX512_big:
 	DECQ     R15
 	JNZ      applyCFNTQuadAVX512_big
 
-applyCFNTQuadAVX512_lines:
+applyCFNTQuadAVX512_vectors:
 	MOVQ  16(SP), R15
 	TESTQ R15, R15
 	JZ    applyCFNTQuadAVX512_next
 
-applyCFNTQuadAVX512_line:
+applyCFNTQuadAVX512_vector:
 	VMOVUPS  (CX)(R13*1), Z4
 	VSUBPS   Z0, Z4, Z4
 	VSUBPS   Z1, Z4, Z4
@@ -788,7 +788,7 @@ applyCFNTQuadAVX512_line:
 	VMOVNTPS Z4, (R9)(R13*1)
 	ADDQ     $0x40, R13
 	DECQ     R15
-	JNZ      applyCFNTQuadAVX512_line
+	JNZ      applyCFNTQuadAVX512_vector
 
 applyCFNTQuadAVX512_next:
 	ADDQ $0x20, R14

@@ -728,7 +728,7 @@ backwardApplyCFNTPairAVX2_channel:
 	VBROADCASTSS 16(R12), Y4
 	MOVQ         R9, R13
 	TESTQ        R13, R13
-	JZ           backwardApplyCFNTPairAVX2_lines
+	JZ           backwardApplyCFNTPairAVX2_vectors
 
 backwardApplyCFNTPairAVX2_big:
 	VMOVUPS  (CX)(R11*1), Y5
@@ -807,12 +807,12 @@ backwardApplyCFNTPairAVX2_big:
 	DECQ     R13
 	JNZ      backwardApplyCFNTPairAVX2_big
 
-backwardApplyCFNTPairAVX2_lines:
+backwardApplyCFNTPairAVX2_vectors:
 	MOVQ  16(SP), R13
 	TESTQ R13, R13
 	JZ    backwardApplyCFNTPairAVX2_next
 
-backwardApplyCFNTPairAVX2_line:
+backwardApplyCFNTPairAVX2_vector:
 	VMOVUPS  (CX)(R11*1), Y5
 	VSUBPS   Y0, Y5, Y5
 	VSUBPS   Y1, Y5, Y5
@@ -851,7 +851,7 @@ backwardApplyCFNTPairAVX2_line:
 	VMOVNTPS Y6, 32(SI)(R11*1)
 	ADDQ     $0x40, R11
 	DECQ     R13
-	JNZ      backwardApplyCFNTPairAVX2_line
+	JNZ      backwardApplyCFNTPairAVX2_vector
 
 backwardApplyCFNTPairAVX2_next:
 	ADDQ $0x20, R12

@@ -584,7 +584,7 @@ backwardApplyCFNTPairAVX512_channel:
 	VBROADCASTSS 16(R12), Z4
 	MOVQ         R9, R13
 	TESTQ        R13, R13
-	JZ           backwardApplyCFNTPairAVX512_lines
+	JZ           backwardApplyCFNTPairAVX512_vectors
 
 backwardApplyCFNTPairAVX512_big:
 	VMOVUPS  (CX)(R11*1), Z5
@@ -663,12 +663,12 @@ backwardApplyCFNTPairAVX512_big:
 	DECQ     R13
 	JNZ      backwardApplyCFNTPairAVX512_big
 
-backwardApplyCFNTPairAVX512_lines:
+backwardApplyCFNTPairAVX512_vectors:
 	MOVQ  16(SP), R13
 	TESTQ R13, R13
 	JZ    backwardApplyCFNTPairAVX512_next
 
-backwardApplyCFNTPairAVX512_line:
+backwardApplyCFNTPairAVX512_vector:
 	VMOVUPS  (CX)(R11*1), Z5
 	VSUBPS   Z0, Z5, Z5
 	VSUBPS   Z1, Z5, Z5
@@ -689,7 +689,7 @@ backwardApplyCFNTPairAVX512_line:
 	VMOVNTPS Z6, (SI)(R11*1)
 	ADDQ     $0x40, R11
 	DECQ     R13
-	JNZ      backwardApplyCFNTPairAVX512_line
+	JNZ      backwardApplyCFNTPairAVX512_vector
 
 backwardApplyCFNTPairAVX512_next:
 	ADDQ $0x20, R12

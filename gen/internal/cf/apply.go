@@ -252,7 +252,7 @@ func elementwise(isa ISA, backward, nt bool) {
 		Label(lbl(name, "split"))
 		split(cnt)
 	}
-	wholeVectors(isa, name, "tail", off, cnt, nbig, nvec, func(d int) { vec(d, false, false) })
+	wholeVectors(isa, name, "tail", off, cnt, nbig, nvec, isa.Bytes(), func(d int) { vec(d, false, false) })
 
 	Label(lbl(name, "tail"))
 	TESTQ(t, t)
@@ -582,26 +582,7 @@ func pairedNT(isa ISA, backward bool, streams int) {
 	for i, r := range params {
 		VBROADCASTSS(Mem{Base: pcur, Disp: 4 * i}, r)
 	}
-	MOVQ(nbig, cnt)
-	TESTQ(cnt, cnt)
-	JZ(LabelRef(lbl(name, "lines")))
-	Label(lbl(name, "big"))
-	for l := range linesPerBig {
-		line(64 * l)
-	}
-	ADDQ(U32(unroll*isa.Bytes()), off)
-	DECQ(cnt)
-	JNZ(LabelRef(lbl(name, "big")))
-
-	Label(lbl(name, "lines"))
-	MOVQ(nlinesM, cnt)
-	TESTQ(cnt, cnt)
-	JZ(LabelRef(lbl(name, "next")))
-	Label(lbl(name, "line"))
-	line(0)
-	ADDQ(U8(64), off)
-	DECQ(cnt)
-	JNZ(LabelRef(lbl(name, "line")))
+	wholeVectors(isa, name, "next", off, cnt, nbig, nlinesM, 64, line)
 
 	nextRun(name, pcur, cnt, rowOff, chLeft, nLeft)
 
@@ -630,27 +611,28 @@ func nextRun(name string, pcur, cnt, rowOff Register, chLeft, nLeft Op) {
 }
 
 // wholeVectors emits a run's whole vectors from byte offset off on: nbig
-// iterations of unroll vectors, then nvec single ones, vec(d) emitting the
-// vector d bytes past off; it goes on at the label after. cnt is scratch.
-func wholeVectors(isa ISA, name, after string, off, cnt Register, nbig, nvec Op, vec func(d int)) {
+// iterations of unroll vectors, then nrest single steps of step bytes (a
+// vector, or a 64-byte line of several), vec(d) emitting the step d bytes
+// past off; it goes on at the label after. cnt is scratch.
+func wholeVectors(isa ISA, name, after string, off, cnt Register, nbig, nrest Op, step int, vec func(d int)) {
 	MOVQ(nbig, cnt)
 	TESTQ(cnt, cnt)
 	JZ(LabelRef(lbl(name, "vectors")))
 	Label(lbl(name, "big"))
-	for v := 0; v < unroll; v++ {
-		vec(v * isa.Bytes())
+	for d := 0; d < unroll*isa.Bytes(); d += step {
+		vec(d)
 	}
 	ADDQ(U32(unroll*isa.Bytes()), off)
 	DECQ(cnt)
 	JNZ(LabelRef(lbl(name, "big")))
 
 	Label(lbl(name, "vectors"))
-	MOVQ(nvec, cnt)
+	MOVQ(nrest, cnt)
 	TESTQ(cnt, cnt)
 	JZ(LabelRef(lbl(name, after)))
 	Label(lbl(name, "vector"))
 	vec(0)
-	ADDQ(U8(isa.Bytes()), off)
+	ADDQ(U8(step), off)
 	DECQ(cnt)
 	JNZ(LabelRef(lbl(name, "vector")))
 }
