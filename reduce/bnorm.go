@@ -427,6 +427,7 @@ func Backward(a *BackwardArgs) {
 	w := getWorkspace()
 	defer putWorkspace(w)
 	w.begin(a.Run, s)
+	w.prefetchCL = w.prefetchCL && s.Len()*4 >= backPrefetchCLBytes
 	w.y, w.dy, w.x, w.gamma = a.DX, a.DY, a.X, a.Gamma
 	w.smean, w.sinv = a.Mean, a.InvStd
 	w.nt = w.useNT(a.DX, true, a.DY, a.X)

@@ -37,9 +37,10 @@ var (
 	// size within noise.
 	backGroupBytes = groupBytes(l2Bytes, 2<<20)
 
-	// l2Bytes is one core's L2 cache as CPUID reports it (0 or less:
-	// unknown).
+	// l2Bytes is one core's L2 cache, and l3Bytes the last-level cache,
+	// as CPUID reports them (0 or less: unknown).
 	l2Bytes = cpuid.CPU.Cache.L2
+	l3Bytes = cpuid.CPU.Cache.L3
 
 	// chunkElems bounds the values one element-wise kernel call touches,
 	// so that the scheduler can preempt between calls.

@@ -7,16 +7,17 @@ import (
 )
 
 // TestCLFormsMatchPlain checks that the row-major slabs reduced by the
-// Prefetch kernels (prefetchCLBytes, here lowered to 0) and by the Cached
+// Prefetch kernels (prefetchCLBytes and backPrefetchCLBytes, here lowered
+// to 0) and by the Cached
 // kernels (cachedCLBytes, here raised past every shape) give the bits of
 // the plain kernels, with every implementation and 1 to 3 workers, on
 // shapes of several slabs with full, masked and narrow rows, and one that
 // runs channel-blocked with rows 4 KB apart (where Backward's blocks take
 // the Cached kernel too), on data that takes every rare path (rareBatch).
 func TestCLFormsMatchPlain(t *testing.T) {
-	defer func(b, c, d, k int) {
-		prefetchCLBytes, prefetchCLMinC, prefetchCLMaxC, cachedCLBytes = b, c, d, k
-	}(prefetchCLBytes, prefetchCLMinC, prefetchCLMaxC, cachedCLBytes)
+	defer func(b, bb, c, d, k int) {
+		prefetchCLBytes, backPrefetchCLBytes, prefetchCLMinC, prefetchCLMaxC, cachedCLBytes = b, bb, c, d, k
+	}(prefetchCLBytes, backPrefetchCLBytes, prefetchCLMinC, prefetchCLMaxC, cachedCLBytes)
 	prefetchCLMinC, prefetchCLMaxC = 1, math.MaxInt
 	shapes := []Shape{
 		{N: 2500, C: 64, S: 1},                       // three slabs of 1024 rows
@@ -36,7 +37,7 @@ func TestCLFormsMatchPlain(t *testing.T) {
 	rng := rand.New(rand.NewPCG(51, 52))
 	for _, s := range shapes {
 		x, dy, gamma, beta := rareBatch(rng, s)
-		prefetchCLBytes, cachedCLBytes = math.MaxInt, 0
+		prefetchCLBytes, backPrefetchCLBytes, cachedCLBytes = math.MaxInt, math.MaxInt, 0
 		restore, err := Use("generic")
 		if err != nil {
 			t.Fatal(err)
@@ -44,7 +45,7 @@ func TestCLFormsMatchPlain(t *testing.T) {
 		want := runAll(s, x, dy, gamma, beta, nil)
 		restore()
 		for _, f := range forms {
-			prefetchCLBytes, cachedCLBytes = f.prefetch, f.cached
+			prefetchCLBytes, backPrefetchCLBytes, cachedCLBytes = f.prefetch, f.prefetch, f.cached
 			w := &workspace{}
 			w.begin(nil, s)
 			if w.prefetchCL != f.wantPre || w.cachedCL != f.wantCached || (w.rowBlockC() != 0) != (s.C == 1024) {

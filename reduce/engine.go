@@ -972,6 +972,22 @@ var (
 	prefetchCLMaxC  = 256
 )
 
+// backPrefetchCLBytes is prefetchCLBytes for Backward's sums, which read x
+// and dy: also at least a quarter of the last-level cache as CPUID reports
+// it (on Zen 5's 32 MB, the same 8 MB). Where that cache holds the batch
+// several times over, the sums usually find x and dy in it, and there the
+// prefetches cost: on an Intel Xeon with a 260 MB last-level cache
+// (2026-12-07), Backward of 32x64x56x56 channels last took, plain against
+// with the prefetches, 1.66-1.83x copy() against 2.20-2.31 in bnbench
+// (AVX-512, three alternating pairs, and 1.47-1.99 against 2.21-2.51 in
+// three more; AVX2 1.78-1.90 against 1.90-1.95, and 1.69-1.90 against
+// 2.05-2.18),
+// 1.71-1.93 against 1.93-2.21 warm in the tune harness and 1.88-2.05
+// against 2.00-2.05 with TUNE_COLD=1 (three rounds). The statistics keep
+// prefetchCLBytes: from memory they lost without the prefetches there
+// (0.67-0.74 against 0.63-0.64).
+var backPrefetchCLBytes = max(prefetchCLBytes, l3Bytes/4)
+
 // cachedCLBytes is the batch size below which the row-major slabs are
 // reduced by the Cached kernels (AVX-512: chunks of 8 or 7 vectors, one
 // phase per pass), which read more lines of a row per visit: a batch this
