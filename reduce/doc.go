@@ -111,7 +111,8 @@
 // each channel's lanes in registers. In tensors of 16 MiB or more those
 // channel groups hold at least 8 KB of each sample. Row-major slabs of a batch of 8 MiB or more,
 // with 64 to 256 channels, are reduced by the Prefetch forms of the
-// channels-last kernels, which fetch each line 128 rows before they read
+// channels-last kernels (Backward's from a quarter of the last-level
+// cache, if that is more), which fetch each line 128 rows before they read
 // it (on AVX-512 the chunk walk reads every row of 64 or more channels in
 // two passes, which the hardware prefetchers follow poorly). Row-major
 // slabs of a batch under 4 MiB, usually in cache, are reduced by the
