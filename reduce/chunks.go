@@ -14,7 +14,10 @@ var (
 	// lost on 8x512x7x7 (tune harness without TUNE_COLD, TUNE_BLOCK, two
 	// runs, 2026-12-07): Backward 2.94-3.17x copy() at 512 KB, 3.12-3.26
 	// at 128 KB, 3.31-3.39 at 64 KB, 3.39-3.74 at 32 KB; Train 1.92-2.08,
-	// 2.05-2.08, 2.05-2.15 and 2.08-2.54.
+	// 2.05-2.08, 2.05-2.15 and 2.08-2.54. On an Intel Xeon with 2 MB of L2
+	// (three rounds, 2026-12-07) 128 KB gained a little: Backward
+	// 2.73-2.87 -> 2.61-2.64, Train 1.95-2.00 -> 1.88-1.90 (32 KB: 2.91-2.97
+	// and 2.01-2.15); 1 MB was level.
 	blockBytes = 512 << 10
 
 	// pipeGroupBytes is the size of the channel groups of a pipelined
