@@ -251,7 +251,7 @@ func fastestTier(b *testing.B) asm.Impl {
 
 // coldBuffer returns the buffer timeColdOps copies within to evict the
 // caches: each half is twice the last-level cache as CPUID reports it, and
-// at least 64 MB. (A fixed 64 MB left part of a tensor in the 260 MB cache
+// at least 64 MB. (A copy of 128 MB left part of a tensor in the 260 MB cache
 // of an Intel Xeon VM.)
 func coldBuffer() []float32 { return make([]float32, 2*max(64<<20, 2*cpuid.CPU.Cache.L3)/4) }
 

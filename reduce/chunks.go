@@ -59,7 +59,7 @@ const pstride = fallback.ParamStrideCF
 // more, a group is half of it instead, so that the apply re-reads it from
 // L2 while the next group streams in. On an Intel Xeon with 2 MB of L2
 // (family 6 model 207) one core's reads of x and dy by the backward sums
-// kernel ran at 78-80 GB/s from L2, 22-29 GB/s from its last-level cache
+// kernel ran at 72-86 GB/s from L2, 22-29 GB/s from its last-level cache
 // and 15-17 GB/s from memory (a temporary test, 2026-12-07); 1 MB groups
 // against 4 MB (Train) and 2 MB (Backward) there, tune harness, two or
 // three rounds each, warm / TUNE_COLD=1 (whose 128 MB then left part of
