@@ -26,6 +26,13 @@ double dnnl_ctx_run(dnnl_ctx *c, int op);
 void dnnl_ctx_get(dnnl_ctx *c, float *y, float *dx, float *mean, float *var,
                   float *dscale, float *dshift);
 
+// dnnl_ctx_read_out reads the output of op (y for train and infer, dx for
+// backward) in its memory order with read_ns and returns the elapsed ns.
+double dnnl_ctx_read_out(dnnl_ctx *c, int op);
+// read_ns reads n floats at p (AVX2 loads, OR of their bits) and returns
+// the elapsed ns (measured in C): the next layer's read of an output.
+double read_ns(const float *p, size_t n);
+
 // memcpy_ns copies n bytes with glibc memcpy and returns the elapsed ns (measured in C).
 double memcpy_ns(void *dst, const void *src, size_t n);
 // cpu_ns is this process's CPU time in ns (all threads).

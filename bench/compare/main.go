@@ -59,6 +59,7 @@ var (
 	flagCheck    = flag.Bool("check-only", false, "only run the correctness check and thread check")
 	flagNoCheck  = flag.Bool("no-check", false, "skip the correctness check")
 	flagMarkdown = flag.String("o", "", "also write the report to this file")
+	flagReread   = flag.Bool("reread", false, "also time simdbn (default implementation), oneDNN and PyTorch each followed by a read of its output, as the next layer reads it (columns '+read')")
 )
 
 func init() {
@@ -391,6 +392,36 @@ func benchShapeLayout(sh shapeDef, layout int, ops []int) ([]row, []string) {
 		if tc != nil {
 			cs = append(cs, contender{col: "PyTorch", run: func() float64 { return tc.run(op) }})
 		}
+		if *flagReread {
+			// The op and then one read of its output (read_ns, the same
+			// reader for all): an output written around the cache is
+			// read back from memory.
+			out := d.y
+			if op == opBackward {
+				out = d.dx
+			}
+			var f func()
+			switch op {
+			case opTrain:
+				f = func() { must(b.Train(d.y, d.x, s, st)) }
+			case opInfer:
+				f = func() { must(b.Infer(d.y, d.x, s)) }
+			default:
+				f = func() { must(b.Backward(d.dx, d.dgamma, d.dbeta, d.dy, d.x, s, st)) }
+			}
+			cs = append(cs, contender{
+				col:   "simdbn +read",
+				setup: func() { _, err := bn.Use(bn.Impls()[0]); must(err) },
+				run:   func() float64 { return timeGo(f) + readNS(out) },
+			})
+			cs = append(cs, contender{col: "oneDNN +read", run: func() float64 { return dn.run(op) + dn.readOut(op) }})
+			if blk != nil {
+				cs = append(cs, contender{col: "oneDNN nChw16c +read", run: func() float64 { return blk.run(op) + blk.readOut(op) }})
+			}
+			if tc != nil {
+				cs = append(cs, contender{col: "PyTorch +read", run: func() float64 { return tc.run(op) + tc.readOut(op) }})
+			}
+		}
 		cs = append(cs, contender{col: "memcpy", run: func() float64 { return memcpyNS(d.cpy, d.x) }})
 		cp := contender{col: "copy", run: func() float64 { return timeGo(func() { copy(d.cpy, d.x) }) }}
 
@@ -415,7 +446,7 @@ func benchShapeLayout(sh shapeDef, layout int, ops []int) ([]row, []string) {
 		for col, v := range ratios {
 			m := median(v)
 			r.ratio[col] = m
-			if strings.HasPrefix(col, "simdbn ") && m < bestV {
+			if strings.HasPrefix(col, "simdbn ") && !strings.HasSuffix(col, " +read") && m < bestV {
 				bestV, r.best = m, strings.TrimPrefix(col, "simdbn ")
 			}
 		}
@@ -431,6 +462,9 @@ func printTable(report func(string, ...any), rows []row) {
 		hdr = append(hdr, "simdbn "+im)
 	}
 	hdr = append(hdr, "oneDNN (same layout)", "oneDNN nChw16c (primitive only)", "PyTorch (contig / channels_last)", "memcpy")
+	if *flagReread {
+		hdr = append(hdr, "simdbn +read", "oneDNN +read", "oneDNN nChw16c +read", "PyTorch +read")
+	}
 	report("| %s |\n", strings.Join(hdr, " | "))
 	seps := make([]string, len(hdr))
 	for i := range seps {
@@ -454,6 +488,9 @@ func printTable(report func(string, ...any), rows []row) {
 			f = append(f, cell(r, "simdbn "+im))
 		}
 		f = append(f, cell(r, "oneDNN"), cell(r, "oneDNN nChw16c"), cell(r, "PyTorch"), cell(r, "memcpy"))
+		if *flagReread {
+			f = append(f, cell(r, "simdbn +read"), cell(r, "oneDNN +read"), cell(r, "oneDNN nChw16c +read"), cell(r, "PyTorch +read"))
+		}
 		report("| %s |\n", strings.Join(f, " | "))
 	}
 }

@@ -55,19 +55,35 @@ def main(paths):
                 order.append(key)
             runs[key].append(cells)
     print(f"Median of {len(paths)} runs of bench/compare/run.sh, cell by cell.\n")
-    print("| op | layout | shape | copy ms | simdbn best | simdbn avx512 | simdbn avx2 | simdbn generic "
-          "| oneDNN (same layout) | oneDNN nChw16c (primitive only) | PyTorch (contig / channels_last) "
-          "| best peer | simdbn / best peer | memcpy |")
-    print("| --- | --- | --- |" + " ---: |" * 11)
+    # Runs made with -reread have four more columns: simdbn, oneDNN, oneDNN
+    # nChw16c and PyTorch, each op followed by a read of its output.
+    reread = all(len(c) >= 13 for cells in runs.values() for c in cells)
+    hdr = ("| op | layout | shape | copy ms | simdbn best | simdbn avx512 | simdbn avx2 | simdbn generic "
+           "| oneDNN (same layout) | oneDNN nChw16c (primitive only) | PyTorch (contig / channels_last) "
+           "| best peer | simdbn / best peer | memcpy |")
+    ncols = 11
+    if reread:
+        hdr += (" simdbn +read | oneDNN +read | oneDNN nChw16c +read | PyTorch +read | best peer +read "
+                "| simdbn / best peer, +read |")
+        ncols += 6
+    print(hdr)
+    print("| --- | --- | --- |" + " ---: |" * ncols)
     for key in order:
         # copy, best, avx512, avx2, generic, oneDNN, nChw16c, PyTorch, memcpy
+        # (and with -reread: simdbn, oneDNN, nChw16c, PyTorch, each +read)
         col = [median(c) for c in zip(*runs[key])]
-        copy, _, avx512, avx2, generic, onednn, blocked, torch, memcpy = col
+        copy, _, avx512, avx2, generic, onednn, blocked, torch, memcpy = col[:9]
         best, impl = min((v, n) for v, n in ((avx512, "avx512"), (avx2, "avx2")) if v is not None)
         peer = min(v for v in (onednn, blocked, torch) if v is not None)
-        print(f"| {' | '.join(key)} | {fmt(copy, 3)} | **{fmt(best)}** ({impl}) | {fmt(avx512)} | {fmt(avx2)} "
-              f"| {fmt(generic)} | {fmt(onednn)} | {fmt(blocked)} | {fmt(torch)} | {fmt(peer)} | {fmt(best / peer)} "
-              f"| {fmt(memcpy)} |")
+        line = (f"| {' | '.join(key)} | {fmt(copy, 3)} | **{fmt(best)}** ({impl}) | {fmt(avx512)} | {fmt(avx2)} "
+                f"| {fmt(generic)} | {fmt(onednn)} | {fmt(blocked)} | {fmt(torch)} | {fmt(peer)} | {fmt(best / peer)} "
+                f"| {fmt(memcpy)} |")
+        if reread:
+            own, onednn_r, blocked_r, torch_r = col[9:13]
+            peer_r = min(v for v in (onednn_r, blocked_r, torch_r) if v is not None)
+            line += (f" {fmt(own)} | {fmt(onednn_r)} | {fmt(blocked_r)} | {fmt(torch_r)} | {fmt(peer_r)} "
+                     f"| {fmt(own / peer_r)} |")
+        print(line)
 
 
 if __name__ == "__main__":

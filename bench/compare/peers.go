@@ -19,6 +19,7 @@ static void (*p_free)(void *);
 static int (*p_set)(void *, const float *, const float *, const float *, const float *, const float *, const float *);
 static double (*p_run)(void *, int);
 static int (*p_get)(void *, float *, float *, float *, float *, float *, float *, float *, float *);
+static const float *(*p_out)(void *, int, int64_t *);
 
 static const char *tb_load(const char *path) {
 	tb_lib = dlopen(path, RTLD_NOW | RTLD_GLOBAL);
@@ -31,6 +32,7 @@ static const char *tb_load(const char *path) {
 	p_set = dlsym(tb_lib, "tb_set");
 	p_run = dlsym(tb_lib, "tb_run");
 	p_get = dlsym(tb_lib, "tb_get");
+	p_out = dlsym(tb_lib, "tb_out"); // optional: the PyTorch +read column
 	if (!p_init || !p_error || !p_config || !p_new || !p_free || !p_set || !p_run || !p_get)
 		return "missing symbol in shim";
 	return NULL;
@@ -42,6 +44,11 @@ static void *c_tb_new(int64_t N, int64_t C, int64_t H, int64_t W, int cl, double
 static void c_tb_free(void *h) { p_free(h); }
 static int c_tb_set(void *h, const float *x, const float *dy, const float *w, const float *b, const float *rm, const float *rv) { return p_set(h, x, dy, w, b, rm, rv); }
 static double c_tb_run(void *h, int op) { return p_run(h, op); }
+static double c_tb_read_out(void *h, int op) {
+	int64_t n = 0;
+	const float *p = p_out ? p_out(h, op, &n) : NULL;
+	return p ? read_ns(p, (size_t)n) : -1;
+}
 static int c_tb_get(void *h, float *y, float *dx, float *m, float *is, float *rm, float *rv, float *dw, float *db) { return p_get(h, y, dx, m, is, rm, rv, dw, db); }
 */
 import "C"
@@ -102,6 +109,12 @@ func newDnnl(N, Cc, H, W, layout int, eps float32) (*dnnlCtx, error) {
 	return &dnnlCtx{p}, nil
 }
 
+// readNS reads s with the C reader read_ns and returns the elapsed ns.
+func readNS(s []float32) float64 { return float64(C.read_ns(fp(s), C.size_t(len(s)))) }
+
+// readOut reads the output of op (y, or dx for backward) with read_ns.
+func (d *dnnlCtx) readOut(op int) float64 { return float64(C.dnnl_ctx_read_out(d.p, C.int(op))) }
+
 func (d *dnnlCtx) free()              { C.dnnl_ctx_free(d.p) }
 func (d *dnnlCtx) impl(op int) string { return C.GoString(C.dnnl_ctx_impl(d.p, C.int(op))) }
 func (d *dnnlCtx) set(x, dy, scale, shift, mean, variance []float32) {
@@ -159,6 +172,17 @@ func (t *torchCtx) run(op int) float64 {
 	}
 	return r
 }
+
+// readOut reads the output of the last call of op with read_ns; it panics
+// when the shim has no tb_out.
+func (t *torchCtx) readOut(op int) float64 {
+	r := float64(C.c_tb_read_out(t.p, C.int(op)))
+	if r < 0 {
+		panic("libtorch shim: no output to read (tb_out missing?)")
+	}
+	return r
+}
+
 func (t *torchCtx) get(y, dx, mean, invstd, rm, rv, dw, db []float32) int {
 	r := int(C.c_tb_get(t.p, fp(y), fp(dx), fp(mean), fp(invstd), fp(rm), fp(rv), fp(dw), fp(db)))
 	if r < 0 {

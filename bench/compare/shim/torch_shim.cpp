@@ -158,4 +158,12 @@ int tb_get(void *h, float *y, float *dx, float *mean, float *invstd, float *rm, 
     }
 }
 
+const float *tb_out(void *h, int op, int64_t *n) {
+    auto t = static_cast<TB *>(h);
+    const at::Tensor &o = op == 2 ? t->dx : t->y;
+    if (!o.defined()) return nullptr;
+    *n = o.numel();
+    return o.data_ptr<float>();
+}
+
 }  // extern "C"

@@ -23,6 +23,9 @@ double tb_run(void *h, int op);
 // results in memory order of the layout; output strides flags: bit0 y kept the layout, bit1 dx did.
 int tb_get(void *h, float *y, float *dx, float *mean, float *invstd, float *rm, float *rv,
            float *dw, float *db);
+// tb_out: the output of the last call of op (y for 0 and 1, dx for 2), in
+// its memory order, and its length in *n; NULL when there is none.
+const float *tb_out(void *h, int op, int64_t *n);
 #ifdef __cplusplus
 }
 #endif
