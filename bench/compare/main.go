@@ -59,6 +59,7 @@ var (
 	flagCheck    = flag.Bool("check-only", false, "only run the correctness check and thread check")
 	flagNoCheck  = flag.Bool("no-check", false, "skip the correctness check")
 	flagMarkdown = flag.String("o", "", "also write the report to this file")
+	flagReadIn   = flag.Bool("readin", false, "also time a read of the op's inputs (x; x and dy for backward) with read_ns, the bytes every implementation must read (column 'read inputs')")
 	flagReread   = flag.Bool("reread", false, "also time simdbn (default implementation), oneDNN and PyTorch each followed by a read of its output, as the next layer reads it (columns '+read')")
 )
 
@@ -422,6 +423,21 @@ func benchShapeLayout(sh shapeDef, layout int, ops []int) ([]row, []string) {
 				cs = append(cs, contender{col: "PyTorch +read", run: func() float64 { return tc.run(op) + tc.readOut(op) }})
 			}
 		}
+		if *flagReadIn {
+			// What every implementation must read once: a floor for the
+			// op, in this sample's conditions.
+			in := [][]float32{d.x}
+			if op == opBackward {
+				in = append(in, d.dy)
+			}
+			cs = append(cs, contender{col: "read inputs", run: func() float64 {
+				var t float64
+				for _, v := range in {
+					t += readNS(v)
+				}
+				return t
+			}})
+		}
 		cs = append(cs, contender{col: "memcpy", run: func() float64 { return memcpyNS(d.cpy, d.x) }})
 		cp := contender{col: "copy", run: func() float64 { return timeGo(func() { copy(d.cpy, d.x) }) }}
 
@@ -465,6 +481,9 @@ func printTable(report func(string, ...any), rows []row) {
 	if *flagReread {
 		hdr = append(hdr, "simdbn +read", "oneDNN +read", "oneDNN nChw16c +read", "PyTorch +read")
 	}
+	if *flagReadIn {
+		hdr = append(hdr, "read inputs")
+	}
 	report("| %s |\n", strings.Join(hdr, " | "))
 	seps := make([]string, len(hdr))
 	for i := range seps {
@@ -490,6 +509,9 @@ func printTable(report func(string, ...any), rows []row) {
 		f = append(f, cell(r, "oneDNN"), cell(r, "oneDNN nChw16c"), cell(r, "PyTorch"), cell(r, "memcpy"))
 		if *flagReread {
 			f = append(f, cell(r, "simdbn +read"), cell(r, "oneDNN +read"), cell(r, "oneDNN nChw16c +read"), cell(r, "PyTorch +read"))
+		}
+		if *flagReadIn {
+			f = append(f, cell(r, "read inputs"))
 		}
 		report("| %s |\n", strings.Join(f, " | "))
 	}

@@ -30,60 +30,63 @@ def fmt(v, digits=2):
 
 
 def tables(path):
-    """Yields (op, layout, shape) and the numeric cells after them."""
-    inside = False
+    """Yields (op, layout, shape) and a dict of the numeric cells after them,
+    by column name."""
+    names = None
     for line in open(path, encoding="utf-8"):
         if line.startswith("| op | layout | shape | copy ms"):
-            inside = True
+            names = [c.strip() for c in line.strip().strip("|").split("|")]
             continue
-        if not inside:
+        if names is None:
             continue
         if not line.startswith("|"):
             return
         if line.startswith("| ---"):
             continue
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        yield tuple(cells[:3]), [number(c) for c in cells[3:]]
+        yield tuple(cells[:3]), {n: number(c) for n, c in zip(names[3:], cells[3:])}
+
+
+BASE = ["copy ms", "simdbn best", "simdbn avx512", "simdbn avx2", "simdbn generic",
+        "oneDNN (same layout)", "oneDNN nChw16c (primitive only)", "PyTorch (contig / channels_last)"]
+PEERS = BASE[5:]
+# Columns of runs made with -reread: each op followed by a read of its output.
+READ_PEERS = ["oneDNN +read", "oneDNN nChw16c +read", "PyTorch +read"]
 
 
 def main(paths):
-    runs, order = {}, []
+    runs, order, extra = {}, [], []
     for path in paths:
         for key, cells in tables(path):
             if key not in runs:
                 runs[key] = []
                 order.append(key)
             runs[key].append(cells)
+            for n in cells:
+                if n not in BASE and n != "memcpy" and n not in extra:
+                    extra.append(n)
+    reread = "simdbn +read" in extra
     print(f"Median of {len(paths)} runs of bench/compare/run.sh, cell by cell.\n")
-    # Runs made with -reread have four more columns: simdbn, oneDNN, oneDNN
-    # nChw16c and PyTorch, each op followed by a read of its output.
-    reread = all(len(c) >= 13 for cells in runs.values() for c in cells)
-    hdr = ("| op | layout | shape | copy ms | simdbn best | simdbn avx512 | simdbn avx2 | simdbn generic "
-           "| oneDNN (same layout) | oneDNN nChw16c (primitive only) | PyTorch (contig / channels_last) "
-           "| best peer | simdbn / best peer | memcpy |")
-    ncols = 11
+    hdr = BASE + ["best peer", "simdbn / best peer", "memcpy"] + extra
     if reread:
-        hdr += (" simdbn +read | oneDNN +read | oneDNN nChw16c +read | PyTorch +read | best peer +read "
-                "| simdbn / best peer, +read |")
-        ncols += 6
-    print(hdr)
-    print("| --- | --- | --- |" + " ---: |" * ncols)
+        hdr += ["best peer +read", "simdbn / best peer, +read"]
+    print("| op | layout | shape | " + " | ".join(hdr) + " |")
+    print("| --- | --- | --- |" + " ---: |" * len(hdr))
     for key in order:
-        # copy, best, avx512, avx2, generic, oneDNN, nChw16c, PyTorch, memcpy
-        # (and with -reread: simdbn, oneDNN, nChw16c, PyTorch, each +read)
-        col = [median(c) for c in zip(*runs[key])]
-        copy, _, avx512, avx2, generic, onednn, blocked, torch, memcpy = col[:9]
-        best, impl = min((v, n) for v, n in ((avx512, "avx512"), (avx2, "avx2")) if v is not None)
-        peer = min(v for v in (onednn, blocked, torch) if v is not None)
-        line = (f"| {' | '.join(key)} | {fmt(copy, 3)} | **{fmt(best)}** ({impl}) | {fmt(avx512)} | {fmt(avx2)} "
-                f"| {fmt(generic)} | {fmt(onednn)} | {fmt(blocked)} | {fmt(torch)} | {fmt(peer)} | {fmt(best / peer)} "
-                f"| {fmt(memcpy)} |")
+        col = {}
+        for n in BASE + ["memcpy"] + extra:
+            col[n] = median([c.get(n) for c in runs[key]])
+        best, impl = min((v, n) for v, n in ((col["simdbn avx512"], "avx512"), (col["simdbn avx2"], "avx2"))
+                         if v is not None)
+        peer = min(col[n] for n in PEERS if col[n] is not None)
+        cells = [fmt(col["copy ms"], 3), f"**{fmt(best)}** ({impl})"]
+        cells += [fmt(col[n]) for n in BASE[2:]]
+        cells += [fmt(peer), fmt(best / peer), fmt(col["memcpy"])]
+        cells += [fmt(col[n]) for n in extra]
         if reread:
-            own, onednn_r, blocked_r, torch_r = col[9:13]
-            peer_r = min(v for v in (onednn_r, blocked_r, torch_r) if v is not None)
-            line += (f" {fmt(own)} | {fmt(onednn_r)} | {fmt(blocked_r)} | {fmt(torch_r)} | {fmt(peer_r)} "
-                     f"| {fmt(own / peer_r)} |")
-        print(line)
+            peer_r = min(col[n] for n in READ_PEERS if col.get(n) is not None)
+            cells += [fmt(peer_r), fmt(col["simdbn +read"] / peer_r)]
+        print(f"| {' | '.join(key)} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":
