@@ -12,6 +12,8 @@ import (
 // float64 path, NaN and Inf (runAll checks Train and Infer too, which are
 // not blocked).
 func TestRowBlocksMatchUnblocked(t *testing.T) {
+	defer func(u int) { unblockedBytes = u }(unblockedBytes)
+	unblockedBytes = 0 // blocks at every size here
 	defer func(b, m, lm, lc, lb int) {
 		blockBytes, minBlockC, blockRows = b, m, true
 		llcMinBytes, llcBlockC, llcBlockBytes = lm, lc, lb
@@ -121,6 +123,8 @@ func compareOutputs(t *testing.T, s Shape, what string, got, want outputs) {
 // TestLLCBlockWidths checks which batches take the last-level cache blocks
 // of a row-major Backward (llcBlockC), and their widths.
 func TestLLCBlockWidths(t *testing.T) {
+	defer func(u int) { unblockedBytes = u }(unblockedBytes)
+	unblockedBytes = 0 // as on a core with less than 2 MB of L2
 	cl := func(n, c, sp int) Shape { return Shape{N: n, C: c, S: sp, Layout: ChannelsLast} }
 	cases := []struct {
 		s    Shape
@@ -197,5 +201,41 @@ func TestLLCBlocksFullSize(t *testing.T) {
 			}
 		}
 		restore()
+	}
+}
+
+// TestUnblockedFitL2 checks which row-major Backwards run unblocked because
+// x and dy fit an L2 of 2 MB or more (unblockedBytes), and that a smaller
+// L2 keeps every block.
+func TestUnblockedFitL2(t *testing.T) {
+	defer func(u int) { unblockedBytes = u }(unblockedBytes)
+	if unblockedL2(1<<20) != 0 || unblockedL2(2<<20) != 2<<20 {
+		t.Fatalf("unblockedL2: 1 MB -> %d, 2 MB -> %d; want 0 and 2 MB", unblockedL2(1<<20), unblockedL2(2<<20))
+	}
+	cl := func(n, c, sp int) Shape { return Shape{N: n, C: c, S: sp, Layout: ChannelsLast} }
+	cases := []struct {
+		s               Shape
+		blocked, before bool // with unblockedBytes = 2 MB, and with 0
+	}{
+		{Shape{N: 256, C: 1024, S: 1}, false, true}, // x and dy 2 MB: fit
+		{Shape{N: 512, C: 512, S: 1}, false, true},
+		{cl(8, 512, 49), false, true},                 // 1.6 MB
+		{Shape{N: 64, C: 2048, S: 1}, true, true},     // 1 MB, but rows applied in column blocks
+		{Shape{N: 512, C: 1024, S: 1}, true, true},    // 4 MB: blocks (of 128 channels)
+		{Shape{N: 1024, C: 1024, S: 1}, false, false}, // 8 MB: too many rows for blocks
+	}
+	for _, tc := range cases {
+		for _, l2 := range []int{2 << 20, 0} {
+			unblockedBytes = l2
+			w := &workspace{}
+			w.begin(nil, tc.s)
+			want := tc.blocked
+			if l2 == 0 {
+				want = tc.before
+			}
+			if got := w.rowBlockC() != 0; got != want {
+				t.Errorf("%v, unblockedBytes %d: blocked %v, want %v", tc.s, l2, got, want)
+			}
+		}
 	}
 }
