@@ -104,24 +104,27 @@ var (
 )
 
 // unblockedBytes: on cores with 2 MB of L2 or more (as CPUID reports it),
-// a row-major Backward whose x and dy fit the L2 and whose rows are
-// applied whole (at most colBlockMinC channels) runs unblocked. There the
-// apply re-reads x and dy from L2 either way, and a block's part of
-// every row, rows a multiple of 1 or 2 KB apart, puts x, dy and dx of
-// all rows in the same few L1 sets (see the package comment above): on an
-// Intel Xeon (family 6 model 207; tune harness, warm, AVX-512, backward
-// against backward-unblocked in one process, three rounds, 2026-12-07)
-// 256x1024 took 3.44-3.51x copy() blocked and 3.07-3.10 unblocked,
-// 512x512 3.32-3.45 and 3.05-3.08; 8x512x7x7 channels last (3.22-3.32
-// and 3.18-3.39) and 128x1024 (3.08-3.38 and 2.99-3.31) were level; and
-// 64x2048, whose apply runs in column blocks anyway, was faster blocked
-// (4.01-4.20 against 4.33-4.61), hence the bound on C. The AVX-512
-// kernels alone on one 256-channel block of 256x1024 (x, dy and dx
-// page-aligned, as Go allocates them): the apply 9.0-9.3 ns a vector,
-// 2.4 with the three a quarter of a page apart, 2.2 on rows of 256
-// channels; the sums 2.7-2.8 and 1.35. Zen 5's 1 MB L2 holds neither
-// 256x1024's x and dy nor 8x512x7x7's, and keeps its blocks (0 here).
-// Tests set it.
+// a row-major Backward whose x and dy fit the L2, on rows of 1024
+// channels (4 KB apart), runs unblocked. There the apply re-reads x and
+// dy from L2 either way, and a block's part of every row puts x, dy and
+// dx of all rows in the same few L1 sets (see the package comment
+// above). The AVX-512 kernels alone on one 256-channel block of 256x1024
+// (x, dy and dx page-aligned, as Go allocates them, 2026-12-07 on an
+// Intel Xeon, family 6 model 207): the apply took 9.0-9.3 ns a vector,
+// 2.4 with the three a quarter of a page apart and 2.2 on rows of 256
+// channels; the sums 2.7-2.8, 1.35 and 1.34. Backward of 256x1024,
+// blocked against unblocked in one process: tune harness (warm,
+// AVX-512, three rounds) 3.44-3.51x copy() -> 3.07-3.10, on two
+// goroutines 2.10-2.34 -> 1.75-1.84, AVX2 level (3.87-3.93 both); in
+// blocks of 1, 7 and 30 calls each against copy() (a temporary
+// benchmark) 3.11 -> 2.76, 4.45 -> 4.42 and 4.66 -> 4.31. Rows of 512
+// channels, 2 KB apart, did not gain the same way: 8x512x7x7 channels
+// last 2.25 -> 2.46, 4.64 -> 5.07 and 4.65 -> 4.62 in the blocks of calls
+// (512x512 gained in the tune harness, 3.32-3.45 -> 3.05-3.08), so they
+// keep their blocks; so do rows of 2048 channels and more, whose apply
+// runs in column blocks anyway (64x2048: 4.01-4.20 blocked, 4.33-4.61
+// unblocked). Zen 5's 1 MB L2 does not hold 256x1024's x and dy and
+// keeps the blocks (0 there). Tests set it.
 var unblockedBytes = unblockedL2(l2Bytes)
 
 // unblockedL2 is unblockedBytes on a core whose L2 holds l2 bytes.
@@ -146,7 +149,7 @@ func (w *workspace) rowBlockC() int {
 	if k := w.run.Workers(); k > 1 && 2*4*s.Len() <= k*rowSplitBytes {
 		return 0
 	}
-	if s.C <= colBlockMinC && 2*4*s.Len() <= unblockedBytes {
+	if s.C == 1024 && 2*4*s.Len() <= unblockedBytes {
 		return 0
 	}
 	widest := blockBytes / (2 * s.rows() * 4)

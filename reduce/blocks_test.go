@@ -205,8 +205,8 @@ func TestLLCBlocksFullSize(t *testing.T) {
 }
 
 // TestUnblockedFitL2 checks which row-major Backwards run unblocked because
-// x and dy fit an L2 of 2 MB or more (unblockedBytes), and that a smaller
-// L2 keeps every block.
+// their rows are 4 KB and x and dy fit an L2 of 2 MB or more
+// (unblockedBytes), and that a smaller L2 keeps every block.
 func TestUnblockedFitL2(t *testing.T) {
 	defer func(u int) { unblockedBytes = u }(unblockedBytes)
 	if unblockedL2(1<<20) != 0 || unblockedL2(2<<20) != 2<<20 {
@@ -217,10 +217,11 @@ func TestUnblockedFitL2(t *testing.T) {
 		s               Shape
 		blocked, before bool // with unblockedBytes = 2 MB, and with 0
 	}{
-		{Shape{N: 256, C: 1024, S: 1}, false, true}, // x and dy 2 MB: fit
-		{Shape{N: 512, C: 512, S: 1}, false, true},
-		{cl(8, 512, 49), false, true},                 // 1.6 MB
-		{Shape{N: 64, C: 2048, S: 1}, true, true},     // 1 MB, but rows applied in column blocks
+		{Shape{N: 256, C: 1024, S: 1}, false, true},   // x and dy 2 MB: fit
+		{cl(128, 1024, 1), false, true},               // 1 MB, channels last alike
+		{Shape{N: 512, C: 512, S: 1}, true, true},     // rows of 2 KB keep their blocks
+		{cl(8, 512, 49), true, true},                  // the same
+		{Shape{N: 64, C: 2048, S: 1}, true, true},     // and rows of 8 KB
 		{Shape{N: 512, C: 1024, S: 1}, true, true},    // 4 MB: blocks (of 128 channels)
 		{Shape{N: 1024, C: 1024, S: 1}, false, false}, // 8 MB: too many rows for blocks
 	}
