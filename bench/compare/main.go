@@ -368,16 +368,17 @@ func benchShapeLayout(sh shapeDef, layout int, ops []int) ([]row, []string) {
 	var rows []row
 	for _, op := range ops {
 		var cs []contender
+		// f is simdbn's call of op, with whatever implementation is in use.
+		var f func()
+		switch op {
+		case opTrain:
+			f = func() { must(b.Train(d.y, d.x, s, st)) }
+		case opInfer:
+			f = func() { must(b.Infer(d.y, d.x, s)) }
+		default:
+			f = func() { must(b.Backward(d.dx, d.dgamma, d.dbeta, d.dy, d.x, s, st)) }
+		}
 		for _, impl := range bn.Impls() {
-			var f func()
-			switch op {
-			case opTrain:
-				f = func() { must(b.Train(d.y, d.x, s, st)) }
-			case opInfer:
-				f = func() { must(b.Infer(d.y, d.x, s)) }
-			default:
-				f = func() { must(b.Backward(d.dx, d.dgamma, d.dbeta, d.dy, d.x, s, st)) }
-			}
 			cs = append(cs, contender{
 				col:   "simdbn " + impl,
 				setup: func() { _, err := bn.Use(impl); must(err) },
@@ -400,15 +401,6 @@ func benchShapeLayout(sh shapeDef, layout int, ops []int) ([]row, []string) {
 			out := d.y
 			if op == opBackward {
 				out = d.dx
-			}
-			var f func()
-			switch op {
-			case opTrain:
-				f = func() { must(b.Train(d.y, d.x, s, st)) }
-			case opInfer:
-				f = func() { must(b.Infer(d.y, d.x, s)) }
-			default:
-				f = func() { must(b.Backward(d.dx, d.dgamma, d.dbeta, d.dy, d.x, s, st)) }
 			}
 			cs = append(cs, contender{
 				col:   "simdbn +read",
