@@ -19,7 +19,8 @@ package reduce
 // values, and 5.5-6.3 with rows of 496 or 528 channels. On 8x512x7x7 the
 // blocks measured level with the unblocked pass that day (3.50-3.78x
 // copy() against 3.62-3.74, five runs in one process); on 256x1024 they
-// measured faster when added (minBlockC).
+// measured faster when added (minBlockC), before this project's VM came
+// up as an Intel Xeon with 2 MB of L2 (see unblockedBytes).
 //
 // Train is not blocked. It reads x twice where Backward reads x and dy
 // twice, so it gains half as much from the cache and pays the strided block
@@ -109,10 +110,11 @@ var (
 // dy from L2 either way, and a block's part of every row puts x, dy and
 // dx of all rows in the same few L1 sets (see the package comment
 // above). The AVX-512 kernels alone on one 256-channel block of 256x1024
-// (x, dy and dx page-aligned, as Go allocates them, 2026-12-07 on an
-// Intel Xeon, family 6 model 207): the apply took 9.0-9.3 ns a vector,
-// 2.4 with the three a quarter of a page apart and 2.2 on rows of 256
-// channels; the sums 2.7-2.8, 1.35 and 1.34. Backward of 256x1024,
+// (asm's BenchmarkBlockPlacement, three runs, 2026-12-07 on an Intel
+// Xeon, family 6 model 207): with x, dy and dx page-aligned, as Go
+// allocates them, the apply took 8.9-9.3 ns a vector, 2.3-2.8 with the
+// three a quarter of a page apart and 2.2 on rows of 256 channels; the
+// sums 2.8-2.9, 1.3-1.6 and 1.3-1.4. Backward of 256x1024,
 // blocked against unblocked in one process: tune harness (warm,
 // AVX-512, three rounds) 3.44-3.51x copy() -> 3.07-3.10, on two
 // goroutines 2.10-2.34 -> 1.75-1.84, AVX2 level (3.87-3.93 both); in
@@ -136,8 +138,8 @@ func unblockedL2(l2 int) int {
 }
 
 // rowBlockC returns the channels per block of a channel-blocked Backward,
-// or 0 when the call does not run blocked: not row-major, x and dy within
-// unblockedBytes, rows too many
+// or 0 when the call does not run blocked: not row-major, rows of 1024
+// channels whose x and dy fit unblockedBytes, rows too many
 // for a block of minBlockC channels and no last-level cache blocks
 // either (llcBlockC), or one block would hold every channel. x and dy of
 // a block over all rows fit blockBytes, or llcBlockBytes.
