@@ -60,6 +60,7 @@ var (
 	flagNoCheck  = flag.Bool("no-check", false, "skip the correctness check")
 	flagMarkdown = flag.String("o", "", "also write the report to this file")
 	flagReadIn   = flag.Bool("readin", false, "also time a read of the op's inputs (x; x and dy for backward) with read_ns, the bytes every implementation must read (column 'read inputs')")
+	flagFloor    = flag.Bool("floor", false, "also time plain-C references in the same samples: the output written alone ('write output'; all three store non-temporally from 8 MB, as simdbn does), the op's reads and write in one loop ('one pass'), and Train's and Backward's two-pass schedule in plain C, float32 sums, results discarded ('plain C two passes')")
 	flagReread   = flag.Bool("reread", false, "also time simdbn (default implementation), oneDNN and PyTorch each followed by a read of its output, as the next layer reads it (columns '+read')")
 )
 
@@ -430,6 +431,23 @@ func benchShapeLayout(sh shapeDef, layout int, ops []int) ([]row, []string) {
 				return t
 			}})
 		}
+		if *flagFloor {
+			// What the bytes and the schedule cost in plain C (floor.c):
+			// the output written alone, everything in one loop, and for
+			// Train and Backward the simplest code of their two passes.
+			out, dy := d.y, []float32(nil)
+			if op == opBackward {
+				out, dy = d.dx, d.dy
+			}
+			cs = append(cs, contender{col: "write output", run: func() float64 { return writeNS(out) }})
+			cs = append(cs, contender{col: "one pass", run: func() float64 { return onePassNS(out, d.x, dy) }})
+			if op != opInfer {
+				acc := make([]float32, 4*sh.C)
+				cs = append(cs, contender{col: "plain C two passes", run: func() float64 {
+					return twoPassNS(out, d.x, dy, sh.N, sh.C, sh.H*sh.W, layout == 1, acc)
+				}})
+			}
+		}
 		cs = append(cs, contender{col: "memcpy", run: func() float64 { return memcpyNS(d.cpy, d.x) }})
 		cp := contender{col: "copy", run: func() float64 { return timeGo(func() { copy(d.cpy, d.x) }) }}
 
@@ -476,6 +494,9 @@ func printTable(report func(string, ...any), rows []row) {
 	if *flagReadIn {
 		hdr = append(hdr, "read inputs")
 	}
+	if *flagFloor {
+		hdr = append(hdr, "write output", "one pass", "plain C two passes")
+	}
 	report("| %s |\n", strings.Join(hdr, " | "))
 	seps := make([]string, len(hdr))
 	for i := range seps {
@@ -504,6 +525,9 @@ func printTable(report func(string, ...any), rows []row) {
 		}
 		if *flagReadIn {
 			f = append(f, cell(r, "read inputs"))
+		}
+		if *flagFloor {
+			f = append(f, cell(r, "write output"), cell(r, "one pass"), cell(r, "plain C two passes"))
 		}
 		report("| %s |\n", strings.Join(f, " | "))
 	}

@@ -6,6 +6,7 @@ package main
 #include <stdlib.h>
 #include <dlfcn.h>
 #include "dnnl_bench.h"
+#include "floor.h"
 #include "shim/torch_shim.h"
 
 // The libtorch shim is loaded at run time, so this program builds and runs
@@ -111,6 +112,43 @@ func newDnnl(N, Cc, H, W, layout int, eps float32) (*dnnlCtx, error) {
 
 // readNS reads s with the C reader read_ns and returns the elapsed ns.
 func readNS(s []float32) float64 { return float64(C.read_ns(fp(s), C.size_t(len(s)))) }
+
+// ntFloor is the output size from which the -floor references store
+// non-temporally: simdbn's own rule (reduce's ntBytes).
+const ntFloor = 8 << 20
+
+func ntFlag(out []float32) C.int {
+	if len(out)*4 >= ntFloor {
+		return 1
+	}
+	return 0
+}
+
+// writeNS writes s alone (write_ns), around the cache from ntFloor.
+func writeNS(s []float32) float64 { return float64(C.write_ns(fp(s), C.size_t(len(s)), ntFlag(s))) }
+
+// onePassNS reads x (and dy, if not nil) and writes out in one loop.
+func onePassNS(out, x, dy []float32) float64 {
+	return float64(C.one_pass_ns(fp(out), fp(x), fpOrNil(dy), C.size_t(len(x)), ntFlag(out)))
+}
+
+// twoPassNS runs the plain-C two-pass schedule of Train (dy nil) or
+// Backward on N samples of C channels of S values, channels first or
+// (cl) last; acc holds 4*C floats. Channels first with S = 1 is rows of
+// C channels, and runs as such.
+func twoPassNS(out, x, dy []float32, N, Cc, S int, cl bool, acc []float32) float64 {
+	if cl || S == 1 {
+		return float64(C.two_pass_cl_ns(fp(out), fp(x), fpOrNil(dy), C.size_t(N*S), C.size_t(Cc), fp(acc), ntFlag(out)))
+	}
+	return float64(C.two_pass_cf_ns(fp(out), fp(x), fpOrNil(dy), C.size_t(N), C.size_t(Cc), C.size_t(S), ntFlag(out)))
+}
+
+func fpOrNil(s []float32) *C.float {
+	if s == nil {
+		return nil
+	}
+	return fp(s)
+}
 
 // readOut reads the output of op (y, or dx for backward) with read_ns.
 func (d *dnnlCtx) readOut(op int) float64 { return float64(C.dnnl_ctx_read_out(d.p, C.int(op))) }
