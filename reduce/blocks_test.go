@@ -240,3 +240,32 @@ func TestUnblockedFitL2(t *testing.T) {
 		}
 	}
 }
+
+// TestBackGroupSize checks the channels of a pipelined Backward group by
+// L2 size (backGroupSize): 2 MB groups below 2 MB of L2, an eighth of the
+// L2 from 2 MB, and never less than one channel.
+func TestBackGroupSize(t *testing.T) {
+	defer func(g int) { backGroupBytes = g }(backGroupBytes)
+	cases := []struct {
+		l2   int
+		s    Shape
+		want int
+	}{
+		{1 << 20, Shape{N: 8, C: 256, S: 784}, 32}, // 2 MB / 50 KB a channel, capped at pipeChannels
+		{2 << 20, Shape{N: 8, C: 256, S: 784}, 5},  // 256 KB / 50 KB
+		{4 << 20, Shape{N: 8, C: 256, S: 784}, 10}, // 512 KB / 50 KB
+		{2 << 20, Shape{N: 32, C: 64, S: 3136}, 1}, // a channel is 803 KB
+		{1 << 20, Shape{N: 32, C: 64, S: 3136}, 2}, // 2 MB / 803 KB
+		{2 << 20, Shape{N: 64, C: 128, S: 784}, 1}, // 401 KB
+		{1 << 20, Shape{N: 64, C: 128, S: 784}, 5}, // 2 MB / 401 KB
+	}
+	for _, tc := range cases {
+		backGroupBytes = backGroupSize(tc.l2)
+		if !pipelines(tc.s, 2) {
+			t.Fatalf("%v: not pipelined", tc.s)
+		}
+		if g := channelsPerGroup(tc.s, 2, 1); g != tc.want {
+			t.Errorf("L2 %d KB, %v: %d channels a group, want %d", tc.l2>>10, tc.s, g, tc.want)
+		}
+	}
+}

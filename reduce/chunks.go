@@ -32,13 +32,13 @@ var (
 	// backGroupBytes is the size (x and dy) of the channel groups of a
 	// pipelined Backward: larger than blockBytes, the apply re-reading
 	// them from the last-level cache (on cores with 2 MB of L2 or more,
-	// half the L2: see groupBytes). Zen 5, tune harness, groups of 512 KB
-	// against 2 MB, two pairs each: 64x128x28x28 3.65-3.79x copy() ->
-	// 2.51-2.57 (cold: 3.17-3.29 -> 2.23-2.33), 128x128x28x28 3.68-3.79
-	// -> 2.89-2.97, 8x256x28x28 2.81-3.25 -> 2.69-2.74; shapes whose
-	// groups stay one channel (32x64x56x56, 16x32x112x112) or keep their
-	// size within noise.
-	backGroupBytes = groupBytes(l2Bytes, 2<<20)
+	// an eighth of the L2: see backGroupSize). Zen 5, tune harness, groups
+	// of 512 KB against 2 MB, two pairs each: 64x128x28x28 3.65-3.79x
+	// copy() -> 2.51-2.57 (cold: 3.17-3.29 -> 2.23-2.33), 128x128x28x28
+	// 3.68-3.79 -> 2.89-2.97, 8x256x28x28 2.81-3.25 -> 2.69-2.74; shapes
+	// whose groups stay one channel (32x64x56x56, 16x32x112x112) or keep
+	// their size within noise.
+	backGroupBytes = backGroupSize(l2Bytes)
 
 	// l2Bytes is one core's L2 cache, and l3Bytes the last-level cache,
 	// as CPUID reports them (0 or less: unknown).
@@ -52,8 +52,9 @@ var (
 
 const pstride = fallback.ParamStrideCF
 
-// groupBytes returns the size of a pipelined group (pipeGroupBytes,
-// backGroupBytes) on a core whose L2 cache holds l2 bytes: small, the size
+// groupBytes returns the size of a pipelined group (pipeGroupBytes, and
+// backGroupBytes below 2 MB of L2: backGroupSize) on a core whose L2 cache
+// holds l2 bytes: small, the size
 // measured on Zen 5 (1 MB L2), whose groups outgrow the L2 and are re-read
 // from the last-level cache. Where the L2 holds two groups of 1 MB or
 // more, a group is half of it instead, so that the apply re-reads it from
@@ -80,6 +81,35 @@ func groupBytes(l2, small int) int {
 		return small
 	}
 	return l2 / 2
+}
+
+// backGroupSize returns backGroupBytes on a core whose L2 cache holds l2
+// bytes: groupBytes' 2 MB below 2 MB of L2, and an eighth of the L2
+// above, where the half that groupBytes gives Train was too much for
+// Backward. The pipeline holds two groups of x and dy in L2 (the one
+// applied, re-read, and the next, summed), and one core of the Intel Xeon
+// below reads at L2 speed only up to about 1 MB (go test -run '^$' -bench
+// SumsBySize ./asm/). Calls repeated as bench/compare repeats them (blocks
+// of seven back-to-back calls, the median over copy()'s, 25 rounds
+// alternating, a temporary test; 2026-12-07), 1 MB groups -> 256 KB:
+// 8x256x28x28 2.31 -> 1.94x copy(), 32x128x28x28 2.04 -> 1.84,
+// 64x128x28x28 2.03 -> 1.92, 16x64x56x56 1.93 -> 1.80; level where a
+// channel is larger than both (128x128x28x28 2.14 -> 2.24 and 32x64x56x56
+// 1.97 -> 1.94, the same groups of one channel: noise). From memory (tune
+// harness, TUNE_COLD=1, four alternating pairs) level: 32x64x56x56
+// 1.44-1.61 and 1.46-1.54, 32x128x28x28 1.47-1.71 and 1.56-1.65,
+// 16x64x56x56 1.44-1.56 and 1.39-1.59. bnbench, AVX-512, three
+// alternating pairs of binaries: Backward of 8x256x28x28 channels first
+// 2.23-2.29 -> 1.79-1.85 (AVX2, one pair: 2.30 -> 1.97), its other
+// channels-first shapes level. Train keeps groupBytes' half:
+// smaller groups there gained on 8x256x28x28 (1.59 -> 1.31) but lost on
+// 64x128x28x28 (1.29 -> 1.37) and 32x128x28x28 (1.27 -> 1.39), whose
+// groups then shrink to a channel or two, a few KB of each sample.
+func backGroupSize(l2 int) int {
+	if l2 < 2<<20 {
+		return groupBytes(l2, 2<<20)
+	}
+	return l2 / 8
 }
 
 // carryMinChunk is the least a group walked by carryCF reads of each
