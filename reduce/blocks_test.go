@@ -264,8 +264,32 @@ func TestBackGroupSize(t *testing.T) {
 		if !pipelines(tc.s, 2) {
 			t.Fatalf("%v: not pipelined", tc.s)
 		}
-		if g := channelsPerGroup(tc.s, 2, 1); g != tc.want {
+		if g := channelsPerGroup(tc.s, 2, 1, false); g != tc.want {
 			t.Errorf("L2 %d KB, %v: %d channels a group, want %d", tc.l2>>10, tc.s, g, tc.want)
+		}
+	}
+}
+
+// TestCachedGroupSize checks the channels of a pipelined Train group by L2
+// size and by where the output goes (cachedGroupSize): through the cache,
+// a sixteenth of an L2 of 2 MB or more; around it, pipeGroupBytes.
+func TestCachedGroupSize(t *testing.T) {
+	defer func(c, p int) { cachedGroupBytes, pipeGroupBytes = c, p }(cachedGroupBytes, pipeGroupBytes)
+	s := Shape{N: 8, C: 256, S: 784} // 25 KB a channel
+	cases := []struct {
+		l2        int
+		cachedOut bool
+		want      int
+	}{
+		{2 << 20, true, 5},   // 128 KB
+		{2 << 20, false, 32}, // 1 MB, capped at pipeChannels
+		{4 << 20, true, 10},  // 256 KB
+		{1 << 20, true, 32},  // 4 MB below 2 MB of L2
+	}
+	for _, tc := range cases {
+		cachedGroupBytes, pipeGroupBytes = cachedGroupSize(tc.l2), groupBytes(tc.l2, 4<<20)
+		if g := channelsPerGroup(s, 1, 1, tc.cachedOut); g != tc.want {
+			t.Errorf("L2 %d KB, output through the cache %v: %d channels a group, want %d", tc.l2>>10, tc.cachedOut, g, tc.want)
 		}
 	}
 }

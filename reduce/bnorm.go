@@ -60,7 +60,7 @@ func Train(a *TrainArgs) {
 	w.par = grow32(&w.par32, pstride*s.C)
 	if w.useGroups() {
 		w.gammaOr, w.betaOr = w.gammaBeta(s.C) // before the tasks, which share them
-		w.group = channelsPerGroup(s, 1, w.run.Workers())
+		w.group = channelsPerGroup(s, 1, w.run.Workers(), !w.nt && !w.ntFused)
 		if w.pipe = w.usePipe(1); w.pipe {
 			w.totals(s.C)
 		}
@@ -437,7 +437,7 @@ func Backward(a *BackwardArgs) {
 	w.par = grow32(&w.par32, pstride*s.C)
 	if w.useGroups() {
 		w.gammaOr, _ = w.gammaBeta(s.C) // before the tasks, which share it
-		w.group = channelsPerGroup(s, 2, w.run.Workers())
+		w.group = channelsPerGroup(s, 2, w.run.Workers(), false)
 		if w.pipe = w.usePipe(2); w.pipe {
 			w.totals(s.C)
 		}

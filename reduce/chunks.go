@@ -29,6 +29,12 @@ var (
 	// L2: see groupBytes).
 	pipeGroupBytes = groupBytes(l2Bytes, 4<<20)
 
+	// cachedGroupBytes is pipeGroupBytes for a Train whose output is
+	// written through the cache (outputs under ntBytes): an eighth of
+	// pipeGroupBytes on cores with 2 MB of L2 or more (see
+	// cachedGroupSize), pipeGroupBytes below.
+	cachedGroupBytes = cachedGroupSize(l2Bytes)
+
 	// backGroupBytes is the size (x and dy) of the channel groups of a
 	// pipelined Backward: larger than blockBytes, the apply re-reading
 	// them from the last-level cache (on cores with 2 MB of L2 or more,
@@ -112,6 +118,29 @@ func backGroupSize(l2 int) int {
 	return l2 / 8
 }
 
+// cachedGroupSize returns cachedGroupBytes on a core whose L2 cache holds
+// l2 bytes: groupBytes' 4 MB below 2 MB of L2 (Zen 5, not measured
+// apart), and a sixteenth of the L2 from 2 MB. A Train whose output goes
+// through the cache also fills L2 with the group's y (read for ownership,
+// then written), beside the group it re-reads and the next one it sums:
+// half the L2 a group was too much. Calls repeated as bench/compare
+// repeats them (the temporary test of backGroupSize; 25 rounds
+// alternating, 2026-12-07), pipelined Train of 6.4 MB tensors, groups of
+// 1 MB, 512 KB, 256 KB and 128 KB: 8x256x28x28 1.51, 1.42, 1.42, 1.21x
+// copy(); 32x64x28x28 1.51, 1.36, 1.26, 1.28; 16x128x28x28 1.49, 1.32,
+// 1.21, 1.23; 8x64x56x56 1.51, 1.40, 1.34, 1.26; 4x32x112x112 1.55,
+// 1.38, 1.35, 1.32. bnbench, three alternating pairs of binaries: Train
+// of 8x256x28x28 channels first 1.41-1.42 -> 1.16-1.19 (AVX-512) and
+// 1.42-1.44 -> 1.21-1.26 (AVX2), its other shapes level. With
+// non-temporal stores (larger outputs) the groups keep pipeGroupBytes
+// (backGroupSize has why).
+func cachedGroupSize(l2 int) int {
+	if l2 < 2<<20 {
+		return groupBytes(l2, 4<<20)
+	}
+	return l2 / 16
+}
+
 // carryMinChunk is the least a group walked by carryCF reads of each
 // sample, in bytes: a group of blockBytes over many samples holds a few
 // channels, and carryCF's 8 streams then read a kilobyte or two each
@@ -142,15 +171,18 @@ var carryChunkBytes = 16 << 20
 
 // channelsPerGroup is the number of channels of a fused channels-first
 // group: as many as fit blockBytes over tensors tensors (pipelined, at most
-// pipeChannels: Train's groups fit pipeGroupBytes, Backward's
+// pipeChannels: Train's groups fit pipeGroupBytes, or cachedGroupBytes
+// when its output goes through the cache (cachedOut), Backward's
 // backGroupBytes; walked by carryCF, at least carryMinChunk of each
 // sample), but small enough that there are about four groups per worker.
-func channelsPerGroup(s Shape, tensors, workers int) int {
+func channelsPerGroup(s Shape, tensors, workers int, cachedOut bool) int {
 	per := tensors * s.N * s.S * 4
 	g := s.C
 	if per > 0 {
 		g = max(1, blockBytes/per)
 		switch {
+		case tensors == 1 && pipelines(s, 1) && cachedOut:
+			g = max(1, min(pipeChannels, cachedGroupBytes/per))
 		case tensors == 1 && pipelines(s, 1):
 			g = max(1, min(pipeChannels, pipeGroupBytes/per))
 		case tensors == 2 && pipelines(s, 2):

@@ -18,11 +18,13 @@ import (
 // behind the choice of blockBytes, pipeGroupBytes, backGroupBytes,
 // pipeApplyElems, fuseMinRun, pipeBytes, pipeMinRun, ntBytes,
 // ntUnalignedMinRun, memOrderBytes, prefetchCLBytes, backPrefetchCLBytes,
-// cachedCLBytes, minBlockC, llcMinBytes, llcBlockBytes and unblockedBytes.
+// cachedCLBytes, cachedGroupBytes, minBlockC, llcMinBytes, llcBlockBytes
+// and unblockedBytes.
 // TUNE_SHAPE=NxCxS[,nhwc],
 // TUNE_BLOCK=bytes, TUNE_PIPEGROUP=bytes, TUNE_NT=bytes,
 // TUNE_MEMORDER=bytes, TUNE_PREFETCHCL=bytes, TUNE_BACKPREFETCHCL=bytes,
-// TUNE_CACHEDCL=bytes, TUNE_BACKGROUP=bytes, TUNE_PIPEAPPLY=values, TUNE_FUSEMIN=values,
+// TUNE_CACHEDCL=bytes, TUNE_BACKGROUP=bytes, TUNE_CACHEDGROUP=bytes,
+// TUNE_PIPEAPPLY=values, TUNE_FUSEMIN=values,
 // TUNE_NTRUN=values, TUNE_PIPE=bytes, TUNE_PIPEMINRUN=values,
 // TUNE_LLCMIN=bytes, TUNE_LLCBLOCK=bytes, TUNE_UNBLOCKED=bytes,
 // TUNE_WORKERS=k (a Pool), TUNE_FUSE=0 (Train's pipeline without
@@ -56,7 +58,7 @@ func BenchmarkTune(b *testing.B) {
 		v   *int
 	}{
 		{"TUNE_BLOCK", &blockBytes}, {"TUNE_PIPEGROUP", &pipeGroupBytes}, {"TUNE_NT", &ntBytes},
-		{"TUNE_PREFETCHCL", &prefetchCLBytes}, {"TUNE_BACKPREFETCHCL", &backPrefetchCLBytes}, {"TUNE_CACHEDCL", &cachedCLBytes}, {"TUNE_BACKGROUP", &backGroupBytes},
+		{"TUNE_PREFETCHCL", &prefetchCLBytes}, {"TUNE_BACKPREFETCHCL", &backPrefetchCLBytes}, {"TUNE_CACHEDCL", &cachedCLBytes}, {"TUNE_BACKGROUP", &backGroupBytes}, {"TUNE_CACHEDGROUP", &cachedGroupBytes},
 		{"TUNE_PIPEAPPLY", &pipeApplyElems}, {"TUNE_FUSEMIN", &fuseMinRun}, {"TUNE_MEMORDER", &memOrderBytes},
 		{"TUNE_NTRUN", &ntUnalignedMinRun}, {"TUNE_PIPE", &pipeBytes}, {"TUNE_PIPEMINRUN", &pipeMinRun},
 		{"TUNE_LLCMIN", &llcMinBytes}, {"TUNE_LLCBLOCK", &llcBlockBytes}, {"TUNE_UNBLOCKED", &unblockedBytes},
