@@ -107,10 +107,12 @@ func groupBytes(l2, small int) int {
 // 16x64x56x56 1.44-1.56 and 1.39-1.59. bnbench, AVX-512, three
 // alternating pairs of binaries: Backward of 8x256x28x28 channels first
 // 2.23-2.29 -> 1.79-1.85 (AVX2, one pair: 2.30 -> 1.97), its other
-// channels-first shapes level. Train keeps groupBytes' half:
-// smaller groups there gained on 8x256x28x28 (1.59 -> 1.31) but lost on
+// channels-first shapes level. Train keeps groupBytes' half where its
+// output goes around the cache: smaller groups lost there on
 // 64x128x28x28 (1.29 -> 1.37) and 32x128x28x28 (1.27 -> 1.39), whose
-// groups then shrink to a channel or two, a few KB of each sample.
+// groups then shrink to a channel or two, a few KB of each sample; they
+// gained on 8x256x28x28 (1.59 -> 1.31), whose 6.4 MB output goes through
+// the cache (cachedGroupSize).
 func backGroupSize(l2 int) int {
 	if l2 < 2<<20 {
 		return groupBytes(l2, 2<<20)

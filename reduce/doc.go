@@ -77,7 +77,9 @@
 // 32 channels), so that each sample's part of a group is one long stretch
 // of memory; the normalization re-reads them from the last-level cache.
 // On cores with 2 MB of L2 or more (as CPUID reports it), the pipelined
-// groups of both are half the L2 instead, and are re-read from it.
+// groups are smaller and re-read from L2 instead: half the L2 for Train
+// (a sixteenth when its output goes through the cache, and fills L2 too),
+// an eighth for Backward's x and dy.
 // With non-temporal stores, Train pairs each channel run it normalizes
 // with a run of the next group it sums, in one kernel call
 // (StatsApplyCF): in one loop, the core's loads and stores go to memory
