@@ -99,7 +99,8 @@ __attribute__((target("avx2"))) double write_ns(float *p, size_t n, int nt) {
     if (nt)
         _mm_sfence();
     memset(p + i, 0, (n - i) * sizeof(float));
-    floor_sink = p[n / 2];
+    if (n > 0)
+        floor_sink = p[n / 2];
     return wall_ns() - t0;
 }
 
@@ -147,10 +148,15 @@ __attribute__((target("avx2,fma"))) double two_pass_cl_ns(float *out, const floa
     memset(acc, 0, 2 * C * sizeof(float));
     for (size_t r = 0; r < rows; r++) {
         const float *xr = x + r * C, *dr = dy ? dy + r * C : x + r * C;
-        for (size_t c = 0; c + 8 <= C; c += 8) {
+        size_t c = 0;
+        for (; c + 8 <= C; c += 8) {
             __m256 xv = _mm256_loadu_ps(xr + c), dv = _mm256_loadu_ps(dr + c);
             _mm256_storeu_ps(s0 + c, _mm256_add_ps(_mm256_loadu_ps(s0 + c), dv));
             _mm256_storeu_ps(s1 + c, _mm256_fmadd_ps(dv, xv, _mm256_loadu_ps(s1 + c)));
+        }
+        for (; c < C; c++) {
+            s0[c] += dr[c];
+            s1[c] += dr[c] * xr[c];
         }
     }
     for (size_t c = 0; c < C; c++) {
