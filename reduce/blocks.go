@@ -137,6 +137,44 @@ func unblockedL2(l2 int) int {
 	return 0
 }
 
+// reverseApply enables the reversed apply of reverseChunks (tests switch
+// it off to compare).
+var reverseApply = true
+
+// reverseBytes is the x of one call of a reversed apply (reverseChunks).
+const reverseBytes = 64 << 10
+
+// reverseChunks returns the rows of each call of a row-major Backward's
+// apply that walks its rows in calls of about reverseBytes of x, from the
+// last call to the first, or 0 when it walks them in order: on one
+// goroutine, when x and dy fit unblockedBytes (the unblocked Backward of
+// rows of 1024 channels, and smaller batches). The sums have just read
+// x and dy in order, so the last rows are the ones still in L2, and the
+// apply takes them first; walked in order, every row's x and dy had
+// been pushed out by the rows read after them (two streams of 1 MB each
+// on 256x1024, more than one core of an Intel Xeon VM reads at L2
+// speed), and dx, written through the cache, competes for the rest.
+// Calls repeated as bench/compare repeats them (blocks of seven
+// back-to-back calls, the median over copy()'s, 31 rounds alternating,
+// a temporary test, 2026-12-07), Backward of 256x1024 took 4.36x copy()
+// in order and 3.97, 3.86 and 3.91 reversed in calls of 16, 64 and 256
+// KB; channels last 4.11 and 3.72, 3.66, 3.64. Out of the L2 it lost,
+// with the same calls of 64 KB (32x64x56x56 channels last 2.27 -> 2.42,
+// 64x128x56x56 2.18 -> 2.36), and 8x256x28x28 channels last (6.4 MB) was
+// level; 128x1024 (x and dy 1 MB) was level within noise (4.05 and
+// 4.31, ranges 3.67-4.65 and 3.66-4.74). bnbench, three alternating
+// pairs of binaries, AVX-512: 256x1024 4.34-4.37 -> 3.94-4.12, channels
+// last 4.23-4.39 -> 3.66-4.18 (AVX2 in noise: 5.37-5.69 -> 5.12-5.66 and
+// 5.46-5.69 -> 5.15-5.82). The order of an element-wise pass changes no
+// bit (TestReverseApplySameBits).
+func (w *workspace) reverseChunks() int {
+	s := w.s
+	if !reverseApply || !s.rowMajor() || w.run.Workers() > 1 || 2*4*s.Len() > unblockedBytes {
+		return 0
+	}
+	return max(1, reverseBytes/(4*s.C))
+}
+
 // rowBlockC returns the channels per block of a channel-blocked Backward,
 // or 0 when the call does not run blocked: not row-major, rows of 1024
 // channels whose x and dy fit unblockedBytes, rows too many

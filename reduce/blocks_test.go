@@ -293,3 +293,56 @@ func TestCachedGroupSize(t *testing.T) {
 		}
 	}
 }
+
+// TestReverseApplySameBits checks that the apply of a row-major Backward
+// walked from its last call to its first (reverseChunks) gives the bits
+// of the apply in order, with every implementation: whole calls, a short
+// last call, and rows cut into column blocks.
+func TestReverseApplySameBits(t *testing.T) {
+	defer func(u int) { unblockedBytes, reverseApply = u, true }(unblockedBytes)
+	unblockedBytes = 2 << 20
+	rng := rand.New(rand.NewPCG(45, 46))
+	for _, s := range []Shape{
+		{N: 256, C: 1024, S: 1},                      // 16 calls of 16 rows
+		{N: 100, C: 1024, S: 1},                      // the first call (the last walked) of 4 rows
+		{N: 7, C: 1000, S: 9, Layout: ChannelsLast},  // 63 rows of 1000: calls of 16, the first of 15
+		{N: 3, C: 3000, S: 11, Layout: ChannelsLast}, // rows wider than a column block
+	} {
+		w := &workspace{}
+		w.begin(nil, s)
+		if w.reverseChunks() == 0 {
+			t.Fatalf("%v: reverseChunks() = 0 (test setup)", s)
+		}
+		n := s.Len()
+		x, dy := make([]float32, n), make([]float32, n)
+		for i := range x {
+			x[i] = float32(2 + rng.NormFloat64())
+			dy[i] = float32(rng.NormFloat64())
+		}
+		mean, inv, gamma := make([]float32, s.C), make([]float32, s.C), make([]float32, s.C)
+		for c := range s.C {
+			mean[c], inv[c], gamma[c] = 2+float32(c%5)*1e-3, 1+float32(c%7)*0.01, 1-float32(c%3)*0.1
+		}
+		backward := func() (dx, dg, db []float32) {
+			dx, dg, db = make([]float32, n), make([]float32, s.C), make([]float32, s.C)
+			Backward(&BackwardArgs{DX: dx, DY: dy, X: x, Shape: s, Mean: mean, InvStd: inv, Gamma: gamma, DGamma: dg, DBeta: db})
+			return dx, dg, db
+		}
+		for _, name := range Impls() {
+			restore, err := Use(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reverseApply = false
+			wantDx, wantDg, wantDb := backward()
+			reverseApply = true
+			dx, dg, db := backward()
+			for what, p := range map[string][2][]float32{"dx": {dx, wantDx}, "dgamma": {dg, wantDg}, "dbeta": {db, wantDb}} {
+				if i := sameBits(p[0], p[1]); i >= 0 {
+					t.Errorf("%s %v: %s[%d] = %v reversed, %v in order", name, s, what, i, p[0][i], p[1][i])
+				}
+			}
+			restore()
+		}
+	}
+}

@@ -55,6 +55,7 @@ type call struct {
 	chunking            cfChunking
 	pair                pairing      // channels-first element-wise op over two halves of the batch at once
 	rowsPer             int          // row-major: rows per element-wise call
+	reversed            int          // row-major Backward: its apply's calls, walked last to first (reverseChunks); 0 in order
 	colBlock            int          // row-major: channels per element-wise call (colBlockC), or C
 	parCols             []float32    // row-major: w.par, planar within each column block (colBlockC)
 	geo                 cfGeo        // channels first: the slab geometry
@@ -266,6 +267,9 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 	case opBackApply:
 		if s.rowMajor() {
 			C := s.C
+			if w.reversed > 0 {
+				u = w.reversed - 1 - u // reverseChunks
+			}
 			r0, nr := rowChunk(s, w.rowsPer, u)
 			apply := k.backwardApplyCL
 			if w.nt {
@@ -708,7 +712,11 @@ func (w *workspace) applyAll(o op) {
 	}
 	lim := chunkLimit(s, w.run.Workers())
 	if s.rowMajor() {
-		w.rowsPer = rowsPerChunk(s, lim)
+		w.rowsPer, w.reversed = rowsPerChunk(s, lim), 0
+		if rows := w.reverseChunks(); o == opBackApply && rows > 0 {
+			w.rowsPer = rows
+			w.reversed = ceilDiv(s.rows(), rows)
+		}
 		w.columnBlocks(o)
 		w.exec(o, ceilDiv(s.rows(), w.rowsPer))
 		return
