@@ -1,6 +1,7 @@
 package reduce
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -168,37 +169,17 @@ func TestLLCBlocksFullSize(t *testing.T) {
 	if got := w.rowBlockC(); got != llcBlockC {
 		t.Fatalf("%v: rowBlockC() = %d, want %d (test setup)", s, got, llcBlockC)
 	}
-	rng := rand.New(rand.NewPCG(43, 44))
-	n := s.Len()
-	x, dy := make([]float32, n), make([]float32, n)
-	for i := range x {
-		x[i] = float32(3 + rng.NormFloat64())
-		dy[i] = float32(rng.NormFloat64())
-	}
-	mean, inv, gamma := make([]float32, s.C), make([]float32, s.C), make([]float32, s.C)
-	for c := range s.C {
-		mean[c], inv[c], gamma[c] = 3+float32(c%5)*1e-3, 1+float32(c%7)*0.01, 1-float32(c%3)*0.1
-	}
-	backward := func(run Runner) (dx, dg, db []float32) {
-		dx, dg, db = make([]float32, n), make([]float32, s.C), make([]float32, s.C)
-		Backward(&BackwardArgs{DX: dx, DY: dy, X: x, Shape: s, Mean: mean, InvStd: inv, Gamma: gamma, DGamma: dg, DBeta: db, Run: run})
-		return dx, dg, db
-	}
+	backward := backwardCase(s, rand.New(rand.NewPCG(43, 44)), 3)
 	for _, name := range Impls() {
 		restore, err := Use(name)
 		if err != nil {
 			t.Fatal(err)
 		}
 		blockRows = false
-		wantDx, wantDg, wantDb := backward(nil)
+		want := backward(nil)
 		blockRows = true
 		for _, run := range []Runner{nil, limitedRunner{2}} {
-			dx, dg, db := backward(run)
-			for what, p := range map[string][2][]float32{"dx": {dx, wantDx}, "dgamma": {dg, wantDg}, "dbeta": {db, wantDb}} {
-				if i := sameBits(p[0], p[1]); i >= 0 {
-					t.Errorf("%s workers=%d: %s[%d] = %v, unblocked gives %v", name, workersOf(run), what, i, p[0][i], p[1][i])
-				}
-			}
+			sameGrads(t, fmt.Sprintf("%s workers=%d", name, workersOf(run)), backward(run), want, "unblocked")
 		}
 		restore()
 	}
@@ -313,36 +294,50 @@ func TestReverseApplySameBits(t *testing.T) {
 		if w.reverseChunks() == 0 {
 			t.Fatalf("%v: reverseChunks() = 0 (test setup)", s)
 		}
-		n := s.Len()
-		x, dy := make([]float32, n), make([]float32, n)
-		for i := range x {
-			x[i] = float32(2 + rng.NormFloat64())
-			dy[i] = float32(rng.NormFloat64())
-		}
-		mean, inv, gamma := make([]float32, s.C), make([]float32, s.C), make([]float32, s.C)
-		for c := range s.C {
-			mean[c], inv[c], gamma[c] = 2+float32(c%5)*1e-3, 1+float32(c%7)*0.01, 1-float32(c%3)*0.1
-		}
-		backward := func() (dx, dg, db []float32) {
-			dx, dg, db = make([]float32, n), make([]float32, s.C), make([]float32, s.C)
-			Backward(&BackwardArgs{DX: dx, DY: dy, X: x, Shape: s, Mean: mean, InvStd: inv, Gamma: gamma, DGamma: dg, DBeta: db})
-			return dx, dg, db
-		}
+		backward := backwardCase(s, rng, 2)
 		for _, name := range Impls() {
 			restore, err := Use(name)
 			if err != nil {
 				t.Fatal(err)
 			}
 			reverseApply = false
-			wantDx, wantDg, wantDb := backward()
+			want := backward(nil)
 			reverseApply = true
-			dx, dg, db := backward()
-			for what, p := range map[string][2][]float32{"dx": {dx, wantDx}, "dgamma": {dg, wantDg}, "dbeta": {db, wantDb}} {
-				if i := sameBits(p[0], p[1]); i >= 0 {
-					t.Errorf("%s %v: %s[%d] = %v reversed, %v in order", name, s, what, i, p[0][i], p[1][i])
-				}
-			}
+			sameGrads(t, fmt.Sprintf("%s %v reversed", name, s), backward(nil), want, "in order")
 			restore()
+		}
+	}
+}
+
+// backwardCase returns a Backward of shape s on normal x around center
+// and normal dy, with per-channel saved statistics and gamma near those
+// of such data: each call, on the Runner given, returns fresh dx, dgamma
+// and dbeta.
+func backwardCase(s Shape, rng *rand.Rand, center float64) func(Runner) [3][]float32 {
+	n := s.Len()
+	x, dy := make([]float32, n), make([]float32, n)
+	for i := range x {
+		x[i] = float32(center + rng.NormFloat64())
+		dy[i] = float32(rng.NormFloat64())
+	}
+	mean, inv, gamma := make([]float32, s.C), make([]float32, s.C), make([]float32, s.C)
+	for c := range s.C {
+		mean[c], inv[c], gamma[c] = float32(center)+float32(c%5)*1e-3, 1+float32(c%7)*0.01, 1-float32(c%3)*0.1
+	}
+	return func(run Runner) [3][]float32 {
+		dx, dg, db := make([]float32, n), make([]float32, s.C), make([]float32, s.C)
+		Backward(&BackwardArgs{DX: dx, DY: dy, X: x, Shape: s, Mean: mean, InvStd: inv, Gamma: gamma, DGamma: dg, DBeta: db, Run: run})
+		return [3][]float32{dx, dg, db}
+	}
+}
+
+// sameGrads reports where got (dx, dgamma, dbeta) differs in its bits
+// from want, which the way named other gave.
+func sameGrads(t *testing.T, label string, got, want [3][]float32, other string) {
+	t.Helper()
+	for q, what := range []string{"dx", "dgamma", "dbeta"} {
+		if i := sameBits(got[q], want[q]); i >= 0 {
+			t.Errorf("%s: %s[%d] = %v, %s gives %v", label, what, i, got[q][i], other, want[q][i])
 		}
 	}
 }
