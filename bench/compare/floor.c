@@ -9,7 +9,7 @@
 #include <immintrin.h>
 #include <string.h>
 
-double wall_ns(void);
+#include "dnnl_bench.h" // wall_ns
 
 static volatile float floor_sink;
 
