@@ -288,6 +288,36 @@ func FuzzStatsApplyCF(f *testing.F) {
 	})
 }
 
+// FuzzBackwardSumsApplyCF compares every tier's fused Backward sums-and-dx
+// kernel with fallback on a random length, placement and data.
+func FuzzBackwardSumsApplyCF(f *testing.F) {
+	f.Add(uint64(1), uint16(100), uint8(3), false)
+	f.Add(uint64(2), uint16(784), uint8(0), true)
+	f.Add(uint64(3), uint16(1025), uint8(15), true)
+	f.Add(uint64(4), uint16(3136), uint8(6), false)
+	f.Fuzz(func(t *testing.T, seed uint64, n16 uint16, mis8 uint8, special bool) {
+		n, mis := int(n16)%5000, int(mis8)%16
+		rng := rand.New(rand.NewPCG(seed, 10))
+		x, dy, xa, dya := make([]float32, n+mis), make([]float32, n+mis), make([]float32, n+mis), make([]float32, n+mis)
+		fill(rng, x, 100, special)
+		fill(rng, xa, 100, special)
+		fill(rng, dy, 0, special)
+		fill(rng, dya, 0, special)
+		p := make([]float32, fallback.ParamStrideCF)
+		fill(rng, p, 0, false)
+		acc0 := randAcc(rng, 3*fallback.Lanes)
+		want, wantAcc := make([]float32, n), append([]float64(nil), acc0...)
+		fallback.BackwardSumsApplyCF(wantAcc, dy[mis:], x[mis:], 99.5, want, dya[mis:], xa[mis:], p)
+		for _, im := range availableImpls(t) {
+			dx := make([]float32, n+mis)[mis:]
+			gotAcc := append([]float64(nil), acc0...)
+			im.BackwardSumsApplyCF(gotAcc, dy[mis:], x[mis:], 99.5, dx, dya[mis:], xa[mis:], p)
+			sameBits64(t, im.Name+" acc", gotAcc, wantAcc)
+			sameBits32(t, im.Name+" dx", dx, want)
+		}
+	})
+}
+
 // alignedF32 returns n float32 starting on a 64-byte boundary, as the NT
 // kernels require of their output.
 func alignedF32(n int) []float32 {

@@ -32,6 +32,8 @@ package asm
 //go:generate go -C ../gen run ./backwardapplycf -isa avx2 -out ../asm/backwardapplycf_avx2_amd64.s -stubs ../asm/backwardapplycf_avx2_amd64.go -pkg asm
 //go:generate go -C ../gen run ./statsapplycf -isa avx512 -out ../asm/statsapplycf_avx512_amd64.s -stubs ../asm/statsapplycf_avx512_amd64.go -pkg asm
 //go:generate go -C ../gen run ./statsapplycf -isa avx2 -out ../asm/statsapplycf_avx2_amd64.s -stubs ../asm/statsapplycf_avx2_amd64.go -pkg asm
+//go:generate go -C ../gen run ./backwardsumsapplycf -isa avx512 -out ../asm/backwardsumsapplycf_avx512_amd64.s -stubs ../asm/backwardsumsapplycf_avx512_amd64.go -pkg asm
+//go:generate go -C ../gen run ./backwardsumsapplycf -isa avx2 -out ../asm/backwardsumsapplycf_avx2_amd64.s -stubs ../asm/backwardsumsapplycf_avx2_amd64.go -pkg asm
 //go:generate go -C ../gen run ./statscl -isa avx512 -out ../asm/statscl_avx512_amd64.s -stubs ../asm/statscl_avx512_amd64.go -pkg asm
 //go:generate go -C ../gen run ./statscl -isa avx2 -out ../asm/statscl_avx2_amd64.s -stubs ../asm/statscl_avx2_amd64.go -pkg asm
 //go:generate go -C ../gen run ./backwardcl -isa avx512 -out ../asm/backwardcl_avx512_amd64.s -stubs ../asm/backwardcl_avx512_amd64.go -pkg asm

@@ -119,6 +119,26 @@ func StatsApplyCF(acc []float64, x []float32, pivot float32, y, xa []float32, p 
 	ApplyCF(y[:n], xa[:n], 1, 1, n, n, p)
 }
 
+// BackwardSumsApplyCF is BackwardCF over one run, dy and x, and
+// BackwardApplyCF over another of the same length, dya and xa into dx,
+// with the parameters p[0:5] of one channel:
+//
+//	BackwardCF(acc, dy[:len(x)], x, 1, len(x), len(x), 1, mean)
+//	BackwardApplyCF(dx[:len(x)], dya[:len(x)], xa[:len(x)], 1, 1, len(x), len(x), p)
+//
+// The SIMD forms run both in one loop (the sums of one channel group while
+// the previous group's dx is written), so dx must not overlap dy or x; it
+// may be the very same slice as dya or xa. len(dy), len(dx), len(dya),
+// len(xa) >= len(x); len(acc) >= 3*Lanes; len(p) >= 5.
+func BackwardSumsApplyCF(acc []float64, dy, x []float32, mean float32, dx, dya, xa []float32, p []float32) {
+	n := len(x)
+	if n == 0 {
+		return
+	}
+	BackwardCF(acc, dy[:n], x, 1, n, n, 1, mean)
+	BackwardApplyCF(dx[:n], dya[:n], xa[:n], 1, 1, n, n, p)
+}
+
 // StatsApplyCFPair is StatsApplyCF on two stretches of n values, the
 // first at the start of x, y and xa and the second pair values on; the
 // second's lanes are acc[2*Lanes:4*Lanes]:

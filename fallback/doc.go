@@ -67,6 +67,8 @@
 // over one run and ApplyCF over another, which its SIMD forms run in one
 // loop; StatsApplyCFPair is StatsApplyCF on two stretches of memory, each
 // with its own lanes, which its SIMD forms walk in lockstep.
+// BackwardSumsApplyCF is the same for Backward: BackwardCF over one run
+// and BackwardApplyCF over another.
 //
 // # Per-channel kernels
 //
