@@ -89,8 +89,12 @@
 // core moves faster than one), each sample's runs in lanes of its own and
 // the slab totals added in slab order; Backward's pipelined groups pair
 // the same samples in their apply and their sums (BackwardApplyCFPair,
-// BackwardCFPair). It does
-// so on runs of fuseMinRun values or more, and the pipelined apply calls
+// BackwardCFPair). With dx through the cache, Backward pairs each channel
+// run whose dx it writes with a run of the next group it sums, in one
+// kernel call (BackwardSumsApplyCF), as Train does; there the apply reads
+// x and dy back from L1 and L2 while the sums stream from further out.
+// Train does its pairing
+// on runs of fuseMinRun values or more, and the pipelined apply calls
 // cover whole samples of at least pipeApplyElems values together: every
 // call of a non-temporal kernel ends with an SFENCE, which costs more
 // than a short call gains.

@@ -108,6 +108,10 @@ func (w *workspace) pipeGroups(u0, u1 int, acc []float64) {
 			w.backPairGroups(u, acc)
 			continue
 		}
+		if next && w.backFused(c0, c1) {
+			w.backFusedGroups(u, acc)
+			continue
+		}
 		done := 0
 		if w.anyExtreme(c0, c1) {
 			w.applyChannelsCF(c0, c1)
@@ -382,6 +386,60 @@ func (w *workspace) backPaired(c0, c1 int) bool {
 	}
 	_, np := w.samplePair()
 	return np > 0
+}
+
+// fuseBackward enables Backward's fused pipeline (tests turn it off to
+// compare).
+var fuseBackward = true
+
+// backFused reports whether Backward's dx of group [c0, c1) and the sums
+// of the next group run fused (backFusedGroups): dx through the cache
+// (the non-temporal schedule pairs samples instead, backPairGroups), one
+// run per flush unit, and no extreme channel in the group.
+func (w *workspace) backFused(c0, c1 int) bool {
+	return fuseBackward && w.op == opBackGroups && !w.nt && w.geo.group == 1 && w.geo.pieces == 0 && !w.anyExtreme(c0, c1)
+}
+
+// backFusedGroups writes dx of group u while it sums group u+1, sample by
+// sample, the j-th channel of one with the j-th channel of the other in
+// one kernel call (BackwardSumsApplyCF): the apply's loads from L1 and L2
+// and the sums' loads from further out are then in flight together. Each
+// channel's sums take its runs in the order groupUnit does, so they are
+// the same bits. bnbench, channels first, three alternating pairs of
+// binaries (2026-12-07, AVX-512; AVX2 alike): Backward of 8x256x28x28
+// took 1.84-1.93x copy() unfused and 1.72-1.80 fused, 8x64x56x56
+// 1.84-1.90 and 1.65-1.78, 16x128x28x28 1.85-1.88 and 1.67-1.71,
+// 4x32x112x112 1.79-1.82 and 1.65-1.69.
+func (w *workspace) backFusedGroups(u int, acc []float64) {
+	s, k := w.s, w.k
+	stride := s.C * s.S
+	a0, a1, b0, b1 := w.groupAndNext(u) // applied, summed
+	for r := range s.N {
+		slabEnd := (r+1)%w.geo.runsPerSlab == 0 || r+1 == s.N
+		for j := range max(a1-a0, b1-b0) {
+			ca, cb := a0+j, b0+j
+			offA, offB := r*stride+ca*s.S, r*stride+cb*s.S
+			var l []float64
+			if cb < b1 {
+				l = acc[(cb-b0)*pipeChanAcc : (cb-b0)*pipeChanAcc+3*lanes]
+			}
+			switch {
+			case ca < a1 && cb < b1:
+				k.backwardSumsApplyCF(l, w.dy[offB:offB+s.S], w.x[offB:offB+s.S], w.smean[cb],
+					w.y[offA:offA+s.S], w.dy[offA:offA+s.S], w.x[offA:offA+s.S], w.par[ca*pstride:])
+			case ca < a1:
+				k.backwardApplyCF(w.y[offA:offA+s.S], w.dy[offA:offA+s.S], w.x[offA:offA+s.S], 1, 1, s.S, stride, w.par[ca*pstride:])
+			default:
+				k.backwardCF(l, w.dy[offB:offB+s.S], w.x[offB:offB+s.S], 1, s.S, stride, 1, w.smean[cb])
+			}
+			if cb < b1 && slabEnd {
+				w.sum[cb] += fallback.SumLanes(l[:lanes])
+				w.sq[cb] += fallback.SumLanes(l[lanes : 2*lanes])
+				w.aux[cb] += fallback.SumLanes(l[2*lanes:])
+				clear(l)
+			}
+		}
+	}
 }
 
 // backPairGroups is Backward's pipelined step from group u to group u+1

@@ -77,6 +77,9 @@ type kernels struct {
 	// The same on two stretches pair values apart in lockstep, whole
 	// lines only (fallback.StatsApplyCFPair).
 	statsApplyCFNTPair func(acc []float64, x []float32, n, pair int, pivot float32, y, xa []float32, p []float32)
+	// Backward's sums of one channels-first run and dx of another in one
+	// loop, ordinary stores (fallback.BackwardSumsApplyCF).
+	backwardSumsApplyCF func(acc []float64, dy, x []float32, mean float32, dx, dya, xa []float32, p []float32)
 
 	// Per-channel float64 work of a row-major Train (fallback.TrainParamsRows).
 	trainParamsRows func(sum, sq, inv []float64, piv, gamma, beta, hi, lo, a, b []float32, m, eps float64, tiny bool) bool
@@ -120,12 +123,13 @@ var generic = &kernels{
 	backwardApplyCFNTPair: fallback.BackwardApplyCFPair,
 	applyCFNTQuad:         fallback.ApplyCFQuad,
 
-	trainParamsRows:    fallback.TrainParamsRows,
-	backParamsRows:     fallback.BackParamsRows,
-	statsApplyCFNT:     fallback.StatsApplyCF,
-	statsApplyCFNTPair: fallback.StatsApplyCFPair,
-	addPhases:          fallback.AddPhases,
-	inferScale:         fallback.InferScale,
+	trainParamsRows:     fallback.TrainParamsRows,
+	backParamsRows:      fallback.BackParamsRows,
+	statsApplyCFNT:      fallback.StatsApplyCF,
+	statsApplyCFNTPair:  fallback.StatsApplyCFPair,
+	backwardSumsApplyCF: fallback.BackwardSumsApplyCF,
+	addPhases:           fallback.AddPhases,
+	inferScale:          fallback.InferScale,
 }
 
 // available lists the implementations this CPU runs, fastest first; generic
@@ -187,6 +191,7 @@ func fromAsm(im asm.Impl) *kernels {
 		backParamsRows:        im.BackParamsRows,
 		statsApplyCFNT:        im.StatsApplyCFNT,
 		statsApplyCFNTPair:    im.StatsApplyCFNTPair,
+		backwardSumsApplyCF:   im.BackwardSumsApplyCF,
 		addPhases:             im.AddPhases,
 		inferScale:            im.InferScale,
 	}
