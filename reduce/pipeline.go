@@ -388,8 +388,8 @@ func (w *workspace) backPaired(c0, c1 int) bool {
 	return np > 0
 }
 
-// fuseBackward enables Backward's fused pipeline (tests turn it off to
-// compare).
+// fuseBackward enables Backward's fused pipeline (the tune harness turns
+// it off to compare: TUNE_BACKFUSE=0).
 var fuseBackward = true
 
 // backFused reports whether Backward's dx of group [c0, c1) and the sums

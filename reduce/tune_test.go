@@ -28,7 +28,8 @@ import (
 // TUNE_NTRUN=values, TUNE_PIPE=bytes, TUNE_PIPEMINRUN=values,
 // TUNE_LLCMIN=bytes, TUNE_LLCBLOCK=bytes, TUNE_UNBLOCKED=bytes,
 // TUNE_WORKERS=k (a Pool), TUNE_FUSE=0 (Train's pipeline without
-// StatsApplyCF), TUNE_NTSHORT=0 (short unaligned runs without
+// StatsApplyCF), TUNE_BACKFUSE=0 (Backward's pipeline through the cache
+// without BackwardSumsApplyCF), TUNE_NTSHORT=0 (short unaligned runs without
 // non-temporal stores), TUNE_CARRY=0 (chansCF without carryCF) and
 // TUNE_PAIR=0 (the channels-first element-wise ops without pairCF, and
 // the pipelined groups of Train and Backward on single samples) and
@@ -87,6 +88,10 @@ func BenchmarkTune(b *testing.B) {
 	if os.Getenv("TUNE_FUSE") == "0" {
 		defer func(v bool) { fuseTrain = v }(fuseTrain)
 		fuseTrain = false
+	}
+	if os.Getenv("TUNE_BACKFUSE") == "0" {
+		defer func(v bool) { fuseBackward = v }(fuseBackward)
+		fuseBackward = false
 	}
 	var run Runner
 	if v := os.Getenv("TUNE_WORKERS"); v != "" {
