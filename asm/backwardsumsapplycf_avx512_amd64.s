@@ -39,7 +39,7 @@ DATA backwardSumsApplyCFAVX512Masks<>+124(SB)/4, $0x7fffffff
 GLOBL backwardSumsApplyCFAVX512Masks<>(SB), RODATA|NOPTR, $128
 
 // func backwardSumsApplyCFAVX512(acc []float64, dy []float32, x []float32, mean float32, dx []float32, dya []float32, xa []float32, p []float32)
-// Requires: AVX, AVX512F
+// Requires: AVX, AVX512F, MMX+
 TEXT ·backwardSumsApplyCFAVX512(SB), NOSPLIT, $0-176
 	MOVQ         acc_base+0(FP), AX
 	MOVQ         x_base+48(FP), CX
@@ -78,45 +78,49 @@ backwardSumsApplyCFAVX512_short:
 	JZ   backwardSumsApplyCFAVX512_tail
 
 backwardSumsApplyCFAVX512_block:
-	VMOVUPS (CX), Z12
-	VSUBPS  Z0, Z12, Z12
-	VMOVUPS (DX), Z13
-	VADDPS  Z13, Z6, Z6
-	VADDPS  Z12, Z10, Z10
-	VMULPS  Z13, Z12, Z13
-	VADDPS  Z13, Z8, Z8
-	VMOVUPS (BX), Z12
-	VSUBPS  Z1, Z12, Z12
-	VSUBPS  Z2, Z12, Z12
-	VMULPS  Z4, Z12, Z12
-	VMOVUPS (SI), Z13
-	VMULPS  Z5, Z13, Z13
-	VSUBPS  Z3, Z13, Z13
-	VSUBPS  Z12, Z13, Z13
-	VMOVUPS Z13, (DI)
-	VMOVUPS 64(CX), Z12
-	VSUBPS  Z0, Z12, Z12
-	VMOVUPS 64(DX), Z13
-	VADDPS  Z13, Z7, Z7
-	VADDPS  Z12, Z11, Z11
-	VMULPS  Z13, Z12, Z13
-	VADDPS  Z13, Z9, Z9
-	VMOVUPS 64(BX), Z12
-	VSUBPS  Z1, Z12, Z12
-	VSUBPS  Z2, Z12, Z12
-	VMULPS  Z4, Z12, Z12
-	VMOVUPS 64(SI), Z13
-	VMULPS  Z5, Z13, Z13
-	VSUBPS  Z3, Z13, Z13
-	VSUBPS  Z12, Z13, Z13
-	VMOVUPS Z13, 64(DI)
-	ADDQ    $0x80, CX
-	ADDQ    $0x80, DX
-	ADDQ    $0x80, BX
-	ADDQ    $0x80, SI
-	ADDQ    $0x80, DI
-	DECQ    R10
-	JNZ     backwardSumsApplyCFAVX512_block
+	PREFETCHT0 1024(CX)
+	PREFETCHT0 1088(CX)
+	PREFETCHT0 1024(DX)
+	PREFETCHT0 1088(DX)
+	VMOVUPS    (CX), Z12
+	VSUBPS     Z0, Z12, Z12
+	VMOVUPS    (DX), Z13
+	VADDPS     Z13, Z6, Z6
+	VADDPS     Z12, Z10, Z10
+	VMULPS     Z13, Z12, Z13
+	VADDPS     Z13, Z8, Z8
+	VMOVUPS    (BX), Z12
+	VSUBPS     Z1, Z12, Z12
+	VSUBPS     Z2, Z12, Z12
+	VMULPS     Z4, Z12, Z12
+	VMOVUPS    (SI), Z13
+	VMULPS     Z5, Z13, Z13
+	VSUBPS     Z3, Z13, Z13
+	VSUBPS     Z12, Z13, Z13
+	VMOVUPS    Z13, (DI)
+	VMOVUPS    64(CX), Z12
+	VSUBPS     Z0, Z12, Z12
+	VMOVUPS    64(DX), Z13
+	VADDPS     Z13, Z7, Z7
+	VADDPS     Z12, Z11, Z11
+	VMULPS     Z13, Z12, Z13
+	VADDPS     Z13, Z9, Z9
+	VMOVUPS    64(BX), Z12
+	VSUBPS     Z1, Z12, Z12
+	VSUBPS     Z2, Z12, Z12
+	VMULPS     Z4, Z12, Z12
+	VMOVUPS    64(SI), Z13
+	VMULPS     Z5, Z13, Z13
+	VSUBPS     Z3, Z13, Z13
+	VSUBPS     Z12, Z13, Z13
+	VMOVUPS    Z13, 64(DI)
+	ADDQ       $0x80, CX
+	ADDQ       $0x80, DX
+	ADDQ       $0x80, BX
+	ADDQ       $0x80, SI
+	ADDQ       $0x80, DI
+	DECQ       R10
+	JNZ        backwardSumsApplyCFAVX512_block
 
 backwardSumsApplyCFAVX512_tail:
 	ANDQ $0x1f, R9
