@@ -235,7 +235,7 @@ func FuzzApplyCF(f *testing.F) {
 }
 
 // FuzzStatsApplyCF compares every tier's fused statistics-and-normalize
-// kernel, and its Pair form, with fallback on a random length, placement
+// kernels (non-temporal and ordinary stores), and the Pair form, with fallback on a random length, placement
 // and data.
 func FuzzStatsApplyCF(f *testing.F) {
 	f.Add(uint64(1), uint16(100), uint8(3), false)
@@ -259,6 +259,11 @@ func FuzzStatsApplyCF(f *testing.F) {
 			im.StatsApplyCFNT(gotAcc, x[mis:], 99.5, y, xa[mis:], p)
 			sameBits64(t, im.Name+" acc", gotAcc, wantAcc)
 			sameBits32(t, im.Name+" y", y, want)
+			y = make([]float32, n+mis)[mis:]
+			gotAcc = append([]float64(nil), acc0...)
+			im.StatsApplyCF(gotAcc, x[mis:], 99.5, y, xa[mis:], p)
+			sameBits64(t, im.Name+" StatsApplyCF acc", gotAcc, wantAcc)
+			sameBits32(t, im.Name+" StatsApplyCF y", y, want)
 		}
 
 		// The Pair form, on the geometry it takes: n and pair whole

@@ -31,6 +31,7 @@ type Impl struct {
 	BackwardCLPrefetch    func(acc []float64, dy []float32, x []float32, rows int, C int, ld int, mean []float32, tmp []float32)
 	BackwardSumsApplyCF   func(acc []float64, dy []float32, x []float32, mean float32, dx []float32, dya []float32, xa []float32, p []float32)
 	InferScale            func(a []float32, gamma []float32, variance []float32, eps float64)
+	StatsApplyCF          func(acc []float64, x []float32, pivot float32, y []float32, xa []float32, p []float32)
 	StatsApplyCFNT        func(acc []float64, x []float32, pivot float32, y []float32, xa []float32, p []float32)
 	StatsApplyCFNTPair    func(acc []float64, x []float32, n int, pair int, pivot float32, y []float32, xa []float32, p []float32)
 	StatsCF               func(acc []float64, x []float32, nruns int, runLen int, stride int, group int, pivot float32)

@@ -72,7 +72,8 @@ type statsApplyKernel struct {
 	f    func(acc []float64, x []float32, pivot float32, y, xa []float32, p []float32)
 }
 
-// TestStatsApplyCF checks every tier's fused kernel against fallback for
+// TestStatsApplyCF checks every tier's fused kernels (non-temporal and
+// ordinary stores) against fallback for
 // every length 0..300 and the lengths around the flush segments (1024) and
 // a 56x56 run, start misalignments of x and xa 0..15 and of y 0..15 (each
 // at every length up to 300), both guard-page placements, offsets up to
@@ -80,27 +81,28 @@ type statsApplyKernel struct {
 func TestStatsApplyCF(t *testing.T) {
 	rng := rand.New(rand.NewPCG(31, 32))
 	for _, im := range availableImpls(t) {
-		if im.StatsApplyCFNT == nil {
-			t.Fatalf("%s: missing StatsApplyCFNT", im.Name)
+		if im.StatsApplyCFNT == nil || im.StatsApplyCF == nil {
+			t.Fatalf("%s: missing StatsApplyCFNT or StatsApplyCF", im.Name)
 		}
-		k := statsApplyKernel{im.Name, im.StatsApplyCFNT}
-		lengths := []int{1023, 1024, 1025, 1056, 2047, 2048, 2080, 3136, 4096 + 17}
-		for n := 0; n <= 300; n++ {
-			lengths = append(lengths, n)
-		}
-		lengths = append(lengths, 3025, 3024+16, 2*1024+15, 5*1024+3)
-		for _, n := range lengths {
-			for _, atEnd := range []bool{false, true} {
-				yms := []int{rng.IntN(16)}
-				if n <= 300 && !atEnd || n > 1000 {
-					yms = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
-				}
-				for _, ymis := range yms {
-					mis := rng.IntN(16)
-					special := n%3 == 0
-					offset := offsets[rng.IntN(len(offsets))]
-					if !statsApplyCase(t, k, rng, n, mis, ymis, atEnd, special, offset) {
-						return
+		for _, k := range []statsApplyKernel{{im.Name + " NT", im.StatsApplyCFNT}, {im.Name, im.StatsApplyCF}} {
+			lengths := []int{1023, 1024, 1025, 1056, 2047, 2048, 2080, 3136, 4096 + 17}
+			for n := 0; n <= 300; n++ {
+				lengths = append(lengths, n)
+			}
+			lengths = append(lengths, 3025, 3024+16, 2*1024+15, 5*1024+3)
+			for _, n := range lengths {
+				for _, atEnd := range []bool{false, true} {
+					yms := []int{rng.IntN(16)}
+					if n <= 300 && !atEnd || n > 1000 {
+						yms = []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}
+					}
+					for _, ymis := range yms {
+						mis := rng.IntN(16)
+						special := n%3 == 0
+						offset := offsets[rng.IntN(len(offsets))]
+						if !statsApplyCase(t, k, rng, n, mis, ymis, atEnd, special, offset) {
+							return
+						}
 					}
 				}
 			}

@@ -10,6 +10,12 @@ package asm
 //go:noescape
 func statsApplyCFNTAVX2(acc []float64, x []float32, pivot float32, y []float32, xa []float32, p []float32)
 
+// statsApplyCFAVX2 is the AVX2 form of fallback.StatsApplyCF, with the same bits.
+// It stores with ordinary stores.
+//
+//go:noescape
+func statsApplyCFAVX2(acc []float64, x []float32, pivot float32, y []float32, xa []float32, p []float32)
+
 // statsApplyCFNTPairAVX2 is the AVX2 form of fallback.StatsApplyCFPair, with the same bits, storing non-temporally.
 // It requires n and pair to be multiples of 16 and y to start on a 64-byte boundary.
 //

@@ -522,6 +522,523 @@ statsApplyCFNTAVX2_done:
 	VZEROUPPER
 	RET
 
+DATA statsApplyCFAVX2Masks<>+0(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+4(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+8(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+12(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+16(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+20(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+24(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+28(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+32(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+36(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+40(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+44(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+48(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+52(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+56(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+60(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+64(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+68(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+72(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+76(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+80(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+84(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+88(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+92(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+96(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+100(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+104(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+108(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+112(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+116(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+120(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+124(SB)/4, $0xffffffff
+DATA statsApplyCFAVX2Masks<>+128(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+132(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+136(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+140(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+144(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+148(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+152(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+156(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+160(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+164(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+168(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+172(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+176(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+180(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+184(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+188(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+192(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+196(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+200(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+204(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+208(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+212(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+216(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+220(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+224(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+228(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+232(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+236(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+240(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+244(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+248(SB)/4, $0x00000000
+DATA statsApplyCFAVX2Masks<>+252(SB)/4, $0x00000000
+GLOBL statsApplyCFAVX2Masks<>(SB), RODATA|NOPTR, $256
+
+// func statsApplyCFAVX2(acc []float64, x []float32, pivot float32, y []float32, xa []float32, p []float32)
+// Requires: AVX
+TEXT ·statsApplyCFAVX2(SB), NOSPLIT, $0-128
+	MOVQ         acc_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         y_base+56(FP), DX
+	MOVQ         xa_base+80(FP), BX
+	MOVQ         p_base+104(FP), SI
+	MOVQ         x_len+32(FP), DI
+	TESTQ        DI, DI
+	JZ           statsApplyCFAVX2_done
+	VBROADCASTSS pivot+48(FP), Y0
+	VBROADCASTSS (SI), Y1
+	VBROADCASTSS 4(SI), Y2
+	VBROADCASTSS 8(SI), Y3
+	VBROADCASTSS 12(SI), Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	VXORPS       Y8, Y8, Y8
+	VXORPS       Y9, Y9, Y9
+	VXORPS       Y10, Y10, Y10
+	VXORPS       Y11, Y11, Y11
+	VXORPS       Y12, Y12, Y12
+	MOVQ         $0x00000020, SI
+
+	// Head: h = min(len(x), values up to y's next 64-byte boundary), normalized alone.
+	MOVQ DX, R8
+	NEGQ R8
+	ANDQ $0x3f, R8
+	SHRQ $0x02, R8
+	CMPQ R8, DI
+	JLE  statsApplyCFAVX2_headlen
+	MOVQ DI, R8
+
+statsApplyCFAVX2_headlen:
+	TESTQ      R8, R8
+	JZ         statsApplyCFAVX2_nohead
+	LEAQ       statsApplyCFAVX2Masks<>+0(SB), R9
+	MOVQ       R8, R10
+	NEGQ       R10
+	VMOVDQU    128(R9)(R10*4), Y14
+	VMASKMOVPS (BX), Y14, Y13
+	VSUBPS     Y1, Y13, Y13
+	VSUBPS     Y2, Y13, Y13
+	VMULPS     Y3, Y13, Y13
+	VADDPS     Y4, Y13, Y13
+	VMASKMOVPS Y13, Y14, (DX)
+	VMOVDQU    160(R9)(R10*4), Y14
+	VMASKMOVPS 32(BX), Y14, Y13
+	VSUBPS     Y1, Y13, Y13
+	VSUBPS     Y2, Y13, Y13
+	VMULPS     Y3, Y13, Y13
+	VADDPS     Y4, Y13, Y13
+	VMASKMOVPS Y13, Y14, 32(DX)
+	VMOVDQU    192(R9)(R10*4), Y14
+	VMASKMOVPS 64(BX), Y14, Y13
+	VSUBPS     Y1, Y13, Y13
+	VSUBPS     Y2, Y13, Y13
+	VMULPS     Y3, Y13, Y13
+	VADDPS     Y4, Y13, Y13
+	VMASKMOVPS Y13, Y14, 64(DX)
+	VMOVDQU    224(R9)(R10*4), Y14
+	VMASKMOVPS 96(BX), Y14, Y13
+	VSUBPS     Y1, Y13, Y13
+	VSUBPS     Y2, Y13, Y13
+	VMULPS     Y3, Y13, Y13
+	VADDPS     Y4, Y13, Y13
+	VMASKMOVPS Y13, Y14, 96(DX)
+	LEAQ       (BX)(R8*4), BX
+	LEAQ       (DX)(R8*4), DX
+
+statsApplyCFAVX2_nohead:
+	// Blocks of both streams: as many as the normalization has whole.
+	MOVQ DI, R9
+	SUBQ R8, R9
+	MOVQ R9, R8
+	SHRQ $0x05, R8
+	JZ   statsApplyCFAVX2_statsrest
+
+statsApplyCFAVX2_block:
+	VMOVUPS (CX), Y13
+	VSUBPS  Y0, Y13, Y13
+	VADDPS  Y13, Y5, Y5
+	VMULPS  Y13, Y13, Y13
+	VADDPS  Y13, Y9, Y9
+	VMOVUPS (BX), Y13
+	VSUBPS  Y1, Y13, Y13
+	VSUBPS  Y2, Y13, Y13
+	VMULPS  Y3, Y13, Y13
+	VADDPS  Y4, Y13, Y13
+	VMOVUPS Y13, (DX)
+	VMOVUPS 32(CX), Y13
+	VSUBPS  Y0, Y13, Y13
+	VADDPS  Y13, Y6, Y6
+	VMULPS  Y13, Y13, Y13
+	VADDPS  Y13, Y10, Y10
+	VMOVUPS 32(BX), Y13
+	VSUBPS  Y1, Y13, Y13
+	VSUBPS  Y2, Y13, Y13
+	VMULPS  Y3, Y13, Y13
+	VADDPS  Y4, Y13, Y13
+	VMOVUPS Y13, 32(DX)
+	VMOVUPS 64(CX), Y13
+	VSUBPS  Y0, Y13, Y13
+	VADDPS  Y13, Y7, Y7
+	VMULPS  Y13, Y13, Y13
+	VADDPS  Y13, Y11, Y11
+	VMOVUPS 64(BX), Y13
+	VSUBPS  Y1, Y13, Y13
+	VSUBPS  Y2, Y13, Y13
+	VMULPS  Y3, Y13, Y13
+	VADDPS  Y4, Y13, Y13
+	VMOVUPS Y13, 64(DX)
+	VMOVUPS 96(CX), Y13
+	VSUBPS  Y0, Y13, Y13
+	VADDPS  Y13, Y8, Y8
+	VMULPS  Y13, Y13, Y13
+	VADDPS  Y13, Y12, Y12
+	VMOVUPS 96(BX), Y13
+	VSUBPS  Y1, Y13, Y13
+	VSUBPS  Y2, Y13, Y13
+	VMULPS  Y3, Y13, Y13
+	VADDPS  Y4, Y13, Y13
+	VMOVUPS Y13, 96(DX)
+	ADDQ    $0x80, CX
+	ADDQ    $0x80, BX
+	ADDQ    $0x80, DX
+	DECQ    SI
+	JNZ     statsApplyCFAVX2_noflush
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD    X5, Y13
+	VADDPD       (AX), Y13, Y13
+	VMOVUPD      Y13, (AX)
+	VEXTRACTF128 $0x01, Y5, X5
+	VCVTPS2PD    X5, Y13
+	VADDPD       32(AX), Y13, Y13
+	VMOVUPD      Y13, 32(AX)
+	VXORPS       Y5, Y5, Y5
+	VCVTPS2PD    X6, Y13
+	VADDPD       64(AX), Y13, Y13
+	VMOVUPD      Y13, 64(AX)
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y13
+	VADDPD       96(AX), Y13, Y13
+	VMOVUPD      Y13, 96(AX)
+	VXORPS       Y6, Y6, Y6
+	VCVTPS2PD    X7, Y13
+	VADDPD       128(AX), Y13, Y13
+	VMOVUPD      Y13, 128(AX)
+	VEXTRACTF128 $0x01, Y7, X7
+	VCVTPS2PD    X7, Y13
+	VADDPD       160(AX), Y13, Y13
+	VMOVUPD      Y13, 160(AX)
+	VXORPS       Y7, Y7, Y7
+	VCVTPS2PD    X8, Y13
+	VADDPD       192(AX), Y13, Y13
+	VMOVUPD      Y13, 192(AX)
+	VEXTRACTF128 $0x01, Y8, X8
+	VCVTPS2PD    X8, Y13
+	VADDPD       224(AX), Y13, Y13
+	VMOVUPD      Y13, 224(AX)
+	VXORPS       Y8, Y8, Y8
+	VCVTPS2PD    X9, Y13
+	VADDPD       256(AX), Y13, Y13
+	VMOVUPD      Y13, 256(AX)
+	VEXTRACTF128 $0x01, Y9, X9
+	VCVTPS2PD    X9, Y13
+	VADDPD       288(AX), Y13, Y13
+	VMOVUPD      Y13, 288(AX)
+	VXORPS       Y9, Y9, Y9
+	VCVTPS2PD    X10, Y13
+	VADDPD       320(AX), Y13, Y13
+	VMOVUPD      Y13, 320(AX)
+	VEXTRACTF128 $0x01, Y10, X10
+	VCVTPS2PD    X10, Y13
+	VADDPD       352(AX), Y13, Y13
+	VMOVUPD      Y13, 352(AX)
+	VXORPS       Y10, Y10, Y10
+	VCVTPS2PD    X11, Y13
+	VADDPD       384(AX), Y13, Y13
+	VMOVUPD      Y13, 384(AX)
+	VEXTRACTF128 $0x01, Y11, X11
+	VCVTPS2PD    X11, Y13
+	VADDPD       416(AX), Y13, Y13
+	VMOVUPD      Y13, 416(AX)
+	VXORPS       Y11, Y11, Y11
+	VCVTPS2PD    X12, Y13
+	VADDPD       448(AX), Y13, Y13
+	VMOVUPD      Y13, 448(AX)
+	VEXTRACTF128 $0x01, Y12, X12
+	VCVTPS2PD    X12, Y13
+	VADDPD       480(AX), Y13, Y13
+	VMOVUPD      Y13, 480(AX)
+	VXORPS       Y12, Y12, Y12
+	MOVQ         $0x00000020, SI
+
+statsApplyCFAVX2_noflush:
+	DECQ R8
+	JNZ  statsApplyCFAVX2_block
+
+	// What is left of the statistics: s = len(x) - 32*(blocks done), at most a block and a tail.
+statsApplyCFAVX2_statsrest:
+	MOVQ    R9, R8
+	SHRQ    $0x05, R8
+	SHLQ    $0x05, R8
+	NEGQ    R8
+	ADDQ    DI, R8
+	CMPQ    R8, $0x20
+	JB      statsApplyCFAVX2_statstail
+	VMOVUPS (CX), Y13
+	VSUBPS  Y0, Y13, Y13
+	VADDPS  Y13, Y5, Y5
+	VMULPS  Y13, Y13, Y13
+	VADDPS  Y13, Y9, Y9
+	VMOVUPS 32(CX), Y13
+	VSUBPS  Y0, Y13, Y13
+	VADDPS  Y13, Y6, Y6
+	VMULPS  Y13, Y13, Y13
+	VADDPS  Y13, Y10, Y10
+	VMOVUPS 64(CX), Y13
+	VSUBPS  Y0, Y13, Y13
+	VADDPS  Y13, Y7, Y7
+	VMULPS  Y13, Y13, Y13
+	VADDPS  Y13, Y11, Y11
+	VMOVUPS 96(CX), Y13
+	VSUBPS  Y0, Y13, Y13
+	VADDPS  Y13, Y8, Y8
+	VMULPS  Y13, Y13, Y13
+	VADDPS  Y13, Y12, Y12
+	ADDQ    $0x80, CX
+	DECQ    SI
+	JNZ     statsApplyCFAVX2_noflush2
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD    X5, Y13
+	VADDPD       (AX), Y13, Y13
+	VMOVUPD      Y13, (AX)
+	VEXTRACTF128 $0x01, Y5, X5
+	VCVTPS2PD    X5, Y13
+	VADDPD       32(AX), Y13, Y13
+	VMOVUPD      Y13, 32(AX)
+	VXORPS       Y5, Y5, Y5
+	VCVTPS2PD    X6, Y13
+	VADDPD       64(AX), Y13, Y13
+	VMOVUPD      Y13, 64(AX)
+	VEXTRACTF128 $0x01, Y6, X6
+	VCVTPS2PD    X6, Y13
+	VADDPD       96(AX), Y13, Y13
+	VMOVUPD      Y13, 96(AX)
+	VXORPS       Y6, Y6, Y6
+	VCVTPS2PD    X7, Y13
+	VADDPD       128(AX), Y13, Y13
+	VMOVUPD      Y13, 128(AX)
+	VEXTRACTF128 $0x01, Y7, X7
+	VCVTPS2PD    X7, Y13
+	VADDPD       160(AX), Y13, Y13
+	VMOVUPD      Y13, 160(AX)
+	VXORPS       Y7, Y7, Y7
+	VCVTPS2PD    X8, Y13
+	VADDPD       192(AX), Y13, Y13
+	VMOVUPD      Y13, 192(AX)
+	VEXTRACTF128 $0x01, Y8, X8
+	VCVTPS2PD    X8, Y13
+	VADDPD       224(AX), Y13, Y13
+	VMOVUPD      Y13, 224(AX)
+	VXORPS       Y8, Y8, Y8
+	VCVTPS2PD    X9, Y13
+	VADDPD       256(AX), Y13, Y13
+	VMOVUPD      Y13, 256(AX)
+	VEXTRACTF128 $0x01, Y9, X9
+	VCVTPS2PD    X9, Y13
+	VADDPD       288(AX), Y13, Y13
+	VMOVUPD      Y13, 288(AX)
+	VXORPS       Y9, Y9, Y9
+	VCVTPS2PD    X10, Y13
+	VADDPD       320(AX), Y13, Y13
+	VMOVUPD      Y13, 320(AX)
+	VEXTRACTF128 $0x01, Y10, X10
+	VCVTPS2PD    X10, Y13
+	VADDPD       352(AX), Y13, Y13
+	VMOVUPD      Y13, 352(AX)
+	VXORPS       Y10, Y10, Y10
+	VCVTPS2PD    X11, Y13
+	VADDPD       384(AX), Y13, Y13
+	VMOVUPD      Y13, 384(AX)
+	VEXTRACTF128 $0x01, Y11, X11
+	VCVTPS2PD    X11, Y13
+	VADDPD       416(AX), Y13, Y13
+	VMOVUPD      Y13, 416(AX)
+	VXORPS       Y11, Y11, Y11
+	VCVTPS2PD    X12, Y13
+	VADDPD       448(AX), Y13, Y13
+	VMOVUPD      Y13, 448(AX)
+	VEXTRACTF128 $0x01, Y12, X12
+	VCVTPS2PD    X12, Y13
+	VADDPD       480(AX), Y13, Y13
+	VMOVUPD      Y13, 480(AX)
+	VXORPS       Y12, Y12, Y12
+	MOVQ         $0x00000020, SI
+
+statsApplyCFAVX2_noflush2:
+	SUBQ $0x20, R8
+
+statsApplyCFAVX2_statstail:
+	TESTQ      R8, R8
+	JZ         statsApplyCFAVX2_applyrest
+	LEAQ       statsApplyCFAVX2Masks<>+0(SB), SI
+	NEGQ       R8
+	VMOVDQU    128(SI)(R8*4), Y14
+	VMASKMOVPS (CX), Y14, Y13
+	VSUBPS     Y0, Y13, Y13
+	VANDPS     Y14, Y13, Y13
+	VADDPS     Y13, Y5, Y5
+	VMULPS     Y13, Y13, Y13
+	VADDPS     Y13, Y9, Y9
+	VMOVDQU    160(SI)(R8*4), Y14
+	VMASKMOVPS 32(CX), Y14, Y13
+	VSUBPS     Y0, Y13, Y13
+	VANDPS     Y14, Y13, Y13
+	VADDPS     Y13, Y6, Y6
+	VMULPS     Y13, Y13, Y13
+	VADDPS     Y13, Y10, Y10
+	VMOVDQU    192(SI)(R8*4), Y14
+	VMASKMOVPS 64(CX), Y14, Y13
+	VSUBPS     Y0, Y13, Y13
+	VANDPS     Y14, Y13, Y13
+	VADDPS     Y13, Y7, Y7
+	VMULPS     Y13, Y13, Y13
+	VADDPS     Y13, Y11, Y11
+	VMOVDQU    224(SI)(R8*4), Y14
+	VMASKMOVPS 96(CX), Y14, Y13
+	VSUBPS     Y0, Y13, Y13
+	VANDPS     Y14, Y13, Y13
+	VADDPS     Y13, Y8, Y8
+	VMULPS     Y13, Y13, Y13
+	VADDPS     Y13, Y12, Y12
+
+	// What is left of the normalization: its last (len(x) - h) % 32 values.
+statsApplyCFAVX2_applyrest:
+	ANDQ       $0x1f, R9
+	TESTQ      R9, R9
+	JZ         statsApplyCFAVX2_last
+	LEAQ       statsApplyCFAVX2Masks<>+0(SB), CX
+	MOVQ       R9, SI
+	NEGQ       SI
+	VMOVDQU    128(CX)(SI*4), Y13
+	VMASKMOVPS (BX), Y13, Y0
+	VSUBPS     Y1, Y0, Y0
+	VSUBPS     Y2, Y0, Y0
+	VMULPS     Y3, Y0, Y0
+	VADDPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y13, (DX)
+	VMOVDQU    160(CX)(SI*4), Y13
+	VMASKMOVPS 32(BX), Y13, Y0
+	VSUBPS     Y1, Y0, Y0
+	VSUBPS     Y2, Y0, Y0
+	VMULPS     Y3, Y0, Y0
+	VADDPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y13, 32(DX)
+	VMOVDQU    192(CX)(SI*4), Y13
+	VMASKMOVPS 64(BX), Y13, Y0
+	VSUBPS     Y1, Y0, Y0
+	VSUBPS     Y2, Y0, Y0
+	VMULPS     Y3, Y0, Y0
+	VADDPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y13, 64(DX)
+	VMOVDQU    224(CX)(SI*4), Y13
+	VMASKMOVPS 96(BX), Y13, Y0
+	VSUBPS     Y1, Y0, Y0
+	VSUBPS     Y2, Y0, Y0
+	VMULPS     Y3, Y0, Y0
+	VADDPS     Y4, Y0, Y0
+	VMASKMOVPS Y0, Y13, 96(DX)
+
+	// The last flush, unless len(x) is a multiple of FlushCF and the blocks made it.
+statsApplyCFAVX2_last:
+	TESTQ $0x000003ff, DI
+	JZ    statsApplyCFAVX2_done
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD    X5, Y0
+	VADDPD       (AX), Y0, Y0
+	VMOVUPD      Y0, (AX)
+	VEXTRACTF128 $0x01, Y5, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       32(AX), Y0, Y0
+	VMOVUPD      Y0, 32(AX)
+	VXORPS       Y5, Y5, Y5
+	VCVTPS2PD    X6, Y0
+	VADDPD       64(AX), Y0, Y0
+	VMOVUPD      Y0, 64(AX)
+	VEXTRACTF128 $0x01, Y6, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       96(AX), Y0, Y0
+	VMOVUPD      Y0, 96(AX)
+	VXORPS       Y6, Y6, Y6
+	VCVTPS2PD    X7, Y0
+	VADDPD       128(AX), Y0, Y0
+	VMOVUPD      Y0, 128(AX)
+	VEXTRACTF128 $0x01, Y7, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       160(AX), Y0, Y0
+	VMOVUPD      Y0, 160(AX)
+	VXORPS       Y7, Y7, Y7
+	VCVTPS2PD    X8, Y0
+	VADDPD       192(AX), Y0, Y0
+	VMOVUPD      Y0, 192(AX)
+	VEXTRACTF128 $0x01, Y8, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       224(AX), Y0, Y0
+	VMOVUPD      Y0, 224(AX)
+	VXORPS       Y8, Y8, Y8
+	VCVTPS2PD    X9, Y0
+	VADDPD       256(AX), Y0, Y0
+	VMOVUPD      Y0, 256(AX)
+	VEXTRACTF128 $0x01, Y9, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       288(AX), Y0, Y0
+	VMOVUPD      Y0, 288(AX)
+	VXORPS       Y9, Y9, Y9
+	VCVTPS2PD    X10, Y0
+	VADDPD       320(AX), Y0, Y0
+	VMOVUPD      Y0, 320(AX)
+	VEXTRACTF128 $0x01, Y10, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       352(AX), Y0, Y0
+	VMOVUPD      Y0, 352(AX)
+	VXORPS       Y10, Y10, Y10
+	VCVTPS2PD    X11, Y0
+	VADDPD       384(AX), Y0, Y0
+	VMOVUPD      Y0, 384(AX)
+	VEXTRACTF128 $0x01, Y11, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       416(AX), Y0, Y0
+	VMOVUPD      Y0, 416(AX)
+	VXORPS       Y11, Y11, Y11
+	VCVTPS2PD    X12, Y0
+	VADDPD       448(AX), Y0, Y0
+	VMOVUPD      Y0, 448(AX)
+	VEXTRACTF128 $0x01, Y12, X0
+	VCVTPS2PD    X0, Y0
+	VADDPD       480(AX), Y0, Y0
+	VMOVUPD      Y0, 480(AX)
+	VXORPS       Y12, Y12, Y12
+
+statsApplyCFAVX2_done:
+	VZEROUPPER
+	RET
+
 // func statsApplyCFNTPairAVX2(acc []float64, x []float32, n int, pair int, pivot float32, y []float32, xa []float32, p []float32)
 // Requires: AVX, MMX+
 TEXT ·statsApplyCFNTPairAVX2(SB), NOSPLIT, $256-144

@@ -10,6 +10,12 @@ package asm
 //go:noescape
 func statsApplyCFNTAVX512(acc []float64, x []float32, pivot float32, y []float32, xa []float32, p []float32)
 
+// statsApplyCFAVX512 is the AVX512 form of fallback.StatsApplyCF, with the same bits.
+// It stores with ordinary stores.
+//
+//go:noescape
+func statsApplyCFAVX512(acc []float64, x []float32, pivot float32, y []float32, xa []float32, p []float32)
+
 // statsApplyCFNTPairAVX512 is the AVX512 form of fallback.StatsApplyCFPair, with the same bits, storing non-temporally.
 // It requires n and pair to be multiples of 16 and y to start on a 64-byte boundary.
 //

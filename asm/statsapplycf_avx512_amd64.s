@@ -309,6 +309,310 @@ statsApplyCFNTAVX512_done:
 	VZEROUPPER
 	RET
 
+DATA statsApplyCFAVX512Masks<>+0(SB)/4, $0x00000000
+DATA statsApplyCFAVX512Masks<>+4(SB)/4, $0x00000001
+DATA statsApplyCFAVX512Masks<>+8(SB)/4, $0x00000003
+DATA statsApplyCFAVX512Masks<>+12(SB)/4, $0x00000007
+DATA statsApplyCFAVX512Masks<>+16(SB)/4, $0x0000000f
+DATA statsApplyCFAVX512Masks<>+20(SB)/4, $0x0000001f
+DATA statsApplyCFAVX512Masks<>+24(SB)/4, $0x0000003f
+DATA statsApplyCFAVX512Masks<>+28(SB)/4, $0x0000007f
+DATA statsApplyCFAVX512Masks<>+32(SB)/4, $0x000000ff
+DATA statsApplyCFAVX512Masks<>+36(SB)/4, $0x000001ff
+DATA statsApplyCFAVX512Masks<>+40(SB)/4, $0x000003ff
+DATA statsApplyCFAVX512Masks<>+44(SB)/4, $0x000007ff
+DATA statsApplyCFAVX512Masks<>+48(SB)/4, $0x00000fff
+DATA statsApplyCFAVX512Masks<>+52(SB)/4, $0x00001fff
+DATA statsApplyCFAVX512Masks<>+56(SB)/4, $0x00003fff
+DATA statsApplyCFAVX512Masks<>+60(SB)/4, $0x00007fff
+DATA statsApplyCFAVX512Masks<>+64(SB)/4, $0x0000ffff
+DATA statsApplyCFAVX512Masks<>+68(SB)/4, $0x0001ffff
+DATA statsApplyCFAVX512Masks<>+72(SB)/4, $0x0003ffff
+DATA statsApplyCFAVX512Masks<>+76(SB)/4, $0x0007ffff
+DATA statsApplyCFAVX512Masks<>+80(SB)/4, $0x000fffff
+DATA statsApplyCFAVX512Masks<>+84(SB)/4, $0x001fffff
+DATA statsApplyCFAVX512Masks<>+88(SB)/4, $0x003fffff
+DATA statsApplyCFAVX512Masks<>+92(SB)/4, $0x007fffff
+DATA statsApplyCFAVX512Masks<>+96(SB)/4, $0x00ffffff
+DATA statsApplyCFAVX512Masks<>+100(SB)/4, $0x01ffffff
+DATA statsApplyCFAVX512Masks<>+104(SB)/4, $0x03ffffff
+DATA statsApplyCFAVX512Masks<>+108(SB)/4, $0x07ffffff
+DATA statsApplyCFAVX512Masks<>+112(SB)/4, $0x0fffffff
+DATA statsApplyCFAVX512Masks<>+116(SB)/4, $0x1fffffff
+DATA statsApplyCFAVX512Masks<>+120(SB)/4, $0x3fffffff
+DATA statsApplyCFAVX512Masks<>+124(SB)/4, $0x7fffffff
+GLOBL statsApplyCFAVX512Masks<>(SB), RODATA|NOPTR, $128
+
+// func statsApplyCFAVX512(acc []float64, x []float32, pivot float32, y []float32, xa []float32, p []float32)
+// Requires: AVX, AVX512F
+TEXT ·statsApplyCFAVX512(SB), NOSPLIT, $0-128
+	MOVQ         acc_base+0(FP), AX
+	MOVQ         x_base+24(FP), CX
+	MOVQ         y_base+56(FP), DX
+	MOVQ         xa_base+80(FP), BX
+	MOVQ         p_base+104(FP), SI
+	MOVQ         x_len+32(FP), DI
+	TESTQ        DI, DI
+	JZ           statsApplyCFAVX512_done
+	VBROADCASTSS pivot+48(FP), Z0
+	VBROADCASTSS (SI), Z1
+	VBROADCASTSS 4(SI), Z2
+	VBROADCASTSS 8(SI), Z3
+	VBROADCASTSS 12(SI), Z4
+	VPXORD       Z5, Z5, Z5
+	VPXORD       Z6, Z6, Z6
+	VPXORD       Z7, Z7, Z7
+	VPXORD       Z8, Z8, Z8
+	MOVQ         $0x00000020, SI
+
+	// Head: h = min(len(x), values up to y's next 64-byte boundary), normalized alone.
+	MOVQ DX, R8
+	NEGQ R8
+	ANDQ $0x3f, R8
+	SHRQ $0x02, R8
+	CMPQ R8, DI
+	JLE  statsApplyCFAVX512_headlen
+	MOVQ DI, R8
+
+statsApplyCFAVX512_headlen:
+	TESTQ     R8, R8
+	JZ        statsApplyCFAVX512_nohead
+	LEAQ      statsApplyCFAVX512Masks<>+0(SB), R9
+	KMOVW     (R9)(R8*4), K1
+	KMOVW     2(R9)(R8*4), K2
+	VMOVUPS.Z (BX), K1, Z9
+	VSUBPS    Z1, Z9, Z9
+	VSUBPS    Z2, Z9, Z9
+	VMULPS    Z3, Z9, Z9
+	VADDPS    Z4, Z9, Z9
+	VMOVUPS   Z9, K1, (DX)
+	VMOVUPS.Z 64(BX), K2, Z9
+	VSUBPS    Z1, Z9, Z9
+	VSUBPS    Z2, Z9, Z9
+	VMULPS    Z3, Z9, Z9
+	VADDPS    Z4, Z9, Z9
+	VMOVUPS   Z9, K2, 64(DX)
+	LEAQ      (BX)(R8*4), BX
+	LEAQ      (DX)(R8*4), DX
+
+statsApplyCFAVX512_nohead:
+	// Blocks of both streams: as many as the normalization has whole.
+	MOVQ DI, R9
+	SUBQ R8, R9
+	MOVQ R9, R8
+	SHRQ $0x05, R8
+	JZ   statsApplyCFAVX512_statsrest
+
+statsApplyCFAVX512_block:
+	VMOVUPS (CX), Z9
+	VSUBPS  Z0, Z9, Z9
+	VADDPS  Z9, Z5, Z5
+	VMULPS  Z9, Z9, Z9
+	VADDPS  Z9, Z7, Z7
+	VMOVUPS (BX), Z9
+	VSUBPS  Z1, Z9, Z9
+	VSUBPS  Z2, Z9, Z9
+	VMULPS  Z3, Z9, Z9
+	VADDPS  Z4, Z9, Z9
+	VMOVUPS Z9, (DX)
+	VMOVUPS 64(CX), Z9
+	VSUBPS  Z0, Z9, Z9
+	VADDPS  Z9, Z6, Z6
+	VMULPS  Z9, Z9, Z9
+	VADDPS  Z9, Z8, Z8
+	VMOVUPS 64(BX), Z9
+	VSUBPS  Z1, Z9, Z9
+	VSUBPS  Z2, Z9, Z9
+	VMULPS  Z3, Z9, Z9
+	VADDPS  Z4, Z9, Z9
+	VMOVUPS Z9, 64(DX)
+	ADDQ    $0x80, CX
+	ADDQ    $0x80, BX
+	ADDQ    $0x80, DX
+	DECQ    SI
+	JNZ     statsApplyCFAVX512_noflush
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y5, Z9
+	VADDPD        (AX), Z9, Z9
+	VMOVUPD       Z9, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y9
+	VCVTPS2PD     Y9, Z9
+	VADDPD        64(AX), Z9, Z9
+	VMOVUPD       Z9, 64(AX)
+	VPXORD        Z5, Z5, Z5
+	VCVTPS2PD     Y6, Z9
+	VADDPD        128(AX), Z9, Z9
+	VMOVUPD       Z9, 128(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y9
+	VCVTPS2PD     Y9, Z9
+	VADDPD        192(AX), Z9, Z9
+	VMOVUPD       Z9, 192(AX)
+	VPXORD        Z6, Z6, Z6
+	VCVTPS2PD     Y7, Z9
+	VADDPD        256(AX), Z9, Z9
+	VMOVUPD       Z9, 256(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y9
+	VCVTPS2PD     Y9, Z9
+	VADDPD        320(AX), Z9, Z9
+	VMOVUPD       Z9, 320(AX)
+	VPXORD        Z7, Z7, Z7
+	VCVTPS2PD     Y8, Z9
+	VADDPD        384(AX), Z9, Z9
+	VMOVUPD       Z9, 384(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y9
+	VCVTPS2PD     Y9, Z9
+	VADDPD        448(AX), Z9, Z9
+	VMOVUPD       Z9, 448(AX)
+	VPXORD        Z8, Z8, Z8
+	MOVQ          $0x00000020, SI
+
+statsApplyCFAVX512_noflush:
+	DECQ R8
+	JNZ  statsApplyCFAVX512_block
+
+	// What is left of the statistics: s = len(x) - 32*(blocks done), at most a block and a tail.
+statsApplyCFAVX512_statsrest:
+	MOVQ    R9, R8
+	SHRQ    $0x05, R8
+	SHLQ    $0x05, R8
+	NEGQ    R8
+	ADDQ    DI, R8
+	CMPQ    R8, $0x20
+	JB      statsApplyCFAVX512_statstail
+	VMOVUPS (CX), Z9
+	VSUBPS  Z0, Z9, Z9
+	VADDPS  Z9, Z5, Z5
+	VMULPS  Z9, Z9, Z9
+	VADDPS  Z9, Z7, Z7
+	VMOVUPS 64(CX), Z9
+	VSUBPS  Z0, Z9, Z9
+	VADDPS  Z9, Z6, Z6
+	VMULPS  Z9, Z9, Z9
+	VADDPS  Z9, Z8, Z8
+	ADDQ    $0x80, CX
+	DECQ    SI
+	JNZ     statsApplyCFAVX512_noflush2
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y5, Z9
+	VADDPD        (AX), Z9, Z9
+	VMOVUPD       Z9, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y9
+	VCVTPS2PD     Y9, Z9
+	VADDPD        64(AX), Z9, Z9
+	VMOVUPD       Z9, 64(AX)
+	VPXORD        Z5, Z5, Z5
+	VCVTPS2PD     Y6, Z9
+	VADDPD        128(AX), Z9, Z9
+	VMOVUPD       Z9, 128(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y9
+	VCVTPS2PD     Y9, Z9
+	VADDPD        192(AX), Z9, Z9
+	VMOVUPD       Z9, 192(AX)
+	VPXORD        Z6, Z6, Z6
+	VCVTPS2PD     Y7, Z9
+	VADDPD        256(AX), Z9, Z9
+	VMOVUPD       Z9, 256(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y9
+	VCVTPS2PD     Y9, Z9
+	VADDPD        320(AX), Z9, Z9
+	VMOVUPD       Z9, 320(AX)
+	VPXORD        Z7, Z7, Z7
+	VCVTPS2PD     Y8, Z9
+	VADDPD        384(AX), Z9, Z9
+	VMOVUPD       Z9, 384(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y9
+	VCVTPS2PD     Y9, Z9
+	VADDPD        448(AX), Z9, Z9
+	VMOVUPD       Z9, 448(AX)
+	VPXORD        Z8, Z8, Z8
+	MOVQ          $0x00000020, SI
+
+statsApplyCFAVX512_noflush2:
+	SUBQ $0x20, R8
+
+statsApplyCFAVX512_statstail:
+	TESTQ     R8, R8
+	JZ        statsApplyCFAVX512_applyrest
+	LEAQ      statsApplyCFAVX512Masks<>+0(SB), SI
+	KMOVW     (SI)(R8*4), K1
+	KMOVW     2(SI)(R8*4), K2
+	VMOVUPS.Z (CX), K1, Z9
+	VSUBPS.Z  Z0, Z9, K1, Z9
+	VADDPS    Z9, Z5, Z5
+	VMULPS    Z9, Z9, Z9
+	VADDPS    Z9, Z7, Z7
+	VMOVUPS.Z 64(CX), K2, Z9
+	VSUBPS.Z  Z0, Z9, K2, Z9
+	VADDPS    Z9, Z6, Z6
+	VMULPS    Z9, Z9, Z9
+	VADDPS    Z9, Z8, Z8
+
+	// What is left of the normalization: its last (len(x) - h) % 32 values.
+statsApplyCFAVX512_applyrest:
+	ANDQ      $0x1f, R9
+	TESTQ     R9, R9
+	JZ        statsApplyCFAVX512_last
+	LEAQ      statsApplyCFAVX512Masks<>+0(SB), CX
+	KMOVW     (CX)(R9*4), K1
+	KMOVW     2(CX)(R9*4), K2
+	VMOVUPS.Z (BX), K1, Z0
+	VSUBPS    Z1, Z0, Z0
+	VSUBPS    Z2, Z0, Z0
+	VMULPS    Z3, Z0, Z0
+	VADDPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (DX)
+	VMOVUPS.Z 64(BX), K2, Z0
+	VSUBPS    Z1, Z0, Z0
+	VSUBPS    Z2, Z0, Z0
+	VMULPS    Z3, Z0, Z0
+	VADDPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K2, 64(DX)
+
+	// The last flush, unless len(x) is a multiple of FlushCF and the blocks made it.
+statsApplyCFAVX512_last:
+	TESTQ $0x000003ff, DI
+	JZ    statsApplyCFAVX512_done
+
+	// Flush: acc64[l] += float64(acc32[l]); acc32[l] = 0.
+	VCVTPS2PD     Y5, Z0
+	VADDPD        (AX), Z0, Z0
+	VMOVUPD       Z0, (AX)
+	VEXTRACTF64X4 $0x01, Z5, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        64(AX), Z0, Z0
+	VMOVUPD       Z0, 64(AX)
+	VPXORD        Z5, Z5, Z5
+	VCVTPS2PD     Y6, Z0
+	VADDPD        128(AX), Z0, Z0
+	VMOVUPD       Z0, 128(AX)
+	VEXTRACTF64X4 $0x01, Z6, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        192(AX), Z0, Z0
+	VMOVUPD       Z0, 192(AX)
+	VPXORD        Z6, Z6, Z6
+	VCVTPS2PD     Y7, Z0
+	VADDPD        256(AX), Z0, Z0
+	VMOVUPD       Z0, 256(AX)
+	VEXTRACTF64X4 $0x01, Z7, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        320(AX), Z0, Z0
+	VMOVUPD       Z0, 320(AX)
+	VPXORD        Z7, Z7, Z7
+	VCVTPS2PD     Y8, Z0
+	VADDPD        384(AX), Z0, Z0
+	VMOVUPD       Z0, 384(AX)
+	VEXTRACTF64X4 $0x01, Z8, Y0
+	VCVTPS2PD     Y0, Z0
+	VADDPD        448(AX), Z0, Z0
+	VMOVUPD       Z0, 448(AX)
+	VPXORD        Z8, Z8, Z8
+
+statsApplyCFAVX512_done:
+	VZEROUPPER
+	RET
+
 // func statsApplyCFNTPairAVX512(acc []float64, x []float32, n int, pair int, pivot float32, y []float32, xa []float32, p []float32)
 // Requires: AVX, AVX512F, MMX+
 TEXT ·statsApplyCFNTPairAVX512(SB), NOSPLIT, $0-144

@@ -6,8 +6,8 @@ import (
 	. "github.com/mmcloughlin/avo/reg"
 )
 
-// StatsApplyCF generates statsApplyCFNT<ISA>, the form of
-// fallback.StatsApplyCF: the statistics of one run and the normalization
+// StatsApplyCF generates statsApplyCFNT<ISA> and statsApplyCF<ISA>, the
+// forms of fallback.StatsApplyCF (non-temporal and ordinary stores): the statistics of one run and the normalization
 // of another, in one loop. A core that streams a tensor from memory
 // through one kernel call and then writes another through the next keeps
 // only one direction busy at a time; with the loads of one and the
@@ -29,12 +29,26 @@ import (
 // value's lane is its position in x, mod 32) and flush points (every
 // FlushCF values and at the end).
 func StatsApplyCF(isa ISA) {
-	name := "statsApplyCFNT" + isa.Suffix
-	tab := maskTable(isa, "statsApplyCFNT")
+	statsApplyCF(isa, true)
+	statsApplyCF(isa, false)
+}
+
+// statsApplyCF emits statsApplyCFNT<ISA> (nt) or statsApplyCF<ISA>, the
+// same with ordinary stores, for Train's pipeline whose output goes
+// through the cache; it keeps the head's walk, whose alignment helps the
+// ordinary stores too.
+func statsApplyCF(isa ISA, nt bool) {
+	prefix := "statsApplyCF"
+	doc := "It stores with ordinary stores."
+	if nt {
+		prefix += "NT"
+		doc = "It stores y's full vectors non-temporally, from its first 64-byte boundary on."
+	}
+	name := prefix + isa.Suffix
+	tab := maskTable(isa, prefix)
 	TEXT(name, NOSPLIT, "func(acc []float64, x []float32, pivot float32, y, xa []float32, p []float32)")
 	Pragma("noescape")
-	Doc(name+" is the "+isa.Suffix+" form of fallback.StatsApplyCF, with the same bits.",
-		"It stores y's full vectors non-temporally, from its first 64-byte boundary on.")
+	Doc(name+" is the "+isa.Suffix+" form of fallback.StatsApplyCF, with the same bits.", doc)
 
 	acc := Mem{Base: Load(Param("acc").Base(), GP64())}
 	px := Mem{Base: Load(Param("x").Base(), GP64())}
@@ -113,8 +127,10 @@ func StatsApplyCF(isa ISA) {
 		VMULPS(par[2], t, t) // t*a
 		VADDPS(par[3], t, t) // + b
 		switch {
-		case mk == nil:
+		case mk == nil && nt:
 			VMOVNTPS(t, py.Offset(off))
+		case mk == nil:
+			VMOVUPS(t, py.Offset(off))
 		case isa.Z:
 			VMOVUPS(t, mk.ks[v], py.Offset(off))
 		default:
@@ -212,7 +228,9 @@ func StatsApplyCF(isa ISA) {
 	isa.flushLanes(accs, acc)
 
 	Label(lbl(name, "done"))
-	SFENCE()
+	if nt {
+		SFENCE()
+	}
 	VZEROUPPER()
 	RET()
 }
