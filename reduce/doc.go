@@ -80,9 +80,9 @@
 // groups are smaller and re-read from L2 instead: half the L2 for Train
 // (a sixteenth when its output goes through the cache, and fills L2 too),
 // an eighth for Backward's x and dy.
-// With non-temporal stores, Train pairs each channel run it normalizes
-// with a run of the next group it sums, in one kernel call
-// (StatsApplyCF): in one loop, the core's loads and stores go to memory
+// Train pairs each channel run it normalizes with a run of the next
+// group it sums, in one kernel call (StatsApplyCF, with non-temporal
+// stores or, when y goes through the cache, ordinary ones): in one loop, the core's loads and stores go to memory
 // together, which two calls one after the other do not achieve. On runs
 // of whole 64-byte lines it walks two samples a whole number of slabs
 // apart in each call (StatsApplyCFPair: two streams each way, which one

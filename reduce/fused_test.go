@@ -137,3 +137,100 @@ func TestFusedTrainSameBits(t *testing.T) {
 		restore()
 	}
 }
+
+// TestFusedTrainCachedSameBits checks Train's fused pipeline with y through
+// the cache (fusedRun with StatsApplyCF's ordinary-store form) against
+// the unpipelined Train of generic, bit for bit (y, the statistics and
+// their float64 values), for every implementation on 1 to 3 workers: runs
+// shorter and longer than a flush segment and of unaligned lengths,
+// groups of one and of several channels and a smaller last group,
+// batches of several slabs, a channel whose pivot is poor, an extreme
+// channel (which keeps its group off the fused kernel), and y in place
+// over x. It counts the kernel's calls on one goroutine, so that the path
+// cannot go untested.
+func TestFusedTrainCachedSameBits(t *testing.T) {
+	defer func(p, g, c, nt, m int) {
+		pipeBytes, pipeGroupBytes, cachedGroupBytes, ntBytes, pipeMinRun = p, g, c, nt, m
+	}(pipeBytes, pipeGroupBytes, cachedGroupBytes, ntBytes, pipeMinRun)
+	ntBytes, pipeMinRun = math.MaxInt, 0
+	cases := []struct {
+		s       Shape
+		group   int // cachedGroupBytes
+		inPlace bool
+	}{
+		{Shape{N: 8, C: 6, S: 784}, 1, false},
+		{Shape{N: 5, C: 7, S: 784}, 3 * 5 * 784 * 4, false}, // groups of 3, 3, 1
+		{Shape{N: 200, C: 3, S: 784}, 1, false},             // slabs of 83 runs
+		{Shape{N: 3, C: 9, S: 2051}, 2 * 3 * 2051 * 4, false},
+		{Shape{N: 4, C: 5, S: 1037}, 1, true},
+		{Shape{N: 3, C: 6, S: 3136}, 2 * 3 * 3136 * 4, true},
+		{Shape{N: 6, C: 24, S: 600}, 1, false}, // enough groups that every worker fuses some
+	}
+	rng := rand.New(rand.NewPCG(77, 78))
+	for _, tc := range cases {
+		s := tc.s
+		n := s.Len()
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(1e3 + rng.NormFloat64()*math.Pow(10, float64(rng.IntN(13)-4)))
+		}
+		x[s.S] = 1e3 + 50 // channel 1: a far pivot, the second pass
+		if s.C > 4 {
+			for r := range s.N { // channel 4: extreme, the float64 path
+				x[(r*s.C+4)*s.S] = float32(1e30 * float64(r%2*2-1))
+			}
+		}
+		gamma, beta := make([]float32, s.C), make([]float32, s.C)
+		for c := range gamma {
+			gamma[c], beta[c] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+		}
+		train := func(run Runner) (out []float32, stats64 []float64) {
+			y, in := make([]float32, n), x
+			if tc.inPlace {
+				copy(y, x)
+				in = y
+			}
+			stats := make([]float32, 3*s.C)
+			Train(&TrainArgs{Y: y, X: in, Shape: s, Gamma: gamma, Beta: beta, Eps: 1e-5, Run: run,
+				Mean: stats[:s.C], Var: stats[s.C : 2*s.C], InvStd: stats[2*s.C:],
+				stats64: func(mean, variance []float64) { stats64 = append(append(stats64, mean...), variance...) }})
+			return append(y, stats...), stats64
+		}
+		pipeBytes = math.MaxInt
+		restore, err := Use("generic")
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, want64 := train(nil)
+		restore()
+		pipeBytes, pipeGroupBytes, cachedGroupBytes = 0, tc.group, tc.group
+		for _, name := range Impls() {
+			restore, err := Use(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			k := active.Load()
+			fusedKernel := k.statsApplyCF
+			var calls atomic.Int64
+			k.statsApplyCF = func(acc []float64, x []float32, pivot float32, y, xa []float32, p []float32) {
+				calls.Add(1)
+				fusedKernel(acc, x, pivot, y, xa, p)
+			}
+			for _, run := range []Runner{nil, limitedRunner{2}, limitedRunner{3}} {
+				before := calls.Load()
+				got, got64 := train(run)
+				if i := sameBits(got, want); i >= 0 {
+					t.Errorf("%s %v in place %v, workers=%d: output %d (y, then the statistics) = %v, generic unpipelined %v", name, s, tc.inPlace, workersOf(run), i, got[i], want[i])
+				}
+				if i := sameBits64(got64, want64); i >= 0 {
+					t.Errorf("%s %v in place %v, workers=%d: float64 statistic %d = %v, generic unpipelined %v", name, s, tc.inPlace, workersOf(run), i, got64[i], want64[i])
+				}
+				if run == nil && calls.Load() == before {
+					t.Errorf("%s %v: StatsApplyCF (ordinary stores) never ran (test setup)", name, s)
+				}
+			}
+			k.statsApplyCF = fusedKernel
+			restore()
+		}
+	}
+}

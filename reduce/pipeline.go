@@ -212,13 +212,22 @@ var fuseTrain = true
 var fuseMinRun = 2048
 
 // fused reports whether the apply of group [c0, c1) and the statistics of
-// the next group run fused (fusedGroups): Train with non-temporal stores
-// for the fused kernel (w.ntFused: the kernel takes runs of any start,
-// storing each run's head the ordinary way), runs of at least fuseMinRun
-// values, one run per flush unit, and no extreme channel in the group.
+// the next group run fused (fusedGroups): Train, one run per flush unit,
+// no extreme channel in the group, and either non-temporal stores for the
+// fused kernel (w.ntFused: the kernel takes runs of any start, storing
+// each run's head the ordinary way) on runs of at least fuseMinRun
+// values, or y through the cache (StatsApplyCF with ordinary stores,
+// whose calls end with no SFENCE). bnbench, channels first, three
+// alternating pairs of binaries (2026-12-07, AVX-512; AVX2 alike, with
+// one slow sample on each of two shapes): Train of 8x256x28x28 took
+// 1.16-1.19x copy() with y through the cache unfused and 1.10-1.14 fused,
+// 8x64x56x56 1.17-1.18 and 1.10-1.13, 16x128x28x28 1.18-1.22 and
+// 1.10-1.12, 4x32x112x112 1.15-1.19 and 1.09-1.10.
 func (w *workspace) fused(c0, c1 int) bool {
-	return fuseTrain && w.op == opTrainGroups && w.ntFused && w.s.S >= fuseMinRun && w.geo.group == 1 && w.geo.pieces == 0 &&
-		!w.anyExtreme(c0, c1)
+	if !fuseTrain || w.op != opTrainGroups || w.geo.group != 1 || w.geo.pieces != 0 || w.anyExtreme(c0, c1) {
+		return false
+	}
+	return !w.ntFused || w.s.S >= fuseMinRun
 }
 
 // fusedGroups normalizes group u while it sums group u+1, pairing, sample
@@ -306,11 +315,15 @@ func (w *workspace) fusedRun(r, a0, a1, b0, b1 int, acc []float64) {
 		if cb < b1 {
 			lanesB = acc[(cb-b0)*pipeChanAcc : (cb-b0)*pipeChanAcc+2*lanes]
 		}
+		statsApply, apply := k.statsApplyCFNT, k.applyCFNT
+		if !w.ntFused {
+			statsApply, apply = k.statsApplyCF, k.applyCF
+		}
 		switch {
 		case ca < a1 && cb < b1:
-			k.statsApplyCFNT(lanesB, w.x[offB:offB+s.S], w.piv[cb], w.y[offA:offA+s.S], w.x[offA:offA+s.S], w.par[ca*pstride:])
+			statsApply(lanesB, w.x[offB:offB+s.S], w.piv[cb], w.y[offA:offA+s.S], w.x[offA:offA+s.S], w.par[ca*pstride:])
 		case ca < a1:
-			k.applyCFNT(w.y[offA:offA+s.S], w.x[offA:offA+s.S], 1, 1, s.S, stride, w.par[ca*pstride:])
+			apply(w.y[offA:offA+s.S], w.x[offA:offA+s.S], 1, 1, s.S, stride, w.par[ca*pstride:])
 		default:
 			k.statsCF(lanesB, w.x[offB:offB+s.S], 1, s.S, stride, 1, w.piv[cb])
 		}

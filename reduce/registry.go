@@ -77,6 +77,8 @@ type kernels struct {
 	// The same on two stretches pair values apart in lockstep, whole
 	// lines only (fallback.StatsApplyCFPair).
 	statsApplyCFNTPair func(acc []float64, x []float32, n, pair int, pivot float32, y, xa []float32, p []float32)
+	// StatsApplyCF with ordinary stores, for outputs through the cache.
+	statsApplyCF func(acc []float64, x []float32, pivot float32, y, xa []float32, p []float32)
 	// Backward's sums of one channels-first run and dx of another in one
 	// loop, ordinary stores (fallback.BackwardSumsApplyCF).
 	backwardSumsApplyCF func(acc []float64, dy, x []float32, mean float32, dx, dya, xa []float32, p []float32)
@@ -127,6 +129,7 @@ var generic = &kernels{
 	backParamsRows:      fallback.BackParamsRows,
 	statsApplyCFNT:      fallback.StatsApplyCF,
 	statsApplyCFNTPair:  fallback.StatsApplyCFPair,
+	statsApplyCF:        fallback.StatsApplyCF,
 	backwardSumsApplyCF: fallback.BackwardSumsApplyCF,
 	addPhases:           fallback.AddPhases,
 	inferScale:          fallback.InferScale,
@@ -191,6 +194,7 @@ func fromAsm(im asm.Impl) *kernels {
 		backParamsRows:        im.BackParamsRows,
 		statsApplyCFNT:        im.StatsApplyCFNT,
 		statsApplyCFNTPair:    im.StatsApplyCFNTPair,
+		statsApplyCF:          im.StatsApplyCF,
 		backwardSumsApplyCF:   im.BackwardSumsApplyCF,
 		addPhases:             im.AddPhases,
 		inferScale:            im.InferScale,
