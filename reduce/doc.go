@@ -82,22 +82,23 @@
 // an eighth for Backward's x and dy.
 // Train pairs each channel run it normalizes with a run of the next
 // group it sums, in one kernel call (StatsApplyCF, with non-temporal
-// stores or, when y goes through the cache, ordinary ones): in one loop, the core's loads and stores go to memory
-// together, which two calls one after the other do not achieve. On runs
-// of whole 64-byte lines it walks two samples a whole number of slabs
-// apart in each call (StatsApplyCFPair: two streams each way, which one
-// core moves faster than one), each sample's runs in lanes of its own and
-// the slab totals added in slab order; Backward's pipelined groups pair
-// the same samples in their apply and their sums (BackwardApplyCFPair,
-// BackwardCFPair). With dx through the cache, Backward pairs each channel
-// run whose dx it writes with a run of the next group it sums, in one
-// kernel call (BackwardSumsApplyCF), as Train does; there the apply reads
-// x and dy back from L1 and L2 while the sums stream from further out.
-// Train does its pairing
-// on runs of fuseMinRun values or more, and the pipelined apply calls
-// cover whole samples of at least pipeApplyElems values together: every
-// call of a non-temporal kernel ends with an SFENCE, which costs more
-// than a short call gains.
+// stores or, when y goes through the cache, ordinary ones): in one loop,
+// the core's loads and stores go to memory together, which two calls one
+// after the other do not achieve. On runs of whole 64-byte lines it walks
+// two samples a whole number of slabs apart in each call
+// (StatsApplyCFPair: two streams each way, which one core moves faster
+// than one), each sample's runs in lanes of its own and the slab totals
+// added in slab order; Backward's pipelined groups with non-temporal
+// stores pair the same samples in their apply and their sums
+// (BackwardApplyCFPair, BackwardCFPair). With dx through the cache,
+// Backward pairs each channel run whose dx it writes with a run of the
+// next group it sums, in one kernel call (BackwardSumsApplyCF), as Train
+// does; there the apply reads x and dy back from L1 and L2 while the sums
+// stream from further out. With non-temporal stores, Train fuses runs of
+// fuseMinRun values or more only, and the pipelined apply calls cover
+// whole samples of at least pipeApplyElems values together: every call
+// of a non-temporal kernel ends with an SFENCE, which costs more than a
+// short call gains.
 // Backward of a row-major batch with few, wide rows runs
 // the same way on blocks of channels over all rows (a block's x and dy fit
 // the cache share), the kernels walking the block's part of each row,
