@@ -1,6 +1,7 @@
 package reduce
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sync/atomic"
@@ -86,21 +87,31 @@ func TestBackFusedGroups(t *testing.T) {
 				calls.Add(1)
 				fusedKernel(acc, dy, x, mean, dx, dya, xa, p)
 			}
-			for _, r := range []Runner{nil, limitedRunner{2}, limitedRunner{3}} {
-				before := calls.Load()
-				got, got64 := run(r)
-				if i := sameBits(got, want); i >= 0 {
-					t.Errorf("%s %v in place %d, workers=%d: output %d (dx, dgamma, dbeta) = %v, generic unpipelined %v", name, s, tc.inPlace, workersOf(r), i, got[i], want[i])
-				}
-				if i := sameBits64(got64, want64); i >= 0 {
-					t.Errorf("%s %v in place %d, workers=%d: float64 gradient %d = %v, generic unpipelined %v", name, s, tc.inPlace, workersOf(r), i, got64[i], want64[i])
-				}
-				if r == nil && calls.Load() == before {
-					t.Errorf("%s %v: BackwardSumsApplyCF never ran (test setup)", name, s)
-				}
-			}
+			label := fmt.Sprintf("%s %v in place %d", name, s, tc.inPlace)
+			sameOnWorkers(t, label, run, want, want64, &calls, "BackwardSumsApplyCF")
 			k.backwardSumsApplyCF = fusedKernel
 			restore()
+		}
+	}
+}
+
+// sameOnWorkers runs run on one, two and three workers and reports where
+// its output or its float64 values differ from want and want64 in their
+// bits, and, on one goroutine, if the kernel that calls counts never ran
+// (the path under test went untested).
+func sameOnWorkers(t *testing.T, label string, run func(Runner) ([]float32, []float64), want []float32, want64 []float64, calls *atomic.Int64, kernel string) {
+	t.Helper()
+	for _, r := range []Runner{nil, limitedRunner{2}, limitedRunner{3}} {
+		before := calls.Load()
+		got, got64 := run(r)
+		if i := sameBits(got, want); i >= 0 {
+			t.Errorf("%s, workers=%d: output %d = %v, generic unpipelined %v", label, workersOf(r), i, got[i], want[i])
+		}
+		if i := sameBits64(got64, want64); i >= 0 {
+			t.Errorf("%s, workers=%d: float64 value %d = %v, generic unpipelined %v", label, workersOf(r), i, got64[i], want64[i])
+		}
+		if r == nil && calls.Load() == before {
+			t.Errorf("%s: %s never ran (test setup)", label, kernel)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package reduce
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"sync/atomic"
@@ -80,16 +81,7 @@ func TestFusedTrainSameBits(t *testing.T) {
 				e := (i/(s.C*s.S)*step + rng.IntN(8-step)) % 13
 				x[i] = float32(1e3 + rng.NormFloat64()*math.Pow(10, float64(e-4)))
 			}
-			x[s.S] = 1e3 + 50 // channel 1: a far pivot, the second pass
-			if s.C > 4 {
-				for r := range s.N { // channel 4: extreme, the float64 path
-					x[(r*s.C+4)*s.S] = float32(1e30 * float64(r%2*2-1))
-				}
-			}
-			gamma, beta := make([]float32, s.C), make([]float32, s.C)
-			for c := range gamma {
-				gamma[c], beta[c] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
-			}
+			gamma, beta := hardChannels(rng, s, x)
 			// train returns y with the float32 statistics appended, and the
 			// float64 mean and variance they are rounded from.
 			train := func(pipe int, run Runner) (out []float32, stats64 []float64) {
@@ -174,16 +166,7 @@ func TestFusedTrainCachedSameBits(t *testing.T) {
 		for i := range x {
 			x[i] = float32(1e3 + rng.NormFloat64()*math.Pow(10, float64(rng.IntN(13)-4)))
 		}
-		x[s.S] = 1e3 + 50 // channel 1: a far pivot, the second pass
-		if s.C > 4 {
-			for r := range s.N { // channel 4: extreme, the float64 path
-				x[(r*s.C+4)*s.S] = float32(1e30 * float64(r%2*2-1))
-			}
-		}
-		gamma, beta := make([]float32, s.C), make([]float32, s.C)
-		for c := range gamma {
-			gamma[c], beta[c] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
-		}
+		gamma, beta := hardChannels(rng, s, x)
 		train := func(run Runner) (out []float32, stats64 []float64) {
 			y, in := make([]float32, n), x
 			if tc.inPlace {
@@ -216,21 +199,29 @@ func TestFusedTrainCachedSameBits(t *testing.T) {
 				calls.Add(1)
 				fusedKernel(acc, x, pivot, y, xa, p)
 			}
-			for _, run := range []Runner{nil, limitedRunner{2}, limitedRunner{3}} {
-				before := calls.Load()
-				got, got64 := train(run)
-				if i := sameBits(got, want); i >= 0 {
-					t.Errorf("%s %v in place %v, workers=%d: output %d (y, then the statistics) = %v, generic unpipelined %v", name, s, tc.inPlace, workersOf(run), i, got[i], want[i])
-				}
-				if i := sameBits64(got64, want64); i >= 0 {
-					t.Errorf("%s %v in place %v, workers=%d: float64 statistic %d = %v, generic unpipelined %v", name, s, tc.inPlace, workersOf(run), i, got64[i], want64[i])
-				}
-				if run == nil && calls.Load() == before {
-					t.Errorf("%s %v: StatsApplyCF (ordinary stores) never ran (test setup)", name, s)
-				}
-			}
+			label := fmt.Sprintf("%s %v in place %v", name, s, tc.inPlace)
+			sameOnWorkers(t, label, train, want, want64, &calls, "StatsApplyCF (ordinary stores)")
 			k.statsApplyCF = fusedKernel
 			restore()
 		}
 	}
+}
+
+// hardChannels makes two channels of a channels-first batch x (values
+// around 1e3) hard for Train: channel 1 gets a first value far from the
+// others (a poor pivot: the second pass), channel 4, if there is one,
+// values of 1e30 (extreme: the float64 path, which keeps its group off
+// the fused kernels). It returns random gamma and beta.
+func hardChannels(rng *rand.Rand, s Shape, x []float32) (gamma, beta []float32) {
+	x[s.S] = 1e3 + 50
+	if s.C > 4 {
+		for r := range s.N {
+			x[(r*s.C+4)*s.S] = float32(1e30 * float64(r%2*2-1))
+		}
+	}
+	gamma, beta = make([]float32, s.C), make([]float32, s.C)
+	for c := range gamma {
+		gamma[c], beta[c] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+	}
+	return gamma, beta
 }

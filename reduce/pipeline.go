@@ -165,20 +165,27 @@ func (w *workspace) groupUnit(u, k int, acc []float64) {
 			w.k.backwardCF(a, span(w.dy, start, nruns, runLen, stride), span(w.x, start, nruns, runLen, stride),
 				nruns, runLen, stride, group, w.smean[c])
 			if slabEnd {
-				w.sum[c] += fallback.SumLanes(a[:lanes])
-				w.sq[c] += fallback.SumLanes(a[lanes : 2*lanes])
-				w.aux[c] += fallback.SumLanes(a[2*lanes:])
-				clear(a)
+				w.addSlabLanes(c, a)
 			}
 			continue
 		}
 		w.k.statsCF(a[:2*lanes], span(w.x, start, nruns, runLen, stride), nruns, runLen, stride, group, w.piv[c])
 		if slabEnd {
-			w.sum[c] += fallback.SumLanes(a[:lanes])
-			w.sq[c] += fallback.SumLanes(a[lanes : 2*lanes])
-			clear(a[:2*lanes])
+			w.addSlabLanes(c, a[:2*lanes])
 		}
 	}
+}
+
+// addSlabLanes adds the float64 lanes l of one slab of channel c to the
+// channel's totals and clears them: Train's two quantities (sum, sq) or
+// Backward's three (and aux), lanes values each, in that order.
+func (w *workspace) addSlabLanes(c int, l []float64) {
+	w.sum[c] += fallback.SumLanes(l[:lanes])
+	w.sq[c] += fallback.SumLanes(l[lanes : 2*lanes])
+	if len(l) == 3*lanes {
+		w.aux[c] += fallback.SumLanes(l[2*lanes:])
+	}
+	clear(l)
 }
 
 // finishGroup turns the totals of channels [c0, c1) into their parameters.
@@ -276,9 +283,7 @@ func (w *workspace) fusedGroups(u int, acc []float64) {
 			k.statsApplyCFNTPair(l, w.x[offB:offB+pair+s.S], s.S, pair, w.piv[cb],
 				w.y[offA:offA+pair+s.S], w.x[offA:offA+pair+s.S], w.par[ca*pstride:])
 			if end1 {
-				w.sum[cb] += fallback.SumLanes(l[:lanes])
-				w.sq[cb] += fallback.SumLanes(l[lanes : 2*lanes])
-				clear(l[:2*lanes])
+				w.addSlabLanes(cb, l[:2*lanes])
 			}
 			if end2 {
 				w.hold(held, cb-b0, nheld, l[2*lanes:4*lanes])
@@ -328,9 +333,7 @@ func (w *workspace) fusedRun(r, a0, a1, b0, b1 int, acc []float64) {
 			k.statsCF(lanesB, w.x[offB:offB+s.S], 1, s.S, stride, 1, w.piv[cb])
 		}
 		if cb < b1 && slabEnd {
-			w.sum[cb] += fallback.SumLanes(lanesB[:lanes])
-			w.sq[cb] += fallback.SumLanes(lanesB[lanes:])
-			clear(lanesB)
+			w.addSlabLanes(cb, lanesB)
 		}
 	}
 }
@@ -446,10 +449,7 @@ func (w *workspace) backFusedGroups(u int, acc []float64) {
 				k.backwardCF(l, w.dy[offB:offB+s.S], w.x[offB:offB+s.S], 1, s.S, stride, 1, w.smean[cb])
 			}
 			if cb < b1 && slabEnd {
-				w.sum[cb] += fallback.SumLanes(l[:lanes])
-				w.sq[cb] += fallback.SumLanes(l[lanes : 2*lanes])
-				w.aux[cb] += fallback.SumLanes(l[2*lanes:])
-				clear(l)
+				w.addSlabLanes(cb, l)
 			}
 		}
 	}
@@ -476,12 +476,6 @@ func (w *workspace) backPairGroups(u int, acc []float64) {
 	pair := P * stride
 	span := (a1-a0)*s.S + pair
 	nheld := 0
-	addLanes := func(c int, l []float64) {
-		w.sum[c] += fallback.SumLanes(l[:lanes])
-		w.sq[c] += fallback.SumLanes(l[lanes : 2*lanes])
-		w.aux[c] += fallback.SumLanes(l[2*lanes : 3*lanes])
-		clear(l[:3*lanes])
-	}
 	for r := range np {
 		end1, end2 := (r+1)%rps == 0, (r+P+1)%rps == 0 || r+P+1 == s.N
 		off := r*stride + a0*s.S
@@ -491,7 +485,7 @@ func (w *workspace) backPairGroups(u int, acc []float64) {
 			l := acc[(cb-b0)*pipeChanAcc : (cb-b0+1)*pipeChanAcc]
 			k.backwardCFPair(l, w.dy[o:o+pair+s.S], w.x[o:o+pair+s.S], s.S, pair, w.smean[cb])
 			if end1 {
-				addLanes(cb, l)
+				w.addSlabLanes(cb, l[:3*lanes])
 			}
 			if end2 {
 				w.hold(held, cb-b0, nheld, l[3*lanes:])

@@ -131,16 +131,7 @@ func BackwardSumsApplyCF(isa ISA) {
 				VSUBPS(sc, d, d) // d = x - mean
 			}
 			load(pdy, g, m)
-			sdy, p, rs := accs[0][v], accs[1][v], accs[2][v]
-			VADDPS(g, sdy, sdy) // sdy = sdy + g
-			if masked {
-				VADDPS(rs, d, rs) // rs = d + rs
-				VMULPS(d, g, g)   // g*d
-			} else {
-				VADDPS(d, rs, rs) // rs = rs + d
-				VMULPS(g, d, g)   // d*g
-			}
-			VADDPS(g, p, p) // p = p + g*d
+			backwardLanes(accs[0][v], accs[1][v], accs[2][v], d, g, masked)
 
 			// dx, as elementwise's backward vector.
 			t, r := isa.Vec(), isa.Vec()

@@ -272,19 +272,7 @@ func reduction(isa ISA, backward, chans, carry bool, tab Mem) {
 				g = m
 				VMASKMOVPS(pdy.Offset(off), m, g)
 			}
-			// The first source of each commutative operation is the one
-			// the Go compiler picks for fallback.BackwardCF, which differs
-			// between its main loop and its tail loop; it only shows when
-			// both operands are NaNs with different payloads.
-			VADDPS(g, sdy, sdy) // sdy = sdy + g
-			if masked {
-				VADDPS(rs, d, rs) // rs = d + rs
-				VMULPS(d, g, g)   // g*d
-			} else {
-				VADDPS(d, rs, rs) // rs = rs + d
-				VMULPS(g, d, g)   // d*g
-			}
-			VADDPS(g, p, p) // p = p + g*d
+			backwardLanes(sdy, p, rs, d, g, masked)
 		}
 	}
 
@@ -584,6 +572,24 @@ func ymmTree(e VecVirtual) VecVirtual {
 	VPERMILPD(U8(1), f, g)
 	VADDSD(g, f, f) // lane 0 += 1
 	return f
+}
+
+// backwardLanes adds one vector of the backward sums to its lanes: with
+// d = x - mean and g = dy, Sdy += g, R += d and P += g*d (the product
+// rounded first; g is overwritten). The first source of each commutative
+// operation is the one the Go compiler picks for fallback.BackwardCF,
+// which differs between its main loop and its tail loop (masked); it only
+// shows when both operands are NaNs with different payloads.
+func backwardLanes(sdy, p, rs, d, g VecVirtual, masked bool) {
+	VADDPS(g, sdy, sdy) // sdy = sdy + g
+	if masked {
+		VADDPS(rs, d, rs) // rs = d + rs
+		VMULPS(d, g, g)   // g*d
+	} else {
+		VADDPS(d, rs, rs) // rs = rs + d
+		VMULPS(g, d, g)   // d*g
+	}
+	VADDPS(g, p, p) // p = p + g*d
 }
 
 // flushLanes adds the float32 lanes accs[q][v] (lane l of quantity q is
