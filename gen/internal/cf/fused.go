@@ -7,10 +7,10 @@ import (
 )
 
 // StatsApplyCF generates statsApplyCFNT<ISA> and statsApplyCF<ISA>, the
-// forms of fallback.StatsApplyCF (non-temporal and ordinary stores): the statistics of one run and the normalization
-// of another, in one loop. A core that streams a tensor from memory
-// through one kernel call and then writes another through the next keeps
-// only one direction busy at a time; with the loads of one and the
+// forms of fallback.StatsApplyCF (non-temporal and ordinary stores): the
+// statistics of one run and the normalization of another, in one loop. A
+// core that streams a tensor from memory through one kernel call and then
+// writes another through the next keeps only one direction busy at a time; with the loads of one and the
 // non-temporal stores of the other in the same loop, both go at once.
 // Measured with a scratch kernel of the same shape (25.7 MB read from
 // memory, 25.7 MB written non-temporally from a 4 MB source in the
@@ -35,8 +35,9 @@ func StatsApplyCF(isa ISA) {
 
 // statsApplyCF emits statsApplyCFNT<ISA> (nt) or statsApplyCF<ISA>, the
 // same with ordinary stores, for Train's pipeline whose output goes
-// through the cache; it keeps the head's walk, whose alignment helps the
-// ordinary stores too.
+// through the cache. The ordinary stores need no aligned start; the
+// second form keeps the head's walk all the same, so that one body emits
+// both.
 func statsApplyCF(isa ISA, nt bool) {
 	prefix := "statsApplyCF"
 	doc := "It stores with ordinary stores."
