@@ -313,16 +313,16 @@ func (w *workspace) fusedRun(r, a0, a1, b0, b1 int, acc []float64) {
 	s, k := w.s, w.k
 	stride := s.C * s.S
 	slabEnd := (r+1)%w.geo.runsPerSlab == 0 || r+1 == s.N
+	statsApply, apply := k.statsApplyCFNT, k.applyCFNT
+	if !w.ntFused {
+		statsApply, apply = k.statsApplyCF, k.applyCF
+	}
 	for j := range max(a1-a0, b1-b0) {
 		ca, cb := a0+j, b0+j
 		offA, offB := r*stride+ca*s.S, r*stride+cb*s.S
 		var lanesB []float64
 		if cb < b1 {
 			lanesB = acc[(cb-b0)*pipeChanAcc : (cb-b0)*pipeChanAcc+2*lanes]
-		}
-		statsApply, apply := k.statsApplyCFNT, k.applyCFNT
-		if !w.ntFused {
-			statsApply, apply = k.statsApplyCF, k.applyCF
 		}
 		switch {
 		case ca < a1 && cb < b1:
