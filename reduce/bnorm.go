@@ -102,7 +102,7 @@ func (w *workspace) trainRowsFast() bool {
 	w.piv = grow32(&w.pivBuf, C)
 	w.execChannels(opRowPivots, units)
 	w.nslabs = slabsCL(s)
-	w.part = grow64(&w.part64, w.nslabs*2*phases*C)
+	w.growSlabs(w.nslabs, 2)
 	w.exec(opStatsSlabs, w.nslabs)
 	w.slow = w.unitFlags(units)
 	w.gammaOr, w.betaOr = w.gammaBeta(C) // before the tasks, which share them
@@ -120,10 +120,9 @@ func (w *workspace) trainRows(c0, c1 int) bool {
 	sum, sq := w.mean[c0:c1], w.variance[c0:c1]
 	clear(sum)
 	clear(sq)
+	t := [][]float64{sum, sq}
 	for j := range w.nslabs {
-		a := w.slabPart(j, 2)
-		w.k.addPhases(sum, a[c0:], C)
-		w.k.addPhases(sq, a[phases*C+c0:], C)
+		w.addSlab(t, j, c0, c1)
 	}
 	par := w.par
 	ok := w.trainParamsVec(c0, c1, par[c0:c1], par[C+c0:C+c1], par[2*C+c0:2*C+c1], par[3*C+c0:3*C+c1])
@@ -493,7 +492,7 @@ func (w *workspace) backRowsFast() bool {
 	s := w.s
 	units := ceilDiv(s.C, rowChans)
 	w.nslabs = slabsCL(s)
-	w.part = grow64(&w.part64, w.nslabs*3*phases*s.C)
+	w.growSlabs(w.nslabs, 3)
 	// backRows' totals and gamma, before the tasks, which share them.
 	w.sum, w.sq = w.sums(s.C)
 	w.aux = grow64(&w.aux64, s.C)
@@ -512,10 +511,7 @@ func (w *workspace) backRows(c0, c1 int) bool {
 		clear(tq)
 	}
 	for j := range w.nslabs {
-		a := w.slabPart(j, 3)
-		for q, tq := range t {
-			w.k.addPhases(tq, a[q*phases*C+c0:], C)
-		}
+		w.addSlab(t[:], j, c0, c1)
 	}
 	// The parameters are planar, C apart.
 	p := w.par

@@ -75,6 +75,8 @@ type call struct {
 
 	units, parts int
 	part         []float64 // per-slab partial sums
+	slabNums     []float64 // row-major, several workers: each slab's sums, its phases added (reduceSlab)
+	reducedSlabs bool      // the row-major slabs' workers fill slabNums
 	acc          []float64 // per-part kernel accumulators, accLen each
 	accLen       int
 	lanes        []float32 // row-major: per-part float32 scratch of the reductions, lanesLen each
@@ -224,6 +226,9 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 				stats = k.statsCLCached
 			}
 			stats(a, w.x[r0*C:(r0+nr)*C], nr, C, C, w.piv, tmp)
+			if w.reducedSlabs {
+				w.reduceSlab(u, 2)
+			}
 			return
 		}
 		w.slabChansCF(u, acc, tmp)
@@ -241,6 +246,9 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 				back = k.backwardCLCached
 			}
 			back(a, w.dy[r0*C:(r0+nr)*C], w.x[r0*C:(r0+nr)*C], nr, C, C, w.smean, tmp)
+			if w.reducedSlabs {
+				w.reduceSlab(u, 3)
+			}
 			return
 		}
 		w.slabChansCF(u, acc, tmp)
@@ -666,13 +674,10 @@ func (w *workspace) slabTotals(o op, nq int) [3][]float64 {
 		// Backward 1.93-2.08 -> 2.24-2.69; Backward of 256x1024, whose two
 		// slabs split evenly either way, 2.27-2.36 -> 2.24-2.62).
 		n := slabsCL(s)
-		w.part = grow64(&w.part64, n*nq*phases*C)
+		w.growSlabs(n, nq)
 		w.exec(o, n)
 		for j := range n {
-			a := w.slabPart(j, nq)
-			for q := range nq {
-				w.k.addPhases(t[q][:C], a[q*phases*C:], C)
-			}
+			w.addSlab(t[:nq], j, 0, C)
 		}
 		return t
 	}
@@ -696,6 +701,69 @@ func (w *workspace) slabTotals(o op, nq int) [3][]float64 {
 func (w *workspace) slabPart(j, nq int) []float64 {
 	n := nq * phases * w.s.C
 	return w.part[j*n : (j+1)*n]
+}
+
+// growSlabs sizes w.part for n slabs of nq quantities of a row-major
+// batch and, when the call has several workers, w.slabNums, whose
+// numbers those workers then fill (reduceSlab).
+func (w *workspace) growSlabs(n, nq int) {
+	w.part = grow64(&w.part64, n*nq*phases*w.s.C)
+	w.reducedSlabs = w.run.Workers() > 1
+	if w.reducedSlabs {
+		w.slabNums = grow64(&w.slabNum64, n*nq*w.s.C)
+	}
+}
+
+// slabNum holds the numbers of slab j of a row-major batch (reduceSlab):
+// quantity q of channel c at [q*C+c].
+func (w *workspace) slabNum(j, nq int) []float64 {
+	n := nq * w.s.C
+	return w.slabNums[j*n : (j+1)*n]
+}
+
+// reduceSlab adds the phase lanes of slab j (slabPart) in AddPhases' tree
+// into slabNum(j), from 0, on the worker that has just summed the slab.
+// The per-channel work that adds the slabs up runs on one goroutine: with
+// several workers it then reads nq*C numbers of each slab, not four times
+// as many phase lanes that another core wrote. Train on two workers
+// spent 9.3-10.7 us in that work on 256x1024 and 8.3-8.7 with it,
+// 6.5-8.3 and 6.0-6.9 on 8x512x7x7 channels last (temporary timers, old
+// and new code alternating, three runs, 2026-12-07). On one worker the
+// lanes are added where they are: the extra pass cost 2-3 us there.
+func (w *workspace) reduceSlab(j, nq int) {
+	a, v := w.slabPart(j, nq), w.slabNum(j, nq)
+	C := w.s.C
+	clear(v)
+	for q := range nq {
+		w.k.addPhases(v[q*C:(q+1)*C], a[q*phases*C:], C)
+	}
+}
+
+// addSlab adds slab j's sums of channels [c0, c1) to the totals t[q]
+// (quantity q, indexed from c0), in AddPhases' tree: from the phase lanes,
+// or from the slab's numbers where the workers made them. Called for j =
+// 0, 1, ... on totals set to 0, both give the same bits: a slab's number
+// is 0 + its tree, which differs from the tree only where that is -0
+// (the number is then +0), and a total that starts at +0 is never -0, so
+// adding either zero leaves it as it is.
+func (w *workspace) addSlab(t [][]float64, j, c0, c1 int) {
+	C := w.s.C
+	nq := len(t)
+	if !w.reducedSlabs {
+		a := w.slabPart(j, nq)
+		for q, tq := range t {
+			w.k.addPhases(tq[:c1-c0], a[q*phases*C+c0:], C)
+		}
+		return
+	}
+	v := w.slabNum(j, nq)
+	for q, tq := range t {
+		vq := v[q*C+c0 : q*C+c1]
+		tq = tq[:len(vq)]
+		for i, x := range vq {
+			tq[i] += x
+		}
+	}
 }
 
 // applyAll runs op (opApply or opBackApply) over every chunk of the batch.

@@ -10,6 +10,7 @@ type workspace struct {
 	task func(int) // w.runPart, bound once
 
 	acc64, part64 []float64
+	slabNum64     []float64
 	sum64, sq64   []float64
 	aux64         []float64
 	mean64, var64 []float64
