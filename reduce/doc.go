@@ -55,7 +55,10 @@
 // traffic; unblocked, its rows split, when its x and dy come to at most
 // rowSplitBytes per worker), and element-wise chunks. Slab results are
 // stored per slab and added in slab order after all have run, so the bits
-// do not depend on the Runner.
+// do not depend on the Runner (with several workers, each row-major slab's
+// worker reduces its phase lanes to the slab's numbers itself, so that
+// the goroutine that adds the slabs up reads fewer of another core's
+// bytes).
 // Pool gives worker w of k the w-th k-th of the units first (the same part
 // of a batch on every call, so it stays in that core's cache), then lets
 // it steal; its idle workers poll an atomic sequence number for a while
