@@ -69,10 +69,11 @@ func BenchmarkCopy(b *testing.B) {
 // the last-level cache: copy() of one buffer back to back (cache=warm: its
 // source is what the last call read), and after copying other data of
 // twice the last-level cache as CPUID reports it, at least 128 MB, outside
-// the timer (cache=evicted: the source comes from memory). bnbench and
-// bench/compare time copy() back to back, so where a tensor fits the
-// cache that copy() finds, and the op's own operands together do not,
-// the ratio to copy() grows by the difference. On this project's Intel VM
+// the timer (cache=evicted: the source comes from memory). bench/compare
+// times copy() several times in a row, and bnbench right after the op,
+// which has just read the same x; so where a tensor fits the cache that
+// copy() finds, and the op's own operands together do not, the ratio to
+// copy() grows by the difference. On this project's Intel VM
 // (three runs, 2026-12-07) 4 to 64 MB copied at 31-50 GB/s warm and 18-22
 // evicted, 103 and 205 MB at 13-19 GB/s either way.
 func BenchmarkCopyEvicted(b *testing.B) {
