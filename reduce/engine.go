@@ -672,7 +672,15 @@ func (w *workspace) slabTotals(o op, nq int) [3][]float64 {
 		// slower (bnbench -goroutines 2, AVX-512, Intel Xeon, three
 		// alternating pairs: Train 1.63-1.79x copy() -> 1.79-1.85,
 		// Backward 1.93-2.08 -> 2.24-2.69; Backward of 256x1024, whose two
-		// slabs split evenly either way, 2.27-2.36 -> 2.24-2.62).
+		// slabs split evenly either way, 2.27-2.36 -> 2.24-2.62). So was
+		// one task a worker of equal rows, whole slabs and the one slab
+		// where the shares meet cut by channels (8x512x7x7: slab 0 and
+		// channels 0-271 of slab 1 against the rest, 196 rows each; the
+		// kernels take 3.5-3.8 us a slab either way, hot): on two workers
+		// Train's slab pass took 12.7-13.8 us against 11.7-12.5, and the
+		// whole Train 36.9-40.8 against 35.3-38.2 (temporary timers, the
+		// two alternating in one process, eight pairs, 2026-12-07). The
+		// helper starts later than the caller, and the short share hid it.
 		n := slabsCL(s)
 		w.growSlabs(n, nq)
 		w.exec(o, n)
