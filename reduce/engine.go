@@ -680,7 +680,8 @@ func (w *workspace) slabTotals(o op, nq int) [3][]float64 {
 		// Train's slab pass took 12.7-13.8 us against 11.7-12.5, and the
 		// whole Train 36.9-40.8 against 35.3-38.2 (temporary timers, the
 		// two alternating in one process, eight pairs, 2026-12-07). The
-		// helper starts later than the caller, and the short share hid it.
+		// helper joins after the caller has started, which the short share
+		// hid (a guess, not measured).
 		n := slabsCL(s)
 		w.growSlabs(n, nq)
 		w.exec(o, n)
