@@ -679,7 +679,8 @@ func (w *workspace) slabTotals(o op, nq int) [3][]float64 {
 		// kernels take 3.5-3.8 us a slab either way, hot): on two workers
 		// Train's slab pass took 12.7-13.8 us against 11.7-12.5, and the
 		// whole Train 36.9-40.8 against 35.3-38.2 (temporary timers, the
-		// two alternating in one process, eight pairs, 2026-12-07). The
+		// two alternating in one process, eight pairs, 2026-12-07; the
+		// split's first call of the eight, 20.4 and 59.5 us, left out). The
 		// helper joins after the caller has started, which the short share
 		// hid (a guess, not measured).
 		n := slabsCL(s)
