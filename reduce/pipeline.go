@@ -466,6 +466,15 @@ func (w *workspace) backFusedGroups(u int, acc []float64) {
 // 32x64x56x56 2.19-2.20x copy() unpaired, 1.93-2.04 paired;
 // 64x128x56x56 2.23-2.24 and 1.98-2.08; 16x32x112x112 2.11-2.19 and
 // 1.79-1.89; AVX2 32x64x56x56 2.23-2.28 and 1.99-2.12 (two pairs).
+//
+// The apply walks the pairs in the order the sums read them. Walked the
+// other way, last pair first, its re-reads meet the pairs the sums read
+// last, which may still be in L2; that changed little (a temporary test,
+// 2026-12-07, AVX-512: three calls back to back against three copy(),
+// the two orders alternating, medians of 30 rounds): 32x64x56x56 1.91x
+// copy() in order and 1.92 reversed, 16x32x112x112 2.07 and 2.00,
+// 64x128x56x56 (12 rounds) 1.86 and 1.82; from memory (tune harness,
+// TUNE_COLD=1, three runs) 32x64x56x56 1.45-1.60 and 1.50-1.61.
 func (w *workspace) backPairGroups(u int, acc []float64) {
 	s, k := w.s, w.k
 	stride := s.C * s.S
