@@ -13,7 +13,8 @@ import (
 // again with the fastest tier's channels-first backward sums (one run
 // each), and reports GB/s: how much one core reads at L2 speed. The
 // pipelined channels-first Backward re-reads a channel's x and dy from L2
-// only if they stay there; README's Intel section quotes this sweep.
+// only if they stay there; bench/MEASUREMENTS.md quotes this sweep
+// (README's performance section as it stood at b8c508f).
 func BenchmarkSumsBySize(b *testing.B) {
 	im := fastestTier(b)
 	for _, kb := range []int{256, 512, 768, 1024, 1536, 2048, 3072, 8192} {
@@ -82,8 +83,8 @@ func BenchmarkBlockPlacement(b *testing.B) {
 // call (blocks of seven calls, the median of each block), each against
 // copy() of the tensor: the sums of every channel, the non-temporal apply
 // alone, and one channel at a time summed then applied (whose apply would
-// re-read the channel's 803 KB of x and dy from L2). README's Intel
-// section quotes it.
+// re-read the channel's 803 KB of x and dy from L2). bench/MEASUREMENTS.md
+// quotes it (README's performance section as it stood at b8c508f).
 func BenchmarkBackwardRepeated(b *testing.B) {
 	im := fastestTier(b)
 	const N, C, S = 32, 64, 3136
