@@ -5,7 +5,7 @@
 package asm
 
 // applyCFAVX2 is the AVX2 form of fallback.ApplyCF, with the same bits.
-// y may be the very same slice as x. It stores with ordinary stores.
+// y may be the very same slice as x. It stores with ordinary stores, and walks runs of 16 to 255 values sample by sample.
 //
 //go:noescape
 func applyCFAVX2(y []float32, x []float32, n int, c int, s int, stride int, p []float32)

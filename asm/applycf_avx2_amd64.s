@@ -73,18 +73,24 @@ GLOBL applyCFAVX2Masks<>(SB), RODATA|NOPTR, $256
 // func applyCFAVX2(y []float32, x []float32, n int, c int, s int, stride int, p []float32)
 // Requires: AVX
 TEXT ·applyCFAVX2(SB), NOSPLIT, $0-104
-	MOVQ    y_base+0(FP), AX
-	MOVQ    x_base+24(FP), CX
-	MOVQ    p_base+80(FP), DX
-	MOVQ    n+48(FP), BX
-	TESTQ   BX, BX
-	JZ      applyCFAVX2_done
-	MOVQ    s+64(FP), SI
-	TESTQ   SI, SI
-	JZ      applyCFAVX2_done
-	CMPQ    c+56(FP), $0x00
-	JLE     applyCFAVX2_done
-	LEAQ    applyCFAVX2Masks<>+0(SB), R9
+	MOVQ  y_base+0(FP), AX
+	MOVQ  x_base+24(FP), CX
+	MOVQ  p_base+80(FP), DX
+	MOVQ  n+48(FP), BX
+	TESTQ BX, BX
+	JZ    applyCFAVX2_done
+	MOVQ  s+64(FP), SI
+	TESTQ SI, SI
+	JZ    applyCFAVX2_done
+	CMPQ  c+56(FP), $0x00
+	JLE   applyCFAVX2_done
+	LEAQ  applyCFAVX2Masks<>+0(SB), R9
+	CMPQ  SI, $0x10
+	JL    applyCFAVX2_runs
+	CMPQ  SI, $0x00000100
+	JL    applyCFAVX2_short
+
+applyCFAVX2_runs:
 	MOVQ    SI, DI
 	SHRQ    $0x05, DI
 	MOVQ    SI, R8
@@ -176,6 +182,218 @@ applyCFAVX2_next:
 	LEAQ (R9)(R12*4), R9
 	DECQ BX
 	JNZ  applyCFAVX2_sample
+	JMP  applyCFAVX2_done
+
+applyCFAVX2_short:
+	XORQ SI, SI
+
+applyCFAVX2_shortsample:
+	MOVQ         SI, R10
+	MOVQ         DX, R11
+	MOVQ         s+64(FP), DI
+	MOVQ         c+56(FP), R8
+	IMULQ        DI, R8
+	VBROADCASTSS (R11), Y1
+	VBROADCASTSS 4(R11), Y2
+	VBROADCASTSS 8(R11), Y3
+	VBROADCASTSS 12(R11), Y4
+
+	// Head: h = min(c*s, values up to the output's next 64-byte line), in steps of at most W.
+	LEAQ (AX)(R10*1), R13
+	NEGQ R13
+	ANDQ $0x3f, R13
+	SHRQ $0x02, R13
+	CMPQ R13, R8
+	JLE  applyCFAVX2_shortheadlen
+	MOVQ R8, R13
+
+applyCFAVX2_shortheadlen:
+	TESTQ R13, R13
+	JZ    applyCFAVX2_shortfull
+	MOVQ  R13, R14
+	CMPQ  R14, $0x08
+	JLE   applyCFAVX2_shortheadpart
+	MOVQ  $0x00000008, R14
+
+applyCFAVX2_shortheadpart:
+	SUBQ         R14, R13
+	MOVQ         R14, R12
+	NEGQ         R12
+	VMOVDQU      128(R9)(R12*4), Y5
+	CMPQ         DI, R14
+	JGE          applyCFAVX2_shortone1
+	MOVQ         DI, R12
+	NEGQ         R12
+	VMOVDQU      128(R9)(R12*4), Y0
+	VBROADCASTSS 32(R11), Y6
+	VBLENDVPS    Y0, Y1, Y6, Y1
+	VBROADCASTSS 36(R11), Y6
+	VBLENDVPS    Y0, Y2, Y6, Y2
+	VBROADCASTSS 40(R11), Y6
+	VBLENDVPS    Y0, Y3, Y6, Y3
+	VBROADCASTSS 44(R11), Y6
+	VBLENDVPS    Y0, Y4, Y6, Y4
+
+applyCFAVX2_shortone1:
+	VMASKMOVPS   (CX)(R10*1), Y5, Y0
+	VSUBPS       Y1, Y0, Y0
+	VSUBPS       Y2, Y0, Y0
+	VMULPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMASKMOVPS   Y0, Y5, (AX)(R10*1)
+	LEAQ         (R10)(R14*4), R10
+	SUBQ         R14, R8
+	SUBQ         R14, DI
+	JG           applyCFAVX2_shortstepped1
+	ADDQ         s+64(FP), DI
+	ADDQ         $0x20, R11
+	TESTQ        R8, R8
+	JZ           applyCFAVX2_shortstepped1
+	VBROADCASTSS (R11), Y1
+	VBROADCASTSS 4(R11), Y2
+	VBROADCASTSS 8(R11), Y3
+	VBROADCASTSS 12(R11), Y4
+
+applyCFAVX2_shortstepped1:
+	TESTQ        R13, R13
+	JZ           applyCFAVX2_shortfull
+	MOVQ         R13, R14
+	SUBQ         R14, R13
+	MOVQ         R14, R12
+	NEGQ         R12
+	VMOVDQU      128(R9)(R12*4), Y5
+	CMPQ         DI, R14
+	JGE          applyCFAVX2_shortone2
+	MOVQ         DI, R12
+	NEGQ         R12
+	VMOVDQU      128(R9)(R12*4), Y0
+	VBROADCASTSS 32(R11), Y6
+	VBLENDVPS    Y0, Y1, Y6, Y1
+	VBROADCASTSS 36(R11), Y6
+	VBLENDVPS    Y0, Y2, Y6, Y2
+	VBROADCASTSS 40(R11), Y6
+	VBLENDVPS    Y0, Y3, Y6, Y3
+	VBROADCASTSS 44(R11), Y6
+	VBLENDVPS    Y0, Y4, Y6, Y4
+
+applyCFAVX2_shortone2:
+	VMASKMOVPS   (CX)(R10*1), Y5, Y0
+	VSUBPS       Y1, Y0, Y0
+	VSUBPS       Y2, Y0, Y0
+	VMULPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMASKMOVPS   Y0, Y5, (AX)(R10*1)
+	LEAQ         (R10)(R14*4), R10
+	SUBQ         R14, R8
+	SUBQ         R14, DI
+	JG           applyCFAVX2_shortstepped2
+	ADDQ         s+64(FP), DI
+	ADDQ         $0x20, R11
+	TESTQ        R8, R8
+	JZ           applyCFAVX2_shortstepped2
+	VBROADCASTSS (R11), Y1
+	VBROADCASTSS 4(R11), Y2
+	VBROADCASTSS 8(R11), Y3
+	VBROADCASTSS 12(R11), Y4
+
+applyCFAVX2_shortstepped2:
+	// Whole vectors; a vector that crosses into the next channel mixes the parameters.
+applyCFAVX2_shortfull:
+	CMPQ    R8, $0x08
+	JL      applyCFAVX2_shorttail
+	CMPQ    DI, $0x08
+	JLE     applyCFAVX2_shortedge
+	VMOVUPS (CX)(R10*1), Y0
+	VSUBPS  Y1, Y0, Y0
+	VSUBPS  Y2, Y0, Y0
+	VMULPS  Y3, Y0, Y0
+	VADDPS  Y4, Y0, Y0
+	VMOVUPS Y0, (AX)(R10*1)
+	ADDQ    $0x20, R10
+	SUBQ    $0x08, DI
+	SUBQ    $0x08, R8
+	JMP     applyCFAVX2_shortfull
+
+applyCFAVX2_shortedge:
+	JE           applyCFAVX2_shortends
+	MOVQ         DI, R12
+	NEGQ         R12
+	VMOVDQU      128(R9)(R12*4), Y0
+	VBROADCASTSS 32(R11), Y5
+	VBLENDVPS    Y0, Y1, Y5, Y1
+	VBROADCASTSS 36(R11), Y5
+	VBLENDVPS    Y0, Y2, Y5, Y2
+	VBROADCASTSS 40(R11), Y5
+	VBLENDVPS    Y0, Y3, Y5, Y3
+	VBROADCASTSS 44(R11), Y5
+	VBLENDVPS    Y0, Y4, Y5, Y4
+
+applyCFAVX2_shortends:
+	VMOVUPS      (CX)(R10*1), Y0
+	VSUBPS       Y1, Y0, Y0
+	VSUBPS       Y2, Y0, Y0
+	VMULPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMOVUPS      Y0, (AX)(R10*1)
+	ADDQ         $0x20, R10
+	SUBQ         $0x08, R8
+	SUBQ         $0x08, DI
+	ADDQ         s+64(FP), DI
+	ADDQ         $0x20, R11
+	TESTQ        R8, R8
+	JZ           applyCFAVX2_shortnext
+	VBROADCASTSS (R11), Y1
+	VBROADCASTSS 4(R11), Y2
+	VBROADCASTSS 8(R11), Y3
+	VBROADCASTSS 12(R11), Y4
+	JMP          applyCFAVX2_shortfull
+
+applyCFAVX2_shorttail:
+	TESTQ        R8, R8
+	JZ           applyCFAVX2_shortnext
+	MOVQ         R8, R12
+	NEGQ         R12
+	VMOVDQU      128(R9)(R12*4), Y5
+	CMPQ         DI, R8
+	JGE          applyCFAVX2_shortone3
+	MOVQ         DI, R12
+	NEGQ         R12
+	VMOVDQU      128(R9)(R12*4), Y0
+	VBROADCASTSS 32(R11), Y6
+	VBLENDVPS    Y0, Y1, Y6, Y1
+	VBROADCASTSS 36(R11), Y6
+	VBLENDVPS    Y0, Y2, Y6, Y2
+	VBROADCASTSS 40(R11), Y6
+	VBLENDVPS    Y0, Y3, Y6, Y3
+	VBROADCASTSS 44(R11), Y6
+	VBLENDVPS    Y0, Y4, Y6, Y4
+
+applyCFAVX2_shortone3:
+	VMASKMOVPS   (CX)(R10*1), Y5, Y0
+	VSUBPS       Y1, Y0, Y0
+	VSUBPS       Y2, Y0, Y0
+	VMULPS       Y3, Y0, Y0
+	VADDPS       Y4, Y0, Y0
+	VMASKMOVPS   Y0, Y5, (AX)(R10*1)
+	LEAQ         (R10)(R8*4), R10
+	SUBQ         R8, R8
+	SUBQ         R8, DI
+	JG           applyCFAVX2_shortstepped3
+	ADDQ         s+64(FP), DI
+	ADDQ         $0x20, R11
+	TESTQ        R8, R8
+	JZ           applyCFAVX2_shortstepped3
+	VBROADCASTSS (R11), Y1
+	VBROADCASTSS 4(R11), Y2
+	VBROADCASTSS 8(R11), Y3
+	VBROADCASTSS 12(R11), Y4
+
+applyCFAVX2_shortstepped3:
+applyCFAVX2_shortnext:
+	MOVQ stride+72(FP), R12
+	LEAQ (SI)(R12*4), SI
+	DECQ BX
+	JNZ  applyCFAVX2_shortsample
 
 applyCFAVX2_done:
 	VZEROUPPER

@@ -53,6 +53,12 @@ TEXT ·applyCFAVX512(SB), NOSPLIT, $0-104
 	CMPQ  c+56(FP), $0x00
 	JLE   applyCFAVX512_done
 	LEAQ  applyCFAVX512Masks<>+0(SB), R9
+	CMPQ  SI, $0x10
+	JL    applyCFAVX512_runs
+	CMPQ  SI, $0x00000100
+	JL    applyCFAVX512_short
+
+applyCFAVX512_runs:
 	MOVQ  SI, DI
 	SHRQ  $0x06, DI
 	MOVQ  SI, R8
@@ -142,6 +148,161 @@ applyCFAVX512_next:
 	LEAQ (R9)(R12*4), R9
 	DECQ BX
 	JNZ  applyCFAVX512_sample
+	JMP  applyCFAVX512_done
+
+applyCFAVX512_short:
+	XORQ SI, SI
+
+applyCFAVX512_shortsample:
+	MOVQ         SI, R10
+	MOVQ         DX, R11
+	MOVQ         s+64(FP), DI
+	MOVQ         c+56(FP), R8
+	IMULQ        DI, R8
+	VBROADCASTSS (R11), Z0
+	VBROADCASTSS 4(R11), Z1
+	VBROADCASTSS 8(R11), Z2
+	VBROADCASTSS 12(R11), Z3
+
+	// Head: h = min(c*s, values up to the output's next 64-byte line), in steps of at most W.
+	LEAQ (AX)(R10*1), R12
+	NEGQ R12
+	ANDQ $0x3f, R12
+	SHRQ $0x02, R12
+	CMPQ R12, R8
+	JLE  applyCFAVX512_shortheadlen
+	MOVQ R8, R12
+
+applyCFAVX512_shortheadlen:
+	TESTQ        R12, R12
+	JZ           applyCFAVX512_shortfull
+	MOVQ         R12, R13
+	SUBQ         R13, R12
+	KMOVW        (R9)(R13*4), K2
+	CMPQ         DI, R13
+	JGE          applyCFAVX512_shortone1
+	KMOVW        (R9)(DI*4), K1
+	VBROADCASTSS 32(R11), Z4
+	VBLENDMPS    Z0, Z4, K1, Z0
+	VBROADCASTSS 36(R11), Z4
+	VBLENDMPS    Z1, Z4, K1, Z1
+	VBROADCASTSS 40(R11), Z4
+	VBLENDMPS    Z2, Z4, K1, Z2
+	VBROADCASTSS 44(R11), Z4
+	VBLENDMPS    Z3, Z4, K1, Z3
+
+applyCFAVX512_shortone1:
+	VMOVUPS.Z    (CX)(R10*1), K2, Z4
+	VSUBPS       Z0, Z4, Z4
+	VSUBPS       Z1, Z4, Z4
+	VMULPS       Z2, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K2, (AX)(R10*1)
+	LEAQ         (R10)(R13*4), R10
+	SUBQ         R13, R8
+	SUBQ         R13, DI
+	JG           applyCFAVX512_shortstepped1
+	ADDQ         s+64(FP), DI
+	ADDQ         $0x20, R11
+	TESTQ        R8, R8
+	JZ           applyCFAVX512_shortstepped1
+	VBROADCASTSS (R11), Z0
+	VBROADCASTSS 4(R11), Z1
+	VBROADCASTSS 8(R11), Z2
+	VBROADCASTSS 12(R11), Z3
+
+applyCFAVX512_shortstepped1:
+	// Whole vectors; a vector that crosses into the next channel mixes the parameters.
+applyCFAVX512_shortfull:
+	CMPQ    R8, $0x10
+	JL      applyCFAVX512_shorttail
+	CMPQ    DI, $0x10
+	JLE     applyCFAVX512_shortedge
+	VMOVUPS (CX)(R10*1), Z4
+	VSUBPS  Z0, Z4, Z4
+	VSUBPS  Z1, Z4, Z4
+	VMULPS  Z2, Z4, Z4
+	VADDPS  Z3, Z4, Z4
+	VMOVUPS Z4, (AX)(R10*1)
+	ADDQ    $0x40, R10
+	SUBQ    $0x10, DI
+	SUBQ    $0x10, R8
+	JMP     applyCFAVX512_shortfull
+
+applyCFAVX512_shortedge:
+	JE           applyCFAVX512_shortends
+	KMOVW        (R9)(DI*4), K1
+	VBROADCASTSS 32(R11), Z4
+	VBLENDMPS    Z0, Z4, K1, Z0
+	VBROADCASTSS 36(R11), Z4
+	VBLENDMPS    Z1, Z4, K1, Z1
+	VBROADCASTSS 40(R11), Z4
+	VBLENDMPS    Z2, Z4, K1, Z2
+	VBROADCASTSS 44(R11), Z4
+	VBLENDMPS    Z3, Z4, K1, Z3
+
+applyCFAVX512_shortends:
+	VMOVUPS      (CX)(R10*1), Z4
+	VSUBPS       Z0, Z4, Z4
+	VSUBPS       Z1, Z4, Z4
+	VMULPS       Z2, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, (AX)(R10*1)
+	ADDQ         $0x40, R10
+	SUBQ         $0x10, R8
+	SUBQ         $0x10, DI
+	ADDQ         s+64(FP), DI
+	ADDQ         $0x20, R11
+	TESTQ        R8, R8
+	JZ           applyCFAVX512_shortnext
+	VBROADCASTSS (R11), Z0
+	VBROADCASTSS 4(R11), Z1
+	VBROADCASTSS 8(R11), Z2
+	VBROADCASTSS 12(R11), Z3
+	JMP          applyCFAVX512_shortfull
+
+applyCFAVX512_shorttail:
+	TESTQ        R8, R8
+	JZ           applyCFAVX512_shortnext
+	KMOVW        (R9)(R8*4), K2
+	CMPQ         DI, R8
+	JGE          applyCFAVX512_shortone2
+	KMOVW        (R9)(DI*4), K1
+	VBROADCASTSS 32(R11), Z4
+	VBLENDMPS    Z0, Z4, K1, Z0
+	VBROADCASTSS 36(R11), Z4
+	VBLENDMPS    Z1, Z4, K1, Z1
+	VBROADCASTSS 40(R11), Z4
+	VBLENDMPS    Z2, Z4, K1, Z2
+	VBROADCASTSS 44(R11), Z4
+	VBLENDMPS    Z3, Z4, K1, Z3
+
+applyCFAVX512_shortone2:
+	VMOVUPS.Z    (CX)(R10*1), K2, Z4
+	VSUBPS       Z0, Z4, Z4
+	VSUBPS       Z1, Z4, Z4
+	VMULPS       Z2, Z4, Z4
+	VADDPS       Z3, Z4, Z4
+	VMOVUPS      Z4, K2, (AX)(R10*1)
+	LEAQ         (R10)(R8*4), R10
+	SUBQ         R8, R8
+	SUBQ         R8, DI
+	JG           applyCFAVX512_shortstepped2
+	ADDQ         s+64(FP), DI
+	ADDQ         $0x20, R11
+	TESTQ        R8, R8
+	JZ           applyCFAVX512_shortstepped2
+	VBROADCASTSS (R11), Z0
+	VBROADCASTSS 4(R11), Z1
+	VBROADCASTSS 8(R11), Z2
+	VBROADCASTSS 12(R11), Z3
+
+applyCFAVX512_shortstepped2:
+applyCFAVX512_shortnext:
+	MOVQ stride+72(FP), DI
+	LEAQ (SI)(DI*4), SI
+	DECQ BX
+	JNZ  applyCFAVX512_shortsample
 
 applyCFAVX512_done:
 	VZEROUPPER

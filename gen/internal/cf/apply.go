@@ -41,13 +41,15 @@ const unroll = 4
 // line, the ordinary way (one masked zmm, or two masked ymm for AVX2),
 // and splits the rest of the run from there; masked tails use ordinary
 // stores too. Runs of ShortRunMin to ShortRunMax-1 values take the nt
-// form sample by sample instead (shortRuns).
+// form, and ApplyCF's ordinary-store form, sample by sample instead
+// (shortRuns; walksShortRuns).
 //
 // One offset register walks the block: run (i, j) starts at byte offset
 // 4*(i*stride + j*s), right after run (i, j-1). Each run broadcasts its
 // channel's parameters once, then runs unroll-vector iterations, single
 // vectors, and one masked vector for the last s % W values.
 func elementwise(isa ISA, backward, nt bool) {
+	walk := walksShortRuns(backward, nt)
 	var sig, prefix string
 	var np int
 	if backward {
@@ -66,6 +68,9 @@ func elementwise(isa ISA, backward, nt bool) {
 	TEXT(name, NOSPLIT, sig)
 	Pragma("noescape")
 	ntDoc := "It stores with ordinary stores."
+	if walk && !nt {
+		ntDoc = fmt.Sprintf("It stores with ordinary stores, and walks runs of %d to %d values sample by sample.", ShortRunMin, ShortRunMax-1)
+	}
 	if nt {
 		ntDoc = fmt.Sprintf("It stores full vectors non-temporally, from each run's first 64-byte boundary of the output on (runs of %d to %d values: from each sample's).", ShortRunMin, ShortRunMax-1)
 	}
@@ -107,7 +112,7 @@ func elementwise(isa ISA, backward, nt bool) {
 	t := s
 	tb := Mem{Base: GP64()}
 	LEAQ(tab, tb.Base)
-	if nt {
+	if walk {
 		CMPQ(s, U8(ShortRunMin))
 		JL(LabelRef(lbl(name, "runs")))
 		CMPQ(s, U32(ShortRunMax))
@@ -261,7 +266,7 @@ func elementwise(isa ISA, backward, nt bool) {
 	LEAQ(Mem{Base: off, Index: t, Scale: 4}, off)
 
 	nextRun(name, pcur, cnt, rowOff, pc, n)
-	if nt {
+	if walk {
 		JMP(LabelRef(lbl(name, "done")))
 		shortRuns(isa, name, out, pp, n, off, params, tb, mask, vecMask)
 	}
@@ -296,15 +301,34 @@ const (
 // (8x512x7x7, 32x2048x7x7 and 256x512x7x7, a temporary benchmark, medians
 // of 100), ApplyCFNT took 1.91-2.11x copy() that way, against 1.26-1.49
 // with ordinary stores throughout and 0.96-1.10 here (AVX-512; AVX2
-// 1.08-1.16). In cache the plain kernels keep their run-by-run walk: this
-// one gained little there on AVX-512 and lost on AVX2 (bnbench Infer of
-// 8x512x7x7 1.23-1.25x copy() -> 1.29-1.33).
-// A temporary ordinary-store form of this walk (2026-12-07; 8x512x7x7
-// channels first in cache, the whole tensor per op, medians of 2000
-// alternating calls, three runs) took the normalization from 1.10 to
-// 1.06x copy() in one call and from 1.15-1.27 to 1.23-1.34 in calls of 8
-// channels, and Backward's apply from 1.68-1.71 to 1.65-1.68 and from
-// 1.80-2.00 to 1.88-1.99 (AVX2 level or slower): not kept.
+// 1.08-1.16).
+//
+// ApplyCF's ordinary-store form walks short runs this way too
+// (walksShortRuns): every whole vector then fills one 64-byte line of
+// the output, where a run-by-run walk writes most lines in two parts
+// (a run's last vector and the next run's first) and loads and stores
+// across line boundaries. It pays where the output is not in L1 or L2
+// when the call starts, as in a network, where y is the next layer's
+// input and was last written long before. bnbench, channels first,
+// three alternating pairs of binaries (2026-12-07, about 20:58 UTC):
+// Infer of 8x512x7x7 took 1.50-1.53x copy() run by run and 1.28-1.31
+// walked (AVX2 1.46-1.54 and 1.38-1.42), of 16x64x14x14 1.24-1.31 and
+// 1.12-1.16 (AVX2 1.22-1.27 and 1.20); Train of 8x512x7x7 2.59-2.73
+// and 2.37-2.49 (AVX2 2.93-3.14 and 2.84-3.00), of 16x64x14x14
+// 2.01-2.07 and 1.89-1.98; runs outside 16-255 values level. Infer
+// alternating with a copy() into a third buffer (a temporary test, 400
+// rounds, medians): 8x512x7x7 1.46 -> 1.11, runs of 47, 52, 56, 57, 63
+// and 65 values 1.29-1.46 -> 1.13-1.17, runs of 48 and 64 (whole lines
+// already) 1.17 -> 1.16-1.19. With the output kept in L2 between calls
+// (the kernel alone, back to back) the two walks were level or a few
+// percent apart, as an earlier trial of this form found that day (the
+// normalization of 8x512x7x7 1.10 -> 1.06x copy() in one call, and
+// 1.15-1.27 -> 1.23-1.34 in calls of 8 channels; Train's calls there
+// take groups of 334 channels, Infer's the whole batch). Backward's
+// apply keeps its run-by-run walk: walked, Backward of 8x512x7x7 moved
+// from 3.48-3.95 to 3.27-3.98 in three pairs and was level in five more
+// (medians 3.69 and 3.67), 16x64x14x14 likewise (3.39-3.92 -> 3.23-3.49,
+// then 3.60 and 3.82).
 //
 // rem holds the values left in the current channel (1..s), left those
 // left in the sample, pcur the current channel's parameters.
@@ -636,3 +660,10 @@ func wholeVectors(isa ISA, name, after string, off, cnt Register, nbig, nrest Op
 	DECQ(cnt)
 	JNZ(LabelRef(lbl(name, "vector")))
 }
+
+// walksShortRuns reports whether an element-wise kernel walks runs of
+// ShortRunMin to ShortRunMax-1 values sample by sample (shortRuns): the
+// non-temporal forms, whose stores need whole lines, and ApplyCF's
+// ordinary-store form, which measured faster so (shortRuns has the
+// numbers).
+func walksShortRuns(backward, nt bool) bool { return nt || !backward }
