@@ -58,9 +58,10 @@ const NTAlign = 64
 
 // ShortRunMinCF and ShortRunMaxCF bound the channels-first run lengths
 // (ShortRunMinCF <= s < ShortRunMaxCF) that the non-temporal element-wise
-// kernels walk sample by sample, each sample's runs as one stretch of
-// whole vectors whose parameters change at the channel boundaries: they
-// store whole lines on such runs wherever a sample starts.
+// kernels, and ApplyCF's ordinary-store form, walk sample by sample, each
+// sample's runs as one stretch of whole vectors whose parameters change
+// at the channel boundaries: they store whole lines on such runs wherever
+// a sample starts.
 const (
 	ShortRunMinCF = 16
 	ShortRunMaxCF = 256

@@ -111,9 +111,10 @@ func main() {
 	b.WriteString("const NTAlign = 64\n\n")
 	b.WriteString("// ShortRunMinCF and ShortRunMaxCF bound the channels-first run lengths\n")
 	b.WriteString("// (ShortRunMinCF <= s < ShortRunMaxCF) that the non-temporal element-wise\n")
-	b.WriteString("// kernels walk sample by sample, each sample's runs as one stretch of\n")
-	b.WriteString("// whole vectors whose parameters change at the channel boundaries: they\n")
-	b.WriteString("// store whole lines on such runs wherever a sample starts.\n")
+	b.WriteString("// kernels, and ApplyCF's ordinary-store form, walk sample by sample, each\n")
+	b.WriteString("// sample's runs as one stretch of whole vectors whose parameters change\n")
+	b.WriteString("// at the channel boundaries: they store whole lines on such runs wherever\n")
+	b.WriteString("// a sample starts.\n")
 	fmt.Fprintf(&b, "const (\nShortRunMinCF = %d\nShortRunMaxCF = %d\n)\n", cf.ShortRunMin, cf.ShortRunMax)
 	write(filepath.Join(*dir, "impl.go"), b.Bytes())
 
