@@ -142,10 +142,11 @@
 // of memory at once, which one core streams faster than one: channels
 // first, whole-batch calls on runs of whole lines take samples i and
 // i + N/2 in one loop (pairing); channels last, every call walks the two
-// halves of its rows in lockstep. Below 8 MiB, the channels-first
-// normalization of Train and Infer walks runs of asm.ShortRunMinCF to
-// asm.ShortRunMaxCF-1 values sample by sample too, with ordinary stores,
-// each whole vector then filling one line. None of this changes
+// halves of its rows in lockstep. Where it stores the ordinary way
+// (smaller outputs, or in place), the channels-first normalization of
+// Train and Infer walks runs of asm.ShortRunMinCF to asm.ShortRunMaxCF-1
+// values sample by sample too, each whole vector then filling one line.
+// None of this changes
 // the arithmetic. Rows of more than 1024 channels are normalized in
 // column blocks of 512 channels, so that a block's parameters stay in L1.
 //
