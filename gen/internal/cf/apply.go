@@ -328,7 +328,10 @@ const (
 // apply keeps its run-by-run walk: walked, Backward of 8x512x7x7 moved
 // from 3.48-3.95 to 3.27-3.98 in three pairs and was level in five more
 // (medians 3.69 and 3.67), 16x64x14x14 likewise (3.39-3.92 -> 3.23-3.49,
-// then 3.60 and 3.82).
+// then 3.60 and 3.82); alternating with a copy() into a third buffer, as
+// Infer above (300 rounds, three runs each way, old and new test binaries
+// alternating), 8x512x7x7 2.05-2.09 -> 2.01-2.02, 16x64x14x14 2.33-2.40
+// -> 2.29-2.42, 32x128x7x7 2.27-2.32 -> 2.22-2.28: a few percent at most.
 //
 // rem holds the values left in the current channel (1..s), left those
 // left in the sample, pcur the current channel's parameters.
