@@ -689,8 +689,8 @@ func (w *workspace) slabTotals(o op, nq int) [3][]float64 {
 		// split's first call of the eight, 20.4 and 59.5 us, left out).
 		// Rows are not the cost: per-task timers (the same test, whole
 		// slabs, medians of 2800 calls, two runs) had the helper start
-		// 0.5 us after the caller and each slab of 128 rows take 4.8-5.2
-		// us, but the slab of 8 rows 2.0-2.5, since every slab clears,
+		// 0.5 us after the caller and each slab of 128 rows take 4.8-5.4
+		// us (7.1 once), but the slab of 8 rows 2.0-2.5, since every slab clears,
 		// flushes into and adds up 32 KB of float64 lanes whatever its
 		// rows; the shares came to 10.1-10.2 us (caller) and 7.5-9.8
 		// (helper), and a cut slab pays those lanes on both sides.
