@@ -672,28 +672,28 @@ func (w *workspace) slabTotals(o op, nq int) [3][]float64 {
 	}
 	if s.rowMajor() {
 		// Whole slabs as units leave two workers unequal shares where the
-		// last slab is short (8x512x7x7 channels last: 128, 128, 128 and
-		// 8 rows, 256 rows against 136). Cutting each slab into one column
+		// last slab is short (8x512x7x7 channels last: 128, 128, 128 and 8
+		// rows, 256 rows against 136). Cutting each slab into one column
 		// piece per worker, so that the idle worker takes half a slab, was
 		// slower (bnbench -goroutines 2, AVX-512, Intel Xeon, three
-		// alternating pairs: Train 1.63-1.79x copy() -> 1.79-1.85,
-		// Backward 1.93-2.08 -> 2.24-2.69; Backward of 256x1024, whose two
-		// slabs split evenly either way, 2.27-2.36 -> 2.24-2.62). So was
-		// one task a worker of equal rows, whole slabs and the one slab
-		// where the shares meet cut by channels (8x512x7x7: slab 0 and
-		// channels 0-271 of slab 1 against the rest, 196 rows each; the
-		// kernels take 3.5-3.8 us a slab either way, hot): on two workers
-		// Train's slab pass took 12.7-13.8 us against 11.7-12.5, and the
-		// whole Train 36.9-40.8 against 35.3-38.2 (temporary timers, the
-		// two alternating in one process, eight pairs, 2026-12-07; the
-		// split's first call of the eight, 20.4 and 59.5 us, left out).
-		// Rows are not the cost: per-task timers (the same test, whole
-		// slabs, medians of 2800 calls, two runs) had the helper start
-		// 0.5 us after the caller and each slab of 128 rows take 4.8-5.4
-		// us (7.1 once), but the slab of 8 rows 2.0-2.5, since every slab clears,
-		// flushes into and adds up 32 KB of float64 lanes whatever its
-		// rows; the shares came to 10.1-10.2 us (caller) and 7.5-9.8
-		// (helper), and a cut slab pays those lanes on both sides.
+		// alternating pairs: Train 1.63-1.79x copy() -> 1.79-1.85, Backward
+		// 1.93-2.08 -> 2.24-2.69; Backward of 256x1024, whose two slabs
+		// split evenly either way, 2.27-2.36 -> 2.24-2.62). So was one task
+		// a worker of equal rows, whole slabs and the one slab where the
+		// shares meet cut by channels (8x512x7x7: slab 0 and channels 0-271
+		// of slab 1 against the rest, 196 rows each; the kernels take
+		// 3.5-3.8 us a slab either way, hot): on two workers Train's slab
+		// pass took 12.7-13.8 us against 11.7-12.5, and the whole Train
+		// 36.9-40.8 against 35.3-38.2 (temporary timers, the two alternating
+		// in one process, eight pairs, 2026-12-07; the split's first call of
+		// the eight, 20.4 and 59.5 us, left out). Rows are not the cost:
+		// per-task timers (the same test, whole slabs, medians of 2800
+		// calls, two runs) had the helper start 0.5 us after the caller and
+		// each slab of 128 rows take 4.8-5.4 us (7.1 once), but the slab of
+		// 8 rows 2.0-2.5, since every slab clears, flushes into and adds up
+		// 32 KB of float64 lanes whatever its rows; the shares came to
+		// 10.1-10.2 us (caller) and 7.5-9.8 (helper), and a cut slab pays
+		// those lanes on both sides.
 		n := slabsCL(s)
 		w.growSlabs(n, nq)
 		w.exec(o, n)

@@ -469,7 +469,9 @@ func (w *workspace) backFusedGroups(u int, acc []float64) {
 //
 // The apply walks the pairs in the order the sums read them. Walked the
 // other way, last pair first, its re-reads meet the pairs the sums read
-// last, which may still be in L2; that changed little (a temporary test,
+// last, which may still be in L2. An earlier trial of that order (488f73d's
+// session) found 32x64x56x56 2.15 -> 2.33x copy(), the others level
+// (bench/MEASUREMENTS.md); tried again, it changed little (a temporary test,
 // 2026-12-07, AVX-512: three calls back to back against three copy(),
 // the two orders alternating, medians of 30 rounds): 32x64x56x56 1.91x
 // copy() in order and 1.92 reversed, 16x32x112x112 2.07 and 2.00,

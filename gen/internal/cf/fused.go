@@ -10,19 +10,20 @@ import (
 // forms of fallback.StatsApplyCF (non-temporal and ordinary stores): the
 // statistics of one run and the normalization of another, in one loop. A
 // core that streams a tensor from memory through one kernel call and then
-// writes another through the next keeps only one direction busy at a time; with the loads of one and the
-// non-temporal stores of the other in the same loop, both go at once.
-// Measured with a scratch kernel of the same shape (25.7 MB read from
-// memory, 25.7 MB written non-temporally from a 4 MB source in the
-// last-level cache): 1.67 ms fused, against 2.21 ms for the two loops one
-// after the other and 1.45 ms for copy().
+// writes another through the next keeps only one direction busy at a time;
+// with the loads of one and the non-temporal stores of the other in the
+// same loop, both go at once. Measured with a scratch kernel of the same
+// shape (25.7 MB read from memory, 25.7 MB written non-temporally from a 4
+// MB source in the last-level cache): 1.67 ms fused, against 2.21 ms for
+// the two loops one after the other and 1.45 ms for copy().
 //
 // y may start anywhere: the normalization first stores its head, the h
 // values up to y's next cache-line boundary, the ordinary way, and then
 // runs h values ahead of the statistics, so that its full vectors are
 // aligned for VMOVNTPS and no line is written both ways (on AVX2, a head
 // to the next 32-byte boundary left half lines to the non-temporal stores,
-// and made the fused Train of 32x64x55x55 slower than the unfused one). Block b of the loop sums x[32b:32b+32] and normalizes
+// and made the fused Train of 32x64x55x55 slower than the unfused one).
+// Block b of the loop sums x[32b:32b+32] and normalizes
 // xa[h+32b:h+32b+32]; what is left of each stream after the last block
 // they share (at most one block and a tail of the statistics, a tail of
 // the normalization) runs alone. The statistics keep fallback's lanes (a
