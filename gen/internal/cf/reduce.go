@@ -370,6 +370,19 @@ func reduction(isa ISA, backward, chans, carry bool, tab Mem) {
 		// AVX-512 on 8x512x7x7 in a steady loop (a temporary benchmark,
 		// three runs), StatsCFChans 3.4-4.6 -> 2.7-2.9 ns per run and
 		// BackwardCFChans 5.8-6.2 -> 5.0-5.3.
+		//
+		// Two channels at a time (AVX-512, channels j and j+1 in one run
+		// loop, each with its own lanes: the same bits, half the loop's
+		// pointer steps, prefetches and branches, and two lane chains in
+		// flight) measured level on the Intel Xeon VM (2026-12-07, a
+		// temporary benchmark of StatsCFChans on 8 channels of 8 samples
+		// in L1, two runs each): 4.4-4.5 ns per run of 49 values either
+		// way, 4.0-4.1 on runs of 64, 2.9 on runs of 16, contiguous runs
+		// or C*S apart alike. The loop is bound by the floating-point
+		// ports: the statistics take four operations per vector (x - p,
+		// S += d, d*d, Q += d*d; a fused multiply-add would round
+		// differently), and this core ran them at 2.9 cycles per zmm (1.0
+		// ns at 2.9 GHz) and 2.0-2.3 per ymm. Not kept.
 		CMPQ(nruns, gcount)
 		JGT(LabelRef(lbl(name, "sflush")))
 		shortRun("o")
