@@ -345,3 +345,60 @@ func BenchmarkShortRunsHot(b *testing.B) {
 	b.ReportMetric((med[3]+med[4])/med[0], "backward-l1-xcopy")
 	b.ReportMetric(med[0]/1e3, "copy-us")
 }
+
+// BenchmarkRunsInL1 times the channels-first kernels alone on data that
+// stays in L1 (8 channels of 8 samples, C*S values apart, as in a batch
+// of 512 channels), per run and per 16 values, for short run lengths: what
+// the arithmetic itself costs, with no byte from further than L1. The
+// statistics take four floating-point operations per vector (x - p,
+// S += d, d*d, Q += d*d), Backward's sums five and its apply six, each
+// rounded as package fallback rounds it (no fused multiply-add):
+//
+//	go test -run '^$' -bench RunsInL1 ./asm/
+func BenchmarkRunsInL1(b *testing.B) {
+	const N, C, G = 8, 512, 8
+	for _, S := range []int{16, 48, 49, 64} {
+		stride, n := C*S, N*C*S
+		// dy and y start 1 and 2 KB into their pages: Go gives each of
+		// the three a page of its own, and on runs of 16 or 64 values,
+		// whose samples lie a multiple of 4 KB apart, the eight samples of
+		// x and of dy would share the same L1 sets, more lines than a set
+		// holds.
+		x, dy, y := make([]float32, n), make([]float32, n+256)[256:], make([]float32, n+512)[512:]
+		rng := rand.New(rand.NewPCG(13, 14))
+		fill(rng, x, 3, false)
+		fill(rng, dy, 0, false)
+		p := make([]float32, G*fallback.ParamStrideCF)
+		for i := range p {
+			p[i] = 0.5
+		}
+		piv := make([]float32, G)
+		out := make([]float64, 3*G)
+		acc := make([]float64, 3*fallback.Lanes)
+		group := fallback.FlushCF / S
+		for _, im := range asm.Impls() {
+			if !im.Available || im.StatsCFChans == nil {
+				continue
+			}
+			kernels := []struct {
+				name string
+				f    func()
+			}{
+				{"stats", func() { im.StatsCFChans(out, acc, x, G, S, N, S, stride, group, piv) }},
+				{"apply", func() { im.ApplyCF(y, x, N, G, S, stride, p) }},
+				{"sums", func() { im.BackwardCFChans(out, acc, dy, x, G, S, N, S, stride, group, piv) }},
+				{"bapply", func() { im.BackwardApplyCF(y, dy, x, N, G, S, stride, p) }},
+			}
+			for _, k := range kernels {
+				b.Run(fmt.Sprintf("kernel=%s/run=%d/impl=%s", k.name, S, im.Name), func(b *testing.B) {
+					for b.Loop() {
+						k.f()
+					}
+					ns := float64(b.Elapsed().Nanoseconds()) / float64(b.N)
+					b.ReportMetric(ns/(N*G), "ns/run")
+					b.ReportMetric(ns/(N*G*float64(S)/16), "ns/16values")
+				})
+			}
+		}
+	}
+}
