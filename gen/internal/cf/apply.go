@@ -332,6 +332,11 @@ const (
 // Infer above (300 rounds, three runs each way, old and new test binaries
 // alternating), 8x512x7x7 2.05-2.09 -> 2.01-2.02, 16x64x14x14 2.33-2.40
 // -> 2.29-2.42, 32x128x7x7 2.27-2.32 -> 2.22-2.28: a few percent at most.
+// Software prefetches in the ordinary-store walk (one PREFETCHT0 of y per
+// whole vector 1 or 2 KB ahead, or of y and x 1 KB ahead) did not gain
+// (bnbench, AVX-512, three rounds of four binaries alternating,
+// 2026-12-07): Infer of 8x512x7x7 1.28-1.51x copy() without, 1.36-1.67
+// with; Train of 8x512x7x7 2.41-2.47 without, 2.48-3.31 with.
 //
 // rem holds the values left in the current channel (1..s), left those
 // left in the sample, pcur the current channel's parameters.
