@@ -38,7 +38,12 @@ func BackwardCF(isa ISA) {
 // (2 lines: 4.4-4.5; 8: 3.9-4.2); training, whose statistics read one
 // tensor, did not move. Only channels that exist are prefetched; of a run
 // shorter than 4 lines, the lines past it may lie past the slice (a
-// prefetch is a hint: it never faults and loads no register).
+// prefetch is a hint: it never faults and loads no register). Three, four
+// and six channels ahead instead of two measured level within the noise
+// (bnbench, AVX-512, three rounds of four binaries alternating,
+// 2026-12-07: Backward of 8x512x7x7 3.23-3.99x copy() at two channels
+// ahead, 3.82-3.98, 3.67-3.96 and 3.48-3.77 at three, four and six;
+// 16x64x14x14 and 32x128x7x7 alike).
 const prefetchLines = 4
 
 // reduction emits StatsCF (backward false) or BackwardCF (backward true),
