@@ -382,12 +382,14 @@ func reduction(isa ISA, backward, chans, carry bool, tab Mem) {
 		// flight) measured level on the Intel Xeon VM (2026-12-07, a
 		// temporary benchmark of StatsCFChans on 8 channels of 8 samples
 		// in L1, two runs each): 4.4-4.5 ns per run of 49 values either
-		// way, 4.0-4.1 on runs of 64, 2.9 on runs of 16, contiguous runs
-		// or C*S apart alike. The loop is bound by the floating-point
-		// ports: the statistics take four operations per vector (x - p,
+		// way, 4.0-4.4 on runs of 64, 2.9-3.0 on runs of 16, contiguous
+		// runs or C*S apart alike. The loop is bound by the floating-point
+		// work: the statistics take four operations per vector (x - p,
 		// S += d, d*d, Q += d*d; a fused multiply-add would round
-		// differently), and this core ran them at 2.9 cycles per zmm (1.0
-		// ns at 2.9 GHz) and 2.0-2.3 per ymm. Not kept.
+		// differently), which this core ran at 1.0-1.1 ns per zmm (about
+		// 3 cycles: a chain of dependent LEAs ran at 2.9 GHz) and
+		// 0.69-0.78 ns per ymm (asm's BenchmarkRunsInL1 has them per
+		// kernel). Not kept.
 		CMPQ(nruns, gcount)
 		JGT(LabelRef(lbl(name, "sflush")))
 		shortRun("o")
