@@ -402,3 +402,60 @@ func BenchmarkRunsInL1(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkShortRunsOutput shows what the normalization of runs of 49
+// values (8x512x7x7, one ApplyCF call over the batch, ordinary stores)
+// waits for when the batch is not in L1: each round first copies 8 MB
+// between two other buffers, which leaves x and y in the last-level cache
+// only, then reads x (into L2), and, for y-l2, y too; then it times the
+// call. y-llc is the call whose y lines come from the last-level cache:
+// an ordinary store fetches its line before it writes it. Medians in
+// microseconds:
+//
+//	go test -run '^$' -bench ShortRunsOutput -benchtime 2000x ./asm/
+func BenchmarkShortRunsOutput(b *testing.B) {
+	im := fastestTier(b)
+	const N, C, S = 8, 512, 49
+	stride, n := C*S, N*C*S
+	x, y := make([]float32, n), make([]float32, n)
+	rng := rand.New(rand.NewPCG(15, 16))
+	fill(rng, x, 3, false)
+	clear(y)
+	p := make([]float32, C*fallback.ParamStrideCF)
+	for i := range p {
+		p[i] = 0.5
+	}
+	src, dst := make([]float32, 1<<20), make([]float32, 1<<20)
+	var sink float32
+	read := func(v []float32) {
+		var t float32
+		for i := 0; i < len(v); i += 16 {
+			t += v[i]
+		}
+		sink += t
+	}
+	cases := []struct {
+		name  string
+		yInL2 bool
+	}{{"y-llc", false}, {"y-l2", true}}
+	us := make([][]float64, len(cases))
+	for b.Loop() {
+		for i, c := range cases {
+			copy(dst, src)
+			read(x)
+			if c.yInL2 {
+				read(y)
+			}
+			t0 := time.Now()
+			im.ApplyCF(y, x, N, C, S, stride, p)
+			us[i] = append(us[i], float64(time.Since(t0).Nanoseconds())/1e3)
+		}
+	}
+	for i, c := range cases {
+		slices.Sort(us[i])
+		b.ReportMetric(us[i][len(us[i])/2], c.name+"-us")
+	}
+	if sink == 1 {
+		b.Log(sink)
+	}
+}

@@ -336,15 +336,13 @@ const (
 // whole vector 1 or 2 KB ahead, or of y and x 1 KB ahead) did not gain
 // (bnbench, AVX-512, three rounds of four binaries alternating,
 // 2026-12-07): Infer of 8x512x7x7 1.28-1.51x copy() without, 1.36-1.67
-// with; Train of 8x512x7x7 2.41-2.47 without, 2.48-3.31 with. Nor did
-// one 4 or 8 KB ahead of y with x and y in the last-level cache when the
-// call starts (a temporary benchmark: Train of 8x512x7x7 after 8 MB of
-// other copies, pprof over 20,000 calls, two runs each): this kernel took
-// 43-55 us a call with them and 48-58 without. What it waits for there is
-// y: with y read just before the call (so in L2), it took 28-30 us
-// against 47-52 in runs of its own, and 18-19 with everything in L1
-// (asm's RunsInL1): an ordinary store first fetches its line (a read
-// for ownership).
+// with; Train of 8x512x7x7 2.41-2.47 without, 2.48-3.31 with. What this
+// walk waits for there is y: an ordinary store first fetches its line (a
+// read for ownership). asm's BenchmarkShortRunsOutput (8x512x7x7 in one
+// call, x in L2; three runs, 2026-12-07 22:03 UTC) took 43-53 us with y
+// in the last-level cache and 26-27 with y in L2 too (18-19 in L1, asm's
+// RunsInL1); with a PREFETCHT0 of y 512 B, 2 KB or 8 KB ahead (two runs
+// each), 40-42 us (59 once) and 29-30.
 //
 // rem holds the values left in the current channel (1..s), left those
 // left in the sample, pcur the current channel's parameters.
