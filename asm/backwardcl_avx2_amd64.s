@@ -101,6 +101,53 @@ rowtail_11:
 	ADDQ    DX, R12
 
 flush_12:
+	CMPQ         SI, x_base+48(FP)
+	JNE          addflush_13
+	LEAQ         (R8)(R11*2), AX
+	VCVTPS2PD    X0, Y8
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X0, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X1, Y8
+	VEXTRACTF128 $0x01, Y1, X1
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X1, Y8
+	VMOVUPD      Y8, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y8
+	VEXTRACTF128 $0x01, Y2, X2
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X2, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X3, Y8
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X3, Y8
+	VMOVUPD      Y8, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y8
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X4, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X5, Y8
+	VEXTRACTF128 $0x01, Y5, X5
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X5, Y8
+	VMOVUPD      Y8, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	JMP          flushed_14
+
+addflush_13:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y8
 	VEXTRACTF128 $0x01, Y0, X0
@@ -167,21 +214,23 @@ flush_12:
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
-	VMOVUPS      (R10)(R11*1), Y6
-	VMOVUPS      32(R10)(R11*1), Y7
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	LEAQ         (SI)(R11*1), R12
-	ADDQ         DX, R12
-	MOVQ         R14, R13
-	SHRQ         $0x02, R13
-	JZ           rowtail_14
 
-rows4_13:
+flushed_14:
+	VMOVUPS (R10)(R11*1), Y6
+	VMOVUPS 32(R10)(R11*1), Y7
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	LEAQ    (SI)(R11*1), R12
+	ADDQ    DX, R12
+	MOVQ    R14, R13
+	SHRQ    $0x02, R13
+	JZ      rowtail_16
+
+rows4_15:
 	VMOVUPS (R12), Y9
 	VSUBPS  Y6, Y9, Y9
 	VMOVUPS (R12)(DI*1), Y10
@@ -201,13 +250,13 @@ rows4_13:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_13
+	JNZ     rows4_15
 
-rowtail_14:
+rowtail_16:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000001
-	JLE     flush_15
+	JLE     flush_17
 	VMOVUPS (R12), Y13
 	VSUBPS  Y6, Y13, Y13
 	VMOVUPS (R12)(DI*1), Y14
@@ -224,7 +273,54 @@ rowtail_14:
 	VADDPS  Y8, Y5, Y5
 	ADDQ    DX, R12
 
-flush_15:
+flush_17:
+	CMPQ         SI, x_base+48(FP)
+	JNE          addflush_18
+	LEAQ         (R8)(R11*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X0, Y8
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X0, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X1, Y8
+	VEXTRACTF128 $0x01, Y1, X1
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X1, Y8
+	VMOVUPD      Y8, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y8
+	VEXTRACTF128 $0x01, Y2, X2
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X2, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X3, Y8
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X3, Y8
+	VMOVUPD      Y8, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y8
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X4, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X5, Y8
+	VEXTRACTF128 $0x01, Y5, X5
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X5, Y8
+	VMOVUPD      Y8, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	JMP          flushed_19
+
+addflush_18:
 	LEAQ         (R8)(R11*2), AX
 	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X0, Y8
@@ -291,22 +387,24 @@ flush_15:
 	VMOVUPD      Y9, 96(AX)
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
-	VMOVUPS      (R10)(R11*1), Y6
-	VMOVUPS      32(R10)(R11*1), Y7
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	LEAQ         (SI)(R11*1), R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	MOVQ         R14, R13
-	SHRQ         $0x02, R13
-	JZ           rowtail_17
 
-rows4_16:
+flushed_19:
+	VMOVUPS (R10)(R11*1), Y6
+	VMOVUPS 32(R10)(R11*1), Y7
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	LEAQ    (SI)(R11*1), R12
+	ADDQ    DX, R12
+	ADDQ    DX, R12
+	MOVQ    R14, R13
+	SHRQ    $0x02, R13
+	JZ      rowtail_21
+
+rows4_20:
 	VMOVUPS (R12), Y10
 	VSUBPS  Y6, Y10, Y10
 	VMOVUPS (R12)(DI*1), Y11
@@ -326,13 +424,13 @@ rows4_16:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_16
+	JNZ     rows4_20
 
-rowtail_17:
+rowtail_21:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000002
-	JLE     flush_18
+	JLE     flush_22
 	VMOVUPS (R12), Y14
 	VSUBPS  Y6, Y14, Y14
 	VMOVUPS (R12)(DI*1), Y8
@@ -349,7 +447,54 @@ rowtail_17:
 	VADDPS  Y9, Y5, Y5
 	ADDQ    DX, R12
 
-flush_18:
+flush_22:
+	CMPQ         SI, x_base+48(FP)
+	JNE          addflush_23
+	LEAQ         (R8)(R11*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X0, Y8
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X0, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X1, Y8
+	VEXTRACTF128 $0x01, Y1, X1
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X1, Y8
+	VMOVUPD      Y8, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y8
+	VEXTRACTF128 $0x01, Y2, X2
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X2, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X3, Y8
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X3, Y8
+	VMOVUPD      Y8, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y8
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X4, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X5, Y8
+	VEXTRACTF128 $0x01, Y5, X5
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X5, Y8
+	VMOVUPD      Y8, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	JMP          flushed_24
+
+addflush_23:
 	LEAQ         (R8)(R11*2), AX
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
@@ -416,23 +561,25 @@ flush_18:
 	VADDPD       Y8, Y9, Y9
 	VMOVUPD      Y9, 96(AX)
 	LEAQ         (AX)(R9*2), AX
-	VMOVUPS      (R10)(R11*1), Y6
-	VMOVUPS      32(R10)(R11*1), Y7
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	LEAQ         (SI)(R11*1), R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	MOVQ         R14, R13
-	SHRQ         $0x02, R13
-	JZ           rowtail_20
 
-rows4_19:
+flushed_24:
+	VMOVUPS (R10)(R11*1), Y6
+	VMOVUPS 32(R10)(R11*1), Y7
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	LEAQ    (SI)(R11*1), R12
+	ADDQ    DX, R12
+	ADDQ    DX, R12
+	ADDQ    DX, R12
+	MOVQ    R14, R13
+	SHRQ    $0x02, R13
+	JZ      rowtail_26
+
+rows4_25:
 	VMOVUPS (R12), Y11
 	VSUBPS  Y6, Y11, Y11
 	VMOVUPS (R12)(DI*1), Y12
@@ -452,11 +599,58 @@ rows4_19:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_19
+	JNZ     rows4_25
 
-rowtail_20:
+rowtail_26:
 	MOVQ         R14, R13
 	ANDQ         $0x00000003, R13
+	CMPQ         SI, x_base+48(FP)
+	JNE          addflush_28
+	LEAQ         (R8)(R11*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X0, Y8
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X0, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X1, Y8
+	VEXTRACTF128 $0x01, Y1, X1
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X1, Y8
+	VMOVUPD      Y8, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y8
+	VEXTRACTF128 $0x01, Y2, X2
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X2, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X3, Y8
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X3, Y8
+	VMOVUPD      Y8, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y8
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X4, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X5, Y8
+	VEXTRACTF128 $0x01, Y5, X5
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X5, Y8
+	VMOVUPD      Y8, 96(AX)
+	JMP          flushed_29
+
+addflush_28:
 	LEAQ         (R8)(R11*2), AX
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
@@ -523,8 +717,10 @@ rowtail_20:
 	VMOVUPD      96(AX), Y9
 	VADDPD       Y8, Y9, Y9
 	VMOVUPD      Y9, 96(AX)
-	ADDQ         $0x00000040, R11
-	JMP          wide_8
+
+flushed_29:
+	ADDQ $0x00000040, R11
+	JMP  wide_8
 
 narrower_9:
 single_5:
@@ -543,9 +739,9 @@ single_5:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_23
+	JZ      rowtail_31
 
-rows4_22:
+rows4_30:
 	VMOVUPS (R12), Y11
 	VSUBPS  Y6, Y11, Y11
 	VMOVUPS (R12)(DI*1), Y12
@@ -565,13 +761,13 @@ rows4_22:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_22
+	JNZ     rows4_30
 
-rowtail_23:
+rowtail_31:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000000
-	JLE     flush_24
+	JLE     flush_32
 	VMOVUPS (R12), Y7
 	VSUBPS  Y6, Y7, Y7
 	VMOVUPS (R12)(DI*1), Y8
@@ -581,7 +777,7 @@ rowtail_23:
 	VADDPS  Y7, Y4, Y4
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000001
-	JLE     flush_24
+	JLE     flush_32
 	VMOVUPS (R12), Y9
 	VSUBPS  Y6, Y9, Y9
 	VMOVUPS (R12)(DI*1), Y10
@@ -591,7 +787,54 @@ rowtail_23:
 	VADDPS  Y9, Y5, Y5
 	ADDQ    DX, R12
 
-flush_24:
+flush_32:
+	CMPQ         SI, x_base+48(FP)
+	JNE          addflush_33
+	LEAQ         (R8)(R11*2), AX
+	VCVTPS2PD    X0, Y7
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X0, Y7
+	VMOVUPD      Y7, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X1, Y7
+	VEXTRACTF128 $0x01, Y1, X1
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X1, Y7
+	VMOVUPD      Y7, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y7
+	VEXTRACTF128 $0x01, Y2, X2
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X2, Y7
+	VMOVUPD      Y7, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X3, Y7
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X3, Y7
+	VMOVUPD      Y7, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y7
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X4, Y7
+	VMOVUPD      Y7, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X5, Y7
+	VEXTRACTF128 $0x01, Y5, X5
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X5, Y7
+	VMOVUPD      Y7, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	JMP          flushed_34
+
+addflush_33:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y7
 	VEXTRACTF128 $0x01, Y0, X0
@@ -658,21 +901,23 @@ flush_24:
 	VMOVUPD      Y8, 32(AX)
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
-	VMOVUPS      (R10)(R11*1), Y6
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	LEAQ         (SI)(R11*1), R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	MOVQ         R14, R13
-	SHRQ         $0x02, R13
-	JZ           rowtail_26
 
-rows4_25:
+flushed_34:
+	VMOVUPS (R10)(R11*1), Y6
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	LEAQ    (SI)(R11*1), R12
+	ADDQ    DX, R12
+	ADDQ    DX, R12
+	MOVQ    R14, R13
+	SHRQ    $0x02, R13
+	JZ      rowtail_36
+
+rows4_35:
 	VMOVUPS (R12), Y11
 	VSUBPS  Y6, Y11, Y11
 	VMOVUPS (R12)(DI*1), Y12
@@ -692,13 +937,13 @@ rows4_25:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_25
+	JNZ     rows4_35
 
-rowtail_26:
+rowtail_36:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000002
-	JLE     flush_27
+	JLE     flush_37
 	VMOVUPS (R12), Y7
 	VSUBPS  Y6, Y7, Y7
 	VMOVUPS (R12)(DI*1), Y8
@@ -708,7 +953,54 @@ rowtail_26:
 	VADDPS  Y7, Y4, Y4
 	ADDQ    DX, R12
 
-flush_27:
+flush_37:
+	CMPQ         SI, x_base+48(FP)
+	JNE          addflush_38
+	LEAQ         (R8)(R11*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X0, Y7
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X0, Y7
+	VMOVUPD      Y7, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X1, Y7
+	VEXTRACTF128 $0x01, Y1, X1
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X1, Y7
+	VMOVUPD      Y7, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y7
+	VEXTRACTF128 $0x01, Y2, X2
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X2, Y7
+	VMOVUPD      Y7, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X3, Y7
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X3, Y7
+	VMOVUPD      Y7, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y7
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X4, Y7
+	VMOVUPD      Y7, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X5, Y7
+	VEXTRACTF128 $0x01, Y5, X5
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X5, Y7
+	VMOVUPD      Y7, 32(AX)
+	JMP          flushed_39
+
+addflush_38:
 	LEAQ         (R8)(R11*2), AX
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
@@ -775,8 +1067,10 @@ flush_27:
 	VMOVUPD      32(AX), Y8
 	VADDPD       Y7, Y8, Y8
 	VMOVUPD      Y8, 32(AX)
-	ADDQ         $0x00000020, R11
-	JMP          single_5
+
+flushed_39:
+	ADDQ $0x00000020, R11
+	JMP  single_5
 
 masked_6:
 	CMPQ R11, R9
@@ -793,9 +1087,9 @@ masked_6:
 	LEAQ       (SI)(R11*1), R12
 	MOVQ       R14, R13
 	SHRQ       $0x02, R13
-	JZ         rowtail_29
+	JZ         rowtail_41
 
-rows4_28:
+rows4_40:
 	VMASKMOVPS (R12), Y15, Y9
 	VSUBPS     Y6, Y9, Y9
 	VMASKMOVPS (R12)(DI*1), Y15, Y10
@@ -815,13 +1109,13 @@ rows4_28:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_28
+	JNZ        rows4_40
 
-rowtail_29:
+rowtail_41:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000000
-	JLE        flush_30
+	JLE        flush_42
 	VMASKMOVPS (R12), Y15, Y13
 	VSUBPS     Y6, Y13, Y13
 	VMASKMOVPS (R12)(DI*1), Y15, Y14
@@ -831,7 +1125,7 @@ rowtail_29:
 	VADDPS     Y13, Y4, Y4
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000001
-	JLE        flush_30
+	JLE        flush_42
 	VMASKMOVPS (R12), Y15, Y7
 	VSUBPS     Y6, Y7, Y7
 	VMASKMOVPS (R12)(DI*1), Y15, Y8
@@ -841,7 +1135,72 @@ rowtail_29:
 	VADDPS     Y7, Y5, Y5
 	ADDQ       DX, R12
 
-flush_30:
+flush_42:
+	CMPQ         SI, x_base+48(FP)
+	JNE          addflush_43
+	LEAQ         (R8)(R11*2), AX
+	VCVTPS2PD    X0, Y7
+	VEXTRACTF128 $0x01, Y0, X0
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X0, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X1, Y7
+	VEXTRACTF128 $0x01, Y1, X1
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X1, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y7
+	VEXTRACTF128 $0x01, Y2, X2
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X2, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X3, Y7
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X3, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y7
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X4, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X5, Y7
+	VEXTRACTF128 $0x01, Y5, X5
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X5, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	JMP          flushed_44
+
+addflush_43:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y7
 	VEXTRACTF128 $0x01, Y0, X0
@@ -926,21 +1285,23 @@ flush_30:
 	VMASKMOVPD   Y8, Y9, 32(AX)
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
-	VMASKMOVPS   (R10)(R11*1), Y15, Y6
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	LEAQ         (SI)(R11*1), R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	MOVQ         R14, R13
-	SHRQ         $0x02, R13
-	JZ           rowtail_32
 
-rows4_31:
+flushed_44:
+	VMASKMOVPS (R10)(R11*1), Y15, Y6
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	LEAQ       (SI)(R11*1), R12
+	ADDQ       DX, R12
+	ADDQ       DX, R12
+	MOVQ       R14, R13
+	SHRQ       $0x02, R13
+	JZ         rowtail_46
+
+rows4_45:
 	VMASKMOVPS (R12), Y15, Y9
 	VSUBPS     Y6, Y9, Y9
 	VMASKMOVPS (R12)(DI*1), Y15, Y10
@@ -960,13 +1321,13 @@ rows4_31:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_31
+	JNZ        rows4_45
 
-rowtail_32:
+rowtail_46:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000002
-	JLE        flush_33
+	JLE        flush_47
 	VMASKMOVPS (R12), Y15, Y13
 	VSUBPS     Y6, Y13, Y13
 	VMASKMOVPS (R12)(DI*1), Y15, Y14
@@ -976,7 +1337,72 @@ rowtail_32:
 	VADDPS     Y13, Y4, Y4
 	ADDQ       DX, R12
 
-flush_33:
+flush_47:
+	CMPQ         SI, x_base+48(FP)
+	JNE          addflush_48
+	LEAQ         (R8)(R11*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X0, Y7
+	VEXTRACTF128 $0x01, Y0, X0
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X0, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X1, Y7
+	VEXTRACTF128 $0x01, Y1, X1
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X1, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y7
+	VEXTRACTF128 $0x01, Y2, X2
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X2, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X3, Y7
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X3, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y7
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X4, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X5, Y7
+	VEXTRACTF128 $0x01, Y5, X5
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X5, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	JMP          flushed_49
+
+addflush_48:
 	LEAQ         (R8)(R11*2), AX
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
@@ -1062,6 +1488,7 @@ flush_33:
 	VADDPD       Y7, Y8, Y8
 	VMASKMOVPD   Y8, Y9, 32(AX)
 
+flushed_49:
 chunksdone_7:
 	MOVQ DX, AX
 	SHLQ $0x07, AX
@@ -1083,7 +1510,7 @@ wide_2:
 	MOVQ   R14, AX
 	VXORPS Y14, Y14, Y14
 
-widezero_34:
+widezero_50:
 	VMOVUPS Y14, (AX)
 	VMOVUPS Y14, 32(AX)
 	VMOVUPS Y14, 64(AX)
@@ -1098,13 +1525,13 @@ widezero_34:
 	VMOVUPS Y14, 352(AX)
 	ADDQ    $0x00000180, AX
 	DECQ    CX
-	JNZ     widezero_34
+	JNZ     widezero_50
 
-wideblock_35:
+wideblock_51:
 	XORQ R13, R13
 	MOVQ SI, R12
 
-widerow_36:
+widerow_52:
 	// slot = tmp + (row % Phases)*NQ*V
 	MOVQ   R13, AX
 	ANDQ   $0x03, AX
@@ -1113,10 +1540,10 @@ widerow_36:
 	MOVQ   R12, R8
 	XORQ   R11, R11
 
-widegroup_38:
+widegroup_54:
 	LEAQ    128(R11), CX
 	CMPQ    CX, R9
-	JGT     widevec_39
+	JGT     widevec_55
 	VMOVUPS (R10)(R11*1), Y0
 	VMOVUPS (AX), Y1
 	VMOVUPS 32(AX), Y2
@@ -1176,12 +1603,12 @@ widegroup_38:
 	ADDQ    $0x00000080, R8
 	ADDQ    $0x00000600, AX
 	ADDQ    $0x00000080, R11
-	JMP     widegroup_38
+	JMP     widegroup_54
 
-widevec_39:
+widevec_55:
 	LEAQ    32(R11), CX
 	CMPQ    CX, R9
-	JGT     widetail_40
+	JGT     widetail_56
 	VMOVUPS (R10)(R11*1), Y0
 	VMOVUPS (AX), Y1
 	VMOVUPS 32(AX), Y2
@@ -1199,11 +1626,11 @@ widevec_39:
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000180, AX
 	ADDQ    $0x00000020, R11
-	JMP     widevec_39
+	JMP     widevec_55
 
-widetail_40:
+widetail_56:
 	CMPQ       R11, R9
-	JEQ        wideend_41
+	JEQ        wideend_57
 	VMASKMOVPS (R10)(R11*1), Y15, Y0
 	VMOVUPS    (AX), Y1
 	VMOVUPS    32(AX), Y2
@@ -1219,24 +1646,274 @@ widetail_40:
 	VMOVUPS    Y2, 32(AX)
 	VMOVUPS    Y3, 64(AX)
 
-wideend_41:
+wideend_57:
 	ADDQ DX, R12
 	INCQ R13
 	CMPQ R13, BX
-	JGE  wideflush_37
+	JGE  wideflush_53
 	CMPQ R13, $0x00000080
-	JL   widerow_36
+	JL   widerow_52
 
-wideflush_37:
-	// acc[(q*Phases + u)*C + c] += float64(tmp lane); tmp lane = 0
+wideflush_53:
+	// acc[(q*Phases + u)*C + c] (+)= float64(tmp lane); tmp lane = 0
+	CMPQ SI, x_base+48(FP)
+	JNE  wideaddflush_58
 	MOVQ acc_base+0(FP), R8
 	MOVQ R14, AX
 	XORQ R11, R11
 
-widevec_43:
+widevec_61:
 	LEAQ         32(R11), CX
 	CMPQ         CX, R9
-	JGT          widetail_44
+	JGT          widetail_62
+	LEAQ         (R8)(R11*2), R12
+	VMOVUPS      (AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, (AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      96(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 96(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      192(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 192(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      288(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 288(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      32(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 32(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      128(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 128(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      224(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 224(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      320(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 320(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      64(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 64(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      160(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 160(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      256(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 256(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      352(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 352(AX)
+	ADDQ         $0x00000180, AX
+	ADDQ         $0x00000020, R11
+	JMP          widevec_61
+
+widetail_62:
+	CMPQ         R11, R9
+	JEQ          wideend_63
+	LEAQ         (R8)(R11*2), R12
+	VMOVUPS      (AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, (AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      96(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, 96(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      192(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, 192(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      288(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, 288(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      32(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, 32(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      128(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, 128(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      224(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, 224(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      320(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, 320(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      64(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, 64(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      160(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, 160(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      256(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, 256(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      352(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, 352(AX)
+
+wideend_63:
+	JMP wideflushed_59
+
+wideaddflush_58:
+	MOVQ acc_base+0(FP), R8
+	MOVQ R14, AX
+	XORQ R11, R11
+
+widevec_65:
+	LEAQ         32(R11), CX
+	CMPQ         CX, R9
+	JGT          widetail_66
 	LEAQ         (R8)(R11*2), R12
 	VMOVUPS      (AX), Y4
 	VCVTPS2PD    X4, Y5
@@ -1383,11 +2060,11 @@ widevec_43:
 	VMOVUPS      Y14, 352(AX)
 	ADDQ         $0x00000180, AX
 	ADDQ         $0x00000020, R11
-	JMP          widevec_43
+	JMP          widevec_65
 
-widetail_44:
+widetail_66:
 	CMPQ         R11, R9
-	JEQ          wideend_45
+	JEQ          wideend_67
 	LEAQ         (R8)(R11*2), R12
 	VMOVUPS      (AX), Y4
 	VCVTPS2PD    X4, Y5
@@ -1569,12 +2246,13 @@ widetail_44:
 	VMASKMOVPD   Y6, Y7, 32(R12)
 	VMOVUPS      Y14, 352(AX)
 
-wideend_45:
+wideend_67:
+wideflushed_59:
 	MOVQ DX, CX
 	SHLQ $0x07, CX
 	ADDQ CX, SI
 	SUBQ $0x00000080, BX
-	JG   wideblock_35
+	JG   wideblock_51
 	VZEROUPPER
 	RET
 
@@ -1608,9 +2286,9 @@ TEXT ·backwardCLPrefetchAVX2(SB), NOSPLIT, $0-144
 	MOVQ    ld+88(FP), DX
 	MOVQ    mean_base+96(FP), R10
 	TESTQ   BX, BX
-	JLE     done_46
+	JLE     done_68
 	TESTQ   CX, CX
-	JLE     done_46
+	JLE     done_68
 	MOVQ    CX, R9
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DX
@@ -1621,21 +2299,21 @@ TEXT ·backwardCLPrefetchAVX2(SB), NOSPLIT, $0-144
 	MOVQ    DX, CX
 	SHLQ    $0x07, CX
 	CMPQ    R9, $0x00000040
-	JGT     wide_47
+	JGT     wide_69
 
-block_48:
+block_70:
 	MOVQ $0x00000080, R14
 	CMPQ BX, R14
-	JGE  fullblock_49
+	JGE  fullblock_71
 	MOVQ BX, R14
 
-fullblock_49:
+fullblock_71:
 	XORQ R11, R11
 
-wide_53:
+wide_75:
 	LEAQ 64(R11), AX
 	CMPQ AX, R9
-	JGT  narrower_54
+	JGT  narrower_76
 
 	// chunk of 2 vectors
 	VMOVUPS (R10)(R11*1), Y6
@@ -1649,9 +2327,9 @@ wide_53:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_56
+	JZ      rowtail_78
 
-rows4_55:
+rows4_77:
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -1676,13 +2354,13 @@ rows4_55:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_55
+	JNZ        rows4_77
 
-rowtail_56:
+rowtail_78:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000000
-	JLE        flush_57
+	JLE        flush_79
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -1704,7 +2382,54 @@ rowtail_56:
 	VADDPS     Y14, Y5, Y5
 	ADDQ       DX, R12
 
-flush_57:
+flush_79:
+	CMPQ         SI, x_base+48(FP)
+	JNE          addflush_80
+	LEAQ         (R8)(R11*2), AX
+	VCVTPS2PD    X0, Y8
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X0, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X1, Y8
+	VEXTRACTF128 $0x01, Y1, X1
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X1, Y8
+	VMOVUPD      Y8, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y8
+	VEXTRACTF128 $0x01, Y2, X2
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X2, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X3, Y8
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X3, Y8
+	VMOVUPD      Y8, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y8
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X4, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X5, Y8
+	VEXTRACTF128 $0x01, Y5, X5
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X5, Y8
+	VMOVUPD      Y8, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	JMP          flushed_81
+
+addflush_80:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y8
 	VEXTRACTF128 $0x01, Y0, X0
@@ -1771,21 +2496,23 @@ flush_57:
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
-	VMOVUPS      (R10)(R11*1), Y6
-	VMOVUPS      32(R10)(R11*1), Y7
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	LEAQ         (SI)(R11*1), R12
-	ADDQ         DX, R12
-	MOVQ         R14, R13
-	SHRQ         $0x02, R13
-	JZ           rowtail_59
 
-rows4_58:
+flushed_81:
+	VMOVUPS (R10)(R11*1), Y6
+	VMOVUPS 32(R10)(R11*1), Y7
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	LEAQ    (SI)(R11*1), R12
+	ADDQ    DX, R12
+	MOVQ    R14, R13
+	SHRQ    $0x02, R13
+	JZ      rowtail_83
+
+rows4_82:
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -1810,13 +2537,13 @@ rows4_58:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_58
+	JNZ        rows4_82
 
-rowtail_59:
+rowtail_83:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000001
-	JLE        flush_60
+	JLE        flush_84
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -1838,7 +2565,54 @@ rowtail_59:
 	VADDPS     Y8, Y5, Y5
 	ADDQ       DX, R12
 
-flush_60:
+flush_84:
+	CMPQ         SI, x_base+48(FP)
+	JNE          addflush_85
+	LEAQ         (R8)(R11*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X0, Y8
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X0, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X1, Y8
+	VEXTRACTF128 $0x01, Y1, X1
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X1, Y8
+	VMOVUPD      Y8, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y8
+	VEXTRACTF128 $0x01, Y2, X2
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X2, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X3, Y8
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X3, Y8
+	VMOVUPD      Y8, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y8
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X4, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X5, Y8
+	VEXTRACTF128 $0x01, Y5, X5
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X5, Y8
+	VMOVUPD      Y8, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	JMP          flushed_86
+
+addflush_85:
 	LEAQ         (R8)(R11*2), AX
 	LEAQ         (AX)(R9*2), AX
 	VCVTPS2PD    X0, Y8
@@ -1905,22 +2679,24 @@ flush_60:
 	VMOVUPD      Y9, 96(AX)
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
-	VMOVUPS      (R10)(R11*1), Y6
-	VMOVUPS      32(R10)(R11*1), Y7
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	LEAQ         (SI)(R11*1), R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	MOVQ         R14, R13
-	SHRQ         $0x02, R13
-	JZ           rowtail_62
 
-rows4_61:
+flushed_86:
+	VMOVUPS (R10)(R11*1), Y6
+	VMOVUPS 32(R10)(R11*1), Y7
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	LEAQ    (SI)(R11*1), R12
+	ADDQ    DX, R12
+	ADDQ    DX, R12
+	MOVQ    R14, R13
+	SHRQ    $0x02, R13
+	JZ      rowtail_88
+
+rows4_87:
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -1945,13 +2721,13 @@ rows4_61:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_61
+	JNZ        rows4_87
 
-rowtail_62:
+rowtail_88:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000002
-	JLE        flush_63
+	JLE        flush_89
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -1973,7 +2749,54 @@ rowtail_62:
 	VADDPS     Y9, Y5, Y5
 	ADDQ       DX, R12
 
-flush_63:
+flush_89:
+	CMPQ         SI, x_base+48(FP)
+	JNE          addflush_90
+	LEAQ         (R8)(R11*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X0, Y8
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X0, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X1, Y8
+	VEXTRACTF128 $0x01, Y1, X1
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X1, Y8
+	VMOVUPD      Y8, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y8
+	VEXTRACTF128 $0x01, Y2, X2
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X2, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X3, Y8
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X3, Y8
+	VMOVUPD      Y8, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y8
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X4, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X5, Y8
+	VEXTRACTF128 $0x01, Y5, X5
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X5, Y8
+	VMOVUPD      Y8, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	JMP          flushed_91
+
+addflush_90:
 	LEAQ         (R8)(R11*2), AX
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
@@ -2040,23 +2863,25 @@ flush_63:
 	VADDPD       Y8, Y9, Y9
 	VMOVUPD      Y9, 96(AX)
 	LEAQ         (AX)(R9*2), AX
-	VMOVUPS      (R10)(R11*1), Y6
-	VMOVUPS      32(R10)(R11*1), Y7
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	LEAQ         (SI)(R11*1), R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	MOVQ         R14, R13
-	SHRQ         $0x02, R13
-	JZ           rowtail_65
 
-rows4_64:
+flushed_91:
+	VMOVUPS (R10)(R11*1), Y6
+	VMOVUPS 32(R10)(R11*1), Y7
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	LEAQ    (SI)(R11*1), R12
+	ADDQ    DX, R12
+	ADDQ    DX, R12
+	ADDQ    DX, R12
+	MOVQ    R14, R13
+	SHRQ    $0x02, R13
+	JZ      rowtail_93
+
+rows4_92:
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -2081,11 +2906,58 @@ rows4_64:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_64
+	JNZ        rows4_92
 
-rowtail_65:
+rowtail_93:
 	MOVQ         R14, R13
 	ANDQ         $0x00000003, R13
+	CMPQ         SI, x_base+48(FP)
+	JNE          addflush_95
+	LEAQ         (R8)(R11*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X0, Y8
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X0, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X1, Y8
+	VEXTRACTF128 $0x01, Y1, X1
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X1, Y8
+	VMOVUPD      Y8, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y8
+	VEXTRACTF128 $0x01, Y2, X2
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X2, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X3, Y8
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X3, Y8
+	VMOVUPD      Y8, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y8
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y8, (AX)
+	VCVTPS2PD    X4, Y8
+	VMOVUPD      Y8, 32(AX)
+	VCVTPS2PD    X5, Y8
+	VEXTRACTF128 $0x01, Y5, X5
+	VMOVUPD      Y8, 64(AX)
+	VCVTPS2PD    X5, Y8
+	VMOVUPD      Y8, 96(AX)
+	JMP          flushed_96
+
+addflush_95:
 	LEAQ         (R8)(R11*2), AX
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
@@ -2152,14 +3024,16 @@ rowtail_65:
 	VMOVUPD      96(AX), Y9
 	VADDPD       Y8, Y9, Y9
 	VMOVUPD      Y9, 96(AX)
-	ADDQ         $0x00000040, R11
-	JMP          wide_53
 
-narrower_54:
-single_50:
+flushed_96:
+	ADDQ $0x00000040, R11
+	JMP  wide_75
+
+narrower_76:
+single_72:
 	LEAQ 32(R11), AX
 	CMPQ AX, R9
-	JGT  masked_51
+	JGT  masked_73
 
 	// chunk of 1 vectors
 	VMOVUPS (R10)(R11*1), Y6
@@ -2172,9 +3046,9 @@ single_50:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_68
+	JZ      rowtail_98
 
-rows4_67:
+rows4_97:
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -2200,13 +3074,13 @@ rows4_67:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_67
+	JNZ        rows4_97
 
-rowtail_68:
+rowtail_98:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000000
-	JLE        flush_69
+	JLE        flush_99
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -2219,7 +3093,7 @@ rowtail_68:
 	VADDPS     Y7, Y4, Y4
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000001
-	JLE        flush_69
+	JLE        flush_99
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -2232,7 +3106,54 @@ rowtail_68:
 	VADDPS     Y9, Y5, Y5
 	ADDQ       DX, R12
 
-flush_69:
+flush_99:
+	CMPQ         SI, x_base+48(FP)
+	JNE          addflush_100
+	LEAQ         (R8)(R11*2), AX
+	VCVTPS2PD    X0, Y7
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X0, Y7
+	VMOVUPD      Y7, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X1, Y7
+	VEXTRACTF128 $0x01, Y1, X1
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X1, Y7
+	VMOVUPD      Y7, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y7
+	VEXTRACTF128 $0x01, Y2, X2
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X2, Y7
+	VMOVUPD      Y7, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X3, Y7
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X3, Y7
+	VMOVUPD      Y7, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y7
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X4, Y7
+	VMOVUPD      Y7, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X5, Y7
+	VEXTRACTF128 $0x01, Y5, X5
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X5, Y7
+	VMOVUPD      Y7, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	JMP          flushed_101
+
+addflush_100:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y7
 	VEXTRACTF128 $0x01, Y0, X0
@@ -2299,21 +3220,23 @@ flush_69:
 	VMOVUPD      Y8, 32(AX)
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
-	VMOVUPS      (R10)(R11*1), Y6
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	LEAQ         (SI)(R11*1), R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	MOVQ         R14, R13
-	SHRQ         $0x02, R13
-	JZ           rowtail_71
 
-rows4_70:
+flushed_101:
+	VMOVUPS (R10)(R11*1), Y6
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	LEAQ    (SI)(R11*1), R12
+	ADDQ    DX, R12
+	ADDQ    DX, R12
+	MOVQ    R14, R13
+	SHRQ    $0x02, R13
+	JZ      rowtail_103
+
+rows4_102:
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -2339,13 +3262,13 @@ rows4_70:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_70
+	JNZ        rows4_102
 
-rowtail_71:
+rowtail_103:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000002
-	JLE        flush_72
+	JLE        flush_104
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -2358,7 +3281,54 @@ rowtail_71:
 	VADDPS     Y7, Y4, Y4
 	ADDQ       DX, R12
 
-flush_72:
+flush_104:
+	CMPQ         SI, x_base+48(FP)
+	JNE          addflush_105
+	LEAQ         (R8)(R11*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X0, Y7
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X0, Y7
+	VMOVUPD      Y7, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X1, Y7
+	VEXTRACTF128 $0x01, Y1, X1
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X1, Y7
+	VMOVUPD      Y7, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y7
+	VEXTRACTF128 $0x01, Y2, X2
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X2, Y7
+	VMOVUPD      Y7, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X3, Y7
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X3, Y7
+	VMOVUPD      Y7, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y7
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X4, Y7
+	VMOVUPD      Y7, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X5, Y7
+	VEXTRACTF128 $0x01, Y5, X5
+	VMOVUPD      Y7, (AX)
+	VCVTPS2PD    X5, Y7
+	VMOVUPD      Y7, 32(AX)
+	JMP          flushed_106
+
+addflush_105:
 	LEAQ         (R8)(R11*2), AX
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
@@ -2425,12 +3395,14 @@ flush_72:
 	VMOVUPD      32(AX), Y8
 	VADDPD       Y7, Y8, Y8
 	VMOVUPD      Y8, 32(AX)
-	ADDQ         $0x00000020, R11
-	JMP          single_50
 
-masked_51:
+flushed_106:
+	ADDQ $0x00000020, R11
+	JMP  single_72
+
+masked_73:
 	CMPQ R11, R9
-	JEQ  chunksdone_52
+	JEQ  chunksdone_74
 
 	// masked tail vector
 	VMASKMOVPS (R10)(R11*1), Y15, Y6
@@ -2443,9 +3415,9 @@ masked_51:
 	LEAQ       (SI)(R11*1), R12
 	MOVQ       R14, R13
 	SHRQ       $0x02, R13
-	JZ         rowtail_74
+	JZ         rowtail_108
 
-rows4_73:
+rows4_107:
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -2471,13 +3443,13 @@ rows4_73:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_73
+	JNZ        rows4_107
 
-rowtail_74:
+rowtail_108:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000000
-	JLE        flush_75
+	JLE        flush_109
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -2490,7 +3462,7 @@ rowtail_74:
 	VADDPS     Y13, Y4, Y4
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000001
-	JLE        flush_75
+	JLE        flush_109
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -2503,7 +3475,72 @@ rowtail_74:
 	VADDPS     Y7, Y5, Y5
 	ADDQ       DX, R12
 
-flush_75:
+flush_109:
+	CMPQ         SI, x_base+48(FP)
+	JNE          addflush_110
+	LEAQ         (R8)(R11*2), AX
+	VCVTPS2PD    X0, Y7
+	VEXTRACTF128 $0x01, Y0, X0
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X0, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X1, Y7
+	VEXTRACTF128 $0x01, Y1, X1
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X1, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y7
+	VEXTRACTF128 $0x01, Y2, X2
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X2, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X3, Y7
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X3, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y7
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X4, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X5, Y7
+	VEXTRACTF128 $0x01, Y5, X5
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X5, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	JMP          flushed_111
+
+addflush_110:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y7
 	VEXTRACTF128 $0x01, Y0, X0
@@ -2588,21 +3625,23 @@ flush_75:
 	VMASKMOVPD   Y8, Y9, 32(AX)
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
-	VMASKMOVPS   (R10)(R11*1), Y15, Y6
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	LEAQ         (SI)(R11*1), R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	MOVQ         R14, R13
-	SHRQ         $0x02, R13
-	JZ           rowtail_77
 
-rows4_76:
+flushed_111:
+	VMASKMOVPS (R10)(R11*1), Y15, Y6
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	LEAQ       (SI)(R11*1), R12
+	ADDQ       DX, R12
+	ADDQ       DX, R12
+	MOVQ       R14, R13
+	SHRQ       $0x02, R13
+	JZ         rowtail_113
+
+rows4_112:
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -2628,13 +3667,13 @@ rows4_76:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_76
+	JNZ        rows4_112
 
-rowtail_77:
+rowtail_113:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000002
-	JLE        flush_78
+	JLE        flush_114
 	LEAQ       (R12)(DI*1), AX
 	PREFETCHT0 (R12)(CX*1)
 	PREFETCHT0 (AX)(CX*1)
@@ -2647,7 +3686,72 @@ rowtail_77:
 	VADDPS     Y13, Y4, Y4
 	ADDQ       DX, R12
 
-flush_78:
+flush_114:
+	CMPQ         SI, x_base+48(FP)
+	JNE          addflush_115
+	LEAQ         (R8)(R11*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X0, Y7
+	VEXTRACTF128 $0x01, Y0, X0
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X0, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X1, Y7
+	VEXTRACTF128 $0x01, Y1, X1
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X1, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y7
+	VEXTRACTF128 $0x01, Y2, X2
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X2, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X3, Y7
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X3, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y7
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X4, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X5, Y7
+	VEXTRACTF128 $0x01, Y5, X5
+	VPMOVSXDQ    X15, Y9
+	VMASKMOVPD   Y7, Y9, (AX)
+	VCVTPS2PD    X5, Y7
+	VEXTRACTF128 $0x01, Y15, X9
+	VPMOVSXDQ    X9, Y9
+	VMASKMOVPD   Y7, Y9, 32(AX)
+	JMP          flushed_116
+
+addflush_115:
 	LEAQ         (R8)(R11*2), AX
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
@@ -2733,18 +3837,19 @@ flush_78:
 	VADDPD       Y7, Y8, Y8
 	VMASKMOVPD   Y8, Y9, 32(AX)
 
-chunksdone_52:
+flushed_116:
+chunksdone_74:
 	MOVQ DX, AX
 	SHLQ $0x07, AX
 	ADDQ AX, SI
 	SUBQ $0x00000080, BX
-	JG   block_48
+	JG   block_70
 
-done_46:
+done_68:
 	VZEROUPPER
 	RET
 
-wide_47:
+wide_69:
 	MOVQ tmp_base+120(FP), R14
 
 	// tmp = 0
@@ -2754,7 +3859,7 @@ wide_47:
 	MOVQ   R14, AX
 	VXORPS Y14, Y14, Y14
 
-widezero_79:
+widezero_117:
 	VMOVUPS Y14, (AX)
 	VMOVUPS Y14, 32(AX)
 	VMOVUPS Y14, 64(AX)
@@ -2769,13 +3874,13 @@ widezero_79:
 	VMOVUPS Y14, 352(AX)
 	ADDQ    $0x00000180, AX
 	DECQ    CX
-	JNZ     widezero_79
+	JNZ     widezero_117
 
-wideblock_80:
+wideblock_118:
 	XORQ R13, R13
 	MOVQ SI, R12
 
-widerow_81:
+widerow_119:
 	// slot = tmp + (row % Phases)*NQ*V
 	MOVQ   R13, AX
 	ANDQ   $0x03, AX
@@ -2784,10 +3889,10 @@ widerow_81:
 	MOVQ   R12, R8
 	XORQ   R11, R11
 
-widegroup_83:
+widegroup_121:
 	LEAQ       128(R11), CX
 	CMPQ       CX, R9
-	JGT        widevec_84
+	JGT        widevec_122
 	MOVQ       DX, CX
 	SHLQ       $0x07, CX
 	PREFETCHT0 (R8)(CX*1)
@@ -2857,12 +3962,12 @@ widegroup_83:
 	ADDQ       $0x00000080, R8
 	ADDQ       $0x00000600, AX
 	ADDQ       $0x00000080, R11
-	JMP        widegroup_83
+	JMP        widegroup_121
 
-widevec_84:
+widevec_122:
 	LEAQ       32(R11), CX
 	CMPQ       CX, R9
-	JGT        widetail_85
+	JGT        widetail_123
 	MOVQ       DX, CX
 	SHLQ       $0x07, CX
 	PREFETCHT0 (R8)(CX*1)
@@ -2886,11 +3991,11 @@ widevec_84:
 	ADDQ       $0x00000020, R8
 	ADDQ       $0x00000180, AX
 	ADDQ       $0x00000020, R11
-	JMP        widevec_84
+	JMP        widevec_122
 
-widetail_85:
+widetail_123:
 	CMPQ       R11, R9
-	JEQ        wideend_86
+	JEQ        wideend_124
 	MOVQ       DX, CX
 	SHLQ       $0x07, CX
 	PREFETCHT0 (R8)(CX*1)
@@ -2912,24 +4017,274 @@ widetail_85:
 	VMOVUPS    Y2, 32(AX)
 	VMOVUPS    Y3, 64(AX)
 
-wideend_86:
+wideend_124:
 	ADDQ DX, R12
 	INCQ R13
 	CMPQ R13, BX
-	JGE  wideflush_82
+	JGE  wideflush_120
 	CMPQ R13, $0x00000080
-	JL   widerow_81
+	JL   widerow_119
 
-wideflush_82:
-	// acc[(q*Phases + u)*C + c] += float64(tmp lane); tmp lane = 0
+wideflush_120:
+	// acc[(q*Phases + u)*C + c] (+)= float64(tmp lane); tmp lane = 0
+	CMPQ SI, x_base+48(FP)
+	JNE  wideaddflush_125
 	MOVQ acc_base+0(FP), R8
 	MOVQ R14, AX
 	XORQ R11, R11
 
-widevec_88:
+widevec_128:
 	LEAQ         32(R11), CX
 	CMPQ         CX, R9
-	JGT          widetail_89
+	JGT          widetail_129
+	LEAQ         (R8)(R11*2), R12
+	VMOVUPS      (AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, (AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      96(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 96(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      192(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 192(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      288(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 288(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      32(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 32(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      128(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 128(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      224(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 224(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      320(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 320(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      64(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 64(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      160(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 160(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      256(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 256(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      352(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y5, (R12)
+	VCVTPS2PD    X4, Y5
+	VMOVUPD      Y5, 32(R12)
+	VMOVUPS      Y14, 352(AX)
+	ADDQ         $0x00000180, AX
+	ADDQ         $0x00000020, R11
+	JMP          widevec_128
+
+widetail_129:
+	CMPQ         R11, R9
+	JEQ          wideend_130
+	LEAQ         (R8)(R11*2), R12
+	VMOVUPS      (AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, (AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      96(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, 96(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      192(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, 192(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      288(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, 288(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      32(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, 32(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      128(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, 128(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      224(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, 224(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      320(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, 320(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      64(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, 64(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      160(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, 160(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      256(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, 256(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      352(AX), Y4
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y7
+	VMASKMOVPD   Y5, Y7, (R12)
+	VCVTPS2PD    X4, Y5
+	VEXTRACTF128 $0x01, Y15, X7
+	VPMOVSXDQ    X7, Y7
+	VMASKMOVPD   Y5, Y7, 32(R12)
+	VMOVUPS      Y14, 352(AX)
+
+wideend_130:
+	JMP wideflushed_126
+
+wideaddflush_125:
+	MOVQ acc_base+0(FP), R8
+	MOVQ R14, AX
+	XORQ R11, R11
+
+widevec_132:
+	LEAQ         32(R11), CX
+	CMPQ         CX, R9
+	JGT          widetail_133
 	LEAQ         (R8)(R11*2), R12
 	VMOVUPS      (AX), Y4
 	VCVTPS2PD    X4, Y5
@@ -3076,11 +4431,11 @@ widevec_88:
 	VMOVUPS      Y14, 352(AX)
 	ADDQ         $0x00000180, AX
 	ADDQ         $0x00000020, R11
-	JMP          widevec_88
+	JMP          widevec_132
 
-widetail_89:
+widetail_133:
 	CMPQ         R11, R9
-	JEQ          wideend_90
+	JEQ          wideend_134
 	LEAQ         (R8)(R11*2), R12
 	VMOVUPS      (AX), Y4
 	VCVTPS2PD    X4, Y5
@@ -3262,12 +4617,13 @@ widetail_89:
 	VMASKMOVPD   Y6, Y7, 32(R12)
 	VMOVUPS      Y14, 352(AX)
 
-wideend_90:
+wideend_134:
+wideflushed_126:
 	MOVQ DX, CX
 	SHLQ $0x07, CX
 	ADDQ CX, SI
 	SUBQ $0x00000080, BX
-	JG   wideblock_80
+	JG   wideblock_118
 	VZEROUPPER
 	RET
 

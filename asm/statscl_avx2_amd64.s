@@ -116,6 +116,59 @@ rowtail_11:
 	ADDQ    DX, R12
 
 flush_12:
+	CMPQ         SI, x_base+24(FP)
+	JNE          addflush_13
+	LEAQ         (R8)(R11*2), AX
+	VCVTPS2PD    X0, Y10
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVUPD      Y10, (AX)
+	VCVTPS2PD    X0, Y10
+	VMOVUPD      Y10, 32(AX)
+	VCVTPS2PD    X1, Y10
+	VEXTRACTF128 $0x01, Y1, X1
+	VMOVUPD      Y10, 64(AX)
+	VCVTPS2PD    X1, Y10
+	VMOVUPD      Y10, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y10
+	VEXTRACTF128 $0x01, Y2, X2
+	VMOVUPD      Y10, (AX)
+	VCVTPS2PD    X2, Y10
+	VMOVUPD      Y10, 32(AX)
+	VCVTPS2PD    X3, Y10
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y10, 64(AX)
+	VCVTPS2PD    X3, Y10
+	VMOVUPD      Y10, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y10
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y10, (AX)
+	VCVTPS2PD    X4, Y10
+	VMOVUPD      Y10, 32(AX)
+	VCVTPS2PD    X5, Y10
+	VEXTRACTF128 $0x01, Y5, X5
+	VMOVUPD      Y10, 64(AX)
+	VCVTPS2PD    X5, Y10
+	VMOVUPD      Y10, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X6, Y10
+	VEXTRACTF128 $0x01, Y6, X6
+	VMOVUPD      Y10, (AX)
+	VCVTPS2PD    X6, Y10
+	VMOVUPD      Y10, 32(AX)
+	VCVTPS2PD    X7, Y10
+	VEXTRACTF128 $0x01, Y7, X7
+	VMOVUPD      Y10, 64(AX)
+	VCVTPS2PD    X7, Y10
+	VMOVUPD      Y10, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	JMP          flushed_14
+
+addflush_13:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y10
 	VEXTRACTF128 $0x01, Y0, X0
@@ -196,24 +249,26 @@ flush_12:
 	VMOVUPD      Y11, 96(AX)
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
-	VMOVUPS      (R10)(R11*1), Y8
-	VMOVUPS      32(R10)(R11*1), Y9
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	LEAQ         (SI)(R11*1), R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	MOVQ         R14, R13
-	SHRQ         $0x02, R13
-	JZ           rowtail_14
 
-rows4_13:
+flushed_14:
+	VMOVUPS (R10)(R11*1), Y8
+	VMOVUPS 32(R10)(R11*1), Y9
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	LEAQ    (SI)(R11*1), R12
+	ADDQ    DX, R12
+	ADDQ    DX, R12
+	MOVQ    R14, R13
+	SHRQ    $0x02, R13
+	JZ      rowtail_16
+
+rows4_15:
 	VMOVUPS (R12), Y11
 	VSUBPS  Y8, Y11, Y11
 	VADDPS  Y11, Y0, Y0
@@ -239,13 +294,13 @@ rows4_13:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_13
+	JNZ     rows4_15
 
-rowtail_14:
+rowtail_16:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000002
-	JLE     flush_15
+	JLE     flush_17
 	VMOVUPS (R12), Y14
 	VSUBPS  Y8, Y14, Y14
 	VADDPS  Y14, Y0, Y0
@@ -258,7 +313,60 @@ rowtail_14:
 	VADDPS  Y12, Y5, Y5
 	ADDQ    DX, R12
 
-flush_15:
+flush_17:
+	CMPQ         SI, x_base+24(FP)
+	JNE          addflush_18
+	LEAQ         (R8)(R11*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X0, Y10
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVUPD      Y10, (AX)
+	VCVTPS2PD    X0, Y10
+	VMOVUPD      Y10, 32(AX)
+	VCVTPS2PD    X1, Y10
+	VEXTRACTF128 $0x01, Y1, X1
+	VMOVUPD      Y10, 64(AX)
+	VCVTPS2PD    X1, Y10
+	VMOVUPD      Y10, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y10
+	VEXTRACTF128 $0x01, Y2, X2
+	VMOVUPD      Y10, (AX)
+	VCVTPS2PD    X2, Y10
+	VMOVUPD      Y10, 32(AX)
+	VCVTPS2PD    X3, Y10
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y10, 64(AX)
+	VCVTPS2PD    X3, Y10
+	VMOVUPD      Y10, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y10
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y10, (AX)
+	VCVTPS2PD    X4, Y10
+	VMOVUPD      Y10, 32(AX)
+	VCVTPS2PD    X5, Y10
+	VEXTRACTF128 $0x01, Y5, X5
+	VMOVUPD      Y10, 64(AX)
+	VCVTPS2PD    X5, Y10
+	VMOVUPD      Y10, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X6, Y10
+	VEXTRACTF128 $0x01, Y6, X6
+	VMOVUPD      Y10, (AX)
+	VCVTPS2PD    X6, Y10
+	VMOVUPD      Y10, 32(AX)
+	VCVTPS2PD    X7, Y10
+	VEXTRACTF128 $0x01, Y7, X7
+	VMOVUPD      Y10, 64(AX)
+	VCVTPS2PD    X7, Y10
+	VMOVUPD      Y10, 96(AX)
+	JMP          flushed_19
+
+addflush_18:
 	LEAQ         (R8)(R11*2), AX
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
@@ -339,8 +447,10 @@ flush_15:
 	VMOVUPD      96(AX), Y11
 	VADDPD       Y10, Y11, Y11
 	VMOVUPD      Y11, 96(AX)
-	ADDQ         $0x00000040, R11
-	JMP          wide_8
+
+flushed_19:
+	ADDQ $0x00000040, R11
+	JMP  wide_8
 
 narrower_9:
 single_5:
@@ -361,9 +471,9 @@ single_5:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_17
+	JZ      rowtail_21
 
-rows4_16:
+rows4_20:
 	VMOVUPS (R12), Y13
 	VSUBPS  Y8, Y13, Y13
 	VADDPS  Y13, Y0, Y0
@@ -389,13 +499,13 @@ rows4_16:
 	VADDPS  Y14, Y7, Y7
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_16
+	JNZ     rows4_20
 
-rowtail_17:
+rowtail_21:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000000
-	JLE     flush_18
+	JLE     flush_22
 	VMOVUPS (R12), Y9
 	VSUBPS  Y8, Y9, Y9
 	VADDPS  Y9, Y0, Y0
@@ -403,7 +513,7 @@ rowtail_17:
 	VADDPS  Y10, Y4, Y4
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000001
-	JLE     flush_18
+	JLE     flush_22
 	VMOVUPS (R12), Y11
 	VSUBPS  Y8, Y11, Y11
 	VADDPS  Y11, Y1, Y1
@@ -411,7 +521,7 @@ rowtail_17:
 	VADDPS  Y12, Y5, Y5
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000002
-	JLE     flush_18
+	JLE     flush_22
 	VMOVUPS (R12), Y13
 	VSUBPS  Y8, Y13, Y13
 	VADDPS  Y13, Y2, Y2
@@ -419,7 +529,60 @@ rowtail_17:
 	VADDPS  Y14, Y6, Y6
 	ADDQ    DX, R12
 
-flush_18:
+flush_22:
+	CMPQ         SI, x_base+24(FP)
+	JNE          addflush_23
+	LEAQ         (R8)(R11*2), AX
+	VCVTPS2PD    X0, Y9
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVUPD      Y9, (AX)
+	VCVTPS2PD    X0, Y9
+	VMOVUPD      Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X1, Y9
+	VEXTRACTF128 $0x01, Y1, X1
+	VMOVUPD      Y9, (AX)
+	VCVTPS2PD    X1, Y9
+	VMOVUPD      Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y9
+	VEXTRACTF128 $0x01, Y2, X2
+	VMOVUPD      Y9, (AX)
+	VCVTPS2PD    X2, Y9
+	VMOVUPD      Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X3, Y9
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y9, (AX)
+	VCVTPS2PD    X3, Y9
+	VMOVUPD      Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y9
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y9, (AX)
+	VCVTPS2PD    X4, Y9
+	VMOVUPD      Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X5, Y9
+	VEXTRACTF128 $0x01, Y5, X5
+	VMOVUPD      Y9, (AX)
+	VCVTPS2PD    X5, Y9
+	VMOVUPD      Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X6, Y9
+	VEXTRACTF128 $0x01, Y6, X6
+	VMOVUPD      Y9, (AX)
+	VCVTPS2PD    X6, Y9
+	VMOVUPD      Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X7, Y9
+	VEXTRACTF128 $0x01, Y7, X7
+	VMOVUPD      Y9, (AX)
+	VCVTPS2PD    X7, Y9
+	VMOVUPD      Y9, 32(AX)
+	JMP          flushed_24
+
+addflush_23:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y9
 	VEXTRACTF128 $0x01, Y0, X0
@@ -500,8 +663,10 @@ flush_18:
 	VMOVUPD      32(AX), Y10
 	VADDPD       Y9, Y10, Y10
 	VMOVUPD      Y10, 32(AX)
-	ADDQ         $0x00000020, R11
-	JMP          single_5
+
+flushed_24:
+	ADDQ $0x00000020, R11
+	JMP  single_5
 
 masked_6:
 	CMPQ R11, R9
@@ -520,9 +685,9 @@ masked_6:
 	LEAQ       (SI)(R11*1), R12
 	MOVQ       R14, R13
 	SHRQ       $0x02, R13
-	JZ         rowtail_20
+	JZ         rowtail_26
 
-rows4_19:
+rows4_25:
 	VMASKMOVPS (R12), Y15, Y9
 	VSUBPS     Y8, Y9, Y9
 	VADDPS     Y9, Y0, Y0
@@ -548,13 +713,13 @@ rows4_19:
 	VADDPS     Y10, Y7, Y7
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_19
+	JNZ        rows4_25
 
-rowtail_20:
+rowtail_26:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000000
-	JLE        flush_21
+	JLE        flush_27
 	VMASKMOVPS (R12), Y15, Y11
 	VSUBPS     Y8, Y11, Y11
 	VADDPS     Y11, Y0, Y0
@@ -562,7 +727,7 @@ rowtail_20:
 	VADDPS     Y12, Y4, Y4
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000001
-	JLE        flush_21
+	JLE        flush_27
 	VMASKMOVPS (R12), Y15, Y13
 	VSUBPS     Y8, Y13, Y13
 	VADDPS     Y13, Y1, Y1
@@ -570,7 +735,7 @@ rowtail_20:
 	VADDPS     Y14, Y5, Y5
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000002
-	JLE        flush_21
+	JLE        flush_27
 	VMASKMOVPS (R12), Y15, Y9
 	VSUBPS     Y8, Y9, Y9
 	VADDPS     Y9, Y2, Y2
@@ -578,7 +743,84 @@ rowtail_20:
 	VADDPS     Y10, Y6, Y6
 	ADDQ       DX, R12
 
-flush_21:
+flush_27:
+	CMPQ         SI, x_base+24(FP)
+	JNE          addflush_28
+	LEAQ         (R8)(R11*2), AX
+	VCVTPS2PD    X0, Y9
+	VEXTRACTF128 $0x01, Y0, X0
+	VPMOVSXDQ    X15, Y11
+	VMASKMOVPD   Y9, Y11, (AX)
+	VCVTPS2PD    X0, Y9
+	VEXTRACTF128 $0x01, Y15, X11
+	VPMOVSXDQ    X11, Y11
+	VMASKMOVPD   Y9, Y11, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X1, Y9
+	VEXTRACTF128 $0x01, Y1, X1
+	VPMOVSXDQ    X15, Y11
+	VMASKMOVPD   Y9, Y11, (AX)
+	VCVTPS2PD    X1, Y9
+	VEXTRACTF128 $0x01, Y15, X11
+	VPMOVSXDQ    X11, Y11
+	VMASKMOVPD   Y9, Y11, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y9
+	VEXTRACTF128 $0x01, Y2, X2
+	VPMOVSXDQ    X15, Y11
+	VMASKMOVPD   Y9, Y11, (AX)
+	VCVTPS2PD    X2, Y9
+	VEXTRACTF128 $0x01, Y15, X11
+	VPMOVSXDQ    X11, Y11
+	VMASKMOVPD   Y9, Y11, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X3, Y9
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y11
+	VMASKMOVPD   Y9, Y11, (AX)
+	VCVTPS2PD    X3, Y9
+	VEXTRACTF128 $0x01, Y15, X11
+	VPMOVSXDQ    X11, Y11
+	VMASKMOVPD   Y9, Y11, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y9
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y11
+	VMASKMOVPD   Y9, Y11, (AX)
+	VCVTPS2PD    X4, Y9
+	VEXTRACTF128 $0x01, Y15, X11
+	VPMOVSXDQ    X11, Y11
+	VMASKMOVPD   Y9, Y11, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X5, Y9
+	VEXTRACTF128 $0x01, Y5, X5
+	VPMOVSXDQ    X15, Y11
+	VMASKMOVPD   Y9, Y11, (AX)
+	VCVTPS2PD    X5, Y9
+	VEXTRACTF128 $0x01, Y15, X11
+	VPMOVSXDQ    X11, Y11
+	VMASKMOVPD   Y9, Y11, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X6, Y9
+	VEXTRACTF128 $0x01, Y6, X6
+	VPMOVSXDQ    X15, Y11
+	VMASKMOVPD   Y9, Y11, (AX)
+	VCVTPS2PD    X6, Y9
+	VEXTRACTF128 $0x01, Y15, X11
+	VPMOVSXDQ    X11, Y11
+	VMASKMOVPD   Y9, Y11, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X7, Y9
+	VEXTRACTF128 $0x01, Y7, X7
+	VPMOVSXDQ    X15, Y11
+	VMASKMOVPD   Y9, Y11, (AX)
+	VCVTPS2PD    X7, Y9
+	VEXTRACTF128 $0x01, Y15, X11
+	VPMOVSXDQ    X11, Y11
+	VMASKMOVPD   Y9, Y11, 32(AX)
+	JMP          flushed_29
+
+addflush_28:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y9
 	VEXTRACTF128 $0x01, Y0, X0
@@ -684,6 +926,7 @@ flush_21:
 	VADDPD       Y9, Y10, Y10
 	VMASKMOVPD   Y10, Y11, 32(AX)
 
+flushed_29:
 chunksdone_7:
 	MOVQ DX, AX
 	SHLQ $0x07, AX
@@ -705,7 +948,7 @@ wide_2:
 	MOVQ   R14, AX
 	VXORPS Y14, Y14, Y14
 
-widezero_22:
+widezero_30:
 	VMOVUPS Y14, (AX)
 	VMOVUPS Y14, 32(AX)
 	VMOVUPS Y14, 64(AX)
@@ -716,13 +959,13 @@ widezero_22:
 	VMOVUPS Y14, 224(AX)
 	ADDQ    $0x00000100, AX
 	DECQ    CX
-	JNZ     widezero_22
+	JNZ     widezero_30
 
-wideblock_23:
+wideblock_31:
 	XORQ R13, R13
 	MOVQ SI, R12
 
-widerow_24:
+widerow_32:
 	// slot = tmp + (row % Phases)*NQ*V
 	MOVQ   R13, AX
 	ANDQ   $0x03, AX
@@ -731,10 +974,10 @@ widerow_24:
 	MOVQ   R12, R8
 	XORQ   R11, R11
 
-widegroup_26:
+widegroup_34:
 	LEAQ    128(R11), CX
 	CMPQ    CX, R9
-	JGT     widevec_27
+	JGT     widevec_35
 	VMOVUPS (R10)(R11*1), Y0
 	VMOVUPS (AX), Y1
 	VMOVUPS 32(AX), Y2
@@ -778,12 +1021,12 @@ widegroup_26:
 	ADDQ    $0x00000080, R8
 	ADDQ    $0x00000400, AX
 	ADDQ    $0x00000080, R11
-	JMP     widegroup_26
+	JMP     widegroup_34
 
-widevec_27:
+widevec_35:
 	LEAQ    32(R11), CX
 	CMPQ    CX, R9
-	JGT     widetail_28
+	JGT     widetail_36
 	VMOVUPS (R10)(R11*1), Y0
 	VMOVUPS (AX), Y1
 	VMOVUPS 32(AX), Y2
@@ -797,11 +1040,11 @@ widevec_27:
 	ADDQ    $0x00000020, R8
 	ADDQ    $0x00000100, AX
 	ADDQ    $0x00000020, R11
-	JMP     widevec_27
+	JMP     widevec_35
 
-widetail_28:
+widetail_36:
 	CMPQ       R11, R9
-	JEQ        wideend_29
+	JEQ        wideend_37
 	VMASKMOVPS (R10)(R11*1), Y15, Y0
 	VMOVUPS    (AX), Y1
 	VMOVUPS    32(AX), Y2
@@ -813,24 +1056,198 @@ widetail_28:
 	VMOVUPS    Y1, (AX)
 	VMOVUPS    Y2, 32(AX)
 
-wideend_29:
+wideend_37:
 	ADDQ DX, R12
 	INCQ R13
 	CMPQ R13, BX
-	JGE  wideflush_25
+	JGE  wideflush_33
 	CMPQ R13, $0x00000080
-	JL   widerow_24
+	JL   widerow_32
 
-wideflush_25:
-	// acc[(q*Phases + u)*C + c] += float64(tmp lane); tmp lane = 0
+wideflush_33:
+	// acc[(q*Phases + u)*C + c] (+)= float64(tmp lane); tmp lane = 0
+	CMPQ SI, x_base+24(FP)
+	JNE  wideaddflush_38
 	MOVQ acc_base+0(FP), R8
 	MOVQ R14, AX
 	XORQ R11, R11
 
-widevec_31:
+widevec_41:
 	LEAQ         32(R11), CX
 	CMPQ         CX, R9
-	JGT          widetail_32
+	JGT          widetail_42
+	LEAQ         (R8)(R11*2), R12
+	VMOVUPS      (AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y4, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      Y4, 32(R12)
+	VMOVUPS      Y14, (AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      64(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y4, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      Y4, 32(R12)
+	VMOVUPS      Y14, 64(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      128(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y4, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      Y4, 32(R12)
+	VMOVUPS      Y14, 128(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      192(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y4, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      Y4, 32(R12)
+	VMOVUPS      Y14, 192(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      32(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y4, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      Y4, 32(R12)
+	VMOVUPS      Y14, 32(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      96(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y4, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      Y4, 32(R12)
+	VMOVUPS      Y14, 96(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      160(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y4, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      Y4, 32(R12)
+	VMOVUPS      Y14, 160(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      224(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y4, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      Y4, 32(R12)
+	VMOVUPS      Y14, 224(AX)
+	ADDQ         $0x00000100, AX
+	ADDQ         $0x00000020, R11
+	JMP          widevec_41
+
+widetail_42:
+	CMPQ         R11, R9
+	JEQ          wideend_43
+	LEAQ         (R8)(R11*2), R12
+	VMOVUPS      (AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   Y4, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   Y4, Y6, 32(R12)
+	VMOVUPS      Y14, (AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      64(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   Y4, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   Y4, Y6, 32(R12)
+	VMOVUPS      Y14, 64(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      128(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   Y4, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   Y4, Y6, 32(R12)
+	VMOVUPS      Y14, 128(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      192(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   Y4, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   Y4, Y6, 32(R12)
+	VMOVUPS      Y14, 192(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      32(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   Y4, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   Y4, Y6, 32(R12)
+	VMOVUPS      Y14, 32(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      96(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   Y4, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   Y4, Y6, 32(R12)
+	VMOVUPS      Y14, 96(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      160(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   Y4, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   Y4, Y6, 32(R12)
+	VMOVUPS      Y14, 160(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      224(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   Y4, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   Y4, Y6, 32(R12)
+	VMOVUPS      Y14, 224(AX)
+
+wideend_43:
+	JMP wideflushed_39
+
+wideaddflush_38:
+	MOVQ acc_base+0(FP), R8
+	MOVQ R14, AX
+	XORQ R11, R11
+
+widevec_45:
+	LEAQ         32(R11), CX
+	CMPQ         CX, R9
+	JGT          widetail_46
 	LEAQ         (R8)(R11*2), R12
 	VMOVUPS      (AX), Y3
 	VCVTPS2PD    X3, Y4
@@ -929,11 +1346,11 @@ widevec_31:
 	VMOVUPS      Y14, 224(AX)
 	ADDQ         $0x00000100, AX
 	ADDQ         $0x00000020, R11
-	JMP          widevec_31
+	JMP          widevec_45
 
-widetail_32:
+widetail_46:
 	CMPQ         R11, R9
-	JEQ          wideend_33
+	JEQ          wideend_47
 	LEAQ         (R8)(R11*2), R12
 	VMOVUPS      (AX), Y3
 	VCVTPS2PD    X3, Y4
@@ -1055,12 +1472,13 @@ widetail_32:
 	VMASKMOVPD   Y5, Y6, 32(R12)
 	VMOVUPS      Y14, 224(AX)
 
-wideend_33:
+wideend_47:
+wideflushed_39:
 	MOVQ DX, CX
 	SHLQ $0x07, CX
 	ADDQ CX, SI
 	SUBQ $0x00000080, BX
-	JG   wideblock_23
+	JG   wideblock_31
 	VZEROUPPER
 	RET
 
@@ -1092,9 +1510,9 @@ TEXT ·statsCLPrefetchAVX2(SB), NOSPLIT, $0-120
 	MOVQ    ld+64(FP), DX
 	MOVQ    pivot_base+72(FP), R10
 	TESTQ   BX, BX
-	JLE     done_34
+	JLE     done_48
 	TESTQ   CX, CX
-	JLE     done_34
+	JLE     done_48
 	MOVQ    CX, R9
 	SHLQ    $0x02, R9
 	SHLQ    $0x02, DX
@@ -1105,21 +1523,21 @@ TEXT ·statsCLPrefetchAVX2(SB), NOSPLIT, $0-120
 	MOVQ    DX, CX
 	SHLQ    $0x07, CX
 	CMPQ    R9, $0x00000040
-	JGT     wide_35
+	JGT     wide_49
 
-block_36:
+block_50:
 	MOVQ $0x00000080, R14
 	CMPQ BX, R14
-	JGE  fullblock_37
+	JGE  fullblock_51
 	MOVQ BX, R14
 
-fullblock_37:
+fullblock_51:
 	XORQ R11, R11
 
-wide_41:
+wide_55:
 	LEAQ 64(R11), AX
 	CMPQ AX, R9
-	JGT  narrower_42
+	JGT  narrower_56
 
 	// chunk of 2 vectors
 	VMOVUPS (R10)(R11*1), Y8
@@ -1135,9 +1553,9 @@ wide_41:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_44
+	JZ      rowtail_58
 
-rows4_43:
+rows4_57:
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Y10
 	VSUBPS     Y8, Y10, Y10
@@ -1167,13 +1585,13 @@ rows4_43:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_43
+	JNZ        rows4_57
 
-rowtail_44:
+rowtail_58:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000000
-	JLE        flush_45
+	JLE        flush_59
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Y13
 	VSUBPS     Y8, Y13, Y13
@@ -1188,7 +1606,7 @@ rowtail_44:
 	VADDPS     Y11, Y5, Y5
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000001
-	JLE        flush_45
+	JLE        flush_59
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Y12
 	VSUBPS     Y8, Y12, Y12
@@ -1203,7 +1621,60 @@ rowtail_44:
 	VADDPS     Y10, Y7, Y7
 	ADDQ       DX, R12
 
-flush_45:
+flush_59:
+	CMPQ         SI, x_base+24(FP)
+	JNE          addflush_60
+	LEAQ         (R8)(R11*2), AX
+	VCVTPS2PD    X0, Y10
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVUPD      Y10, (AX)
+	VCVTPS2PD    X0, Y10
+	VMOVUPD      Y10, 32(AX)
+	VCVTPS2PD    X1, Y10
+	VEXTRACTF128 $0x01, Y1, X1
+	VMOVUPD      Y10, 64(AX)
+	VCVTPS2PD    X1, Y10
+	VMOVUPD      Y10, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y10
+	VEXTRACTF128 $0x01, Y2, X2
+	VMOVUPD      Y10, (AX)
+	VCVTPS2PD    X2, Y10
+	VMOVUPD      Y10, 32(AX)
+	VCVTPS2PD    X3, Y10
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y10, 64(AX)
+	VCVTPS2PD    X3, Y10
+	VMOVUPD      Y10, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y10
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y10, (AX)
+	VCVTPS2PD    X4, Y10
+	VMOVUPD      Y10, 32(AX)
+	VCVTPS2PD    X5, Y10
+	VEXTRACTF128 $0x01, Y5, X5
+	VMOVUPD      Y10, 64(AX)
+	VCVTPS2PD    X5, Y10
+	VMOVUPD      Y10, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X6, Y10
+	VEXTRACTF128 $0x01, Y6, X6
+	VMOVUPD      Y10, (AX)
+	VCVTPS2PD    X6, Y10
+	VMOVUPD      Y10, 32(AX)
+	VCVTPS2PD    X7, Y10
+	VEXTRACTF128 $0x01, Y7, X7
+	VMOVUPD      Y10, 64(AX)
+	VCVTPS2PD    X7, Y10
+	VMOVUPD      Y10, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	JMP          flushed_61
+
+addflush_60:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y10
 	VEXTRACTF128 $0x01, Y0, X0
@@ -1284,24 +1755,26 @@ flush_45:
 	VMOVUPD      Y11, 96(AX)
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
-	VMOVUPS      (R10)(R11*1), Y8
-	VMOVUPS      32(R10)(R11*1), Y9
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	LEAQ         (SI)(R11*1), R12
-	ADDQ         DX, R12
-	ADDQ         DX, R12
-	MOVQ         R14, R13
-	SHRQ         $0x02, R13
-	JZ           rowtail_47
 
-rows4_46:
+flushed_61:
+	VMOVUPS (R10)(R11*1), Y8
+	VMOVUPS 32(R10)(R11*1), Y9
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	LEAQ    (SI)(R11*1), R12
+	ADDQ    DX, R12
+	ADDQ    DX, R12
+	MOVQ    R14, R13
+	SHRQ    $0x02, R13
+	JZ      rowtail_63
+
+rows4_62:
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Y11
 	VSUBPS     Y8, Y11, Y11
@@ -1331,13 +1804,13 @@ rows4_46:
 	ADDQ       DX, R12
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_46
+	JNZ        rows4_62
 
-rowtail_47:
+rowtail_63:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000002
-	JLE        flush_48
+	JLE        flush_64
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Y14
 	VSUBPS     Y8, Y14, Y14
@@ -1352,7 +1825,60 @@ rowtail_47:
 	VADDPS     Y12, Y5, Y5
 	ADDQ       DX, R12
 
-flush_48:
+flush_64:
+	CMPQ         SI, x_base+24(FP)
+	JNE          addflush_65
+	LEAQ         (R8)(R11*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X0, Y10
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVUPD      Y10, (AX)
+	VCVTPS2PD    X0, Y10
+	VMOVUPD      Y10, 32(AX)
+	VCVTPS2PD    X1, Y10
+	VEXTRACTF128 $0x01, Y1, X1
+	VMOVUPD      Y10, 64(AX)
+	VCVTPS2PD    X1, Y10
+	VMOVUPD      Y10, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y10
+	VEXTRACTF128 $0x01, Y2, X2
+	VMOVUPD      Y10, (AX)
+	VCVTPS2PD    X2, Y10
+	VMOVUPD      Y10, 32(AX)
+	VCVTPS2PD    X3, Y10
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y10, 64(AX)
+	VCVTPS2PD    X3, Y10
+	VMOVUPD      Y10, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y10
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y10, (AX)
+	VCVTPS2PD    X4, Y10
+	VMOVUPD      Y10, 32(AX)
+	VCVTPS2PD    X5, Y10
+	VEXTRACTF128 $0x01, Y5, X5
+	VMOVUPD      Y10, 64(AX)
+	VCVTPS2PD    X5, Y10
+	VMOVUPD      Y10, 96(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X6, Y10
+	VEXTRACTF128 $0x01, Y6, X6
+	VMOVUPD      Y10, (AX)
+	VCVTPS2PD    X6, Y10
+	VMOVUPD      Y10, 32(AX)
+	VCVTPS2PD    X7, Y10
+	VEXTRACTF128 $0x01, Y7, X7
+	VMOVUPD      Y10, 64(AX)
+	VCVTPS2PD    X7, Y10
+	VMOVUPD      Y10, 96(AX)
+	JMP          flushed_66
+
+addflush_65:
 	LEAQ         (R8)(R11*2), AX
 	LEAQ         (AX)(R9*2), AX
 	LEAQ         (AX)(R9*2), AX
@@ -1433,14 +1959,16 @@ flush_48:
 	VMOVUPD      96(AX), Y11
 	VADDPD       Y10, Y11, Y11
 	VMOVUPD      Y11, 96(AX)
-	ADDQ         $0x00000040, R11
-	JMP          wide_41
 
-narrower_42:
-single_38:
+flushed_66:
+	ADDQ $0x00000040, R11
+	JMP  wide_55
+
+narrower_56:
+single_52:
 	LEAQ 32(R11), AX
 	CMPQ AX, R9
-	JGT  masked_39
+	JGT  masked_53
 
 	// chunk of 1 vectors
 	VMOVUPS (R10)(R11*1), Y8
@@ -1455,9 +1983,9 @@ single_38:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_50
+	JZ      rowtail_68
 
-rows4_49:
+rows4_67:
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Y13
 	VSUBPS     Y8, Y13, Y13
@@ -1487,13 +2015,13 @@ rows4_49:
 	VADDPS     Y14, Y7, Y7
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_49
+	JNZ        rows4_67
 
-rowtail_50:
+rowtail_68:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000000
-	JLE        flush_51
+	JLE        flush_69
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Y9
 	VSUBPS     Y8, Y9, Y9
@@ -1502,7 +2030,7 @@ rowtail_50:
 	VADDPS     Y10, Y4, Y4
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000001
-	JLE        flush_51
+	JLE        flush_69
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Y11
 	VSUBPS     Y8, Y11, Y11
@@ -1511,7 +2039,7 @@ rowtail_50:
 	VADDPS     Y12, Y5, Y5
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000002
-	JLE        flush_51
+	JLE        flush_69
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Y13
 	VSUBPS     Y8, Y13, Y13
@@ -1520,7 +2048,60 @@ rowtail_50:
 	VADDPS     Y14, Y6, Y6
 	ADDQ       DX, R12
 
-flush_51:
+flush_69:
+	CMPQ         SI, x_base+24(FP)
+	JNE          addflush_70
+	LEAQ         (R8)(R11*2), AX
+	VCVTPS2PD    X0, Y9
+	VEXTRACTF128 $0x01, Y0, X0
+	VMOVUPD      Y9, (AX)
+	VCVTPS2PD    X0, Y9
+	VMOVUPD      Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X1, Y9
+	VEXTRACTF128 $0x01, Y1, X1
+	VMOVUPD      Y9, (AX)
+	VCVTPS2PD    X1, Y9
+	VMOVUPD      Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y9
+	VEXTRACTF128 $0x01, Y2, X2
+	VMOVUPD      Y9, (AX)
+	VCVTPS2PD    X2, Y9
+	VMOVUPD      Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X3, Y9
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y9, (AX)
+	VCVTPS2PD    X3, Y9
+	VMOVUPD      Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y9
+	VEXTRACTF128 $0x01, Y4, X4
+	VMOVUPD      Y9, (AX)
+	VCVTPS2PD    X4, Y9
+	VMOVUPD      Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X5, Y9
+	VEXTRACTF128 $0x01, Y5, X5
+	VMOVUPD      Y9, (AX)
+	VCVTPS2PD    X5, Y9
+	VMOVUPD      Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X6, Y9
+	VEXTRACTF128 $0x01, Y6, X6
+	VMOVUPD      Y9, (AX)
+	VCVTPS2PD    X6, Y9
+	VMOVUPD      Y9, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X7, Y9
+	VEXTRACTF128 $0x01, Y7, X7
+	VMOVUPD      Y9, (AX)
+	VCVTPS2PD    X7, Y9
+	VMOVUPD      Y9, 32(AX)
+	JMP          flushed_71
+
+addflush_70:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y9
 	VEXTRACTF128 $0x01, Y0, X0
@@ -1601,12 +2182,14 @@ flush_51:
 	VMOVUPD      32(AX), Y10
 	VADDPD       Y9, Y10, Y10
 	VMOVUPD      Y10, 32(AX)
-	ADDQ         $0x00000020, R11
-	JMP          single_38
 
-masked_39:
+flushed_71:
+	ADDQ $0x00000020, R11
+	JMP  single_52
+
+masked_53:
 	CMPQ R11, R9
-	JEQ  chunksdone_40
+	JEQ  chunksdone_54
 
 	// masked tail vector
 	VMASKMOVPS (R10)(R11*1), Y15, Y8
@@ -1621,9 +2204,9 @@ masked_39:
 	LEAQ       (SI)(R11*1), R12
 	MOVQ       R14, R13
 	SHRQ       $0x02, R13
-	JZ         rowtail_53
+	JZ         rowtail_73
 
-rows4_52:
+rows4_72:
 	PREFETCHT0 (R12)(CX*1)
 	VMASKMOVPS (R12), Y15, Y9
 	VSUBPS     Y8, Y9, Y9
@@ -1653,13 +2236,13 @@ rows4_52:
 	VADDPS     Y10, Y7, Y7
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_52
+	JNZ        rows4_72
 
-rowtail_53:
+rowtail_73:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000000
-	JLE        flush_54
+	JLE        flush_74
 	PREFETCHT0 (R12)(CX*1)
 	VMASKMOVPS (R12), Y15, Y11
 	VSUBPS     Y8, Y11, Y11
@@ -1668,7 +2251,7 @@ rowtail_53:
 	VADDPS     Y12, Y4, Y4
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000001
-	JLE        flush_54
+	JLE        flush_74
 	PREFETCHT0 (R12)(CX*1)
 	VMASKMOVPS (R12), Y15, Y13
 	VSUBPS     Y8, Y13, Y13
@@ -1677,7 +2260,7 @@ rowtail_53:
 	VADDPS     Y14, Y5, Y5
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000002
-	JLE        flush_54
+	JLE        flush_74
 	PREFETCHT0 (R12)(CX*1)
 	VMASKMOVPS (R12), Y15, Y9
 	VSUBPS     Y8, Y9, Y9
@@ -1686,7 +2269,84 @@ rowtail_53:
 	VADDPS     Y10, Y6, Y6
 	ADDQ       DX, R12
 
-flush_54:
+flush_74:
+	CMPQ         SI, x_base+24(FP)
+	JNE          addflush_75
+	LEAQ         (R8)(R11*2), AX
+	VCVTPS2PD    X0, Y9
+	VEXTRACTF128 $0x01, Y0, X0
+	VPMOVSXDQ    X15, Y11
+	VMASKMOVPD   Y9, Y11, (AX)
+	VCVTPS2PD    X0, Y9
+	VEXTRACTF128 $0x01, Y15, X11
+	VPMOVSXDQ    X11, Y11
+	VMASKMOVPD   Y9, Y11, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X1, Y9
+	VEXTRACTF128 $0x01, Y1, X1
+	VPMOVSXDQ    X15, Y11
+	VMASKMOVPD   Y9, Y11, (AX)
+	VCVTPS2PD    X1, Y9
+	VEXTRACTF128 $0x01, Y15, X11
+	VPMOVSXDQ    X11, Y11
+	VMASKMOVPD   Y9, Y11, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X2, Y9
+	VEXTRACTF128 $0x01, Y2, X2
+	VPMOVSXDQ    X15, Y11
+	VMASKMOVPD   Y9, Y11, (AX)
+	VCVTPS2PD    X2, Y9
+	VEXTRACTF128 $0x01, Y15, X11
+	VPMOVSXDQ    X11, Y11
+	VMASKMOVPD   Y9, Y11, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X3, Y9
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y11
+	VMASKMOVPD   Y9, Y11, (AX)
+	VCVTPS2PD    X3, Y9
+	VEXTRACTF128 $0x01, Y15, X11
+	VPMOVSXDQ    X11, Y11
+	VMASKMOVPD   Y9, Y11, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X4, Y9
+	VEXTRACTF128 $0x01, Y4, X4
+	VPMOVSXDQ    X15, Y11
+	VMASKMOVPD   Y9, Y11, (AX)
+	VCVTPS2PD    X4, Y9
+	VEXTRACTF128 $0x01, Y15, X11
+	VPMOVSXDQ    X11, Y11
+	VMASKMOVPD   Y9, Y11, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X5, Y9
+	VEXTRACTF128 $0x01, Y5, X5
+	VPMOVSXDQ    X15, Y11
+	VMASKMOVPD   Y9, Y11, (AX)
+	VCVTPS2PD    X5, Y9
+	VEXTRACTF128 $0x01, Y15, X11
+	VPMOVSXDQ    X11, Y11
+	VMASKMOVPD   Y9, Y11, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X6, Y9
+	VEXTRACTF128 $0x01, Y6, X6
+	VPMOVSXDQ    X15, Y11
+	VMASKMOVPD   Y9, Y11, (AX)
+	VCVTPS2PD    X6, Y9
+	VEXTRACTF128 $0x01, Y15, X11
+	VPMOVSXDQ    X11, Y11
+	VMASKMOVPD   Y9, Y11, 32(AX)
+	LEAQ         (AX)(R9*2), AX
+	VCVTPS2PD    X7, Y9
+	VEXTRACTF128 $0x01, Y7, X7
+	VPMOVSXDQ    X15, Y11
+	VMASKMOVPD   Y9, Y11, (AX)
+	VCVTPS2PD    X7, Y9
+	VEXTRACTF128 $0x01, Y15, X11
+	VPMOVSXDQ    X11, Y11
+	VMASKMOVPD   Y9, Y11, 32(AX)
+	JMP          flushed_76
+
+addflush_75:
 	LEAQ         (R8)(R11*2), AX
 	VCVTPS2PD    X0, Y9
 	VEXTRACTF128 $0x01, Y0, X0
@@ -1792,18 +2452,19 @@ flush_54:
 	VADDPD       Y9, Y10, Y10
 	VMASKMOVPD   Y10, Y11, 32(AX)
 
-chunksdone_40:
+flushed_76:
+chunksdone_54:
 	MOVQ DX, AX
 	SHLQ $0x07, AX
 	ADDQ AX, SI
 	SUBQ $0x00000080, BX
-	JG   block_36
+	JG   block_50
 
-done_34:
+done_48:
 	VZEROUPPER
 	RET
 
-wide_35:
+wide_49:
 	MOVQ tmp_base+96(FP), R14
 
 	// tmp = 0
@@ -1813,7 +2474,7 @@ wide_35:
 	MOVQ   R14, AX
 	VXORPS Y14, Y14, Y14
 
-widezero_55:
+widezero_77:
 	VMOVUPS Y14, (AX)
 	VMOVUPS Y14, 32(AX)
 	VMOVUPS Y14, 64(AX)
@@ -1824,13 +2485,13 @@ widezero_55:
 	VMOVUPS Y14, 224(AX)
 	ADDQ    $0x00000100, AX
 	DECQ    CX
-	JNZ     widezero_55
+	JNZ     widezero_77
 
-wideblock_56:
+wideblock_78:
 	XORQ R13, R13
 	MOVQ SI, R12
 
-widerow_57:
+widerow_79:
 	// slot = tmp + (row % Phases)*NQ*V
 	MOVQ   R13, AX
 	ANDQ   $0x03, AX
@@ -1839,10 +2500,10 @@ widerow_57:
 	MOVQ   R12, R8
 	XORQ   R11, R11
 
-widegroup_59:
+widegroup_81:
 	LEAQ       128(R11), CX
 	CMPQ       CX, R9
-	JGT        widevec_60
+	JGT        widevec_82
 	MOVQ       DX, CX
 	SHLQ       $0x07, CX
 	PREFETCHT0 (R8)(CX*1)
@@ -1890,12 +2551,12 @@ widegroup_59:
 	ADDQ       $0x00000080, R8
 	ADDQ       $0x00000400, AX
 	ADDQ       $0x00000080, R11
-	JMP        widegroup_59
+	JMP        widegroup_81
 
-widevec_60:
+widevec_82:
 	LEAQ       32(R11), CX
 	CMPQ       CX, R9
-	JGT        widetail_61
+	JGT        widetail_83
 	MOVQ       DX, CX
 	SHLQ       $0x07, CX
 	PREFETCHT0 (R8)(CX*1)
@@ -1912,11 +2573,11 @@ widevec_60:
 	ADDQ       $0x00000020, R8
 	ADDQ       $0x00000100, AX
 	ADDQ       $0x00000020, R11
-	JMP        widevec_60
+	JMP        widevec_82
 
-widetail_61:
+widetail_83:
 	CMPQ       R11, R9
-	JEQ        wideend_62
+	JEQ        wideend_84
 	MOVQ       DX, CX
 	SHLQ       $0x07, CX
 	PREFETCHT0 (R8)(CX*1)
@@ -1931,24 +2592,198 @@ widetail_61:
 	VMOVUPS    Y1, (AX)
 	VMOVUPS    Y2, 32(AX)
 
-wideend_62:
+wideend_84:
 	ADDQ DX, R12
 	INCQ R13
 	CMPQ R13, BX
-	JGE  wideflush_58
+	JGE  wideflush_80
 	CMPQ R13, $0x00000080
-	JL   widerow_57
+	JL   widerow_79
 
-wideflush_58:
-	// acc[(q*Phases + u)*C + c] += float64(tmp lane); tmp lane = 0
+wideflush_80:
+	// acc[(q*Phases + u)*C + c] (+)= float64(tmp lane); tmp lane = 0
+	CMPQ SI, x_base+24(FP)
+	JNE  wideaddflush_85
 	MOVQ acc_base+0(FP), R8
 	MOVQ R14, AX
 	XORQ R11, R11
 
-widevec_64:
+widevec_88:
 	LEAQ         32(R11), CX
 	CMPQ         CX, R9
-	JGT          widetail_65
+	JGT          widetail_89
+	LEAQ         (R8)(R11*2), R12
+	VMOVUPS      (AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y4, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      Y4, 32(R12)
+	VMOVUPS      Y14, (AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      64(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y4, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      Y4, 32(R12)
+	VMOVUPS      Y14, 64(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      128(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y4, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      Y4, 32(R12)
+	VMOVUPS      Y14, 128(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      192(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y4, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      Y4, 32(R12)
+	VMOVUPS      Y14, 192(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      32(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y4, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      Y4, 32(R12)
+	VMOVUPS      Y14, 32(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      96(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y4, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      Y4, 32(R12)
+	VMOVUPS      Y14, 96(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      160(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y4, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      Y4, 32(R12)
+	VMOVUPS      Y14, 160(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      224(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VMOVUPD      Y4, (R12)
+	VCVTPS2PD    X3, Y4
+	VMOVUPD      Y4, 32(R12)
+	VMOVUPS      Y14, 224(AX)
+	ADDQ         $0x00000100, AX
+	ADDQ         $0x00000020, R11
+	JMP          widevec_88
+
+widetail_89:
+	CMPQ         R11, R9
+	JEQ          wideend_90
+	LEAQ         (R8)(R11*2), R12
+	VMOVUPS      (AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   Y4, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   Y4, Y6, 32(R12)
+	VMOVUPS      Y14, (AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      64(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   Y4, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   Y4, Y6, 32(R12)
+	VMOVUPS      Y14, 64(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      128(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   Y4, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   Y4, Y6, 32(R12)
+	VMOVUPS      Y14, 128(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      192(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   Y4, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   Y4, Y6, 32(R12)
+	VMOVUPS      Y14, 192(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      32(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   Y4, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   Y4, Y6, 32(R12)
+	VMOVUPS      Y14, 32(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      96(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   Y4, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   Y4, Y6, 32(R12)
+	VMOVUPS      Y14, 96(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      160(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   Y4, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   Y4, Y6, 32(R12)
+	VMOVUPS      Y14, 160(AX)
+	LEAQ         (R12)(R9*2), R12
+	VMOVUPS      224(AX), Y3
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y3, X3
+	VPMOVSXDQ    X15, Y6
+	VMASKMOVPD   Y4, Y6, (R12)
+	VCVTPS2PD    X3, Y4
+	VEXTRACTF128 $0x01, Y15, X6
+	VPMOVSXDQ    X6, Y6
+	VMASKMOVPD   Y4, Y6, 32(R12)
+	VMOVUPS      Y14, 224(AX)
+
+wideend_90:
+	JMP wideflushed_86
+
+wideaddflush_85:
+	MOVQ acc_base+0(FP), R8
+	MOVQ R14, AX
+	XORQ R11, R11
+
+widevec_92:
+	LEAQ         32(R11), CX
+	CMPQ         CX, R9
+	JGT          widetail_93
 	LEAQ         (R8)(R11*2), R12
 	VMOVUPS      (AX), Y3
 	VCVTPS2PD    X3, Y4
@@ -2047,11 +2882,11 @@ widevec_64:
 	VMOVUPS      Y14, 224(AX)
 	ADDQ         $0x00000100, AX
 	ADDQ         $0x00000020, R11
-	JMP          widevec_64
+	JMP          widevec_92
 
-widetail_65:
+widetail_93:
 	CMPQ         R11, R9
-	JEQ          wideend_66
+	JEQ          wideend_94
 	LEAQ         (R8)(R11*2), R12
 	VMOVUPS      (AX), Y3
 	VCVTPS2PD    X3, Y4
@@ -2173,12 +3008,13 @@ widetail_65:
 	VMASKMOVPD   Y5, Y6, 32(R12)
 	VMOVUPS      Y14, 224(AX)
 
-wideend_66:
+wideend_94:
+wideflushed_86:
 	MOVQ DX, CX
 	SHLQ $0x07, CX
 	ADDQ CX, SI
 	SUBQ $0x00000080, BX
-	JG   wideblock_56
+	JG   wideblock_78
 	VZEROUPPER
 	RET
 

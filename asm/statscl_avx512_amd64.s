@@ -166,6 +166,99 @@ rowtail_11:
 	ADDQ    DX, R12
 
 flush_12:
+	CMPQ          SI, x_base+24(FP)
+	JNE           addflush_13
+	LEAQ          (R8)(R11*2), AX
+	VCVTPS2PD     Y0, Z20
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Z20, (AX)
+	VCVTPS2PD     Y0, Z20
+	VMOVUPD       Z20, 64(AX)
+	VCVTPS2PD     Y1, Z20
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VMOVUPD       Z20, 128(AX)
+	VCVTPS2PD     Y1, Z20
+	VMOVUPD       Z20, 192(AX)
+	VCVTPS2PD     Y2, Z20
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VMOVUPD       Z20, 256(AX)
+	VCVTPS2PD     Y2, Z20
+	VMOVUPD       Z20, 320(AX)
+	VCVTPS2PD     Y3, Z20
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VMOVUPD       Z20, 384(AX)
+	VCVTPS2PD     Y3, Z20
+	VMOVUPD       Z20, 448(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y4, Z20
+	VEXTRACTF64X4 $0x01, Z4, Y4
+	VMOVUPD       Z20, (AX)
+	VCVTPS2PD     Y4, Z20
+	VMOVUPD       Z20, 64(AX)
+	VCVTPS2PD     Y5, Z20
+	VEXTRACTF64X4 $0x01, Z5, Y5
+	VMOVUPD       Z20, 128(AX)
+	VCVTPS2PD     Y5, Z20
+	VMOVUPD       Z20, 192(AX)
+	VCVTPS2PD     Y6, Z20
+	VEXTRACTF64X4 $0x01, Z6, Y6
+	VMOVUPD       Z20, 256(AX)
+	VCVTPS2PD     Y6, Z20
+	VMOVUPD       Z20, 320(AX)
+	VCVTPS2PD     Y7, Z20
+	VEXTRACTF64X4 $0x01, Z7, Y7
+	VMOVUPD       Z20, 384(AX)
+	VCVTPS2PD     Y7, Z20
+	VMOVUPD       Z20, 448(AX)
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y8, Z20
+	VEXTRACTF64X4 $0x01, Z8, Y8
+	VMOVUPD       Z20, (AX)
+	VCVTPS2PD     Y8, Z20
+	VMOVUPD       Z20, 64(AX)
+	VCVTPS2PD     Y9, Z20
+	VEXTRACTF64X4 $0x01, Z9, Y9
+	VMOVUPD       Z20, 128(AX)
+	VCVTPS2PD     Y9, Z20
+	VMOVUPD       Z20, 192(AX)
+	VCVTPS2PD     Y10, Z20
+	VEXTRACTF64X4 $0x01, Z10, Y10
+	VMOVUPD       Z20, 256(AX)
+	VCVTPS2PD     Y10, Z20
+	VMOVUPD       Z20, 320(AX)
+	VCVTPS2PD     Y11, Z20
+	VEXTRACTF64X4 $0x01, Z11, Y11
+	VMOVUPD       Z20, 384(AX)
+	VCVTPS2PD     Y11, Z20
+	VMOVUPD       Z20, 448(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y12, Z20
+	VEXTRACTF64X4 $0x01, Z12, Y12
+	VMOVUPD       Z20, (AX)
+	VCVTPS2PD     Y12, Z20
+	VMOVUPD       Z20, 64(AX)
+	VCVTPS2PD     Y13, Z20
+	VEXTRACTF64X4 $0x01, Z13, Y13
+	VMOVUPD       Z20, 128(AX)
+	VCVTPS2PD     Y13, Z20
+	VMOVUPD       Z20, 192(AX)
+	VCVTPS2PD     Y14, Z20
+	VEXTRACTF64X4 $0x01, Z14, Y14
+	VMOVUPD       Z20, 256(AX)
+	VCVTPS2PD     Y14, Z20
+	VMOVUPD       Z20, 320(AX)
+	VCVTPS2PD     Y15, Z20
+	VEXTRACTF64X4 $0x01, Z15, Y15
+	VMOVUPD       Z20, 384(AX)
+	VCVTPS2PD     Y15, Z20
+	VMOVUPD       Z20, 448(AX)
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	JMP           flushed_14
+
+addflush_13:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z20
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -318,34 +411,36 @@ flush_12:
 	VMOVUPD       Z21, 448(AX)
 	LEAQ          (AX)(R9*2), AX
 	LEAQ          (AX)(R9*2), AX
-	VMOVUPS       (R10)(R11*1), Z16
-	VMOVUPS       64(R10)(R11*1), Z17
-	VMOVUPS       128(R10)(R11*1), Z18
-	VMOVUPS       192(R10)(R11*1), Z19
-	VXORPS        Z0, Z0, Z0
-	VXORPS        Z1, Z1, Z1
-	VXORPS        Z2, Z2, Z2
-	VXORPS        Z3, Z3, Z3
-	VXORPS        Z4, Z4, Z4
-	VXORPS        Z5, Z5, Z5
-	VXORPS        Z6, Z6, Z6
-	VXORPS        Z7, Z7, Z7
-	VXORPS        Z8, Z8, Z8
-	VXORPS        Z9, Z9, Z9
-	VXORPS        Z10, Z10, Z10
-	VXORPS        Z11, Z11, Z11
-	VXORPS        Z12, Z12, Z12
-	VXORPS        Z13, Z13, Z13
-	VXORPS        Z14, Z14, Z14
-	VXORPS        Z15, Z15, Z15
-	LEAQ          (SI)(R11*1), R12
-	ADDQ          DX, R12
-	ADDQ          DX, R12
-	MOVQ          R14, R13
-	SHRQ          $0x02, R13
-	JZ            rowtail_14
 
-rows4_13:
+flushed_14:
+	VMOVUPS (R10)(R11*1), Z16
+	VMOVUPS 64(R10)(R11*1), Z17
+	VMOVUPS 128(R10)(R11*1), Z18
+	VMOVUPS 192(R10)(R11*1), Z19
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	VXORPS  Z12, Z12, Z12
+	VXORPS  Z13, Z13, Z13
+	VXORPS  Z14, Z14, Z14
+	VXORPS  Z15, Z15, Z15
+	LEAQ    (SI)(R11*1), R12
+	ADDQ    DX, R12
+	ADDQ    DX, R12
+	MOVQ    R14, R13
+	SHRQ    $0x02, R13
+	JZ      rowtail_16
+
+rows4_15:
 	VMOVUPS (R12), Z28
 	VSUBPS  Z16, Z28, Z28
 	VADDPS  Z28, Z0, Z0
@@ -391,13 +486,13 @@ rows4_13:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_13
+	JNZ     rows4_15
 
-rowtail_14:
+rowtail_16:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000002
-	JLE     flush_15
+	JLE     flush_17
 	VMOVUPS (R12), Z20
 	VSUBPS  Z16, Z20, Z20
 	VADDPS  Z20, Z0, Z0
@@ -420,7 +515,100 @@ rowtail_14:
 	VADDPS  Z27, Z11, Z11
 	ADDQ    DX, R12
 
-flush_15:
+flush_17:
+	CMPQ          SI, x_base+24(FP)
+	JNE           addflush_18
+	LEAQ          (R8)(R11*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y0, Z20
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Z20, (AX)
+	VCVTPS2PD     Y0, Z20
+	VMOVUPD       Z20, 64(AX)
+	VCVTPS2PD     Y1, Z20
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VMOVUPD       Z20, 128(AX)
+	VCVTPS2PD     Y1, Z20
+	VMOVUPD       Z20, 192(AX)
+	VCVTPS2PD     Y2, Z20
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VMOVUPD       Z20, 256(AX)
+	VCVTPS2PD     Y2, Z20
+	VMOVUPD       Z20, 320(AX)
+	VCVTPS2PD     Y3, Z20
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VMOVUPD       Z20, 384(AX)
+	VCVTPS2PD     Y3, Z20
+	VMOVUPD       Z20, 448(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y4, Z20
+	VEXTRACTF64X4 $0x01, Z4, Y4
+	VMOVUPD       Z20, (AX)
+	VCVTPS2PD     Y4, Z20
+	VMOVUPD       Z20, 64(AX)
+	VCVTPS2PD     Y5, Z20
+	VEXTRACTF64X4 $0x01, Z5, Y5
+	VMOVUPD       Z20, 128(AX)
+	VCVTPS2PD     Y5, Z20
+	VMOVUPD       Z20, 192(AX)
+	VCVTPS2PD     Y6, Z20
+	VEXTRACTF64X4 $0x01, Z6, Y6
+	VMOVUPD       Z20, 256(AX)
+	VCVTPS2PD     Y6, Z20
+	VMOVUPD       Z20, 320(AX)
+	VCVTPS2PD     Y7, Z20
+	VEXTRACTF64X4 $0x01, Z7, Y7
+	VMOVUPD       Z20, 384(AX)
+	VCVTPS2PD     Y7, Z20
+	VMOVUPD       Z20, 448(AX)
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y8, Z20
+	VEXTRACTF64X4 $0x01, Z8, Y8
+	VMOVUPD       Z20, (AX)
+	VCVTPS2PD     Y8, Z20
+	VMOVUPD       Z20, 64(AX)
+	VCVTPS2PD     Y9, Z20
+	VEXTRACTF64X4 $0x01, Z9, Y9
+	VMOVUPD       Z20, 128(AX)
+	VCVTPS2PD     Y9, Z20
+	VMOVUPD       Z20, 192(AX)
+	VCVTPS2PD     Y10, Z20
+	VEXTRACTF64X4 $0x01, Z10, Y10
+	VMOVUPD       Z20, 256(AX)
+	VCVTPS2PD     Y10, Z20
+	VMOVUPD       Z20, 320(AX)
+	VCVTPS2PD     Y11, Z20
+	VEXTRACTF64X4 $0x01, Z11, Y11
+	VMOVUPD       Z20, 384(AX)
+	VCVTPS2PD     Y11, Z20
+	VMOVUPD       Z20, 448(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y12, Z20
+	VEXTRACTF64X4 $0x01, Z12, Y12
+	VMOVUPD       Z20, (AX)
+	VCVTPS2PD     Y12, Z20
+	VMOVUPD       Z20, 64(AX)
+	VCVTPS2PD     Y13, Z20
+	VEXTRACTF64X4 $0x01, Z13, Y13
+	VMOVUPD       Z20, 128(AX)
+	VCVTPS2PD     Y13, Z20
+	VMOVUPD       Z20, 192(AX)
+	VCVTPS2PD     Y14, Z20
+	VEXTRACTF64X4 $0x01, Z14, Y14
+	VMOVUPD       Z20, 256(AX)
+	VCVTPS2PD     Y14, Z20
+	VMOVUPD       Z20, 320(AX)
+	VCVTPS2PD     Y15, Z20
+	VEXTRACTF64X4 $0x01, Z15, Y15
+	VMOVUPD       Z20, 384(AX)
+	VCVTPS2PD     Y15, Z20
+	VMOVUPD       Z20, 448(AX)
+	JMP           flushed_19
+
+addflush_18:
 	LEAQ          (R8)(R11*2), AX
 	LEAQ          (AX)(R9*2), AX
 	LEAQ          (AX)(R9*2), AX
@@ -573,14 +761,16 @@ flush_15:
 	VMOVUPD       448(AX), Z21
 	VADDPD        Z20, Z21, Z21
 	VMOVUPD       Z21, 448(AX)
-	ADDQ          $0x00000100, R11
-	JMP           wide_8
+
+flushed_19:
+	ADDQ $0x00000100, R11
+	JMP  wide_8
 
 narrower_9:
-wide_16:
+wide_20:
 	LEAQ 128(R11), AX
 	CMPQ AX, R9
-	JGT  narrower_17
+	JGT  narrower_21
 
 	// chunk of 2 vectors
 	VMOVUPS (R10)(R11*1), Z16
@@ -604,9 +794,9 @@ wide_16:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_19
+	JZ      rowtail_23
 
-rows4_18:
+rows4_22:
 	VMOVUPS (R12), Z18
 	VSUBPS  Z16, Z18, Z18
 	VADDPS  Z18, Z0, Z0
@@ -652,13 +842,13 @@ rows4_18:
 	VADDPS  Z19, Z15, Z15
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_18
+	JNZ     rows4_22
 
-rowtail_19:
+rowtail_23:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000000
-	JLE     flush_20
+	JLE     flush_24
 	VMOVUPS (R12), Z20
 	VSUBPS  Z16, Z20, Z20
 	VADDPS  Z20, Z0, Z0
@@ -671,7 +861,7 @@ rowtail_19:
 	VADDPS  Z23, Z9, Z9
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000001
-	JLE     flush_20
+	JLE     flush_24
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z2, Z2
@@ -684,7 +874,7 @@ rowtail_19:
 	VADDPS  Z27, Z11, Z11
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000002
-	JLE     flush_20
+	JLE     flush_24
 	VMOVUPS (R12), Z28
 	VSUBPS  Z16, Z28, Z28
 	VADDPS  Z28, Z4, Z4
@@ -697,7 +887,100 @@ rowtail_19:
 	VADDPS  Z31, Z13, Z13
 	ADDQ    DX, R12
 
-flush_20:
+flush_24:
+	CMPQ          SI, x_base+24(FP)
+	JNE           addflush_25
+	LEAQ          (R8)(R11*2), AX
+	VCVTPS2PD     Y0, Z18
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y0, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y1, Z18
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y1, Z18
+	VMOVUPD       Z18, 192(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y2, Z18
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y2, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y3, Z18
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y3, Z18
+	VMOVUPD       Z18, 192(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y4, Z18
+	VEXTRACTF64X4 $0x01, Z4, Y4
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y4, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y5, Z18
+	VEXTRACTF64X4 $0x01, Z5, Y5
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y5, Z18
+	VMOVUPD       Z18, 192(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y6, Z18
+	VEXTRACTF64X4 $0x01, Z6, Y6
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y6, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y7, Z18
+	VEXTRACTF64X4 $0x01, Z7, Y7
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y7, Z18
+	VMOVUPD       Z18, 192(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y8, Z18
+	VEXTRACTF64X4 $0x01, Z8, Y8
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y8, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y9, Z18
+	VEXTRACTF64X4 $0x01, Z9, Y9
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y9, Z18
+	VMOVUPD       Z18, 192(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y10, Z18
+	VEXTRACTF64X4 $0x01, Z10, Y10
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y10, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y11, Z18
+	VEXTRACTF64X4 $0x01, Z11, Y11
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y11, Z18
+	VMOVUPD       Z18, 192(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y12, Z18
+	VEXTRACTF64X4 $0x01, Z12, Y12
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y12, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y13, Z18
+	VEXTRACTF64X4 $0x01, Z13, Y13
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y13, Z18
+	VMOVUPD       Z18, 192(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y14, Z18
+	VEXTRACTF64X4 $0x01, Z14, Y14
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y14, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y15, Z18
+	VEXTRACTF64X4 $0x01, Z15, Y15
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y15, Z18
+	VMOVUPD       Z18, 192(AX)
+	JMP           flushed_26
+
+addflush_25:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z18
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -850,10 +1133,12 @@ flush_20:
 	VMOVUPD       192(AX), Z19
 	VADDPD        Z18, Z19, Z19
 	VMOVUPD       Z19, 192(AX)
-	ADDQ          $0x00000080, R11
-	JMP           wide_16
 
-narrower_17:
+flushed_26:
+	ADDQ $0x00000080, R11
+	JMP  wide_20
+
+narrower_21:
 single_5:
 	LEAQ 64(R11), AX
 	CMPQ AX, R9
@@ -872,9 +1157,9 @@ single_5:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_22
+	JZ      rowtail_28
 
-rows4_21:
+rows4_27:
 	VMOVUPS (R12), Z24
 	VSUBPS  Z8, Z24, Z24
 	VADDPS  Z24, Z0, Z0
@@ -900,13 +1185,13 @@ rows4_21:
 	VADDPS  Z31, Z7, Z7
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_21
+	JNZ     rows4_27
 
-rowtail_22:
+rowtail_28:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000000
-	JLE     flush_23
+	JLE     flush_29
 	VMOVUPS (R12), Z9
 	VSUBPS  Z8, Z9, Z9
 	VADDPS  Z9, Z0, Z0
@@ -914,7 +1199,7 @@ rowtail_22:
 	VADDPS  Z10, Z4, Z4
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000001
-	JLE     flush_23
+	JLE     flush_29
 	VMOVUPS (R12), Z11
 	VSUBPS  Z8, Z11, Z11
 	VADDPS  Z11, Z1, Z1
@@ -922,7 +1207,7 @@ rowtail_22:
 	VADDPS  Z12, Z5, Z5
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000002
-	JLE     flush_23
+	JLE     flush_29
 	VMOVUPS (R12), Z13
 	VSUBPS  Z8, Z13, Z13
 	VADDPS  Z13, Z2, Z2
@@ -930,7 +1215,60 @@ rowtail_22:
 	VADDPS  Z14, Z6, Z6
 	ADDQ    DX, R12
 
-flush_23:
+flush_29:
+	CMPQ          SI, x_base+24(FP)
+	JNE           addflush_30
+	LEAQ          (R8)(R11*2), AX
+	VCVTPS2PD     Y0, Z9
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y0, Z9
+	VMOVUPD       Z9, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y1, Z9
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y1, Z9
+	VMOVUPD       Z9, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y2, Z9
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y2, Z9
+	VMOVUPD       Z9, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y3, Z9
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y3, Z9
+	VMOVUPD       Z9, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y4, Z9
+	VEXTRACTF64X4 $0x01, Z4, Y4
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y4, Z9
+	VMOVUPD       Z9, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y5, Z9
+	VEXTRACTF64X4 $0x01, Z5, Y5
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y5, Z9
+	VMOVUPD       Z9, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y6, Z9
+	VEXTRACTF64X4 $0x01, Z6, Y6
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y6, Z9
+	VMOVUPD       Z9, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y7, Z9
+	VEXTRACTF64X4 $0x01, Z7, Y7
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y7, Z9
+	VMOVUPD       Z9, 64(AX)
+	JMP           flushed_31
+
+addflush_30:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z9
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -1011,8 +1349,10 @@ flush_23:
 	VMOVUPD       64(AX), Z10
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, 64(AX)
-	ADDQ          $0x00000040, R11
-	JMP           single_5
+
+flushed_31:
+	ADDQ $0x00000040, R11
+	JMP  single_5
 
 masked_6:
 	CMPQ R11, R9
@@ -1031,9 +1371,9 @@ masked_6:
 	LEAQ      (SI)(R11*1), R12
 	MOVQ      R14, R13
 	SHRQ      $0x02, R13
-	JZ        rowtail_25
+	JZ        rowtail_33
 
-rows4_24:
+rows4_32:
 	VMOVUPS.Z (R12), K1, Z15
 	VSUBPS    Z8, Z15, Z15
 	VADDPS    Z15, Z0, Z0
@@ -1059,13 +1399,13 @@ rows4_24:
 	VADDPS    Z22, Z7, Z7
 	ADDQ      DX, R12
 	DECQ      R13
-	JNZ       rows4_24
+	JNZ       rows4_32
 
-rowtail_25:
+rowtail_33:
 	MOVQ      R14, R13
 	ANDQ      $0x00000003, R13
 	CMPQ      R13, $0x00000000
-	JLE       flush_26
+	JLE       flush_34
 	VMOVUPS.Z (R12), K1, Z23
 	VSUBPS    Z8, Z23, Z23
 	VADDPS    Z23, Z0, Z0
@@ -1073,7 +1413,7 @@ rowtail_25:
 	VADDPS    Z24, Z4, Z4
 	ADDQ      DX, R12
 	CMPQ      R13, $0x00000001
-	JLE       flush_26
+	JLE       flush_34
 	VMOVUPS.Z (R12), K1, Z25
 	VSUBPS    Z8, Z25, Z25
 	VADDPS    Z25, Z1, Z1
@@ -1081,7 +1421,7 @@ rowtail_25:
 	VADDPS    Z26, Z5, Z5
 	ADDQ      DX, R12
 	CMPQ      R13, $0x00000002
-	JLE       flush_26
+	JLE       flush_34
 	VMOVUPS.Z (R12), K1, Z27
 	VSUBPS    Z8, Z27, Z27
 	VADDPS    Z27, Z2, Z2
@@ -1089,7 +1429,60 @@ rowtail_25:
 	VADDPS    Z28, Z6, Z6
 	ADDQ      DX, R12
 
-flush_26:
+flush_34:
+	CMPQ          SI, x_base+24(FP)
+	JNE           addflush_35
+	LEAQ          (R8)(R11*2), AX
+	VCVTPS2PD     Y0, Z9
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y0, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y1, Z9
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y1, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y2, Z9
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y2, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y3, Z9
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y3, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y4, Z9
+	VEXTRACTF64X4 $0x01, Z4, Y4
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y4, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y5, Z9
+	VEXTRACTF64X4 $0x01, Z5, Y5
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y5, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y6, Z9
+	VEXTRACTF64X4 $0x01, Z6, Y6
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y6, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y7, Z9
+	VEXTRACTF64X4 $0x01, Z7, Y7
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y7, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	JMP           flushed_36
+
+addflush_35:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z9
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -1171,6 +1564,7 @@ flush_26:
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, K2, 64(AX)
 
+flushed_36:
 chunksdone_7:
 	MOVQ DX, AX
 	SHLQ $0x07, AX
@@ -1192,9 +1586,9 @@ TEXT ·statsCLPrefetchAVX512(SB), NOSPLIT, $0-120
 	MOVQ     ld+64(FP), DX
 	MOVQ     pivot_base+72(FP), R10
 	TESTQ    BX, BX
-	JLE      done_27
+	JLE      done_37
 	TESTQ    CX, CX
-	JLE      done_27
+	JLE      done_37
 	MOVQ     CX, R9
 	SHLQ     $0x02, R9
 	SHLQ     $0x02, DX
@@ -1207,19 +1601,19 @@ TEXT ·statsCLPrefetchAVX512(SB), NOSPLIT, $0-120
 	MOVQ     DX, CX
 	SHLQ     $0x07, CX
 
-block_29:
+block_39:
 	MOVQ $0x00000080, R14
 	CMPQ BX, R14
-	JGE  fullblock_30
+	JGE  fullblock_40
 	MOVQ BX, R14
 
-fullblock_30:
+fullblock_40:
 	XORQ R11, R11
 
-wide_34:
+wide_44:
 	LEAQ 128(R11), AX
 	CMPQ AX, R9
-	JGT  narrower_35
+	JGT  narrower_45
 
 	// chunk of 2 vectors
 	VMOVUPS (R10)(R11*1), Z16
@@ -1243,9 +1637,9 @@ wide_34:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_37
+	JZ      rowtail_47
 
-rows4_36:
+rows4_46:
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Z18
 	VSUBPS     Z16, Z18, Z18
@@ -1299,13 +1693,13 @@ rows4_36:
 	VADDPS     Z19, Z15, Z15
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_36
+	JNZ        rows4_46
 
-rowtail_37:
+rowtail_47:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000000
-	JLE        flush_38
+	JLE        flush_48
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Z20
 	VSUBPS     Z16, Z20, Z20
@@ -1320,7 +1714,7 @@ rowtail_37:
 	VADDPS     Z23, Z9, Z9
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000001
-	JLE        flush_38
+	JLE        flush_48
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Z24
 	VSUBPS     Z16, Z24, Z24
@@ -1335,7 +1729,7 @@ rowtail_37:
 	VADDPS     Z27, Z11, Z11
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000002
-	JLE        flush_38
+	JLE        flush_48
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Z28
 	VSUBPS     Z16, Z28, Z28
@@ -1350,7 +1744,100 @@ rowtail_37:
 	VADDPS     Z31, Z13, Z13
 	ADDQ       DX, R12
 
-flush_38:
+flush_48:
+	CMPQ          SI, x_base+24(FP)
+	JNE           addflush_49
+	LEAQ          (R8)(R11*2), AX
+	VCVTPS2PD     Y0, Z18
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y0, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y1, Z18
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y1, Z18
+	VMOVUPD       Z18, 192(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y2, Z18
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y2, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y3, Z18
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y3, Z18
+	VMOVUPD       Z18, 192(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y4, Z18
+	VEXTRACTF64X4 $0x01, Z4, Y4
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y4, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y5, Z18
+	VEXTRACTF64X4 $0x01, Z5, Y5
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y5, Z18
+	VMOVUPD       Z18, 192(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y6, Z18
+	VEXTRACTF64X4 $0x01, Z6, Y6
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y6, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y7, Z18
+	VEXTRACTF64X4 $0x01, Z7, Y7
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y7, Z18
+	VMOVUPD       Z18, 192(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y8, Z18
+	VEXTRACTF64X4 $0x01, Z8, Y8
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y8, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y9, Z18
+	VEXTRACTF64X4 $0x01, Z9, Y9
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y9, Z18
+	VMOVUPD       Z18, 192(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y10, Z18
+	VEXTRACTF64X4 $0x01, Z10, Y10
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y10, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y11, Z18
+	VEXTRACTF64X4 $0x01, Z11, Y11
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y11, Z18
+	VMOVUPD       Z18, 192(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y12, Z18
+	VEXTRACTF64X4 $0x01, Z12, Y12
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y12, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y13, Z18
+	VEXTRACTF64X4 $0x01, Z13, Y13
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y13, Z18
+	VMOVUPD       Z18, 192(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y14, Z18
+	VEXTRACTF64X4 $0x01, Z14, Y14
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y14, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y15, Z18
+	VEXTRACTF64X4 $0x01, Z15, Y15
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y15, Z18
+	VMOVUPD       Z18, 192(AX)
+	JMP           flushed_50
+
+addflush_49:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z18
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -1503,14 +1990,16 @@ flush_38:
 	VMOVUPD       192(AX), Z19
 	VADDPD        Z18, Z19, Z19
 	VMOVUPD       Z19, 192(AX)
-	ADDQ          $0x00000080, R11
-	JMP           wide_34
 
-narrower_35:
-single_31:
+flushed_50:
+	ADDQ $0x00000080, R11
+	JMP  wide_44
+
+narrower_45:
+single_41:
 	LEAQ 64(R11), AX
 	CMPQ AX, R9
-	JGT  masked_32
+	JGT  masked_42
 
 	// chunk of 1 vectors
 	VMOVUPS (R10)(R11*1), Z8
@@ -1525,9 +2014,9 @@ single_31:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_40
+	JZ      rowtail_52
 
-rows4_39:
+rows4_51:
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Z14
 	VSUBPS     Z8, Z14, Z14
@@ -1557,13 +2046,13 @@ rows4_39:
 	VADDPS     Z21, Z7, Z7
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_39
+	JNZ        rows4_51
 
-rowtail_40:
+rowtail_52:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000000
-	JLE        flush_41
+	JLE        flush_53
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Z22
 	VSUBPS     Z8, Z22, Z22
@@ -1572,7 +2061,7 @@ rowtail_40:
 	VADDPS     Z23, Z4, Z4
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000001
-	JLE        flush_41
+	JLE        flush_53
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Z24
 	VSUBPS     Z8, Z24, Z24
@@ -1581,7 +2070,7 @@ rowtail_40:
 	VADDPS     Z25, Z5, Z5
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000002
-	JLE        flush_41
+	JLE        flush_53
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS    (R12), Z26
 	VSUBPS     Z8, Z26, Z26
@@ -1590,7 +2079,60 @@ rowtail_40:
 	VADDPS     Z27, Z6, Z6
 	ADDQ       DX, R12
 
-flush_41:
+flush_53:
+	CMPQ          SI, x_base+24(FP)
+	JNE           addflush_54
+	LEAQ          (R8)(R11*2), AX
+	VCVTPS2PD     Y0, Z9
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y0, Z9
+	VMOVUPD       Z9, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y1, Z9
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y1, Z9
+	VMOVUPD       Z9, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y2, Z9
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y2, Z9
+	VMOVUPD       Z9, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y3, Z9
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y3, Z9
+	VMOVUPD       Z9, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y4, Z9
+	VEXTRACTF64X4 $0x01, Z4, Y4
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y4, Z9
+	VMOVUPD       Z9, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y5, Z9
+	VEXTRACTF64X4 $0x01, Z5, Y5
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y5, Z9
+	VMOVUPD       Z9, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y6, Z9
+	VEXTRACTF64X4 $0x01, Z6, Y6
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y6, Z9
+	VMOVUPD       Z9, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y7, Z9
+	VEXTRACTF64X4 $0x01, Z7, Y7
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y7, Z9
+	VMOVUPD       Z9, 64(AX)
+	JMP           flushed_55
+
+addflush_54:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z9
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -1671,12 +2213,14 @@ flush_41:
 	VMOVUPD       64(AX), Z10
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, 64(AX)
-	ADDQ          $0x00000040, R11
-	JMP           single_31
 
-masked_32:
+flushed_55:
+	ADDQ $0x00000040, R11
+	JMP  single_41
+
+masked_42:
 	CMPQ R11, R9
-	JEQ  chunksdone_33
+	JEQ  chunksdone_43
 
 	// masked tail vector
 	VMOVUPS.Z (R10)(R11*1), K1, Z8
@@ -1691,9 +2235,9 @@ masked_32:
 	LEAQ      (SI)(R11*1), R12
 	MOVQ      R14, R13
 	SHRQ      $0x02, R13
-	JZ        rowtail_43
+	JZ        rowtail_57
 
-rows4_42:
+rows4_56:
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS.Z  (R12), K1, Z28
 	VSUBPS     Z8, Z28, Z28
@@ -1723,13 +2267,13 @@ rows4_42:
 	VADDPS     Z12, Z7, Z7
 	ADDQ       DX, R12
 	DECQ       R13
-	JNZ        rows4_42
+	JNZ        rows4_56
 
-rowtail_43:
+rowtail_57:
 	MOVQ       R14, R13
 	ANDQ       $0x00000003, R13
 	CMPQ       R13, $0x00000000
-	JLE        flush_44
+	JLE        flush_58
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS.Z  (R12), K1, Z13
 	VSUBPS     Z8, Z13, Z13
@@ -1738,7 +2282,7 @@ rowtail_43:
 	VADDPS     Z14, Z4, Z4
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000001
-	JLE        flush_44
+	JLE        flush_58
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS.Z  (R12), K1, Z15
 	VSUBPS     Z8, Z15, Z15
@@ -1747,7 +2291,7 @@ rowtail_43:
 	VADDPS     Z16, Z5, Z5
 	ADDQ       DX, R12
 	CMPQ       R13, $0x00000002
-	JLE        flush_44
+	JLE        flush_58
 	PREFETCHT0 (R12)(CX*1)
 	VMOVUPS.Z  (R12), K1, Z17
 	VSUBPS     Z8, Z17, Z17
@@ -1756,7 +2300,60 @@ rowtail_43:
 	VADDPS     Z18, Z6, Z6
 	ADDQ       DX, R12
 
-flush_44:
+flush_58:
+	CMPQ          SI, x_base+24(FP)
+	JNE           addflush_59
+	LEAQ          (R8)(R11*2), AX
+	VCVTPS2PD     Y0, Z9
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y0, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y1, Z9
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y1, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y2, Z9
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y2, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y3, Z9
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y3, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y4, Z9
+	VEXTRACTF64X4 $0x01, Z4, Y4
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y4, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y5, Z9
+	VEXTRACTF64X4 $0x01, Z5, Y5
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y5, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y6, Z9
+	VEXTRACTF64X4 $0x01, Z6, Y6
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y6, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y7, Z9
+	VEXTRACTF64X4 $0x01, Z7, Y7
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y7, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	JMP           flushed_60
+
+addflush_59:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z9
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -1838,14 +2435,15 @@ flush_44:
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, K2, 64(AX)
 
-chunksdone_33:
+flushed_60:
+chunksdone_43:
 	MOVQ DX, AX
 	SHLQ $0x07, AX
 	ADDQ AX, SI
 	SUBQ $0x00000080, BX
-	JG   block_29
+	JG   block_39
 
-done_27:
+done_37:
 	VZEROUPPER
 	RET
 
@@ -1859,9 +2457,9 @@ TEXT ·statsCLCachedAVX512(SB), NOSPLIT, $0-120
 	MOVQ     ld+64(FP), DX
 	MOVQ     pivot_base+72(FP), R10
 	TESTQ    BX, BX
-	JLE      done_45
+	JLE      done_61
 	TESTQ    CX, CX
-	JLE      done_45
+	JLE      done_61
 	MOVQ     CX, R9
 	SHLQ     $0x02, R9
 	SHLQ     $0x02, DX
@@ -1872,19 +2470,19 @@ TEXT ·statsCLCachedAVX512(SB), NOSPLIT, $0-120
 	KMOVW    AX, K1
 	KSHIFTRW $0x08, K1, K2
 
-block_47:
+block_63:
 	MOVQ $0x00000080, R14
 	CMPQ BX, R14
-	JGE  fullblock_48
+	JGE  fullblock_64
 	MOVQ BX, R14
 
-fullblock_48:
+fullblock_64:
 	XORQ R11, R11
 
-wide_52:
+wide_68:
 	LEAQ 512(R11), AX
 	CMPQ AX, R9
-	JGT  narrower_53
+	JGT  narrower_69
 
 	// chunk of 8 vectors
 	VMOVUPS (R10)(R11*1), Z16
@@ -1914,9 +2512,9 @@ wide_52:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_55
+	JZ      rowtail_71
 
-rows4_54:
+rows4_70:
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z0, Z0
@@ -1962,13 +2560,13 @@ rows4_54:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_54
+	JNZ     rows4_70
 
-rowtail_55:
+rowtail_71:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000000
-	JLE     flush_56
+	JLE     flush_72
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z0, Z0
@@ -2011,7 +2609,100 @@ rowtail_55:
 	VADDPS  Z31, Z15, Z15
 	ADDQ    DX, R12
 
-flush_56:
+flush_72:
+	CMPQ          SI, x_base+24(FP)
+	JNE           addflush_73
+	LEAQ          (R8)(R11*2), AX
+	VCVTPS2PD     Y0, Z24
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Z24, (AX)
+	VCVTPS2PD     Y0, Z24
+	VMOVUPD       Z24, 64(AX)
+	VCVTPS2PD     Y1, Z24
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VMOVUPD       Z24, 128(AX)
+	VCVTPS2PD     Y1, Z24
+	VMOVUPD       Z24, 192(AX)
+	VCVTPS2PD     Y2, Z24
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VMOVUPD       Z24, 256(AX)
+	VCVTPS2PD     Y2, Z24
+	VMOVUPD       Z24, 320(AX)
+	VCVTPS2PD     Y3, Z24
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VMOVUPD       Z24, 384(AX)
+	VCVTPS2PD     Y3, Z24
+	VMOVUPD       Z24, 448(AX)
+	VCVTPS2PD     Y4, Z24
+	VEXTRACTF64X4 $0x01, Z4, Y4
+	VMOVUPD       Z24, 512(AX)
+	VCVTPS2PD     Y4, Z24
+	VMOVUPD       Z24, 576(AX)
+	VCVTPS2PD     Y5, Z24
+	VEXTRACTF64X4 $0x01, Z5, Y5
+	VMOVUPD       Z24, 640(AX)
+	VCVTPS2PD     Y5, Z24
+	VMOVUPD       Z24, 704(AX)
+	VCVTPS2PD     Y6, Z24
+	VEXTRACTF64X4 $0x01, Z6, Y6
+	VMOVUPD       Z24, 768(AX)
+	VCVTPS2PD     Y6, Z24
+	VMOVUPD       Z24, 832(AX)
+	VCVTPS2PD     Y7, Z24
+	VEXTRACTF64X4 $0x01, Z7, Y7
+	VMOVUPD       Z24, 896(AX)
+	VCVTPS2PD     Y7, Z24
+	VMOVUPD       Z24, 960(AX)
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y8, Z24
+	VEXTRACTF64X4 $0x01, Z8, Y8
+	VMOVUPD       Z24, (AX)
+	VCVTPS2PD     Y8, Z24
+	VMOVUPD       Z24, 64(AX)
+	VCVTPS2PD     Y9, Z24
+	VEXTRACTF64X4 $0x01, Z9, Y9
+	VMOVUPD       Z24, 128(AX)
+	VCVTPS2PD     Y9, Z24
+	VMOVUPD       Z24, 192(AX)
+	VCVTPS2PD     Y10, Z24
+	VEXTRACTF64X4 $0x01, Z10, Y10
+	VMOVUPD       Z24, 256(AX)
+	VCVTPS2PD     Y10, Z24
+	VMOVUPD       Z24, 320(AX)
+	VCVTPS2PD     Y11, Z24
+	VEXTRACTF64X4 $0x01, Z11, Y11
+	VMOVUPD       Z24, 384(AX)
+	VCVTPS2PD     Y11, Z24
+	VMOVUPD       Z24, 448(AX)
+	VCVTPS2PD     Y12, Z24
+	VEXTRACTF64X4 $0x01, Z12, Y12
+	VMOVUPD       Z24, 512(AX)
+	VCVTPS2PD     Y12, Z24
+	VMOVUPD       Z24, 576(AX)
+	VCVTPS2PD     Y13, Z24
+	VEXTRACTF64X4 $0x01, Z13, Y13
+	VMOVUPD       Z24, 640(AX)
+	VCVTPS2PD     Y13, Z24
+	VMOVUPD       Z24, 704(AX)
+	VCVTPS2PD     Y14, Z24
+	VEXTRACTF64X4 $0x01, Z14, Y14
+	VMOVUPD       Z24, 768(AX)
+	VCVTPS2PD     Y14, Z24
+	VMOVUPD       Z24, 832(AX)
+	VCVTPS2PD     Y15, Z24
+	VEXTRACTF64X4 $0x01, Z15, Y15
+	VMOVUPD       Z24, 896(AX)
+	VCVTPS2PD     Y15, Z24
+	VMOVUPD       Z24, 960(AX)
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	JMP           flushed_74
+
+addflush_73:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z24
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -2164,37 +2855,39 @@ flush_56:
 	LEAQ          (AX)(R9*2), AX
 	LEAQ          (AX)(R9*2), AX
 	LEAQ          (AX)(R9*2), AX
-	VMOVUPS       (R10)(R11*1), Z16
-	VMOVUPS       64(R10)(R11*1), Z17
-	VMOVUPS       128(R10)(R11*1), Z18
-	VMOVUPS       192(R10)(R11*1), Z19
-	VMOVUPS       256(R10)(R11*1), Z20
-	VMOVUPS       320(R10)(R11*1), Z21
-	VMOVUPS       384(R10)(R11*1), Z22
-	VMOVUPS       448(R10)(R11*1), Z23
-	VXORPS        Z0, Z0, Z0
-	VXORPS        Z1, Z1, Z1
-	VXORPS        Z2, Z2, Z2
-	VXORPS        Z3, Z3, Z3
-	VXORPS        Z4, Z4, Z4
-	VXORPS        Z5, Z5, Z5
-	VXORPS        Z6, Z6, Z6
-	VXORPS        Z7, Z7, Z7
-	VXORPS        Z8, Z8, Z8
-	VXORPS        Z9, Z9, Z9
-	VXORPS        Z10, Z10, Z10
-	VXORPS        Z11, Z11, Z11
-	VXORPS        Z12, Z12, Z12
-	VXORPS        Z13, Z13, Z13
-	VXORPS        Z14, Z14, Z14
-	VXORPS        Z15, Z15, Z15
-	LEAQ          (SI)(R11*1), R12
-	ADDQ          DX, R12
-	MOVQ          R14, R13
-	SHRQ          $0x02, R13
-	JZ            rowtail_58
 
-rows4_57:
+flushed_74:
+	VMOVUPS (R10)(R11*1), Z16
+	VMOVUPS 64(R10)(R11*1), Z17
+	VMOVUPS 128(R10)(R11*1), Z18
+	VMOVUPS 192(R10)(R11*1), Z19
+	VMOVUPS 256(R10)(R11*1), Z20
+	VMOVUPS 320(R10)(R11*1), Z21
+	VMOVUPS 384(R10)(R11*1), Z22
+	VMOVUPS 448(R10)(R11*1), Z23
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	VXORPS  Z12, Z12, Z12
+	VXORPS  Z13, Z13, Z13
+	VXORPS  Z14, Z14, Z14
+	VXORPS  Z15, Z15, Z15
+	LEAQ    (SI)(R11*1), R12
+	ADDQ    DX, R12
+	MOVQ    R14, R13
+	SHRQ    $0x02, R13
+	JZ      rowtail_76
+
+rows4_75:
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z0, Z0
@@ -2240,13 +2933,13 @@ rows4_57:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_57
+	JNZ     rows4_75
 
-rowtail_58:
+rowtail_76:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000001
-	JLE     flush_59
+	JLE     flush_77
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z0, Z0
@@ -2289,7 +2982,100 @@ rowtail_58:
 	VADDPS  Z31, Z15, Z15
 	ADDQ    DX, R12
 
-flush_59:
+flush_77:
+	CMPQ          SI, x_base+24(FP)
+	JNE           addflush_78
+	LEAQ          (R8)(R11*2), AX
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y0, Z24
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Z24, (AX)
+	VCVTPS2PD     Y0, Z24
+	VMOVUPD       Z24, 64(AX)
+	VCVTPS2PD     Y1, Z24
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VMOVUPD       Z24, 128(AX)
+	VCVTPS2PD     Y1, Z24
+	VMOVUPD       Z24, 192(AX)
+	VCVTPS2PD     Y2, Z24
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VMOVUPD       Z24, 256(AX)
+	VCVTPS2PD     Y2, Z24
+	VMOVUPD       Z24, 320(AX)
+	VCVTPS2PD     Y3, Z24
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VMOVUPD       Z24, 384(AX)
+	VCVTPS2PD     Y3, Z24
+	VMOVUPD       Z24, 448(AX)
+	VCVTPS2PD     Y4, Z24
+	VEXTRACTF64X4 $0x01, Z4, Y4
+	VMOVUPD       Z24, 512(AX)
+	VCVTPS2PD     Y4, Z24
+	VMOVUPD       Z24, 576(AX)
+	VCVTPS2PD     Y5, Z24
+	VEXTRACTF64X4 $0x01, Z5, Y5
+	VMOVUPD       Z24, 640(AX)
+	VCVTPS2PD     Y5, Z24
+	VMOVUPD       Z24, 704(AX)
+	VCVTPS2PD     Y6, Z24
+	VEXTRACTF64X4 $0x01, Z6, Y6
+	VMOVUPD       Z24, 768(AX)
+	VCVTPS2PD     Y6, Z24
+	VMOVUPD       Z24, 832(AX)
+	VCVTPS2PD     Y7, Z24
+	VEXTRACTF64X4 $0x01, Z7, Y7
+	VMOVUPD       Z24, 896(AX)
+	VCVTPS2PD     Y7, Z24
+	VMOVUPD       Z24, 960(AX)
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y8, Z24
+	VEXTRACTF64X4 $0x01, Z8, Y8
+	VMOVUPD       Z24, (AX)
+	VCVTPS2PD     Y8, Z24
+	VMOVUPD       Z24, 64(AX)
+	VCVTPS2PD     Y9, Z24
+	VEXTRACTF64X4 $0x01, Z9, Y9
+	VMOVUPD       Z24, 128(AX)
+	VCVTPS2PD     Y9, Z24
+	VMOVUPD       Z24, 192(AX)
+	VCVTPS2PD     Y10, Z24
+	VEXTRACTF64X4 $0x01, Z10, Y10
+	VMOVUPD       Z24, 256(AX)
+	VCVTPS2PD     Y10, Z24
+	VMOVUPD       Z24, 320(AX)
+	VCVTPS2PD     Y11, Z24
+	VEXTRACTF64X4 $0x01, Z11, Y11
+	VMOVUPD       Z24, 384(AX)
+	VCVTPS2PD     Y11, Z24
+	VMOVUPD       Z24, 448(AX)
+	VCVTPS2PD     Y12, Z24
+	VEXTRACTF64X4 $0x01, Z12, Y12
+	VMOVUPD       Z24, 512(AX)
+	VCVTPS2PD     Y12, Z24
+	VMOVUPD       Z24, 576(AX)
+	VCVTPS2PD     Y13, Z24
+	VEXTRACTF64X4 $0x01, Z13, Y13
+	VMOVUPD       Z24, 640(AX)
+	VCVTPS2PD     Y13, Z24
+	VMOVUPD       Z24, 704(AX)
+	VCVTPS2PD     Y14, Z24
+	VEXTRACTF64X4 $0x01, Z14, Y14
+	VMOVUPD       Z24, 768(AX)
+	VCVTPS2PD     Y14, Z24
+	VMOVUPD       Z24, 832(AX)
+	VCVTPS2PD     Y15, Z24
+	VEXTRACTF64X4 $0x01, Z15, Y15
+	VMOVUPD       Z24, 896(AX)
+	VCVTPS2PD     Y15, Z24
+	VMOVUPD       Z24, 960(AX)
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	JMP           flushed_79
+
+addflush_78:
 	LEAQ          (R8)(R11*2), AX
 	LEAQ          (AX)(R9*2), AX
 	VCVTPS2PD     Y0, Z24
@@ -2442,38 +3228,40 @@ flush_59:
 	VMOVUPD       Z25, 960(AX)
 	LEAQ          (AX)(R9*2), AX
 	LEAQ          (AX)(R9*2), AX
-	VMOVUPS       (R10)(R11*1), Z16
-	VMOVUPS       64(R10)(R11*1), Z17
-	VMOVUPS       128(R10)(R11*1), Z18
-	VMOVUPS       192(R10)(R11*1), Z19
-	VMOVUPS       256(R10)(R11*1), Z20
-	VMOVUPS       320(R10)(R11*1), Z21
-	VMOVUPS       384(R10)(R11*1), Z22
-	VMOVUPS       448(R10)(R11*1), Z23
-	VXORPS        Z0, Z0, Z0
-	VXORPS        Z1, Z1, Z1
-	VXORPS        Z2, Z2, Z2
-	VXORPS        Z3, Z3, Z3
-	VXORPS        Z4, Z4, Z4
-	VXORPS        Z5, Z5, Z5
-	VXORPS        Z6, Z6, Z6
-	VXORPS        Z7, Z7, Z7
-	VXORPS        Z8, Z8, Z8
-	VXORPS        Z9, Z9, Z9
-	VXORPS        Z10, Z10, Z10
-	VXORPS        Z11, Z11, Z11
-	VXORPS        Z12, Z12, Z12
-	VXORPS        Z13, Z13, Z13
-	VXORPS        Z14, Z14, Z14
-	VXORPS        Z15, Z15, Z15
-	LEAQ          (SI)(R11*1), R12
-	ADDQ          DX, R12
-	ADDQ          DX, R12
-	MOVQ          R14, R13
-	SHRQ          $0x02, R13
-	JZ            rowtail_61
 
-rows4_60:
+flushed_79:
+	VMOVUPS (R10)(R11*1), Z16
+	VMOVUPS 64(R10)(R11*1), Z17
+	VMOVUPS 128(R10)(R11*1), Z18
+	VMOVUPS 192(R10)(R11*1), Z19
+	VMOVUPS 256(R10)(R11*1), Z20
+	VMOVUPS 320(R10)(R11*1), Z21
+	VMOVUPS 384(R10)(R11*1), Z22
+	VMOVUPS 448(R10)(R11*1), Z23
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	VXORPS  Z12, Z12, Z12
+	VXORPS  Z13, Z13, Z13
+	VXORPS  Z14, Z14, Z14
+	VXORPS  Z15, Z15, Z15
+	LEAQ    (SI)(R11*1), R12
+	ADDQ    DX, R12
+	ADDQ    DX, R12
+	MOVQ    R14, R13
+	SHRQ    $0x02, R13
+	JZ      rowtail_81
+
+rows4_80:
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z0, Z0
@@ -2519,13 +3307,13 @@ rows4_60:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_60
+	JNZ     rows4_80
 
-rowtail_61:
+rowtail_81:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000002
-	JLE     flush_62
+	JLE     flush_82
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z0, Z0
@@ -2568,7 +3356,100 @@ rowtail_61:
 	VADDPS  Z31, Z15, Z15
 	ADDQ    DX, R12
 
-flush_62:
+flush_82:
+	CMPQ          SI, x_base+24(FP)
+	JNE           addflush_83
+	LEAQ          (R8)(R11*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y0, Z24
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Z24, (AX)
+	VCVTPS2PD     Y0, Z24
+	VMOVUPD       Z24, 64(AX)
+	VCVTPS2PD     Y1, Z24
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VMOVUPD       Z24, 128(AX)
+	VCVTPS2PD     Y1, Z24
+	VMOVUPD       Z24, 192(AX)
+	VCVTPS2PD     Y2, Z24
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VMOVUPD       Z24, 256(AX)
+	VCVTPS2PD     Y2, Z24
+	VMOVUPD       Z24, 320(AX)
+	VCVTPS2PD     Y3, Z24
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VMOVUPD       Z24, 384(AX)
+	VCVTPS2PD     Y3, Z24
+	VMOVUPD       Z24, 448(AX)
+	VCVTPS2PD     Y4, Z24
+	VEXTRACTF64X4 $0x01, Z4, Y4
+	VMOVUPD       Z24, 512(AX)
+	VCVTPS2PD     Y4, Z24
+	VMOVUPD       Z24, 576(AX)
+	VCVTPS2PD     Y5, Z24
+	VEXTRACTF64X4 $0x01, Z5, Y5
+	VMOVUPD       Z24, 640(AX)
+	VCVTPS2PD     Y5, Z24
+	VMOVUPD       Z24, 704(AX)
+	VCVTPS2PD     Y6, Z24
+	VEXTRACTF64X4 $0x01, Z6, Y6
+	VMOVUPD       Z24, 768(AX)
+	VCVTPS2PD     Y6, Z24
+	VMOVUPD       Z24, 832(AX)
+	VCVTPS2PD     Y7, Z24
+	VEXTRACTF64X4 $0x01, Z7, Y7
+	VMOVUPD       Z24, 896(AX)
+	VCVTPS2PD     Y7, Z24
+	VMOVUPD       Z24, 960(AX)
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y8, Z24
+	VEXTRACTF64X4 $0x01, Z8, Y8
+	VMOVUPD       Z24, (AX)
+	VCVTPS2PD     Y8, Z24
+	VMOVUPD       Z24, 64(AX)
+	VCVTPS2PD     Y9, Z24
+	VEXTRACTF64X4 $0x01, Z9, Y9
+	VMOVUPD       Z24, 128(AX)
+	VCVTPS2PD     Y9, Z24
+	VMOVUPD       Z24, 192(AX)
+	VCVTPS2PD     Y10, Z24
+	VEXTRACTF64X4 $0x01, Z10, Y10
+	VMOVUPD       Z24, 256(AX)
+	VCVTPS2PD     Y10, Z24
+	VMOVUPD       Z24, 320(AX)
+	VCVTPS2PD     Y11, Z24
+	VEXTRACTF64X4 $0x01, Z11, Y11
+	VMOVUPD       Z24, 384(AX)
+	VCVTPS2PD     Y11, Z24
+	VMOVUPD       Z24, 448(AX)
+	VCVTPS2PD     Y12, Z24
+	VEXTRACTF64X4 $0x01, Z12, Y12
+	VMOVUPD       Z24, 512(AX)
+	VCVTPS2PD     Y12, Z24
+	VMOVUPD       Z24, 576(AX)
+	VCVTPS2PD     Y13, Z24
+	VEXTRACTF64X4 $0x01, Z13, Y13
+	VMOVUPD       Z24, 640(AX)
+	VCVTPS2PD     Y13, Z24
+	VMOVUPD       Z24, 704(AX)
+	VCVTPS2PD     Y14, Z24
+	VEXTRACTF64X4 $0x01, Z14, Y14
+	VMOVUPD       Z24, 768(AX)
+	VCVTPS2PD     Y14, Z24
+	VMOVUPD       Z24, 832(AX)
+	VCVTPS2PD     Y15, Z24
+	VEXTRACTF64X4 $0x01, Z15, Y15
+	VMOVUPD       Z24, 896(AX)
+	VCVTPS2PD     Y15, Z24
+	VMOVUPD       Z24, 960(AX)
+	LEAQ          (AX)(R9*2), AX
+	JMP           flushed_84
+
+addflush_83:
 	LEAQ          (R8)(R11*2), AX
 	LEAQ          (AX)(R9*2), AX
 	LEAQ          (AX)(R9*2), AX
@@ -2721,39 +3602,41 @@ flush_62:
 	VADDPD        Z24, Z25, Z25
 	VMOVUPD       Z25, 960(AX)
 	LEAQ          (AX)(R9*2), AX
-	VMOVUPS       (R10)(R11*1), Z16
-	VMOVUPS       64(R10)(R11*1), Z17
-	VMOVUPS       128(R10)(R11*1), Z18
-	VMOVUPS       192(R10)(R11*1), Z19
-	VMOVUPS       256(R10)(R11*1), Z20
-	VMOVUPS       320(R10)(R11*1), Z21
-	VMOVUPS       384(R10)(R11*1), Z22
-	VMOVUPS       448(R10)(R11*1), Z23
-	VXORPS        Z0, Z0, Z0
-	VXORPS        Z1, Z1, Z1
-	VXORPS        Z2, Z2, Z2
-	VXORPS        Z3, Z3, Z3
-	VXORPS        Z4, Z4, Z4
-	VXORPS        Z5, Z5, Z5
-	VXORPS        Z6, Z6, Z6
-	VXORPS        Z7, Z7, Z7
-	VXORPS        Z8, Z8, Z8
-	VXORPS        Z9, Z9, Z9
-	VXORPS        Z10, Z10, Z10
-	VXORPS        Z11, Z11, Z11
-	VXORPS        Z12, Z12, Z12
-	VXORPS        Z13, Z13, Z13
-	VXORPS        Z14, Z14, Z14
-	VXORPS        Z15, Z15, Z15
-	LEAQ          (SI)(R11*1), R12
-	ADDQ          DX, R12
-	ADDQ          DX, R12
-	ADDQ          DX, R12
-	MOVQ          R14, R13
-	SHRQ          $0x02, R13
-	JZ            rowtail_64
 
-rows4_63:
+flushed_84:
+	VMOVUPS (R10)(R11*1), Z16
+	VMOVUPS 64(R10)(R11*1), Z17
+	VMOVUPS 128(R10)(R11*1), Z18
+	VMOVUPS 192(R10)(R11*1), Z19
+	VMOVUPS 256(R10)(R11*1), Z20
+	VMOVUPS 320(R10)(R11*1), Z21
+	VMOVUPS 384(R10)(R11*1), Z22
+	VMOVUPS 448(R10)(R11*1), Z23
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	VXORPS  Z12, Z12, Z12
+	VXORPS  Z13, Z13, Z13
+	VXORPS  Z14, Z14, Z14
+	VXORPS  Z15, Z15, Z15
+	LEAQ    (SI)(R11*1), R12
+	ADDQ    DX, R12
+	ADDQ    DX, R12
+	ADDQ    DX, R12
+	MOVQ    R14, R13
+	SHRQ    $0x02, R13
+	JZ      rowtail_86
+
+rows4_85:
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z0, Z0
@@ -2799,11 +3682,104 @@ rows4_63:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_63
+	JNZ     rows4_85
 
-rowtail_64:
+rowtail_86:
 	MOVQ          R14, R13
 	ANDQ          $0x00000003, R13
+	CMPQ          SI, x_base+24(FP)
+	JNE           addflush_88
+	LEAQ          (R8)(R11*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y0, Z24
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Z24, (AX)
+	VCVTPS2PD     Y0, Z24
+	VMOVUPD       Z24, 64(AX)
+	VCVTPS2PD     Y1, Z24
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VMOVUPD       Z24, 128(AX)
+	VCVTPS2PD     Y1, Z24
+	VMOVUPD       Z24, 192(AX)
+	VCVTPS2PD     Y2, Z24
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VMOVUPD       Z24, 256(AX)
+	VCVTPS2PD     Y2, Z24
+	VMOVUPD       Z24, 320(AX)
+	VCVTPS2PD     Y3, Z24
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VMOVUPD       Z24, 384(AX)
+	VCVTPS2PD     Y3, Z24
+	VMOVUPD       Z24, 448(AX)
+	VCVTPS2PD     Y4, Z24
+	VEXTRACTF64X4 $0x01, Z4, Y4
+	VMOVUPD       Z24, 512(AX)
+	VCVTPS2PD     Y4, Z24
+	VMOVUPD       Z24, 576(AX)
+	VCVTPS2PD     Y5, Z24
+	VEXTRACTF64X4 $0x01, Z5, Y5
+	VMOVUPD       Z24, 640(AX)
+	VCVTPS2PD     Y5, Z24
+	VMOVUPD       Z24, 704(AX)
+	VCVTPS2PD     Y6, Z24
+	VEXTRACTF64X4 $0x01, Z6, Y6
+	VMOVUPD       Z24, 768(AX)
+	VCVTPS2PD     Y6, Z24
+	VMOVUPD       Z24, 832(AX)
+	VCVTPS2PD     Y7, Z24
+	VEXTRACTF64X4 $0x01, Z7, Y7
+	VMOVUPD       Z24, 896(AX)
+	VCVTPS2PD     Y7, Z24
+	VMOVUPD       Z24, 960(AX)
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y8, Z24
+	VEXTRACTF64X4 $0x01, Z8, Y8
+	VMOVUPD       Z24, (AX)
+	VCVTPS2PD     Y8, Z24
+	VMOVUPD       Z24, 64(AX)
+	VCVTPS2PD     Y9, Z24
+	VEXTRACTF64X4 $0x01, Z9, Y9
+	VMOVUPD       Z24, 128(AX)
+	VCVTPS2PD     Y9, Z24
+	VMOVUPD       Z24, 192(AX)
+	VCVTPS2PD     Y10, Z24
+	VEXTRACTF64X4 $0x01, Z10, Y10
+	VMOVUPD       Z24, 256(AX)
+	VCVTPS2PD     Y10, Z24
+	VMOVUPD       Z24, 320(AX)
+	VCVTPS2PD     Y11, Z24
+	VEXTRACTF64X4 $0x01, Z11, Y11
+	VMOVUPD       Z24, 384(AX)
+	VCVTPS2PD     Y11, Z24
+	VMOVUPD       Z24, 448(AX)
+	VCVTPS2PD     Y12, Z24
+	VEXTRACTF64X4 $0x01, Z12, Y12
+	VMOVUPD       Z24, 512(AX)
+	VCVTPS2PD     Y12, Z24
+	VMOVUPD       Z24, 576(AX)
+	VCVTPS2PD     Y13, Z24
+	VEXTRACTF64X4 $0x01, Z13, Y13
+	VMOVUPD       Z24, 640(AX)
+	VCVTPS2PD     Y13, Z24
+	VMOVUPD       Z24, 704(AX)
+	VCVTPS2PD     Y14, Z24
+	VEXTRACTF64X4 $0x01, Z14, Y14
+	VMOVUPD       Z24, 768(AX)
+	VCVTPS2PD     Y14, Z24
+	VMOVUPD       Z24, 832(AX)
+	VCVTPS2PD     Y15, Z24
+	VEXTRACTF64X4 $0x01, Z15, Y15
+	VMOVUPD       Z24, 896(AX)
+	VCVTPS2PD     Y15, Z24
+	VMOVUPD       Z24, 960(AX)
+	JMP           flushed_89
+
+addflush_88:
 	LEAQ          (R8)(R11*2), AX
 	LEAQ          (AX)(R9*2), AX
 	LEAQ          (AX)(R9*2), AX
@@ -2956,14 +3932,16 @@ rowtail_64:
 	VMOVUPD       960(AX), Z25
 	VADDPD        Z24, Z25, Z25
 	VMOVUPD       Z25, 960(AX)
-	ADDQ          $0x00000200, R11
-	JMP           wide_52
 
-narrower_53:
-wide_66:
+flushed_89:
+	ADDQ $0x00000200, R11
+	JMP  wide_68
+
+narrower_69:
+wide_90:
 	LEAQ 256(R11), AX
 	CMPQ AX, R9
-	JGT  narrower_67
+	JGT  narrower_91
 
 	// chunk of 4 vectors
 	VMOVUPS (R10)(R11*1), Z16
@@ -2989,9 +3967,9 @@ wide_66:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_69
+	JZ      rowtail_93
 
-rows4_68:
+rows4_92:
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z0, Z0
@@ -3037,13 +4015,13 @@ rows4_68:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_68
+	JNZ     rows4_92
 
-rowtail_69:
+rowtail_93:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000000
-	JLE     flush_70
+	JLE     flush_94
 	VMOVUPS (R12), Z28
 	VSUBPS  Z16, Z28, Z28
 	VADDPS  Z28, Z0, Z0
@@ -3066,7 +4044,7 @@ rowtail_69:
 	VADDPS  Z23, Z11, Z11
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000001
-	JLE     flush_70
+	JLE     flush_94
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z4, Z4
@@ -3089,7 +4067,100 @@ rowtail_69:
 	VADDPS  Z31, Z15, Z15
 	ADDQ    DX, R12
 
-flush_70:
+flush_94:
+	CMPQ          SI, x_base+24(FP)
+	JNE           addflush_95
+	LEAQ          (R8)(R11*2), AX
+	VCVTPS2PD     Y0, Z20
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Z20, (AX)
+	VCVTPS2PD     Y0, Z20
+	VMOVUPD       Z20, 64(AX)
+	VCVTPS2PD     Y1, Z20
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VMOVUPD       Z20, 128(AX)
+	VCVTPS2PD     Y1, Z20
+	VMOVUPD       Z20, 192(AX)
+	VCVTPS2PD     Y2, Z20
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VMOVUPD       Z20, 256(AX)
+	VCVTPS2PD     Y2, Z20
+	VMOVUPD       Z20, 320(AX)
+	VCVTPS2PD     Y3, Z20
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VMOVUPD       Z20, 384(AX)
+	VCVTPS2PD     Y3, Z20
+	VMOVUPD       Z20, 448(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y4, Z20
+	VEXTRACTF64X4 $0x01, Z4, Y4
+	VMOVUPD       Z20, (AX)
+	VCVTPS2PD     Y4, Z20
+	VMOVUPD       Z20, 64(AX)
+	VCVTPS2PD     Y5, Z20
+	VEXTRACTF64X4 $0x01, Z5, Y5
+	VMOVUPD       Z20, 128(AX)
+	VCVTPS2PD     Y5, Z20
+	VMOVUPD       Z20, 192(AX)
+	VCVTPS2PD     Y6, Z20
+	VEXTRACTF64X4 $0x01, Z6, Y6
+	VMOVUPD       Z20, 256(AX)
+	VCVTPS2PD     Y6, Z20
+	VMOVUPD       Z20, 320(AX)
+	VCVTPS2PD     Y7, Z20
+	VEXTRACTF64X4 $0x01, Z7, Y7
+	VMOVUPD       Z20, 384(AX)
+	VCVTPS2PD     Y7, Z20
+	VMOVUPD       Z20, 448(AX)
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y8, Z20
+	VEXTRACTF64X4 $0x01, Z8, Y8
+	VMOVUPD       Z20, (AX)
+	VCVTPS2PD     Y8, Z20
+	VMOVUPD       Z20, 64(AX)
+	VCVTPS2PD     Y9, Z20
+	VEXTRACTF64X4 $0x01, Z9, Y9
+	VMOVUPD       Z20, 128(AX)
+	VCVTPS2PD     Y9, Z20
+	VMOVUPD       Z20, 192(AX)
+	VCVTPS2PD     Y10, Z20
+	VEXTRACTF64X4 $0x01, Z10, Y10
+	VMOVUPD       Z20, 256(AX)
+	VCVTPS2PD     Y10, Z20
+	VMOVUPD       Z20, 320(AX)
+	VCVTPS2PD     Y11, Z20
+	VEXTRACTF64X4 $0x01, Z11, Y11
+	VMOVUPD       Z20, 384(AX)
+	VCVTPS2PD     Y11, Z20
+	VMOVUPD       Z20, 448(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y12, Z20
+	VEXTRACTF64X4 $0x01, Z12, Y12
+	VMOVUPD       Z20, (AX)
+	VCVTPS2PD     Y12, Z20
+	VMOVUPD       Z20, 64(AX)
+	VCVTPS2PD     Y13, Z20
+	VEXTRACTF64X4 $0x01, Z13, Y13
+	VMOVUPD       Z20, 128(AX)
+	VCVTPS2PD     Y13, Z20
+	VMOVUPD       Z20, 192(AX)
+	VCVTPS2PD     Y14, Z20
+	VEXTRACTF64X4 $0x01, Z14, Y14
+	VMOVUPD       Z20, 256(AX)
+	VCVTPS2PD     Y14, Z20
+	VMOVUPD       Z20, 320(AX)
+	VCVTPS2PD     Y15, Z20
+	VEXTRACTF64X4 $0x01, Z15, Y15
+	VMOVUPD       Z20, 384(AX)
+	VCVTPS2PD     Y15, Z20
+	VMOVUPD       Z20, 448(AX)
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	JMP           flushed_96
+
+addflush_95:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z20
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -3242,34 +4313,36 @@ flush_70:
 	VMOVUPD       Z21, 448(AX)
 	LEAQ          (AX)(R9*2), AX
 	LEAQ          (AX)(R9*2), AX
-	VMOVUPS       (R10)(R11*1), Z16
-	VMOVUPS       64(R10)(R11*1), Z17
-	VMOVUPS       128(R10)(R11*1), Z18
-	VMOVUPS       192(R10)(R11*1), Z19
-	VXORPS        Z0, Z0, Z0
-	VXORPS        Z1, Z1, Z1
-	VXORPS        Z2, Z2, Z2
-	VXORPS        Z3, Z3, Z3
-	VXORPS        Z4, Z4, Z4
-	VXORPS        Z5, Z5, Z5
-	VXORPS        Z6, Z6, Z6
-	VXORPS        Z7, Z7, Z7
-	VXORPS        Z8, Z8, Z8
-	VXORPS        Z9, Z9, Z9
-	VXORPS        Z10, Z10, Z10
-	VXORPS        Z11, Z11, Z11
-	VXORPS        Z12, Z12, Z12
-	VXORPS        Z13, Z13, Z13
-	VXORPS        Z14, Z14, Z14
-	VXORPS        Z15, Z15, Z15
-	LEAQ          (SI)(R11*1), R12
-	ADDQ          DX, R12
-	ADDQ          DX, R12
-	MOVQ          R14, R13
-	SHRQ          $0x02, R13
-	JZ            rowtail_72
 
-rows4_71:
+flushed_96:
+	VMOVUPS (R10)(R11*1), Z16
+	VMOVUPS 64(R10)(R11*1), Z17
+	VMOVUPS 128(R10)(R11*1), Z18
+	VMOVUPS 192(R10)(R11*1), Z19
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	VXORPS  Z12, Z12, Z12
+	VXORPS  Z13, Z13, Z13
+	VXORPS  Z14, Z14, Z14
+	VXORPS  Z15, Z15, Z15
+	LEAQ    (SI)(R11*1), R12
+	ADDQ    DX, R12
+	ADDQ    DX, R12
+	MOVQ    R14, R13
+	SHRQ    $0x02, R13
+	JZ      rowtail_98
+
+rows4_97:
 	VMOVUPS (R12), Z20
 	VSUBPS  Z16, Z20, Z20
 	VADDPS  Z20, Z0, Z0
@@ -3315,13 +4388,13 @@ rows4_71:
 	ADDQ    DX, R12
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_71
+	JNZ     rows4_97
 
-rowtail_72:
+rowtail_98:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000002
-	JLE     flush_73
+	JLE     flush_99
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z0, Z0
@@ -3344,7 +4417,100 @@ rowtail_72:
 	VADDPS  Z31, Z11, Z11
 	ADDQ    DX, R12
 
-flush_73:
+flush_99:
+	CMPQ          SI, x_base+24(FP)
+	JNE           addflush_100
+	LEAQ          (R8)(R11*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y0, Z20
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Z20, (AX)
+	VCVTPS2PD     Y0, Z20
+	VMOVUPD       Z20, 64(AX)
+	VCVTPS2PD     Y1, Z20
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VMOVUPD       Z20, 128(AX)
+	VCVTPS2PD     Y1, Z20
+	VMOVUPD       Z20, 192(AX)
+	VCVTPS2PD     Y2, Z20
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VMOVUPD       Z20, 256(AX)
+	VCVTPS2PD     Y2, Z20
+	VMOVUPD       Z20, 320(AX)
+	VCVTPS2PD     Y3, Z20
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VMOVUPD       Z20, 384(AX)
+	VCVTPS2PD     Y3, Z20
+	VMOVUPD       Z20, 448(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y4, Z20
+	VEXTRACTF64X4 $0x01, Z4, Y4
+	VMOVUPD       Z20, (AX)
+	VCVTPS2PD     Y4, Z20
+	VMOVUPD       Z20, 64(AX)
+	VCVTPS2PD     Y5, Z20
+	VEXTRACTF64X4 $0x01, Z5, Y5
+	VMOVUPD       Z20, 128(AX)
+	VCVTPS2PD     Y5, Z20
+	VMOVUPD       Z20, 192(AX)
+	VCVTPS2PD     Y6, Z20
+	VEXTRACTF64X4 $0x01, Z6, Y6
+	VMOVUPD       Z20, 256(AX)
+	VCVTPS2PD     Y6, Z20
+	VMOVUPD       Z20, 320(AX)
+	VCVTPS2PD     Y7, Z20
+	VEXTRACTF64X4 $0x01, Z7, Y7
+	VMOVUPD       Z20, 384(AX)
+	VCVTPS2PD     Y7, Z20
+	VMOVUPD       Z20, 448(AX)
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y8, Z20
+	VEXTRACTF64X4 $0x01, Z8, Y8
+	VMOVUPD       Z20, (AX)
+	VCVTPS2PD     Y8, Z20
+	VMOVUPD       Z20, 64(AX)
+	VCVTPS2PD     Y9, Z20
+	VEXTRACTF64X4 $0x01, Z9, Y9
+	VMOVUPD       Z20, 128(AX)
+	VCVTPS2PD     Y9, Z20
+	VMOVUPD       Z20, 192(AX)
+	VCVTPS2PD     Y10, Z20
+	VEXTRACTF64X4 $0x01, Z10, Y10
+	VMOVUPD       Z20, 256(AX)
+	VCVTPS2PD     Y10, Z20
+	VMOVUPD       Z20, 320(AX)
+	VCVTPS2PD     Y11, Z20
+	VEXTRACTF64X4 $0x01, Z11, Y11
+	VMOVUPD       Z20, 384(AX)
+	VCVTPS2PD     Y11, Z20
+	VMOVUPD       Z20, 448(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y12, Z20
+	VEXTRACTF64X4 $0x01, Z12, Y12
+	VMOVUPD       Z20, (AX)
+	VCVTPS2PD     Y12, Z20
+	VMOVUPD       Z20, 64(AX)
+	VCVTPS2PD     Y13, Z20
+	VEXTRACTF64X4 $0x01, Z13, Y13
+	VMOVUPD       Z20, 128(AX)
+	VCVTPS2PD     Y13, Z20
+	VMOVUPD       Z20, 192(AX)
+	VCVTPS2PD     Y14, Z20
+	VEXTRACTF64X4 $0x01, Z14, Y14
+	VMOVUPD       Z20, 256(AX)
+	VCVTPS2PD     Y14, Z20
+	VMOVUPD       Z20, 320(AX)
+	VCVTPS2PD     Y15, Z20
+	VEXTRACTF64X4 $0x01, Z15, Y15
+	VMOVUPD       Z20, 384(AX)
+	VCVTPS2PD     Y15, Z20
+	VMOVUPD       Z20, 448(AX)
+	JMP           flushed_101
+
+addflush_100:
 	LEAQ          (R8)(R11*2), AX
 	LEAQ          (AX)(R9*2), AX
 	LEAQ          (AX)(R9*2), AX
@@ -3497,14 +4663,16 @@ flush_73:
 	VMOVUPD       448(AX), Z21
 	VADDPD        Z20, Z21, Z21
 	VMOVUPD       Z21, 448(AX)
-	ADDQ          $0x00000100, R11
-	JMP           wide_66
 
-narrower_67:
-wide_74:
+flushed_101:
+	ADDQ $0x00000100, R11
+	JMP  wide_90
+
+narrower_91:
+wide_102:
 	LEAQ 128(R11), AX
 	CMPQ AX, R9
-	JGT  narrower_75
+	JGT  narrower_103
 
 	// chunk of 2 vectors
 	VMOVUPS (R10)(R11*1), Z16
@@ -3528,9 +4696,9 @@ wide_74:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_77
+	JZ      rowtail_105
 
-rows4_76:
+rows4_104:
 	VMOVUPS (R12), Z18
 	VSUBPS  Z16, Z18, Z18
 	VADDPS  Z18, Z0, Z0
@@ -3576,13 +4744,13 @@ rows4_76:
 	VADDPS  Z19, Z15, Z15
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_76
+	JNZ     rows4_104
 
-rowtail_77:
+rowtail_105:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000000
-	JLE     flush_78
+	JLE     flush_106
 	VMOVUPS (R12), Z20
 	VSUBPS  Z16, Z20, Z20
 	VADDPS  Z20, Z0, Z0
@@ -3595,7 +4763,7 @@ rowtail_77:
 	VADDPS  Z23, Z9, Z9
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000001
-	JLE     flush_78
+	JLE     flush_106
 	VMOVUPS (R12), Z24
 	VSUBPS  Z16, Z24, Z24
 	VADDPS  Z24, Z2, Z2
@@ -3608,7 +4776,7 @@ rowtail_77:
 	VADDPS  Z27, Z11, Z11
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000002
-	JLE     flush_78
+	JLE     flush_106
 	VMOVUPS (R12), Z28
 	VSUBPS  Z16, Z28, Z28
 	VADDPS  Z28, Z4, Z4
@@ -3621,7 +4789,100 @@ rowtail_77:
 	VADDPS  Z31, Z13, Z13
 	ADDQ    DX, R12
 
-flush_78:
+flush_106:
+	CMPQ          SI, x_base+24(FP)
+	JNE           addflush_107
+	LEAQ          (R8)(R11*2), AX
+	VCVTPS2PD     Y0, Z18
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y0, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y1, Z18
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y1, Z18
+	VMOVUPD       Z18, 192(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y2, Z18
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y2, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y3, Z18
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y3, Z18
+	VMOVUPD       Z18, 192(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y4, Z18
+	VEXTRACTF64X4 $0x01, Z4, Y4
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y4, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y5, Z18
+	VEXTRACTF64X4 $0x01, Z5, Y5
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y5, Z18
+	VMOVUPD       Z18, 192(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y6, Z18
+	VEXTRACTF64X4 $0x01, Z6, Y6
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y6, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y7, Z18
+	VEXTRACTF64X4 $0x01, Z7, Y7
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y7, Z18
+	VMOVUPD       Z18, 192(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y8, Z18
+	VEXTRACTF64X4 $0x01, Z8, Y8
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y8, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y9, Z18
+	VEXTRACTF64X4 $0x01, Z9, Y9
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y9, Z18
+	VMOVUPD       Z18, 192(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y10, Z18
+	VEXTRACTF64X4 $0x01, Z10, Y10
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y10, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y11, Z18
+	VEXTRACTF64X4 $0x01, Z11, Y11
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y11, Z18
+	VMOVUPD       Z18, 192(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y12, Z18
+	VEXTRACTF64X4 $0x01, Z12, Y12
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y12, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y13, Z18
+	VEXTRACTF64X4 $0x01, Z13, Y13
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y13, Z18
+	VMOVUPD       Z18, 192(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y14, Z18
+	VEXTRACTF64X4 $0x01, Z14, Y14
+	VMOVUPD       Z18, (AX)
+	VCVTPS2PD     Y14, Z18
+	VMOVUPD       Z18, 64(AX)
+	VCVTPS2PD     Y15, Z18
+	VEXTRACTF64X4 $0x01, Z15, Y15
+	VMOVUPD       Z18, 128(AX)
+	VCVTPS2PD     Y15, Z18
+	VMOVUPD       Z18, 192(AX)
+	JMP           flushed_108
+
+addflush_107:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z18
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -3774,14 +5035,16 @@ flush_78:
 	VMOVUPD       192(AX), Z19
 	VADDPD        Z18, Z19, Z19
 	VMOVUPD       Z19, 192(AX)
-	ADDQ          $0x00000080, R11
-	JMP           wide_74
 
-narrower_75:
-single_49:
+flushed_108:
+	ADDQ $0x00000080, R11
+	JMP  wide_102
+
+narrower_103:
+single_65:
 	LEAQ 64(R11), AX
 	CMPQ AX, R9
-	JGT  masked_50
+	JGT  masked_66
 
 	// chunk of 1 vectors
 	VMOVUPS (R10)(R11*1), Z8
@@ -3796,9 +5059,9 @@ single_49:
 	LEAQ    (SI)(R11*1), R12
 	MOVQ    R14, R13
 	SHRQ    $0x02, R13
-	JZ      rowtail_80
+	JZ      rowtail_110
 
-rows4_79:
+rows4_109:
 	VMOVUPS (R12), Z21
 	VSUBPS  Z8, Z21, Z21
 	VADDPS  Z21, Z0, Z0
@@ -3824,13 +5087,13 @@ rows4_79:
 	VADDPS  Z28, Z7, Z7
 	ADDQ    DX, R12
 	DECQ    R13
-	JNZ     rows4_79
+	JNZ     rows4_109
 
-rowtail_80:
+rowtail_110:
 	MOVQ    R14, R13
 	ANDQ    $0x00000003, R13
 	CMPQ    R13, $0x00000000
-	JLE     flush_81
+	JLE     flush_111
 	VMOVUPS (R12), Z29
 	VSUBPS  Z8, Z29, Z29
 	VADDPS  Z29, Z0, Z0
@@ -3838,7 +5101,7 @@ rowtail_80:
 	VADDPS  Z30, Z4, Z4
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000001
-	JLE     flush_81
+	JLE     flush_111
 	VMOVUPS (R12), Z31
 	VSUBPS  Z8, Z31, Z31
 	VADDPS  Z31, Z1, Z1
@@ -3846,7 +5109,7 @@ rowtail_80:
 	VADDPS  Z9, Z5, Z5
 	ADDQ    DX, R12
 	CMPQ    R13, $0x00000002
-	JLE     flush_81
+	JLE     flush_111
 	VMOVUPS (R12), Z10
 	VSUBPS  Z8, Z10, Z10
 	VADDPS  Z10, Z2, Z2
@@ -3854,7 +5117,60 @@ rowtail_80:
 	VADDPS  Z11, Z6, Z6
 	ADDQ    DX, R12
 
-flush_81:
+flush_111:
+	CMPQ          SI, x_base+24(FP)
+	JNE           addflush_112
+	LEAQ          (R8)(R11*2), AX
+	VCVTPS2PD     Y0, Z9
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y0, Z9
+	VMOVUPD       Z9, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y1, Z9
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y1, Z9
+	VMOVUPD       Z9, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y2, Z9
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y2, Z9
+	VMOVUPD       Z9, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y3, Z9
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y3, Z9
+	VMOVUPD       Z9, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y4, Z9
+	VEXTRACTF64X4 $0x01, Z4, Y4
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y4, Z9
+	VMOVUPD       Z9, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y5, Z9
+	VEXTRACTF64X4 $0x01, Z5, Y5
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y5, Z9
+	VMOVUPD       Z9, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y6, Z9
+	VEXTRACTF64X4 $0x01, Z6, Y6
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y6, Z9
+	VMOVUPD       Z9, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y7, Z9
+	VEXTRACTF64X4 $0x01, Z7, Y7
+	VMOVUPD       Z9, (AX)
+	VCVTPS2PD     Y7, Z9
+	VMOVUPD       Z9, 64(AX)
+	JMP           flushed_113
+
+addflush_112:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z9
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -3935,12 +5251,14 @@ flush_81:
 	VMOVUPD       64(AX), Z10
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, 64(AX)
-	ADDQ          $0x00000040, R11
-	JMP           single_49
 
-masked_50:
+flushed_113:
+	ADDQ $0x00000040, R11
+	JMP  single_65
+
+masked_66:
 	CMPQ R11, R9
-	JEQ  chunksdone_51
+	JEQ  chunksdone_67
 
 	// masked tail vector
 	VMOVUPS.Z (R10)(R11*1), K1, Z8
@@ -3955,9 +5273,9 @@ masked_50:
 	LEAQ      (SI)(R11*1), R12
 	MOVQ      R14, R13
 	SHRQ      $0x02, R13
-	JZ        rowtail_83
+	JZ        rowtail_115
 
-rows4_82:
+rows4_114:
 	VMOVUPS.Z (R12), K1, Z12
 	VSUBPS    Z8, Z12, Z12
 	VADDPS    Z12, Z0, Z0
@@ -3983,13 +5301,13 @@ rows4_82:
 	VADDPS    Z19, Z7, Z7
 	ADDQ      DX, R12
 	DECQ      R13
-	JNZ       rows4_82
+	JNZ       rows4_114
 
-rowtail_83:
+rowtail_115:
 	MOVQ      R14, R13
 	ANDQ      $0x00000003, R13
 	CMPQ      R13, $0x00000000
-	JLE       flush_84
+	JLE       flush_116
 	VMOVUPS.Z (R12), K1, Z20
 	VSUBPS    Z8, Z20, Z20
 	VADDPS    Z20, Z0, Z0
@@ -3997,7 +5315,7 @@ rowtail_83:
 	VADDPS    Z21, Z4, Z4
 	ADDQ      DX, R12
 	CMPQ      R13, $0x00000001
-	JLE       flush_84
+	JLE       flush_116
 	VMOVUPS.Z (R12), K1, Z22
 	VSUBPS    Z8, Z22, Z22
 	VADDPS    Z22, Z1, Z1
@@ -4005,7 +5323,7 @@ rowtail_83:
 	VADDPS    Z23, Z5, Z5
 	ADDQ      DX, R12
 	CMPQ      R13, $0x00000002
-	JLE       flush_84
+	JLE       flush_116
 	VMOVUPS.Z (R12), K1, Z24
 	VSUBPS    Z8, Z24, Z24
 	VADDPS    Z24, Z2, Z2
@@ -4013,7 +5331,60 @@ rowtail_83:
 	VADDPS    Z25, Z6, Z6
 	ADDQ      DX, R12
 
-flush_84:
+flush_116:
+	CMPQ          SI, x_base+24(FP)
+	JNE           addflush_117
+	LEAQ          (R8)(R11*2), AX
+	VCVTPS2PD     Y0, Z9
+	VEXTRACTF64X4 $0x01, Z0, Y0
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y0, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y1, Z9
+	VEXTRACTF64X4 $0x01, Z1, Y1
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y1, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y2, Z9
+	VEXTRACTF64X4 $0x01, Z2, Y2
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y2, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y3, Z9
+	VEXTRACTF64X4 $0x01, Z3, Y3
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y3, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y4, Z9
+	VEXTRACTF64X4 $0x01, Z4, Y4
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y4, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y5, Z9
+	VEXTRACTF64X4 $0x01, Z5, Y5
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y5, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y6, Z9
+	VEXTRACTF64X4 $0x01, Z6, Y6
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y6, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	LEAQ          (AX)(R9*2), AX
+	VCVTPS2PD     Y7, Z9
+	VEXTRACTF64X4 $0x01, Z7, Y7
+	VMOVUPD       Z9, K1, (AX)
+	VCVTPS2PD     Y7, Z9
+	VMOVUPD       Z9, K2, 64(AX)
+	JMP           flushed_118
+
+addflush_117:
 	LEAQ          (R8)(R11*2), AX
 	VCVTPS2PD     Y0, Z9
 	VEXTRACTF64X4 $0x01, Z0, Y0
@@ -4095,13 +5466,14 @@ flush_84:
 	VADDPD        Z9, Z10, Z10
 	VMOVUPD       Z10, K2, 64(AX)
 
-chunksdone_51:
+flushed_118:
+chunksdone_67:
 	MOVQ DX, AX
 	SHLQ $0x07, AX
 	ADDQ AX, SI
 	SUBQ $0x00000080, BX
-	JG   block_47
+	JG   block_63
 
-done_45:
+done_61:
 	VZEROUPPER
 	RET

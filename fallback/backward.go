@@ -131,9 +131,9 @@ func BackwardCFCarry(out, acc []float64, part []float32, dy, x []float32, nch, c
 	}
 }
 
-// BackwardCL accumulates the backward reductions of rows channels-last rows
-// (ld apart, as in StatsCL) into acc, with the phases and flushes of
-// StatsCL:
+// BackwardCL sets acc to the backward reductions of rows channels-last
+// rows (ld apart, as in StatsCL), with the phases, flushes and zero start
+// of StatsCL:
 //
 //	d := x[r*ld+c] - mean[c]; g := dy[r*ld+c]
 //	Sdy[u][c] += g     -> acc[u*C+c]
@@ -146,6 +146,7 @@ func BackwardCL(acc []float64, dy, x []float32, rows, C, ld int, mean, tmp []flo
 	if rows <= 0 || C <= 0 {
 		return
 	}
+	clear(acc[:3*Phases*C])
 	if C > wideC {
 		backwardRows(acc, dy, x, rows, C, ld, mean, tmp)
 		return

@@ -52,7 +52,7 @@
 // lanes are flushed after every FlushRowsCL (128) rows counted from the
 // start of the call, and after the last row. The float64 lanes are laid out
 // phase-major: acc64[k*Phases*C + u*C + c] for quantity k, phase u,
-// channel c.
+// channel c, and start at 0 in every call (whatever acc held before).
 //
 // Lanes of a masked or partial vector that hold no value take no part: a
 // SIMD kernel must leave their accumulators unchanged (adding +0 to a lane

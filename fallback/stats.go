@@ -123,10 +123,11 @@ func SumLanes(a []float64) float64 {
 	return (e0 + e2) + (e1 + e3)
 }
 
-// StatsCL accumulates the shifted sums of rows channels-last rows of C
+// StatsCL sets acc to the shifted sums of rows channels-last rows of C
 // values, ld apart (ld >= C; ld > C when the call covers a block of the
-// channels of wider rows), into acc:
+// channels of wider rows):
 //
+//	acc[:2*Phases*C] = 0
 //	for r in 0..rows-1, for every channel c
 //		d := x[r*ld+c] - pivot[c]
 //		S[r%Phases][c] += d
@@ -134,12 +135,17 @@ func SumLanes(a []float64) float64 {
 //	flushing every FlushRowsCL rows and after the last row into
 //	acc[u*C+c] (S) and acc[Phases*C+u*C+c] (Q).
 //
-// len(x) >= (rows-1)*ld+C, len(pivot) >= C, len(acc) >= 2*Phases*C, and
-// tmp is scratch of TmpCL(2, C) values whose contents do not matter.
+// The SIMD kernels store the first flush instead of adding it to zeros,
+// which gives the same bits (a float32 lane sum that starts at +0 is never
+// -0), so that neither they nor their callers clear acc first. With rows
+// or C below 1, acc is left as it is. len(x) >= (rows-1)*ld+C,
+// len(pivot) >= C, len(acc) >= 2*Phases*C, and tmp is scratch of
+// TmpCL(2, C) values whose contents do not matter.
 func StatsCL(acc []float64, x []float32, rows, C, ld int, pivot, tmp []float32) {
 	if rows <= 0 || C <= 0 {
 		return
 	}
+	clear(acc[:2*Phases*C])
 	if C > wideC {
 		statsRows(acc, x, rows, C, ld, pivot, tmp)
 		return

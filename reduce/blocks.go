@@ -270,7 +270,6 @@ func (w *workspace) blockSums(c0, c1 int, acc []float64, tmp []float32) {
 	for j := range slabsCL(s) {
 		r0, nr := slabCL(s, j)
 		lo, hi := r0*C+c0, (r0+nr-1)*C+c1
-		clear(a)
 		back(a, w.dy[lo:hi], w.x[lo:hi], nr, bw, C, w.smean[c0:c1], tmp)
 		for q, tq := range t {
 			k.addPhases(tq, a[q*phases*bw:], bw)

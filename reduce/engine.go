@@ -222,8 +222,7 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 		if s.rowMajor() {
 			C := s.C
 			r0, nr := slabCL(s, u)
-			a := w.slabPart(u, 2)
-			clear(a)
+			a := w.slabPart(u, 2) // set by the kernel, not added to
 			stats := k.statsCL
 			switch {
 			case w.prefetchCL:
@@ -242,8 +241,7 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 		if s.rowMajor() {
 			C := s.C
 			r0, nr := slabCL(s, u)
-			a := w.slabPart(u, 3)
-			clear(a)
+			a := w.slabPart(u, 3) // set by the kernel, not added to
 			back := k.backwardCL
 			switch {
 			case w.prefetchCL:
@@ -690,8 +688,9 @@ func (w *workspace) slabTotals(o op, nq int) [3][]float64 {
 		// per-task timers (the same test, whole slabs, medians of 2800
 		// calls, two runs) had the helper start 0.5 us after the caller and
 		// each slab of 128 rows take 4.8-5.4 us (7.1 once), but the slab of
-		// 8 rows 2.0-2.5, since every slab clears, flushes into and adds up
-		// 32 KB of float64 lanes whatever its rows; the shares came to
+		// 8 rows 2.0-2.5, since every slab cleared (as it then did: the
+		// kernels now set their lanes), flushed into and added up 32 KB of
+		// float64 lanes whatever its rows; the shares came to
 		// 10.1-10.2 us (caller) and 7.5-9.8 (helper), and a cut slab pays
 		// those lanes on both sides.
 		n := slabsCL(s)

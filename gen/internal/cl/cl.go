@@ -163,10 +163,12 @@ func (i *ISA) TailMask(name string, c reg.Register, maskY reg.VecPhysical) {
 }
 
 // Flush adds the float32 lanes of acc, converted to float64, to the V
-// float64 values at m (acc64 += float64(acc32)); masked touches only the
-// lanes of the tail mask. acc is clobbered; t0, t1 and md are scratch (md
-// is used by a masked AVX2 flush only, for the float64 lane mask).
-func (i *ISA) Flush(acc reg.VecPhysical, m Mem, masked bool, t0, t1, md reg.VecPhysical) {
+// float64 values at m (acc64 += float64(acc32)), or with set stores them
+// there (acc64 = float64(acc32): the same bits as 0 + float64(acc32), a
+// lane sum being never -0); masked touches only the lanes of the tail
+// mask. acc is clobbered; t0, t1 and md are scratch (md is used by a
+// masked AVX2 flush only, for the float64 lane mask).
+func (i *ISA) Flush(acc reg.VecPhysical, m Mem, masked, set bool, t0, t1, md reg.VecPhysical) {
 	lo, hi := i.half(acc), i.half(acc)
 	VCVTPS2PD(lo, t0)
 	if i.AVX512() {
@@ -192,16 +194,20 @@ func (i *ISA) Flush(acc reg.VecPhysical, m Mem, masked bool, t0, t1, md reg.VecP
 				VPMOVSXDQ(xmm[idx(md)], md)
 			}
 		}
-		switch {
-		case !masked:
-			VMOVUPD(mm, t1)
-		case i.AVX512():
-			VMOVUPD_Z(mm, kr, t1)
-		default:
-			VMASKMOVPD(mm, md, t1)
+		if set {
+			t1 = t0
+		} else {
+			switch {
+			case !masked:
+				VMOVUPD(mm, t1)
+			case i.AVX512():
+				VMOVUPD_Z(mm, kr, t1)
+			default:
+				VMASKMOVPD(mm, md, t1)
+			}
+			// acc64 + float64(acc32): acc64 is the first source.
+			VADDPD(t0, t1, t1)
 		}
-		// acc64 + float64(acc32): acc64 is the first source.
-		VADDPD(t0, t1, t1)
 		switch {
 		case !masked:
 			VMOVUPD(t1, mm)
