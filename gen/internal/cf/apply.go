@@ -342,7 +342,12 @@ const (
 // call, x in L2; three runs, 2026-12-07 22:03 UTC) took 43-53 us with y
 // in the last-level cache and 26-27 with y in L2 too (18-19 in L1, asm's
 // RunsInL1); with a PREFETCHT0 of y 512 B, 2 KB or 8 KB ahead (two runs
-// each), 40-42 us (59 once) and 29-30.
+// each), 40-42 us (59 once) and 29-30. Nor did prefetching y earlier, in
+// the statistics pass of the same group (StatsCFChans prefetching y's
+// lines of each run it reads, a temporary form): Train of 8x512x7x7 took
+// 91-98 us with it against 85-92 without, 8x256x14x14 157-161 against
+// 136-138 (after 8 MB of other copies, medians of 3000 calls, three
+// rounds, 2026-12-07).
 //
 // rem holds the values left in the current channel (1..s), left those
 // left in the sample, pcur the current channel's parameters.
