@@ -301,14 +301,7 @@ func BenchmarkShortRunsHot(b *testing.B) {
 	fill(rng, x, 3, false)
 	fill(rng, dy, 0, false)
 	clear(y)
-	p := make([]float32, G*fallback.ParamStrideCF)
-	for i := range p {
-		p[i] = 0.5
-	}
-	piv := make([]float32, G)
-	out := make([]float64, 3*G)
-	acc := make([]float64, 3*fallback.Lanes)
-	group := fallback.FlushCF / S
+	p, piv, out, acc, group := chansArgs(G, S)
 	// Every kernel op runs C/G times on the same G channels: a whole
 	// tensor's worth of calls, with the data in L1.
 	whole := func(f func()) func() {
@@ -368,14 +361,7 @@ func BenchmarkRunsInL1(b *testing.B) {
 		rng := rand.New(rand.NewPCG(13, 14))
 		fill(rng, x, 3, false)
 		fill(rng, dy, 0, false)
-		p := make([]float32, G*fallback.ParamStrideCF)
-		for i := range p {
-			p[i] = 0.5
-		}
-		piv := make([]float32, G)
-		out := make([]float64, 3*G)
-		acc := make([]float64, 3*fallback.Lanes)
-		group := fallback.FlushCF / S
+		p, piv, out, acc, group := chansArgs(G, S)
 		for _, im := range asm.Impls() {
 			if !im.Available || im.StatsCFChans == nil {
 				continue
@@ -421,10 +407,7 @@ func BenchmarkShortRunsOutput(b *testing.B) {
 	rng := rand.New(rand.NewPCG(15, 16))
 	fill(rng, x, 3, false)
 	clear(y)
-	p := make([]float32, C*fallback.ParamStrideCF)
-	for i := range p {
-		p[i] = 0.5
-	}
+	p, _, _, _, _ := chansArgs(C, S)
 	src, dst := make([]float32, 1<<20), make([]float32, 1<<20)
 	var sink float32
 	read := func(v []float32) {
@@ -458,4 +441,16 @@ func BenchmarkShortRunsOutput(b *testing.B) {
 	if sink == 1 {
 		b.Log(sink)
 	}
+}
+
+// chansArgs returns the other arguments of the channels-first kernels on
+// g channels of runs of s values: every parameter 0.5 (ApplyCF,
+// BackwardApplyCF), pivots of 0, and the Chans kernels' out, lanes and
+// flush group.
+func chansArgs(g, s int) (p, piv []float32, out, acc []float64, group int) {
+	p = make([]float32, g*fallback.ParamStrideCF)
+	for i := range p {
+		p[i] = 0.5
+	}
+	return p, make([]float32, g), make([]float64, 3*g), make([]float64, 3*fallback.Lanes), fallback.FlushCF / s
 }
