@@ -520,10 +520,12 @@ func (i *ISA) pass(k Reduction, nv int, masked bool, p0, pg int, acc [][][]reg.V
 // (fallback.StatsCL), so the first block's flush stores the float64
 // lanes and the later ones add to them. That spares the caller clearing
 // acc (every slab's lanes, 24 KB of them for 256 channels) and the first
-// flush its loads. Tune harness (warm, AVX-512, three rounds of the old
-// and new test binaries alternating, 2026-12-07): Backward of 8x512x7x7
-// channels last 3.94-4.10x copy() -> 3.79-3.89, Train 1.78-1.83 ->
-// 1.68-1.80; 256x1024 and 8x256x28x28 channels last level.
+// flush its loads. Tune harness (`TUNE_SHAPE=8x512x49,nhwc go test -run
+// '^$' -bench Tune -benchtime 300x ./reduce/`, warm, AVX-512, three
+// rounds of the old and new test binaries alternating, 2026-12-07):
+// Backward of 8x512x7x7 channels last 3.94-4.10x copy() -> 3.79-3.89,
+// Train 1.78-1.83 -> 1.68-1.80; 256x1024 and 8x256x28x28 channels last
+// level.
 func firstBlock(notFirst string) {
 	xp, err := Param("x").Base().Resolve()
 	if err != nil {
