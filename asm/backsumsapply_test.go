@@ -117,3 +117,95 @@ func TestBackwardSumsApplyCF(t *testing.T) {
 		}
 	}
 }
+
+// TestBackwardSumsApplyCFPair checks every tier's BackwardSumsApplyCFNTPair
+// against fallback.BackwardSumsApplyCFPair, bit for bit, on the geometry
+// package reduce gives it: n and pair multiples of 16 (every such n up to
+// 1104, then the lengths around the flush segments and a 56x56 run), a
+// gap of 0 to 48 values between the two stretches that must keep its
+// sentinels, and dx on a 64-byte boundary. x, dy, xa, dya, dx and acc
+// each lie against a guard page, at the end or at the start, so that a
+// stray load or store faults; dx also runs in place over xa and over dya.
+// Offsets up to 1e6; NaN and Inf in every third case.
+func TestBackwardSumsApplyCFPair(t *testing.T) {
+	rng := rand.New(rand.NewPCG(37, 38))
+	lengths := pairLengths()
+	for _, im := range availableImpls(t) {
+		if im.BackwardSumsApplyCFNTPair == nil {
+			t.Fatalf("%s: missing BackwardSumsApplyCFNTPair", im.Name)
+		}
+		for k, n := range lengths {
+			for inPlace := range 3 {
+				pair := n + 16*((k+len(lengths)/2)%4)
+				atEnd := (k+inPlace)%2 == 0
+				what := fmt.Sprintf("%s n=%d pair=%d atEnd=%v inPlace=%d", im.Name, n, pair, atEnd, inPlace)
+				if !backSumsApplyPairCase(t, what, im.BackwardSumsApplyCFNTPair, rng, n, pair, atEnd, inPlace, k%3 == 0) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// backSumsApplyPairCase runs one case of TestBackwardSumsApplyCFPair.
+func backSumsApplyPairCase(t *testing.T, what string, f func(acc []float64, dy, x []float32, n, pair int, mean float32, dx, dya, xa []float32, p []float32),
+	rng *rand.Rand, n, pair int, atEnd bool, inPlace int, special bool) bool {
+	total := pair + n
+	var gs []*guarded
+	defer func() {
+		for _, g := range gs {
+			g.free()
+		}
+	}()
+	// place returns total values against a guard page: at the end when
+	// end, else at the start (64-byte aligned either way, a whole number
+	// of 16 values from the page).
+	place := func(end bool) []float32 {
+		g := newGuarded(t, 4*total)
+		gs = append(gs, g)
+		return g.f32(total, end)
+	}
+	x, dy, xa, dya, dx := place(atEnd), place(!atEnd), place(atEnd), place(!atEnd), place(atEnd)
+	gacc := newGuarded(t, 8*6*fallback.Lanes)
+	gs = append(gs, gacc)
+	acc := gacc.f64(6*fallback.Lanes, !atEnd)
+	offset := offsets[rng.IntN(len(offsets))]
+	what += fmt.Sprintf(" special=%v offset=%v", special, offset)
+	fill(rng, x, offset, special)
+	fill(rng, xa, offset, special)
+	fill(rng, dy, 0, special)
+	fill(rng, dya, 0, special)
+	for i := range dx {
+		dx[i] = float32(i%5) - 7.25
+	}
+	want := append([]float32(nil), dx...)
+	switch inPlace {
+	case 1:
+		copy(dx, xa)
+		copy(want, xa)
+		xa = dx
+	case 2:
+		copy(dx, dya)
+		copy(want, dya)
+		dya = dx
+	}
+	p := make([]float32, fallback.ParamStrideCF)
+	fill(rng, p, 0, false)
+	p[0] = offset
+	mean := offset + 0.5
+	acc0 := randAcc(rng, 6*fallback.Lanes)
+	copy(acc, acc0)
+	wantAcc := append([]float64(nil), acc0...)
+	// fallback writes want in place of the copies of dya and xa it reads,
+	// as the kernel writes dx in place of dya or xa.
+	wantXa, wantDya := append([]float32(nil), xa...), append([]float32(nil), dya...)
+	switch inPlace {
+	case 1:
+		wantXa = want
+	case 2:
+		wantDya = want
+	}
+	fallback.BackwardSumsApplyCFPair(wantAcc, dy, x, n, pair, mean, want, wantDya, wantXa, p)
+	return noFault(t, what, func() { f(acc, dy, x, n, pair, mean, dx, dya, xa, p) }) &&
+		sameBits64(t, what+" acc", acc, wantAcc) && sameBits32(t, what+" dx", dx, want)
+}
