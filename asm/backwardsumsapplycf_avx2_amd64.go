@@ -9,10 +9,3 @@ package asm
 //
 //go:noescape
 func backwardSumsApplyCFAVX2(acc []float64, dy []float32, x []float32, mean float32, dx []float32, dya []float32, xa []float32, p []float32)
-
-// backwardSumsApplyCFNTPairAVX2 is the AVX2 form of fallback.BackwardSumsApplyCFPair, with the same bits, storing non-temporally.
-// It requires n and pair to be multiples of 16 and dx to start on a 64-byte boundary;
-// dx must not overlap dy or x, and may be the very same slice as dya or xa.
-//
-//go:noescape
-func backwardSumsApplyCFNTPairAVX2(acc []float64, dy []float32, x []float32, n int, pair int, mean float32, dx []float32, dya []float32, xa []float32, p []float32)

@@ -294,8 +294,7 @@ func FuzzStatsApplyCF(f *testing.F) {
 }
 
 // FuzzBackwardSumsApplyCF compares every tier's fused Backward sums-and-dx
-// kernels (BackwardSumsApplyCF, and its Pair form on the whole vectors of
-// the same length) with fallback on a random length, placement and data.
+// kernel with fallback on a random length, placement and data.
 func FuzzBackwardSumsApplyCF(f *testing.F) {
 	f.Add(uint64(1), uint16(100), uint8(3), false)
 	f.Add(uint64(2), uint16(784), uint8(0), true)
@@ -320,33 +319,6 @@ func FuzzBackwardSumsApplyCF(f *testing.F) {
 			im.BackwardSumsApplyCF(gotAcc, dy[mis:], x[mis:], 99.5, dx, dya[mis:], xa[mis:], p)
 			sameBits64(t, im.Name+" acc", gotAcc, wantAcc)
 			sameBits32(t, im.Name+" dx", dx, want)
-		}
-
-		// The Pair form, on the geometry it takes: n and pair whole
-		// vectors of 16 (the gap between the stretches 0 to 48 values,
-		// which must keep its sentinels), dx aligned.
-		pn := n &^ 15
-		pair := pn + 16*(mis%4)
-		px, pdy, pxa, pdya := make([]float32, pair+pn), make([]float32, pair+pn), make([]float32, pair+pn), make([]float32, pair+pn)
-		fill(rng, px, 100, special)
-		fill(rng, pxa, 100, special)
-		fill(rng, pdy, 0, special)
-		fill(rng, pdya, 0, special)
-		acc6 := randAcc(rng, 6*fallback.Lanes)
-		pwant, pwantAcc := make([]float32, pair+pn), append([]float64(nil), acc6...)
-		for i := range pwant {
-			pwant[i] = -3.5
-		}
-		fallback.BackwardSumsApplyCFPair(pwantAcc, pdy, px, pn, pair, 99.5, pwant, pdya, pxa, p)
-		for _, im := range availableImpls(t) {
-			dx := alignedF32(pair + pn)
-			for i := range dx {
-				dx[i] = -3.5
-			}
-			gotAcc := append([]float64(nil), acc6...)
-			im.BackwardSumsApplyCFNTPair(gotAcc, pdy, px, pn, pair, 99.5, dx, pdya, pxa, p)
-			sameBits64(t, im.Name+" Pair acc", gotAcc, pwantAcc)
-			sameBits32(t, im.Name+" Pair dx", dx, pwant)
 		}
 	})
 }

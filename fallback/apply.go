@@ -139,26 +139,6 @@ func BackwardSumsApplyCF(acc []float64, dy, x []float32, mean float32, dx, dya, 
 	BackwardApplyCF(dx[:n], dya[:n], xa[:n], 1, 1, n, n, p)
 }
 
-// BackwardSumsApplyCFPair is BackwardSumsApplyCF on two stretches of n
-// values, the first at the start of every slice and the second pair
-// values on; the second's lanes are acc[3*Lanes:6*Lanes]:
-//
-//	BackwardSumsApplyCF(acc[:3*Lanes], dy, x[:n], mean, dx, dya, xa, p)
-//	BackwardSumsApplyCF(acc[3*Lanes:], dy[pair:], x[pair:pair+n], mean, dx[pair:], dya[pair:], xa[pair:], p)
-//
-// The SIMD forms walk the four runs in lockstep, storing dx
-// non-temporally, and take whole vectors only: n and pair multiples of 16,
-// dx on a 64-byte boundary. len(dy), len(x), len(dx), len(dya), len(xa) >=
-// pair+n; len(acc) >= 6*Lanes; dx must not overlap dy or x (it may be the
-// very same slice as dya or xa).
-func BackwardSumsApplyCFPair(acc []float64, dy, x []float32, n, pair int, mean float32, dx, dya, xa []float32, p []float32) {
-	if n <= 0 {
-		return
-	}
-	BackwardSumsApplyCF(acc[:3*Lanes], dy, x[:n], mean, dx, dya, xa, p)
-	BackwardSumsApplyCF(acc[3*Lanes:], dy[pair:], x[pair:pair+n], mean, dx[pair:], dya[pair:], xa[pair:], p)
-}
-
 // StatsApplyCFPair is StatsApplyCF on two stretches of n values, the
 // first at the start of x, y and xa and the second pair values on; the
 // second's lanes are acc[2*Lanes:4*Lanes]:

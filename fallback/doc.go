@@ -68,8 +68,7 @@
 // loop; StatsApplyCFPair is StatsApplyCF on two stretches of memory, each
 // with its own lanes, which its SIMD forms walk in lockstep.
 // BackwardSumsApplyCF is the same for Backward: BackwardCF over one run
-// and BackwardApplyCF over another; BackwardSumsApplyCFPair is it on two
-// stretches of memory, as StatsApplyCFPair.
+// and BackwardApplyCF over another.
 //
 // # Per-channel kernels
 //

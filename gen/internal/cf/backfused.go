@@ -55,7 +55,24 @@ func BackwardSumsApplyCF(isa ISA) {
 	VBROADCASTSS(paramAddr("mean"), sc)
 	// par returns parameter i (hi, lo, k2, k3, k1) as an operand: a
 	// register on AVX-512, its broadcast frame slot on AVX2.
-	par := backApplyParams(isa, Load(Param("p").Base(), GP64()))
+	pp := Load(Param("p").Base(), GP64())
+	var par func(i int) Op
+	if isa.Z {
+		regs := make([]VecVirtual, 5)
+		for i := range regs {
+			regs[i] = isa.Vec()
+			VBROADCASTSS(Mem{Base: pp, Disp: 4 * i}, regs[i])
+		}
+		par = func(i int) Op { return regs[i] }
+	} else {
+		slots := AllocLocal(5 * 32)
+		t := isa.Vec()
+		for i := range 5 {
+			VBROADCASTSS(Mem{Base: pp, Disp: 4 * i}, t)
+			VMOVUPS(t, slots.Offset(32*i))
+		}
+		par = func(i int) Op { return slots.Offset(32 * i) }
+	}
 
 	nv := Lanes / isa.W
 	accs := make([][]VecVirtual, 3) // Sdy, P, R
@@ -119,9 +136,13 @@ func BackwardSumsApplyCF(isa ISA) {
 			// dx, as elementwise's backward vector.
 			t, r := isa.Vec(), isa.Vec()
 			load(pxa, t, m)
-			backT(par, t)
+			VSUBPS(par(0), t, t) // t = x - hi
+			VSUBPS(par(1), t, t) // t -= lo
+			VMULPS(par(3), t, t) // t = t*k3
 			load(pdya, r, m)
-			backDx(par, t, r)
+			VMULPS(par(4), r, r) // u = dy*k1
+			VSUBPS(par(2), r, r) // u -= k2
+			VSUBPS(t, r, r)      // u -= t
 			switch {
 			case !masked:
 				VMOVUPS(r, pdx.Offset(off))
@@ -154,44 +175,6 @@ func BackwardSumsApplyCF(isa ISA) {
 	RET()
 }
 
-// backApplyParams broadcasts the five parameters of one channel at pp
-// (hi, lo, k2, k3, k1) and returns parameter i as an operand: a register
-// on AVX-512; on AVX2, which has 16 vector registers and lanes in 12 of
-// them, a frame slot of 32 bytes holding the broadcast, which the apply
-// takes as a memory operand.
-func backApplyParams(isa ISA, pp Register) func(i int) Op {
-	if isa.Z {
-		regs := make([]VecVirtual, 5)
-		for i := range regs {
-			regs[i] = isa.Vec()
-			VBROADCASTSS(Mem{Base: pp, Disp: 4 * i}, regs[i])
-		}
-		return func(i int) Op { return regs[i] }
-	}
-	slots := AllocLocal(5 * 32)
-	t := isa.Vec()
-	for i := range 5 {
-		VBROADCASTSS(Mem{Base: pp, Disp: 4 * i}, t)
-		VMOVUPS(t, slots.Offset(32*i))
-	}
-	return func(i int) Op { return slots.Offset(32 * i) }
-}
-
-// backT and backDx compute dx with the operations of elementwise's
-// backward vector: backT turns t (x) into ((x - hi) - lo)*k3, and backDx
-// turns r (dy) into (dy*k1 - k2) - t.
-func backT(par func(i int) Op, t VecVirtual) {
-	VSUBPS(par(0), t, t) // t = x - hi
-	VSUBPS(par(1), t, t) // t -= lo
-	VMULPS(par(3), t, t) // t = t*k3
-}
-
-func backDx(par func(i int) Op, t, r VecVirtual) {
-	VMULPS(par(4), r, r) // u = dy*k1
-	VSUBPS(par(2), r, r) // u -= k2
-	VSUBPS(t, r, r)      // u -= t
-}
-
 // sumsAhead is how far ahead of its loads, in bytes, BackwardSumsApplyCF
 // prefetches the runs it sums. A run of 28x28 is 3136 bytes: its stream
 // crosses a 4 KB page, where the hardware prefetchers stop, about once a
@@ -202,90 +185,3 @@ func backDx(par func(i int) Op, t, r VecVirtual) {
 // AVX-512): Backward took 1.61-1.76x copy() with it (median 1.70), 1.67-1.85
 // without (1.77); at 2048 bytes, 1.69-1.85 over three runs.
 const sumsAhead = 1024
-
-// BackwardSumsApplyCFPair generates backwardSumsApplyCFNTPair<ISA>, the
-// form of fallback.BackwardSumsApplyCFPair: BackwardSumsApplyCF on two
-// stretches of memory pair values apart (in Backward, sample r and sample
-// r+pair/(C*S) of two channels: the sums of one and the dx of the other),
-// walked vector by vector in one loop, dx stored non-temporally. It is
-// for the pipelined channels-first Backward from memory, where
-// BackwardCFPair and BackwardApplyCFNTPair otherwise take turns: one core
-// of this machine keeps its reads from memory and its non-temporal
-// writes in flight together only when one loop issues both.
-//
-// It takes whole vectors only, as the other Pair kernels: n and pair
-// multiples of 16 values and dx on a 64-byte boundary, so it has no head
-// and no masks; a run's last 16 values, when n is not a multiple of 32,
-// go to lanes 0-15 as in fallback. Each stream has its own lanes and
-// flushes (every FlushCF values and at the end); AVX2 keeps the second
-// stream's float32 lanes, and the parameters, on the stack. The
-// operations, and the first source of each commutative one, are those of
-// BackwardCFPair and BackwardApplyCFNTPair.
-func BackwardSumsApplyCFPair(isa ISA) {
-	name := "backwardSumsApplyCFNTPair" + isa.Suffix
-	TEXT(name, NOSPLIT, "func(acc []float64, dy, x []float32, n, pair int, mean float32, dx, dya, xa []float32, p []float32)")
-	Pragma("noescape")
-	Doc(name+" is the "+isa.Suffix+" form of fallback.BackwardSumsApplyCFPair, with the same bits, storing non-temporally.",
-		"It requires n and pair to be multiples of 16 and dx to start on a 64-byte boundary;",
-		"dx must not overlap dy or x, and may be the very same slice as dya or xa.")
-	lanes := newPairLanes(isa, 3)
-	acc := Mem{Base: Load(Param("acc").Base(), GP64())}
-	px := Mem{Base: Load(Param("x").Base(), GP64())}
-	pdy := Mem{Base: Load(Param("dy").Base(), GP64())}
-	pxa := Mem{Base: Load(Param("xa").Base(), GP64())}
-	pdya := Mem{Base: Load(Param("dya").Base(), GP64())}
-	pdx := Mem{Base: Load(Param("dx").Base(), GP64())}
-	second := pairOffset()
-	size := Load(Param("n"), GP64())
-	TESTQ(size, size)
-	JLE(LabelRef(lbl(name, "done")))
-	m := isa.Vec()
-	VBROADCASTSS(paramAddr("mean"), m)
-	par := backApplyParams(isa, Load(Param("p").Base(), GP64()))
-	lanes.zero()
-
-	// add feeds vector v of stream k's block at x and dy to its lanes, as
-	// BackwardCFPair does: Sdy += dy, P += dy*(x - mean), R += x - mean.
-	add := func(k int, x, dy Mem, v int) {
-		t, g := isa.Vec(), isa.Vec()
-		VMOVUPS(x.Offset(v*isa.Bytes()), t)
-		VSUBPS(m, t, t) // t = x - mean
-		VMOVUPS(dy.Offset(v*isa.Bytes()), g)
-		lanes.add(k, 0, v, g)
-		VMULPS(t, g, g) // dy*t, rounded before the add
-		lanes.add(k, 1, v, g)
-		lanes.add(k, 2, v, t)
-	}
-	// apply computes vector v of dx from the block at xa and dya.
-	apply := func(xa, dya, dx Mem, v int) {
-		off := v * isa.Bytes()
-		t, r := isa.Vec(), isa.Vec()
-		VMOVUPS(xa.Offset(off), t)
-		backT(par, t)
-		VMOVUPS(dya.Offset(off), r)
-		backDx(par, t, r)
-		VMOVNTPS(r, dx.Offset(off))
-	}
-	// Each stream's 64-byte line of dx is stored whole before the other
-	// stream's (AVX2: two stores a line in a row; see pairedNT's line).
-	perLine := 64 / isa.Bytes()
-	pairBlocks(isa, name, size, []Mem{px, pdy, pxa, pdya, pdx}, func(nvec int) {
-		for v0 := 0; v0 < nvec; v0 += perLine {
-			vs := v0 + min(perLine, nvec-v0)
-			for v := v0; v < vs; v++ {
-				add(0, px, pdy, v)
-				add(1, second(px), second(pdy), v)
-			}
-			for v := v0; v < vs; v++ {
-				apply(pxa, pdya, pdx, v)
-			}
-			for v := v0; v < vs; v++ {
-				apply(second(pxa), second(pdya), second(pdx), v)
-			}
-		}
-	}, func() { lanes.flush(acc) })
-	Label(lbl(name, "done"))
-	SFENCE()
-	VZEROUPPER()
-	RET()
-}
