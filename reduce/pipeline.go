@@ -477,6 +477,24 @@ func (w *workspace) backFusedGroups(u int, acc []float64) {
 // copy() in order and 1.92 reversed, 16x32x112x112 2.07 and 2.00,
 // 64x128x56x56 (12 rounds) 1.86 and 1.82; from memory (tune harness,
 // TUNE_COLD=1, three runs) 32x64x56x56 1.45-1.60 and 1.50-1.61.
+//
+// Nor did one loop for the j-th channel's sums and the j-th applied
+// channel's dx on both samples (BackwardSumsApplyCFNTPair, 69eaf04,
+// reverted in 3d50aee; AVX-512, 2026-12-07). In a temporary benchmark of
+// the kernels alone on 32x64x56x56 from memory (after 520 MB of other
+// copies; three runs) it took 5.3-5.5 ms against 5.8-6.2 for these two
+// calls, one-channel groups either way, and 4.3-4.9 with the re-read
+// made free: the re-read from L2 is what it cannot hide (the same loop on
+// 8 to 64 samples: the gap to the free re-read grew with the group, 0.1 ms
+// at 8, 1.2 at 32, 2.7 at 64). In the library it came to little: tune
+// harness from memory (TUNE_COLD=1, TUNE_BACKFUSE 0 and 1 alternating),
+// 32x64x56x56 1.37-1.55x copy() against 1.42-1.64 over seven pairs,
+// 64x128x56x56 1.62-1.68 against 1.63-1.71, 16x32x112x112 1.26-1.61
+// against 1.56-1.67, 64x128x28x28, 64x64x40x40 and 32x32x56x56 level;
+// warm level (32x64x56x56 1.44-1.49 against 1.41-1.48); bnbench, three
+// alternating pairs of binaries, 32x64x56x56 1.69-1.85 against
+// 1.71-1.85, 64x128x56x56 1.81-1.84 against 1.74-1.84, 16x32x112x112
+// 1.63-2.02 against 1.67-1.93.
 func (w *workspace) backPairGroups(u int, acc []float64) {
 	s, k := w.s, w.k
 	stride := s.C * s.S
