@@ -482,11 +482,12 @@ func (w *workspace) backFusedGroups(u int, acc []float64) {
 // channel's dx on both samples (BackwardSumsApplyCFNTPair, 69eaf04,
 // reverted in 3d50aee; AVX-512, 2026-12-07). In a temporary benchmark of
 // the kernels alone on 32x64x56x56 from memory (after 520 MB of other
-// copies; three runs) it took 5.3-5.5 ms against 5.8-6.2 for these two
-// calls, one-channel groups either way, and 4.3-4.9 with the re-read
-// made free: the re-read from L2 is what it cannot hide (the same loop on
-// 8 to 64 samples: the gap to the free re-read grew with the group, 0.1 ms
-// at 8, 1.2 at 32, 2.7 at 64). In the library it came to little: tune
+// copies; three runs) it took 5.3-5.5 ms against 6.2-6.3 for these two
+// calls, one-channel groups either way. Unpaired, the same loop took
+// 1.1-1.3 ms more than with its re-read made free (reading one buffer that
+// stays in L1), on 16 samples 0.1-0.4 ms more, on 64 2.7: the re-read
+// from L2 is what it cannot hide once a channel's x and dy pass about
+// 1 MB. In the library it came to little: tune
 // harness from memory (TUNE_COLD=1, TUNE_BACKFUSE 0 and 1 alternating),
 // 32x64x56x56 1.37-1.55x copy() against 1.42-1.64 over seven pairs,
 // 64x128x56x56 1.62-1.68 against 1.63-1.71, 16x32x112x112 1.26-1.61
