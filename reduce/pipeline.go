@@ -484,7 +484,7 @@ func (w *workspace) backFusedGroups(u int, acc []float64) {
 // the kernels alone on 32x64x56x56 from memory (after 520 MB of other
 // copies; three runs) it took 5.3-5.5 ms against 6.2-6.3 for these two
 // calls, one-channel groups either way. Unpaired, the same loop took
-// 1.1-1.3 ms more than with its re-read made free (reading one buffer that
+// 1.2-1.4 ms more than with its re-read made free (reading one buffer that
 // stays in L1), on 16 samples 0.1-0.4 ms more, on 64 2.7: the re-read
 // from L2 is what it cannot hide once a channel's x and dy pass about
 // 1 MB. In the library it came to little: tune
