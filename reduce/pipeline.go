@@ -215,7 +215,13 @@ var fuseTrain = true
 // sample, is faster. Tune harness, Train with TUNE_FUSE=1 against 0,
 // three pairs: 16x32x12544 0.94-1.01x copy() fused, 1.09-1.11 unfused;
 // 32x64x3136 1.10-1.26 and 1.15-1.30; 64x64x1600 1.32-1.38 and
-// 1.23-1.39; 64x128x784 (two pairs) 1.71-1.73 and 1.34-1.39.
+// 1.23-1.39; 64x128x784 (two pairs) 1.71-1.73 and 1.34-1.39. Without
+// the SFENCE (a temporary build whose non-temporal kernels ended without
+// one, 2026-12-07), fusing runs of 256 values or more was level with
+// today's schedule: Train of 64x128x28x28 in the tune harness 0.77-0.84
+// warm and 0.99-1.07 from memory against 0.82-0.88 and 0.95-1.15 (two
+// and three rounds), and the pipelined Backward of asm's
+// BackwardPattern 1.55-1.68x copy() against 1.49-1.58.
 var fuseMinRun = 2048
 
 // fused reports whether the apply of group [c0, c1) and the statistics of
@@ -487,7 +493,9 @@ func (w *workspace) backFusedGroups(u int, acc []float64) {
 // 1.2-1.4 ms more than with its re-read made free (reading one buffer that
 // stays in L1), on 16 samples 0.1-0.4 ms more, on 64 2.7: the re-read
 // from L2 is what it cannot hide once a channel's x and dy pass about
-// 1 MB. In the library it came to little: tune
+// 1 MB. Hints on the re-read lines did not help: a CLDEMOTE of each line
+// after its dx took the loop from 5.6-5.8 ms to 8.9-9.3, and a
+// PREFETCHNTA of the re-read 512 B ahead to 6.2-6.3 (three runs each). In the library it came to little: tune
 // harness from memory (TUNE_COLD=1, TUNE_BACKFUSE 0 and 1 alternating),
 // 32x64x56x56 1.37-1.55x copy() against 1.42-1.64 over seven pairs,
 // 64x128x56x56 1.62-1.68 against 1.63-1.71, 16x32x112x112 1.26-1.61
