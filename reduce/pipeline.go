@@ -217,7 +217,7 @@ var fuseTrain = true
 // 32x64x3136 1.10-1.26 and 1.15-1.30; 64x64x1600 1.32-1.38 and
 // 1.23-1.39; 64x128x784 (two pairs) 1.71-1.73 and 1.34-1.39. Without
 // the SFENCE (a temporary build whose non-temporal kernels ended without
-// one, 2026-12-07), fusing runs of 256 values or more was level with
+// one, 2026-12-07), fusing runs of 256 or 512 values or more was level with
 // today's schedule: Train of 64x128x28x28 in the tune harness 0.77-0.84
 // warm and 0.99-1.07 from memory against 0.82-0.88 and 0.95-1.15 (two
 // and three rounds), and the pipelined Backward of asm's
