@@ -120,14 +120,40 @@ var (
 // goroutines 2.10-2.34 -> 1.75-1.84, AVX2 level (3.87-3.93 both); in
 // blocks of 1, 7 and 30 calls each against copy() (a temporary
 // benchmark) 3.11 -> 2.76, 4.45 -> 4.42 and 4.66 -> 4.31. Rows of 512
-// channels, 2 KB apart, did not gain the same way: 8x512x7x7 channels
-// last 2.25 -> 2.46, 4.64 -> 5.07 and 4.65 -> 4.62 in the blocks of calls
-// (512x512 gained in the tune harness, 3.32-3.45 -> 3.05-3.08), so they
-// keep their blocks; so do rows of 2048 channels and more, whose apply
+// channels, 2 KB apart, did not gain the same way then (8x512x7x7
+// channels last 2.25 -> 2.46, 4.64 -> 5.07 and 4.65 -> 4.62 in the blocks
+// of calls; 512x512 gained in the tune harness, 3.32-3.45 -> 3.05-3.08),
+// and kept their blocks until measured again (unblockedRows: from half
+// of unblockedBytes they now run unblocked); rows of 2048 channels and
+// more keep them, their apply
 // runs in column blocks anyway (64x2048: 4.01-4.20 blocked, 4.33-4.61
 // unblocked). Zen 5's 1 MB L2 does not hold 256x1024's x and dy and
 // keeps the blocks (0 there). Tests set it.
 var unblockedBytes = unblockedL2(l2Bytes)
+
+// unblockedRows reports whether a row-major Backward runs unblocked for
+// unblockedBytes: rows of 1024 channels whose x and dy fit it, or rows of
+// 512 channels whose x and dy fit it and fill at least half of it.
+//
+// Rows of 512 channels were measured again on 2026-12-07 (the same Intel
+// Xeon, after the channels-last reductions began to set their lanes
+// instead of adding to lanes cleared per block, 93f135f): tune harness,
+// backward against backward-unblocked in one process (warm, AVX-512,
+// four runs each), 8x512x7x7 channels last (x and dy 1.6 MB) 3.77-3.86x
+// copy() blocked and 3.43-3.54 unblocked, 512x512 (2 MB) 4.48-4.60 and
+// 3.62-3.68, 256x512 (1 MB) 2.68-2.85 and 2.64-2.73, but 4x512x7x7
+// channels last (0.8 MB) 2.52-2.76 and 2.57-2.78; bnbench, three
+// alternating pairs of binaries, AVX-512), 512x512 as nhwc 4.04-4.56 ->
+// 3.40-3.63 (AVX2 4.77-6.40 -> 4.04-4.20), as nchw 3.90-4.33 ->
+// 3.40-3.79; in six pairs, 8x512x7x7 channels last 3.90-4.66 ->
+// 3.62-4.34 and 4x512x7x7 channels last 2.70-2.91 -> 2.84-2.98;
+// bench/compare, Backward alone on 8x512x7x7 and 256x1024 (four runs of
+// the last commit and five of the change, alternating), 8x512x7x7
+// channels last 3.44-4.40 (median 4.29) -> 2.66-4.31 (4.02).
+func unblockedRows(s Shape) bool {
+	xdy := 2 * 4 * s.Len()
+	return xdy <= unblockedBytes && (s.C == 1024 || s.C == 512 && 2*xdy >= unblockedBytes)
+}
 
 // unblockedL2 is unblockedBytes on a core whose L2 holds l2 bytes.
 func unblockedL2(l2 int) int {
@@ -189,7 +215,7 @@ func (w *workspace) rowBlockC() int {
 	if k := w.run.Workers(); k > 1 && 2*4*s.Len() <= k*rowSplitBytes {
 		return 0
 	}
-	if s.C == 1024 && 2*4*s.Len() <= unblockedBytes {
+	if unblockedRows(s) {
 		return 0
 	}
 	widest := blockBytes / (2 * s.rows() * 4)

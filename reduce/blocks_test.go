@@ -187,7 +187,9 @@ func TestLLCBlocksFullSize(t *testing.T) {
 
 // TestUnblockedFitL2 checks which row-major Backwards run unblocked because
 // their rows are 4 KB and x and dy fit an L2 of 2 MB or more
-// (unblockedBytes), and that a smaller L2 keeps every block.
+// (unblockedBytes), or their rows are 2 KB and x and dy fill half of it
+// or more and fit it (unblockedRows), and that a smaller L2 keeps every
+// block.
 func TestUnblockedFitL2(t *testing.T) {
 	defer func(u int) { unblockedBytes = u }(unblockedBytes)
 	if unblockedL2(1<<20) != 0 || unblockedL2(2<<20) != 2<<20 {
@@ -200,8 +202,10 @@ func TestUnblockedFitL2(t *testing.T) {
 	}{
 		{Shape{N: 256, C: 1024, S: 1}, false, true},   // x and dy 2 MB: fit
 		{cl(128, 1024, 1), false, true},               // 1 MB, channels last alike
-		{Shape{N: 512, C: 512, S: 1}, true, true},     // rows of 2 KB keep their blocks
-		{cl(8, 512, 49), true, true},                  // the same
+		{Shape{N: 512, C: 512, S: 1}, false, true},    // rows of 2 KB, x and dy 2 MB: fit
+		{cl(8, 512, 49), false, true},                 // 1.6 MB, channels last alike
+		{Shape{N: 256, C: 512, S: 1}, false, true},    // 1 MB: half the L2
+		{cl(4, 512, 49), true, true},                  // 0.8 MB: rows of 2 KB keep their blocks
 		{Shape{N: 64, C: 2048, S: 1}, true, true},     // and rows of 8 KB
 		{Shape{N: 512, C: 1024, S: 1}, true, true},    // 4 MB: blocks (of 128 channels)
 		{Shape{N: 1024, C: 1024, S: 1}, false, false}, // 8 MB: too many rows for blocks
