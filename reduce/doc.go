@@ -106,7 +106,8 @@
 // the same way on blocks of channels over all rows (a block's x and dy fit
 // the cache share), the kernels walking the block's part of each row,
 // except on cores with 2 MB of L2 or more when x and dy fit the L2 and
-// the rows are 1024 channels (unblockedBytes); so
+// the rows are 1024 channels, or 512 channels and x and dy fill half the
+// L2 or more (unblockedBytes, unblockedRows); so
 // does Backward of a batch whose x and dy exceed the last-level cache,
 // in blocks of about 512 channels whose x and dy fit it (llcBlockC), so
 // that the apply re-reads each block from that cache, not from memory.
