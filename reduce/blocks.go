@@ -149,7 +149,10 @@ var unblockedBytes = unblockedL2(l2Bytes)
 // 3.62-4.34 and 4x512x7x7 channels last 2.70-2.91 -> 2.84-2.98;
 // bench/compare, Backward alone on 8x512x7x7 and 256x1024 (four runs of
 // the last commit and five of the change, alternating), 8x512x7x7
-// channels last 3.44-4.40 (median 4.29) -> 2.66-4.31 (4.02).
+// channels last 3.44-4.40 (median 4.29) -> 2.66-4.31 (4.02). On two
+// goroutines (bnbench -goroutines 2, three pairs), where batches up to
+// twice rowSplitBytes ran unblocked already, 512x512 2.66-2.82 ->
+// 1.61-1.86.
 func unblockedRows(s Shape) bool {
 	xdy := 2 * 4 * s.Len()
 	return xdy <= unblockedBytes && (s.C == 1024 || s.C == 512 && 2*xdy >= unblockedBytes)
