@@ -143,7 +143,7 @@ var unblockedBytes = unblockedL2(l2Bytes)
 // copy() blocked and 3.43-3.54 unblocked, 512x512 (2 MB) 4.48-4.60 and
 // 3.62-3.68, 256x512 (1 MB) 2.68-2.85 and 2.64-2.73, but 4x512x7x7
 // channels last (0.8 MB) 2.52-2.76 and 2.57-2.78; bnbench, three
-// alternating pairs of binaries, AVX-512), 512x512 as nhwc 4.04-4.56 ->
+// alternating pairs of binaries, AVX-512, 512x512 as nhwc 4.04-4.56 ->
 // 3.40-3.63 (AVX2 4.77-6.40 -> 4.04-4.20), as nchw 3.90-4.33 ->
 // 3.40-3.79; in six pairs, 8x512x7x7 channels last 3.90-4.66 ->
 // 3.62-4.34 and 4x512x7x7 channels last 2.70-2.91 -> 2.84-2.98;
