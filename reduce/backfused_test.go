@@ -19,7 +19,9 @@ import (
 // place over dy and over x. It counts the fused kernel's calls on one
 // goroutine, so that the path cannot go untested.
 func TestBackFusedGroups(t *testing.T) {
-	defer func(nt, p, m, g int) { ntBytes, pipeBytes, pipeMinRun, backGroupBytes = nt, p, m, g }(ntBytes, pipeBytes, pipeMinRun, backGroupBytes)
+	defer func(nt, p, m, g, u int) {
+		ntBytes, pipeBytes, pipeMinRun, backGroupBytes, backUnpipedL3 = nt, p, m, g, u
+	}(ntBytes, pipeBytes, pipeMinRun, backGroupBytes, backUnpipedL3)
 	cases := []struct {
 		s       Shape
 		group   int // backGroupBytes
@@ -74,7 +76,7 @@ func TestBackFusedGroups(t *testing.T) {
 		}
 		want, want64 := run(nil)
 		restore()
-		pipeBytes, pipeMinRun, backGroupBytes = 0, 0, tc.group
+		pipeBytes, pipeMinRun, backGroupBytes, backUnpipedL3 = 0, 0, tc.group, 0
 		for _, name := range Impls() {
 			restore, err := Use(name)
 			if err != nil {

@@ -345,3 +345,37 @@ func sameGrads(t *testing.T, label string, got, want [3][]float32, other string)
 		}
 	}
 }
+
+// TestBackUnpiped checks which channels-first Backwards run their groups
+// unpipelined (backUnpiped): a channel's x and dy over half the L2 and
+// the batch's x and dy within a quarter of the last-level cache, on a
+// core with 2 MB of L2 or more; Train keeps its pipeline.
+func TestBackUnpiped(t *testing.T) {
+	defer func(l2, u int) { l2Bytes, backUnpipedL3 = l2, u }(l2Bytes, backUnpipedL3)
+	if backUnpipedSize(1<<20, 32<<20) != 0 || backUnpipedSize(2<<20, 260<<20) != 65<<20 {
+		t.Fatalf("backUnpipedSize: 1 MB L2 -> %d, 2 MB -> %d; want 0 and 65 MB", backUnpipedSize(1<<20, 32<<20), backUnpipedSize(2<<20, 260<<20))
+	}
+	cases := []struct {
+		s       Shape
+		unpiped bool // on 2 MB of L2 and 260 MB of last-level cache
+	}{
+		{Shape{N: 16, C: 32, S: 112 * 112}, true}, // 1.6 MB a channel, x and dy 51 MB
+		{Shape{N: 64, C: 16, S: 56 * 56}, true},   // 1.6 MB a channel, 25.7 MB
+		{Shape{N: 64, C: 128, S: 56 * 56}, false}, // 1.6 MB a channel, but 206 MB
+		{Shape{N: 32, C: 64, S: 56 * 56}, false},  // 0.8 MB a channel
+		{Shape{N: 8, C: 256, S: 28 * 28}, false},  // 50 KB a channel
+		{Shape{N: 128, C: 64, S: 28 * 28}, false}, // 0.8 MB a channel
+	}
+	for _, tc := range cases {
+		for _, l2 := range []int{2 << 20, 1 << 20} {
+			l2Bytes, backUnpipedL3 = l2, backUnpipedSize(l2, 260<<20)
+			want := tc.unpiped && l2 == 2<<20
+			if got := !pipelines(tc.s, 2); got != want {
+				t.Errorf("%v, L2 %d: Backward unpipelined %v, want %v", tc.s, l2, got, want)
+			}
+			if !pipelines(tc.s, 1) {
+				t.Errorf("%v, L2 %d: Train unpipelined", tc.s, l2)
+			}
+		}
+	}
+}

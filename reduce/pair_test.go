@@ -135,7 +135,9 @@ func aligned32(n int) []float32 {
 // with InvStd 0 (the float64 path, which keeps its group off the pairs).
 // The paired reduction must run on one goroutine.
 func TestBackPairedGroups(t *testing.T) {
-	defer func(nt, p, m, g int) { ntBytes, pipeBytes, pipeMinRun, backGroupBytes = nt, p, m, g }(ntBytes, pipeBytes, pipeMinRun, backGroupBytes)
+	defer func(nt, p, m, g, u int) {
+		ntBytes, pipeBytes, pipeMinRun, backGroupBytes, backUnpipedL3 = nt, p, m, g, u
+	}(ntBytes, pipeBytes, pipeMinRun, backGroupBytes, backUnpipedL3)
 	cases := []struct {
 		s        Shape
 		group    int  // backGroupBytes
@@ -191,7 +193,7 @@ func TestBackPairedGroups(t *testing.T) {
 		}
 		want, want64 := run(nil)
 		restore()
-		ntBytes, pipeBytes, pipeMinRun, backGroupBytes = 0, 0, 0, tc.group
+		ntBytes, pipeBytes, pipeMinRun, backGroupBytes, backUnpipedL3 = 0, 0, 0, tc.group, 0
 		for _, name := range Impls() {
 			restore, err := Use(name)
 			if err != nil {

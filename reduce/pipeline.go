@@ -54,7 +54,56 @@ var pipeMinRun = 128
 // pipelines reports whether the fused passes over tensors tensors of
 // shape s are pipelined (their groups then sized for it).
 func pipelines(s Shape, tensors int) bool {
-	return s.Len()*4*tensors >= pipeBytes && s.S >= pipeMinRun
+	return s.Len()*4*tensors >= pipeBytes && s.S >= pipeMinRun && !(tensors == 2 && backUnpiped(s))
+}
+
+// backUnpipedL3 is the size of x and dy together below which Backward's
+// large channels run unpipelined (backUnpiped): a quarter of the
+// last-level cache, which usually holds such a batch (as for
+// backPrefetchCLBytes). 0 (a core with less than 2 MB of L2, where it
+// was not measured) turns the rule off. Tests set it.
+var backUnpipedL3 = backUnpipedSize(l2Bytes, l3Bytes)
+
+// backUnpipedSize returns backUnpipedL3 for a core whose L2 holds l2 bytes
+// and whose last-level cache holds l3.
+func backUnpipedSize(l2, l3 int) int {
+	if l2 < 2<<20 {
+		return 0
+	}
+	return l3 / 4
+}
+
+// backUnpiped reports whether a channels-first Backward runs its groups
+// one after the other, each channel's sums and then its apply, rather than
+// pipelined: when one channel's x and dy are more than half the L2 and
+// the batch's x and dy at most backUnpipedL3. The pipeline re-reads a
+// channel only after reading the next one, and two such channels do not
+// fit the L2, so the re-read comes from the last-level cache; run back to
+// back, the apply finds its channel in L2. From memory the pipeline's
+// overlap of reading and writing wins by a little; from the last-level
+// cache the re-read costs more. Measured on the Intel Xeon of
+// 2026-12-07 (AVX-512; unpipelined by TUNE_PIPE in the tune harness, and
+// in bench/compare by a first form of this rule without the bound on x
+// and dy): Backward of 16x32x112x112 (1.6 MB a channel, x and dy 51 MB)
+// in bench/compare, three runs of the last commit and of the change
+// alternating (`bench/compare/run.sh -ops backward -shapes
+// 32x64x56x56,64x128x56x56,16x32x112x112 -no-check`), 2.14-2.17x copy()
+// -> 1.86-1.89; bnbench (three alternating pairs of binaries) 1.83-1.96
+// -> 1.78-1.88 (AVX2 1.90-1.99 -> 1.79-1.95), on two goroutines (two
+// pairs) 1.04-1.18 -> 0.99-1.08; tune harness warm 1.56-1.61 ->
+// 1.37-1.44 (three pairs), from memory (TUNE_COLD=1, eight pairs)
+// medians 1.65 -> 1.69. 64x128x56x56 (1.6 MB a channel, but x and dy 206 MB, more than
+// the cache holds) lost from memory, medians 1.64 -> 1.70 over eight
+// pairs, and was level in bench/compare (1.70-1.71 and 1.66-1.77), so
+// it stays pipelined; 32x64x56x56 (0.8 MB a channel) was level
+// unpipelined (warm 1.40-1.42 and 1.40-1.51, from memory 1.63-1.64 and
+// 1.61-1.81). Train keeps its pipeline on every shape: unpipelined it
+// lost warm and from memory (32x64x56x56 0.73-0.76 -> 0.79-0.83 warm,
+// 0.90-1.00 -> 1.13-1.24 from memory; 64x128x56x56 0.90-0.96 -> 1.01-1.14
+// and 0.81-0.95 -> 1.22-1.30).
+func backUnpiped(s Shape) bool {
+	ch := 2 * 4 * s.N * s.S
+	return 2*ch > l2Bytes && 2*4*s.Len() <= backUnpipedL3
 }
 
 // usePipe reports whether the fused groups of this call run pipelined.

@@ -120,15 +120,16 @@ func sameBits(a, b []float32) int {
 // group allows it and walks slabs in address order (slabMemOrderCF), so
 // the test also checks that both keep the summation order.
 func TestWorkerCountsGiveSameBits(t *testing.T) {
-	defer func(b, g, cg, bg, c, p, m, sc, rs, pa, pm int) {
-		blockBytes, pipeGroupBytes, cachedGroupBytes, backGroupBytes, chunkElems, pipeBytes, memOrderBytes, serialChans, rowSplitBytes, pipeApplyElems, pipeMinRun = b, g, cg, bg, c, p, m, sc, rs, pa, pm
-	}(blockBytes, pipeGroupBytes, cachedGroupBytes, backGroupBytes, chunkElems, pipeBytes, memOrderBytes, serialChans, rowSplitBytes, pipeApplyElems, pipeMinRun)
+	defer func(b, g, cg, bg, c, p, m, sc, rs, pa, pm, u int) {
+		blockBytes, pipeGroupBytes, cachedGroupBytes, backGroupBytes, chunkElems, pipeBytes, memOrderBytes, serialChans, rowSplitBytes, pipeApplyElems, pipeMinRun, backUnpipedL3 = b, g, cg, bg, c, p, m, sc, rs, pa, pm, u
+	}(blockBytes, pipeGroupBytes, cachedGroupBytes, backGroupBytes, chunkElems, pipeBytes, memOrderBytes, serialChans, rowSplitBytes, pipeApplyElems, pipeMinRun, backUnpipedL3)
 	// Many groups and chunks on small data; the pipelined runs' Train and
 	// Backward groups differ in size from the reference's; the row-major
 	// per-channel phases spread over the workers too, and the channel
 	// blocks of Backward stay on with several workers; the pipelined
 	// apply calls take a few samples each (3 of 50 runs of 20 values).
 	blockBytes, pipeGroupBytes, cachedGroupBytes, backGroupBytes, chunkElems, serialChans, rowSplitBytes, pipeApplyElems, pipeMinRun = 4096, 9000, 9000, 9000, 1000, 0, 0, 70, 0
+	backUnpipedL3 = 0 // Backward's large channels pipelined too
 	rng := rand.New(rand.NewPCG(3, 4))
 	shapes := []Shape{
 		{N: 4, C: 19, S: 300}, {N: 3, C: 2, S: 70000}, {N: 40, C: 6, S: 1500}, {N: 50, C: 9, S: 20}, {N: 300, C: 1, S: 230}, {N: 2, C: 3, S: 150000},
@@ -166,10 +167,10 @@ func TestWarmPoolAllocatesNothing(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are meaningless under the race detector")
 	}
-	defer func(p, m, nt, f, g, cg, bg int) {
-		pipeBytes, pipeMinRun, ntBytes, fuseMinRun, pipeGroupBytes, cachedGroupBytes, backGroupBytes = p, m, nt, f, g, cg, bg
-	}(pipeBytes, pipeMinRun, ntBytes, fuseMinRun, pipeGroupBytes, cachedGroupBytes, backGroupBytes)
-	pipeBytes, pipeMinRun = 0, 0 // the pipelined groups too
+	defer func(p, m, nt, f, g, cg, bg, u int) {
+		pipeBytes, pipeMinRun, ntBytes, fuseMinRun, pipeGroupBytes, cachedGroupBytes, backGroupBytes, backUnpipedL3 = p, m, nt, f, g, cg, bg, u
+	}(pipeBytes, pipeMinRun, ntBytes, fuseMinRun, pipeGroupBytes, cachedGroupBytes, backGroupBytes, backUnpipedL3)
+	pipeBytes, pipeMinRun, backUnpipedL3 = 0, 0, 0 // the pipelined groups too
 	for _, s := range []Shape{{N: 8, C: 3, S: 5000}, {N: 8, C: 40, S: 700}, {N: 300, C: 20, S: 7, Layout: ChannelsLast}, {N: 9, C: 16, S: 16384}} {
 		if s.S == 16384 {
 			// Non-temporal stores and groups of one channel: the paired

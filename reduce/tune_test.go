@@ -18,8 +18,8 @@ import (
 // behind the choice of blockBytes, pipeGroupBytes, backGroupBytes,
 // pipeApplyElems, fuseMinRun, pipeBytes, pipeMinRun, ntBytes,
 // ntUnalignedMinRun, memOrderBytes, prefetchCLBytes, backPrefetchCLBytes,
-// cachedCLBytes, cachedGroupBytes, minBlockC, llcMinBytes, llcBlockBytes
-// and unblockedBytes.
+// cachedCLBytes, cachedGroupBytes, minBlockC, llcMinBytes, llcBlockBytes,
+// unblockedBytes and backUnpipedL3.
 // TUNE_SHAPE=NxCxS[,nhwc],
 // TUNE_BLOCK=bytes, TUNE_PIPEGROUP=bytes, TUNE_NT=bytes,
 // TUNE_MEMORDER=bytes, TUNE_PREFETCHCL=bytes, TUNE_BACKPREFETCHCL=bytes,
@@ -27,7 +27,7 @@ import (
 // TUNE_PIPEAPPLY=values, TUNE_FUSEMIN=values,
 // TUNE_NTRUN=values, TUNE_PIPE=bytes, TUNE_PIPEMINRUN=values,
 // TUNE_LLCMIN=bytes, TUNE_LLCBLOCK=bytes, TUNE_UNBLOCKED=bytes,
-// TUNE_WORKERS=k (a Pool), TUNE_FUSE=0 (Train's pipeline without
+// TUNE_BACKUNPIPED=bytes, TUNE_WORKERS=k (a Pool), TUNE_FUSE=0 (Train's pipeline without
 // StatsApplyCF), TUNE_BACKFUSE=0 (Backward's pipeline through the cache
 // without BackwardSumsApplyCF), TUNE_NTSHORT=0 (short unaligned runs without
 // non-temporal stores), TUNE_CARRY=0 (chansCF without carryCF) and
@@ -63,6 +63,7 @@ func BenchmarkTune(b *testing.B) {
 		{"TUNE_PIPEAPPLY", &pipeApplyElems}, {"TUNE_FUSEMIN", &fuseMinRun}, {"TUNE_MEMORDER", &memOrderBytes},
 		{"TUNE_NTRUN", &ntUnalignedMinRun}, {"TUNE_PIPE", &pipeBytes}, {"TUNE_PIPEMINRUN", &pipeMinRun},
 		{"TUNE_LLCMIN", &llcMinBytes}, {"TUNE_LLCBLOCK", &llcBlockBytes}, {"TUNE_UNBLOCKED", &unblockedBytes},
+		{"TUNE_BACKUNPIPED", &backUnpipedL3},
 	} {
 		if v := os.Getenv(knob.env); v != "" {
 			defer func(p *int, old int) { *p = old }(knob.v, *knob.v)
