@@ -82,7 +82,10 @@
 // On cores with 2 MB of L2 or more (as CPUID reports it), the pipelined
 // groups are smaller and re-read from L2 instead: half the L2 for Train
 // (a sixteenth when its output goes through the cache, and fills L2 too),
-// an eighth for Backward's x and dy.
+// an eighth for Backward's x and dy; there Backward does not pipeline
+// channels whose x and dy are more than half the L2 in a batch that the
+// last-level cache holds (backUnpiped): two of them do not fit the L2,
+// and run back to back each channel's apply re-reads it from L2.
 // Train pairs each channel run it normalizes with a run of the next
 // group it sums, in one kernel call (StatsApplyCF, with non-temporal
 // stores or, when y goes through the cache, ordinary ones): in one loop,
