@@ -92,10 +92,10 @@ func backUnpipedSize(l2, l3 int) int {
 // -> 1.78-1.88 (AVX2 1.90-1.99 -> 1.79-1.95), on two goroutines (two
 // pairs) 1.04-1.18 -> 0.99-1.08; tune harness warm 1.56-1.61 ->
 // 1.37-1.44 (three pairs), from memory (TUNE_COLD=1, eight pairs)
-// medians 1.65 -> 1.69. 64x128x56x56 (1.6 MB a channel, but x and dy 206 MB, more than
-// the cache holds) lost from memory, medians 1.64 -> 1.70 over eight
-// pairs, and was level in bench/compare (1.70-1.71 and 1.66-1.77), so
-// it stays pipelined; 32x64x56x56 (0.8 MB a channel) was level
+// medians 1.65 -> 1.69. 64x128x56x56 (1.6 MB a channel, but x and dy
+// 206 MB, more than the cache holds) lost from memory, medians 1.64 ->
+// 1.70 over eight pairs, and was level in bench/compare (1.70-1.71 and
+// 1.66-1.77), so it stays pipelined; 32x64x56x56 (0.8 MB a channel) was level
 // unpipelined (warm 1.40-1.42 and 1.40-1.51, from memory 1.63-1.64 and
 // 1.61-1.81). Train keeps its pipeline on every shape: unpipelined it
 // lost warm and from memory (32x64x56x56 0.73-0.76 -> 0.79-0.83 warm,
@@ -540,17 +540,17 @@ func (w *workspace) backFusedGroups(u int, acc []float64) {
 // copies; three runs) it took 5.3-5.5 ms against 6.2-6.3 for these two
 // calls, one-channel groups either way. Unpaired, the same loop took
 // 1.2-1.4 ms more than with its re-read made free (reading one buffer that
-// stays in L1), on 16 samples 0.1-0.4 ms more, on 64 2.7: the re-read
-// from L2 is what it cannot hide once a channel's x and dy pass about
-// 1 MB. Hints on the re-read lines did not help: a CLDEMOTE of each line
-// after its dx took the loop from 5.6-5.8 ms to 8.9-9.3, and a
-// PREFETCHNTA of the re-read 512 B ahead to 6.2-6.3 (three runs each). In the library it came to little: tune
-// harness from memory (TUNE_COLD=1, TUNE_BACKFUSE 0 and 1 alternating),
-// 32x64x56x56 1.37-1.55x copy() against 1.42-1.64 over seven pairs,
-// 64x128x56x56 1.62-1.68 against 1.63-1.71, 16x32x112x112 1.26-1.61
-// against 1.56-1.67, 64x128x28x28, 64x64x40x40 and 32x32x56x56 level;
-// warm level (32x64x56x56 1.44-1.49 against 1.41-1.48); bnbench, three
-// alternating pairs of binaries, 32x64x56x56 1.69-1.85 against
+// stays in L1), on 16 samples 0.1-0.4 ms more, on 64 2.7: the re-read from
+// L2 is what it cannot hide once a channel's x and dy pass about 1 MB.
+// Hints on the re-read lines did not help: a CLDEMOTE of each line after
+// its dx took the loop from 5.6-5.8 ms to 8.9-9.3, and a PREFETCHNTA of
+// the re-read 512 B ahead to 6.2-6.3 (three runs each). In the library it
+// came to little: tune harness from memory (TUNE_COLD=1, TUNE_BACKFUSE 0
+// and 1 alternating), 32x64x56x56 1.37-1.55x copy() against 1.42-1.64 over
+// seven pairs, 64x128x56x56 1.62-1.68 against 1.63-1.71, 16x32x112x112
+// 1.26-1.61 against 1.56-1.67, 64x128x28x28, 64x64x40x40 and 32x32x56x56
+// level; warm level (32x64x56x56 1.44-1.49 against 1.41-1.48); bnbench,
+// three alternating pairs of binaries, 32x64x56x56 1.69-1.85 against
 // 1.71-1.85, 64x128x56x56 1.81-1.84 against 1.74-1.84, 16x32x112x112
 // 1.63-2.02 against 1.67-1.93.
 func (w *workspace) backPairGroups(u int, acc []float64) {
