@@ -1,6 +1,7 @@
 package reduce
 
 import (
+	"cmp"
 	"math"
 	"slices"
 )
@@ -343,37 +344,78 @@ func Infer(a *InferArgs) {
 	w := getWorkspace()
 	defer putWorkspace(w)
 	w.begin(a.Run, s)
-	w.x, w.y, w.gamma, w.beta = a.X, a.Y, a.Gamma, a.Beta
+	w.x, w.y, w.gamma, w.beta, w.eps = a.X, a.Y, a.Gamma, a.Beta, a.Eps
+	w.rmean, w.rvar = a.Mean, a.Variance
 	w.nt = w.useNT(a.Y, false, a.X)
 	w.par = grow32(&w.par32, pstride*s.C)
-	w.inferParams(a)
+	w.gammaOr, w.betaOr = w.gammaBeta(s.C) // before the tasks, which share them
+	w.tmp32 = grow32(&w.tmp32, s.C)
+	if w.inferGroups() {
+		w.group = ceilDiv(s.C, min(s.C, 4*w.run.Workers()))
+		w.exec(opInferGroups, ceilDiv(s.C, w.group))
+		return
+	}
+	if s.rowMajor() {
+		w.inferParamsRows()
+	} else {
+		w.inferParamsCF(0, s.C)
+	}
 	w.applyAll(opApply)
 }
 
-// inferParams writes hi = mean, lo = 0, a = gamma*invstd and b = beta for
-// every channel, interleaved (channels first) or planar (row-major). The
-// scale a comes from the inferScale kernel (in scalar Go its square roots
-// and divisions took about a tenth of an Infer on cache-resident batches);
-// the rest is plain loops.
-func (w *workspace) inferParams(a *InferArgs) {
-	s := w.s
-	C := s.C
+// inferGroups reports whether a channels-first Infer runs as channel
+// groups, each task computing its own channels' parameters and
+// normalizing them in every sample: with several workers, at least two
+// channels a worker, and a worker's share of x and y within
+// inferGroupBytes. Cut into samples, as otherwise, every task needs every
+// channel's parameters, which one core writes and the others then fetch
+// from it on every call, a cost that only a short call feels.
+func (w *workspace) inferGroups() bool {
+	s, k := w.s, w.run.Workers()
+	return !s.rowMajor() && k > 1 && s.C >= 2*k && 2*4*s.Len() <= k*inferGroupBytes
+}
+
+// inferGroupBytes is the largest share of x and y (bytes a worker) of an
+// Infer that runs as channel groups: one L2 (1 MB where CPUID does not
+// tell). Measured on two workers (Intel Xeon, 2 MB of L2; bnbench
+// -goroutines 2 -ops infer, old and new binaries alternating, four pairs,
+// 2026-12-08): 8x512x7x7 channels first (16 KB of parameters) took
+// 17.2-17.5 us cut into samples and 13.7-13.9 as groups, 16x64x14x14 (2
+// KB of parameters) 13.0-13.2 and 13.1-13.9, but 8x256x28x28 (3.2 MB of
+// x and y a worker) 216-224 and 223-229. Per-task timers on 8x512x7x7,
+// cut into samples (three runs of 5000 calls, medians): the caller's
+// second sample and the helper's first took 4.5-4.8 us, the other six
+// 2.7-3.1; with the parameters left as the previous call wrote them
+// (not rewritten, a temporary change) the calls took 14.4-18.0 us
+// against 16.4-19.1. Row-major batches keep their rows: blocks of channels over
+// all rows took Infer of 8x512x7x7 channels last from 0.66-0.86x copy()
+// to 0.89-1.05 on two workers, 256x1024 from 0.58-0.67 to 0.89-0.91.
+var inferGroupBytes = cmp.Or(max(l2Bytes, 0), 1<<20)
+
+// inferParamsRows writes Infer's parameters of a row-major batch, planar:
+// hi = mean, lo = 0, a = gamma*invstd and b = beta. The scale a comes
+// from the inferScale kernel (in scalar Go its square roots and divisions
+// took about a tenth of an Infer on cache-resident batches).
+func (w *workspace) inferParamsRows() {
+	C := w.s.C
 	par := w.par
-	gamma, beta := w.gammaBeta(C)
-	if s.rowMajor() {
-		hi, lo, sc, sh := par[:C], par[C:2*C], par[2*C:3*C], par[3*C:4*C]
-		copy(hi, a.Mean[:C])
-		clear(lo)
-		w.k.inferScale(sc, gamma, a.Variance[:C], float64(a.Eps))
-		copy(sh, beta)
-		return
-	}
-	sc := grow32(&w.tmp32, C)
-	w.k.inferScale(sc, gamma, a.Variance[:C], float64(a.Eps))
-	par = par[:pstride*C]
-	for c, m := range a.Mean[:C] {
-		q := (*[4]float32)(par[c*pstride : c*pstride+4])
-		*q = [4]float32{m, 0, sc[c], beta[c]}
+	hi, lo, sc, sh := par[:C], par[C:2*C], par[2*C:3*C], par[3*C:4*C]
+	copy(hi, w.rmean[:C])
+	clear(lo)
+	w.k.inferScale(sc, w.gammaOr, w.rvar[:C], float64(w.eps))
+	copy(sh, w.betaOr)
+}
+
+// inferParamsCF writes the same parameters of channels [c0, c1) of a
+// channels-first batch, interleaved (pstride values a channel).
+func (w *workspace) inferParamsCF(c0, c1 int) {
+	sc := w.tmp32[c0:c1]
+	w.k.inferScale(sc, w.gammaOr[c0:c1], w.rvar[c0:c1], float64(w.eps))
+	par := w.par[c0*pstride : c1*pstride]
+	beta := w.betaOr[c0:c1]
+	for i, m := range w.rmean[c0:c1] {
+		q := (*[4]float32)(par[i*pstride : i*pstride+4])
+		*q = [4]float32{m, 0, sc[i], beta[i]}
 	}
 }
 

@@ -49,16 +49,18 @@
 // A Runner (Serial, Pool, or a framework's own) runs the units of a call:
 // channel groups when there are at least two per worker, otherwise slabs
 // (channels first: of 64 channels at a time), ranges of 256 channels for
-// the per-channel work of row-major batches (on the calling goroutine up
-// to serialChans channels: it costs less than moving the channels' lines
+// the per-channel work of row-major batches (on the calling goroutine up to
+// serialChans channels: it costs less than moving the channels' lines
 // between cores), channel blocks of a row-major Backward (see Memory
 // traffic; unblocked, its rows split, when its x and dy come to at most
-// rowSplitBytes per worker), and element-wise chunks. Slab results are
-// stored per slab and added in slab order after all have run, so the bits
-// do not depend on the Runner (with several workers, each row-major slab's
-// worker reduces its phase lanes to the slab's numbers itself, so that
-// the goroutine that adds the slabs up reads fewer of another core's
-// bytes).
+// rowSplitBytes per worker), and element-wise chunks (Infer of a
+// channels-first batch whose x and y come to at most an L2 per worker runs
+// as channel groups, each computing its own channels' parameters:
+// inferGroups). Slab results are stored per slab and added in slab order
+// after all have run, so the bits do not depend on the Runner (with several
+// workers, each row-major slab's worker reduces its phase lanes to the
+// slab's numbers itself, so that the goroutine that adds the slabs up reads
+// fewer of another core's bytes).
 // Pool gives worker w of k the w-th k-th of the units first (the same part
 // of a batch on every call, so it stays in that core's cache), then lets
 // it steal; its idle workers poll an atomic sequence number for a while

@@ -25,6 +25,7 @@ const (
 	opRowTrain                   // row-major: totals, statistics and parameters of a range of channels
 	opRowBack                    // row-major: backward totals and parameters of a range of channels
 	opRowBlockBack               // row-major: backward sums, parameters and apply of a block of channels (blocks.go)
+	opInferGroups                // channels first, several workers: Infer's parameters and normalization of a channel group
 )
 
 // rowChans is the number of channels of one unit of the row-major
@@ -44,6 +45,7 @@ type call struct {
 	gammaOr, betaOr []float32 // gamma and beta, or ones and zeros in their place (workspace.gammaBeta)
 	eps             float32
 	smean, sinv     []float32 // Backward: the saved statistics
+	rmean, rvar     []float32 // Infer: the statistics it normalizes with
 
 	mean, variance, inv []float64 // Train: per channel
 	dgamma, dbeta       []float64 // Backward: per channel
@@ -308,6 +310,13 @@ func (w *workspace) unit(u int, acc []float64, tmp []float32) {
 		w.slow[u] = !w.backRows(u*rowChans, min(s.C, (u+1)*rowChans))
 	case opRowBlockBack:
 		w.backBlock(u*w.blockC, min(s.C, (u+1)*w.blockC), acc, tmp)
+	case opInferGroups:
+		c0, c1 := u*w.group, min(s.C, (u+1)*w.group)
+		w.inferParamsCF(c0, c1)
+		ch := chunkingCF(s, c0, c1, chunkElems)
+		for i := range ch.count {
+			w.applyChunkCF(ch, i)
+		}
 	}
 }
 

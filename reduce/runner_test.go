@@ -120,9 +120,9 @@ func sameBits(a, b []float32) int {
 // group allows it and walks slabs in address order (slabMemOrderCF), so
 // the test also checks that both keep the summation order.
 func TestWorkerCountsGiveSameBits(t *testing.T) {
-	defer func(b, g, cg, bg, c, p, m, sc, rs, pa, pm, u int) {
-		blockBytes, pipeGroupBytes, cachedGroupBytes, backGroupBytes, chunkElems, pipeBytes, memOrderBytes, serialChans, rowSplitBytes, pipeApplyElems, pipeMinRun, backUnpipedL3 = b, g, cg, bg, c, p, m, sc, rs, pa, pm, u
-	}(blockBytes, pipeGroupBytes, cachedGroupBytes, backGroupBytes, chunkElems, pipeBytes, memOrderBytes, serialChans, rowSplitBytes, pipeApplyElems, pipeMinRun, backUnpipedL3)
+	defer func(b, g, cg, bg, c, p, m, sc, rs, pa, pm, u, ig int) {
+		blockBytes, pipeGroupBytes, cachedGroupBytes, backGroupBytes, chunkElems, pipeBytes, memOrderBytes, serialChans, rowSplitBytes, pipeApplyElems, pipeMinRun, backUnpipedL3, inferGroupBytes = b, g, cg, bg, c, p, m, sc, rs, pa, pm, u, ig
+	}(blockBytes, pipeGroupBytes, cachedGroupBytes, backGroupBytes, chunkElems, pipeBytes, memOrderBytes, serialChans, rowSplitBytes, pipeApplyElems, pipeMinRun, backUnpipedL3, inferGroupBytes)
 	// Many groups and chunks on small data; the pipelined runs' Train and
 	// Backward groups differ in size from the reference's; the row-major
 	// per-channel phases spread over the workers too, and the channel
@@ -145,7 +145,10 @@ func TestWorkerCountsGiveSameBits(t *testing.T) {
 		for k := 1; k <= 8; k++ {
 			runners = append(runners, limitedRunner{k})
 		}
-		for _, run := range runners {
+		for ri, run := range runners {
+			// Infer of a channels-first batch as channel groups and as
+			// samples, by turns.
+			inferGroupBytes = []int{0, maxInt}[ri%2]
 			got := runAll(s, x, dy, gamma, beta, run)
 			for name, pair := range map[string][2][]float32{
 				"y": {got.y, want.y}, "mean": {got.mean, want.mean}, "var": {got.vr, want.vr}, "invstd": {got.inv, want.inv},

@@ -19,25 +19,25 @@ import (
 // pipeApplyElems, fuseMinRun, pipeBytes, pipeMinRun, ntBytes,
 // ntUnalignedMinRun, memOrderBytes, prefetchCLBytes, backPrefetchCLBytes,
 // cachedCLBytes, cachedGroupBytes, minBlockC, llcMinBytes, llcBlockBytes,
-// unblockedBytes and backUnpipedL3.
+// unblockedBytes, backUnpipedL3 and inferGroupBytes.
 // TUNE_SHAPE=NxCxS[,nhwc], TUNE_BLOCK=bytes, TUNE_PIPEGROUP=bytes,
 // TUNE_NT=bytes, TUNE_MEMORDER=bytes, TUNE_PREFETCHCL=bytes,
 // TUNE_BACKPREFETCHCL=bytes, TUNE_CACHEDCL=bytes, TUNE_BACKGROUP=bytes,
 // TUNE_CACHEDGROUP=bytes, TUNE_PIPEAPPLY=values, TUNE_FUSEMIN=values,
 // TUNE_NTRUN=values, TUNE_PIPE=bytes, TUNE_PIPEMINRUN=values,
 // TUNE_LLCMIN=bytes, TUNE_LLCBLOCK=bytes, TUNE_UNBLOCKED=bytes,
-// TUNE_BACKUNPIPED=bytes, TUNE_WORKERS=k (a Pool), TUNE_FUSE=0 (Train's
-// pipeline without StatsApplyCF), TUNE_BACKFUSE=0 (Backward's pipeline
-// through the cache without BackwardSumsApplyCF), TUNE_NTSHORT=0 (short
-// unaligned runs without non-temporal stores), TUNE_CARRY=0 (chansCF
-// without carryCF) and TUNE_PAIR=0 (the channels-first element-wise ops
-// without pairCF, and the pipelined groups of Train and Backward on single
-// samples) and TUNE_QUAD=0 (the whole-batch normalization in halves, not
-// quarters) pick the case, and TUNE_COLD=1 makes every op start from
-// memory. read and read2 are plain loops over x, and over x and dy (four
-// scalar sums, slower than copy() in cache: 1.96x on 8x512x49); write is
-// clear(y), which Go's runtime does with ordinary stores below 32 MB and
-// non-temporal ones from there.
+// TUNE_BACKUNPIPED=bytes, TUNE_INFERGROUP=bytes, TUNE_WORKERS=k (a Pool),
+// TUNE_FUSE=0 (Train's pipeline without StatsApplyCF), TUNE_BACKFUSE=0
+// (Backward's pipeline through the cache without BackwardSumsApplyCF),
+// TUNE_NTSHORT=0 (short unaligned runs without non-temporal stores),
+// TUNE_CARRY=0 (chansCF without carryCF) and TUNE_PAIR=0 (the
+// channels-first element-wise ops without pairCF, and the pipelined groups
+// of Train and Backward on single samples) and TUNE_QUAD=0 (the whole-batch
+// normalization in halves, not quarters) pick the case, and TUNE_COLD=1
+// makes every op start from memory. read and read2 are plain loops over x,
+// and over x and dy (four scalar sums, slower than copy() in cache: 1.96x
+// on 8x512x49); write is clear(y), which Go's runtime does with ordinary
+// stores below 32 MB and non-temporal ones from there.
 // backward-unblocked is Backward with the channel blocks (blocks.go) off,
 // for an A/B in one run.
 func BenchmarkTune(b *testing.B) {
@@ -62,7 +62,7 @@ func BenchmarkTune(b *testing.B) {
 		{"TUNE_PIPEAPPLY", &pipeApplyElems}, {"TUNE_FUSEMIN", &fuseMinRun}, {"TUNE_MEMORDER", &memOrderBytes},
 		{"TUNE_NTRUN", &ntUnalignedMinRun}, {"TUNE_PIPE", &pipeBytes}, {"TUNE_PIPEMINRUN", &pipeMinRun},
 		{"TUNE_LLCMIN", &llcMinBytes}, {"TUNE_LLCBLOCK", &llcBlockBytes}, {"TUNE_UNBLOCKED", &unblockedBytes},
-		{"TUNE_BACKUNPIPED", &backUnpipedL3},
+		{"TUNE_BACKUNPIPED", &backUnpipedL3}, {"TUNE_INFERGROUP", &inferGroupBytes},
 	} {
 		if v := os.Getenv(knob.env); v != "" {
 			defer func(p *int, old int) { *p = old }(knob.v, *knob.v)
