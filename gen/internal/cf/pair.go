@@ -21,6 +21,12 @@ import (
 // go to lanes 0-15 as in fallback. The lanes are flushed every FlushCF
 // values and at the end. AVX2 has too few vector registers for both
 // runs' lanes and keeps the second run's float32 lanes on the stack.
+//
+// Software prefetches do not help it from memory: a PREFETCHT0 of every
+// line of the four streams 1 KB ahead took Backward of 64x128x56x56
+// channels first from 1.57-1.65x copy() to 1.63-1.68, 4 KB ahead to
+// 1.71-1.74 (tune harness, TUNE_COLD=1, -benchtime 30x, three rounds of
+// the three test binaries alternating, 2026-12-08).
 func BackwardCFPair(isa ISA) {
 	name := "backwardCFPair" + isa.Suffix
 	TEXT(name, NOSPLIT, "func(acc []float64, dy, x []float32, n, pair int, mean float32)")
