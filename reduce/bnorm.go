@@ -380,16 +380,16 @@ func (w *workspace) inferGroups() bool {
 // tell). Measured on two workers (Intel Xeon, 2 MB of L2; bnbench
 // -goroutines 2 -ops infer, old and new binaries alternating, four pairs,
 // 2026-12-08): 8x512x7x7 channels first (16 KB of parameters) took
-// 17.2-17.5 us cut into samples and 13.7-13.9 as groups, 16x64x14x14 (2
-// KB of parameters) 13.0-13.2 and 13.1-13.9, but 8x256x28x28 (3.2 MB of
-// x and y a worker) 216-224 and 223-229. Per-task timers on 8x512x7x7,
-// cut into samples (three runs of 5000 calls, medians): the caller's
-// second sample and the helper's first took 4.5-4.8 us, the other six
-// 2.7-3.1; with the parameters left as the previous call wrote them
-// (not rewritten, a temporary change) the calls took 14.4-18.0 us
-// against 16.4-19.1. Row-major batches keep their rows: blocks of channels over
-// all rows took Infer of 8x512x7x7 channels last from 0.66-0.86x copy()
-// to 0.89-1.05 on two workers, 256x1024 from 0.58-0.67 to 0.89-0.91.
+// 17.2-17.5 us cut into samples and 13.7-13.9 as groups, 16x64x14x14 (2 KB
+// of parameters) 13.0-13.2 and 13.1-13.9, but 8x256x28x28 (6.4 MB of x and
+// y a worker) 216-224 and 223-229. Per-task timers on 8x512x7x7, cut into
+// samples (three runs of 5000 calls, medians): the caller's second sample
+// and the helper's first took 4.5-4.8 us, the other six 2.7-3.1; with the
+// parameters left as the previous call wrote them (not rewritten, a
+// temporary change) the calls took 14.4-18.0 us against 16.4-19.1.
+// Row-major batches keep their rows: blocks of channels over all rows took
+// Infer of 8x512x7x7 channels last from 0.66-0.86x copy() to 0.89-1.05 on
+// two workers, 256x1024 from 0.58-0.67 to 0.89-0.91.
 var inferGroupBytes = cmp.Or(max(l2Bytes, 0), 1<<20)
 
 // inferParamsRows writes Infer's parameters of a row-major batch, planar:
